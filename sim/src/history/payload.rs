@@ -1,0 +1,105 @@
+//! Payloads: opaque bytes with metadata, as Temporal carries inputs and results.
+//!
+//! Invariant: pure data, no I/O.
+
+use std::collections::BTreeMap;
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+/// The encoding every payload we write uses.
+pub const JSON_PLAIN: &str = "json/plain";
+
+/// One payload: metadata (decoded bytes) and data (decoded bytes).
+#[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Payload {
+    pub metadata: BTreeMap<String, Vec<u8>>,
+    pub data: Vec<u8>,
+}
+
+/// Why a payload could not become the requested value.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PayloadError(pub String);
+
+impl std::fmt::Display for PayloadError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for PayloadError {}
+
+impl Payload {
+    /// Encodes `value` as `json/plain`.
+    pub fn json<T: Serialize + ?Sized>(value: &T) -> Result<Payload, PayloadError> {
+        let data = serde_json::to_vec(value).map_err(|e| PayloadError(format!("encode: {e}")))?;
+        Ok(Payload::json_bytes(data))
+    }
+
+    /// A `json/plain` payload from already-encoded JSON bytes.
+    pub fn json_bytes(data: Vec<u8>) -> Payload {
+        let mut metadata = BTreeMap::new();
+        metadata.insert("encoding".to_string(), JSON_PLAIN.as_bytes().to_vec());
+        Payload { metadata, data }
+    }
+
+    pub fn encoding(&self) -> Option<&str> {
+        self.metadata
+            .get("encoding")
+            .and_then(|b| std::str::from_utf8(b).ok())
+    }
+
+    /// Decodes a `json/plain` (or `binary/null`, as JSON null) payload.
+    pub fn decode<T: DeserializeOwned>(&self) -> Result<T, PayloadError> {
+        match self.encoding() {
+            Some(JSON_PLAIN) | None => serde_json::from_slice(&self.data)
+                .map_err(|e| PayloadError(format!("decode json/plain payload: {e}"))),
+            Some("binary/null") => serde_json::from_value(serde_json::Value::Null)
+                .map_err(|e| PayloadError(format!("decode binary/null payload: {e}"))),
+            Some(other) => Err(PayloadError(format!(
+                "unsupported payload encoding {other:?}"
+            ))),
+        }
+    }
+
+    /// Size in bytes as Temporal counts it for limits (data plus metadata).
+    pub fn size_bytes(&self) -> usize {
+        self.data.len()
+            + self
+                .metadata
+                .iter()
+                .map(|(k, v)| k.len() + v.len())
+                .sum::<usize>()
+    }
+}
+
+/// A list of payloads (`{"payloads": [...]}` in Temporal's JSON).
+#[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Payloads(pub Vec<Payload>);
+
+impl Payloads {
+    pub fn one(p: Payload) -> Payloads {
+        Payloads(vec![p])
+    }
+
+    pub fn json<T: Serialize + ?Sized>(value: &T) -> Result<Payloads, PayloadError> {
+        Payload::json(value).map(Payloads::one)
+    }
+
+    pub fn first(&self) -> Option<&Payload> {
+        self.0.first()
+    }
+
+    /// Decodes the first payload (workflow and activity inputs/results carry one).
+    pub fn decode_first<T: DeserializeOwned>(&self) -> Result<T, PayloadError> {
+        match self.0.first() {
+            Some(p) => p.decode(),
+            None => serde_json::from_value(serde_json::Value::Null)
+                .map_err(|_| PayloadError("no payload".to_string())),
+        }
+    }
+
+    pub fn size_bytes(&self) -> usize {
+        self.0.iter().map(Payload::size_bytes).sum()
+    }
+}
