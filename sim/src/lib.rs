@@ -1,2 +1,6 @@
 //! sim
+pub mod clock;
+pub mod engine;
 pub mod history;
+pub mod trace;
+pub mod transport;

@@ -1,0 +1,267 @@
+//! The server's request and response messages (the frontend API), modelled on Temporal's
+//! WorkflowService: start, poll, respond, heartbeat, signal, cancel, terminate, describe, history.
+
+use std::time::Duration;
+
+use crate::history::{
+    Command, EventId, Failure, HistoryEvent, Payloads, RetryPolicy, Timestamp,
+    WorkflowTaskFailedCause,
+};
+use crate::transport::MessageKind;
+
+/// Identifies one run.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ExecKey {
+    pub workflow_id: String,
+    pub run_id: String,
+}
+
+impl std::fmt::Display for ExecKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.workflow_id, self.run_id)
+    }
+}
+
+/// A task token: which task, which attempt. Stale, timed-out and duplicate completions are
+/// recognised by it and rejected.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct TaskToken {
+    pub exec: ExecKey,
+    pub scheduled_event_id: EventId,
+    pub attempt: i32,
+    /// For workflow tasks: the WorkflowTaskStarted event id (0 for activities).
+    pub started_event_id: EventId,
+}
+
+/// Workflow id reuse policy for a closed workflow id.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum IdReusePolicy {
+    #[default]
+    AllowDuplicate,
+    AllowDuplicateFailedOnly,
+    RejectDuplicate,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct StartWorkflow {
+    pub workflow_id: String,
+    pub workflow_type: String,
+    pub task_queue: String,
+    pub input: Option<Payloads>,
+    pub request_id: String,
+    pub identity: String,
+    pub workflow_task_timeout: Option<Duration>,
+    pub workflow_run_timeout: Option<Duration>,
+    pub id_reuse_policy: IdReusePolicy,
+    pub retry_policy: Option<RetryPolicy>,
+}
+
+/// A workflow task handed to a worker.
+#[derive(Clone, Debug, PartialEq)]
+pub struct WorkflowTask {
+    pub token: TaskToken,
+    pub workflow_type: String,
+    /// Events from `first_event_id` on; on a sticky queue only what the cached worker lacks.
+    pub first_event_id: EventId,
+    pub events: Vec<HistoryEvent>,
+    /// The queue it was polled from (sticky or normal).
+    pub sticky: bool,
+}
+
+/// An activity task handed to a worker.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ActivityTask {
+    pub token: TaskToken,
+    pub workflow_type: String,
+    pub activity_id: String,
+    pub activity_type: String,
+    pub task_queue: String,
+    pub input: Option<Payloads>,
+    pub attempt: i32,
+    pub heartbeat_details: Option<Payloads>,
+    pub scheduled_time: Timestamp,
+    pub started_time: Timestamp,
+    pub start_to_close_timeout: Option<Duration>,
+    pub heartbeat_timeout: Option<Duration>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WorkflowStatus {
+    Running,
+    Completed,
+    Failed,
+    Canceled,
+    Terminated,
+    ContinuedAsNew,
+    TimedOut,
+}
+
+/// Requests to the server.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Request {
+    StartWorkflow(StartWorkflow),
+    PollWorkflowTask {
+        task_queue: String,
+        identity: String,
+    },
+    CompleteWorkflowTask {
+        token: TaskToken,
+        commands: Vec<Command>,
+        identity: String,
+        sticky_queue: Option<String>,
+    },
+    FailWorkflowTask {
+        token: TaskToken,
+        cause: WorkflowTaskFailedCause,
+        failure: Failure,
+        identity: String,
+    },
+    PollActivityTask {
+        task_queue: String,
+        identity: String,
+    },
+    CompleteActivityTask {
+        token: TaskToken,
+        result: Option<Payloads>,
+        identity: String,
+    },
+    FailActivityTask {
+        token: TaskToken,
+        failure: Failure,
+        identity: String,
+    },
+    CancelActivityTask {
+        token: TaskToken,
+        details: Option<Payloads>,
+        identity: String,
+    },
+    RecordHeartbeat {
+        token: TaskToken,
+        details: Option<Payloads>,
+        identity: String,
+    },
+    Signal {
+        workflow_id: String,
+        run_id: Option<String>,
+        signal_name: String,
+        input: Option<Payloads>,
+        identity: String,
+        request_id: String,
+    },
+    RequestCancel {
+        workflow_id: String,
+        run_id: Option<String>,
+        identity: String,
+    },
+    Terminate {
+        workflow_id: String,
+        run_id: Option<String>,
+        reason: String,
+        identity: String,
+    },
+    Describe {
+        workflow_id: String,
+        run_id: Option<String>,
+    },
+    /// The run's history; with `wait_for_close`, answered when the run closes (long poll).
+    GetHistory {
+        workflow_id: String,
+        run_id: Option<String>,
+        wait_for_close: bool,
+    },
+}
+
+impl MessageKind for Request {
+    fn kind(&self) -> &'static str {
+        match self {
+            Request::StartWorkflow(_) => "StartWorkflow",
+            Request::PollWorkflowTask { .. } => "PollWorkflowTask",
+            Request::CompleteWorkflowTask { .. } => "CompleteWorkflowTask",
+            Request::FailWorkflowTask { .. } => "FailWorkflowTask",
+            Request::PollActivityTask { .. } => "PollActivityTask",
+            Request::CompleteActivityTask { .. } => "CompleteActivityTask",
+            Request::FailActivityTask { .. } => "FailActivityTask",
+            Request::CancelActivityTask { .. } => "CancelActivityTask",
+            Request::RecordHeartbeat { .. } => "RecordHeartbeat",
+            Request::Signal { .. } => "Signal",
+            Request::RequestCancel { .. } => "RequestCancel",
+            Request::Terminate { .. } => "Terminate",
+            Request::Describe { .. } => "Describe",
+            Request::GetHistory { .. } => "GetHistory",
+        }
+    }
+}
+
+/// Errors the server answers with (Temporal's gRPC status names).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ServerError {
+    /// Stale task token, closed workflow, unknown execution.
+    NotFound(String),
+    WorkflowAlreadyStarted {
+        run_id: String,
+    },
+    InvalidArgument(String),
+    /// A limit was hit (history size, pending activities, payload size).
+    ResourceExhausted(String),
+}
+
+impl std::fmt::Display for ServerError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ServerError::NotFound(s) => write!(f, "not found: {s}"),
+            ServerError::WorkflowAlreadyStarted { run_id } => {
+                write!(f, "workflow already started (run {run_id})")
+            }
+            ServerError::InvalidArgument(s) => write!(f, "invalid argument: {s}"),
+            ServerError::ResourceExhausted(s) => write!(f, "resource exhausted: {s}"),
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Description {
+    pub exec: ExecKey,
+    pub workflow_type: String,
+    pub status: WorkflowStatus,
+    pub history_length: usize,
+    pub pending_activities: usize,
+    pub pending_timers: usize,
+}
+
+/// Responses from the server.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Response {
+    Started {
+        run_id: String,
+    },
+    WorkflowTask(Option<Box<WorkflowTask>>),
+    ActivityTask(Option<Box<ActivityTask>>),
+    Ok,
+    Heartbeat {
+        cancel_requested: bool,
+    },
+    Described(Box<Description>),
+    History {
+        exec: ExecKey,
+        events: Vec<HistoryEvent>,
+        status: WorkflowStatus,
+    },
+    Error(ServerError),
+}
+
+impl MessageKind for Response {
+    fn kind(&self) -> &'static str {
+        match self {
+            Response::Started { .. } => "Started",
+            Response::WorkflowTask(Some(_)) => "WorkflowTask",
+            Response::WorkflowTask(None) => "NoWorkflowTask",
+            Response::ActivityTask(Some(_)) => "ActivityTask",
+            Response::ActivityTask(None) => "NoActivityTask",
+            Response::Ok => "Ok",
+            Response::Heartbeat { .. } => "HeartbeatResponse",
+            Response::Described(_) => "Described",
+            Response::History { .. } => "History",
+            Response::Error(_) => "Error",
+        }
+    }
+}

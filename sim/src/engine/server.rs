@@ -1,0 +1,145 @@
+//! The server node: receives requests over the simulated network, steps the engine, makes each
+//! step durable (write + sync) and only then replies.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use super::core::{Engine, EngineConfig, Step};
+use super::store::{SimStore, Store, StoreWrite};
+use crate::clock::SimClock;
+use crate::engine::api::{Request, Response};
+use crate::trace::TraceKind;
+use crate::transport::{Dedup, DedupVerdict, NetEnv, ReplyTo, RpcServer};
+
+#[derive(Clone, Debug)]
+pub struct ServerConfig {
+    pub addr: SocketAddr,
+    pub engine: EngineConfig,
+    /// Virtual time a sync takes: the window in which a crash loses a write.
+    pub fsync_latency: Duration,
+}
+
+impl ServerConfig {
+    pub fn new(addr: SocketAddr) -> Self {
+        ServerConfig {
+            addr,
+            engine: EngineConfig::default(),
+            fsync_latency: Duration::from_micros(200),
+        }
+    }
+}
+
+/// Runs the server until its node is killed. Re-run on restart: state comes from `store`.
+pub async fn run_server(cfg: ServerConfig, store: SimStore, env: NetEnv, clock: SimClock) {
+    let snapshot = store.recover();
+    let seed: u64 = madsim::rand::random();
+    let mut engine = Engine::recover(cfg.engine.clone(), seed, snapshot, clock.now());
+    let rpc = match RpcServer::<Request, Response>::bind(cfg.addr, env.clone()).await {
+        Ok(r) => std::rc::Rc::new(r),
+        Err(e) => {
+            env.trace
+                .note(format!("server failed to bind {}: {e}", cfg.addr));
+            return;
+        }
+    };
+    env.trace.record(TraceKind::NodeStart {
+        node: "server".into(),
+    });
+    // Receiving runs in its own task so that a timer firing never cancels a half-received
+    // message; the main loop takes requests from this channel.
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<(ReplyTo, Request)>();
+    {
+        let rpc = rpc.clone();
+        madsim::task::spawn_local(async move {
+            while let Ok(m) = rpc.recv().await {
+                if tx.send(m).is_err() {
+                    return;
+                }
+            }
+        });
+    }
+    let mut dedup: Dedup<Response> = Dedup::new(8192);
+    loop {
+        let wake = engine.next_wakeup().map(|t| clock.instant_at(t));
+        let step = tokio::select! {
+            biased;
+            msg = rx.recv() => {
+                let Some((from, req)) = msg else { return };
+                match dedup.check(from) {
+                    DedupVerdict::New => engine.handle(clock.now(), from, req),
+                    DedupVerdict::InFlight => continue,
+                    DedupVerdict::Answered(resp) => {
+                        rpc.reply(from, resp).await;
+                        continue;
+                    }
+                }
+            }
+            _ = sleep_until(wake) => engine.tick(clock.now()),
+        };
+        commit(&cfg, &store, &env, &rpc, &mut dedup, step).await;
+    }
+}
+
+async fn sleep_until(at: Option<tokio::time::Instant>) {
+    match at {
+        Some(t) => tokio::time::sleep_until(t).await,
+        None => std::future::pending().await,
+    }
+}
+
+async fn commit(
+    cfg: &ServerConfig,
+    store: &SimStore,
+    env: &NetEnv,
+    rpc: &RpcServer<Request, Response>,
+    dedup: &mut Dedup<Response>,
+    step: Step,
+) {
+    let Step { writes, replies } = step;
+    if !writes.is_empty() {
+        store.write(writes.clone());
+        if cfg.engine.defects.reply_before_sync {
+            // Deliberate defect: acknowledge first, sync later.
+            store.record_acked(&writes);
+            send_replies(rpc, dedup, replies).await;
+            tokio::time::sleep(cfg.fsync_latency).await;
+            store.sync();
+            trace_appends(env, &writes);
+            return;
+        }
+        tokio::time::sleep(cfg.fsync_latency).await;
+        store.sync();
+        trace_appends(env, &writes);
+        store.record_acked(&writes);
+    }
+    send_replies(rpc, dedup, replies).await;
+}
+
+async fn send_replies(
+    rpc: &RpcServer<Request, Response>,
+    dedup: &mut Dedup<Response>,
+    replies: Vec<(ReplyTo, Response)>,
+) {
+    for (to, resp) in replies {
+        dedup.answered(to, &resp);
+        rpc.reply(to, resp).await;
+    }
+}
+
+fn trace_appends(env: &NetEnv, writes: &[StoreWrite]) {
+    for w in writes {
+        if let StoreWrite::Execution {
+            key, new_events, ..
+        } = w
+        {
+            for e in new_events {
+                env.trace.record(TraceKind::HistoryAppend {
+                    workflow_id: key.workflow_id.clone(),
+                    run_id: key.run_id.clone(),
+                    event_id: e.event_id,
+                    event_type: e.event_type().name(),
+                });
+            }
+        }
+    }
+}

@@ -1,0 +1,146 @@
+//! Mutable state of one run: what the server knows beyond the history (pending workflow task,
+//! pending activities with their attempts, timers, buffered events, sticky queue).
+//!
+//! Invariant: everything the server needs after a restart is here or in the history; task
+//! queues and timer indexes are derived from it (`Engine::recover`).
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use super::api::WorkflowStatus;
+use crate::history::{
+    EventAttributes, EventId, Failure, Payloads, RetryPolicy, TaskQueue, Timestamp,
+};
+
+/// Sticky schedule-to-start timeout the SDKs ask for (10 s, as seen in the fixtures).
+pub const STICKY_SCHEDULE_TO_START: Duration = Duration::from_secs(10);
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct WftStarted {
+    /// 0 for a transient task (attempt >= 2: its events are written only when it completes).
+    pub started_event_id: EventId,
+    pub time: Timestamp,
+    pub identity: String,
+    pub request_id: String,
+}
+
+/// The pending workflow task.
+#[derive(Clone, Debug, PartialEq)]
+pub struct WftState {
+    /// 0 for a transient task.
+    pub scheduled_event_id: EventId,
+    pub attempt: i32,
+    pub task_queue: TaskQueue,
+    pub scheduled_time: Timestamp,
+    /// Not dispatchable before this time (retry backoff of failed tasks).
+    pub ready_at: Timestamp,
+    pub started: Option<WftStarted>,
+}
+
+impl WftState {
+    pub fn is_transient(&self) -> bool {
+        self.scheduled_event_id == 0
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct ActivityStarted {
+    pub time: Timestamp,
+    pub identity: String,
+    pub request_id: String,
+    pub last_heartbeat: Timestamp,
+}
+
+/// A scheduled, not yet closed activity.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ActivityState {
+    pub scheduled_event_id: EventId,
+    pub activity_id: String,
+    pub activity_type: String,
+    pub task_queue: String,
+    pub input: Option<Payloads>,
+    pub schedule_to_close_timeout: Option<Duration>,
+    pub schedule_to_start_timeout: Option<Duration>,
+    pub start_to_close_timeout: Option<Duration>,
+    pub heartbeat_timeout: Option<Duration>,
+    pub retry_policy: RetryPolicy,
+    /// When ActivityTaskScheduled was written.
+    pub scheduled_time: Timestamp,
+    pub attempt: i32,
+    /// When the current attempt becomes available to pollers (after retry backoff).
+    pub attempt_ready_at: Timestamp,
+    pub started: Option<ActivityStarted>,
+    pub heartbeat_details: Option<Payloads>,
+    pub last_failure: Option<Failure>,
+    pub cancel_requested_event_id: EventId,
+}
+
+fn nonzero(d: Option<Duration>) -> Option<Duration> {
+    d.filter(|d| !d.is_zero())
+}
+
+impl ActivityState {
+    pub fn schedule_to_close_deadline(&self) -> Option<Timestamp> {
+        nonzero(self.schedule_to_close_timeout).map(|d| self.scheduled_time.add(d))
+    }
+
+    pub fn schedule_to_start_deadline(&self) -> Option<Timestamp> {
+        if self.started.is_some() {
+            return None;
+        }
+        nonzero(self.schedule_to_start_timeout).map(|d| self.attempt_ready_at.add(d))
+    }
+
+    pub fn start_to_close_deadline(&self) -> Option<Timestamp> {
+        let started = self.started.as_ref()?;
+        nonzero(self.start_to_close_timeout).map(|d| started.time.add(d))
+    }
+
+    pub fn heartbeat_deadline(&self) -> Option<Timestamp> {
+        let started = self.started.as_ref()?;
+        nonzero(self.heartbeat_timeout).map(|d| started.last_heartbeat.add(d))
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct TimerState {
+    pub started_event_id: EventId,
+    pub fire_at: Timestamp,
+}
+
+/// Mutable state of one run.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MutableState {
+    pub workflow_id: String,
+    pub run_id: String,
+    pub workflow_type: String,
+    pub task_queue: String,
+    pub status: WorkflowStatus,
+    pub start_request_id: String,
+    pub workflow_task_timeout: Duration,
+    pub next_event_id: EventId,
+    pub wft: Option<WftState>,
+    /// The sticky queue of the worker that completed the last workflow task.
+    pub sticky_queue: Option<String>,
+    /// Events after this id are what a sticky worker has not seen.
+    pub sticky_seen_through: EventId,
+    /// Events that arrived while a workflow task was running; written when it closes.
+    pub buffered: Vec<(Timestamp, EventAttributes)>,
+    pub activities: BTreeMap<EventId, ActivityState>,
+    pub timers: BTreeMap<String, TimerState>,
+    pub cancel_requested: bool,
+    /// Signal request ids already applied (retried signals are not applied twice).
+    pub signal_request_ids: Vec<String>,
+    /// Why the run closed, when it did.
+    pub close_time: Option<Timestamp>,
+}
+
+impl MutableState {
+    pub fn is_open(&self) -> bool {
+        self.status == WorkflowStatus::Running
+    }
+
+    pub fn wft_in_flight(&self) -> bool {
+        self.wft.as_ref().is_some_and(|w| w.started.is_some())
+    }
+}

@@ -1,0 +1,179 @@
+//! The durable store: one atomic write per state transition, durable only once synced.
+//!
+//! The simulated store lives outside the server node, so it survives a kill; writes not yet
+//! synced when the node dies are lost, as on a real disk without fsync. The trait leaves room
+//! for a file-backed store.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use super::api::ExecKey;
+use super::state::MutableState;
+use crate::history::{EventId, EventType, HistoryEvent};
+
+/// One part of an atomic write.
+#[derive(Clone, Debug)]
+pub enum StoreWrite {
+    /// Events appended to a run's history and the run's new mutable state.
+    Execution {
+        key: ExecKey,
+        new_events: Vec<HistoryEvent>,
+        state: Box<MutableState>,
+    },
+    /// The current run of a workflow id.
+    CurrentRun { workflow_id: String, run_id: String },
+}
+
+/// Everything durable: what the server rebuilds itself from.
+#[derive(Clone, Debug, Default)]
+pub struct StoreSnapshot {
+    pub executions: BTreeMap<ExecKey, (Vec<HistoryEvent>, MutableState)>,
+    pub current_runs: BTreeMap<String, String>,
+}
+
+impl StoreSnapshot {
+    fn apply(&mut self, batch: Vec<StoreWrite>) {
+        for w in batch {
+            match w {
+                StoreWrite::Execution {
+                    key,
+                    new_events,
+                    state,
+                } => {
+                    let entry = self
+                        .executions
+                        .entry(key)
+                        .or_insert_with(|| (Vec::new(), (*state).clone()));
+                    entry.0.extend(new_events);
+                    entry.1 = *state;
+                }
+                StoreWrite::CurrentRun {
+                    workflow_id,
+                    run_id,
+                } => {
+                    self.current_runs.insert(workflow_id, run_id);
+                }
+            }
+        }
+    }
+}
+
+/// A durable store.
+pub trait Store {
+    /// Buffers one atomic batch (not yet durable).
+    fn write(&self, batch: Vec<StoreWrite>);
+    /// Makes every buffered batch durable.
+    fn sync(&self);
+    /// After a crash: drops unsynced batches and returns what is durable.
+    fn recover(&self) -> StoreSnapshot;
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct AckedEvent {
+    pub exec: ExecKey,
+    pub event_id: EventId,
+    pub event_type: EventType,
+}
+
+#[derive(Default)]
+struct SimStoreInner {
+    synced: StoreSnapshot,
+    unsynced: Vec<Vec<StoreWrite>>,
+    /// Events the server told a client about (acknowledged): they must never be lost.
+    acked: Vec<AckedEvent>,
+    batches_written: u64,
+    batches_lost: u64,
+}
+
+/// The simulated store: shared by the server node (across restarts) and the checkers.
+#[derive(Clone, Default)]
+pub struct SimStore {
+    inner: Arc<Mutex<SimStoreInner>>,
+}
+
+impl SimStore {
+    pub fn new() -> Self {
+        SimStore::default()
+    }
+
+    fn lock(&self) -> MutexGuard<'_, SimStoreInner> {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The durable state (what a checker reads after the run).
+    pub fn snapshot(&self) -> StoreSnapshot {
+        self.lock().synced.clone()
+    }
+
+    /// Every synced history, by run, in key order.
+    pub fn histories(&self) -> BTreeMap<ExecKey, Vec<HistoryEvent>> {
+        self.lock()
+            .synced
+            .executions
+            .iter()
+            .map(|(k, (h, _))| (k.clone(), h.clone()))
+            .collect()
+    }
+
+    /// Drops unsynced writes (a crash of the disk cache). Returns how many batches were lost.
+    pub fn lose_unsynced(&self) -> usize {
+        let mut inner = self.lock();
+        let n = inner.unsynced.len();
+        inner.unsynced.clear();
+        inner.batches_lost += n as u64;
+        n
+    }
+
+    pub fn has_unsynced(&self) -> bool {
+        !self.lock().unsynced.is_empty()
+    }
+
+    /// Records that the events in `batch` were acknowledged to a client.
+    pub fn record_acked(&self, batch: &[StoreWrite]) {
+        let mut inner = self.lock();
+        for w in batch {
+            if let StoreWrite::Execution {
+                key, new_events, ..
+            } = w
+            {
+                for e in new_events {
+                    inner.acked.push(AckedEvent {
+                        exec: key.clone(),
+                        event_id: e.event_id,
+                        event_type: e.event_type(),
+                    });
+                }
+            }
+        }
+    }
+
+    pub fn acked(&self) -> Vec<AckedEvent> {
+        self.lock().acked.clone()
+    }
+
+    pub fn stats(&self) -> (u64, u64) {
+        let inner = self.lock();
+        (inner.batches_written, inner.batches_lost)
+    }
+}
+
+impl Store for SimStore {
+    fn write(&self, batch: Vec<StoreWrite>) {
+        let mut inner = self.lock();
+        inner.batches_written += 1;
+        inner.unsynced.push(batch);
+    }
+
+    fn sync(&self) {
+        let mut inner = self.lock();
+        let pending = std::mem::take(&mut inner.unsynced);
+        for batch in pending {
+            inner.synced.apply(batch);
+        }
+    }
+
+    fn recover(&self) -> StoreSnapshot {
+        self.lose_unsynced();
+        self.snapshot()
+    }
+}

@@ -1,0 +1,253 @@
+//! The trace: everything observable in one simulated run (messages, faults, history appends,
+//! service effects), in order, with a hash that is the run's fingerprint.
+//!
+//! Invariant: the trace lives outside every node (it survives kills), and its hash depends only
+//! on what happened, never on wall-clock time, addresses of heap objects, or `HashMap` order.
+
+use std::fmt;
+use std::hash::{Hash, Hasher};
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use crate::history::Timestamp;
+
+/// FNV-1a, 64 bit: a stable hash that does not change between Rust releases or machines.
+#[derive(Clone, Copy, Debug)]
+pub struct Fnv64(u64);
+
+impl Default for Fnv64 {
+    fn default() -> Self {
+        Fnv64(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl Hasher for Fnv64 {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 ^= u64::from(*b);
+            self.0 = self.0.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+
+    // Fixed-width, little-endian encodings so the hash is the same on every platform.
+    fn write_usize(&mut self, i: usize) {
+        self.write(&(i as u64).to_le_bytes());
+    }
+
+    fn write_u64(&mut self, i: u64) {
+        self.write(&i.to_le_bytes());
+    }
+
+    fn write_u32(&mut self, i: u32) {
+        self.write(&i.to_le_bytes());
+    }
+
+    fn write_u16(&mut self, i: u16) {
+        self.write(&i.to_le_bytes());
+    }
+
+    fn write_i64(&mut self, i: i64) {
+        self.write(&i.to_le_bytes());
+    }
+}
+
+/// What happened, in a form that is cheap to record and to hash.
+#[derive(Clone, Debug, Hash, PartialEq, Eq)]
+pub enum TraceKind {
+    /// A message handed to the network (`copies` = 0 when a fault dropped it).
+    Send {
+        from: SocketAddr,
+        to: SocketAddr,
+        msg: &'static str,
+        request_id: u64,
+        copies: u8,
+        delay_us: u64,
+    },
+    /// A message taken off the network by its receiver.
+    Recv {
+        at: SocketAddr,
+        from: SocketAddr,
+        msg: &'static str,
+        request_id: u64,
+    },
+    /// A fault the harness applied.
+    Fault(String),
+    /// The server appended (and synced) a history event.
+    HistoryAppend {
+        workflow_id: String,
+        run_id: String,
+        event_id: i64,
+        event_type: &'static str,
+    },
+    /// A service applied an external effect.
+    Effect {
+        service: String,
+        operation: String,
+        idempotency_key: String,
+        applied: bool,
+    },
+    /// A node started (or restarted).
+    NodeStart { node: String },
+    /// Anything else worth a line (client results, store losses).
+    Note(String),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct TraceEntry {
+    pub time: Timestamp,
+    pub kind: TraceKind,
+}
+
+impl fmt::Display for TraceEntry {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let t = self.time.as_nanos();
+        write!(
+            f,
+            "{:>6}.{:06}s ",
+            t / 1_000_000_000,
+            (t % 1_000_000_000) / 1000
+        )?;
+        match &self.kind {
+            TraceKind::Send {
+                from,
+                to,
+                msg,
+                request_id,
+                copies,
+                delay_us,
+            } => {
+                write!(f, "send {from} -> {to} {msg} #{request_id:x}")?;
+                match copies {
+                    0 => write!(f, " DROPPED"),
+                    1 => Ok(()),
+                    n => write!(f, " x{n}"),
+                }?;
+                if *delay_us > 0 {
+                    write!(f, " +{delay_us}us")?;
+                }
+                Ok(())
+            }
+            TraceKind::Recv {
+                at,
+                from,
+                msg,
+                request_id,
+            } => {
+                write!(f, "recv {at} <- {from} {msg} #{request_id:x}")
+            }
+            TraceKind::Fault(s) => write!(f, "FAULT {s}"),
+            TraceKind::HistoryAppend {
+                workflow_id,
+                run_id,
+                event_id,
+                event_type,
+            } => {
+                write!(f, "history {workflow_id}/{run_id} #{event_id} {event_type}")
+            }
+            TraceKind::Effect {
+                service,
+                operation,
+                idempotency_key,
+                applied,
+            } => write!(
+                f,
+                "effect {service}.{operation} key={idempotency_key} {}",
+                if *applied { "APPLIED" } else { "deduplicated" }
+            ),
+            TraceKind::NodeStart { node } => write!(f, "start node {node}"),
+            TraceKind::Note(s) => write!(f, "note {s}"),
+        }
+    }
+}
+
+#[derive(Default)]
+struct TraceInner {
+    hasher: Fnv64,
+    entries: Vec<TraceEntry>,
+    /// Limit on recorded entries (the hash still covers everything).
+    max_entries: usize,
+    dropped_entries: u64,
+}
+
+/// Shared, append-only trace of one run. Cloning gives another handle to the same trace.
+#[derive(Clone)]
+pub struct Trace {
+    inner: Arc<Mutex<TraceInner>>,
+    clock: crate::clock::SimClock,
+}
+
+impl Trace {
+    pub const DEFAULT_MAX_ENTRIES: usize = 1_000_000;
+
+    pub fn new(clock: crate::clock::SimClock) -> Self {
+        Trace {
+            inner: Arc::new(Mutex::new(TraceInner {
+                max_entries: Self::DEFAULT_MAX_ENTRIES,
+                ..TraceInner::default()
+            })),
+            clock,
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, TraceInner> {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub fn record(&self, kind: TraceKind) {
+        let entry = TraceEntry {
+            time: self.clock.now(),
+            kind,
+        };
+        let mut inner = self.lock();
+        entry.hash(&mut inner.hasher);
+        if inner.entries.len() < inner.max_entries {
+            inner.entries.push(entry);
+        } else {
+            inner.dropped_entries += 1;
+        }
+    }
+
+    pub fn note(&self, s: impl Into<String>) {
+        self.record(TraceKind::Note(s.into()));
+    }
+
+    /// The run's fingerprint: same seed and plan, same hash.
+    pub fn hash(&self) -> u64 {
+        self.lock().hasher.finish()
+    }
+
+    pub fn len(&self) -> usize {
+        self.lock().entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    pub fn entries(&self) -> Vec<TraceEntry> {
+        self.lock().entries.clone()
+    }
+
+    /// The whole trace as text, one entry per line.
+    pub fn to_text(&self) -> String {
+        use std::fmt::Write;
+        let inner = self.lock();
+        let mut out = String::new();
+        for e in &inner.entries {
+            let _ = writeln!(out, "{e}");
+        }
+        if inner.dropped_entries > 0 {
+            let _ = writeln!(
+                out,
+                "... {} more entries not kept (hashed)",
+                inner.dropped_entries
+            );
+        }
+        let _ = writeln!(out, "trace hash {:016x}", inner.hasher.finish());
+        out
+    }
+}

@@ -1,0 +1,486 @@
+//! Request/response over madsim's simulated network, with per-request timeouts, client retries,
+//! request ids for idempotent retries, and the message faults madsim lacks (duplication, extra
+//! delay that reorders, targeted drops) injected here.
+//!
+//! Messages travel as in-memory values (`Box<dyn Any>`), not bytes: the simulation pays no
+//! serialisation cost. Loss and latency also come from madsim's own network (`NetSim` config,
+//! `clog_*`), which the fault layer drives for partitions.
+
+use std::cell::{Cell, RefCell};
+use std::collections::BTreeMap;
+use std::io;
+use std::net::{IpAddr, SocketAddr};
+use std::rc::Rc;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use madsim::net::Endpoint;
+use madsim::rand::Rng;
+use tokio::sync::oneshot;
+
+use crate::trace::{Trace, TraceKind};
+
+const TAG_REQUEST: u64 = 0x5245_51;
+const TAG_RESPONSE: u64 = 0x5245_53;
+
+/// A message kind name for traces (`"PollWorkflowTask"`).
+pub trait MessageKind {
+    fn kind(&self) -> &'static str;
+}
+
+/// One message on the wire.
+#[derive(Clone, Debug)]
+pub struct Envelope<T> {
+    pub request_id: u64,
+    pub body: T,
+}
+
+/// Where a message fault applies.
+#[derive(
+    Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum LinkScope {
+    /// Every message.
+    Any,
+    /// Messages from or to this node.
+    Node(IpAddr),
+    /// Messages from `from` to `to` (one direction).
+    Link { from: IpAddr, to: IpAddr },
+}
+
+impl LinkScope {
+    fn matches(&self, from: IpAddr, to: IpAddr) -> bool {
+        match self {
+            LinkScope::Any => true,
+            LinkScope::Node(n) => *n == from || *n == to,
+            LinkScope::Link { from: f, to: t } => *f == from && *t == to,
+        }
+    }
+}
+
+/// A message fault in force: drop, duplicate or delay messages in a scope.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MessageRule {
+    pub id: u64,
+    pub scope: LinkScope,
+    pub drop_rate: f64,
+    pub duplicate_rate: f64,
+    /// Extra delay drawn uniformly from this range (reorders messages).
+    pub extra_delay: Option<(Duration, Duration)>,
+    /// Apply to this many matching messages only (then the rule ends).
+    pub remaining: Option<u32>,
+}
+
+/// What the injector decided for one message.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SendDecision {
+    pub copies: u8,
+    pub delay: Duration,
+}
+
+/// The message-fault state shared by every node's transport (lives outside the nodes).
+#[derive(Clone, Default)]
+pub struct Injector {
+    rules: Arc<Mutex<Vec<MessageRule>>>,
+}
+
+impl Injector {
+    pub fn add(&self, rule: MessageRule) {
+        self.rules
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(rule);
+    }
+
+    pub fn remove(&self, id: u64) {
+        self.rules
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .retain(|r| r.id != id);
+    }
+
+    pub fn clear(&self) {
+        self.rules.lock().unwrap_or_else(|e| e.into_inner()).clear();
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rules
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .is_empty()
+    }
+
+    /// Decides the fate of one message from `from` to `to`, drawing from the simulation's RNG.
+    pub fn decide(&self, from: IpAddr, to: IpAddr) -> SendDecision {
+        let mut rules = self.rules.lock().unwrap_or_else(|e| e.into_inner());
+        let mut decision = SendDecision {
+            copies: 1,
+            delay: Duration::ZERO,
+        };
+        if rules.is_empty() {
+            return decision;
+        }
+        let mut rng = madsim::rand::thread_rng();
+        let mut exhausted = false;
+        for rule in rules.iter_mut() {
+            if !rule.scope.matches(from, to) {
+                continue;
+            }
+            if let Some(n) = rule.remaining.as_mut() {
+                if *n == 0 {
+                    continue;
+                }
+                *n -= 1;
+                exhausted |= *n == 0;
+            }
+            if rule.drop_rate > 0.0 && rng.gen_bool(rule.drop_rate.clamp(0.0, 1.0)) {
+                decision.copies = 0;
+            }
+            if decision.copies > 0
+                && rule.duplicate_rate > 0.0
+                && rng.gen_bool(rule.duplicate_rate.clamp(0.0, 1.0))
+            {
+                decision.copies = decision.copies.saturating_add(1).min(4);
+            }
+            if let Some((lo, hi)) = rule.extra_delay {
+                let extra = if hi > lo { rng.gen_range(lo..hi) } else { lo };
+                decision.delay += extra;
+            }
+        }
+        if exhausted {
+            rules.retain(|r| r.remaining != Some(0));
+        }
+        decision
+    }
+}
+
+/// What every node's transport shares: the trace and the message-fault injector.
+#[derive(Clone)]
+pub struct NetEnv {
+    pub trace: Trace,
+    pub injector: Injector,
+}
+
+/// Why a call failed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TransportError {
+    /// No response within the timeout, after every attempt.
+    Timeout { attempts: u32 },
+    /// The local socket failed (e.g. the node is shutting down).
+    Io(String),
+}
+
+impl std::fmt::Display for TransportError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            TransportError::Timeout { attempts } => {
+                write!(f, "no response after {attempts} attempt(s)")
+            }
+            TransportError::Io(e) => write!(f, "socket error: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for TransportError {}
+
+/// Per-call timeout and retry settings.
+#[derive(Clone, Copy, Debug)]
+pub struct CallOptions {
+    pub timeout: Duration,
+    pub attempts: u32,
+    pub backoff: Duration,
+}
+
+impl CallOptions {
+    pub const fn new(timeout: Duration, attempts: u32) -> Self {
+        CallOptions {
+            timeout,
+            attempts,
+            backoff: Duration::from_millis(100),
+        }
+    }
+}
+
+async fn send_with_faults<T: Clone + Send + Sync + 'static>(
+    ep: &Rc<Endpoint>,
+    env: &NetEnv,
+    to: SocketAddr,
+    tag: u64,
+    msg: Envelope<T>,
+    kind: &'static str,
+) {
+    let from = ep
+        .local_addr()
+        .unwrap_or_else(|_| SocketAddr::from(([0, 0, 0, 0], 0)));
+    let d = env.injector.decide(from.ip(), to.ip());
+    env.trace.record(TraceKind::Send {
+        from,
+        to,
+        msg: kind,
+        request_id: msg.request_id,
+        copies: d.copies,
+        delay_us: d.delay.as_micros() as u64,
+    });
+    if d.copies == 0 {
+        return;
+    }
+    if d.delay.is_zero() {
+        for _ in 0..d.copies {
+            let _ = ep.send_to_raw(to, tag, Box::new(msg.clone())).await;
+        }
+    } else {
+        let ep = ep.clone();
+        madsim::task::spawn_local(async move {
+            tokio::time::sleep(d.delay).await;
+            for _ in 0..d.copies {
+                let _ = ep.send_to_raw(to, tag, Box::new(msg.clone())).await;
+            }
+        });
+    }
+}
+
+type Pending<Resp> = Rc<RefCell<BTreeMap<u64, oneshot::Sender<Resp>>>>;
+
+/// The calling side: sends requests, matches responses by request id, retries on timeout.
+pub struct RpcClient<Req, Resp> {
+    ep: Rc<Endpoint>,
+    env: NetEnv,
+    pending: Pending<Resp>,
+    next_id: Cell<u64>,
+    _req: std::marker::PhantomData<fn(Req)>,
+}
+
+impl<Req, Resp> RpcClient<Req, Resp>
+where
+    Req: MessageKind + Clone + Send + Sync + 'static,
+    Resp: MessageKind + Clone + Send + Sync + 'static,
+{
+    /// Binds a client socket on this node and starts its response loop.
+    pub async fn bind(addr: SocketAddr, env: NetEnv) -> io::Result<Self> {
+        let ep = Rc::new(Endpoint::bind(addr).await?);
+        let pending: Pending<Resp> = Rc::new(RefCell::new(BTreeMap::new()));
+        {
+            let ep = ep.clone();
+            let pending = pending.clone();
+            let env = env.clone();
+            madsim::task::spawn_local(async move {
+                let at = ep.local_addr().unwrap_or(addr);
+                loop {
+                    let Ok((payload, from)) = ep.recv_from_raw(TAG_RESPONSE).await else {
+                        return;
+                    };
+                    let Ok(msg) = payload.downcast::<Envelope<Resp>>() else {
+                        continue;
+                    };
+                    env.trace.record(TraceKind::Recv {
+                        at,
+                        from,
+                        msg: msg.body.kind(),
+                        request_id: msg.request_id,
+                    });
+                    let waiter = pending.borrow_mut().remove(&msg.request_id);
+                    if let Some(tx) = waiter {
+                        let _ = tx.send(msg.body);
+                    }
+                }
+            });
+        }
+        // Request ids start at a random point per incarnation so a restarted node never reuses
+        // the ids of its previous life (servers deduplicate by them).
+        let first_id = madsim::rand::thread_rng().gen::<u64>() >> 8;
+        Ok(RpcClient {
+            ep,
+            env,
+            pending,
+            next_id: Cell::new(first_id),
+            _req: std::marker::PhantomData,
+        })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.ep
+            .local_addr()
+            .unwrap_or_else(|_| SocketAddr::from(([0, 0, 0, 0], 0)))
+    }
+
+    pub fn new_request_id(&self) -> u64 {
+        let id = self.next_id.get();
+        self.next_id.set(id.wrapping_add(1));
+        id
+    }
+
+    /// Sends `req` to `dst` and waits for its response; on timeout resends the same request
+    /// (same request id) up to `opts.attempts` times.
+    pub async fn call(
+        &self,
+        dst: SocketAddr,
+        req: Req,
+        opts: CallOptions,
+    ) -> Result<Resp, TransportError> {
+        let id = self.new_request_id();
+        self.call_with_id(dst, id, req, opts).await
+    }
+
+    pub async fn call_with_id(
+        &self,
+        dst: SocketAddr,
+        request_id: u64,
+        req: Req,
+        opts: CallOptions,
+    ) -> Result<Resp, TransportError> {
+        let attempts = opts.attempts.max(1);
+        for attempt in 1..=attempts {
+            let (tx, rx) = oneshot::channel();
+            self.pending.borrow_mut().insert(request_id, tx);
+            let kind = req.kind();
+            send_with_faults(
+                &self.ep,
+                &self.env,
+                dst,
+                TAG_REQUEST,
+                Envelope {
+                    request_id,
+                    body: req.clone(),
+                },
+                kind,
+            )
+            .await;
+            match tokio::time::timeout(opts.timeout, rx).await {
+                Ok(Ok(resp)) => return Ok(resp),
+                Ok(Err(_)) => return Err(TransportError::Io("response channel closed".into())),
+                Err(_) => {
+                    self.pending.borrow_mut().remove(&request_id);
+                    if attempt < attempts {
+                        tokio::time::sleep(opts.backoff).await;
+                    }
+                }
+            }
+        }
+        Err(TransportError::Timeout { attempts })
+    }
+}
+
+/// Identifies where a response goes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ReplyTo {
+    pub addr: SocketAddr,
+    pub request_id: u64,
+}
+
+/// The serving side: receives requests and sends responses (possibly later, for long polls).
+pub struct RpcServer<Req, Resp> {
+    ep: Rc<Endpoint>,
+    env: NetEnv,
+    _m: std::marker::PhantomData<fn(Req, Resp)>,
+}
+
+impl<Req, Resp> RpcServer<Req, Resp>
+where
+    Req: MessageKind + Clone + Send + Sync + 'static,
+    Resp: MessageKind + Clone + Send + Sync + 'static,
+{
+    pub async fn bind(addr: SocketAddr, env: NetEnv) -> io::Result<Self> {
+        Ok(RpcServer {
+            ep: Rc::new(Endpoint::bind(addr).await?),
+            env,
+            _m: std::marker::PhantomData,
+        })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.ep
+            .local_addr()
+            .unwrap_or_else(|_| SocketAddr::from(([0, 0, 0, 0], 0)))
+    }
+
+    /// The next request (messages of other types on the request tag are ignored).
+    pub async fn recv(&self) -> io::Result<(ReplyTo, Req)> {
+        loop {
+            let (payload, from) = self.ep.recv_from_raw(TAG_REQUEST).await?;
+            let Ok(msg) = payload.downcast::<Envelope<Req>>() else {
+                continue;
+            };
+            self.env.trace.record(TraceKind::Recv {
+                at: self.local_addr(),
+                from,
+                msg: msg.body.kind(),
+                request_id: msg.request_id,
+            });
+            return Ok((
+                ReplyTo {
+                    addr: from,
+                    request_id: msg.request_id,
+                },
+                msg.body,
+            ));
+        }
+    }
+
+    pub async fn reply(&self, to: ReplyTo, resp: Resp) {
+        let kind = resp.kind();
+        send_with_faults(
+            &self.ep,
+            &self.env,
+            to.addr,
+            TAG_RESPONSE,
+            Envelope {
+                request_id: to.request_id,
+                body: resp,
+            },
+            kind,
+        )
+        .await;
+    }
+}
+
+/// A bounded memory of recent requests, so a duplicated or retried request gets the first
+/// answer again instead of being executed twice. Not durable: after a restart the engine's own
+/// checks (task tokens, request ids in mutable state) take over.
+pub struct Dedup<Resp> {
+    seen: BTreeMap<ReplyTo, Option<Resp>>,
+    order: std::collections::VecDeque<ReplyTo>,
+    capacity: usize,
+}
+
+/// What to do with an incoming request.
+pub enum DedupVerdict<Resp> {
+    New,
+    /// Still being handled (e.g. a long poll): drop the duplicate.
+    InFlight,
+    /// Already answered: send this again.
+    Answered(Resp),
+}
+
+impl<Resp: Clone> Dedup<Resp> {
+    pub fn new(capacity: usize) -> Self {
+        Dedup {
+            seen: BTreeMap::new(),
+            order: std::collections::VecDeque::new(),
+            capacity,
+        }
+    }
+
+    pub fn check(&mut self, key: ReplyTo) -> DedupVerdict<Resp> {
+        match self.seen.get(&key) {
+            Some(Some(r)) => DedupVerdict::Answered(r.clone()),
+            Some(None) => DedupVerdict::InFlight,
+            None => {
+                self.seen.insert(key, None);
+                self.order.push_back(key);
+                while self.order.len() > self.capacity {
+                    if let Some(old) = self.order.pop_front() {
+                        self.seen.remove(&old);
+                    }
+                }
+                DedupVerdict::New
+            }
+        }
+    }
+
+    pub fn answered(&mut self, key: ReplyTo, resp: &Resp) {
+        if let Some(slot) = self.seen.get_mut(&key) {
+            *slot = Some(resp.clone());
+        }
+    }
+}
