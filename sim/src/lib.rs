@@ -4,3 +4,4 @@ pub mod engine;
 pub mod history;
 pub mod trace;
 pub mod transport;
+pub mod sdk;

@@ -1,0 +1,887 @@
+//! What workflow code sees: [`WorkflowContext`] and the futures it hands out.
+//!
+//! All of it shares one run's [`State`] (an `Rc<RefCell<..>>`, never `Send`). Futures never
+//! register wakers: the machine polls the workflow until nothing makes progress, and every
+//! state change a future can observe bumps `State::progress`.
+
+use std::cell::RefCell;
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::future::Future;
+use std::marker::PhantomData;
+use std::pin::Pin;
+use std::rc::Rc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use super::error::{ActivityFailed, WorkflowError, WorkflowErrorKind};
+use super::rng::WorkflowRng;
+use crate::history::{
+    Command, ContinueAsNewWorkflowExecution, EventId, Failure, FailureInfo, MarkerDetails,
+    PayloadError, Payloads, RetryPolicy, RetryState, ScheduleActivityTask, TaskQueue, Timestamp,
+};
+
+/// Marker name of `patched` / `deprecate_patch` markers (as Temporal core writes them).
+pub const PATCH_MARKER_NAME: &str = "core_patch";
+/// Marker name of `side_effect` markers.
+pub const SIDE_EFFECT_MARKER_NAME: &str = "SideEffect";
+
+/// Facts about the running workflow.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct WorkflowInfo {
+    pub workflow_id: String,
+    pub run_id: String,
+    pub workflow_type: String,
+    pub task_queue: String,
+    pub attempt: i32,
+}
+
+/// How a `ScheduleActivityTask` command is filled in. Activity ids default to the activity
+/// sequence number ("1", "2", ...), as Temporal's Python SDK does.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ActivityOptions {
+    pub activity_id: Option<String>,
+    /// Defaults to the workflow's task queue.
+    pub task_queue: Option<String>,
+    pub schedule_to_close_timeout: Option<Duration>,
+    pub schedule_to_start_timeout: Option<Duration>,
+    pub start_to_close_timeout: Option<Duration>,
+    pub heartbeat_timeout: Option<Duration>,
+    /// `None`: the server applies Temporal's default policy.
+    pub retry_policy: Option<RetryPolicy>,
+}
+
+impl ActivityOptions {
+    pub fn start_to_close(timeout: Duration) -> Self {
+        ActivityOptions {
+            start_to_close_timeout: Some(timeout),
+            ..ActivityOptions::default()
+        }
+    }
+
+    pub fn schedule_to_close(timeout: Duration) -> Self {
+        ActivityOptions {
+            schedule_to_close_timeout: Some(timeout),
+            ..ActivityOptions::default()
+        }
+    }
+
+    pub fn with_activity_id(mut self, id: impl Into<String>) -> Self {
+        self.activity_id = Some(id.into());
+        self
+    }
+
+    pub fn with_task_queue(mut self, queue: impl Into<String>) -> Self {
+        self.task_queue = Some(queue.into());
+        self
+    }
+
+    pub fn with_retry_policy(mut self, policy: RetryPolicy) -> Self {
+        self.retry_policy = Some(policy);
+        self
+    }
+
+    pub fn with_start_to_close_timeout(mut self, d: Duration) -> Self {
+        self.start_to_close_timeout = Some(d);
+        self
+    }
+
+    pub fn with_schedule_to_close_timeout(mut self, d: Duration) -> Self {
+        self.schedule_to_close_timeout = Some(d);
+        self
+    }
+
+    pub fn with_schedule_to_start_timeout(mut self, d: Duration) -> Self {
+        self.schedule_to_start_timeout = Some(d);
+        self
+    }
+
+    pub fn with_heartbeat_timeout(mut self, d: Duration) -> Self {
+        self.heartbeat_timeout = Some(d);
+        self
+    }
+}
+
+/// Options of [`WorkflowContext::continue_as_new_with`]. `None` fields keep this run's values.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ContinueAsNewOptions {
+    pub workflow_type: Option<String>,
+    pub task_queue: Option<String>,
+    pub workflow_run_timeout: Option<Duration>,
+    pub workflow_task_timeout: Option<Duration>,
+}
+
+/// How a timer ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TimerResult {
+    Fired,
+    Cancelled,
+}
+
+/// Which slot a command belongs to, so the matching history event can be linked back.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Link {
+    None,
+    Activity(u32),
+    Timer(u32),
+}
+
+pub(crate) struct Emitted {
+    pub cmd: Command,
+    pub link: Link,
+    /// Cancelled before it was ever sent: not sent at all.
+    pub dropped: bool,
+}
+
+pub(crate) struct ActivitySlot {
+    pub activity_id: String,
+    pub activity_type: String,
+    pub scheduled_event_id: Option<EventId>,
+    /// Index into `State::commands` while the command is unsent (current activation).
+    pub cmd_index: Option<usize>,
+    pub result: Option<Result<Option<Payloads>, Failure>>,
+}
+
+pub(crate) struct TimerSlot {
+    pub timer_id: String,
+    pub cmd_index: Option<usize>,
+    pub started: bool,
+    pub result: Option<TimerResult>,
+}
+
+/// One run's workflow-visible state.
+pub(crate) struct State {
+    pub info: WorkflowInfo,
+    pub now: Timestamp,
+    pub replaying: bool,
+    pub seed: u64,
+    pub rng_streams: u64,
+    /// Bumped by every change a workflow future can observe; the machine polls until it stops.
+    pub progress: u64,
+    /// Condition futures currently waiting (they need one extra poll after a quiet poll).
+    pub waiting_conditions: usize,
+    /// Commands of the current activation, in the order the code issued them.
+    pub commands: Vec<Emitted>,
+    pub activity_seq: u32,
+    pub timer_seq: u32,
+    pub side_effect_seq: u32,
+    pub activities: BTreeMap<u32, ActivitySlot>,
+    pub activity_by_event: BTreeMap<EventId, u32>,
+    pub timers: BTreeMap<u32, TimerSlot>,
+    pub timer_by_id: BTreeMap<String, u32>,
+    pub signals: BTreeMap<String, VecDeque<Option<Payloads>>>,
+    pub cancel_requested: bool,
+    /// Patch ids whose markers the history of the task being replayed holds.
+    pub patches_notified: BTreeSet<String>,
+    pub patches_memo: BTreeMap<String, bool>,
+    /// Side-effect values recorded in the history of the task being replayed, by sequence.
+    pub side_effects: BTreeMap<u32, Payloads>,
+}
+
+impl State {
+    pub fn new(info: WorkflowInfo, seed: u64) -> Self {
+        State {
+            info,
+            now: Timestamp::UNIX_EPOCH,
+            replaying: false,
+            seed,
+            rng_streams: 0,
+            progress: 0,
+            waiting_conditions: 0,
+            commands: Vec::new(),
+            activity_seq: 0,
+            timer_seq: 0,
+            side_effect_seq: 0,
+            activities: BTreeMap::new(),
+            activity_by_event: BTreeMap::new(),
+            timers: BTreeMap::new(),
+            timer_by_id: BTreeMap::new(),
+            signals: BTreeMap::new(),
+            cancel_requested: false,
+            patches_notified: BTreeSet::new(),
+            patches_memo: BTreeMap::new(),
+            side_effects: BTreeMap::new(),
+        }
+    }
+
+    pub fn emit(&mut self, cmd: Command, link: Link) -> usize {
+        self.commands.push(Emitted {
+            cmd,
+            link,
+            dropped: false,
+        });
+        self.progress += 1;
+        self.commands.len() - 1
+    }
+}
+
+pub(crate) fn patch_marker_details(patch_id: &str, deprecated: bool) -> MarkerDetails {
+    let mut d = MarkerDetails::new();
+    d.insert(
+        "patch_id".to_string(),
+        Payloads::json(patch_id).expect("a string encodes"),
+    );
+    d.insert(
+        "deprecated".to_string(),
+        Payloads::json(&deprecated).expect("a bool encodes"),
+    );
+    d
+}
+
+/// Reads a patch marker's details: `{patch_id, deprecated}` (current core) or
+/// `{patch_data: {id, deprecated}}` (older core).
+pub(crate) fn parse_patch_marker(details: &MarkerDetails) -> Option<(String, bool)> {
+    if let Some(p) = details.get("patch_id") {
+        let id: String = p.decode_first().ok()?;
+        let deprecated = details
+            .get("deprecated")
+            .and_then(|d| d.decode_first::<bool>().ok())
+            .unwrap_or(false);
+        return Some((id, deprecated));
+    }
+    let data: serde_json::Value = details.get("patch_data")?.decode_first().ok()?;
+    let id = data
+        .get("id")
+        .or_else(|| data.get("patch_id"))?
+        .as_str()?
+        .to_string();
+    let deprecated = data
+        .get("deprecated")
+        .and_then(serde_json::Value::as_bool)
+        .unwrap_or(false);
+    Some((id, deprecated))
+}
+
+pub(crate) fn parse_side_effect_marker(details: &MarkerDetails) -> Option<(u32, Payloads)> {
+    let id: u32 = details.get("side_effect_id")?.decode_first().ok()?;
+    Some((id, details.get("data")?.clone()))
+}
+
+/// The `ActivityFailure` wrapper Temporal hands workflow code.
+pub(crate) fn activity_failure(
+    message: &str,
+    slot: &ActivitySlot,
+    started_event_id: EventId,
+    identity: &str,
+    retry_state: RetryState,
+    cause: Option<Failure>,
+) -> Failure {
+    Failure {
+        message: message.to_string(),
+        source: String::new(),
+        stack_trace: String::new(),
+        cause: cause.map(Box::new),
+        info: FailureInfo::Activity {
+            scheduled_event_id: slot.scheduled_event_id.unwrap_or(0),
+            started_event_id,
+            identity: identity.to_string(),
+            activity_type: slot.activity_type.clone(),
+            activity_id: slot.activity_id.clone(),
+            retry_state,
+        },
+        extra: Default::default(),
+    }
+}
+
+fn cancelled_activity_failure(slot: &ActivitySlot) -> Failure {
+    activity_failure(
+        "Activity cancelled",
+        slot,
+        0,
+        "",
+        RetryState::CancelRequested,
+        Some(Failure::canceled("Activity cancelled")),
+    )
+}
+
+/// The handle workflow code uses for everything that must be deterministic. Cheap to clone.
+#[derive(Clone)]
+pub struct WorkflowContext {
+    pub(crate) st: Rc<RefCell<State>>,
+}
+
+impl std::fmt::Debug for WorkflowContext {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WorkflowContext")
+            .field("info", &self.st.borrow().info)
+            .finish()
+    }
+}
+
+impl WorkflowContext {
+    pub(crate) fn new(st: Rc<RefCell<State>>) -> Self {
+        WorkflowContext { st }
+    }
+
+    pub fn info(&self) -> WorkflowInfo {
+        self.st.borrow().info.clone()
+    }
+
+    /// The time of the current workflow task's WorkflowTaskStarted event; never moves back.
+    pub fn workflow_time(&self) -> Timestamp {
+        self.st.borrow().now
+    }
+
+    /// Whether the code is re-running a workflow task already recorded in history.
+    pub fn is_replaying(&self) -> bool {
+        self.st.borrow().replaying
+    }
+
+    /// A seed derived from the run id: the same on every replay of this run.
+    pub fn random_seed(&self) -> u64 {
+        self.st.borrow().seed
+    }
+
+    /// A deterministic RNG seeded from the run id. Each call returns a new stream (the n-th
+    /// call in a run always gets the same one).
+    pub fn rng(&self) -> WorkflowRng {
+        let mut st = self.st.borrow_mut();
+        st.rng_streams += 1;
+        let mut base = WorkflowRng::new(st.seed ^ st.rng_streams.wrapping_mul(0x9e37_79b9));
+        WorkflowRng::new(base.next_u64())
+    }
+
+    /// Schedules an activity; the future resolves to its decoded result or to the
+    /// `ActivityFailure` (failed, timed out, cancelled). Dropping the future does not cancel
+    /// the activity; call [`ActivityFuture::cancel`].
+    pub fn start_activity<O, I>(
+        &self,
+        activity_type: &str,
+        input: &I,
+        options: ActivityOptions,
+    ) -> ActivityFuture<O>
+    where
+        O: DeserializeOwned,
+        I: Serialize + ?Sized,
+    {
+        let mut st = self.st.borrow_mut();
+        st.activity_seq += 1;
+        let seq = st.activity_seq;
+        let activity_id = options.activity_id.unwrap_or_else(|| seq.to_string());
+        let mut slot = ActivitySlot {
+            activity_id: activity_id.clone(),
+            activity_type: activity_type.to_string(),
+            scheduled_event_id: None,
+            cmd_index: None,
+            result: None,
+        };
+        match Payloads::json(input) {
+            Ok(payloads) => {
+                let cmd = Command::ScheduleActivityTask(ScheduleActivityTask {
+                    activity_id,
+                    activity_type: activity_type.to_string(),
+                    task_queue: TaskQueue::normal(
+                        options
+                            .task_queue
+                            .unwrap_or_else(|| st.info.task_queue.clone()),
+                    ),
+                    input: Some(payloads),
+                    schedule_to_close_timeout: options.schedule_to_close_timeout,
+                    schedule_to_start_timeout: options.schedule_to_start_timeout,
+                    start_to_close_timeout: options.start_to_close_timeout,
+                    heartbeat_timeout: options.heartbeat_timeout,
+                    retry_policy: options.retry_policy,
+                });
+                slot.cmd_index = Some(st.emit(cmd, Link::Activity(seq)));
+            }
+            Err(e) => {
+                // Never sent: resolves at once, like an input the SDK refuses to serialise.
+                slot.result = Some(Err(Failure::application(
+                    format!("activity input: {e}"),
+                    "PayloadEncodeError",
+                    true,
+                )));
+            }
+        }
+        st.activities.insert(seq, slot);
+        ActivityFuture {
+            st: Rc::clone(&self.st),
+            seq,
+            done: false,
+            _out: PhantomData,
+        }
+    }
+
+    /// A durable timer (StartTimer); ids are the timer sequence numbers "1", "2", ...
+    /// A zero duration resolves at once without a command.
+    pub fn timer(&self, duration: Duration) -> TimerFuture {
+        let mut st = self.st.borrow_mut();
+        st.timer_seq += 1;
+        let seq = st.timer_seq;
+        let timer_id = seq.to_string();
+        let mut slot = TimerSlot {
+            timer_id: timer_id.clone(),
+            cmd_index: None,
+            started: false,
+            result: None,
+        };
+        if duration.is_zero() {
+            slot.result = Some(TimerResult::Fired);
+        } else {
+            st.timer_by_id.insert(timer_id.clone(), seq);
+            slot.cmd_index = Some(st.emit(
+                Command::StartTimer {
+                    timer_id,
+                    start_to_fire_timeout: duration,
+                },
+                Link::Timer(seq),
+            ));
+        }
+        st.timers.insert(seq, slot);
+        TimerFuture {
+            st: Rc::clone(&self.st),
+            seq,
+            done: false,
+        }
+    }
+
+    /// `workflow.patched(id)`: new code path if true. Not replaying: records a `core_patch`
+    /// marker and returns true. Replaying: true iff this task's history holds the marker; the
+    /// answer is memoised for the run.
+    pub fn patched(&self, patch_id: &str) -> bool {
+        self.patch(patch_id, false)
+    }
+
+    /// `workflow.deprecate_patch(id)`: records a deprecated marker (when not replaying), which
+    /// replay tolerates being absent from history.
+    pub fn deprecate_patch(&self, patch_id: &str) {
+        self.patch(patch_id, true);
+    }
+
+    fn patch(&self, patch_id: &str, deprecated: bool) -> bool {
+        let mut st = self.st.borrow_mut();
+        if let Some(v) = st.patches_memo.get(patch_id) {
+            return *v;
+        }
+        let use_patch = !st.replaying || st.patches_notified.contains(patch_id);
+        st.patches_memo.insert(patch_id.to_string(), use_patch);
+        if use_patch {
+            st.emit(
+                Command::RecordMarker {
+                    marker_name: PATCH_MARKER_NAME.to_string(),
+                    details: patch_marker_details(patch_id, deprecated),
+                    failure: None,
+                },
+                Link::None,
+            );
+        }
+        use_patch
+    }
+
+    /// Runs `f` once and records its value in a marker; on replay returns the recorded value
+    /// without running `f`. Panics (failing the workflow task) if the value does not round-trip
+    /// through JSON.
+    pub fn side_effect<T, F>(&self, f: F) -> T
+    where
+        T: Serialize + DeserializeOwned,
+        F: FnOnce() -> T,
+    {
+        let (seq, recorded) = {
+            let mut st = self.st.borrow_mut();
+            st.side_effect_seq += 1;
+            let seq = st.side_effect_seq;
+            let recorded = if st.replaying {
+                st.side_effects.remove(&seq)
+            } else {
+                None
+            };
+            (seq, recorded)
+        };
+        let data = match recorded {
+            Some(p) => p,
+            None => Payloads::json(&f()).expect("side effect value must encode as JSON"),
+        };
+        let value: T = data
+            .decode_first()
+            .expect("side effect value must decode from its marker");
+        let mut details = MarkerDetails::new();
+        details.insert(
+            "side_effect_id".to_string(),
+            Payloads::json(&seq).expect("a number encodes"),
+        );
+        details.insert("data".to_string(), data);
+        self.st.borrow_mut().emit(
+            Command::RecordMarker {
+                marker_name: SIDE_EFFECT_MARKER_NAME.to_string(),
+                details,
+                failure: None,
+            },
+            Link::None,
+        );
+        value
+    }
+
+    /// The channel of signal `name`. Signals are buffered from the start of the run and
+    /// delivered in history order.
+    pub fn signal_channel<T: DeserializeOwned>(&self, name: &str) -> SignalChannel<T> {
+        SignalChannel {
+            st: Rc::clone(&self.st),
+            name: name.to_string(),
+            _t: PhantomData,
+        }
+    }
+
+    /// Resolves once `condition()` is true (re-checked whenever the workflow is polled).
+    pub fn wait_condition<F: FnMut() -> bool>(&self, condition: F) -> ConditionFuture<F> {
+        ConditionFuture {
+            st: Rc::clone(&self.st),
+            condition,
+            registered: false,
+            done: false,
+        }
+    }
+
+    /// Whether cancellation of this run was requested (WorkflowExecutionCancelRequested).
+    pub fn is_cancel_requested(&self) -> bool {
+        self.st.borrow().cancel_requested
+    }
+
+    /// Resolves once cancellation of this run is requested.
+    pub fn cancelled(&self) -> CancelledFuture {
+        CancelledFuture {
+            st: Rc::clone(&self.st),
+        }
+    }
+
+    /// The error to return to continue as new with `input` (same type and task queue).
+    pub fn continue_as_new<I: Serialize + ?Sized>(&self, input: &I) -> WorkflowError {
+        self.continue_as_new_with(input, ContinueAsNewOptions::default())
+    }
+
+    pub fn continue_as_new_with<I: Serialize + ?Sized>(
+        &self,
+        input: &I,
+        options: ContinueAsNewOptions,
+    ) -> WorkflowError {
+        let input = match Payloads::json(input) {
+            Ok(p) => p,
+            Err(e) => return WorkflowError::from(e),
+        };
+        let st = self.st.borrow();
+        WorkflowError {
+            kind: WorkflowErrorKind::ContinueAsNew(Box::new(ContinueAsNewWorkflowExecution {
+                workflow_type: options
+                    .workflow_type
+                    .unwrap_or_else(|| st.info.workflow_type.clone()),
+                task_queue: TaskQueue::normal(
+                    options
+                        .task_queue
+                        .unwrap_or_else(|| st.info.task_queue.clone()),
+                ),
+                input: Some(input),
+                workflow_run_timeout: options.workflow_run_timeout,
+                workflow_task_timeout: options.workflow_task_timeout,
+            })),
+        }
+    }
+}
+
+/// The future of [`WorkflowContext::start_activity`].
+#[must_use = "an activity future does nothing unless awaited"]
+pub struct ActivityFuture<O> {
+    st: Rc<RefCell<State>>,
+    seq: u32,
+    done: bool,
+    _out: PhantomData<fn() -> O>,
+}
+
+impl<O> std::fmt::Debug for ActivityFuture<O> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ActivityFuture")
+            .field("seq", &self.seq)
+            .finish()
+    }
+}
+
+impl<O> ActivityFuture<O> {
+    /// Requests cancellation (Temporal's TryCancel): the future resolves at once with a
+    /// cancelled `ActivityFailure`. If the schedule command was not sent yet, it is not sent.
+    pub fn cancel(&self) {
+        let mut st = self.st.borrow_mut();
+        let st = &mut *st;
+        let Some(slot) = st.activities.get_mut(&self.seq) else {
+            return;
+        };
+        if slot.result.is_some() {
+            return;
+        }
+        if let Some(idx) = slot.cmd_index.take() {
+            st.commands[idx].dropped = true;
+        } else if let Some(sid) = slot.scheduled_event_id {
+            st.commands.push(Emitted {
+                cmd: Command::RequestCancelActivityTask {
+                    scheduled_event_id: sid,
+                },
+                link: Link::None,
+                dropped: false,
+            });
+        }
+        slot.result = Some(Err(cancelled_activity_failure(slot)));
+        st.progress += 1;
+    }
+}
+
+impl<O: DeserializeOwned> Future for ActivityFuture<O> {
+    type Output = Result<O, ActivityFailed>;
+
+    fn poll(mut self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<Self::Output> {
+        assert!(!self.done, "activity future polled after completion");
+        let mut st = self.st.borrow_mut();
+        let ready = st
+            .activities
+            .get_mut(&self.seq)
+            .and_then(|slot| slot.result.take());
+        let Some(result) = ready else {
+            return Poll::Pending;
+        };
+        st.activities.remove(&self.seq);
+        st.progress += 1;
+        drop(st);
+        self.done = true;
+        Poll::Ready(match result {
+            Ok(payloads) => {
+                let decoded = match &payloads {
+                    Some(p) => p.decode_first(),
+                    None => serde_json::from_value(serde_json::Value::Null)
+                        .map_err(|e| PayloadError(e.to_string())),
+                };
+                decoded.map_err(|e| ActivityFailed {
+                    failure: Failure::application(
+                        format!("activity result: {e}"),
+                        "PayloadDecodeError",
+                        true,
+                    ),
+                })
+            }
+            Err(failure) => Err(ActivityFailed { failure }),
+        })
+    }
+}
+
+/// The future of [`WorkflowContext::timer`].
+#[must_use = "a timer future does nothing unless awaited"]
+pub struct TimerFuture {
+    st: Rc<RefCell<State>>,
+    seq: u32,
+    done: bool,
+}
+
+impl std::fmt::Debug for TimerFuture {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TimerFuture")
+            .field("seq", &self.seq)
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for CancelledFuture {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CancelledFuture").finish()
+    }
+}
+
+impl TimerFuture {
+    /// Cancels the timer (CancelTimer, or nothing if StartTimer was not sent yet); the future
+    /// resolves to [`TimerResult::Cancelled`].
+    pub fn cancel(&self) {
+        let mut st = self.st.borrow_mut();
+        let st = &mut *st;
+        let Some(slot) = st.timers.get_mut(&self.seq) else {
+            return;
+        };
+        if slot.result.is_some() {
+            return;
+        }
+        if let Some(idx) = slot.cmd_index.take() {
+            st.commands[idx].dropped = true;
+        } else if slot.started {
+            st.commands.push(Emitted {
+                cmd: Command::CancelTimer {
+                    timer_id: slot.timer_id.clone(),
+                },
+                link: Link::None,
+                dropped: false,
+            });
+        }
+        slot.result = Some(TimerResult::Cancelled);
+        st.progress += 1;
+    }
+}
+
+impl Future for TimerFuture {
+    type Output = TimerResult;
+
+    fn poll(mut self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<TimerResult> {
+        assert!(!self.done, "timer future polled after completion");
+        let mut st = self.st.borrow_mut();
+        let ready = st
+            .timers
+            .get_mut(&self.seq)
+            .and_then(|slot| slot.result.take());
+        let Some(result) = ready else {
+            return Poll::Pending;
+        };
+        if let Some(slot) = st.timers.remove(&self.seq) {
+            st.timer_by_id.remove(&slot.timer_id);
+        }
+        st.progress += 1;
+        drop(st);
+        self.done = true;
+        Poll::Ready(result)
+    }
+}
+
+/// A typed view of one signal name's buffer.
+pub struct SignalChannel<T> {
+    st: Rc<RefCell<State>>,
+    name: String,
+    _t: PhantomData<fn() -> T>,
+}
+
+impl<T> std::fmt::Debug for SignalChannel<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SignalChannel")
+            .field("name", &self.name)
+            .finish()
+    }
+}
+
+impl<T: DeserializeOwned> SignalChannel<T> {
+    /// The next signal of this name, in history order.
+    pub fn recv(&self) -> SignalFuture<T> {
+        SignalFuture {
+            st: Rc::clone(&self.st),
+            name: self.name.clone(),
+            _t: PhantomData,
+        }
+    }
+
+    /// The next buffered signal, if any.
+    pub fn try_recv(&self) -> Option<Result<T, PayloadError>> {
+        take_signal(&self.st, &self.name)
+    }
+
+    /// How many signals are buffered.
+    pub fn pending(&self) -> usize {
+        self.st
+            .borrow()
+            .signals
+            .get(&self.name)
+            .map_or(0, VecDeque::len)
+    }
+}
+
+fn take_signal<T: DeserializeOwned>(
+    st: &Rc<RefCell<State>>,
+    name: &str,
+) -> Option<Result<T, PayloadError>> {
+    let mut st = st.borrow_mut();
+    let input = st.signals.get_mut(name)?.pop_front()?;
+    st.progress += 1;
+    drop(st);
+    Some(match input {
+        Some(p) => p.decode_first(),
+        None => serde_json::from_value(serde_json::Value::Null)
+            .map_err(|e| PayloadError(format!("signal without input: {e}"))),
+    })
+}
+
+/// The future of [`SignalChannel::recv`].
+#[must_use = "a signal future does nothing unless awaited"]
+pub struct SignalFuture<T> {
+    st: Rc<RefCell<State>>,
+    name: String,
+    _t: PhantomData<fn() -> T>,
+}
+
+impl<T> std::fmt::Debug for SignalFuture<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SignalFuture")
+            .field("name", &self.name)
+            .finish()
+    }
+}
+
+impl<T: DeserializeOwned> Future for SignalFuture<T> {
+    type Output = Result<T, PayloadError>;
+
+    fn poll(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<Self::Output> {
+        match take_signal(&self.st, &self.name) {
+            Some(v) => Poll::Ready(v),
+            None => Poll::Pending,
+        }
+    }
+}
+
+/// The future of [`WorkflowContext::wait_condition`].
+#[must_use = "a condition future does nothing unless awaited"]
+pub struct ConditionFuture<F> {
+    st: Rc<RefCell<State>>,
+    condition: F,
+    registered: bool,
+    done: bool,
+}
+
+impl<F> std::fmt::Debug for ConditionFuture<F> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ConditionFuture")
+            .field("done", &self.done)
+            .finish()
+    }
+}
+
+impl<F: FnMut() -> bool + Unpin> Future for ConditionFuture<F> {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<()> {
+        let this = &mut *self;
+        if this.done {
+            return Poll::Ready(());
+        }
+        if (this.condition)() {
+            this.done = true;
+            let mut st = this.st.borrow_mut();
+            if this.registered {
+                st.waiting_conditions -= 1;
+                this.registered = false;
+            }
+            st.progress += 1;
+            return Poll::Ready(());
+        }
+        if !this.registered {
+            this.registered = true;
+            this.st.borrow_mut().waiting_conditions += 1;
+        }
+        Poll::Pending
+    }
+}
+
+impl<F> Drop for ConditionFuture<F> {
+    fn drop(&mut self) {
+        if self.registered {
+            if let Ok(mut st) = self.st.try_borrow_mut() {
+                st.waiting_conditions = st.waiting_conditions.saturating_sub(1);
+            }
+        }
+    }
+}
+
+/// The future of [`WorkflowContext::cancelled`].
+#[must_use = "a cancellation future does nothing unless awaited"]
+pub struct CancelledFuture {
+    st: Rc<RefCell<State>>,
+}
+
+impl Future for CancelledFuture {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<()> {
+        if self.st.borrow().cancel_requested {
+            Poll::Ready(())
+        } else {
+            Poll::Pending
+        }
+    }
+}

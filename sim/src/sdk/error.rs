@@ -1,0 +1,226 @@
+//! Errors workflow and activity code returns, and how they become Temporal failures.
+
+use std::fmt;
+
+use crate::history::{
+    ContinueAsNewWorkflowExecution, Failure, FailureInfo, PayloadError, Payloads,
+};
+
+/// An error returned by an activity attempt. Becomes an application failure
+/// (`applicationFailureInfo {type, nonRetryable}`); whether it is retried is decided by the
+/// activity's retry policy (`non_retryable_error_types`) unless `non_retryable` is set.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ActivityError {
+    pub message: String,
+    pub error_type: String,
+    pub non_retryable: bool,
+    pub details: Option<Payloads>,
+}
+
+impl ActivityError {
+    pub fn retryable(error_type: impl Into<String>, message: impl Into<String>) -> Self {
+        ActivityError {
+            message: message.into(),
+            error_type: error_type.into(),
+            non_retryable: false,
+            details: None,
+        }
+    }
+
+    pub fn non_retryable(error_type: impl Into<String>, message: impl Into<String>) -> Self {
+        ActivityError {
+            non_retryable: true,
+            ..ActivityError::retryable(error_type, message)
+        }
+    }
+
+    /// The error an activity sees when its cancellation was requested (via heartbeat).
+    pub fn cancelled() -> Self {
+        ActivityError::retryable("CancelledError", "activity cancelled")
+    }
+
+    pub fn with_details(mut self, details: Payloads) -> Self {
+        self.details = Some(details);
+        self
+    }
+
+    /// The failure recorded in `ActivityTaskFailed`.
+    pub fn into_failure(self) -> Failure {
+        let mut f = Failure::application(self.message, self.error_type, self.non_retryable);
+        if let FailureInfo::Application { details, .. } = &mut f.info {
+            *details = self.details;
+        }
+        f
+    }
+}
+
+impl fmt::Display for ActivityError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.error_type, self.message)
+    }
+}
+
+impl std::error::Error for ActivityError {}
+
+impl From<ActivityError> for Failure {
+    fn from(e: ActivityError) -> Failure {
+        e.into_failure()
+    }
+}
+
+impl From<PayloadError> for ActivityError {
+    fn from(e: PayloadError) -> Self {
+        ActivityError::non_retryable("PayloadError", e.0)
+    }
+}
+
+/// What an activity future resolves to when the activity did not complete: the
+/// `ActivityFailure` Temporal hands the workflow (`message` "Activity task failed",
+/// `activityFailureInfo`), whose cause is the activity's own failure (application error,
+/// timeout, cancellation).
+#[derive(Clone, Debug, PartialEq)]
+pub struct ActivityFailed {
+    pub failure: Failure,
+}
+
+impl ActivityFailed {
+    /// The activity's own failure (the cause of the `ActivityFailure` wrapper).
+    pub fn cause(&self) -> Option<&Failure> {
+        self.failure.cause.as_deref()
+    }
+
+    /// The application error type of the cause, if the activity raised an application error.
+    pub fn error_type(&self) -> Option<&str> {
+        self.cause().and_then(Failure::error_type)
+    }
+
+    /// Whether the activity was cancelled (by the workflow's request).
+    pub fn is_cancelled(&self) -> bool {
+        self.failure
+            .chain()
+            .any(|f| matches!(f.info, FailureInfo::Canceled { .. }))
+    }
+
+    /// Whether the activity timed out.
+    pub fn is_timeout(&self) -> bool {
+        self.failure
+            .chain()
+            .any(|f| matches!(f.info, FailureInfo::Timeout { .. }))
+    }
+}
+
+impl fmt::Display for ActivityFailed {
+    /// As Python's `str(ActivityError)`: the wrapper's message, "Activity task failed".
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.failure.message)
+    }
+}
+
+impl std::error::Error for ActivityFailed {}
+
+/// How a workflow run ends other than by returning a value.
+#[derive(Clone, Debug, PartialEq)]
+pub enum WorkflowErrorKind {
+    /// The run fails (`FailWorkflowExecution`) with this failure.
+    Failed(Box<Failure>),
+    /// The run accepts cancellation (`CancelWorkflowExecution`).
+    Cancelled { details: Option<Payloads> },
+    /// The run continues as new (`ContinueAsNewWorkflowExecution`); see
+    /// [`crate::sdk::WorkflowContext::continue_as_new`].
+    ContinueAsNew(Box<ContinueAsNewWorkflowExecution>),
+}
+
+/// The error side of a workflow's result.
+#[derive(Clone, Debug, PartialEq)]
+pub struct WorkflowError {
+    pub kind: WorkflowErrorKind,
+}
+
+impl WorkflowError {
+    /// An application failure (retryable unless [`WorkflowError::non_retryable`]).
+    pub fn application(error_type: impl Into<String>, message: impl Into<String>) -> Self {
+        WorkflowError {
+            kind: WorkflowErrorKind::Failed(Box::new(Failure::application(
+                message, error_type, false,
+            ))),
+        }
+    }
+
+    /// Marks an application failure non-retryable.
+    pub fn non_retryable(mut self) -> Self {
+        if let WorkflowErrorKind::Failed(f) = &mut self.kind {
+            if let FailureInfo::Application { non_retryable, .. } = &mut f.info {
+                *non_retryable = true;
+            }
+        }
+        self
+    }
+
+    /// Sets the cause of a failure (Python's `raise ... from err`).
+    pub fn with_cause(mut self, cause: impl Into<Failure>) -> Self {
+        if let WorkflowErrorKind::Failed(f) = &mut self.kind {
+            f.cause = Some(Box::new(cause.into()));
+        }
+        self
+    }
+
+    pub fn cancelled() -> Self {
+        WorkflowError {
+            kind: WorkflowErrorKind::Cancelled { details: None },
+        }
+    }
+
+    pub fn failure(&self) -> Option<&Failure> {
+        match &self.kind {
+            WorkflowErrorKind::Failed(f) => Some(&**f),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for WorkflowError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.kind {
+            WorkflowErrorKind::Failed(fail) => f.write_str(&fail.message),
+            WorkflowErrorKind::Cancelled { .. } => f.write_str("workflow cancelled"),
+            WorkflowErrorKind::ContinueAsNew(c) => {
+                write!(f, "continue as new ({})", c.workflow_type)
+            }
+        }
+    }
+}
+
+impl std::error::Error for WorkflowError {}
+
+impl From<Failure> for WorkflowError {
+    fn from(f: Failure) -> Self {
+        WorkflowError {
+            kind: WorkflowErrorKind::Failed(Box::new(f)),
+        }
+    }
+}
+
+impl From<ActivityFailed> for WorkflowError {
+    /// An activity failure that escapes the workflow fails the run with the whole chain.
+    fn from(e: ActivityFailed) -> Self {
+        WorkflowError::from(e.failure)
+    }
+}
+
+impl From<ActivityFailed> for Failure {
+    fn from(e: ActivityFailed) -> Failure {
+        e.failure
+    }
+}
+
+impl From<ActivityError> for WorkflowError {
+    fn from(e: ActivityError) -> Self {
+        WorkflowError::from(e.into_failure())
+    }
+}
+
+impl From<PayloadError> for WorkflowError {
+    fn from(e: PayloadError) -> Self {
+        WorkflowError::application("PayloadError", e.0).non_retryable()
+    }
+}

@@ -1,0 +1,1013 @@
+//! The deterministic executor: one run's state machine, workflow-task replay with
+//! non-determinism checks, and whole-history replay.
+//!
+//! A batch of events is walked in order. Non-command events (activity results, timers fired,
+//! signals, cancel requests) update the run's [`State`]. At a WorkflowTaskStarted the workflow
+//! code runs: if the history shows that task completed, in replay mode (its commands are then
+//! checked against the command events after the WorkflowTaskCompleted); if the task failed or
+//! timed out, not at all (its commands were never recorded, so the next task re-runs from the
+//! same state); if it is the last event of the batch, for real (its commands are returned).
+
+// Activity results are `Result<_, Failure>` by contract with the engine and worker.
+#![allow(clippy::result_large_err)]
+
+use std::cell::RefCell;
+use std::collections::VecDeque;
+use std::fmt;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::rc::Rc;
+use std::sync::Arc;
+use std::task::{Context, Poll, Wake, Waker};
+
+use super::context::{
+    activity_failure, parse_patch_marker, parse_side_effect_marker, Link, State, TimerResult,
+    WorkflowContext, WorkflowInfo, PATCH_MARKER_NAME, SIDE_EFFECT_MARKER_NAME,
+};
+use super::error::WorkflowErrorKind;
+use super::registry::{panic_message, Registry, WorkflowRun};
+use super::rng::seed_from;
+use crate::history::{
+    Command, EventAttributes, EventId, EventType, Failure, History, HistoryEvent, Payloads,
+    RetryState,
+};
+
+/// Upper bound on polls of one workflow task (each must have made progress).
+const MAX_POLLS_PER_TASK: u32 = 1_000_000;
+
+/// Which way replay diverged from history.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NonDeterminismKind {
+    /// The code produced a command the history lacks.
+    Extra,
+    /// The history has a command event the code no longer produces.
+    Missing,
+    /// Command and event differ in kind, or in id/type.
+    Mismatch,
+}
+
+/// A non-determinism error, naming the event and both sides.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NonDeterminismError {
+    pub kind: NonDeterminismKind,
+    pub event_id: EventId,
+    /// What the history has there.
+    pub history: String,
+    /// What the code did there.
+    pub code: String,
+    /// The one-line explanation (Temporal's wording where it has one).
+    pub message: String,
+}
+
+impl fmt::Display for NonDeterminismError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "[TMPRL1100] nondeterminism at event {}: {}",
+            self.event_id, self.message
+        )
+    }
+}
+
+impl std::error::Error for NonDeterminismError {}
+
+/// Why a workflow task could not produce commands. The worker fails the task (the server
+/// retries it); the machine should then be dropped (evicted) and the run replayed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum WorkflowTaskError {
+    /// WFT fails with cause NonDeterministicError.
+    NonDeterminism(NonDeterminismError),
+    /// The workflow code panicked: WFT fails with WorkflowWorkerUnhandledFailure.
+    Panic(String),
+    /// The workflow input could not be decoded.
+    BadInput(String),
+    UnknownWorkflowType(String),
+    /// The events are not a well-formed history (gaps, a result for an unknown activity...).
+    BadHistory(String),
+}
+
+impl fmt::Display for WorkflowTaskError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            WorkflowTaskError::NonDeterminism(e) => e.fmt(f),
+            WorkflowTaskError::Panic(m) => write!(f, "workflow code panicked: {m}"),
+            WorkflowTaskError::BadInput(m) => write!(f, "bad workflow input: {m}"),
+            WorkflowTaskError::UnknownWorkflowType(t) => {
+                write!(f, "workflow type {t:?} is not registered on this worker")
+            }
+            WorkflowTaskError::BadHistory(m) => write!(f, "bad history: {m}"),
+        }
+    }
+}
+
+impl std::error::Error for WorkflowTaskError {}
+
+/// What replaying a whole history found.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ReplayOutcome {
+    /// The run is closed; `result` is what the code produced (the completed result, or the
+    /// failure it failed with), or for terminated/timed-out runs what the history says.
+    Closed {
+        result: Result<Option<Payloads>, Failure>,
+        close: EventType,
+    },
+    /// Replayed without error; the run is still open.
+    Open,
+    Failed(WorkflowTaskError),
+}
+
+impl ReplayOutcome {
+    pub fn is_ok(&self) -> bool {
+        !matches!(self, ReplayOutcome::Failed(_))
+    }
+}
+
+/// The key commands and command events are matched by.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Key {
+    Activity {
+        id: String,
+        ty: String,
+    },
+    CancelActivity(EventId),
+    Timer(String),
+    CancelTimer(String),
+    Marker {
+        name: String,
+        patch: Option<(String, bool)>,
+    },
+    Complete,
+    Fail,
+    Cancel,
+    ContinueAsNew,
+}
+
+impl Key {
+    fn of_command(cmd: &Command) -> Key {
+        match cmd {
+            Command::ScheduleActivityTask(s) => Key::Activity {
+                id: s.activity_id.clone(),
+                ty: s.activity_type.clone(),
+            },
+            Command::RequestCancelActivityTask { scheduled_event_id } => {
+                Key::CancelActivity(*scheduled_event_id)
+            }
+            Command::StartTimer { timer_id, .. } => Key::Timer(timer_id.clone()),
+            Command::CancelTimer { timer_id } => Key::CancelTimer(timer_id.clone()),
+            Command::RecordMarker {
+                marker_name,
+                details,
+                ..
+            } => Key::Marker {
+                name: marker_name.clone(),
+                patch: if marker_name == PATCH_MARKER_NAME {
+                    parse_patch_marker(details)
+                } else {
+                    None
+                },
+            },
+            Command::CompleteWorkflowExecution { .. } => Key::Complete,
+            Command::FailWorkflowExecution { .. } => Key::Fail,
+            Command::CancelWorkflowExecution { .. } => Key::Cancel,
+            Command::ContinueAsNewWorkflowExecution(_) => Key::ContinueAsNew,
+        }
+    }
+
+    fn of_event(ev: &HistoryEvent) -> Option<Key> {
+        Some(match &ev.attributes {
+            EventAttributes::ActivityTaskScheduled(a) => Key::Activity {
+                id: a.activity_id.clone(),
+                ty: a.activity_type.clone(),
+            },
+            EventAttributes::ActivityTaskCancelRequested(a) => {
+                Key::CancelActivity(a.scheduled_event_id)
+            }
+            EventAttributes::TimerStarted(a) => Key::Timer(a.timer_id.clone()),
+            EventAttributes::TimerCanceled(a) => Key::CancelTimer(a.timer_id.clone()),
+            EventAttributes::MarkerRecorded(a) => Key::Marker {
+                name: a.marker_name.clone(),
+                patch: if a.marker_name == PATCH_MARKER_NAME {
+                    parse_patch_marker(&a.details)
+                } else {
+                    None
+                },
+            },
+            EventAttributes::WorkflowExecutionCompleted(_) => Key::Complete,
+            EventAttributes::WorkflowExecutionFailed(_) => Key::Fail,
+            EventAttributes::WorkflowExecutionCanceled(_) => Key::Cancel,
+            EventAttributes::WorkflowExecutionContinuedAsNew(_) => Key::ContinueAsNew,
+            _ => return None,
+        })
+    }
+
+    /// Same kind of command (activity/activity, timer/timer...).
+    fn same_kind(&self, other: &Key) -> bool {
+        std::mem::discriminant(self) == std::mem::discriminant(other)
+    }
+
+    fn is_terminal(&self) -> bool {
+        matches!(
+            self,
+            Key::Complete | Key::Fail | Key::Cancel | Key::ContinueAsNew
+        )
+    }
+
+    fn is_deprecated_patch(&self) -> bool {
+        matches!(
+            self,
+            Key::Marker {
+                patch: Some((_, true)),
+                ..
+            }
+        )
+    }
+
+    fn describe_command(&self) -> String {
+        match self {
+            Key::Activity { id, ty } => {
+                format!("ScheduleActivityTask(activity_id={id}, activity_type={ty})")
+            }
+            Key::CancelActivity(sid) => {
+                format!("RequestCancelActivityTask(scheduled_event_id={sid})")
+            }
+            Key::Timer(id) => format!("StartTimer(timer_id={id})"),
+            Key::CancelTimer(id) => format!("CancelTimer(timer_id={id})"),
+            Key::Marker { name, patch } => match patch {
+                Some((id, dep)) => {
+                    format!("RecordMarker(marker_name={name}, patch_id={id}, deprecated={dep})")
+                }
+                None => format!("RecordMarker(marker_name={name})"),
+            },
+            Key::Complete => "CompleteWorkflowExecution".to_string(),
+            Key::Fail => "FailWorkflowExecution".to_string(),
+            Key::Cancel => "CancelWorkflowExecution".to_string(),
+            Key::ContinueAsNew => "ContinueAsNewWorkflowExecution".to_string(),
+        }
+    }
+
+    fn describe_event(&self) -> String {
+        match self {
+            Key::Activity { id, ty } => {
+                format!("ActivityTaskScheduled(activity_id={id}, activity_type={ty})")
+            }
+            Key::CancelActivity(sid) => {
+                format!("ActivityTaskCancelRequested(scheduled_event_id={sid})")
+            }
+            Key::Timer(id) => format!("TimerStarted(timer_id={id})"),
+            Key::CancelTimer(id) => format!("TimerCanceled(timer_id={id})"),
+            Key::Marker { name, patch } => match patch {
+                Some((id, dep)) => {
+                    format!("MarkerRecorded(marker_name={name}, patch_id={id}, deprecated={dep})")
+                }
+                None => format!("MarkerRecorded(marker_name={name})"),
+            },
+            Key::Complete => "WorkflowExecutionCompleted".to_string(),
+            Key::Fail => "WorkflowExecutionFailed".to_string(),
+            Key::Cancel => "WorkflowExecutionCanceled".to_string(),
+            Key::ContinueAsNew => "WorkflowExecutionContinuedAsNew".to_string(),
+        }
+    }
+}
+
+/// A command sent (or replayed) whose event has not been seen yet.
+struct Pending {
+    key: Key,
+    link: Link,
+}
+
+/// What the code's terminal command said (for [`ReplayOutcome::Closed`]).
+#[derive(Clone, Debug, PartialEq)]
+enum CodeOutcome {
+    Completed(Option<Payloads>),
+    Failed(Box<Failure>),
+    Cancelled,
+    ContinuedAsNew,
+}
+
+struct NoopWake;
+
+impl Wake for NoopWake {
+    fn wake(self: Arc<Self>) {}
+    fn wake_by_ref(self: &Arc<Self>) {}
+}
+
+/// One workflow run's deterministic executor state: what a worker caches per run (sticky).
+/// Not `Send`.
+pub struct WorkflowMachine {
+    registry: Registry,
+    workflow_id: String,
+    run_id: String,
+    started: HistoryEvent,
+    st: Rc<RefCell<State>>,
+    root: Option<WorkflowRun>,
+    waker: Waker,
+    last_event_id: EventId,
+    pending: VecDeque<Pending>,
+    /// `Some(WorkflowTaskCompleted id)` while the command events after it are being matched.
+    window: Option<EventId>,
+    /// Every event seen (kept so a failed task can be undone by replaying); `None` for
+    /// one-shot [`replay`].
+    retained: Option<Vec<HistoryEvent>>,
+    /// WorkflowTaskStarted id of the last task run for real (not replayed).
+    last_live_task: EventId,
+    poisoned: Option<WorkflowTaskError>,
+    outcome: Option<CodeOutcome>,
+}
+
+impl fmt::Debug for WorkflowMachine {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WorkflowMachine")
+            .field("workflow_id", &self.workflow_id)
+            .field("run_id", &self.run_id)
+            .field("last_event_id", &self.last_event_id)
+            .field("finished", &self.root.is_none())
+            .finish()
+    }
+}
+
+impl WorkflowMachine {
+    /// A machine for the run that `started` (its WorkflowExecutionStarted event) began.
+    pub fn new(
+        registry: &Registry,
+        workflow_id: &str,
+        run_id: &str,
+        started: &HistoryEvent,
+    ) -> Result<Self, WorkflowTaskError> {
+        Self::build(registry, workflow_id, run_id, started, true)
+    }
+
+    fn build(
+        registry: &Registry,
+        workflow_id: &str,
+        run_id: &str,
+        started: &HistoryEvent,
+        retain: bool,
+    ) -> Result<Self, WorkflowTaskError> {
+        let EventAttributes::WorkflowExecutionStarted(s) = &started.attributes else {
+            return Err(WorkflowTaskError::BadHistory(format!(
+                "event {} is {}, not WorkflowExecutionStarted",
+                started.event_id,
+                started.event_type()
+            )));
+        };
+        let info = WorkflowInfo {
+            workflow_id: workflow_id.to_string(),
+            run_id: run_id.to_string(),
+            workflow_type: s.workflow_type.clone(),
+            task_queue: s.task_queue.name.clone(),
+            attempt: s.attempt.max(1),
+        };
+        let mut state = State::new(info, seed_from(run_id));
+        state.now = started.event_time;
+        let st = Rc::new(RefCell::new(state));
+        let ctx = WorkflowContext::new(Rc::clone(&st));
+        let root = match registry.start_workflow(&s.workflow_type, ctx, s.input.as_ref()) {
+            None => {
+                return Err(WorkflowTaskError::UnknownWorkflowType(
+                    s.workflow_type.clone(),
+                ))
+            }
+            Some(Err(e)) => return Err(WorkflowTaskError::BadInput(e)),
+            Some(Ok(root)) => root,
+        };
+        Ok(WorkflowMachine {
+            registry: registry.clone(),
+            workflow_id: workflow_id.to_string(),
+            run_id: run_id.to_string(),
+            started: started.clone(),
+            st,
+            root: Some(root),
+            waker: Waker::from(Arc::new(NoopWake)),
+            last_event_id: started.event_id,
+            pending: VecDeque::new(),
+            window: None,
+            retained: retain.then(|| vec![started.clone()]),
+            last_live_task: 0,
+            poisoned: None,
+            outcome: None,
+        })
+    }
+
+    /// The id of the last event this machine has seen.
+    pub fn last_event_id(&self) -> EventId {
+        self.last_event_id
+    }
+
+    /// Whether the task being run (or last run) was a replay of a recorded task.
+    pub fn is_replaying(&self) -> bool {
+        self.st.borrow().replaying
+    }
+
+    /// Whether the workflow code has returned (a terminal command was produced).
+    pub fn is_finished(&self) -> bool {
+        self.root.is_none()
+    }
+
+    pub fn workflow_id(&self) -> &str {
+        &self.workflow_id
+    }
+
+    pub fn run_id(&self) -> &str {
+        &self.run_id
+    }
+
+    /// Feeds history events the machine has not seen yet (already-seen ids are skipped),
+    /// ending with the WorkflowTaskStarted of the task to run now. Completed tasks inside the
+    /// batch are replayed and checked; the current task runs and its commands are returned.
+    ///
+    /// After an error the machine is poisoned (every later call returns the same error): drop
+    /// it and replay the run in a fresh one.
+    pub fn activate(&mut self, events: &[HistoryEvent]) -> Result<Vec<Command>, WorkflowTaskError> {
+        if let Some(e) = &self.poisoned {
+            return Err(e.clone());
+        }
+        let skip = events
+            .iter()
+            .take_while(|e| e.event_id <= self.last_event_id)
+            .count();
+        let new = &events[skip..];
+        for (k, e) in new.iter().enumerate() {
+            let expected = self.last_event_id + 1 + k as EventId;
+            if e.event_id != expected {
+                let err = WorkflowTaskError::BadHistory(format!(
+                    "expected event {expected}, got event {} ({})",
+                    e.event_id,
+                    e.event_type()
+                ));
+                return Err(err);
+            }
+        }
+        // A task this machine ran for real failed or timed out: its effects on the workflow
+        // state must be undone, so rebuild from the retained history and replay.
+        let live = self.last_live_task;
+        let undone = live > 0
+            && new.iter().any(|e| match &e.attributes {
+                EventAttributes::WorkflowTaskFailed(f) => f.started_event_id == live,
+                EventAttributes::WorkflowTaskTimedOut(t) => t.started_event_id == live,
+                _ => false,
+            });
+        if undone {
+            if let Some(mut all) = self.retained.take() {
+                all.extend_from_slice(new);
+                let mut fresh = Self::build(
+                    &self.registry,
+                    &self.workflow_id,
+                    &self.run_id,
+                    &self.started,
+                    true,
+                )?;
+                let result = fresh.process(&all[1..]);
+                fresh.retained = Some(all);
+                *self = fresh;
+                return self.poison_on_err(result);
+            }
+        }
+        if let Some(r) = &mut self.retained {
+            r.extend_from_slice(new);
+        }
+        let result = self.process(new);
+        self.poison_on_err(result)
+    }
+
+    fn poison_on_err<T>(
+        &mut self,
+        r: Result<T, WorkflowTaskError>,
+    ) -> Result<T, WorkflowTaskError> {
+        if let Err(e) = &r {
+            self.poisoned = Some(e.clone());
+        }
+        r
+    }
+
+    /// Walks `events` (contiguous, after `last_event_id`); returns the commands of the task
+    /// run for real, if the batch ends with one.
+    fn process(&mut self, events: &[HistoryEvent]) -> Result<Vec<Command>, WorkflowTaskError> {
+        let mut out = Vec::new();
+        for (i, ev) in events.iter().enumerate() {
+            let ty = ev.event_type();
+            if ty.is_command_event() {
+                if self.window.is_none() {
+                    return Err(WorkflowTaskError::BadHistory(format!(
+                        "command event {} ({ty}) does not follow a WorkflowTaskCompleted",
+                        ev.event_id
+                    )));
+                }
+                self.match_event(ev, events, i)?;
+            } else {
+                if self.window.is_some() {
+                    self.close_window(ev.event_id, Some(ev))?;
+                }
+                match &ev.attributes {
+                    EventAttributes::WorkflowTaskStarted(_) => {
+                        match events.get(i + 1).map(HistoryEvent::event_type) {
+                            Some(EventType::WorkflowTaskCompleted) => {
+                                self.run_task(ev, events, i, true)?;
+                            }
+                            // Never recorded: the next task re-runs from the same state.
+                            Some(
+                                EventType::WorkflowTaskFailed | EventType::WorkflowTaskTimedOut,
+                            ) => {}
+                            None => {
+                                out = self.run_task(ev, events, i, false)?;
+                                self.last_live_task = ev.event_id;
+                            }
+                            Some(other) => {
+                                return Err(WorkflowTaskError::BadHistory(format!(
+                                    "WorkflowTaskStarted {} is followed by {other}",
+                                    ev.event_id
+                                )))
+                            }
+                        }
+                    }
+                    EventAttributes::WorkflowTaskCompleted(_) => {
+                        self.window = Some(ev.event_id);
+                    }
+                    _ => self.apply(ev)?,
+                }
+            }
+            self.last_event_id = ev.event_id;
+        }
+        Ok(out)
+    }
+
+    /// Applies a non-command event to the workflow state.
+    fn apply(&mut self, ev: &HistoryEvent) -> Result<(), WorkflowTaskError> {
+        let mut st = self.st.borrow_mut();
+        let st = &mut *st;
+        match &ev.attributes {
+            EventAttributes::ActivityTaskCompleted(a) => {
+                resolve_activity(st, a.scheduled_event_id, ev.event_id, |_| {
+                    Ok(a.result.clone())
+                })?;
+            }
+            EventAttributes::ActivityTaskFailed(a) => {
+                resolve_activity(st, a.scheduled_event_id, ev.event_id, |slot| {
+                    Err(activity_failure(
+                        "Activity task failed",
+                        slot,
+                        a.started_event_id,
+                        &a.identity,
+                        a.retry_state,
+                        a.failure.clone(),
+                    ))
+                })?;
+            }
+            EventAttributes::ActivityTaskTimedOut(a) => {
+                resolve_activity(st, a.scheduled_event_id, ev.event_id, |slot| {
+                    Err(activity_failure(
+                        "Activity task timed out",
+                        slot,
+                        a.started_event_id,
+                        "",
+                        a.retry_state,
+                        a.failure.clone(),
+                    ))
+                })?;
+            }
+            EventAttributes::ActivityTaskCanceled(a) => {
+                resolve_activity(st, a.scheduled_event_id, ev.event_id, |slot| {
+                    Err(activity_failure(
+                        "Activity cancelled",
+                        slot,
+                        a.started_event_id,
+                        &a.identity,
+                        RetryState::CancelRequested,
+                        Some(Failure::canceled("Activity cancelled")),
+                    ))
+                })?;
+            }
+            EventAttributes::TimerFired(t) => {
+                let Some(seq) = st.timer_by_id.get(&t.timer_id).copied() else {
+                    return Err(WorkflowTaskError::BadHistory(format!(
+                        "TimerFired {} for timer {:?} that the workflow did not start",
+                        ev.event_id, t.timer_id
+                    )));
+                };
+                if let Some(slot) = st.timers.get_mut(&seq) {
+                    if slot.result.is_none() {
+                        slot.result = Some(TimerResult::Fired);
+                    }
+                }
+            }
+            EventAttributes::WorkflowExecutionSignaled(s) => {
+                st.signals
+                    .entry(s.signal_name.clone())
+                    .or_default()
+                    .push_back(s.input.clone());
+            }
+            EventAttributes::WorkflowExecutionCancelRequested(_) => {
+                st.cancel_requested = true;
+            }
+            // Scheduling/start bookkeeping, and closes that need no command.
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// Runs the workflow code for the task started by `events[i]`.
+    fn run_task(
+        &mut self,
+        started: &HistoryEvent,
+        events: &[HistoryEvent],
+        i: usize,
+        replaying: bool,
+    ) -> Result<Vec<Command>, WorkflowTaskError> {
+        {
+            let mut st = self.st.borrow_mut();
+            st.now = st.now.max(started.event_time);
+            st.replaying = replaying;
+            if replaying {
+                // What Temporal core announces before activating a replayed task: the patch and
+                // side-effect markers that task recorded.
+                for ev in events[i + 2..]
+                    .iter()
+                    .take_while(|e| e.event_type().is_command_event())
+                {
+                    if let EventAttributes::MarkerRecorded(m) = &ev.attributes {
+                        if m.marker_name == PATCH_MARKER_NAME {
+                            if let Some((id, _)) = parse_patch_marker(&m.details) {
+                                st.patches_notified.insert(id);
+                            }
+                        } else if m.marker_name == SIDE_EFFECT_MARKER_NAME {
+                            if let Some((seq, data)) = parse_side_effect_marker(&m.details) {
+                                st.side_effects.insert(seq, data);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        self.poll_workflow()?;
+        let emitted = std::mem::take(&mut self.st.borrow_mut().commands);
+        let mut out = Vec::with_capacity(if replaying { 0 } else { emitted.len() });
+        {
+            let mut st = self.st.borrow_mut();
+            for e in emitted {
+                match e.link {
+                    Link::Activity(seq) => {
+                        if let Some(s) = st.activities.get_mut(&seq) {
+                            s.cmd_index = None;
+                        }
+                    }
+                    Link::Timer(seq) => {
+                        if let Some(s) = st.timers.get_mut(&seq) {
+                            s.cmd_index = None;
+                            s.started = !e.dropped;
+                        }
+                    }
+                    Link::None => {}
+                }
+                if e.dropped {
+                    continue;
+                }
+                self.pending.push_back(Pending {
+                    key: Key::of_command(&e.cmd),
+                    link: e.link,
+                });
+                if !replaying {
+                    out.push(e.cmd);
+                }
+            }
+            st.side_effects.clear();
+        }
+        Ok(out)
+    }
+
+    /// Polls the workflow until it finishes or a poll changes nothing.
+    fn poll_workflow(&mut self) -> Result<(), WorkflowTaskError> {
+        let Some(root) = self.root.as_mut() else {
+            return Ok(());
+        };
+        let mut cx = Context::from_waker(&self.waker);
+        let mut rechecked = false;
+        for _ in 0..MAX_POLLS_PER_TASK {
+            let before = self.st.borrow().progress;
+            let polled = catch_unwind(AssertUnwindSafe(|| root.as_mut().poll(&mut cx)));
+            match polled {
+                Err(p) => {
+                    let msg = panic_message(p.as_ref());
+                    self.root = None;
+                    return Err(WorkflowTaskError::Panic(msg));
+                }
+                Ok(Poll::Ready(result)) => {
+                    self.root = None;
+                    self.finish(result);
+                    return Ok(());
+                }
+                Ok(Poll::Pending) => {
+                    let st = self.st.borrow();
+                    if st.progress != before {
+                        rechecked = false;
+                    } else if st.waiting_conditions > 0 && !rechecked {
+                        // A condition may depend on state changed later in the same poll.
+                        rechecked = true;
+                    } else {
+                        return Ok(());
+                    }
+                }
+            }
+        }
+        Err(WorkflowTaskError::Panic(format!(
+            "workflow task did not settle after {MAX_POLLS_PER_TASK} polls"
+        )))
+    }
+
+    fn finish(&mut self, result: Result<Option<Payloads>, super::error::WorkflowError>) {
+        let (cmd, outcome) = match result {
+            Ok(result) => (
+                Command::CompleteWorkflowExecution {
+                    result: result.clone(),
+                },
+                CodeOutcome::Completed(result),
+            ),
+            Err(e) => match e.kind {
+                WorkflowErrorKind::Failed(failure) => (
+                    Command::FailWorkflowExecution {
+                        failure: (*failure).clone(),
+                    },
+                    CodeOutcome::Failed(failure),
+                ),
+                WorkflowErrorKind::Cancelled { details } => (
+                    Command::CancelWorkflowExecution { details },
+                    CodeOutcome::Cancelled,
+                ),
+                WorkflowErrorKind::ContinueAsNew(c) => (
+                    Command::ContinueAsNewWorkflowExecution(*c),
+                    CodeOutcome::ContinuedAsNew,
+                ),
+            },
+        };
+        self.st.borrow_mut().emit(cmd, Link::None);
+        self.outcome = Some(outcome);
+    }
+
+    /// Matches command event `events[i]` against the next pending command.
+    fn match_event(
+        &mut self,
+        ev: &HistoryEvent,
+        events: &[HistoryEvent],
+        i: usize,
+    ) -> Result<(), WorkflowTaskError> {
+        let ek = Key::of_event(ev).expect("command events have keys");
+        loop {
+            let Some(front) = self.pending.front() else {
+                if ek.is_deprecated_patch() {
+                    return Ok(());
+                }
+                return Err(nondet(
+                    NonDeterminismKind::Missing,
+                    ev.event_id,
+                    ek.describe_event(),
+                    "no command".to_string(),
+                    format!(
+                        "history has {} but the workflow code produced no command for it",
+                        ek.describe_event()
+                    ),
+                ));
+            };
+            if front.key == ek {
+                let p = self.pending.pop_front().expect("front exists");
+                if let Link::Activity(seq) = p.link {
+                    let mut st = self.st.borrow_mut();
+                    st.activity_by_event.insert(ev.event_id, seq);
+                    if let Some(slot) = st.activities.get_mut(&seq) {
+                        slot.scheduled_event_id = Some(ev.event_id);
+                    }
+                }
+                return Ok(());
+            }
+            if front.key.is_deprecated_patch() {
+                self.pending.pop_front();
+                continue;
+            }
+            if ek.is_deprecated_patch() {
+                return Ok(());
+            }
+            return Err(self.classify(&ek, ev, events, i));
+        }
+    }
+
+    fn classify(
+        &self,
+        ek: &Key,
+        ev: &HistoryEvent,
+        events: &[HistoryEvent],
+        i: usize,
+    ) -> WorkflowTaskError {
+        let fk = &self.pending.front().expect("front exists").key;
+        let history = ek.describe_event();
+        let code = fk.describe_command();
+        let id = ev.event_id;
+        if fk.same_kind(ek) {
+            let message = match (ek, fk) {
+                (Key::Activity { id: hid, ty: hty }, Key::Activity { id: cid, ty: cty }) => {
+                    if hty != cty {
+                        format!(
+                            "activity type of scheduled event '{hty}' does not match activity type of activity command '{cty}'"
+                        )
+                    } else {
+                        format!(
+                            "activity id of scheduled event '{hid}' does not match activity id of activity command '{cid}'"
+                        )
+                    }
+                }
+                (Key::Timer(h), Key::Timer(c)) => format!(
+                    "timer id of timer started event '{h}' does not match timer id of timer command '{c}'"
+                ),
+                (Key::Marker { name: hn, patch: hp }, Key::Marker { name: cn, patch: cp }) => {
+                    if hn != cn {
+                        format!(
+                            "marker name of marker recorded event '{hn}' does not match marker name of marker command '{cn}'"
+                        )
+                    } else {
+                        let h = hp.as_ref().map_or("?", |p| p.0.as_str());
+                        let c = cp.as_ref().map_or("?", |p| p.0.as_str());
+                        format!(
+                            "patch id of marker recorded event '{h}' does not match patch id of marker command '{c}'"
+                        )
+                    }
+                }
+                _ => format!("history has {history} but the workflow code produced {code}"),
+            };
+            return nondet(NonDeterminismKind::Mismatch, id, history, code, message);
+        }
+        let missing = || {
+            nondet(
+                NonDeterminismKind::Missing,
+                id,
+                history.clone(),
+                code.clone(),
+                format!(
+                    "history has {history} but the workflow code no longer produces it (it produced {code})"
+                ),
+            )
+        };
+        let extra = || {
+            nondet(
+                NonDeterminismKind::Extra,
+                id,
+                history.clone(),
+                code.clone(),
+                format!(
+                    "the workflow code produced {code} which history lacks (history has {history})"
+                ),
+            )
+        };
+        if fk.is_terminal() && !ek.is_terminal() {
+            return missing();
+        }
+        if ek.is_terminal() && !fk.is_terminal() {
+            return extra();
+        }
+        if self.pending.iter().skip(1).any(|p| p.key == *ek) {
+            return extra();
+        }
+        let later_events = events[i + 1..]
+            .iter()
+            .take_while(|e| e.event_type().is_command_event());
+        if later_events.filter_map(Key::of_event).any(|k| k == *fk) {
+            return missing();
+        }
+        nondet(
+            NonDeterminismKind::Mismatch,
+            id,
+            history.clone(),
+            code.clone(),
+            format!("history has {history} but the workflow code produced {code}"),
+        )
+    }
+
+    /// Ends the command events of a completed task: every command must have been matched.
+    fn close_window(
+        &mut self,
+        at: EventId,
+        next: Option<&HistoryEvent>,
+    ) -> Result<(), WorkflowTaskError> {
+        self.window = None;
+        while let Some(p) = self.pending.front() {
+            if !p.key.is_deprecated_patch() {
+                break;
+            }
+            self.pending.pop_front();
+        }
+        let Some(p) = self.pending.front() else {
+            return Ok(());
+        };
+        let code = p.key.describe_command();
+        let history = match next {
+            Some(e) => format!("{} (no further command events)", e.event_type()),
+            None => "end of history".to_string(),
+        };
+        Err(nondet(
+            NonDeterminismKind::Extra,
+            at,
+            history.clone(),
+            code.clone(),
+            format!("the workflow code produced {code} but history has {history}"),
+        ))
+    }
+}
+
+fn nondet(
+    kind: NonDeterminismKind,
+    event_id: EventId,
+    history: String,
+    code: String,
+    message: String,
+) -> WorkflowTaskError {
+    WorkflowTaskError::NonDeterminism(NonDeterminismError {
+        kind,
+        event_id,
+        history,
+        code,
+        message,
+    })
+}
+
+fn resolve_activity(
+    st: &mut State,
+    scheduled_event_id: EventId,
+    event_id: EventId,
+    result: impl FnOnce(&super::context::ActivitySlot) -> Result<Option<Payloads>, Failure>,
+) -> Result<(), WorkflowTaskError> {
+    let Some(seq) = st.activity_by_event.get(&scheduled_event_id).copied() else {
+        return Err(WorkflowTaskError::BadHistory(format!(
+            "event {event_id} resolves scheduled event {scheduled_event_id}, which the workflow did not schedule"
+        )));
+    };
+    if let Some(slot) = st.activities.get_mut(&seq) {
+        if slot.result.is_none() {
+            slot.result = Some(result(slot));
+        }
+    }
+    Ok(())
+}
+
+/// Replays a whole history (ours or Temporal's) against the registered workflows.
+pub fn replay(registry: &Registry, history: &History) -> ReplayOutcome {
+    match replay_inner(registry, history) {
+        Ok(o) => o,
+        Err(e) => ReplayOutcome::Failed(e),
+    }
+}
+
+fn replay_inner(
+    registry: &Registry,
+    history: &History,
+) -> Result<ReplayOutcome, WorkflowTaskError> {
+    let Some(first) = history.events.first() else {
+        return Err(WorkflowTaskError::BadHistory("empty history".to_string()));
+    };
+    let Some(started) = history.started() else {
+        return Err(WorkflowTaskError::BadHistory(
+            "history does not start with WorkflowExecutionStarted".to_string(),
+        ));
+    };
+    if first.event_id != 1 {
+        return Err(WorkflowTaskError::BadHistory(format!(
+            "history starts at event {}",
+            first.event_id
+        )));
+    }
+    let run_id = if started.original_execution_run_id.is_empty() {
+        started.first_execution_run_id.clone()
+    } else {
+        started.original_execution_run_id.clone()
+    };
+    let mut m = WorkflowMachine::build(registry, &started.workflow_id, &run_id, first, false)?;
+    for (k, e) in history.events.iter().enumerate() {
+        if e.event_id != k as EventId + 1 {
+            return Err(WorkflowTaskError::BadHistory(format!(
+                "event at position {} has id {}",
+                k + 1,
+                e.event_id
+            )));
+        }
+    }
+    m.process(&history.events[1..])?;
+    if m.window.is_some() {
+        m.close_window(m.last_event_id + 1, None)?;
+    }
+    let Some(close) = history.close_event() else {
+        return Ok(ReplayOutcome::Open);
+    };
+    let close_type = close.event_type();
+    let result = match (&close.attributes, m.outcome) {
+        (_, Some(CodeOutcome::Completed(r))) => Ok(r),
+        (_, Some(CodeOutcome::Failed(f))) => Err(*f),
+        (_, Some(CodeOutcome::Cancelled)) => Err(Failure::canceled("workflow cancelled")),
+        (_, Some(CodeOutcome::ContinuedAsNew)) => Ok(None),
+        (EventAttributes::WorkflowExecutionTerminated(t), None) => {
+            let mut f = Failure::application(t.reason.clone(), "Terminated", true);
+            f.info = crate::history::FailureInfo::Terminated;
+            Err(f)
+        }
+        (_, None) => Err(Failure::timeout(
+            crate::history::TimeoutType::StartToClose,
+            format!("workflow closed by {close_type}"),
+        )),
+    };
+    Ok(ReplayOutcome::Closed {
+        result,
+        close: close_type,
+    })
+}
