@@ -1,0 +1,491 @@
+//! The global call graph: every function of every scanned file, indexed by qualified path,
+//! with `use` aliases (re-exports) and globs across files and crates; walked from each
+//! workflow entry point with a worklist (breadth-first, so the first path found to a function
+//! is a shortest one). Each function's resolved edges and operations are computed once and
+//! memoised; visited sets make cycles terminate.
+
+use crate::config::Config;
+use crate::model::*;
+use crate::rules;
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
+
+/// A function in the graph: (file index, fn index in that file).
+pub type FnId = usize;
+
+/// Method names too common to link by name alone when the receiver type is unknown.
+const COMMON_METHODS: &[&str] = &[
+    "new",
+    "default",
+    "clone",
+    "len",
+    "is_empty",
+    "iter",
+    "iter_mut",
+    "into_iter",
+    "get",
+    "get_mut",
+    "insert",
+    "remove",
+    "push",
+    "pop",
+    "contains",
+    "contains_key",
+    "unwrap",
+    "expect",
+    "map",
+    "and_then",
+    "ok",
+    "err",
+    "to_string",
+    "to_owned",
+    "as_ref",
+    "as_mut",
+    "borrow",
+    "borrow_mut",
+    "from",
+    "into",
+    "try_into",
+    "try_from",
+    "fmt",
+    "eq",
+    "ne",
+    "cmp",
+    "partial_cmp",
+    "hash",
+    "next",
+    "poll",
+    "send",
+    "recv",
+    "lock",
+    "read",
+    "write",
+    "run",
+    "start",
+    "call",
+    "build",
+    "with",
+    "set",
+    "take",
+    "replace",
+    "extend",
+    "drain",
+    "clear",
+    "collect",
+    "filter",
+    "find",
+    "first",
+    "last",
+    "keys",
+    "values",
+    "entry",
+    "join",
+    "split",
+    "parse",
+    "as_str",
+    "as_bytes",
+    "as_slice",
+    "len_utf8",
+    "drop",
+    "deref",
+    "deref_mut",
+    "index",
+    "add",
+    "sub",
+    "mul",
+    "div",
+    "neg",
+    "not",
+    "finish",
+    "flush",
+    "close",
+    "wait",
+    "apply",
+    "handle",
+    "process",
+    "execute",
+    "update",
+    "load",
+    "store",
+    "serialize",
+    "deserialize",
+    "visit",
+    "to_vec",
+    "copied",
+    "cloned",
+    "sum",
+    "count",
+    "min",
+    "max",
+    "unwrap_or",
+    "unwrap_or_default",
+    "unwrap_or_else",
+    "map_err",
+    "ok_or",
+    "ok_or_else",
+    "is_some",
+    "is_none",
+    "is_ok",
+    "is_err",
+    "sort",
+    "sort_by",
+    "sort_by_key",
+    "retain",
+    "truncate",
+    "resize",
+    "append",
+    "chars",
+    "bytes",
+    "lines",
+    "trim",
+    "starts_with",
+    "ends_with",
+    "to_lowercase",
+    "to_uppercase",
+    "fold",
+    "for_each",
+    "any",
+    "all",
+    "position",
+    "zip",
+    "chain",
+    "rev",
+    "skip",
+    "enumerate",
+    "flat_map",
+    "flatten",
+    "peekable",
+    "step_by",
+    "windows",
+    "chunks",
+    "len_hint",
+    "size_hint",
+    "await",
+    "timer",
+    "start_activity",
+    "side_effect",
+    "random_seed",
+    "workflow_time",
+];
+
+/// What a function does once its calls are resolved.
+#[derive(Clone, Debug, Default)]
+struct Facts {
+    ops: Vec<Op>,
+    edges: Vec<(FnId, Loc)>,
+}
+
+/// An operation reached from workflows, before levels, suppressions and rendering.
+#[derive(Clone, Debug)]
+pub struct Reached {
+    pub file: usize,
+    pub op: Op,
+    pub workflows: BTreeSet<String>,
+    /// (function, location in it) from the entry point to the operation.
+    pub chain: Vec<(FnId, Loc)>,
+}
+
+pub struct Graph<'a> {
+    pub files: &'a [FileSummary],
+    cfg: &'a Config,
+    pub fns: Vec<(usize, usize)>,
+    by_path: HashMap<String, Vec<FnId>>,
+    methods_by_name: HashMap<String, Vec<FnId>>,
+    aliases: HashMap<String, Segs>,
+    globs: HashMap<String, Vec<Segs>>,
+    statics: HashMap<String, String>,
+    hash_fields: HashMap<String, &'static str>,
+    activities: HashSet<FnId>,
+    facts: Vec<Option<Facts>>,
+}
+
+impl<'a> Graph<'a> {
+    pub fn build(files: &'a [FileSummary], cfg: &'a Config) -> Graph<'a> {
+        let mut g = Graph {
+            files,
+            cfg,
+            fns: Vec::new(),
+            by_path: HashMap::new(),
+            methods_by_name: HashMap::new(),
+            aliases: HashMap::new(),
+            globs: HashMap::new(),
+            statics: HashMap::new(),
+            hash_fields: HashMap::new(),
+            activities: HashSet::new(),
+            facts: Vec::new(),
+        };
+        for (fi, file) in files.iter().enumerate() {
+            for (i, f) in file.fns.iter().enumerate() {
+                let id = g.fns.len();
+                g.fns.push((fi, i));
+                g.by_path.entry(join(&f.qual)).or_default().push(id);
+                if f.method {
+                    if let Some(n) = f.qual.last() {
+                        g.methods_by_name.entry(n.clone()).or_default().push(id);
+                    }
+                }
+                if f.activity {
+                    g.activities.insert(id);
+                }
+            }
+            for (k, t) in &file.aliases {
+                g.aliases.entry(join(k)).or_insert_with(|| t.clone());
+            }
+            for (m, p) in &file.globs {
+                g.globs.entry(join(m)).or_default().push(p.clone());
+            }
+            for s in &file.statics {
+                g.statics.insert(join(&s.qual), s.what.clone());
+            }
+            for (k, kind) in &file.hash_fields {
+                g.hash_fields.insert(join(k), kind);
+            }
+        }
+        for file in files {
+            for cands in &file.activity_regs {
+                if let Some(ids) = g.resolve_fn(cands) {
+                    g.activities.extend(ids);
+                }
+            }
+        }
+        g.facts = vec![None; g.fns.len()];
+        g
+    }
+
+    pub fn info(&self, id: FnId) -> &'a FnInfo {
+        let (f, i) = self.fns[id];
+        &self.files[f].fns[i]
+    }
+
+    pub fn file_of(&self, id: FnId) -> usize {
+        self.fns[id].0
+    }
+
+    /// Canonicalises `segs` through aliases and globs until `found` accepts a key.
+    fn resolve_key(&self, segs: &[String], found: &dyn Fn(&str) -> bool) -> Option<String> {
+        let mut cur: Segs = segs.to_vec();
+        let mut seen = HashSet::new();
+        for _ in 0..16 {
+            let key = join(&cur);
+            if found(&key) {
+                return Some(key);
+            }
+            if !seen.insert(key) {
+                return None;
+            }
+            // The longest prefix that is an alias.
+            let mut rewritten = None;
+            for k in (1..=cur.len()).rev() {
+                if let Some(t) = self.aliases.get(&join(&cur[..k])) {
+                    if t.as_slice() != &cur[..k] {
+                        let mut n = t.clone();
+                        n.extend(cur[k..].iter().cloned());
+                        rewritten = Some(n);
+                        break;
+                    }
+                }
+            }
+            if let Some(n) = rewritten {
+                cur = n;
+                continue;
+            }
+            // A glob import in one of the modules along the path.
+            for k in (1..cur.len()).rev() {
+                if let Some(gs) = self.globs.get(&join(&cur[..k])) {
+                    for g in gs {
+                        let mut n = g.clone();
+                        n.extend(cur[k..].iter().cloned());
+                        let key = join(&n);
+                        if found(&key) {
+                            return Some(key);
+                        }
+                        if let Some(t) = self.aliases.get(&key) {
+                            let tk = join(t);
+                            if found(&tk) {
+                                return Some(tk);
+                            }
+                        }
+                    }
+                }
+            }
+            return None;
+        }
+        None
+    }
+
+    fn resolve_fn(&self, cands: &[Segs]) -> Option<Vec<FnId>> {
+        cands.iter().find_map(|c| {
+            self.resolve_key(c, &|k| self.by_path.contains_key(k))
+                .and_then(|k| self.by_path.get(&k).cloned())
+        })
+    }
+
+    fn resolve_static(&self, cands: &[Segs]) -> Option<(String, String)> {
+        cands.iter().find_map(|c| {
+            self.resolve_key(c, &|k| self.statics.contains_key(k))
+                .and_then(|k| self.statics.get(&k).map(|w| (k.clone(), w.clone())))
+        })
+    }
+
+    /// Resolves a function's calls and deferred operations (memoised).
+    fn facts(&mut self, id: FnId) -> &Facts {
+        if self.facts[id].is_none() {
+            let f = self.compute(id);
+            self.facts[id] = Some(f);
+        }
+        self.facts[id].get_or_insert_with(Facts::default)
+    }
+
+    fn compute(&self, id: FnId) -> Facts {
+        let info = self.info(id);
+        let mut facts = Facts {
+            ops: info.ops.clone(),
+            edges: Vec::new(),
+        };
+        for fi in &info.field_iters {
+            let kind = fi.owner.iter().find_map(|o| {
+                let mut p = o.clone();
+                p.push(fi.field.clone());
+                self.resolve_key(&p, &|k| self.hash_fields.contains_key(k))
+                    .and_then(|k| self.hash_fields.get(&k).copied())
+            });
+            if let Some(kind) = kind {
+                let h = rules::hash_iteration::hit(kind, &fi.how);
+                facts.ops.push(Op {
+                    rule: h.rule,
+                    loc: fi.loc,
+                    message: h.message,
+                    suggestion: h.suggestion,
+                });
+            }
+        }
+        for call in &info.calls {
+            if call.kind == CallKind::Ref {
+                if let Some((key, what)) = self.resolve_static(&call.candidates) {
+                    let name = key.rsplit("::").next().unwrap_or(&key).to_string();
+                    let h = rules::global_state::hit(&name, &what);
+                    facts.ops.push(Op {
+                        rule: h.rule,
+                        loc: call.loc,
+                        message: h.message,
+                        suggestion: h.suggestion,
+                    });
+                    continue;
+                }
+            }
+            let mut targets = self.resolve_fn(&call.candidates);
+            if targets.is_none() {
+                if let CallKind::Method(name) = &call.kind {
+                    if !COMMON_METHODS.contains(&name.as_str()) {
+                        if let Some(ids) = self.methods_by_name.get(name) {
+                            if ids.len() == 1 {
+                                targets = Some(ids.clone());
+                            }
+                        }
+                    }
+                }
+            }
+            for t in targets.unwrap_or_default() {
+                let target = self.info(t);
+                if target.sdk || self.cfg.is_deterministic(&target.qual) {
+                    continue;
+                }
+                if let Some((_, rule, reason, instead)) =
+                    self.cfg.extra_nondeterministic(&target.qual)
+                {
+                    facts.ops.push(Op {
+                        rule,
+                        loc: call.loc,
+                        message: format!("`{}` {reason}", call.display),
+                        suggestion: instead.clone(),
+                    });
+                    continue;
+                }
+                if self.activities.contains(&t) {
+                    if call.kind != CallKind::Ref {
+                        let h = rules::activity_call::hit(&target.name);
+                        facts.ops.push(Op {
+                            rule: h.rule,
+                            loc: call.loc,
+                            message: h.message,
+                            suggestion: h.suggestion,
+                        });
+                    }
+                    continue;
+                }
+                if target.entry.is_some() && call.kind == CallKind::Ref {
+                    continue; // a workflow passed by name (e.g. to start a child) is its own root
+                }
+                facts.edges.push((t, call.loc));
+            }
+        }
+        facts.ops.sort_by_key(|o| (o.loc, o.rule));
+        facts.ops.dedup_by_key(|o| (o.loc, o.rule));
+        facts
+    }
+
+    /// Entry points, in a stable order.
+    pub fn entries(&self) -> Vec<FnId> {
+        let mut e: Vec<FnId> = (0..self.fns.len())
+            .filter(|&id| {
+                let i = self.info(id);
+                i.entry.is_some() && !self.activities.contains(&id)
+            })
+            .collect();
+        e.sort_by_key(|&id| (join(&self.info(id).qual), id));
+        e
+    }
+
+    /// Walks from every entry point; returns each reached operation once.
+    pub fn walk(&mut self) -> Vec<Reached> {
+        let mut reached: BTreeMap<(usize, Loc, &'static str), Reached> = BTreeMap::new();
+        for entry in self.entries() {
+            let wf_name = join(&self.info(entry).qual);
+            let mut prev: HashMap<FnId, Option<(FnId, Loc)>> = HashMap::new();
+            prev.insert(entry, None);
+            let mut queue = VecDeque::from([entry]);
+            while let Some(f) = queue.pop_front() {
+                let facts = self.facts(f).clone();
+                for op in &facts.ops {
+                    let key = (self.file_of(f), op.loc, op.rule);
+                    let chain = || {
+                        let mut chain = vec![(f, op.loc)];
+                        let mut cur = f;
+                        while let Some(Some((p, at))) = prev.get(&cur) {
+                            chain.push((*p, *at));
+                            cur = *p;
+                        }
+                        chain.reverse();
+                        chain
+                    };
+                    match reached.get_mut(&key) {
+                        Some(r) => {
+                            r.workflows.insert(wf_name.clone());
+                            let c = chain();
+                            if c.len() < r.chain.len() {
+                                r.chain = c;
+                            }
+                        }
+                        None => {
+                            reached.insert(
+                                key,
+                                Reached {
+                                    file: key.0,
+                                    op: op.clone(),
+                                    workflows: BTreeSet::from([wf_name.clone()]),
+                                    chain: chain(),
+                                },
+                            );
+                        }
+                    }
+                }
+                for &(t, at) in &facts.edges {
+                    if let std::collections::hash_map::Entry::Vacant(v) = prev.entry(t) {
+                        v.insert(Some((f, at)));
+                        queue.push_back(t);
+                    }
+                }
+            }
+        }
+        reached.into_values().collect()
+    }
+}

@@ -1,0 +1,153 @@
+//! The command line, shared by `workflowcheck` and `cargo workflowcheck`.
+//!
+//! Exit codes: 0 when no deny-level finding remains, 1 when one does, 2 on usage, config or
+//! I/O errors (a file that cannot be parsed is reported in the output and does not change
+//! the exit code).
+
+use crate::config::Config;
+use crate::report::{self, Format};
+use crate::{baseline, check, Options};
+use clap::Parser;
+use std::ffi::OsString;
+use std::io::Write;
+use std::path::PathBuf;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Color {
+    Auto,
+    Always,
+    Never,
+}
+
+/// Finds non-deterministic code reachable from durable workflow definitions.
+#[derive(Debug, Parser)]
+#[command(name = "workflowcheck", version)]
+pub struct Args {
+    /// Files or directories to scan.
+    #[arg(default_value = ".")]
+    pub paths: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+    /// Configuration file (default: workflowcheck.toml found upward from the first path).
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// Ignore any workflowcheck.toml.
+    #[arg(long, conflicts_with = "config")]
+    pub no_config: bool,
+    /// Report only findings not recorded in FILE; creates FILE if it does not exist.
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+    /// Rewrite the --baseline file with the current findings.
+    #[arg(long, requires = "baseline")]
+    pub write_baseline: bool,
+    /// Colour in human output.
+    #[arg(long, value_enum, default_value_t = Color::Auto)]
+    pub color: Color,
+    /// Worker threads.
+    #[arg(short, long)]
+    pub jobs: Option<usize>,
+    /// Files larger than this many bytes are reported and skipped.
+    #[arg(long, default_value_t = crate::parse::DEFAULT_MAX_FILE_BYTES)]
+    pub max_file_size: u64,
+    /// List the rules and exit.
+    #[arg(long)]
+    pub list_rules: bool,
+}
+
+/// Runs the CLI; returns the exit code.
+pub fn run(
+    args: impl IntoIterator<Item = OsString>,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> i32 {
+    let args = match Args::try_parse_from(args) {
+        Ok(a) => a,
+        Err(e) => {
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let text = e.render().ansi().to_string();
+            let _ = if code == 0 {
+                write!(out, "{text}")
+            } else {
+                write!(err, "{text}")
+            };
+            return code;
+        }
+    };
+    match execute(&args, out) {
+        Ok(code) => code,
+        Err(msg) => {
+            let _ = writeln!(err, "workflowcheck: error: {msg}");
+            2
+        }
+    }
+}
+
+fn execute(args: &Args, out: &mut dyn Write) -> Result<i32, String> {
+    if args.list_rules {
+        for m in crate::rules::ALL {
+            let _ = writeln!(
+                out,
+                "{:<18} {:<5} {}",
+                m.id,
+                format!("{:?}", m.default_level).to_lowercase(),
+                m.summary
+            );
+        }
+        return Ok(0);
+    }
+    for p in &args.paths {
+        if !p.exists() {
+            return Err(format!("no such file or directory: {}", p.display()));
+        }
+    }
+    let config = if args.no_config {
+        Config::default()
+    } else {
+        match args
+            .config
+            .clone()
+            .or_else(|| Config::discover(&args.paths[0]))
+        {
+            Some(path) => Config::load(&path)?,
+            None => Config::default(),
+        }
+    };
+    let mut opts = Options::new(args.paths.clone(), config);
+    opts.jobs = args.jobs;
+    opts.max_file_bytes = args.max_file_size;
+    let mut report = check(&opts);
+    if let Some(path) = &args.baseline {
+        if args.write_baseline || !path.exists() {
+            baseline::write(&report, path)?;
+            report.baselined = report.findings.len();
+            report.findings.clear();
+        } else {
+            let b = baseline::read(path)?;
+            baseline::apply(&mut report, &b);
+        }
+    }
+    let color = match args.color {
+        Color::Always => true,
+        Color::Never => false,
+        Color::Auto => {
+            use std::io::IsTerminal;
+            args.format == Format::Human
+                && std::env::var_os("NO_COLOR").is_none()
+                && std::io::stdout().is_terminal()
+        }
+    };
+    out.write_all(report::render(&report, args.format, color).as_bytes())
+        .map_err(|e| format!("cannot write output: {e}"))?;
+    Ok(if report.has_errors() { 1 } else { 0 })
+}
+
+/// `cargo workflowcheck ARGS` runs `cargo-workflowcheck workflowcheck ARGS`: drop the
+/// subcommand name.
+pub fn cargo_args(args: impl IntoIterator<Item = OsString>) -> Vec<OsString> {
+    let mut v: Vec<OsString> = args.into_iter().collect();
+    if v.get(1).is_some_and(|a| a == "workflowcheck") {
+        v.remove(1);
+    }
+    v
+}

@@ -1,0 +1,1030 @@
+//! The per-file pass: one syn visitor that records, for every function, the operations the
+//! rules flag, the calls it makes (with resolved candidate targets), and whether it is a
+//! workflow entry point or an activity; plus the file's `use` aliases, statics and
+//! hash-typed struct fields for the global call graph.
+
+use super::entry;
+use super::resolve::{build_scope, Resolver};
+use crate::config::Config;
+use crate::model::*;
+use crate::rules::{self, hash_iteration, Hit};
+use proc_macro2::{Spacing, TokenStream, TokenTree};
+use std::collections::HashMap;
+use syn::spanned::Spanned;
+use syn::visit::{self, Visit};
+
+/// Methods whose closure arguments run outside workflow determinism (recorded once).
+const SAFE_ZONE_METHODS: &[&str] = &[
+    "side_effect",
+    "mutable_side_effect",
+    "local_activity",
+    "start_local_activity",
+    "execute_local_activity",
+];
+/// Methods registering workflow closures.
+const REGISTER_WORKFLOW: &[&str] = &[
+    "register_wf",
+    "register_workflow",
+    "register_orchestration",
+    "register_orchestration_fn",
+];
+/// Methods registering activities.
+const REGISTER_ACTIVITY: &[&str] = &[
+    "register_activity",
+    "register_activities",
+    "register_activity_fn",
+];
+/// Macros whose bodies are not Rust expressions of the program being checked.
+const OPAQUE_MACROS: &[&str] = &[
+    "macro_rules",
+    "quote",
+    "quote_spanned",
+    "parse_quote",
+    "parse_quote_spanned",
+    "format_ident",
+    "include",
+    "include_str",
+    "include_bytes",
+    "concat",
+    "stringify",
+    "env",
+    "option_env",
+    "compile_error",
+    "cfg",
+    "html",
+    "view",
+    "sql",
+    "json",
+];
+const FORMAT_MACROS: &[&str] = &[
+    "format",
+    "print",
+    "println",
+    "eprint",
+    "eprintln",
+    "write",
+    "writeln",
+    "panic",
+    "format_args",
+    "info",
+    "debug",
+    "warn",
+    "error",
+    "trace",
+    "log",
+    "assert",
+    "assert_eq",
+    "assert_ne",
+];
+
+struct Frame {
+    info: FnInfo,
+    env: HashMap<String, Vec<Segs>>,
+}
+
+/// Visitor state for one file.
+pub struct Collector<'a> {
+    cfg: &'a Config,
+    res: Resolver,
+    frames: Vec<Frame>,
+    out: FileSummary,
+    rayon: bool,
+    /// An iteration whose order does not matter (`.values().sum()`), not reported.
+    skip_hash_at: Option<Loc>,
+    /// Closures visited now are workflow entry points (arguments of `register_wf`).
+    force_entry: Option<String>,
+    /// Inside `#[workflow_methods]` impl; inside an impl of a context type.
+    impl_flags: Vec<(bool, bool)>,
+}
+
+fn ident_segs(path: &syn::Path) -> Segs {
+    path.segments.iter().map(|s| s.ident.to_string()).collect()
+}
+
+fn attr_last(attr: &syn::Attribute) -> String {
+    attr.path()
+        .segments
+        .last()
+        .map(|s| s.ident.to_string())
+        .unwrap_or_default()
+}
+
+/// `#[cfg(test)]` (or `cfg(all(test, ..))`) without `not`.
+pub fn is_cfg_test(attrs: &[syn::Attribute]) -> bool {
+    attrs.iter().any(|a| {
+        a.path().is_ident("cfg")
+            && match &a.meta {
+                syn::Meta::List(l) => {
+                    let mut has_test = false;
+                    let mut has_not = false;
+                    let mut stack = vec![l.tokens.clone()];
+                    while let Some(ts) = stack.pop() {
+                        for t in ts {
+                            match t {
+                                TokenTree::Ident(i) if i == "test" => has_test = true,
+                                TokenTree::Ident(i) if i == "not" => has_not = true,
+                                TokenTree::Group(g) => stack.push(g.stream()),
+                                _ => {}
+                            }
+                        }
+                    }
+                    has_test && !has_not
+                }
+                _ => false,
+            }
+    })
+}
+
+fn is_test_fn(attrs: &[syn::Attribute]) -> bool {
+    is_cfg_test(attrs)
+        || attrs
+            .iter()
+            .any(|a| matches!(attr_last(a).as_str(), "test" | "bench"))
+}
+
+fn strip_expr(mut e: &syn::Expr) -> &syn::Expr {
+    loop {
+        match e {
+            syn::Expr::Reference(r) => e = &r.expr,
+            syn::Expr::Paren(p) => e = &p.expr,
+            syn::Expr::Group(g) => e = &g.expr,
+            _ => return e,
+        }
+    }
+}
+
+fn single_ident(e: &syn::Expr) -> Option<String> {
+    match strip_expr(e) {
+        syn::Expr::Path(p) if p.qself.is_none() && p.path.segments.len() == 1 => {
+            Some(p.path.segments[0].ident.to_string())
+        }
+        _ => None,
+    }
+}
+
+fn expr_text(e: &syn::Expr) -> String {
+    match strip_expr(e) {
+        syn::Expr::Path(p) => ident_segs(&p.path).join("::"),
+        syn::Expr::Field(f) => {
+            let m = match &f.member {
+                syn::Member::Named(i) => i.to_string(),
+                syn::Member::Unnamed(i) => i.index.to_string(),
+            };
+            format!("{}.{m}", expr_text(&f.base))
+        }
+        syn::Expr::MethodCall(m) => format!("{}.{}()", expr_text(&m.receiver), m.method),
+        syn::Expr::Call(c) => format!("{}(..)", expr_text(&c.func)),
+        _ => "..".into(),
+    }
+}
+
+impl<'a> Collector<'a> {
+    pub fn new(cfg: &'a Config, crate_name: &str) -> Collector<'a> {
+        Collector {
+            cfg,
+            res: Resolver {
+                crate_name: crate_name.to_string(),
+                ..Resolver::default()
+            },
+            frames: Vec::new(),
+            out: FileSummary::default(),
+            rayon: false,
+            skip_hash_at: None,
+            force_entry: None,
+            impl_flags: Vec::new(),
+        }
+    }
+
+    /// Summarises a parsed file placed at `module` (which starts with the crate name).
+    pub fn run(mut self, file: &syn::File, module: Segs) -> FileSummary {
+        self.push_scope(module, false, file.items.iter());
+        for item in &file.items {
+            self.visit_item(item);
+        }
+        self.out
+    }
+
+    fn push_scope<'i>(
+        &mut self,
+        module: Segs,
+        block: bool,
+        items: impl Iterator<Item = &'i syn::Item> + Clone,
+    ) {
+        let scope = build_scope(&self.res.crate_name, module, block, items);
+        if scope
+            .uses
+            .values()
+            .chain(scope.globs.iter())
+            .any(|t| t.first().is_some_and(|f| f == "rayon"))
+        {
+            self.rayon = true;
+        }
+        if !block {
+            for (name, target) in &scope.uses {
+                let mut k = scope.module.clone();
+                k.push(name.clone());
+                self.out.aliases.push((k, target.clone()));
+            }
+            for g in &scope.globs {
+                self.out.globs.push((scope.module.clone(), g.clone()));
+            }
+        }
+        self.res.scopes.push(scope);
+    }
+
+    fn hit(&mut self, hit: Hit, loc: Loc) {
+        if let Some(f) = self.frames.last_mut() {
+            f.info.ops.push(Op {
+                rule: hit.rule,
+                loc,
+                message: hit.message,
+                suggestion: hit.suggestion,
+            });
+        }
+    }
+
+    /// Checks resolved candidates against configured and built-in paths.
+    /// Returns `Some(true)` if reported, `Some(false)` if declared deterministic.
+    fn check_path(&mut self, cands: &[Segs], shown: &str, loc: Loc) -> Option<bool> {
+        for c in cands {
+            if self.cfg.is_deterministic(c) {
+                return Some(false);
+            }
+            if let Some((_, rule, reason, instead)) = self.cfg.extra_nondeterministic(c) {
+                let hit = Hit::new(rule, format!("`{shown}` {reason}"), instead.clone());
+                self.hit(hit, loc);
+                return Some(true);
+            }
+            if let Some(hit) = rules::match_path(c, shown) {
+                self.hit(hit, loc);
+                return Some(true);
+            }
+        }
+        None
+    }
+
+    fn call(&mut self, loc: Loc, kind: CallKind, candidates: Vec<Segs>, display: String) {
+        if let Some(f) = self.frames.last_mut() {
+            f.info.calls.push(CallSite {
+                loc,
+                kind,
+                candidates,
+                display,
+            });
+        }
+    }
+
+    /// Candidate types of a syn type (generics dropped).
+    fn type_cands(&self, ty: &syn::Type) -> Option<Vec<Segs>> {
+        let mut ty = ty;
+        loop {
+            match ty {
+                syn::Type::Reference(r) => ty = &r.elem,
+                syn::Type::Paren(p) => ty = &p.elem,
+                syn::Type::Group(g) => ty = &g.elem,
+                syn::Type::Path(p) if p.qself.is_none() => {
+                    return Some(self.res.resolve(&ident_segs(&p.path)));
+                }
+                _ => return None,
+            }
+        }
+    }
+
+    fn env_type(&self, name: &str) -> Option<&Vec<Segs>> {
+        self.frames.last()?.env.get(name)
+    }
+
+    /// Best-effort type of an expression.
+    fn infer(&self, e: &syn::Expr) -> Option<Vec<Segs>> {
+        match strip_expr(e) {
+            syn::Expr::Path(p) if p.qself.is_none() => {
+                if p.path.segments.len() == 1 {
+                    let n = p.path.segments[0].ident.to_string();
+                    if n == "self" {
+                        return self.res.self_ty.last().cloned().flatten().map(|t| vec![t]);
+                    }
+                    return self.env_type(&n).cloned();
+                }
+                None
+            }
+            syn::Expr::Call(c) => {
+                let syn::Expr::Path(p) = &*c.func else {
+                    return None;
+                };
+                if p.qself.is_some() || p.path.segments.len() < 2 {
+                    return None;
+                }
+                let ty_seg = &p.path.segments[p.path.segments.len() - 2].ident.to_string();
+                if !ty_seg.starts_with(|c: char| c.is_uppercase()) {
+                    return None;
+                }
+                let cands = self.res.resolve(&ident_segs(&p.path));
+                Some(
+                    cands
+                        .into_iter()
+                        .map(|mut c| {
+                            c.pop();
+                            c
+                        })
+                        .collect(),
+                )
+            }
+            syn::Expr::MethodCall(m) => match m.method.to_string().as_str() {
+                "collect" => {
+                    let tf = m.turbofish.as_ref()?;
+                    match tf.args.first()? {
+                        syn::GenericArgument::Type(t) => self.type_cands(t),
+                        _ => None,
+                    }
+                }
+                "clone" | "to_owned" | "unwrap" | "expect" => self.infer(&m.receiver),
+                _ => None,
+            },
+            syn::Expr::Struct(s) if s.qself.is_none() => {
+                Some(self.res.resolve(&ident_segs(&s.path)))
+            }
+            _ => None,
+        }
+    }
+
+    fn bind_pat(&mut self, pat: &syn::Pat, ty: Option<Vec<Segs>>) {
+        let Some(frame) = self.frames.last_mut() else {
+            return;
+        };
+        match pat {
+            syn::Pat::Ident(i) => {
+                let name = i.ident.to_string();
+                match ty {
+                    Some(t) => {
+                        frame.env.insert(name, t);
+                    }
+                    None => {
+                        frame.env.remove(&name);
+                    }
+                }
+            }
+            syn::Pat::Type(pt) => {
+                let t = self.type_cands(&pt.ty);
+                self.bind_pat(&pt.pat, t);
+            }
+            _ => {}
+        }
+    }
+
+    fn hash_kind(&self, e: &syn::Expr) -> Option<&'static str> {
+        self.infer(e)?
+            .iter()
+            .find_map(|c| hash_iteration::std_hash_kind(c))
+    }
+
+    fn is_ctx_expr(&self, e: &syn::Expr) -> bool {
+        match strip_expr(e) {
+            syn::Expr::Path(_) => {
+                let Some(n) = single_ident(e) else {
+                    return false;
+                };
+                if let Some(t) = self.env_type(&n) {
+                    return t
+                        .iter()
+                        .any(|c| c.last().is_some_and(|l| self.cfg.is_workflow_type(l)));
+                }
+                matches!(n.as_str(), "ctx" | "context" | "wf_ctx" | "wctx")
+            }
+            syn::Expr::Field(f) => matches!(&f.member, syn::Member::Named(i) if i == "ctx"),
+            _ => false,
+        }
+    }
+
+    /// A field access `base.field` used as an iterable: defer to the global struct table.
+    fn field_iter(&mut self, e: &syn::Expr, loc: Loc, how: String) {
+        let syn::Expr::Field(f) = strip_expr(e) else {
+            return;
+        };
+        let syn::Member::Named(field) = &f.member else {
+            return;
+        };
+        let Some(owner) = self.infer(&f.base) else {
+            return;
+        };
+        if let Some(frame) = self.frames.last_mut() {
+            frame.info.field_iters.push(FieldIter {
+                loc,
+                owner,
+                field: field.to_string(),
+                how,
+            });
+        }
+    }
+
+    fn start_fn(&mut self, qual: Segs, name: String, loc: Loc) {
+        self.frames.push(Frame {
+            info: FnInfo {
+                qual,
+                name,
+                loc,
+                entry: None,
+                activity: false,
+                sdk: false,
+                method: false,
+                calls: Vec::new(),
+                ops: Vec::new(),
+                field_iters: Vec::new(),
+            },
+            env: HashMap::new(),
+        });
+    }
+
+    fn finish_fn(&mut self) {
+        if let Some(f) = self.frames.pop() {
+            self.out.fns.push(f.info);
+        }
+    }
+
+    fn bind_inputs<'i>(&mut self, inputs: impl Iterator<Item = &'i syn::FnArg>) {
+        for arg in inputs {
+            if let syn::FnArg::Typed(pt) = arg {
+                let t = self.type_cands(&pt.ty);
+                self.bind_pat(&pt.pat, t);
+            }
+        }
+    }
+
+    /// A function or method with a body.
+    fn function(
+        &mut self,
+        attrs: &[syn::Attribute],
+        sig: &syn::Signature,
+        block: &syn::Block,
+        owner: Option<(&Segs, String)>,
+    ) {
+        if is_test_fn(attrs) {
+            return;
+        }
+        let name = sig.ident.to_string();
+        let is_method = owner.is_some();
+        let (qual, display) = match owner {
+            Some((ty, shown)) => {
+                let mut q = ty.clone();
+                q.push(name.clone());
+                (q, format!("{shown}::{name}"))
+            }
+            None => {
+                let mut q = self.res.module();
+                q.push(name.clone());
+                (q, name.clone())
+            }
+        };
+        let (workflow_methods, sdk) = if is_method {
+            self.impl_flags.last().copied().unwrap_or((false, false))
+        } else {
+            (false, false)
+        };
+        self.start_fn(qual, display, Loc::of(sig.ident.span()));
+        let activity = entry::is_activity(self.cfg, attrs, sig);
+        let entry = if sdk || activity {
+            None
+        } else {
+            entry::entry_reason(self.cfg, attrs, sig, workflow_methods)
+        };
+        if let Some(f) = self.frames.last_mut() {
+            f.info.entry = entry.map(|reason| Entry { reason });
+            f.info.activity = activity;
+            f.info.sdk = sdk;
+            f.info.method = is_method;
+        }
+        self.bind_inputs(sig.inputs.iter());
+        self.visit_block(block);
+        self.finish_fn();
+    }
+
+    fn register_statics(&mut self, names: Vec<String>, what: &str) {
+        let module = self.res.module();
+        for n in names {
+            let mut q = module.clone();
+            q.push(n);
+            self.out.statics.push(StaticInfo {
+                qual: q,
+                what: what.to_string(),
+            });
+        }
+    }
+
+    /// Parses the expressions inside a macro body, best effort, and visits them.
+    fn visit_macro_body(&mut self, tokens: &TokenStream) {
+        let toks: Vec<TokenTree> = tokens.clone().into_iter().collect();
+        let mut pieces: Vec<Vec<TokenTree>> = vec![Vec::new()];
+        let mut i = 0;
+        while i < toks.len() {
+            let t = &toks[i];
+            if let TokenTree::Punct(p) = t {
+                let prev_joint = matches!(i.checked_sub(1).map(|j| &toks[j]), Some(TokenTree::Punct(q)) if q.spacing() == Spacing::Joint);
+                let c = p.as_char();
+                if c == ',' || c == ';' {
+                    pieces.push(Vec::new());
+                    i += 1;
+                    continue;
+                }
+                if c == '=' && !prev_joint {
+                    if p.spacing() == Spacing::Alone {
+                        pieces.push(Vec::new());
+                        i += 1;
+                        continue;
+                    }
+                    if matches!(toks.get(i + 1), Some(TokenTree::Punct(q)) if q.as_char() == '>') {
+                        pieces.push(Vec::new());
+                        i += 2;
+                        continue;
+                    }
+                }
+            }
+            if let Some(last) = pieces.last_mut() {
+                last.push(t.clone());
+            }
+            i += 1;
+        }
+        for piece in pieces {
+            if piece.is_empty() {
+                continue;
+            }
+            // A lone `{ .. }` is a block of statements (select! handlers, closures bodies).
+            if let [TokenTree::Group(g)] = piece.as_slice() {
+                if g.delimiter() == proc_macro2::Delimiter::Brace {
+                    if let Ok(stmts) =
+                        syn::parse::Parser::parse2(syn::Block::parse_within, g.stream())
+                    {
+                        for s in &stmts {
+                            self.visit_stmt(s);
+                        }
+                    }
+                    continue;
+                }
+            }
+            let ts: TokenStream = piece.into_iter().collect();
+            if let Ok(e) = syn::parse2::<syn::Expr>(ts) {
+                self.visit_expr(&e);
+            }
+        }
+    }
+
+    /// `{:?}`-formatting of a hash map in a format-like macro.
+    fn check_debug_format(&mut self, tokens: &TokenStream) {
+        let toks: Vec<TokenTree> = tokens.clone().into_iter().collect();
+        let Some(lit_idx) = toks
+            .iter()
+            .position(|t| matches!(t, TokenTree::Literal(l) if l.to_string().starts_with('"')))
+        else {
+            return;
+        };
+        let lit = toks[lit_idx].to_string();
+        if !lit.contains('?') {
+            return;
+        }
+        let mut names: Vec<(String, Loc)> = Vec::new();
+        // Inline `{name:?}` arguments.
+        let mut rest = lit.as_str();
+        while let Some(open) = rest.find('{') {
+            rest = &rest[open + 1..];
+            let close = rest.find('}').unwrap_or(rest.len());
+            let spec = &rest[..close];
+            if let Some((n, fmt)) = spec.split_once(':') {
+                if fmt.contains('?')
+                    && !n.is_empty()
+                    && n.chars().all(|c| c.is_alphanumeric() || c == '_')
+                {
+                    names.push((n.to_string(), Loc::of(toks[lit_idx].span())));
+                }
+            }
+            rest = &rest[close.min(rest.len())..];
+        }
+        // Positional arguments that are plain identifiers.
+        for t in &toks[lit_idx + 1..] {
+            if let TokenTree::Ident(i) = t {
+                names.push((i.to_string(), Loc::of(i.span())));
+            }
+        }
+        for (n, loc) in names {
+            if let Some(kind) = self
+                .env_type(&n)
+                .and_then(|t| t.iter().find_map(|c| hash_iteration::std_hash_kind(c)))
+            {
+                self.hit(
+                    hash_iteration::hit(kind, &format!("`{{:?}}` formatting of `{n}`")),
+                    loc,
+                );
+            }
+        }
+    }
+}
+
+impl<'ast> Visit<'ast> for Collector<'_> {
+    fn visit_item(&mut self, i: &'ast syn::Item) {
+        match i {
+            syn::Item::Fn(f) if !is_cfg_test(&f.attrs) => {
+                self.function(&f.attrs, &f.sig, &f.block, None);
+            }
+            syn::Item::Mod(m) => {
+                if is_cfg_test(&m.attrs) {
+                    return;
+                }
+                if let Some((_, items)) = &m.content {
+                    let mut module = self.res.real_module();
+                    module.push(m.ident.to_string());
+                    self.push_scope(module, false, items.iter());
+                    for it in items {
+                        self.visit_item(it);
+                    }
+                    self.res.scopes.pop();
+                }
+            }
+            syn::Item::Impl(imp) => {
+                if is_cfg_test(&imp.attrs) {
+                    return;
+                }
+                let ty = self
+                    .type_cands(&imp.self_ty)
+                    .and_then(|c| c.into_iter().next());
+                let shown = rules::type_last_ident(&imp.self_ty).unwrap_or_else(|| "_".into());
+                let sdk = self.cfg.is_workflow_type(&shown);
+                let wm = imp.attrs.iter().any(|a| attr_last(a) == "workflow_methods");
+                self.res.self_ty.push(ty.clone());
+                self.impl_flags.push((wm, sdk));
+                let owner = ty.unwrap_or_else(|| {
+                    let mut m = self.res.module();
+                    m.push(shown.clone());
+                    m
+                });
+                for item in &imp.items {
+                    match item {
+                        syn::ImplItem::Fn(f) if !is_cfg_test(&f.attrs) => {
+                            self.function(
+                                &f.attrs,
+                                &f.sig,
+                                &f.block,
+                                Some((&owner, shown.clone())),
+                            );
+                        }
+                        syn::ImplItem::Macro(m) => self.visit_macro(&m.mac),
+                        _ => {}
+                    }
+                }
+                self.impl_flags.pop();
+                self.res.self_ty.pop();
+            }
+            syn::Item::Trait(t) => {
+                if is_cfg_test(&t.attrs) {
+                    return;
+                }
+                let mut owner = self.res.module();
+                owner.push(t.ident.to_string());
+                self.res.self_ty.push(Some(owner.clone()));
+                self.impl_flags
+                    .push((false, self.cfg.is_workflow_type(&t.ident.to_string())));
+                for item in &t.items {
+                    if let syn::TraitItem::Fn(f) = item {
+                        if let Some(b) = &f.default {
+                            if !is_cfg_test(&f.attrs) {
+                                self.function(
+                                    &f.attrs,
+                                    &f.sig,
+                                    b,
+                                    Some((&owner, t.ident.to_string())),
+                                );
+                            }
+                        }
+                    }
+                }
+                self.impl_flags.pop();
+                self.res.self_ty.pop();
+            }
+            syn::Item::Static(s) => {
+                if is_cfg_test(&s.attrs) {
+                    return;
+                }
+                let mutable = matches!(s.mutability, syn::StaticMutability::Mut(_));
+                if let Some(what) = rules::global_state::classify_static(&s.ty, mutable) {
+                    self.register_statics(vec![s.ident.to_string()], &what);
+                }
+            }
+            syn::Item::Struct(s) => {
+                if is_cfg_test(&s.attrs) {
+                    return;
+                }
+                let mut owner = self.res.module();
+                owner.push(s.ident.to_string());
+                for f in &s.fields {
+                    let Some(name) = &f.ident else { continue };
+                    if let Some(kind) = self
+                        .type_cands(&f.ty)
+                        .and_then(|c| c.iter().find_map(|c| hash_iteration::std_hash_kind(c)))
+                    {
+                        let mut k = owner.clone();
+                        k.push(name.to_string());
+                        self.out.hash_fields.push((k, kind));
+                    }
+                }
+            }
+            syn::Item::Macro(m) if !is_cfg_test(&m.attrs) => {
+                self.visit_macro(&m.mac);
+            }
+            _ => {}
+        }
+    }
+
+    fn visit_block(&mut self, b: &'ast syn::Block) {
+        let has_items = b.stmts.iter().any(|s| matches!(s, syn::Stmt::Item(_)));
+        if has_items {
+            let module = self
+                .frames
+                .last()
+                .map(|f| f.info.qual.clone())
+                .unwrap_or_else(|| self.res.module());
+            let items: Vec<&syn::Item> = b
+                .stmts
+                .iter()
+                .filter_map(|s| match s {
+                    syn::Stmt::Item(i) => Some(i),
+                    _ => None,
+                })
+                .collect();
+            self.push_scope(module, true, items.iter().copied());
+            visit::visit_block(self, b);
+            self.res.scopes.pop();
+        } else {
+            visit::visit_block(self, b);
+        }
+    }
+
+    fn visit_local(&mut self, l: &'ast syn::Local) {
+        if let Some(init) = &l.init {
+            self.visit_expr(&init.expr);
+            if let Some((_, e)) = &init.diverge {
+                self.visit_expr(e);
+            }
+        }
+        let ty = match &l.pat {
+            syn::Pat::Type(_) => None,
+            _ => l.init.as_ref().and_then(|i| self.infer(&i.expr)),
+        };
+        self.bind_pat(&l.pat, ty);
+    }
+
+    fn visit_expr_closure(&mut self, c: &'ast syn::ExprClosure) {
+        let mut ctx_ty = None;
+        let mut activity = false;
+        for input in &c.inputs {
+            if let syn::Pat::Type(pt) = input {
+                if let Some(t) = rules::type_last_ident(&pt.ty) {
+                    if self.cfg.is_workflow_type(&t) {
+                        ctx_ty = Some(t);
+                    } else if self.cfg.is_activity_type(&t) {
+                        activity = true;
+                    }
+                }
+            }
+        }
+        if activity {
+            return; // activity code is never workflow code
+        }
+        let forced = self.force_entry.take();
+        let reason = match (ctx_ty, forced) {
+            (Some(t), _) => Some(format!("closure taking a `{t}`")),
+            (None, Some(m)) => Some(format!("closure registered with `{m}`")),
+            _ => None,
+        };
+        let Some(reason) = reason else {
+            for input in &c.inputs {
+                self.bind_pat(input, None);
+            }
+            self.visit_expr(&c.body);
+            return;
+        };
+        let loc = Loc::of(c.or1_token.span);
+        let (mut qual, enclosing) = match self.frames.last() {
+            Some(f) => (f.info.qual.clone(), f.info.name.clone()),
+            None => (self.res.module(), "<item>".to_string()),
+        };
+        qual.push(format!("{{closure#{}:{}}}", loc.line, loc.column));
+        self.start_fn(qual, format!("{enclosing}::{{closure}}"), loc);
+        if let Some(f) = self.frames.last_mut() {
+            f.info.entry = Some(Entry { reason });
+        }
+        for input in &c.inputs {
+            if let syn::Pat::Type(pt) = input {
+                let t = self.type_cands(&pt.ty);
+                self.bind_pat(&pt.pat, t);
+            }
+        }
+        self.visit_expr(&c.body);
+        self.finish_fn();
+    }
+
+    fn visit_expr_call(&mut self, c: &'ast syn::ExprCall) {
+        if let syn::Expr::Path(p) = &*c.func {
+            let segs = ident_segs(&p.path);
+            let loc = Loc::of(p.span());
+            let shown = segs.join("::");
+            if p.qself.is_none() && !segs.is_empty() {
+                let cands = self.res.resolve(&segs);
+                if self.check_path(&cands, &shown, loc).is_none() {
+                    self.call(loc, CallKind::Call, cands, shown);
+                }
+            }
+            let last = segs.last().map(String::as_str).unwrap_or("");
+            if REGISTER_ACTIVITY.contains(&last) {
+                self.register_activity_args(c.args.iter());
+            }
+        } else {
+            self.visit_expr(&c.func);
+        }
+        for a in &c.args {
+            self.visit_expr(a);
+        }
+    }
+
+    fn visit_expr_method_call(&mut self, m: &'ast syn::ExprMethodCall) {
+        let name = m.method.to_string();
+        let loc = Loc::of(m.method.span());
+        let recv_ctx = self.is_ctx_expr(&m.receiver);
+        if SAFE_ZONE_METHODS.contains(&name.as_str())
+            || (recv_ctx && (name == "run" || name == "run_async"))
+        {
+            self.visit_expr(&m.receiver);
+            return;
+        }
+        if REGISTER_ACTIVITY.contains(&name.as_str()) {
+            self.visit_expr(&m.receiver);
+            self.register_activity_args(m.args.iter());
+            return;
+        }
+        let recv_ty = self.infer(&m.receiver);
+        let mut hit =
+            rules::block_on::method(&name).or_else(|| rules::spawn::method(&name, self.rayon));
+        if hit.is_none() {
+            let clock = recv_ty
+                .as_ref()
+                .is_some_and(|t| t.iter().any(|c| rules::wall_clock::is_clock_type(c)));
+            hit = rules::wall_clock::method(&name, clock);
+        }
+        if hit.is_none()
+            && hash_iteration::ITER_METHODS.contains(&name.as_str())
+            && self.skip_hash_at != Some(loc)
+        {
+            let kind = recv_ty
+                .as_ref()
+                .and_then(|t| t.iter().find_map(|c| hash_iteration::std_hash_kind(c)));
+            match kind {
+                Some(kind) => {
+                    hit = Some(hash_iteration::hit(
+                        kind,
+                        &format!("`.{name}()` on `{}`", expr_text(&m.receiver)),
+                    ));
+                }
+                None => self.field_iter(
+                    &m.receiver,
+                    loc,
+                    format!("`.{name}()` on `{}`", expr_text(&m.receiver)),
+                ),
+            }
+        }
+        if let Some(h) = hit {
+            self.hit(h, loc);
+        } else if !recv_ctx {
+            let is_self = single_ident(&m.receiver).is_some_and(|n| n == "self");
+            match recv_ty {
+                Some(tys) if is_self || !tys.is_empty() => {
+                    let cands = tys
+                        .into_iter()
+                        .map(|mut t| {
+                            t.push(name.clone());
+                            t
+                        })
+                        .collect();
+                    self.call(
+                        loc,
+                        CallKind::Method(name.clone()),
+                        cands,
+                        format!(".{name}()"),
+                    );
+                }
+                _ => self.call(
+                    loc,
+                    CallKind::Method(name.clone()),
+                    Vec::new(),
+                    format!(".{name}()"),
+                ),
+            }
+        }
+        if hash_iteration::ORDER_INSENSITIVE.contains(&name.as_str()) {
+            if let syn::Expr::MethodCall(inner) = strip_expr(&m.receiver) {
+                self.skip_hash_at = Some(Loc::of(inner.method.span()));
+            }
+        }
+        self.visit_expr(&m.receiver);
+        let forced = REGISTER_WORKFLOW
+            .contains(&name.as_str())
+            .then_some(name.clone());
+        for a in &m.args {
+            if forced.is_some() && matches!(a, syn::Expr::Closure(_)) {
+                self.force_entry = forced.clone();
+            }
+            self.visit_expr(a);
+            self.force_entry = None;
+        }
+    }
+
+    fn visit_expr_path(&mut self, p: &'ast syn::ExprPath) {
+        if p.qself.is_some() {
+            return;
+        }
+        let segs = ident_segs(&p.path);
+        let Some(first) = segs.first() else { return };
+        if segs.len() == 1 {
+            if matches!(
+                first.as_str(),
+                "None" | "Some" | "Ok" | "Err" | "self" | "Self" | "Default"
+            ) {
+                return;
+            }
+            let upper = first.starts_with(|c: char| c.is_uppercase());
+            let local_var = self.env_type(first).is_some();
+            if local_var || (!upper && !self.res.is_bound(first)) {
+                return;
+            }
+        }
+        let loc = Loc::of(p.span());
+        let shown = segs.join("::");
+        let cands = self.res.resolve(&segs);
+        if self.check_path(&cands, &shown, loc).is_none() {
+            self.call(loc, CallKind::Ref, cands, shown);
+        }
+    }
+
+    fn visit_expr_for_loop(&mut self, f: &'ast syn::ExprForLoop) {
+        let loc = Loc::of(f.for_token.span);
+        let text = expr_text(&f.expr);
+        let target = strip_expr(&f.expr);
+        match target {
+            syn::Expr::Path(_) => {
+                if let Some(kind) = self.hash_kind(target) {
+                    self.hit(
+                        hash_iteration::hit(kind, &format!("`for` loop over `{text}`")),
+                        loc,
+                    );
+                }
+            }
+            syn::Expr::Field(_) => {
+                self.field_iter(target, loc, format!("`for` loop over `{text}`"))
+            }
+            _ => {}
+        }
+        self.visit_expr(&f.expr);
+        self.bind_pat(&f.pat, None);
+        self.visit_block(&f.body);
+    }
+
+    fn visit_macro(&mut self, m: &'ast syn::Macro) {
+        let segs = ident_segs(&m.path);
+        let Some(name) = segs.last().cloned() else {
+            return;
+        };
+        if name == "lazy_static" || name == "thread_local" {
+            let names = rules::global_state::macro_statics(&m.tokens);
+            self.register_statics(names, &format!("declared in `{name}!`"));
+            return;
+        }
+        if OPAQUE_MACROS.contains(&name.as_str()) || self.frames.is_empty() {
+            return;
+        }
+        let loc = Loc::of(m.path.span());
+        let cands = self.res.resolve(&segs);
+        let hit = cands.iter().find_map(|c| {
+            rules::stdio::macro_hit(c).or_else(|| rules::unordered_select::macro_hit(c, &m.tokens))
+        });
+        if let Some(h) = hit {
+            self.hit(h, loc);
+        }
+        if FORMAT_MACROS.contains(&name.as_str()) {
+            self.check_debug_format(&m.tokens);
+        }
+        self.visit_macro_body(&m.tokens);
+    }
+
+    // Types, attributes and patterns hold nothing the rules look at.
+    fn visit_type(&mut self, _: &'ast syn::Type) {}
+    fn visit_attribute(&mut self, _: &'ast syn::Attribute) {}
+    fn visit_pat(&mut self, _: &'ast syn::Pat) {}
+}
+
+impl Collector<'_> {
+    fn register_activity_args<'e>(&mut self, args: impl Iterator<Item = &'e syn::Expr>) {
+        for a in args {
+            if let syn::Expr::Path(p) = strip_expr(a) {
+                if p.qself.is_none() {
+                    let segs = ident_segs(&p.path);
+                    let cands = self.res.resolve(&segs);
+                    self.out.activity_regs.push(cands);
+                }
+            }
+        }
+    }
+}

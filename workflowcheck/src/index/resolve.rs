@@ -1,0 +1,375 @@
+//! Per-file name resolution: `use` trees (aliases, globs, groups, `self`/`super`/`crate`,
+//! nested modules, block-level items) turned into scopes, and paths resolved through them
+//! into absolute candidate paths.
+//!
+//! Resolution is syntactic: a path resolves to *candidates*, in priority order. An explicit
+//! `use` binding or a local item wins outright (as in rustc); otherwise the path as written
+//! (an extern crate or prelude name) and each glob-imported prefix are candidates.
+
+use crate::model::Segs;
+use std::collections::{HashMap, HashSet};
+
+/// Names visible in one module or block.
+#[derive(Clone, Debug, Default)]
+pub struct Scope {
+    /// Path under which this scope's items are qualified.
+    pub module: Segs,
+    /// A block scope also sees the scopes around it; a module scope does not.
+    pub block: bool,
+    pub uses: HashMap<String, Segs>,
+    pub globs: Vec<Segs>,
+    pub items: HashSet<String>,
+}
+
+/// Flattens a use tree into `(binding, target)` pairs and glob prefixes.
+pub fn flatten_use(
+    tree: &syn::UseTree,
+    prefix: &mut Segs,
+    out: &mut Vec<(String, Segs)>,
+    globs: &mut Vec<Segs>,
+) {
+    // Iterative over the `Path` spine; recursion only into groups (bounded by nesting check).
+    let mut tree = tree;
+    let depth = prefix.len();
+    loop {
+        match tree {
+            syn::UseTree::Path(p) => {
+                prefix.push(p.ident.to_string());
+                tree = &p.tree;
+            }
+            syn::UseTree::Name(n) => {
+                let name = n.ident.to_string();
+                if name == "self" {
+                    if let Some(last) = prefix.last() {
+                        out.push((last.clone(), prefix.clone()));
+                    }
+                } else {
+                    let mut t = prefix.clone();
+                    t.push(name.clone());
+                    out.push((name, t));
+                }
+                break;
+            }
+            syn::UseTree::Rename(r) => {
+                let alias = r.rename.to_string();
+                let ident = r.ident.to_string();
+                let target = if ident == "self" {
+                    prefix.clone()
+                } else {
+                    let mut t = prefix.clone();
+                    t.push(ident);
+                    t
+                };
+                if alias != "_" && !target.is_empty() {
+                    out.push((alias, target));
+                }
+                break;
+            }
+            syn::UseTree::Glob(_) => {
+                globs.push(prefix.clone());
+                break;
+            }
+            syn::UseTree::Group(g) => {
+                for t in &g.items {
+                    flatten_use(t, prefix, out, globs);
+                }
+                break;
+            }
+        }
+    }
+    prefix.truncate(depth);
+}
+
+/// Names an item introduces into its module's namespace.
+pub fn item_name(item: &syn::Item) -> Option<String> {
+    Some(match item {
+        syn::Item::Fn(f) => f.sig.ident.to_string(),
+        syn::Item::Struct(s) => s.ident.to_string(),
+        syn::Item::Enum(e) => e.ident.to_string(),
+        syn::Item::Union(u) => u.ident.to_string(),
+        syn::Item::Trait(t) => t.ident.to_string(),
+        syn::Item::TraitAlias(t) => t.ident.to_string(),
+        syn::Item::Type(t) => t.ident.to_string(),
+        syn::Item::Mod(m) => m.ident.to_string(),
+        syn::Item::Static(s) => s.ident.to_string(),
+        syn::Item::Const(c) => c.ident.to_string(),
+        syn::Item::Macro(m) => m.ident.as_ref()?.to_string(),
+        _ => return None,
+    })
+}
+
+/// Builds the scope of a module or block from its items.
+pub fn build_scope<'a>(
+    crate_name: &str,
+    module: Segs,
+    block: bool,
+    items: impl Iterator<Item = &'a syn::Item> + Clone,
+) -> Scope {
+    let mut scope = Scope {
+        module,
+        block,
+        ..Scope::default()
+    };
+    let mut raw_uses = Vec::new();
+    let mut raw_globs = Vec::new();
+    let mut absolute = Vec::new(); // leading `::`
+    for item in items {
+        match item {
+            syn::Item::Use(u) => {
+                let mut prefix = Vec::new();
+                let (mut o, mut g) = (Vec::new(), Vec::new());
+                flatten_use(&u.tree, &mut prefix, &mut o, &mut g);
+                let abs = u.leading_colon.is_some();
+                absolute.extend(std::iter::repeat_n(abs, o.len()));
+                raw_uses.extend(o);
+                raw_globs.extend(g.into_iter().map(|g| (g, abs)));
+            }
+            syn::Item::ExternCrate(e) => {
+                let name = e.ident.to_string();
+                let binding = e
+                    .rename
+                    .as_ref()
+                    .map(|r| r.1.to_string())
+                    .unwrap_or(name.clone());
+                if binding != "_" && name != "self" {
+                    raw_uses.push((binding, vec![name]));
+                    absolute.push(true);
+                }
+            }
+            other => {
+                if let Some(n) = item_name(other) {
+                    scope.items.insert(n);
+                }
+            }
+        }
+    }
+    let bindings: HashMap<String, Segs> = raw_uses.iter().cloned().collect();
+    for ((name, target), abs) in raw_uses.into_iter().zip(absolute) {
+        let t = if abs {
+            target
+        } else {
+            absolutize(crate_name, &scope, &bindings, target, Some(&name))
+        };
+        scope.uses.insert(name, t);
+    }
+    for (g, abs) in raw_globs {
+        let t = if abs {
+            g
+        } else {
+            absolutize(crate_name, &scope, &bindings, g, None)
+        };
+        scope.globs.push(t);
+    }
+    scope
+}
+
+/// Makes a `use` target absolute: `crate`/`self`/`super`, local items, other bindings.
+fn absolutize(
+    crate_name: &str,
+    scope: &Scope,
+    bindings: &HashMap<String, Segs>,
+    target: Segs,
+    own: Option<&str>,
+) -> Segs {
+    let Some(first) = target.first() else {
+        return target;
+    };
+    match first.as_str() {
+        "crate" => {
+            let mut t = vec![crate_name.to_string()];
+            t.extend(target[1..].iter().cloned());
+            t
+        }
+        "self" | "super" => relative(crate_name, &scope.module, &target),
+        "std" | "core" | "alloc" => target,
+        f if scope.items.contains(f) => {
+            let mut t = scope.module.clone();
+            t.extend(target);
+            t
+        }
+        f if own != Some(f) && target.len() > 1 => match bindings.get(f) {
+            Some(b) if b.first().map(String::as_str) != Some(f) => {
+                let mut t = b.clone();
+                t.extend(target[1..].iter().cloned());
+                t
+            }
+            _ => target,
+        },
+        _ => target,
+    }
+}
+
+/// Resolves leading `self`/`super` segments against `module`.
+pub fn relative(crate_name: &str, module: &[String], target: &[String]) -> Segs {
+    let mut base: Segs = module.to_vec();
+    if base.is_empty() {
+        base.push(crate_name.to_string());
+    }
+    let mut i = 0;
+    while i < target.len() {
+        match target[i].as_str() {
+            "self" => {}
+            "super" => {
+                if base.len() > 1 {
+                    base.pop();
+                }
+            }
+            _ => break,
+        }
+        i += 1;
+    }
+    base.extend(target[i..].iter().cloned());
+    base
+}
+
+/// The scopes in effect at a point of a file.
+#[derive(Debug, Default)]
+pub struct Resolver {
+    pub crate_name: String,
+    pub scopes: Vec<Scope>,
+    /// Resolved `Self` type of the innermost impl or trait, if any.
+    pub self_ty: Vec<Option<Segs>>,
+}
+
+impl Resolver {
+    /// The module (or fn-local block) that items declared here belong to.
+    pub fn module(&self) -> Segs {
+        self.scopes
+            .last()
+            .map(|s| s.module.clone())
+            .unwrap_or_else(|| vec![self.crate_name.clone()])
+    }
+
+    /// The innermost non-block scope's module path.
+    pub fn real_module(&self) -> Segs {
+        self.scopes
+            .iter()
+            .rev()
+            .find(|s| !s.block)
+            .map(|s| s.module.clone())
+            .unwrap_or_else(|| vec![self.crate_name.clone()])
+    }
+
+    /// Resolves a path's segments into candidate absolute paths.
+    pub fn resolve(&self, segs: &[String]) -> Vec<Segs> {
+        let Some(first) = segs.first() else {
+            return Vec::new();
+        };
+        match first.as_str() {
+            "crate" => {
+                let mut t = vec![self.crate_name.clone()];
+                t.extend(segs[1..].iter().cloned());
+                return vec![t];
+            }
+            "self" | "super" => return vec![relative(&self.crate_name, &self.real_module(), segs)],
+            "Self" => {
+                if let Some(Some(ty)) = self.self_ty.last() {
+                    let mut t = ty.clone();
+                    t.extend(segs[1..].iter().cloned());
+                    return vec![t];
+                }
+                return vec![segs.to_vec()];
+            }
+            _ => {}
+        }
+        let mut globs: Vec<&Segs> = Vec::new();
+        for scope in self.scopes.iter().rev() {
+            if let Some(t) = scope.uses.get(first) {
+                let mut t = t.clone();
+                t.extend(segs[1..].iter().cloned());
+                return vec![t];
+            }
+            if scope.items.contains(first) {
+                let mut t = scope.module.clone();
+                t.extend(segs.iter().cloned());
+                return vec![t];
+            }
+            globs.extend(scope.globs.iter());
+            if !scope.block {
+                break;
+            }
+        }
+        let mut out = Vec::with_capacity(1 + globs.len());
+        out.push(segs.to_vec());
+        for g in globs {
+            let mut t = g.clone();
+            t.extend(segs.iter().cloned());
+            out.push(t);
+        }
+        out
+    }
+
+    /// Is `name` bound by a `use` or an item in the scopes in effect?
+    pub fn is_bound(&self, name: &str) -> bool {
+        for scope in self.scopes.iter().rev() {
+            if scope.uses.contains_key(name) || scope.items.contains(name) {
+                return true;
+            }
+            if !scope.block {
+                break;
+            }
+        }
+        false
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scope_of(src: &str, module: &[&str]) -> Scope {
+        let f: syn::File = syn::parse_str(src).unwrap();
+        build_scope(
+            "app",
+            module.iter().map(|s| s.to_string()).collect(),
+            false,
+            f.items.iter(),
+        )
+    }
+
+    fn res(scope: Scope, path: &str) -> Vec<String> {
+        let r = Resolver {
+            crate_name: "app".into(),
+            scopes: vec![scope],
+            self_ty: vec![],
+        };
+        let segs: Vec<String> = path.split("::").map(String::from).collect();
+        r.resolve(&segs).into_iter().map(|c| c.join("::")).collect()
+    }
+
+    #[test]
+    fn aliases_groups_self_and_globs() {
+        let s = scope_of(
+            "use std::time::SystemTime as Clock; use std::{collections::{self, HashMap as Map}, thread}; use chrono::prelude::*; use crate::a::b; use super::c::D; struct Utc;",
+            &["app", "m"],
+        );
+        assert_eq!(res(s.clone(), "Clock::now"), ["std::time::SystemTime::now"]);
+        assert_eq!(
+            res(s.clone(), "Map::new"),
+            ["std::collections::HashMap::new"]
+        );
+        assert_eq!(
+            res(s.clone(), "collections::BTreeMap"),
+            ["std::collections::BTreeMap"]
+        );
+        assert_eq!(res(s.clone(), "thread::sleep"), ["std::thread::sleep"]);
+        assert_eq!(res(s.clone(), "b::f"), ["app::a::b::f"]);
+        assert_eq!(res(s.clone(), "D::g"), ["app::c::D::g"]);
+        assert_eq!(res(s.clone(), "Utc::now"), ["app::m::Utc::now"]);
+        assert_eq!(
+            res(s.clone(), "Local::now"),
+            ["Local::now", "chrono::prelude::Local::now"]
+        );
+        assert_eq!(res(s, "crate::x::y"), ["app::x::y"]);
+    }
+
+    #[test]
+    fn use_of_local_module_and_binding_chain() {
+        let s = scope_of(
+            "mod clock { } use clock::now; use std::time; use time::Instant;",
+            &["app"],
+        );
+        assert_eq!(res(s.clone(), "now"), ["app::clock::now"]);
+        assert_eq!(res(s, "Instant::now"), ["std::time::Instant::now"]);
+    }
+}

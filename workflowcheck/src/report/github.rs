@@ -1,0 +1,50 @@
+//! `--format github`: GitHub Actions workflow commands (`::error file=..,line=..::msg`), one
+//! per finding and per unreadable file, so findings show up as annotations on the diff.
+
+use super::Report;
+
+fn escape_data(s: &str) -> String {
+    s.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
+}
+
+fn escape_prop(s: &str) -> String {
+    escape_data(s).replace(':', "%3A").replace(',', "%2C")
+}
+
+pub fn render(report: &Report) -> String {
+    let mut out = String::new();
+    for f in &report.findings {
+        let level = if f.is_error() { "error" } else { "warning" };
+        let mut msg = format!("{}\n", f.message);
+        if !f.workflows.is_empty() {
+            msg.push_str(&format!("reached from: {}\n", f.workflows.join(", ")));
+        }
+        if f.chain.len() > 1 {
+            let chain: Vec<String> = f
+                .chain
+                .iter()
+                .map(|s| format!("{} ({}:{}:{})", s.function, s.file, s.line, s.column))
+                .collect();
+            msg.push_str(&format!("call chain: {}\n", chain.join(" -> ")));
+        }
+        msg.push_str(&format!("help: {}", f.suggestion));
+        out.push_str(&format!(
+            "::{level} file={},line={},col={},title={}::{}\n",
+            escape_prop(&f.file),
+            f.line,
+            f.column,
+            escape_prop(&format!("workflowcheck {}", f.rule)),
+            escape_data(&msg)
+        ));
+    }
+    for e in &report.errors {
+        out.push_str(&format!(
+            "::warning file={},title=workflowcheck::{}\n",
+            escape_prop(&e.file),
+            escape_data(&e.message)
+        ));
+    }
+    out
+}

@@ -1,0 +1,104 @@
+//! `--format sarif`: SARIF 2.1.0 for code-scanning uploads. Each result carries the call
+//! chain as a `codeFlow` (one `threadFlow` location per frame); unparsable files are tool
+//! execution notifications.
+
+use super::Report;
+use serde_json::{json, Value};
+
+fn location(file: &str, line: u32, column: u32, message: Option<&str>) -> Value {
+    let mut loc = json!({
+        "physicalLocation": {
+            "artifactLocation": { "uri": file.replace('\\', "/"), "uriBaseId": "%SRCROOT%" },
+            "region": { "startLine": line.max(1), "startColumn": column.max(1) }
+        }
+    });
+    if let Some(m) = message {
+        loc["message"] = json!({ "text": m });
+    }
+    loc
+}
+
+pub fn render(report: &Report) -> String {
+    let rules: Vec<Value> = crate::rules::ALL
+        .iter()
+        .chain([&crate::rules::INVALID_SUPPRESSION, &crate::rules::UNUSED_SUPPRESSION])
+        .map(|m| {
+            json!({
+                "id": m.id,
+                "name": m.id,
+                "shortDescription": { "text": m.summary },
+                "defaultConfiguration": {
+                    "level": if m.default_level == crate::config::Level::Deny { "error" } else { "warning" }
+                }
+            })
+        })
+        .collect();
+    let rule_index = |id: &str| {
+        crate::rules::ALL
+            .iter()
+            .chain([
+                &crate::rules::INVALID_SUPPRESSION,
+                &crate::rules::UNUSED_SUPPRESSION,
+            ])
+            .position(|m| m.id == id)
+    };
+    let results: Vec<Value> = report
+        .findings
+        .iter()
+        .map(|f| {
+            let mut r = json!({
+                "ruleId": f.rule,
+                "level": if f.is_error() { "error" } else { "warning" },
+                "message": { "text": format!("{}\nhelp: {}", f.message, f.suggestion) },
+                "locations": [location(&f.file, f.line, f.column, None)],
+                "partialFingerprints": {
+                    "workflowcheck/v1": format!("{}:{}:{}", f.rule, f.file, f.source_line.trim())
+                },
+                "properties": { "workflows": f.workflows }
+            });
+            if let Some(i) = rule_index(&f.rule) {
+                r["ruleIndex"] = json!(i);
+            }
+            if !f.chain.is_empty() {
+                let locs: Vec<Value> = f
+                    .chain
+                    .iter()
+                    .map(|s| json!({ "location": location(&s.file, s.line, s.column, Some(&s.function)) }))
+                    .collect();
+                r["codeFlows"] = json!([{ "threadFlows": [{ "locations": locs }] }]);
+            }
+            r
+        })
+        .collect();
+    let notifications: Vec<Value> = report
+        .errors
+        .iter()
+        .map(|e| {
+            json!({
+                "level": "warning",
+                "message": { "text": e.message },
+                "locations": [{ "physicalLocation": { "artifactLocation": { "uri": e.file.replace('\\', "/") } } }]
+            })
+        })
+        .collect();
+    let doc = json!({
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [{
+            "tool": { "driver": {
+                "name": "workflowcheck",
+                "version": env!("CARGO_PKG_VERSION"),
+                "informationUri": "https://github.com/durasim/durasim",
+                "rules": rules
+            }},
+            "invocations": [{
+                "executionSuccessful": true,
+                "toolExecutionNotifications": notifications
+            }],
+            "results": results
+        }]
+    });
+    let mut s = serde_json::to_string_pretty(&doc).unwrap_or_default();
+    s.push('\n');
+    s
+}

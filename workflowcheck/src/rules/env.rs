@@ -1,0 +1,52 @@
+//! ### What it does
+//! Finds reads of the process environment in workflow code: `std::env::{var, vars, var_os,
+//! vars_os, args, args_os, current_dir, temp_dir, home_dir, current_exe}`.
+//!
+//! ### Why it breaks replay
+//! A replay can run on another worker, with other variables, arguments and working
+//! directory. A decision taken on them is taken differently.
+//!
+//! ### Example
+//! ```text
+//! let region = std::env::var("REGION").unwrap_or_default();
+//! ```
+//!
+//! ### Instead
+//! Pass configuration in the workflow input, or read it in an activity.
+//!
+//! ### Known problems
+//! `env!`/`option_env!` are compile-time and deterministic, so they are not reported.
+
+use super::{Matcher::*, PathRule, RuleMeta};
+use crate::config::Level;
+
+pub const META: RuleMeta = RuleMeta {
+    id: "env",
+    default_level: Level::Deny,
+    summary: "reads the process environment",
+};
+
+const WHAT: &str = "reads the worker's environment, which can differ on the worker that replays";
+const INSTEAD: &str = "pass the value in the workflow input, or read it in an activity";
+
+const fn r(matcher: super::Matcher) -> PathRule {
+    PathRule {
+        rule: "env",
+        matcher,
+        what: WHAT,
+        instead: INSTEAD,
+    }
+}
+
+pub(crate) const PATHS: &[PathRule] = &[
+    r(Prefix(&["std", "env", "var"])),
+    r(Prefix(&["std", "env", "vars"])),
+    r(Prefix(&["std", "env", "var_os"])),
+    r(Prefix(&["std", "env", "vars_os"])),
+    r(Prefix(&["std", "env", "args"])),
+    r(Prefix(&["std", "env", "args_os"])),
+    r(Prefix(&["std", "env", "current_dir"])),
+    r(Prefix(&["std", "env", "temp_dir"])),
+    r(Prefix(&["std", "env", "home_dir"])),
+    r(Prefix(&["std", "env", "current_exe"])),
+];

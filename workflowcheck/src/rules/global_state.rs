@@ -1,0 +1,149 @@
+//! ### What it does
+//! Finds reads and writes of process-global mutable state from workflow code: any
+//! `static mut`, and statics holding atomics, `Mutex`/`RwLock`, `Cell`/`RefCell`,
+//! `OnceLock`/`OnceCell`, `Lazy`/`LazyLock`, plus everything declared in `lazy_static!` and
+//! `thread_local!`.
+//!
+//! ### Why it breaks replay
+//! A replay runs in a fresh process (or after other workflows changed the value). State kept
+//! outside the history holds something else then, and a workflow that reads it decides
+//! differently; a workflow that writes it leaks state between workflow executions.
+//!
+//! ### Example
+//! ```text
+//! static ATTEMPTS: AtomicU32 = AtomicU32::new(0);
+//! async fn retrying(ctx: WorkflowContext) { ATTEMPTS.fetch_add(1, Ordering::SeqCst); }
+//! ```
+//!
+//! ### Instead
+//! Keep state in local variables of the workflow (it is rebuilt by replay), pass
+//! configuration in the workflow input, or read it in an activity.
+//!
+//! ### Known problems
+//! Immutable configuration in a `OnceLock` that is set before any workflow starts is reported
+//! too; suppress it with a reason.
+
+use super::{Hit, PathRule, RuleMeta};
+use crate::config::Level;
+use proc_macro2::{TokenStream, TokenTree};
+
+pub const META: RuleMeta = RuleMeta {
+    id: "global-state",
+    default_level: Level::Deny,
+    summary: "reads or writes process-global mutable state",
+};
+
+pub(crate) const PATHS: &[PathRule] = &[];
+
+const STATEFUL: &[&str] = &[
+    "Mutex",
+    "RwLock",
+    "Cell",
+    "RefCell",
+    "UnsafeCell",
+    "OnceLock",
+    "OnceCell",
+    "Lazy",
+    "LazyLock",
+    "LazyCell",
+    "ArcSwap",
+    "Condvar",
+];
+
+/// Describes what a static of this type holds, if it is mutable state.
+pub fn classify_static(ty: &syn::Type, mutable: bool) -> Option<String> {
+    if mutable {
+        return Some("a `static mut`".into());
+    }
+    let mut found = None;
+    walk_type_idents(ty, &mut |id: &str| {
+        if found.is_none() && (id.starts_with("Atomic") || STATEFUL.contains(&id)) {
+            found = Some(format!("a static holding `{id}`"));
+        }
+    });
+    found
+}
+
+fn walk_type_idents(ty: &syn::Type, f: &mut dyn FnMut(&str)) {
+    let mut stack = vec![ty];
+    while let Some(ty) = stack.pop() {
+        match ty {
+            syn::Type::Path(p) => {
+                for seg in &p.path.segments {
+                    f(&seg.ident.to_string());
+                    if let syn::PathArguments::AngleBracketed(a) = &seg.arguments {
+                        for arg in &a.args {
+                            if let syn::GenericArgument::Type(t) = arg {
+                                stack.push(t);
+                            }
+                        }
+                    }
+                }
+            }
+            syn::Type::Reference(r) => stack.push(&r.elem),
+            syn::Type::Paren(p) => stack.push(&p.elem),
+            syn::Type::Group(g) => stack.push(&g.elem),
+            syn::Type::Array(a) => stack.push(&a.elem),
+            syn::Type::Slice(s) => stack.push(&s.elem),
+            syn::Type::Tuple(t) => stack.extend(t.elems.iter()),
+            _ => {}
+        }
+    }
+}
+
+/// Names of the statics declared in a `lazy_static!` or `thread_local!` body.
+pub fn macro_statics(tokens: &TokenStream) -> Vec<String> {
+    let toks: Vec<TokenTree> = tokens.clone().into_iter().collect();
+    let mut out = Vec::new();
+    for (i, t) in toks.iter().enumerate() {
+        if let TokenTree::Ident(id) = t {
+            if id == "static" {
+                let mut j = i + 1;
+                while let Some(TokenTree::Ident(n)) = toks.get(j) {
+                    if n == "ref" || n == "mut" {
+                        j += 1;
+                        continue;
+                    }
+                    out.push(n.to_string());
+                    break;
+                }
+            }
+        }
+    }
+    out
+}
+
+/// An access to a global static.
+pub fn hit(name: &str, what: &str) -> Hit {
+    Hit::new(
+        META.id,
+        format!("`{name}` is {what}: process-global state that is not rebuilt by replay"),
+        "keep the state in the workflow (local variables), pass it in the input, or read it in an activity",
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn classifies_statics() {
+        let t: syn::Type = syn::parse_str("std::sync::atomic::AtomicU64").unwrap();
+        assert!(classify_static(&t, false).is_some());
+        let t: syn::Type = syn::parse_str("Lazy<Mutex<Vec<u8>>>").unwrap();
+        assert!(classify_static(&t, false).unwrap().contains("Lazy"));
+        let t: syn::Type = syn::parse_str("&'static str").unwrap();
+        assert!(classify_static(&t, false).is_none());
+        assert!(classify_static(&t, true).is_some());
+    }
+
+    #[test]
+    fn lazy_static_names() {
+        let ts: TokenStream = "static ref A: u8 = 1; pub static ref B: u8 = 2;"
+            .parse()
+            .unwrap();
+        assert_eq!(macro_statics(&ts), vec!["A", "B"]);
+        let ts: TokenStream = "static C: RefCell<u8> = RefCell::new(1);".parse().unwrap();
+        assert_eq!(macro_statics(&ts), vec!["C"]);
+    }
+}

@@ -1,0 +1,62 @@
+//! ### What it does
+//! Finds file-system, network and process I/O in workflow code: `std::fs`, `tokio::fs`,
+//! `File`, `OpenOptions`, `std::net`, `tokio::net`, `reqwest`, `hyper` clients, `ureq`, and
+//! `std::process::Command`.
+//!
+//! ### Why it breaks replay
+//! The outside world answers differently each time. A file read on the first execution can
+//! be changed or gone on replay, a request can fail or return other data, and a side effect
+//! (a file written, an HTTP POST) is repeated on every replay.
+//!
+//! ### Example
+//! ```text
+//! let rates = reqwest::get("https://rates.example/eur").await?.text().await?;
+//! ```
+//!
+//! ### Instead
+//! Do I/O in an activity (`ctx.start_activity(fetch_rates, ..)`): its result is recorded
+//! once and replayed from the history.
+//!
+//! ### Known problems
+//! I/O through a user type wrapping these APIs is found only if that type's code is in the
+//! scanned tree.
+
+use super::{Matcher::*, PathRule, RuleMeta};
+use crate::config::Level;
+
+pub const META: RuleMeta = RuleMeta {
+    id: "io",
+    default_level: Level::Deny,
+    summary: "performs file, network or process I/O",
+};
+
+const WHAT: &str =
+    "performs I/O whose result is not recorded and whose side effects repeat on replay";
+const INSTEAD: &str = "move the I/O into an activity and call it with `ctx.start_activity(..)`";
+
+const fn r(matcher: super::Matcher) -> PathRule {
+    PathRule {
+        rule: "io",
+        matcher,
+        what: WHAT,
+        instead: INSTEAD,
+    }
+}
+
+pub(crate) const PATHS: &[PathRule] = &[
+    r(Prefix(&["std", "fs"])),
+    r(Prefix(&["tokio", "fs"])),
+    r(Prefix(&["madsim", "fs"])),
+    r(Prefix(&["async_std", "fs"])),
+    r(Prefix(&["std", "net"])),
+    r(Prefix(&["tokio", "net"])),
+    r(Prefix(&["madsim", "net"])),
+    r(Prefix(&["async_std", "net"])),
+    r(Prefix(&["std", "process", "Command"])),
+    r(Prefix(&["tokio", "process", "Command"])),
+    r(Prefix(&["reqwest"])),
+    r(Prefix(&["ureq"])),
+    r(Prefix(&["hyper", "Client"])),
+    r(Prefix(&["hyper", "client"])),
+    r(Prefix(&["hyper_util", "client"])),
+];
