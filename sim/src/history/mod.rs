@@ -7,9 +7,15 @@
 pub mod command;
 pub mod event;
 pub mod failure;
+pub mod json;
 pub mod payload;
+pub mod render;
+pub mod time;
 
 pub use command::{Command, ContinueAsNewWorkflowExecution, ScheduleActivityTask};
 pub use event::*;
 pub use failure::{Failure, FailureInfo};
+pub use json::{parse_history, to_json, HistoryError};
 pub use payload::{Payload, PayloadError, Payloads, JSON_PLAIN};
+pub use render::show;
+pub use time::{format_duration, format_timestamp, parse_duration, parse_timestamp};
