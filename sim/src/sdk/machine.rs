@@ -199,6 +199,18 @@ impl Key {
         })
     }
 
+    /// Whether a command and a command event correspond: activities by id and type, timers by
+    /// id, markers by name (patch markers also by patch id, whatever their `deprecated`
+    /// flag), terminal commands by type.
+    fn matches(&self, other: &Key) -> bool {
+        match (self, other) {
+            (Key::Marker { name: a, patch: pa }, Key::Marker { name: b, patch: pb }) => {
+                a == b && pa.as_ref().map(|p| &p.0) == pb.as_ref().map(|p| &p.0)
+            }
+            _ => self == other,
+        }
+    }
+
     /// Same kind of command (activity/activity, timer/timer...).
     fn same_kind(&self, other: &Key) -> bool {
         std::mem::discriminant(self) == std::mem::discriminant(other)
@@ -764,7 +776,7 @@ impl WorkflowMachine {
                     ),
                 ));
             };
-            if front.key == ek {
+            if front.key.matches(&ek) {
                 let p = self.pending.pop_front().expect("front exists");
                 if let Link::Activity(seq) = p.link {
                     let mut st = self.st.borrow_mut();
@@ -858,13 +870,13 @@ impl WorkflowMachine {
         if ek.is_terminal() && !fk.is_terminal() {
             return extra();
         }
-        if self.pending.iter().skip(1).any(|p| p.key == *ek) {
+        if self.pending.iter().skip(1).any(|p| p.key.matches(ek)) {
             return extra();
         }
         let later_events = events[i + 1..]
             .iter()
             .take_while(|e| e.event_type().is_command_event());
-        if later_events.filter_map(Key::of_event).any(|k| k == *fk) {
+        if later_events.filter_map(Key::of_event).any(|k| k.matches(fk)) {
             return missing();
         }
         nondet(
