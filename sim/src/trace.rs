@@ -89,7 +89,11 @@ pub enum TraceKind {
         operation: String,
         idempotency_key: String,
         applied: bool,
+        /// The node of the calling worker.
+        caller: String,
     },
+    /// The server wrote (not yet synced) its `batch`-th batch.
+    StoreWrite { batch: u64 },
     /// A node started (or restarted).
     NodeStart { node: String },
     /// Anything else worth a line (client results, store losses).
@@ -153,19 +157,25 @@ impl fmt::Display for TraceEntry {
                 operation,
                 idempotency_key,
                 applied,
+                caller,
             } => write!(
                 f,
-                "effect {service}.{operation} key={idempotency_key} {}",
+                "effect {service}.{operation} key={idempotency_key} {} (called from {caller})",
                 if *applied { "APPLIED" } else { "deduplicated" }
             ),
+            TraceKind::StoreWrite { batch } => write!(f, "store write #{batch} (unsynced)"),
             TraceKind::NodeStart { node } => write!(f, "start node {node}"),
             TraceKind::Note(s) => write!(f, "note {s}"),
         }
     }
 }
 
+/// Called for every recorded entry (fault triggers watch the trace this way).
+pub type TraceWatcher = Box<dyn FnMut(&TraceEntry) + Send>;
+
 #[derive(Default)]
 struct TraceInner {
+    watcher: Option<TraceWatcher>,
     hasher: Fnv64,
     entries: Vec<TraceEntry>,
     /// Limit on recorded entries (the hash still covers everything).
@@ -204,11 +214,19 @@ impl Trace {
         };
         let mut inner = self.lock();
         entry.hash(&mut inner.hasher);
+        if let Some(w) = inner.watcher.as_mut() {
+            w(&entry);
+        }
         if inner.entries.len() < inner.max_entries {
             inner.entries.push(entry);
         } else {
             inner.dropped_entries += 1;
         }
+    }
+
+    /// Installs the function that sees every entry from now on (replacing any earlier one).
+    pub fn set_watcher(&self, watcher: TraceWatcher) {
+        self.lock().watcher = Some(watcher);
     }
 
     pub fn note(&self, s: impl Into<String>) {

@@ -98,6 +98,9 @@ async fn commit(
     let Step { writes, replies } = step;
     if !writes.is_empty() {
         store.write(writes.clone());
+        env.trace.record(TraceKind::StoreWrite {
+            batch: store.stats().0,
+        });
         if cfg.engine.defects.reply_before_sync {
             // Deliberate defect: acknowledge first, sync later.
             store.record_acked(&writes);

@@ -1,0 +1,221 @@
+//! The client node: starts workflows, sends signals, and waits for results, retrying through
+//! faults. Starts carry a request id derived from the workflow id, so a retried or repeated
+//! start (even after the client restarts) never creates a second run.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use crate::clock::SimClock;
+use crate::engine::api::{
+    IdReusePolicy, Request, Response, ServerError, StartWorkflow, WorkflowStatus,
+};
+use crate::history::{Payloads, Timestamp};
+use crate::trace::TraceKind;
+use crate::transport::{CallOptions, NetEnv, RpcClient};
+
+/// A workflow the client starts.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StartSpec {
+    pub workflow_id: String,
+    pub workflow_type: String,
+    pub task_queue: String,
+    pub input: Option<Payloads>,
+    /// Virtual time after the client starts at which to send the start.
+    pub delay: Duration,
+}
+
+/// A signal the client sends.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SignalSpec {
+    pub workflow_id: String,
+    pub signal_name: String,
+    pub input: Option<Payloads>,
+    pub delay: Duration,
+}
+
+#[derive(Clone, Debug)]
+pub struct ClientConfig {
+    pub addr: SocketAddr,
+    pub server: SocketAddr,
+    pub starts: Vec<StartSpec>,
+    pub signals: Vec<SignalSpec>,
+}
+
+/// What the client saw of one workflow.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ClientResult {
+    pub first_run_id: String,
+    pub started_at: Timestamp,
+    /// Final status (after following continue-as-new) and when the client learned it.
+    pub closed: Option<(WorkflowStatus, Timestamp)>,
+}
+
+/// The client's record, outside the node (it survives a client restart).
+#[derive(Clone, Default)]
+pub struct ClientLog {
+    inner: Arc<Mutex<BTreeMap<String, ClientResult>>>,
+    closed: Arc<tokio::sync::Notify>,
+}
+
+impl ClientLog {
+    fn lock(&self) -> MutexGuard<'_, BTreeMap<String, ClientResult>> {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Notified whenever a workflow closes.
+    pub fn closed_notify(&self) -> &tokio::sync::Notify {
+        &self.closed
+    }
+
+    pub fn results(&self) -> BTreeMap<String, ClientResult> {
+        self.lock().clone()
+    }
+
+    /// Every workflow the client started has closed.
+    pub fn all_closed(&self, expected: usize) -> bool {
+        let r = self.lock();
+        r.len() == expected && r.values().all(|c| c.closed.is_some())
+    }
+}
+
+type Client = RpcClient<Request, Response>;
+
+/// Runs the client until every workflow it started has closed (or its node is killed).
+pub async fn run_client(cfg: ClientConfig, env: NetEnv, clock: SimClock, log: ClientLog) {
+    let client = match Client::bind(cfg.addr, env.clone()).await {
+        Ok(c) => std::rc::Rc::new(c),
+        Err(e) => {
+            env.trace.note(format!("client failed to bind: {e}"));
+            return;
+        }
+    };
+    env.trace.record(TraceKind::NodeStart {
+        node: "client".into(),
+    });
+    let mut handles = Vec::new();
+    for s in cfg.signals.clone() {
+        let client = client.clone();
+        let server = cfg.server;
+        handles.push(madsim::task::spawn_local(async move {
+            send_signal(&client, server, s).await
+        }));
+    }
+    for s in cfg.starts.clone() {
+        let client = client.clone();
+        let log = log.clone();
+        let env = env.clone();
+        let server = cfg.server;
+        handles.push(madsim::task::spawn_local(async move {
+            start_and_wait(&client, server, s, &log, &env, clock).await;
+        }));
+    }
+    for h in handles {
+        let _ = h.await;
+    }
+}
+
+async fn send_signal(client: &Client, server: SocketAddr, s: SignalSpec) {
+    tokio::time::sleep(s.delay).await;
+    let req = Request::Signal {
+        workflow_id: s.workflow_id.clone(),
+        run_id: None,
+        signal_name: s.signal_name.clone(),
+        input: s.input.clone(),
+        identity: "client".into(),
+        request_id: format!(
+            "signal-{}-{}-{}",
+            s.workflow_id,
+            s.signal_name,
+            s.delay.as_millis()
+        ),
+    };
+    let id = client.new_request_id();
+    for _ in 0..1000 {
+        match client
+            .call_with_id(
+                server,
+                id,
+                req.clone(),
+                CallOptions::new(Duration::from_secs(3), 1),
+            )
+            .await
+        {
+            Ok(Response::Ok) | Ok(Response::Error(_)) => return,
+            _ => tokio::time::sleep(Duration::from_secs(1)).await,
+        }
+    }
+}
+
+async fn start_and_wait(
+    client: &Client,
+    server: SocketAddr,
+    s: StartSpec,
+    log: &ClientLog,
+    env: &NetEnv,
+    clock: SimClock,
+) {
+    tokio::time::sleep(s.delay).await;
+    let req = Request::StartWorkflow(StartWorkflow {
+        workflow_id: s.workflow_id.clone(),
+        workflow_type: s.workflow_type.clone(),
+        task_queue: s.task_queue.clone(),
+        input: s.input.clone(),
+        request_id: format!("start-{}", s.workflow_id),
+        identity: "client".into(),
+        workflow_task_timeout: None,
+        workflow_run_timeout: None,
+        id_reuse_policy: IdReusePolicy::AllowDuplicate,
+        retry_policy: None,
+    });
+    let opts = CallOptions::new(Duration::from_secs(3), 1);
+    let run_id = loop {
+        match client.call(server, req.clone(), opts).await {
+            Ok(Response::Started { run_id }) => break run_id,
+            Ok(Response::Error(ServerError::WorkflowAlreadyStarted { run_id })) => break run_id,
+            Ok(Response::Error(e)) => {
+                env.trace
+                    .note(format!("client: start {} rejected: {e}", s.workflow_id));
+                return;
+            }
+            _ => tokio::time::sleep(Duration::from_millis(500)).await,
+        }
+    };
+    {
+        let mut r = log.lock();
+        r.entry(s.workflow_id.clone()).or_insert(ClientResult {
+            first_run_id: run_id.clone(),
+            started_at: clock.now(),
+            closed: None,
+        });
+    }
+    // Wait for the close of the current run, following continue-as-new.
+    loop {
+        let req = Request::GetHistory {
+            workflow_id: s.workflow_id.clone(),
+            run_id: None,
+            wait_for_close: true,
+        };
+        match client
+            .call(server, req, CallOptions::new(Duration::from_secs(25), 1))
+            .await
+        {
+            Ok(Response::History { status, .. })
+                if status != WorkflowStatus::Running
+                    && status != WorkflowStatus::ContinuedAsNew =>
+            {
+                let now = clock.now();
+                if let Some(r) = log.lock().get_mut(&s.workflow_id) {
+                    r.closed.get_or_insert((status, now));
+                }
+                log.closed.notify_one();
+                env.trace
+                    .note(format!("client: {} closed {status:?}", s.workflow_id));
+                return;
+            }
+            Ok(_) => {}
+            Err(_) => tokio::time::sleep(Duration::from_millis(500)).await,
+        }
+    }
+}

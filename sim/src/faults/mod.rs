@@ -1,0 +1,231 @@
+//! Fault plans: explicit, serialisable lists of fault events, timed or triggered by what
+//! happens in the run. A seed generates a plan from a profile (`generate`); the shrinker
+//! reduces a failing plan (`shrink`); `--plan FILE` replays one exactly.
+//!
+//! Invariant: a plan is plain data. Applying the same plan to the same seed gives the same run.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+/// Which messages a network fault applies to, by node name (`server`, `worker-1`, `bank`,
+/// `client`).
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Target {
+    All,
+    Node(String),
+    Link { from: String, to: String },
+}
+
+/// Which node a kill applies to.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NodeRef {
+    Named(String),
+    /// The worker whose activity made the call that triggered this fault.
+    Caller,
+}
+
+/// One fault.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Fault {
+    /// Drop each matching message with probability `rate`.
+    Drop {
+        target: Target,
+        rate: f64,
+        duration_ms: u64,
+    },
+    /// Deliver each matching message twice with probability `rate`.
+    Duplicate {
+        target: Target,
+        rate: f64,
+        duration_ms: u64,
+    },
+    /// Add a random extra delay in `[min_ms, max_ms)` to each matching message (reorders).
+    Delay {
+        target: Target,
+        min_ms: u64,
+        max_ms: u64,
+        duration_ms: u64,
+    },
+    /// Drop the next `count` matching messages.
+    DropNext { target: Target, count: u32 },
+    /// Cut the listed nodes off from every other node, both ways.
+    Partition {
+        nodes: Vec<String>,
+        duration_ms: u64,
+    },
+    /// Messages from `from` to `to` are lost; the other direction works.
+    OneWayPartition {
+        from: String,
+        to: String,
+        duration_ms: u64,
+    },
+    /// Kill a node (its memory is lost; the server loses unsynced writes) and restart it later.
+    Kill {
+        node: NodeRef,
+        restart_after_ms: u64,
+    },
+}
+
+impl Fault {
+    /// A short name of the fault's kind (for swarm mode and reports).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Fault::Drop { .. } => "drop",
+            Fault::Duplicate { .. } => "duplicate",
+            Fault::Delay { .. } => "delay",
+            Fault::DropNext { .. } => "drop_next",
+            Fault::Partition { .. } => "partition",
+            Fault::OneWayPartition { .. } => "one_way_partition",
+            Fault::Kill { .. } => "kill",
+        }
+    }
+}
+
+/// When a fault happens.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "on", rename_all = "snake_case")]
+pub enum When {
+    /// At a virtual time (milliseconds since the run started).
+    At { ms: u64 },
+    /// When a service applies (or deduplicates) the `nth` (1-based) effect of `operation`.
+    Effect {
+        service: String,
+        operation: String,
+        nth: u32,
+    },
+    /// When the server has appended the `nth` event of this type (e.g. `ActivityTaskScheduled`).
+    History { event_type: String, nth: u32 },
+    /// When the server has written (not yet synced) its `nth` batch.
+    StoreWrite { nth: u32 },
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FaultEvent {
+    pub when: When,
+    pub fault: Fault,
+}
+
+/// A run's faults. Every fault ends by `heal_at_ms` (killed nodes restart, partitions heal,
+/// message faults stop), so liveness can be checked afterwards.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct FaultPlan {
+    pub events: Vec<FaultEvent>,
+    pub heal_at_ms: u64,
+}
+
+impl FaultPlan {
+    pub fn none() -> Self {
+        FaultPlan::default()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.events.is_empty()
+    }
+
+    pub fn len(&self) -> usize {
+        self.events.len()
+    }
+
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).unwrap_or_else(|_| "{}".to_string())
+    }
+
+    pub fn from_json(text: &str) -> Result<FaultPlan, String> {
+        serde_json::from_str(text)
+            .map_err(|e| format!("line {} column {}: {e}", e.line(), e.column()))
+    }
+}
+
+impl fmt::Display for When {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            When::At { ms } => write!(f, "at {ms}ms"),
+            When::Effect {
+                service,
+                operation,
+                nth,
+            } => write!(f, "on {service}.{operation} effect #{nth}"),
+            When::History { event_type, nth } => write!(f, "on {event_type} #{nth}"),
+            When::StoreWrite { nth } => write!(f, "on store write #{nth}"),
+        }
+    }
+}
+
+impl fmt::Display for Target {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Target::All => write!(f, "all links"),
+            Target::Node(n) => write!(f, "{n}"),
+            Target::Link { from, to } => write!(f, "{from}->{to}"),
+        }
+    }
+}
+
+impl fmt::Display for Fault {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Fault::Drop {
+                target,
+                rate,
+                duration_ms,
+            } => write!(
+                f,
+                "drop {:.0}% on {target} for {duration_ms}ms",
+                rate * 100.0
+            ),
+            Fault::Duplicate {
+                target,
+                rate,
+                duration_ms,
+            } => {
+                write!(
+                    f,
+                    "duplicate {:.0}% on {target} for {duration_ms}ms",
+                    rate * 100.0
+                )
+            }
+            Fault::Delay {
+                target,
+                min_ms,
+                max_ms,
+                duration_ms,
+            } => {
+                write!(
+                    f,
+                    "delay {min_ms}-{max_ms}ms on {target} for {duration_ms}ms"
+                )
+            }
+            Fault::DropNext { target, count } => {
+                write!(f, "drop next {count} message(s) on {target}")
+            }
+            Fault::Partition { nodes, duration_ms } => {
+                write!(f, "partition {{{}}} for {duration_ms}ms", nodes.join(","))
+            }
+            Fault::OneWayPartition {
+                from,
+                to,
+                duration_ms,
+            } => write!(f, "one-way partition {from}->{to} for {duration_ms}ms"),
+            Fault::Kill {
+                node,
+                restart_after_ms,
+            } => {
+                let n = match node {
+                    NodeRef::Named(n) => n.as_str(),
+                    NodeRef::Caller => "the calling worker",
+                };
+                write!(f, "kill {n}, restart after {restart_after_ms}ms")
+            }
+        }
+    }
+}
+
+impl fmt::Display for FaultEvent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.when, self.fault)
+    }
+}

@@ -1,0 +1,586 @@
+//! The composition root: a scenario (what runs) + a seed + a fault plan -> an `Outcome` (what
+//! was recorded). `run(scenario, seed, plan)` is a function: same inputs, same outcome, same
+//! trace hash.
+//!
+//! Inside madsim nodes: the server, each worker, each service, the client. Outside (shared,
+//! surviving kills): the server's store, each service's state, the effect ledger, the client
+//! log, and the trace.
+
+use std::collections::BTreeMap;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use madsim::runtime::{Handle, NodeHandle};
+
+use crate::client::{run_client, ClientConfig, ClientLog, ClientResult, SignalSpec, StartSpec};
+use crate::clock::SimClock;
+use crate::engine::{run_server, AckedEvent, EngineConfig, ExecKey, ServerConfig, SimStore};
+use crate::faults::{Fault, FaultEvent, FaultPlan, NodeRef, Target, When};
+use crate::history::{EventType, History};
+use crate::sdk::Registry;
+use crate::service::{run_service, Effect, EffectLedger, ServiceLogic};
+use crate::trace::{Trace, TraceEntry, TraceKind};
+use crate::transport::{Injector, LinkScope, MessageRule, NetEnv};
+use crate::worker::{run_worker, WorkerConfig};
+
+/// Builds a scenario's services with fresh state (called once per run).
+pub type ServiceFactory = Arc<dyn Fn() -> Vec<Arc<dyn ServiceLogic>> + Send + Sync>;
+
+/// What runs: workflows and activities, workers, services, what the client starts.
+#[derive(Clone)]
+pub struct Scenario {
+    pub name: String,
+    pub registry: Registry,
+    pub task_queue: String,
+    pub workers: usize,
+    pub activity_slots: usize,
+    /// Evict cached workflow state before every workflow task (replay every time).
+    pub evict_every_task: bool,
+    pub services: ServiceFactory,
+    pub starts: Vec<StartSpec>,
+    pub signals: Vec<SignalSpec>,
+    pub engine: EngineConfig,
+    /// Virtual time allowed after the faults heal for every workflow to close.
+    pub liveness_deadline: Duration,
+    /// Network latency range (madsim's send latency).
+    pub latency: (Duration, Duration),
+}
+
+impl Scenario {
+    pub fn new(name: impl Into<String>, registry: Registry, task_queue: impl Into<String>) -> Self {
+        Scenario {
+            name: name.into(),
+            registry,
+            task_queue: task_queue.into(),
+            workers: 1,
+            activity_slots: 4,
+            evict_every_task: false,
+            services: Arc::new(Vec::new),
+            starts: Vec::new(),
+            signals: Vec::new(),
+            engine: EngineConfig::default(),
+            liveness_deadline: Duration::from_secs(600),
+            latency: (Duration::from_millis(1), Duration::from_millis(5)),
+        }
+    }
+}
+
+/// Everything recorded in one run: what the checkers read.
+#[derive(Clone, Debug)]
+pub struct Outcome {
+    pub scenario: String,
+    pub seed: u64,
+    pub plan: FaultPlan,
+    /// Every run's synced history.
+    pub histories: BTreeMap<ExecKey, History>,
+    /// Events the server acknowledged.
+    pub acked: Vec<AckedEvent>,
+    pub effects: Vec<Effect>,
+    /// Each service's durable state at the end, by service name.
+    pub services: BTreeMap<String, serde_json::Value>,
+    pub client: BTreeMap<String, ClientResult>,
+    /// Workflows the client was asked to start.
+    pub expected_workflows: Vec<String>,
+    pub trace_hash: u64,
+    pub trace: Vec<TraceEntry>,
+    /// Virtual time when the faults healed and when the run ended.
+    pub heal_at: Duration,
+    pub ended_at: Duration,
+    pub liveness_deadline: Duration,
+    /// Faults actually applied, in order, with their virtual times.
+    pub applied_faults: Vec<(Duration, String)>,
+}
+
+impl Outcome {
+    pub fn trace_text(&self) -> String {
+        use std::fmt::Write;
+        let mut out = String::new();
+        for e in &self.trace {
+            let _ = writeln!(out, "{e}");
+        }
+        let _ = writeln!(out, "trace hash {:016x}", self.trace_hash);
+        out
+    }
+}
+
+pub const SERVER_ADDR: SocketAddr = SocketAddr::new(IpAddr::V4(Ipv4Addr::new(10, 0, 0, 1)), 7233);
+
+fn worker_ip(i: usize) -> IpAddr {
+    IpAddr::V4(Ipv4Addr::new(10, 0, 1, (i + 1) as u8))
+}
+
+fn service_ip(i: usize) -> IpAddr {
+    IpAddr::V4(Ipv4Addr::new(10, 0, 2, (i + 1) as u8))
+}
+
+const CLIENT_IP: IpAddr = IpAddr::V4(Ipv4Addr::new(10, 0, 3, 1));
+
+/// Runs one seed on a fresh OS thread (std `HashMap` seeding and madsim's context are
+/// per-thread; see the madsim notes).
+pub fn run(scenario: &Arc<Scenario>, seed: u64, plan: &FaultPlan) -> Outcome {
+    let sc = scenario.clone();
+    let plan = plan.clone();
+    let handle = std::thread::Builder::new()
+        .name(format!("seed-{seed}"))
+        .stack_size(16 * 1024 * 1024)
+        .spawn(move || run_on_this_thread(&sc, seed, &plan));
+    match handle.map(|h| h.join()) {
+        Ok(Ok(o)) => o,
+        Ok(Err(p)) => std::panic::resume_unwind(p),
+        Err(e) => panic!("cannot spawn a thread for seed {seed}: {e}"),
+    }
+}
+
+/// Runs one seed on the current thread.
+pub fn run_on_this_thread(scenario: &Arc<Scenario>, seed: u64, plan: &FaultPlan) -> Outcome {
+    let mut cfg = madsim::Config::default();
+    cfg.net.send_latency = scenario.latency.0
+        ..scenario
+            .latency
+            .1
+            .max(scenario.latency.0 + Duration::from_micros(1));
+    let rt = madsim::runtime::Runtime::with_seed_and_config(seed, cfg);
+    let sc = scenario.clone();
+    let plan = plan.clone();
+    rt.block_on(async move { simulate(sc, seed, plan).await })
+}
+
+struct Nodes {
+    by_name: BTreeMap<String, (NodeHandle, IpAddr)>,
+}
+
+impl Nodes {
+    fn ip(&self, name: &str) -> Option<IpAddr> {
+        self.by_name.get(name).map(|(_, ip)| *ip)
+    }
+
+    fn scope(&self, t: &Target) -> Option<LinkScope> {
+        Some(match t {
+            Target::All => LinkScope::Any,
+            Target::Node(n) => LinkScope::Node(self.ip(n)?),
+            Target::Link { from, to } => LinkScope::Link {
+                from: self.ip(from)?,
+                to: self.ip(to)?,
+            },
+        })
+    }
+}
+
+/// A fault in force that must be undone later.
+enum Undo {
+    Rule(u64),
+    Clog(Vec<(madsim::task::NodeId, madsim::task::NodeId)>),
+    Restart(String),
+}
+
+async fn simulate(sc: Arc<Scenario>, seed: u64, plan: FaultPlan) -> Outcome {
+    let clock = SimClock::start();
+    let trace = Trace::new(clock);
+    let injector = Injector::default();
+    let env = NetEnv {
+        trace: trace.clone(),
+        injector: injector.clone(),
+    };
+    let store = SimStore::new();
+    let ledger = EffectLedger::new(trace.clone(), clock);
+    let log = ClientLog::default();
+    let handle = Handle::current();
+
+    // Fault triggers watch the trace.
+    let (trig_tx, mut trig_rx) = tokio::sync::mpsc::unbounded_channel::<(usize, Option<String>)>();
+    {
+        let watched: Vec<(usize, When)> = plan
+            .events
+            .iter()
+            .enumerate()
+            .filter(|(_, e)| !matches!(e.when, When::At { .. }))
+            .map(|(i, e)| (i, e.when.clone()))
+            .collect();
+        if !watched.is_empty() {
+            let trig_tx = trig_tx.clone();
+            let mut counts: BTreeMap<usize, u32> = BTreeMap::new();
+            trace.set_watcher(Box::new(move |entry: &TraceEntry| {
+                for (i, when) in &watched {
+                    let (hit, caller) = match (when, &entry.kind) {
+                        (
+                            When::Effect {
+                                service, operation, ..
+                            },
+                            TraceKind::Effect {
+                                service: s,
+                                operation: o,
+                                caller,
+                                ..
+                            },
+                        ) => (s == service && o == operation, Some(caller.clone())),
+                        (
+                            When::History { event_type, .. },
+                            TraceKind::HistoryAppend { event_type: t, .. },
+                        ) => (t == event_type, None),
+                        (When::StoreWrite { .. }, TraceKind::StoreWrite { .. }) => (true, None),
+                        _ => (false, None),
+                    };
+                    if !hit {
+                        continue;
+                    }
+                    let nth = match when {
+                        When::Effect { nth, .. }
+                        | When::History { nth, .. }
+                        | When::StoreWrite { nth } => *nth,
+                        When::At { .. } => 0,
+                    };
+                    let c = counts.entry(*i).or_insert(0);
+                    *c += 1;
+                    if *c == nth.max(1) {
+                        let _ = trig_tx.send((*i, caller));
+                    }
+                }
+            }));
+        }
+    }
+
+    // Nodes.
+    let mut nodes = Nodes {
+        by_name: BTreeMap::new(),
+    };
+    let services = (sc.services)();
+    let mut service_addrs = BTreeMap::new();
+    let mut service_state: Vec<Arc<dyn ServiceLogic>> = Vec::new();
+    for (i, svc) in services.into_iter().enumerate() {
+        let ip = service_ip(i);
+        let addr = SocketAddr::new(ip, 8000);
+        let name = svc.name().to_string();
+        service_addrs.insert(name.clone(), addr);
+        service_state.push(svc.clone());
+        let (env, ledger) = (env.clone(), ledger.clone());
+        let node = handle
+            .create_node()
+            .name(name.clone())
+            .ip(ip)
+            .init(move || run_service(svc.clone(), addr, env.clone(), clock, ledger.clone()))
+            .build();
+        nodes.by_name.insert(name, (node, ip));
+    }
+    {
+        let mut cfg = ServerConfig::new(SERVER_ADDR);
+        cfg.engine = sc.engine.clone();
+        let (env, store) = (env.clone(), store.clone());
+        let node = handle
+            .create_node()
+            .name("server")
+            .ip(SERVER_ADDR.ip())
+            .init(move || run_server(cfg.clone(), store.clone(), env.clone(), clock))
+            .build();
+        nodes
+            .by_name
+            .insert("server".into(), (node, SERVER_ADDR.ip()));
+    }
+    for i in 0..sc.workers {
+        let name = format!("worker-{}", i + 1);
+        let ip = worker_ip(i);
+        let mut cfg = WorkerConfig::new(
+            name.clone(),
+            SocketAddr::new(ip, 9000),
+            SERVER_ADDR,
+            sc.task_queue.clone(),
+        );
+        cfg.activity_slots = sc.activity_slots;
+        cfg.evict_every_task = sc.evict_every_task;
+        cfg.services = service_addrs.clone();
+        let (env, registry) = (env.clone(), sc.registry.clone());
+        let node = handle
+            .create_node()
+            .name(name.clone())
+            .ip(ip)
+            .init(move || run_worker(cfg.clone(), registry.clone(), env.clone(), clock))
+            .build();
+        nodes.by_name.insert(name, (node, ip));
+    }
+    {
+        let cfg = ClientConfig {
+            addr: SocketAddr::new(CLIENT_IP, 6000),
+            server: SERVER_ADDR,
+            starts: sc.starts.clone(),
+            signals: sc.signals.clone(),
+        };
+        let (env, log) = (env.clone(), log.clone());
+        let node = handle
+            .create_node()
+            .name("client")
+            .ip(CLIENT_IP)
+            .init(move || run_client(cfg.clone(), env.clone(), clock, log.clone()))
+            .build();
+        nodes.by_name.insert("client".into(), (node, CLIENT_IP));
+    }
+
+    // The supervisor: applies faults, heals, and waits for every workflow to close.
+    let heal_at = Duration::from_millis(plan.heal_at_ms);
+    let mut timed: Vec<(Duration, usize)> = plan
+        .events
+        .iter()
+        .enumerate()
+        .filter_map(|(i, e)| match e.when {
+            When::At { ms } => Some((Duration::from_millis(ms.min(plan.heal_at_ms)), i)),
+            _ => None,
+        })
+        .collect();
+    timed.sort();
+    let mut timed = std::collections::VecDeque::from(timed);
+    // Undo actions, by the virtual time they are due.
+    let mut undo: Vec<(Duration, u64, Undo)> = Vec::new();
+    let mut undo_seq = 0u64;
+    let applied: Arc<Mutex<Vec<(Duration, String)>>> = Arc::default();
+    let mut healed = plan.events.is_empty();
+    let expected = sc.starts.len();
+    let deadline = heal_at + sc.liveness_deadline;
+    let mut rule_id = 0u64;
+    loop {
+        let now = clock.elapsed();
+        if log.all_closed(expected) && (healed || undo.is_empty()) {
+            break;
+        }
+        if now >= deadline {
+            break;
+        }
+        // Next wake-up: a timed fault, an undo, the heal, the deadline, or a periodic check.
+        let mut next = deadline;
+        if let Some((t, _)) = timed.front() {
+            next = next.min(*t);
+        }
+        if let Some(t) = undo.iter().map(|(t, _, _)| *t).min() {
+            next = next.min(t);
+        }
+        if !healed {
+            next = next.min(heal_at);
+        }
+        let sleep_for = next.saturating_sub(now);
+        let fired = tokio::select! {
+            biased;
+            t = trig_rx.recv() => t,
+            _ = log.closed_notify().notified() => None,
+            _ = tokio::time::sleep(sleep_for) => None,
+        };
+        let now = clock.elapsed();
+        let mut due: Vec<(usize, Option<String>)> = Vec::new();
+        if let Some(f) = fired {
+            if !healed {
+                due.push(f);
+            }
+        }
+        while timed.front().is_some_and(|(t, _)| *t <= now) {
+            let (_, i) = timed.pop_front().expect("front");
+            if !healed {
+                due.push((i, None));
+            }
+        }
+        for (i, caller) in due {
+            let ev: &FaultEvent = &plan.events[i];
+            let desc = format!("{ev}");
+            trace.record(TraceKind::Fault(desc.clone()));
+            applied
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push((now, desc));
+            let until = |d: u64| (now + Duration::from_millis(d)).min(heal_at.max(now));
+            match &ev.fault {
+                Fault::Drop {
+                    target,
+                    rate,
+                    duration_ms,
+                }
+                | Fault::Duplicate {
+                    target,
+                    rate,
+                    duration_ms,
+                } => {
+                    let Some(scope) = nodes.scope(target) else {
+                        continue;
+                    };
+                    rule_id += 1;
+                    let dup = matches!(ev.fault, Fault::Duplicate { .. });
+                    injector.add(MessageRule {
+                        id: rule_id,
+                        scope,
+                        drop_rate: if dup { 0.0 } else { *rate },
+                        duplicate_rate: if dup { *rate } else { 0.0 },
+                        extra_delay: None,
+                        remaining: None,
+                    });
+                    undo_seq += 1;
+                    undo.push((until(*duration_ms), undo_seq, Undo::Rule(rule_id)));
+                }
+                Fault::Delay {
+                    target,
+                    min_ms,
+                    max_ms,
+                    duration_ms,
+                } => {
+                    let Some(scope) = nodes.scope(target) else {
+                        continue;
+                    };
+                    rule_id += 1;
+                    injector.add(MessageRule {
+                        id: rule_id,
+                        scope,
+                        drop_rate: 0.0,
+                        duplicate_rate: 0.0,
+                        extra_delay: Some((
+                            Duration::from_millis(*min_ms),
+                            Duration::from_millis((*max_ms).max(*min_ms)),
+                        )),
+                        remaining: None,
+                    });
+                    undo_seq += 1;
+                    undo.push((until(*duration_ms), undo_seq, Undo::Rule(rule_id)));
+                }
+                Fault::DropNext { target, count } => {
+                    let Some(scope) = nodes.scope(target) else {
+                        continue;
+                    };
+                    rule_id += 1;
+                    injector.add(MessageRule {
+                        id: rule_id,
+                        scope,
+                        drop_rate: 1.0,
+                        duplicate_rate: 0.0,
+                        extra_delay: None,
+                        remaining: Some((*count).max(1)),
+                    });
+                    undo_seq += 1;
+                    undo.push((heal_at.max(now), undo_seq, Undo::Rule(rule_id)));
+                }
+                Fault::Partition {
+                    nodes: members,
+                    duration_ms,
+                } => {
+                    let net = madsim::net::NetSim::current();
+                    let mut links = Vec::new();
+                    for (name, (h, _)) in &nodes.by_name {
+                        let inside = members.contains(name);
+                        for (other, (h2, _)) in &nodes.by_name {
+                            if inside != members.contains(other) {
+                                net.clog_link(h.id(), h2.id());
+                                links.push((h.id(), h2.id()));
+                            }
+                        }
+                    }
+                    undo_seq += 1;
+                    undo.push((until(*duration_ms), undo_seq, Undo::Clog(links)));
+                }
+                Fault::OneWayPartition {
+                    from,
+                    to,
+                    duration_ms,
+                } => {
+                    let (Some((a, _)), Some((b, _))) =
+                        (nodes.by_name.get(from), nodes.by_name.get(to))
+                    else {
+                        continue;
+                    };
+                    madsim::net::NetSim::current().clog_link(a.id(), b.id());
+                    undo_seq += 1;
+                    undo.push((
+                        until(*duration_ms),
+                        undo_seq,
+                        Undo::Clog(vec![(a.id(), b.id())]),
+                    ));
+                }
+                Fault::Kill {
+                    node,
+                    restart_after_ms,
+                } => {
+                    let name = match node {
+                        NodeRef::Named(n) => n.clone(),
+                        NodeRef::Caller => match caller.clone().filter(|c| !c.is_empty()) {
+                            Some(c) => c,
+                            None => continue,
+                        },
+                    };
+                    let Some((h, _)) = nodes.by_name.get(&name) else {
+                        continue;
+                    };
+                    if undo
+                        .iter()
+                        .any(|(_, _, u)| matches!(u, Undo::Restart(n) if *n == name))
+                    {
+                        continue; // already down
+                    }
+                    handle.kill(h.id());
+                    if name == "server" {
+                        let lost = store.lose_unsynced();
+                        if lost > 0 {
+                            trace.record(TraceKind::Note(format!(
+                                "server store lost {lost} unsynced batch(es)"
+                            )));
+                        }
+                    }
+                    undo_seq += 1;
+                    undo.push((until(*restart_after_ms), undo_seq, Undo::Restart(name)));
+                }
+            }
+        }
+        // Heal everything at the heal time.
+        if !healed && now >= heal_at {
+            healed = true;
+            for (t, _, _) in undo.iter_mut() {
+                *t = (*t).min(now);
+            }
+            trace.record(TraceKind::Fault("heal: all faults end".into()));
+        }
+        undo.sort_by_key(|(t, s, _)| (*t, *s));
+        while undo.first().is_some_and(|(t, _, _)| *t <= now) {
+            let (_, _, u) = undo.remove(0);
+            match u {
+                Undo::Rule(id) => injector.remove(id),
+                Undo::Clog(links) => {
+                    let net = madsim::net::NetSim::current();
+                    for (a, b) in links {
+                        net.unclog_link(a, b);
+                    }
+                }
+                Undo::Restart(name) => {
+                    if let Some((h, _)) = nodes.by_name.get(&name) {
+                        handle.restart(h.id());
+                        trace.record(TraceKind::Fault(format!("restart {name}")));
+                    }
+                }
+            }
+        }
+    }
+    drop(trig_tx);
+    let ended_at = clock.elapsed();
+    // Pending restarts still happen in the record (a node left dead is reported by liveness).
+    let histories = store
+        .histories()
+        .into_iter()
+        .map(|(k, events)| (k, History::new(events)))
+        .collect();
+    let services = service_state
+        .iter()
+        .map(|s| (s.name().to_string(), s.snapshot()))
+        .collect();
+    let applied_faults = applied.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    Outcome {
+        scenario: sc.name.clone(),
+        seed,
+        plan,
+        histories,
+        acked: store.acked(),
+        effects: ledger.effects(),
+        services,
+        client: log.results(),
+        expected_workflows: sc.starts.iter().map(|s| s.workflow_id.clone()).collect(),
+        trace_hash: trace.hash(),
+        trace: trace.entries(),
+        heal_at,
+        ended_at,
+        liveness_deadline: sc.liveness_deadline,
+        applied_faults,
+    }
+}
+
+/// The event types of one history (for comparisons with Temporal's).
+pub fn event_types(h: &History) -> Vec<EventType> {
+    h.event_types()
+}

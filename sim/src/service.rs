@@ -1,0 +1,194 @@
+//! External services that activities call (a bank, a translation service), each on its own node,
+//! and the ledger of effects they apply.
+//!
+//! Invariant: a service's durable state and the effect ledger live outside its node (they
+//! survive kills); checkers read the ledger after the run and never ask a node.
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::clock::SimClock;
+use crate::history::Timestamp;
+use crate::trace::{Trace, TraceKind};
+use crate::transport::{Dedup, DedupVerdict, MessageKind, NetEnv, RpcServer};
+
+/// Which activity attempt made a service call (carried with every call, like a tracing header).
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct Caller {
+    pub workflow_id: String,
+    pub run_id: String,
+    pub activity_id: String,
+    pub activity_type: String,
+    pub attempt: i32,
+    pub node: String,
+}
+
+/// One effect a service applied (or recognised as a duplicate and skipped).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Effect {
+    pub seq: u64,
+    pub time: Timestamp,
+    pub service: String,
+    pub operation: String,
+    pub idempotency_key: String,
+    /// False when the service recognised the key and did not apply it again.
+    pub applied: bool,
+    pub caller: Option<Caller>,
+    pub detail: Value,
+}
+
+/// The record of every external effect, shared by all service nodes and the checkers.
+#[derive(Clone)]
+pub struct EffectLedger {
+    inner: Arc<Mutex<Vec<Effect>>>,
+    trace: Trace,
+    clock: SimClock,
+}
+
+impl EffectLedger {
+    pub fn new(trace: Trace, clock: SimClock) -> Self {
+        EffectLedger {
+            inner: Arc::new(Mutex::new(Vec::new())),
+            trace,
+            clock,
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Vec<Effect>> {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub fn record(
+        &self,
+        service: &str,
+        operation: &str,
+        idempotency_key: &str,
+        applied: bool,
+        caller: Option<&Caller>,
+        detail: Value,
+    ) {
+        self.trace.record(TraceKind::Effect {
+            service: service.to_string(),
+            operation: operation.to_string(),
+            idempotency_key: idempotency_key.to_string(),
+            applied,
+            caller: caller.map(|c| c.node.clone()).unwrap_or_default(),
+        });
+        let mut v = self.lock();
+        let seq = v.len() as u64;
+        v.push(Effect {
+            seq,
+            time: self.clock.now(),
+            service: service.to_string(),
+            operation: operation.to_string(),
+            idempotency_key: idempotency_key.to_string(),
+            applied,
+            caller: caller.cloned(),
+            detail,
+        });
+    }
+
+    pub fn effects(&self) -> Vec<Effect> {
+        self.lock().clone()
+    }
+}
+
+/// A call to a service.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ServiceRequest {
+    pub operation: String,
+    pub body: Value,
+    pub caller: Option<Caller>,
+}
+
+impl MessageKind for ServiceRequest {
+    fn kind(&self) -> &'static str {
+        "ServiceCall"
+    }
+}
+
+/// A service's answer.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ServiceResponse {
+    Ok(Value),
+    Rejected { error_type: String, message: String },
+}
+
+impl MessageKind for ServiceResponse {
+    fn kind(&self) -> &'static str {
+        match self {
+            ServiceResponse::Ok(_) => "ServiceOk",
+            ServiceResponse::Rejected { .. } => "ServiceRejected",
+        }
+    }
+}
+
+/// What a service handler sees besides the request.
+pub struct ServiceCtx<'a> {
+    pub ledger: &'a EffectLedger,
+    pub now: Timestamp,
+}
+
+/// A service's logic and durable state. Implementations keep their state behind a lock inside
+/// `self`; the object outlives node restarts.
+pub trait ServiceLogic: Send + Sync + 'static {
+    fn name(&self) -> &str;
+    /// Handles one call: `Ok(response)` or `Err((error_type, message))`.
+    fn handle(
+        &self,
+        ctx: &ServiceCtx<'_>,
+        operation: &str,
+        body: &Value,
+        caller: Option<&Caller>,
+    ) -> Result<Value, (String, String)>;
+    /// The durable state, for checkers (e.g. account balances).
+    fn snapshot(&self) -> Value;
+}
+
+/// Runs a service node until it is killed.
+pub async fn run_service(
+    logic: Arc<dyn ServiceLogic>,
+    addr: SocketAddr,
+    env: NetEnv,
+    clock: SimClock,
+    ledger: EffectLedger,
+) {
+    let rpc = match RpcServer::<ServiceRequest, ServiceResponse>::bind(addr, env.clone()).await {
+        Ok(r) => r,
+        Err(e) => {
+            env.trace.note(format!(
+                "service {} failed to bind {addr}: {e}",
+                logic.name()
+            ));
+            return;
+        }
+    };
+    env.trace.record(TraceKind::NodeStart {
+        node: logic.name().to_string(),
+    });
+    let mut dedup: Dedup<ServiceResponse> = Dedup::new(4096);
+    while let Ok((from, req)) = rpc.recv().await {
+        let resp = match dedup.check(from) {
+            DedupVerdict::New => {
+                let ctx = ServiceCtx {
+                    ledger: &ledger,
+                    now: clock.now(),
+                };
+                match logic.handle(&ctx, &req.operation, &req.body, req.caller.as_ref()) {
+                    Ok(v) => ServiceResponse::Ok(v),
+                    Err((error_type, message)) => ServiceResponse::Rejected {
+                        error_type,
+                        message,
+                    },
+                }
+            }
+            DedupVerdict::InFlight => continue,
+            DedupVerdict::Answered(r) => r,
+        };
+        dedup.answered(from, &resp);
+        rpc.reply(from, resp).await;
+    }
+}

@@ -1,0 +1,419 @@
+//! The worker node: polls one task queue (and its own sticky queue) for workflow and activity
+//! tasks with bounded concurrency, runs workflow tasks through the SDK's executor (caching each
+//! run's machine, replaying the full history when it has none), and runs activities.
+//!
+//! Everything here lives inside the node: a kill drops the cache and every running activity,
+//! as a crashed process would.
+
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::rc::Rc;
+use std::time::Duration;
+
+use madsim::rand::Rng;
+
+use crate::clock::SimClock;
+use crate::engine::api::{ActivityTask, Request, Response, ServerError, TaskToken, WorkflowTask};
+use crate::history::{EventType, Failure, Payloads, WorkflowTaskFailedCause};
+use crate::sdk::{
+    ActivityContext, ActivityHost, ActivityInfo, HeartbeatOutcome, LocalBoxFuture, Registry,
+    ServiceCallError, WorkflowMachine, WorkflowTaskError,
+};
+use crate::service::{Caller, ServiceRequest, ServiceResponse};
+use crate::trace::TraceKind;
+use crate::transport::{CallOptions, NetEnv, RpcClient};
+
+#[derive(Clone, Debug)]
+pub struct WorkerConfig {
+    /// Node name, e.g. `worker-1`; the identity adds an incarnation so a restart is a new worker.
+    pub node: String,
+    pub addr: SocketAddr,
+    pub server: SocketAddr,
+    pub task_queue: String,
+    /// Concurrent activity attempts.
+    pub activity_slots: usize,
+    /// Drop the cached machine after every workflow task, so every task replays from history.
+    pub evict_every_task: bool,
+    /// Where the services activities call live.
+    pub services: BTreeMap<String, SocketAddr>,
+    /// Per-request timeout to the server (polls wait longer: the server long-polls).
+    pub request_timeout: Duration,
+    pub service_timeout: Duration,
+}
+
+impl WorkerConfig {
+    pub fn new(
+        node: impl Into<String>,
+        addr: SocketAddr,
+        server: SocketAddr,
+        task_queue: impl Into<String>,
+    ) -> Self {
+        WorkerConfig {
+            node: node.into(),
+            addr,
+            server,
+            task_queue: task_queue.into(),
+            activity_slots: 4,
+            evict_every_task: false,
+            services: BTreeMap::new(),
+            request_timeout: Duration::from_secs(3),
+            service_timeout: Duration::from_secs(2),
+        }
+    }
+}
+
+type ServerClient = RpcClient<Request, Response>;
+type ServiceClient = RpcClient<ServiceRequest, ServiceResponse>;
+
+struct Worker {
+    cfg: WorkerConfig,
+    identity: String,
+    sticky_queue: String,
+    registry: Registry,
+    server: ServerClient,
+    services: Rc<ServiceClient>,
+    cache: RefCell<BTreeMap<String, WorkflowMachine>>,
+}
+
+/// Runs a worker until its node is killed.
+pub async fn run_worker(cfg: WorkerConfig, registry: Registry, env: NetEnv, _clock: SimClock) {
+    let incarnation: u32 = madsim::rand::thread_rng().gen();
+    let identity = format!("{}@{:08x}", cfg.node, incarnation);
+    let sticky_queue = format!("{identity}-sticky");
+    let server = match ServerClient::bind(cfg.addr, env.clone()).await {
+        Ok(c) => c,
+        Err(e) => {
+            env.trace.note(format!("{} failed to bind: {e}", cfg.node));
+            return;
+        }
+    };
+    let service_addr = SocketAddr::new(cfg.addr.ip(), cfg.addr.port() + 1);
+    let services = match ServiceClient::bind(service_addr, env.clone()).await {
+        Ok(c) => Rc::new(c),
+        Err(e) => {
+            env.trace.note(format!("{} failed to bind: {e}", cfg.node));
+            return;
+        }
+    };
+    env.trace.record(TraceKind::NodeStart {
+        node: identity.clone(),
+    });
+    let worker = Rc::new(Worker {
+        cfg,
+        identity,
+        sticky_queue,
+        registry,
+        server,
+        services,
+        cache: RefCell::new(BTreeMap::new()),
+    });
+    let mut tasks = Vec::new();
+    {
+        let w = worker.clone();
+        let q = w.cfg.task_queue.clone();
+        tasks.push(madsim::task::spawn_local(async move {
+            w.workflow_poll_loop(q).await
+        }));
+    }
+    if !worker.cfg.evict_every_task {
+        let w = worker.clone();
+        let q = w.sticky_queue.clone();
+        tasks.push(madsim::task::spawn_local(async move {
+            w.workflow_poll_loop(q).await
+        }));
+    }
+    for _ in 0..worker.cfg.activity_slots.max(1) {
+        let w = worker.clone();
+        tasks.push(madsim::task::spawn_local(async move {
+            w.activity_poll_loop().await
+        }));
+    }
+    for t in tasks {
+        let _ = t.await;
+    }
+}
+
+impl Worker {
+    fn poll_options(&self) -> CallOptions {
+        // The server holds a poll up to its long-poll timeout (20 s); wait a little longer.
+        CallOptions::new(Duration::from_secs(25), 1)
+    }
+
+    fn request_options(&self) -> CallOptions {
+        CallOptions::new(self.cfg.request_timeout, 3)
+    }
+
+    async fn workflow_poll_loop(self: Rc<Self>, queue: String) {
+        loop {
+            let req = Request::PollWorkflowTask {
+                task_queue: queue.clone(),
+                identity: self.identity.clone(),
+            };
+            match self
+                .server
+                .call(self.cfg.server, req, self.poll_options())
+                .await
+            {
+                Ok(Response::WorkflowTask(Some(task))) => self.run_workflow_task(*task).await,
+                Ok(_) => {}
+                Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
+            }
+        }
+    }
+
+    async fn run_workflow_task(&self, task: WorkflowTask) {
+        let run_id = task.token.exec.run_id.clone();
+        // A cached machine continues only if the server recorded its last task: the next event
+        // must be that task's WorkflowTaskCompleted. Otherwise replay from the full history.
+        let mut machine = self.cache.borrow_mut().remove(&run_id).filter(|m| {
+            let next = m.last_event_id() + 1;
+            task.first_event_id <= next
+                && task
+                    .events
+                    .iter()
+                    .find(|e| e.event_id == next)
+                    .is_some_and(|e| e.event_type() == EventType::WorkflowTaskCompleted)
+        });
+        let events = if machine.is_none() && task.first_event_id > 1 {
+            // Sticky task without a cached machine: fetch the full history and replay it.
+            match self.full_history(&task).await {
+                Some(e) => e,
+                None => return,
+            }
+        } else {
+            task.events.clone()
+        };
+        let result = match machine.take() {
+            Some(m) => Ok(m),
+            None => match events.first() {
+                Some(first) if first.event_type() == EventType::WorkflowExecutionStarted => {
+                    WorkflowMachine::new(
+                        &self.registry,
+                        &task.token.exec.workflow_id,
+                        &run_id,
+                        first,
+                    )
+                }
+                _ => Err(WorkflowTaskError::BadHistory(
+                    "history does not start with WorkflowExecutionStarted".into(),
+                )),
+            },
+        };
+        let outcome = result.and_then(|mut m| m.activate(&events).map(|commands| (m, commands)));
+        match outcome {
+            Ok((m, commands)) => {
+                let closing = commands.iter().any(|c| c.is_terminal());
+                let sticky =
+                    (!self.cfg.evict_every_task && !closing).then(|| self.sticky_queue.clone());
+                if sticky.is_some() {
+                    self.cache.borrow_mut().insert(run_id.clone(), m);
+                }
+                let req = Request::CompleteWorkflowTask {
+                    token: task.token,
+                    commands,
+                    identity: self.identity.clone(),
+                    sticky_queue: sticky,
+                };
+                match self
+                    .server
+                    .call(self.cfg.server, req, self.request_options())
+                    .await
+                {
+                    Ok(Response::Ok) => {}
+                    _ => {
+                        // Rejected or lost: our cached state may be ahead of the server's.
+                        self.cache.borrow_mut().remove(&run_id);
+                    }
+                }
+            }
+            Err(e) => {
+                let cause = match &e {
+                    WorkflowTaskError::NonDeterminism(_) => {
+                        WorkflowTaskFailedCause::NonDeterministicError
+                    }
+                    _ => WorkflowTaskFailedCause::WorkflowWorkerUnhandledFailure,
+                };
+                let failure = Failure::application(e.to_string(), error_type_name(&e), false);
+                let req = Request::FailWorkflowTask {
+                    token: task.token,
+                    cause,
+                    failure,
+                    identity: self.identity.clone(),
+                };
+                let _ = self
+                    .server
+                    .call(self.cfg.server, req, self.request_options())
+                    .await;
+            }
+        }
+    }
+
+    async fn full_history(&self, task: &WorkflowTask) -> Option<Vec<crate::history::HistoryEvent>> {
+        let req = Request::GetHistory {
+            workflow_id: task.token.exec.workflow_id.clone(),
+            run_id: Some(task.token.exec.run_id.clone()),
+            wait_for_close: false,
+        };
+        match self
+            .server
+            .call(self.cfg.server, req, self.request_options())
+            .await
+        {
+            Ok(Response::History { events, .. }) => {
+                // Everything after the task's WorkflowTaskStarted is buffered on the server, so
+                // the stored history ends with it; keep only what the task covers.
+                let last = task.token.started_event_id;
+                Some(events.into_iter().filter(|e| e.event_id <= last).collect())
+            }
+            _ => None,
+        }
+    }
+
+    async fn activity_poll_loop(self: Rc<Self>) {
+        loop {
+            let req = Request::PollActivityTask {
+                task_queue: self.cfg.task_queue.clone(),
+                identity: self.identity.clone(),
+            };
+            match self
+                .server
+                .call(self.cfg.server, req, self.poll_options())
+                .await
+            {
+                Ok(Response::ActivityTask(Some(task))) => {
+                    self.clone().run_activity_task(*task).await
+                }
+                Ok(_) => {}
+                Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
+            }
+        }
+    }
+
+    async fn run_activity_task(self: Rc<Self>, task: ActivityTask) {
+        let info = ActivityInfo {
+            workflow_id: task.token.exec.workflow_id.clone(),
+            run_id: task.token.exec.run_id.clone(),
+            workflow_type: task.workflow_type.clone(),
+            activity_id: task.activity_id.clone(),
+            activity_type: task.activity_type.clone(),
+            attempt: task.attempt,
+            scheduled_event_id: task.token.scheduled_event_id,
+            heartbeat_details: task.heartbeat_details.clone(),
+            task_queue: task.task_queue.clone(),
+        };
+        let host = Rc::new(Host {
+            worker: self.clone(),
+            token: task.token.clone(),
+        });
+        let ctx = ActivityContext::new(info, host);
+        let result = self.registry.run_activity(ctx, task.input.clone()).await;
+        let req = match result {
+            Ok(payloads) => Request::CompleteActivityTask {
+                token: task.token,
+                result: payloads,
+                identity: self.identity.clone(),
+            },
+            Err(failure) if is_cancellation(&failure) => Request::CancelActivityTask {
+                token: task.token,
+                details: None,
+                identity: self.identity.clone(),
+            },
+            Err(failure) => Request::FailActivityTask {
+                token: task.token,
+                failure,
+                identity: self.identity.clone(),
+            },
+        };
+        // NotFound (a stale attempt) is expected after timeouts; nothing to do either way.
+        let _ = self
+            .server
+            .call(self.cfg.server, req, self.request_options())
+            .await;
+    }
+}
+
+fn is_cancellation(f: &Failure) -> bool {
+    matches!(f.info, crate::history::FailureInfo::Canceled { .. })
+}
+
+fn error_type_name(e: &WorkflowTaskError) -> &'static str {
+    match e {
+        WorkflowTaskError::NonDeterminism(_) => "NonDeterminismError",
+        WorkflowTaskError::Panic(_) => "PanicError",
+        WorkflowTaskError::BadInput(_) => "BadInput",
+        WorkflowTaskError::UnknownWorkflowType(_) => "WorkflowNotRegistered",
+        WorkflowTaskError::BadHistory(_) => "BadHistory",
+    }
+}
+
+/// The activity's view of its worker: heartbeats to the server, calls to services.
+struct Host {
+    worker: Rc<Worker>,
+    token: TaskToken,
+}
+
+impl ActivityHost for Host {
+    fn heartbeat(&self, details: Option<Payloads>) -> LocalBoxFuture<'static, HeartbeatOutcome> {
+        let w = self.worker.clone();
+        let req = Request::RecordHeartbeat {
+            token: self.token.clone(),
+            details,
+            identity: w.identity.clone(),
+        };
+        Box::pin(async move {
+            match w.server.call(w.cfg.server, req, w.request_options()).await {
+                Ok(Response::Heartbeat {
+                    cancel_requested: true,
+                }) => HeartbeatOutcome::CancelRequested,
+                Ok(Response::Heartbeat { .. }) => HeartbeatOutcome::Ok,
+                Ok(Response::Error(ServerError::NotFound(_))) => HeartbeatOutcome::NotFound,
+                _ => HeartbeatOutcome::Ok,
+            }
+        })
+    }
+
+    fn call_service(
+        &self,
+        caller: &ActivityInfo,
+        service: &str,
+        operation: &str,
+        request: serde_json::Value,
+    ) -> LocalBoxFuture<'static, Result<serde_json::Value, ServiceCallError>> {
+        let w = self.worker.clone();
+        let Some(addr) = w.cfg.services.get(service).copied() else {
+            let msg = format!(
+                "no service named {service:?} is configured on {}",
+                w.cfg.node
+            );
+            return Box::pin(std::future::ready(Err(ServiceCallError::rejected(
+                "UnknownService",
+                msg,
+            ))));
+        };
+        let req = ServiceRequest {
+            operation: operation.to_string(),
+            body: request,
+            caller: Some(Caller {
+                workflow_id: caller.workflow_id.clone(),
+                run_id: caller.run_id.clone(),
+                activity_id: caller.activity_id.clone(),
+                activity_type: caller.activity_type.clone(),
+                attempt: caller.attempt,
+                node: w.cfg.node.clone(),
+            }),
+        };
+        let service = service.to_string();
+        Box::pin(async move {
+            let opts = CallOptions::new(w.cfg.service_timeout, 2);
+            match w.services.call(addr, req, opts).await {
+                Ok(ServiceResponse::Ok(v)) => Ok(v),
+                Ok(ServiceResponse::Rejected {
+                    error_type,
+                    message,
+                }) => Err(ServiceCallError::rejected(error_type, message)),
+                Err(e) => Err(ServiceCallError::unavailable(format!("{service}: {e}"))),
+            }
+        })
+    }
+}
