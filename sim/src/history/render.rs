@@ -273,7 +273,7 @@ fn go_number(n: &serde_json::Number) -> String {
 /// A float64 as Go's JSON encoders write it (ES6 number formatting).
 pub(crate) fn go_float(f: f64) -> String {
     let abs = f.abs();
-    if abs != 0.0 && (abs < 1e-6 || abs >= 1e21) {
+    if abs != 0.0 && !(1e-6..1e21).contains(&abs) {
         let s = format!("{f:e}");
         match s.split_once('e') {
             Some((mantissa, exp)) if exp.starts_with('-') => format!("{mantissa}e{exp}"),

@@ -84,11 +84,13 @@ pub fn format_timestamp_seconds(ts: Timestamp) -> String {
 /// Appends `.ddd`, `.dddddd` or `.ddddddddd` (nothing for zero), like protobuf JSON.
 fn push_fraction(out: &mut String, nanos: u32) {
     use std::fmt::Write;
+    let (millis, sub_milli) = (nanos / 1_000_000, nanos % 1_000_000);
+    let (micros, sub_micro) = (nanos / 1_000, nanos % 1_000);
     if nanos == 0 {
-    } else if nanos % 1_000_000 == 0 {
-        let _ = write!(out, ".{:03}", nanos / 1_000_000);
-    } else if nanos % 1_000 == 0 {
-        let _ = write!(out, ".{:06}", nanos / 1_000);
+    } else if sub_milli == 0 {
+        let _ = write!(out, ".{millis:03}");
+    } else if sub_micro == 0 {
+        let _ = write!(out, ".{micros:06}");
     } else {
         let _ = write!(out, ".{nanos:09}");
     }
