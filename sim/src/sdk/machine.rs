@@ -876,7 +876,10 @@ impl WorkflowMachine {
         let later_events = events[i + 1..]
             .iter()
             .take_while(|e| e.event_type().is_command_event());
-        if later_events.filter_map(Key::of_event).any(|k| k.matches(fk)) {
+        if later_events
+            .filter_map(Key::of_event)
+            .any(|k| k.matches(fk))
+        {
             return missing();
         }
         nondet(

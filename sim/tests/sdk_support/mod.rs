@@ -1,7 +1,7 @@
 //! A tiny test-only stand-in for the server: it appends the events a real server would write
 //! for the commands a [`WorkflowMachine`] returns, resolves activities with a scripted
 //! function, fires timers in order and delivers scripted signals, one workflow task at a time.
-#![allow(dead_code)]
+#![allow(dead_code, clippy::result_large_err)]
 
 use std::time::Duration;
 
