@@ -4,7 +4,7 @@
 //! hash-typed struct fields for the global call graph.
 
 use super::entry;
-use super::resolve::{build_scope, Resolver};
+use super::resolve::{build_scope, Resolved, Resolver};
 use crate::config::Config;
 use crate::model::*;
 use crate::rules::{self, hash_iteration, Hit};
@@ -245,8 +245,10 @@ impl<'a> Collector<'a> {
 
     /// Checks resolved candidates against configured and built-in paths.
     /// Returns `Some(true)` if reported, `Some(false)` if declared deterministic.
-    fn check_path(&mut self, cands: &[Segs], shown: &str, loc: Loc) -> Option<bool> {
-        for c in cands {
+    fn check_path(&mut self, r: &Resolved, shown: &str, loc: Loc) -> Option<bool> {
+        for (i, c) in r.cands.iter().enumerate() {
+            // The crate's own items (and globs of its own modules) are walked, not matched.
+            let own = r.local || (i >= r.from_glob && c.first() == Some(&self.res.crate_name));
             if self.cfg.is_deterministic(c) {
                 return Some(false);
             }
@@ -254,6 +256,9 @@ impl<'a> Collector<'a> {
                 let hit = Hit::new(rule, format!("`{shown}` {reason}"), instead.clone());
                 self.hit(hit, loc);
                 return Some(true);
+            }
+            if own {
+                continue;
             }
             if let Some(hit) = rules::match_path(c, shown) {
                 self.hit(hit, loc);
@@ -480,12 +485,12 @@ impl<'a> Collector<'a> {
             (false, false)
         };
         self.start_fn(qual, display, Loc::of(sig.ident.span()));
-        let activity = entry::is_activity(self.cfg, attrs, sig);
-        let entry = if sdk || activity {
+        let entry = if sdk {
             None
         } else {
             entry::entry_reason(self.cfg, attrs, sig, workflow_methods)
         };
+        let activity = entry.is_none() && entry::is_activity(self.cfg, attrs, sig);
         if let Some(f) = self.frames.last_mut() {
             f.info.entry = entry.map(|reason| Entry { reason });
             f.info.activity = activity;
@@ -824,9 +829,9 @@ impl<'ast> Visit<'ast> for Collector<'_> {
             let loc = Loc::of(p.span());
             let shown = segs.join("::");
             if p.qself.is_none() && !segs.is_empty() {
-                let cands = self.res.resolve(&segs);
-                if self.check_path(&cands, &shown, loc).is_none() {
-                    self.call(loc, CallKind::Call, cands, shown);
+                let r = self.res.resolve_ex(&segs);
+                if self.check_path(&r, &shown, loc).is_none() {
+                    self.call(loc, CallKind::Call, r.cands, shown);
                 }
             }
             let last = segs.last().map(String::as_str).unwrap_or("");
@@ -953,9 +958,9 @@ impl<'ast> Visit<'ast> for Collector<'_> {
         }
         let loc = Loc::of(p.span());
         let shown = segs.join("::");
-        let cands = self.res.resolve(&segs);
-        if self.check_path(&cands, &shown, loc).is_none() {
-            self.call(loc, CallKind::Ref, cands, shown);
+        let r = self.res.resolve_ex(&segs);
+        if self.check_path(&r, &shown, loc).is_none() {
+            self.call(loc, CallKind::Ref, r.cands, shown);
         }
     }
 
@@ -996,8 +1001,12 @@ impl<'ast> Visit<'ast> for Collector<'_> {
             return;
         }
         let loc = Loc::of(m.path.span());
-        let cands = self.res.resolve(&segs);
-        let hit = cands.iter().find_map(|c| {
+        let r = self.res.resolve_ex(&segs);
+        if r.local {
+            self.visit_macro_body(&m.tokens);
+            return;
+        }
+        let hit = r.cands.iter().find_map(|c| {
             rules::stdio::macro_hit(c).or_else(|| rules::unordered_select::macro_hit(c, &m.tokens))
         });
         if let Some(h) = hit {

@@ -136,6 +136,17 @@ pub fn build_scope<'a>(
                     absolute.push(true);
                 }
             }
+            syn::Item::Macro(m)
+                if m.mac
+                    .path
+                    .segments
+                    .last()
+                    .is_some_and(|s| s.ident == "lazy_static" || s.ident == "thread_local") =>
+            {
+                scope
+                    .items
+                    .extend(crate::rules::global_state::macro_statics(&m.mac.tokens));
+            }
             other => {
                 if let Some(n) = item_name(other) {
                     scope.items.insert(n);
@@ -222,6 +233,61 @@ pub fn relative(crate_name: &str, module: &[String], target: &[String]) -> Segs 
     base
 }
 
+/// Names of the std prelude: never taken from a glob import.
+pub const PRELUDE: &[&str] = &[
+    "Ok",
+    "Err",
+    "Some",
+    "None",
+    "Option",
+    "Result",
+    "Vec",
+    "String",
+    "Box",
+    "ToString",
+    "ToOwned",
+    "Clone",
+    "Copy",
+    "Default",
+    "Drop",
+    "Eq",
+    "PartialEq",
+    "Ord",
+    "PartialOrd",
+    "Fn",
+    "FnMut",
+    "FnOnce",
+    "Iterator",
+    "IntoIterator",
+    "Extend",
+    "From",
+    "Into",
+    "TryFrom",
+    "TryInto",
+    "AsRef",
+    "AsMut",
+    "Send",
+    "Sync",
+    "Sized",
+    "Unpin",
+    "drop",
+    "Debug",
+    "Hash",
+    "FromIterator",
+    "DoubleEndedIterator",
+    "ExactSizeIterator",
+];
+
+/// Candidate paths for a written path, and where they came from.
+#[derive(Clone, Debug, Default)]
+pub struct Resolved {
+    pub cands: Vec<Segs>,
+    /// Resolved into the crate being scanned (its own items, `crate::`, `self::`, `super::`).
+    pub local: bool,
+    /// Index of the first candidate that comes from a glob import.
+    pub from_glob: usize,
+}
+
 /// The scopes in effect at a point of a file.
 #[derive(Debug, Default)]
 pub struct Resolver {
@@ -252,23 +318,35 @@ impl Resolver {
 
     /// Resolves a path's segments into candidate absolute paths.
     pub fn resolve(&self, segs: &[String]) -> Vec<Segs> {
+        self.resolve_ex(segs).cands
+    }
+
+    /// Resolves a path, telling where the candidates come from.
+    pub fn resolve_ex(&self, segs: &[String]) -> Resolved {
+        let local = |cands: Vec<Segs>| Resolved {
+            cands,
+            local: true,
+            from_glob: usize::MAX,
+        };
         let Some(first) = segs.first() else {
-            return Vec::new();
+            return local(Vec::new());
         };
         match first.as_str() {
             "crate" => {
                 let mut t = vec![self.crate_name.clone()];
                 t.extend(segs[1..].iter().cloned());
-                return vec![t];
+                return local(vec![t]);
             }
-            "self" | "super" => return vec![relative(&self.crate_name, &self.real_module(), segs)],
+            "self" | "super" => {
+                return local(vec![relative(&self.crate_name, &self.real_module(), segs)])
+            }
             "Self" => {
                 if let Some(Some(ty)) = self.self_ty.last() {
                     let mut t = ty.clone();
                     t.extend(segs[1..].iter().cloned());
-                    return vec![t];
+                    return local(vec![t]);
                 }
-                return vec![segs.to_vec()];
+                return local(vec![segs.to_vec()]);
             }
             _ => {}
         }
@@ -277,12 +355,17 @@ impl Resolver {
             if let Some(t) = scope.uses.get(first) {
                 let mut t = t.clone();
                 t.extend(segs[1..].iter().cloned());
-                return vec![t];
+                let is_local = t.first() == Some(&self.crate_name);
+                return Resolved {
+                    cands: vec![t],
+                    local: is_local,
+                    from_glob: usize::MAX,
+                };
             }
             if scope.items.contains(first) {
                 let mut t = scope.module.clone();
                 t.extend(segs.iter().cloned());
-                return vec![t];
+                return local(vec![t]);
             }
             globs.extend(scope.globs.iter());
             if !scope.block {
@@ -291,12 +374,18 @@ impl Resolver {
         }
         let mut out = Vec::with_capacity(1 + globs.len());
         out.push(segs.to_vec());
-        for g in globs {
-            let mut t = g.clone();
-            t.extend(segs.iter().cloned());
-            out.push(t);
+        if !PRELUDE.contains(&first.as_str()) {
+            for g in globs {
+                let mut t = g.clone();
+                t.extend(segs.iter().cloned());
+                out.push(t);
+            }
         }
-        out
+        Resolved {
+            cands: out,
+            local: false,
+            from_glob: 1,
+        }
     }
 
     /// Is `name` bound by a `use` or an item in the scopes in effect?
