@@ -1,0 +1,241 @@
+//! End-to-end tests of the two binaries: exit codes, output formats, baselines and
+//! hostile input.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_workflowcheck"))
+}
+
+fn tmpdir(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("wfc-cli-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn run(cmd: &mut Command) -> (i32, String, String) {
+    let Output {
+        status,
+        stdout,
+        stderr,
+    } = cmd.output().unwrap();
+    (
+        status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&stdout).into_owned(),
+        String::from_utf8_lossy(&stderr).into_owned(),
+    )
+}
+
+const BAD: &str =
+    "pub async fn wf(ctx: WorkflowContext) { let _ = std::time::Instant::now(); helper(); }\n\
+                   fn helper() { println!(\"hi\"); }\n";
+const WARN_ONLY: &str = "pub async fn wf(ctx: WorkflowContext) { println!(\"hi\"); }\n";
+
+fn project(name: &str, src: &str) -> PathBuf {
+    let d = tmpdir(name);
+    std::fs::write(d.join("wf.rs"), src).unwrap();
+    d
+}
+
+#[test]
+fn exit_codes() {
+    let d = project("exit", BAD);
+    let (code, out, _) = run(bin().arg(&d).arg("--color=never"));
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("error[wall-clock]") && out.contains("warning[stdio]"),
+        "{out}"
+    );
+    let w = project("warn", WARN_ONLY);
+    assert_eq!(run(bin().arg(&w)).0, 0, "warnings alone exit 0");
+    let (code, _, err) = run(bin().arg(w.join("missing")));
+    assert_eq!(code, 2);
+    assert!(err.contains("no such file"), "{err}");
+    assert_eq!(run(bin().arg("--format=xml").arg(&w)).0, 2);
+    let cfg = w.join("bad.toml");
+    std::fs::write(&cfg, "[rules]\nnope = \"deny\"\n").unwrap();
+    assert_eq!(run(bin().arg(&w).arg("--config").arg(&cfg)).0, 2);
+    assert_eq!(run(bin().arg("--help")).0, 0);
+}
+
+#[test]
+fn json_shape_and_chain() {
+    let d = project("json", BAD);
+    let (code, out, _) = run(bin().arg(&d).arg("--format=json"));
+    assert_eq!(code, 1);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["files_scanned"], 1);
+    assert_eq!(v["workflows_found"], 1);
+    assert_eq!(v["errors"].as_array().unwrap().len(), 0);
+    let f = &v["findings"][1];
+    assert_eq!(f["rule"], "stdio");
+    assert_eq!(f["severity"], "warning");
+    assert_eq!(
+        (f["line"].as_u64(), f["column"].as_u64()),
+        (Some(2), Some(15))
+    );
+    assert_eq!(f["workflows"][0], "wf::wf");
+    let chain = f["chain"].as_array().unwrap();
+    assert_eq!(chain.len(), 2);
+    assert_eq!(chain[0]["function"], "wf::wf");
+    assert_eq!(chain[0]["column"], 76);
+    assert_eq!(chain[1]["function"], "wf::helper");
+    assert!(f["suggestion"].as_str().unwrap().contains("logger"));
+}
+
+#[test]
+fn sarif_and_github() {
+    let d = project("sarif", BAD);
+    let (_, out, _) = run(bin().arg(&d).arg("--format=sarif"));
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["version"], "2.1.0");
+    let results = v["runs"][0]["results"].as_array().unwrap();
+    assert_eq!(results.len(), 2);
+    assert_eq!(results[1]["ruleId"], "stdio");
+    let flow = &results[1]["codeFlows"][0]["threadFlows"][0]["locations"];
+    assert_eq!(flow.as_array().unwrap().len(), 2);
+    assert_eq!(
+        v["runs"][0]["tool"]["driver"]["rules"]
+            .as_array()
+            .unwrap()
+            .len(),
+        15
+    );
+    let (_, out, _) = run(bin().arg(&d).arg("--format=github"));
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 2, "{out}");
+    assert!(
+        lines[0].starts_with("::error file=") && lines[0].contains("line=1,col="),
+        "{out}"
+    );
+    assert!(
+        lines[1].starts_with("::warning ") && lines[1].contains("%0A"),
+        "{out}"
+    );
+}
+
+#[test]
+fn baseline_reports_only_new_findings() {
+    let d = project("baseline", BAD);
+    let base = d.join("baseline.json");
+    let (code, _, _) = run(bin().arg(d.join("wf.rs")).arg("--baseline").arg(&base));
+    assert_eq!(code, 0, "creating the baseline succeeds");
+    assert!(base.exists());
+    let (code, out, _) = run(bin()
+        .arg(d.join("wf.rs"))
+        .arg("--baseline")
+        .arg(&base)
+        .arg("--format=json"));
+    assert_eq!(code, 0, "{out}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["findings"].as_array().unwrap().len(), 0);
+    // A new finding, on shifted lines: only the new one is reported.
+    std::fs::write(d.join("wf.rs"), format!("// moved\n{BAD}fn more() {{}}\npub async fn wf2(ctx: WorkflowContext) {{ let _ = rand::random::<u8>(); }}\n")).unwrap();
+    let (code, out, _) = run(bin()
+        .arg(d.join("wf.rs"))
+        .arg("--baseline")
+        .arg(&base)
+        .arg("--format=json"));
+    assert_eq!(code, 1);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let rules: Vec<&str> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["rule"].as_str().unwrap())
+        .collect();
+    assert_eq!(rules, ["random"]);
+}
+
+#[test]
+fn bad_files_are_reported_and_the_scan_goes_on() {
+    let d = project("hostile", BAD);
+    std::fs::write(d.join("broken.rs"), "fn f( {").unwrap();
+    std::fs::write(d.join("latin1.rs"), b"// caf\xe9\nfn f() {}\n").unwrap();
+    let deep = format!(
+        "fn f() {{ let x = {}1{}; }}",
+        "(".repeat(2_000),
+        ")".repeat(2_000)
+    );
+    std::fs::write(d.join("deep.rs"), deep).unwrap();
+    let unary = format!("fn f() {{ let x = {}true; }}", "!".repeat(10_000));
+    std::fs::write(d.join("unary.rs"), unary).unwrap();
+    std::fs::write(d.join("huge.rs"), "// x\n".repeat(10_000)).unwrap();
+    let (code, out, _) = run(bin()
+        .arg(&d)
+        .arg("--format=json")
+        .arg("--max-file-size=20000"));
+    assert_eq!(code, 1, "the bad workflow is still reported: {out}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let errors = v["errors"].as_array().unwrap();
+    let msg = |name: &str| {
+        errors
+            .iter()
+            .find(|e| e["file"].as_str().unwrap().ends_with(name))
+            .map(|e| e["message"].as_str().unwrap().to_string())
+            .unwrap_or_else(|| panic!("{name} not reported: {errors:?}"))
+    };
+    assert!(msg("broken.rs").starts_with("1:"));
+    assert!(msg("latin1.rs").contains("UTF-8"));
+    assert!(msg("deep.rs").contains("nesting"));
+    assert!(msg("unary.rs").contains("operators"));
+    assert!(msg("huge.rs").contains("too large"));
+    assert_eq!(v["files_scanned"], 6);
+    assert_eq!(v["findings"].as_array().unwrap().len(), 2);
+}
+
+#[test]
+fn walks_directories_skipping_target_hidden_and_tests() {
+    let d = tmpdir("walk");
+    for sub in ["target", ".git", "src", "tests"] {
+        std::fs::create_dir_all(d.join(sub)).unwrap();
+        std::fs::write(d.join(sub).join("wf.rs"), BAD).unwrap();
+    }
+    std::fs::write(d.join("Cargo.toml"), "[package]\nname = \"demo-app\"\n").unwrap();
+    let (_, out, _) = run(bin().arg(&d).arg("--format=json"));
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["files_scanned"], 2, "src/wf.rs and tests/wf.rs: {out}");
+    let files: Vec<&str> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["file"].as_str().unwrap())
+        .collect();
+    assert!(
+        files.iter().all(|f| f.ends_with("src/wf.rs")),
+        "integration tests are test code: {files:?}"
+    );
+    assert_eq!(v["findings"][0]["workflows"][0], "demo_app::wf::wf");
+    #[cfg(unix)]
+    {
+        std::os::unix::fs::symlink(&d, d.join("src").join("loop")).unwrap();
+        let (code, out, _) = run(bin().arg(&d).arg("--format=json"));
+        assert_eq!(code, 1, "{out}");
+    }
+}
+
+#[test]
+fn cargo_subcommand_drops_its_name() {
+    let d = project("cargo", WARN_ONLY);
+    let (code, out, _) = run(Command::new(env!("CARGO_BIN_EXE_cargo-workflowcheck"))
+        .arg("workflowcheck")
+        .arg(&d)
+        .arg("--format=json"));
+    assert_eq!(code, 0, "{out}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["findings"][0]["rule"], "stdio");
+}
+
+#[test]
+fn config_is_found_upward() {
+    let d = project("upward", WARN_ONLY);
+    std::fs::write(d.join("workflowcheck.toml"), "[rules]\nstdio = \"deny\"\n").unwrap();
+    let sub = d.join("nested");
+    std::fs::create_dir_all(&sub).unwrap();
+    std::fs::rename(d.join("wf.rs"), sub.join("wf.rs")).unwrap();
+    assert_eq!(run(bin().arg(&sub)).0, 1);
+    assert_eq!(run(bin().arg(&sub).arg("--no-config")).0, 0);
+    let _ = Path::new(&sub);
+}
