@@ -5,6 +5,7 @@
 //! pass. This test fails loudly instead.
 
 #[test]
+#[allow(clippy::assertions_on_constants)]
 fn simulation_cfg_is_on() {
     assert!(
         cfg!(madsim),

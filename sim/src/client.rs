@@ -191,16 +191,17 @@ async fn start_and_wait(
         });
     }
     // Wait for the close of the current run, following continue-as-new.
+    let mut wait = crate::worker::PollWait::default();
     loop {
         let req = Request::GetHistory {
             workflow_id: s.workflow_id.clone(),
             run_id: None,
             wait_for_close: true,
+            wait: wait.current,
         };
-        match client
-            .call(server, req, CallOptions::new(Duration::from_secs(25), 1))
-            .await
-        {
+        let opts = CallOptions::new(wait.current + Duration::from_secs(5), 1);
+        wait.grow();
+        match client.call(server, req, opts).await {
             Ok(Response::History { status, .. })
                 if status != WorkflowStatus::Running
                     && status != WorkflowStatus::ContinuedAsNew =>

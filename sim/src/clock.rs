@@ -31,7 +31,7 @@ impl SimClock {
 
     /// The current virtual time as a history timestamp.
     pub fn now(&self) -> Timestamp {
-        Timestamp::from_nanos(BASE_NANOS).add(self.elapsed())
+        Timestamp::from_nanos(BASE_NANOS).plus(self.elapsed())
     }
 
     /// The tokio instant at which `t` occurs.

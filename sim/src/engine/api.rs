@@ -100,9 +100,11 @@ pub enum WorkflowStatus {
 #[derive(Clone, Debug, PartialEq)]
 pub enum Request {
     StartWorkflow(StartWorkflow),
+    /// Long poll: answered with a task, or empty after `wait` (capped by the server).
     PollWorkflowTask {
         task_queue: String,
         identity: String,
+        wait: Duration,
     },
     CompleteWorkflowTask {
         token: TaskToken,
@@ -119,6 +121,7 @@ pub enum Request {
     PollActivityTask {
         task_queue: String,
         identity: String,
+        wait: Duration,
     },
     CompleteActivityTask {
         token: TaskToken,
@@ -168,6 +171,7 @@ pub enum Request {
         workflow_id: String,
         run_id: Option<String>,
         wait_for_close: bool,
+        wait: Duration,
     },
 }
 

@@ -49,7 +49,9 @@ impl Default for Limits {
 pub struct EngineConfig {
     pub identity: String,
     pub default_workflow_task_timeout: Duration,
-    pub long_poll_timeout: Duration,
+    /// Longest a poll is held (clients ask for less; idle clients ask for more and more, so a
+    /// quiet month of virtual time costs few messages).
+    pub max_long_poll: Duration,
     pub limits: Limits,
     pub defects: Defects,
 }
@@ -59,7 +61,7 @@ impl Default for EngineConfig {
         EngineConfig {
             identity: "durasim-server".to_string(),
             default_workflow_task_timeout: Duration::from_secs(10),
-            long_poll_timeout: Duration::from_secs(20),
+            max_long_poll: Duration::from_secs(3600),
             limits: Limits::default(),
             defects: Defects::default(),
         }
@@ -85,7 +87,7 @@ struct Indexed {
     deadline: Option<Timestamp>,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 enum PollKind {
     Workflow,
     Activity,
@@ -94,6 +96,7 @@ enum PollKind {
 #[derive(Clone, Debug)]
 struct ParkedPoll {
     reply: ReplyTo,
+    received: Timestamp,
     identity: String,
     kind: PollKind,
     deadline: Timestamp,
@@ -121,7 +124,7 @@ pub struct Engine {
     queues: BTreeMap<String, BTreeSet<QueueEntry>>,
     deadlines: BTreeSet<(Timestamp, ExecKey)>,
     indexed: BTreeMap<ExecKey, Indexed>,
-    pollers: BTreeMap<String, VecDeque<ParkedPoll>>,
+    pollers: BTreeMap<(PollKind, String), VecDeque<ParkedPoll>>,
     history_waiters: BTreeMap<ExecKey, Vec<(ReplyTo, Timestamp)>>,
     /// Events length per touched run before this step (for building writes).
     dirty: BTreeMap<ExecKey, usize>,
@@ -246,7 +249,7 @@ impl Engine {
         };
         if let Some(wft) = &ms.wft {
             match &wft.started {
-                Some(s) => consider(Some(s.time.add(ms.workflow_task_timeout))),
+                Some(s) => consider(Some(s.time.plus(ms.workflow_task_timeout))),
                 None => {
                     if wft.ready_at > now {
                         consider(Some(wft.ready_at));
@@ -261,7 +264,7 @@ impl Engine {
                         ));
                     }
                     if wft.task_queue.kind == TaskQueueKind::Sticky {
-                        consider(Some(wft.scheduled_time.add(STICKY_SCHEDULE_TO_START)));
+                        consider(Some(wft.scheduled_time.plus(STICKY_SCHEDULE_TO_START)));
                     }
                 }
             }
@@ -477,11 +480,13 @@ impl Engine {
             Request::PollWorkflowTask {
                 task_queue,
                 identity,
-            } => self.poll(now, from, task_queue, identity, PollKind::Workflow),
+                wait,
+            } => self.poll(now, from, task_queue, identity, PollKind::Workflow, wait),
             Request::PollActivityTask {
                 task_queue,
                 identity,
-            } => self.poll(now, from, task_queue, identity, PollKind::Activity),
+                wait,
+            } => self.poll(now, from, task_queue, identity, PollKind::Activity, wait),
             Request::CompleteWorkflowTask {
                 token,
                 commands,
@@ -562,7 +567,8 @@ impl Engine {
                 workflow_id,
                 run_id,
                 wait_for_close,
-            } => self.get_history(now, from, workflow_id, run_id, wait_for_close),
+                wait,
+            } => self.get_history(now, from, workflow_id, run_id, wait_for_close, wait),
         };
         let mut step = Step::default();
         if let Some(r) = reply {
@@ -659,25 +665,39 @@ impl Engine {
     }
 
     fn match_pollers(&mut self, now: Timestamp, step: &mut Step) {
-        let queues: Vec<String> = self.pollers.keys().cloned().collect();
-        for q in queues {
-            loop {
-                let has_task = self.queues.get(&q).is_some_and(|s| !s.is_empty());
-                let poller = match self.pollers.get_mut(&q) {
-                    Some(p) if has_task && !p.is_empty() => p.pop_front(),
-                    _ => None,
+        let keys: Vec<(PollKind, String)> = self.pollers.keys().cloned().collect();
+        for (kind, q) in keys {
+            let key = (kind, q);
+            while let Some(identity) = self
+                .pollers
+                .get(&key)
+                .and_then(|p| p.front())
+                .map(|p| p.identity.clone())
+            {
+                let Some(resp) = self.dispatch(now, &key.1, &identity, kind) else {
+                    break;
                 };
-                let Some(poller) = poller else { break };
-                match self.dispatch(now, &q, &poller.identity, poller.kind) {
-                    Some(resp) => step.replies.push((poller.reply, resp)),
-                    None => {
-                        self.pollers.get_mut(&q).expect("queue").push_front(poller);
-                        break;
-                    }
-                }
+                let poller = self
+                    .pollers
+                    .get_mut(&key)
+                    .and_then(VecDeque::pop_front)
+                    .expect("poller");
+                step.replies.push((poller.reply, resp));
             }
         }
         self.pollers.retain(|_, p| !p.is_empty());
+    }
+
+    /// Forgets parked polls that a node sent before it died (its connections closed with it).
+    pub fn drop_polls_from(&mut self, ip: std::net::IpAddr, killed_at: Timestamp) {
+        for q in self.pollers.values_mut() {
+            q.retain(|p| !(p.reply.addr.ip() == ip && p.received <= killed_at));
+        }
+        self.pollers.retain(|_, p| !p.is_empty());
+        for w in self.history_waiters.values_mut() {
+            w.retain(|(r, _)| r.addr.ip() != ip);
+        }
+        self.history_waiters.retain(|_, w| !w.is_empty());
     }
 
     fn poll(
@@ -687,18 +707,20 @@ impl Engine {
         queue: String,
         identity: String,
         kind: PollKind,
+        wait: Duration,
     ) -> Option<Response> {
         if let Some(resp) = self.dispatch(now, &queue, &identity, kind) {
             return Some(resp);
         }
         self.pollers
-            .entry(queue)
+            .entry((kind, queue))
             .or_default()
             .push_back(ParkedPoll {
                 reply: from,
+                received: now,
                 identity,
                 kind,
-                deadline: now.add(self.cfg.long_poll_timeout),
+                deadline: now.plus(wait.min(self.cfg.max_long_poll)),
             });
         None
     }
@@ -711,15 +733,13 @@ impl Engine {
         identity: &str,
         kind: PollKind,
     ) -> Option<Response> {
-        let entry = self
-            .queues
-            .get(queue)?
-            .iter()
-            .find(|e| match (kind, e.kind) {
-                (PollKind::Workflow, TaskKind::Workflow) => true,
-                (PollKind::Activity, TaskKind::Activity(_)) => true,
-                _ => false,
-            })?;
+        let entry = self.queues.get(queue)?.iter().find(|e| {
+            matches!(
+                (kind, e.kind),
+                (PollKind::Workflow, TaskKind::Workflow)
+                    | (PollKind::Activity, TaskKind::Activity(_))
+            )
+        })?;
         let entry = entry.clone();
         let resp = match entry.kind {
             TaskKind::Workflow => self.start_wft(now, &entry.key, identity),
@@ -1004,6 +1024,7 @@ impl Engine {
         self.schedule_wft(&key, now, 1, now);
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn signal(
         &mut self,
         now: Timestamp,
@@ -1147,14 +1168,15 @@ impl Engine {
         from: ReplyTo,
         workflow_id: String,
         run_id: Option<String>,
-        wait: bool,
+        wait_for_close: bool,
+        wait: Duration,
     ) -> Option<Response> {
         let Some(key) = self.resolve(&workflow_id, run_id.as_deref()) else {
             return Some(not_found(format!("workflow {workflow_id}")));
         };
         let e = &self.executions[&key];
-        if wait && e.ms.is_open() {
-            let deadline = now.add(self.cfg.long_poll_timeout);
+        if wait_for_close && e.ms.is_open() {
+            let deadline = now.plus(wait.min(self.cfg.max_long_poll));
             self.history_waiters
                 .entry(key)
                 .or_default()
@@ -1550,7 +1572,7 @@ impl Engine {
                         timer_id,
                         TimerState {
                             started_event_id: id,
-                            fire_at: now.add(start_to_fire_timeout),
+                            fire_at: now.plus(start_to_fire_timeout),
                         },
                     );
                 false
@@ -1757,7 +1779,7 @@ impl Engine {
             (1, now)
         } else {
             let attempt = wft.attempt + 1;
-            (attempt, now.add(wft_retry_backoff(attempt)))
+            (attempt, now.plus(wft_retry_backoff(attempt)))
         };
         self.schedule_wft(key, now, attempt, ready_at);
     }
@@ -1886,7 +1908,7 @@ impl Engine {
         let backoff = a.retry_policy.backoff(a.attempt);
         let within_deadline = a
             .schedule_to_close_deadline()
-            .is_none_or(|d| now.add(backoff) < d);
+            .is_none_or(|d| now.plus(backoff) < d);
         let retry = a
             .retry_policy
             .should_retry(a.attempt, &error_type, non_retryable)
@@ -1897,15 +1919,14 @@ impl Engine {
             let a = ms.activities.get_mut(&id).expect("pending");
             a.attempt += 1;
             a.started = None;
-            a.attempt_ready_at = now.add(backoff);
+            a.attempt_ready_at = now.plus(backoff);
             a.last_failure = Some(failure);
             return;
         }
         let retry_state = if non_retryable
             || a.retry_policy
                 .non_retryable_error_types
-                .iter()
-                .any(|t| *t == error_type)
+                .contains(&error_type)
         {
             RetryState::NonRetryableFailure
         } else if a.retry_policy.maximum_attempts > 0
@@ -2021,7 +2042,7 @@ impl Engine {
         // Workflow task timeouts.
         if let Some(wft) = exec.ms.wft.clone() {
             match &wft.started {
-                Some(s) if s.time.add(exec.ms.workflow_task_timeout) <= now => {
+                Some(s) if s.time.plus(exec.ms.workflow_task_timeout) <= now => {
                     if !wft.is_transient() {
                         self.append(
                             key,
@@ -2041,10 +2062,10 @@ impl Engine {
                     }
                     self.flush_buffered(key);
                     let attempt = wft.attempt + 1;
-                    self.schedule_wft(key, now, attempt, now.add(wft_retry_backoff(attempt)));
+                    self.schedule_wft(key, now, attempt, now.plus(wft_retry_backoff(attempt)));
                 }
                 None if wft.task_queue.kind == TaskQueueKind::Sticky
-                    && wft.scheduled_time.add(STICKY_SCHEDULE_TO_START) <= now =>
+                    && wft.scheduled_time.plus(STICKY_SCHEDULE_TO_START) <= now =>
                 {
                     self.append(
                         key,
@@ -2156,6 +2177,7 @@ impl Engine {
     }
 }
 
+#[allow(clippy::large_enum_variant)]
 enum AttemptOutcome {
     Completed(Option<Payloads>),
     Failed(Failure),

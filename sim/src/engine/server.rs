@@ -59,6 +59,7 @@ pub async fn run_server(cfg: ServerConfig, store: SimStore, env: NetEnv, clock: 
         });
     }
     let mut dedup: Dedup<Response> = Dedup::new(8192);
+    let mut deaths_seen = 0;
     loop {
         let wake = engine.next_wakeup().map(|t| clock.instant_at(t));
         let step = tokio::select! {
@@ -76,6 +77,11 @@ pub async fn run_server(cfg: ServerConfig, store: SimStore, env: NetEnv, clock: 
             }
             _ = sleep_until(wake) => engine.tick(clock.now()),
         };
+        let deaths = env.deaths.since(deaths_seen);
+        deaths_seen += deaths.len();
+        for (ip, at) in deaths {
+            engine.drop_polls_from(ip, at);
+        }
         commit(&cfg, &store, &env, &rpc, &mut dedup, step).await;
     }
 }

@@ -81,24 +81,24 @@ fn nonzero(d: Option<Duration>) -> Option<Duration> {
 
 impl ActivityState {
     pub fn schedule_to_close_deadline(&self) -> Option<Timestamp> {
-        nonzero(self.schedule_to_close_timeout).map(|d| self.scheduled_time.add(d))
+        nonzero(self.schedule_to_close_timeout).map(|d| self.scheduled_time.plus(d))
     }
 
     pub fn schedule_to_start_deadline(&self) -> Option<Timestamp> {
         if self.started.is_some() {
             return None;
         }
-        nonzero(self.schedule_to_start_timeout).map(|d| self.attempt_ready_at.add(d))
+        nonzero(self.schedule_to_start_timeout).map(|d| self.attempt_ready_at.plus(d))
     }
 
     pub fn start_to_close_deadline(&self) -> Option<Timestamp> {
         let started = self.started.as_ref()?;
-        nonzero(self.start_to_close_timeout).map(|d| started.time.add(d))
+        nonzero(self.start_to_close_timeout).map(|d| started.time.plus(d))
     }
 
     pub fn heartbeat_deadline(&self) -> Option<Timestamp> {
         let started = self.started.as_ref()?;
-        nonzero(self.heartbeat_timeout).map(|d| started.last_heartbeat.add(d))
+        nonzero(self.heartbeat_timeout).map(|d| started.last_heartbeat.plus(d))
     }
 }
 

@@ -181,6 +181,7 @@ async fn simulate(sc: Arc<Scenario>, seed: u64, plan: FaultPlan) -> Outcome {
     let env = NetEnv {
         trace: trace.clone(),
         injector: injector.clone(),
+        deaths: Default::default(),
     };
     let store = SimStore::new();
     let ledger = EffectLedger::new(trace.clone(), clock);
@@ -497,7 +498,7 @@ async fn simulate(sc: Arc<Scenario>, seed: u64, plan: FaultPlan) -> Outcome {
                             None => continue,
                         },
                     };
-                    let Some((h, _)) = nodes.by_name.get(&name) else {
+                    let Some((h, ip)) = nodes.by_name.get(&name) else {
                         continue;
                     };
                     if undo
@@ -507,6 +508,7 @@ async fn simulate(sc: Arc<Scenario>, seed: u64, plan: FaultPlan) -> Outcome {
                         continue; // already down
                     }
                     handle.kill(h.id());
+                    env.deaths.record(*ip, clock.now());
                     if name == "server" {
                         let lost = store.lose_unsynced();
                         if lost > 0 {

@@ -20,8 +20,8 @@ use tokio::sync::oneshot;
 
 use crate::trace::{Trace, TraceKind};
 
-const TAG_REQUEST: u64 = 0x5245_51;
-const TAG_RESPONSE: u64 = 0x5245_53;
+const TAG_REQUEST: u64 = 0x0052_4551;
+const TAG_RESPONSE: u64 = 0x0052_4553;
 
 /// A message kind name for traces (`"PollWorkflowTask"`).
 pub trait MessageKind {
@@ -155,11 +155,34 @@ impl Injector {
     }
 }
 
-/// What every node's transport shares: the trace and the message-fault injector.
+/// Process deaths, as the peers' kernels would report them: when a process dies its
+/// connections close, so a server forgets the long polls it was holding for it.
+#[derive(Clone, Default)]
+pub struct Deaths {
+    inner: Arc<Mutex<Vec<(IpAddr, crate::history::Timestamp)>>>,
+}
+
+impl Deaths {
+    pub fn record(&self, ip: IpAddr, at: crate::history::Timestamp) {
+        self.inner
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push((ip, at));
+    }
+
+    /// Deaths recorded after the first `seen` ones.
+    pub fn since(&self, seen: usize) -> Vec<(IpAddr, crate::history::Timestamp)> {
+        let v = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        v.get(seen..).map(<[_]>::to_vec).unwrap_or_default()
+    }
+}
+
+/// What every node's transport shares: the trace, the message-fault injector, process deaths.
 #[derive(Clone)]
 pub struct NetEnv {
     pub trace: Trace,
     pub injector: Injector,
+    pub deaths: Deaths,
 }
 
 /// Why a call failed.

@@ -135,9 +135,9 @@ pub async fn run_worker(cfg: WorkerConfig, registry: Registry, env: NetEnv, _clo
 }
 
 impl Worker {
-    fn poll_options(&self) -> CallOptions {
-        // The server holds a poll up to its long-poll timeout (20 s); wait a little longer.
-        CallOptions::new(Duration::from_secs(25), 1)
+    /// The client side of a long poll: the server holds it up to `wait`; wait a little longer.
+    fn poll_options(wait: Duration) -> CallOptions {
+        CallOptions::new(wait + Duration::from_secs(5), 1)
     }
 
     fn request_options(&self) -> CallOptions {
@@ -145,18 +145,23 @@ impl Worker {
     }
 
     async fn workflow_poll_loop(self: Rc<Self>, queue: String) {
+        let mut wait = PollWait::default();
         loop {
             let req = Request::PollWorkflowTask {
                 task_queue: queue.clone(),
                 identity: self.identity.clone(),
+                wait: wait.current,
             };
             match self
                 .server
-                .call(self.cfg.server, req, self.poll_options())
+                .call(self.cfg.server, req, Self::poll_options(wait.current))
                 .await
             {
-                Ok(Response::WorkflowTask(Some(task))) => self.run_workflow_task(*task).await,
-                Ok(_) => {}
+                Ok(Response::WorkflowTask(Some(task))) => {
+                    wait.reset();
+                    self.run_workflow_task(*task).await
+                }
+                Ok(_) => wait.grow(),
                 Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
             }
         }
@@ -254,6 +259,7 @@ impl Worker {
             workflow_id: task.token.exec.workflow_id.clone(),
             run_id: Some(task.token.exec.run_id.clone()),
             wait_for_close: false,
+            wait: Duration::ZERO,
         };
         match self
             .server
@@ -271,20 +277,23 @@ impl Worker {
     }
 
     async fn activity_poll_loop(self: Rc<Self>) {
+        let mut wait = PollWait::default();
         loop {
             let req = Request::PollActivityTask {
                 task_queue: self.cfg.task_queue.clone(),
                 identity: self.identity.clone(),
+                wait: wait.current,
             };
             match self
                 .server
-                .call(self.cfg.server, req, self.poll_options())
+                .call(self.cfg.server, req, Self::poll_options(wait.current))
                 .await
             {
                 Ok(Response::ActivityTask(Some(task))) => {
+                    wait.reset();
                     self.clone().run_activity_task(*task).await
                 }
-                Ok(_) => {}
+                Ok(_) => wait.grow(),
                 Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
             }
         }
@@ -330,6 +339,32 @@ impl Worker {
             .server
             .call(self.cfg.server, req, self.request_options())
             .await;
+    }
+}
+
+/// How long a long poll asks to be held: 20 s (Temporal's order of magnitude) while work
+/// flows, doubling while the queue stays empty, up to an hour. A month of idle virtual time then
+/// costs a few hundred polls, not hundreds of thousands; a busy poller is back to 20 s at once.
+pub struct PollWait {
+    pub current: Duration,
+}
+
+impl PollWait {
+    pub const MIN: Duration = Duration::from_secs(20);
+    pub const MAX: Duration = Duration::from_secs(3600);
+
+    pub fn reset(&mut self) {
+        self.current = Self::MIN;
+    }
+
+    pub fn grow(&mut self) {
+        self.current = (self.current * 2).min(Self::MAX);
+    }
+}
+
+impl Default for PollWait {
+    fn default() -> Self {
+        PollWait { current: Self::MIN }
     }
 }
 
