@@ -142,6 +142,25 @@ fn is_test_fn(attrs: &[syn::Attribute]) -> bool {
             .any(|a| matches!(attr_last(a).as_str(), "test" | "bench"))
 }
 
+/// `serde_json::to_string` and other serialisers, which write a map in iteration order.
+fn is_serializer(segs: &[String]) -> bool {
+    segs.len() >= 2
+        && matches!(
+            segs[0].as_str(),
+            "serde_json"
+                | "serde_yaml"
+                | "bincode"
+                | "toml"
+                | "ron"
+                | "rmp_serde"
+                | "ciborium"
+                | "postcard"
+        )
+        && segs
+            .last()
+            .is_some_and(|l| l.starts_with("to_") || l == "serialize")
+}
+
 fn strip_expr(mut e: &syn::Expr) -> &syn::Expr {
     loop {
         match e {
@@ -830,6 +849,14 @@ impl<'ast> Visit<'ast> for Collector<'_> {
             let shown = segs.join("::");
             if p.qself.is_none() && !segs.is_empty() {
                 let r = self.res.resolve_ex(&segs);
+                if r.cands.iter().any(|c| is_serializer(c)) {
+                    for a in &c.args {
+                        if let Some(kind) = self.hash_kind(a) {
+                            let how = format!("serialising `{}`", expr_text(a));
+                            self.hit(hash_iteration::hit(kind, &how), Loc::of(a.span()));
+                        }
+                    }
+                }
                 if self.check_path(&r, &shown, loc).is_none() {
                     self.call(loc, CallKind::Call, r.cands, shown);
                 }
