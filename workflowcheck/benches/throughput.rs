@@ -23,7 +23,7 @@ use workflowcheck::{check, with_pool, Options};
 fn median(mut v: Vec<Duration>) -> Duration {
     v.sort();
     let n = v.len();
-    if n % 2 == 0 {
+    if n & 1 == 0 {
         (v[n / 2 - 1] + v[n / 2]) / 2
     } else {
         v[n / 2]
