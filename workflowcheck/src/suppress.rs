@@ -15,14 +15,15 @@ pub fn parse(text: &str) -> Vec<Suppression> {
         let Some(at) = line.find(MARKER) else {
             continue;
         };
-        let Some(comment) = line[..at].rfind("//") else {
+        // The marker must open the line's comment: not in a string, not quoted in a comment.
+        let Some(comment) = comment_start(line) else {
             continue;
         };
-        if !line[comment + 2..at]
-            .trim()
-            .trim_start_matches(['/', '!'])
-            .trim()
-            .is_empty()
+        if comment + 2 > at
+            || !line[comment + 2..at]
+                .trim_start_matches(['/', '!'])
+                .trim()
+                .is_empty()
         {
             continue;
         }
@@ -80,6 +81,23 @@ pub fn parse(text: &str) -> Vec<Suppression> {
     out
 }
 
+/// Byte offset of the first `//` outside a string literal.
+fn comment_start(line: &str) -> Option<usize> {
+    let bytes = line.as_bytes();
+    let mut in_str = false;
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'\\' if in_str => i += 1,
+            b'"' => in_str = !in_str,
+            b'/' if !in_str && bytes.get(i + 1) == Some(&b'/') => return Some(i),
+            _ => {}
+        }
+        i += 1;
+    }
+    None
+}
+
 /// Does `s` cover a finding of `rule` at `line`?
 pub fn covers(s: &Suppression, rule: &str, line: u32) -> bool {
     s.problem.is_none()
@@ -98,7 +116,9 @@ mod tests {
                    // workflowcheck:ignore[wall-clock]\n\
                    // workflowcheck:ignore because\n\
                    // workflowcheck:ignore[bogus] why\n\
-                   let s = \"workflowcheck:ignore[io] not a comment\";\n";
+                   let s = \"workflowcheck:ignore[io] not a comment\";\n\
+                   let t = \"// workflowcheck:ignore[io] in a string\";\n\
+                   //! quoted: `// workflowcheck:ignore[io] reason`\n";
         let s = parse(src);
         assert_eq!(s.len(), 5);
         assert!(s[0].problem.is_none() && s[0].reason == "only logged" && s[0].column == 12);

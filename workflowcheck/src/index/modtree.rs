@@ -1,7 +1,7 @@
 //! Finding the files to scan and placing each in its crate and module.
 //!
 //! Directories are walked with walkdir (following symlinks, which walkdir checks for loops;
-//! skipping `target/` and hidden directories). Each file's crate comes from the nearest
+//! skipping `target/`, any directory holding cargo's `CACHEDIR.TAG`, and hidden directories). Each file's crate comes from the nearest
 //! `Cargo.toml`; its module path comes from the `mod foo;` declarations of the files that
 //! include it (found by a cheap line scan, before any parsing), falling back to the standard
 //! `src/` layout. Files under a package's `tests/` or `benches/`, and modules declared under
@@ -49,7 +49,9 @@ pub fn discover(roots: &[PathBuf], config: &Config, errors: &mut Vec<FileError>)
             .filter_entry(|e| {
                 e.depth() == 0
                     || !(e.file_type().is_dir()
-                        && is_hidden_or_target(&e.file_name().to_string_lossy()))
+                        && (is_hidden_or_target(&e.file_name().to_string_lossy())
+                            // cargo marks every target directory, whatever its name
+                            || e.path().join("CACHEDIR.TAG").exists()))
             });
         for entry in walker {
             match entry {
