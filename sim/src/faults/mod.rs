@@ -8,6 +8,11 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+pub mod generate;
+pub mod shrink;
+pub use generate::{generate, Profile, Topology};
+pub use shrink::{shrink, ShrinkStats};
+
 /// Which messages a network fault applies to, by node name (`server`, `worker-1`, `bank`,
 /// `client`).
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]

@@ -1,0 +1,705 @@
+//! Fault plans from seeds: a profile says which kinds of faults a seed may draw, the seed draws
+//! the plan. Generation runs outside the simulation, with its own small RNG (splitmix64 seeding
+//! xoshiro256**): the same `(profile, seed, topology)` always gives the same plan.
+//!
+//! Faults sit mostly in the first seconds of a run (a fault-free `money-transfer` finishes in a
+//! few hundred milliseconds of virtual time; activity timeouts are 5 s, workflow task timeouts
+//! 10 s, retry backoff starts at 1 s) and everything heals by `heal_at_ms` (5-20 s). Besides timed
+//! faults, `Crash`, `Chaos` and `Swarm` draw faults triggered by what happens in the run
+//! (FoundationDB's BUGGIFY): "when the bank applies the 3rd deposit, kill the calling worker",
+//! "when the server writes its 7th batch, kill it" (losing what was not synced), "when the 2nd
+//! `ActivityTaskStarted` is appended, kill worker-2".
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+use super::{Fault, FaultEvent, FaultPlan, NodeRef, Target, When};
+use crate::scenario::Scenario;
+
+/// Which faults a seed may draw.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Profile {
+    /// No faults.
+    None,
+    /// Message faults only: drops, duplicates, delays, partitions. Never kills.
+    Network,
+    /// Node kills only, timed or triggered by run events. Never touches messages.
+    Crash,
+    /// Network and Crash together.
+    Chaos,
+    /// Each seed enables its own subset of fault kinds, with its own rates, then draws from
+    /// those only (swarm testing).
+    Swarm,
+}
+
+impl Profile {
+    pub const ALL: [Profile; 5] = [
+        Profile::None,
+        Profile::Network,
+        Profile::Crash,
+        Profile::Chaos,
+        Profile::Swarm,
+    ];
+
+    /// Case-insensitive name -> profile.
+    pub fn parse(s: &str) -> Option<Profile> {
+        let s = s.trim();
+        Profile::ALL
+            .into_iter()
+            .find(|p| p.name().eq_ignore_ascii_case(s))
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Profile::None => "none",
+            Profile::Network => "network",
+            Profile::Crash => "crash",
+            Profile::Chaos => "chaos",
+            Profile::Swarm => "swarm",
+        }
+    }
+
+    fn salt(self) -> u64 {
+        match self {
+            Profile::None => 0x6e6f_6e65,
+            Profile::Network => 0x006e_6574_776f_726b,
+            Profile::Crash => 0x0063_7261_7368,
+            Profile::Chaos => 0x0063_6861_6f73,
+            Profile::Swarm => 0x0073_7761_726d,
+        }
+    }
+}
+
+impl fmt::Display for Profile {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for Profile {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Profile::parse(s).ok_or_else(|| {
+            let names: Vec<&str> = Profile::ALL.iter().map(|p| p.name()).collect();
+            format!(
+                "unknown profile {s:?} (expected one of {})",
+                names.join(", ")
+            )
+        })
+    }
+}
+
+/// The nodes a plan may name. `server` and `client` are implicit.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Topology {
+    pub workers: Vec<String>,
+    pub services: Vec<String>,
+}
+
+impl Topology {
+    pub const SERVER: &'static str = "server";
+    pub const CLIENT: &'static str = "client";
+
+    /// The scenario's nodes: `worker-1..=workers` and its services' names.
+    pub fn of(scenario: &Scenario) -> Topology {
+        Topology {
+            workers: (1..=scenario.workers)
+                .map(|i| format!("worker-{i}"))
+                .collect(),
+            services: (scenario.services)()
+                .iter()
+                .map(|s| s.name().to_string())
+                .collect(),
+        }
+    }
+
+    /// Every node name: server, workers, services, client.
+    pub fn nodes(&self) -> Vec<String> {
+        let mut all = vec![Topology::SERVER.to_string()];
+        all.extend(self.workers.iter().cloned());
+        all.extend(self.services.iter().cloned());
+        all.push(Topology::CLIENT.to_string());
+        all
+    }
+
+    /// Whether `name` is one of this topology's nodes.
+    pub fn has(&self, name: &str) -> bool {
+        name == Topology::SERVER
+            || name == Topology::CLIENT
+            || self.workers.iter().any(|w| w == name)
+            || self.services.iter().any(|s| s == name)
+    }
+}
+
+/// The operations a service records as effects (what `When::Effect` can match). Only the bank
+/// records effects today.
+pub fn effect_operations(service: &str) -> &'static [&'static str] {
+    match service {
+        "bank" => &["deposit", "withdraw"],
+        _ => &[],
+    }
+}
+
+/// History event types worth triggering kills on.
+const TRIGGER_EVENTS: [&str; 8] = [
+    "ActivityTaskScheduled",
+    "ActivityTaskStarted",
+    "ActivityTaskCompleted",
+    "WorkflowTaskScheduled",
+    "WorkflowTaskStarted",
+    "WorkflowTaskCompleted",
+    "WorkflowExecutionStarted",
+    "TimerStarted",
+];
+
+/// A small deterministic RNG: xoshiro256** seeded through splitmix64.
+#[derive(Clone, Debug)]
+pub(crate) struct Rng {
+    s: [u64; 4],
+}
+
+fn splitmix64(state: &mut u64) -> u64 {
+    *state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    let mut z = *state;
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
+impl Rng {
+    pub(crate) fn new(seed: u64) -> Rng {
+        let mut st = seed;
+        let s = [
+            splitmix64(&mut st),
+            splitmix64(&mut st),
+            splitmix64(&mut st),
+            splitmix64(&mut st),
+        ];
+        Rng { s }
+    }
+
+    pub(crate) fn next_u64(&mut self) -> u64 {
+        let result = self.s[1].wrapping_mul(5).rotate_left(7).wrapping_mul(9);
+        let t = self.s[1] << 17;
+        self.s[2] ^= self.s[0];
+        self.s[3] ^= self.s[1];
+        self.s[1] ^= self.s[2];
+        self.s[0] ^= self.s[3];
+        self.s[2] ^= t;
+        self.s[3] = self.s[3].rotate_left(45);
+        result
+    }
+
+    /// Uniform in `[0, 1)`.
+    pub(crate) fn f64(&mut self) -> f64 {
+        (self.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
+    }
+
+    /// Uniform in `[0, n)`; 0 when `n == 0`.
+    pub(crate) fn below(&mut self, n: u64) -> u64 {
+        if n == 0 {
+            return 0;
+        }
+        // Multiply-shift; the bias is below 2^-64 * n, irrelevant here.
+        ((u128::from(self.next_u64()) * u128::from(n)) >> 64) as u64
+    }
+
+    /// Uniform in `[lo, hi]`.
+    pub(crate) fn range(&mut self, lo: u64, hi: u64) -> u64 {
+        if hi <= lo {
+            return lo;
+        }
+        lo + self.below(hi - lo + 1)
+    }
+
+    pub(crate) fn chance(&mut self, p: f64) -> bool {
+        self.f64() < p
+    }
+
+    /// Log-uniform in `[lo, hi]` (lo >= 1): short and long values equally likely per decade.
+    pub(crate) fn log_range(&mut self, lo: u64, hi: u64) -> u64 {
+        let (lo, hi) = (lo.max(1), hi.max(lo.max(1)));
+        let (a, b) = ((lo as f64).ln(), (hi as f64).ln());
+        let v = (a + (b - a) * self.f64()).exp().round() as u64;
+        v.clamp(lo, hi)
+    }
+
+    pub(crate) fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+        &items[self.below(items.len() as u64) as usize]
+    }
+
+    /// An index drawn with the given weights (all zero: index 0).
+    pub(crate) fn weighted(&mut self, weights: &[u32]) -> usize {
+        let total: u64 = weights.iter().map(|w| u64::from(*w)).sum();
+        let mut x = self.below(total);
+        for (i, w) in weights.iter().enumerate() {
+            let w = u64::from(*w);
+            if x < w {
+                return i;
+            }
+            x -= w;
+        }
+        0
+    }
+}
+
+/// A rate in `[lo, hi]`, rounded to two decimals, always in `(0, 1]`.
+fn rate(rng: &mut Rng, lo: f64, hi: f64) -> f64 {
+    round_rate(lo + (hi - lo) * rng.f64())
+}
+
+fn round_rate(r: f64) -> f64 {
+    ((r * 100.0).round() / 100.0).clamp(0.01, 1.0)
+}
+
+/// A virtual time for a timed fault: mostly while the work is in flight (the first few hundred
+/// milliseconds), sometimes during retries (up to 3 s).
+fn fault_time(rng: &mut Rng) -> u64 {
+    match rng.weighted(&[60, 25, 15]) {
+        0 => rng.below(300),
+        1 => rng.range(300, 1_500),
+        _ => rng.range(1_500, 3_000),
+    }
+}
+
+fn duration(rng: &mut Rng) -> u64 {
+    rng.log_range(50, 5_000)
+}
+
+fn restart_delay(rng: &mut Rng, max: u64) -> u64 {
+    rng.log_range(10, max.max(10))
+}
+
+/// The fault kinds a profile draws from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Kind {
+    Drop,
+    Duplicate,
+    Delay,
+    DropNext,
+    Partition,
+    OneWayPartition,
+    /// A kill at a virtual time.
+    TimedKill,
+    /// A kill triggered by an effect, a history event or a store write (BUGGIFY).
+    TriggeredKill,
+}
+
+const NETWORK_KINDS: [Kind; 6] = [
+    Kind::Drop,
+    Kind::Duplicate,
+    Kind::Delay,
+    Kind::DropNext,
+    Kind::Partition,
+    Kind::OneWayPartition,
+];
+const CRASH_KINDS: [Kind; 2] = [Kind::TimedKill, Kind::TriggeredKill];
+const ALL_KINDS: [Kind; 8] = [
+    Kind::Drop,
+    Kind::Duplicate,
+    Kind::Delay,
+    Kind::DropNext,
+    Kind::Partition,
+    Kind::OneWayPartition,
+    Kind::TimedKill,
+    Kind::TriggeredKill,
+];
+
+/// How a kind's events are drawn: its weight among the enabled kinds and its intensity.
+#[derive(Clone, Copy, Debug)]
+struct Knobs {
+    weight: u32,
+    /// Rates of drops / duplicates.
+    rate: (f64, f64),
+    /// Largest extra delay.
+    max_delay_ms: u64,
+    /// Longest restart delay of a kill.
+    max_restart_ms: u64,
+}
+
+impl Knobs {
+    fn standard(kind: Kind) -> Knobs {
+        Knobs {
+            weight: match kind {
+                Kind::Drop | Kind::Duplicate | Kind::Delay => 3,
+                Kind::DropNext | Kind::Partition | Kind::OneWayPartition => 2,
+                Kind::TimedKill => 2,
+                Kind::TriggeredKill => 3,
+            },
+            rate: (0.05, 0.5),
+            max_delay_ms: 50,
+            max_restart_ms: 5_000,
+        }
+    }
+}
+
+/// Draws plans for one topology.
+struct Gen<'a> {
+    rng: Rng,
+    topo: &'a Topology,
+    nodes: Vec<String>,
+    /// Services that record effects, with their operations.
+    effect_services: Vec<(String, &'static [&'static str])>,
+}
+
+impl<'a> Gen<'a> {
+    fn new(rng: Rng, topo: &'a Topology) -> Self {
+        let effect_services = topo
+            .services
+            .iter()
+            .filter_map(|s| {
+                let ops = effect_operations(s);
+                (!ops.is_empty()).then(|| (s.clone(), ops))
+            })
+            .collect();
+        Gen {
+            rng,
+            topo,
+            nodes: topo.nodes(),
+            effect_services,
+        }
+    }
+
+    fn any_node(&mut self) -> String {
+        self.rng.pick(&self.nodes).clone()
+    }
+
+    fn worker_or_server(&mut self) -> String {
+        if self.topo.workers.is_empty() {
+            Topology::SERVER.to_string()
+        } else {
+            self.rng.pick(&self.topo.workers).clone()
+        }
+    }
+
+    /// Two distinct nodes; usually one of them is the server (most traffic goes through it).
+    fn link(&mut self) -> (String, String) {
+        let a = if self.rng.chance(0.6) {
+            Topology::SERVER.to_string()
+        } else {
+            self.any_node()
+        };
+        let others: Vec<String> = self.nodes.iter().filter(|n| **n != a).cloned().collect();
+        let b = if others.is_empty() {
+            a.clone()
+        } else {
+            self.rng.pick(&others).clone()
+        };
+        if self.rng.chance(0.5) {
+            (a, b)
+        } else {
+            (b, a)
+        }
+    }
+
+    fn target(&mut self) -> Target {
+        match self.rng.weighted(&[3, 4, 3]) {
+            0 => Target::All,
+            1 => Target::Node(self.any_node()),
+            _ => {
+                let (from, to) = self.link();
+                Target::Link { from, to }
+            }
+        }
+    }
+
+    fn at(&mut self) -> When {
+        When::At {
+            ms: fault_time(&mut self.rng),
+        }
+    }
+
+    /// A trigger deep in the run: an effect (when a service records effects), a history event
+    /// or a store write.
+    fn trigger(&mut self) -> When {
+        let has_effects = !self.effect_services.is_empty();
+        let choice = self
+            .rng
+            .weighted(&[if has_effects { 45 } else { 0 }, 35, 20]);
+        match choice {
+            0 => {
+                let i = self.rng.below(self.effect_services.len() as u64) as usize;
+                let (service, ops) = self.effect_services[i].clone();
+                // Deposits are where idempotency matters most; bias towards the first op.
+                let operation = if self.rng.chance(0.65) {
+                    ops[0]
+                } else {
+                    *self.rng.pick(ops)
+                };
+                When::Effect {
+                    service,
+                    operation: operation.to_string(),
+                    nth: self.rng.range(1, 10) as u32,
+                }
+            }
+            1 => When::History {
+                event_type: self.rng.pick(&TRIGGER_EVENTS).to_string(),
+                nth: self.rng.range(1, 10) as u32,
+            },
+            _ => When::StoreWrite {
+                nth: self.rng.range(1, 40) as u32,
+            },
+        }
+    }
+
+    fn event(&mut self, kind: Kind, k: &Knobs) -> FaultEvent {
+        match kind {
+            Kind::Drop => FaultEvent {
+                when: self.at(),
+                fault: Fault::Drop {
+                    target: self.target(),
+                    rate: rate(&mut self.rng, k.rate.0, k.rate.1),
+                    duration_ms: duration(&mut self.rng),
+                },
+            },
+            Kind::Duplicate => FaultEvent {
+                when: self.at(),
+                fault: Fault::Duplicate {
+                    target: self.target(),
+                    rate: rate(&mut self.rng, k.rate.0, k.rate.1),
+                    duration_ms: duration(&mut self.rng),
+                },
+            },
+            Kind::Delay => {
+                let max_ms = self.rng.range(1, k.max_delay_ms.max(1));
+                let min_ms = self.rng.below(max_ms.min(10));
+                FaultEvent {
+                    when: self.at(),
+                    fault: Fault::Delay {
+                        target: self.target(),
+                        min_ms,
+                        max_ms,
+                        duration_ms: duration(&mut self.rng),
+                    },
+                }
+            }
+            Kind::DropNext => {
+                // Half the time right after a deep event: "the bank applied the deposit, and
+                // its answer is lost" / "the server appended the event, and its next message is
+                // lost".
+                if self.rng.chance(0.5) {
+                    let when = self.trigger();
+                    let node = match &when {
+                        When::Effect { service, .. } => service.clone(),
+                        _ => Topology::SERVER.to_string(),
+                    };
+                    FaultEvent {
+                        when,
+                        fault: Fault::DropNext {
+                            target: Target::Node(node),
+                            count: self.rng.range(1, 3) as u32,
+                        },
+                    }
+                } else {
+                    FaultEvent {
+                        when: self.at(),
+                        fault: Fault::DropNext {
+                            target: self.target(),
+                            count: self.rng.range(1, 5) as u32,
+                        },
+                    }
+                }
+            }
+            Kind::Partition => {
+                let mut members: Vec<String> = Vec::new();
+                while members.is_empty() || members.len() == self.nodes.len() {
+                    members = self
+                        .nodes
+                        .clone()
+                        .into_iter()
+                        .filter(|_| self.rng.chance(0.35))
+                        .collect();
+                    if self.nodes.len() < 2 {
+                        break;
+                    }
+                }
+                FaultEvent {
+                    when: self.at(),
+                    fault: Fault::Partition {
+                        nodes: members,
+                        duration_ms: duration(&mut self.rng),
+                    },
+                }
+            }
+            Kind::OneWayPartition => {
+                let (from, to) = self.link();
+                FaultEvent {
+                    when: self.at(),
+                    fault: Fault::OneWayPartition {
+                        from,
+                        to,
+                        duration_ms: duration(&mut self.rng),
+                    },
+                }
+            }
+            Kind::TimedKill => {
+                let has_services = !self.topo.services.is_empty();
+                let node = match self.rng.weighted(&[5, 3, if has_services { 2 } else { 0 }]) {
+                    0 => self.worker_or_server(),
+                    1 => Topology::SERVER.to_string(),
+                    _ => self.rng.pick(&self.topo.services).clone(),
+                };
+                FaultEvent {
+                    when: self.at(),
+                    fault: Fault::Kill {
+                        node: NodeRef::Named(node),
+                        restart_after_ms: restart_delay(&mut self.rng, k.max_restart_ms),
+                    },
+                }
+            }
+            Kind::TriggeredKill => {
+                let when = self.trigger();
+                let node = match &when {
+                    When::Effect { service, .. } => match self.rng.weighted(&[75, 15, 10]) {
+                        0 => NodeRef::Caller,
+                        1 => NodeRef::Named(Topology::SERVER.to_string()),
+                        _ => NodeRef::Named(service.clone()),
+                    },
+                    When::StoreWrite { .. } => NodeRef::Named(Topology::SERVER.to_string()),
+                    _ => {
+                        if self.rng.chance(0.6) {
+                            NodeRef::Named(self.worker_or_server())
+                        } else {
+                            NodeRef::Named(Topology::SERVER.to_string())
+                        }
+                    }
+                };
+                FaultEvent {
+                    when,
+                    fault: Fault::Kill {
+                        node,
+                        restart_after_ms: restart_delay(&mut self.rng, k.max_restart_ms),
+                    },
+                }
+            }
+        }
+    }
+
+    /// `count` events drawn from `kinds` by weight.
+    fn events(&mut self, kinds: &[(Kind, Knobs)], count: usize) -> Vec<FaultEvent> {
+        let weights: Vec<u32> = kinds.iter().map(|(_, k)| k.weight).collect();
+        (0..count)
+            .map(|_| {
+                let (kind, knobs) = kinds[self.rng.weighted(&weights)];
+                self.event(kind, &knobs)
+            })
+            .collect()
+    }
+
+    fn standard(kinds: &[Kind]) -> Vec<(Kind, Knobs)> {
+        kinds.iter().map(|k| (*k, Knobs::standard(*k))).collect()
+    }
+
+    /// Swarm: each kind on with p = 0.5 (at least one), each with its own weight and
+    /// intensity, then 1-10 events from the enabled kinds only.
+    fn swarm(&mut self) -> Vec<FaultEvent> {
+        let mut enabled: Vec<Kind> = ALL_KINDS
+            .into_iter()
+            .filter(|_| self.rng.chance(0.5))
+            .collect();
+        if enabled.is_empty() {
+            enabled.push(*self.rng.pick(&ALL_KINDS));
+        }
+        let kinds: Vec<(Kind, Knobs)> = enabled
+            .into_iter()
+            .map(|kind| {
+                let lo = rate(&mut self.rng, 0.02, 0.4);
+                let hi = round_rate(lo + (1.0 - lo) * self.rng.f64() * 0.6);
+                let knobs = Knobs {
+                    weight: self.rng.range(1, 4) as u32,
+                    rate: (lo, hi.max(lo)),
+                    max_delay_ms: self.rng.range(5, 50),
+                    max_restart_ms: self.rng.log_range(20, 5_000),
+                };
+                (kind, knobs)
+            })
+            .collect();
+        let count = self.rng.range(1, 10) as usize;
+        self.events(&kinds, count)
+    }
+
+    fn heal_at(&mut self, events: &[FaultEvent]) -> u64 {
+        let last = events
+            .iter()
+            .filter_map(|e| match e.when {
+                When::At { ms } => Some(ms),
+                _ => None,
+            })
+            .max()
+            .unwrap_or(0);
+        (self.rng.range(50, 200) * 100).max(last)
+    }
+}
+
+/// A seed's plan for a profile. Deterministic: the same `(profile, seed, topology)` gives the
+/// same plan. Every event names only the topology's nodes, every timed event is at or before
+/// `heal_at_ms`, every rate is in `(0, 1]`.
+pub fn generate(profile: Profile, seed: u64, topo: &Topology) -> FaultPlan {
+    let mut g = Gen::new(Rng::new(seed ^ profile.salt()), topo);
+    let mut events = match profile {
+        Profile::None => return FaultPlan::none(),
+        Profile::Network => {
+            let n = g.rng.range(1, 6) as usize;
+            g.events(&Gen::standard(&NETWORK_KINDS), n)
+        }
+        Profile::Crash => {
+            let n = g.rng.range(1, 4) as usize;
+            g.events(&Gen::standard(&CRASH_KINDS), n)
+        }
+        Profile::Chaos => {
+            // At least one network fault and one kill, 2-10 events in all.
+            let n = g.rng.range(2, 10) as usize;
+            let net = g.rng.range(1, n as u64 - 1) as usize;
+            let mut ev = g.events(&Gen::standard(&NETWORK_KINDS), net);
+            ev.extend(g.events(&Gen::standard(&CRASH_KINDS), n - net));
+            ev
+        }
+        Profile::Swarm => g.swarm(),
+    };
+    // Timed events first, in time order, then triggered ones (stable: the draw order).
+    events.sort_by_key(|e| match e.when {
+        When::At { ms } => (0, ms),
+        _ => (1, 0),
+    });
+    let heal_at_ms = g.heal_at(&events);
+    FaultPlan { events, heal_at_ms }
+}
+
+/// Every node name an event mentions.
+pub fn named_nodes(event: &FaultEvent) -> Vec<&str> {
+    let mut out = Vec::new();
+    if let When::Effect { service, .. } = &event.when {
+        out.push(service.as_str());
+    }
+    fn push_target<'a>(t: &'a Target, out: &mut Vec<&'a str>) {
+        match t {
+            Target::All => {}
+            Target::Node(n) => out.push(n),
+            Target::Link { from, to } => {
+                out.push(from);
+                out.push(to);
+            }
+        }
+    }
+    match &event.fault {
+        Fault::Drop { target, .. }
+        | Fault::Duplicate { target, .. }
+        | Fault::Delay { target, .. }
+        | Fault::DropNext { target, .. } => push_target(target, &mut out),
+        Fault::Partition { nodes, .. } => out.extend(nodes.iter().map(String::as_str)),
+        Fault::OneWayPartition { from, to, .. } => {
+            out.push(from);
+            out.push(to);
+        }
+        Fault::Kill { node, .. } => {
+            if let NodeRef::Named(n) = node {
+                out.push(n);
+            }
+        }
+    }
+    out
+}

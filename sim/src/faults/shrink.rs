@@ -1,0 +1,548 @@
+//! Shrinking a failing fault plan: fewer events, then simpler ones.
+//!
+//! 1. Delta debugging (Zeller's ddmin) over the events: try the empty plan, then subsets and
+//!    complements at growing granularity, until removing any single event makes the failure
+//!    vanish.
+//! 2. Simplifying each remaining event, one field at a time, greedily: earlier times, `nth`
+//!    towards 1, shorter durations, smaller restart delays, rates towards 1.0 or a round
+//!    number, smaller delays and counts, smaller partitions, broader-but-simpler targets,
+//!    `Caller` for a kill triggered by an effect, lower-numbered workers; then an earlier heal.
+//! 3. Repeat while anything changed (a simpler event can make another one redundant).
+//!
+//! Every candidate is a plain `FaultPlan`; a candidate is adopted only when `still_fails` says
+//! so, so the result always fails (given that the input does). Candidates already tried are
+//! remembered and never re-run. At most `max_runs` calls to `still_fails`; deterministic.
+
+use std::collections::BTreeMap;
+
+use super::{Fault, FaultEvent, FaultPlan, NodeRef, Target, When};
+
+/// What a shrink cost and achieved.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ShrinkStats {
+    /// Calls to `still_fails`.
+    pub runs: usize,
+    pub original_events: usize,
+    pub final_events: usize,
+}
+
+/// Shortest duration the shrinker tries (ms).
+const MIN_DURATION_MS: u64 = 1;
+/// Shortest restart delay the shrinker tries (ms).
+const MIN_RESTART_MS: u64 = 10;
+
+struct Oracle<F> {
+    still_fails: F,
+    max_runs: usize,
+    runs: usize,
+    /// Plan JSON -> verdict (lookups only).
+    seen: BTreeMap<String, bool>,
+}
+
+impl<F: FnMut(&FaultPlan) -> bool> Oracle<F> {
+    fn exhausted(&self) -> bool {
+        self.runs >= self.max_runs
+    }
+
+    /// Whether `plan` still fails; `false` without running once the budget is spent.
+    fn fails(&mut self, plan: &FaultPlan) -> bool {
+        let key = plan.to_json();
+        if let Some(v) = self.seen.get(&key) {
+            return *v;
+        }
+        if self.exhausted() {
+            return false;
+        }
+        self.runs += 1;
+        let v = (self.still_fails)(plan);
+        self.seen.insert(key, v);
+        v
+    }
+}
+
+/// Reduces `plan` to a minimal plan for which `still_fails` is still true. `plan` itself is
+/// assumed to fail (it is not re-run); every other plan returned was seen to fail. At most
+/// `max_runs` calls to `still_fails`. Deterministic.
+pub fn shrink(
+    plan: &FaultPlan,
+    max_runs: usize,
+    still_fails: impl FnMut(&FaultPlan) -> bool,
+) -> (FaultPlan, ShrinkStats) {
+    let mut oracle = Oracle {
+        still_fails,
+        max_runs,
+        runs: 0,
+        seen: BTreeMap::new(),
+    };
+    oracle.seen.insert(plan.to_json(), true);
+    let mut best = plan.clone();
+    loop {
+        let before = best.clone();
+        best = ddmin(best, &mut oracle);
+        best = simplify(best, &mut oracle);
+        if best == before || oracle.exhausted() {
+            break;
+        }
+    }
+    let stats = ShrinkStats {
+        runs: oracle.runs,
+        original_events: plan.events.len(),
+        final_events: best.events.len(),
+    };
+    (best, stats)
+}
+
+fn with_events(plan: &FaultPlan, events: Vec<FaultEvent>) -> FaultPlan {
+    FaultPlan {
+        events,
+        heal_at_ms: plan.heal_at_ms,
+    }
+}
+
+/// ddmin over the events of a failing plan.
+fn ddmin<F: FnMut(&FaultPlan) -> bool>(plan: FaultPlan, oracle: &mut Oracle<F>) -> FaultPlan {
+    if plan.events.is_empty() {
+        return plan;
+    }
+    let empty = with_events(&plan, Vec::new());
+    if oracle.fails(&empty) {
+        return empty;
+    }
+    let mut events = plan.events.clone();
+    let mut n = 2usize;
+    while events.len() >= 2 && !oracle.exhausted() {
+        let len = events.len();
+        let n_eff = n.min(len);
+        let bounds: Vec<(usize, usize)> = (0..n_eff)
+            .map(|i| (i * len / n_eff, (i + 1) * len / n_eff))
+            .collect();
+        let mut reduced = false;
+        // Subsets first (a big cut), then complements.
+        for &(a, b) in &bounds {
+            let subset = events[a..b].to_vec();
+            if subset.len() < len && oracle.fails(&with_events(&plan, subset.clone())) {
+                events = subset;
+                n = 2;
+                reduced = true;
+                break;
+            }
+        }
+        if !reduced && n_eff > 2 {
+            for &(a, b) in &bounds {
+                let mut complement = events[..a].to_vec();
+                complement.extend_from_slice(&events[b..]);
+                if oracle.fails(&with_events(&plan, complement.clone())) {
+                    events = complement;
+                    n = (n_eff - 1).max(2);
+                    reduced = true;
+                    break;
+                }
+            }
+        }
+        if !reduced {
+            if n_eff >= len {
+                break;
+            }
+            n = (n_eff * 2).min(len);
+        }
+    }
+    with_events(&plan, events)
+}
+
+/// Candidate values for an integer moving down towards `lo`: `lo` itself, the value rounded to
+/// one and two significant digits, and the midpoint. Most aggressive first.
+fn smaller(x: u64, lo: u64) -> Vec<u64> {
+    if x <= lo {
+        return Vec::new();
+    }
+    let mut out = vec![lo];
+    let mut p = 1u64;
+    while p.saturating_mul(10) <= x {
+        p *= 10;
+    }
+    for step in [p, (p / 10).max(1)] {
+        let r = x / step * step;
+        if r > lo && r < x {
+            out.push(r);
+        }
+    }
+    let mid = lo + (x - lo) / 2;
+    if mid > lo && mid < x {
+        out.push(mid);
+    }
+    out.dedup();
+    out
+}
+
+/// How simple a rate reads: 1.0, then 0.5, then one decimal, then anything else.
+fn rate_rank(r: f64) -> u8 {
+    if r == 1.0 {
+        0
+    } else if r == 0.5 {
+        1
+    } else if ((r * 10.0).round() / 10.0 - r).abs() < 1e-9 {
+        2
+    } else {
+        3
+    }
+}
+
+/// Strictly simpler rates, simplest first: 1.0, 0.5, the rate rounded to one decimal (up,
+/// then down). Never 0.
+fn simpler_rates(r: f64) -> Vec<f64> {
+    let mut out: Vec<f64> = Vec::new();
+    for c in [
+        1.0,
+        0.5,
+        (r * 10.0).ceil() / 10.0,
+        (r * 10.0).floor() / 10.0,
+    ] {
+        if c > 0.0 && c <= 1.0 && rate_rank(c) < rate_rank(r) && !out.contains(&c) {
+            out.push(c);
+        }
+    }
+    out
+}
+
+fn worker_number(name: &str) -> Option<u64> {
+    name.strip_prefix("worker-")?.parse().ok()
+}
+
+/// Lower-numbered workers (`worker-3` -> `worker-1`, `worker-2`).
+fn lower_workers(name: &str) -> Vec<String> {
+    match worker_number(name) {
+        Some(k) => (1..k).map(|i| format!("worker-{i}")).collect(),
+        None => Vec::new(),
+    }
+}
+
+fn simpler_targets(t: &Target) -> Vec<Target> {
+    match t {
+        Target::All => Vec::new(),
+        Target::Node(n) => {
+            let mut out = vec![Target::All];
+            out.extend(lower_workers(n).into_iter().map(Target::Node));
+            out
+        }
+        Target::Link { from, to } => vec![
+            Target::All,
+            Target::Node(from.clone()),
+            Target::Node(to.clone()),
+        ],
+    }
+}
+
+/// One-step simplifications of the `field`-th simplifiable field of an event, most aggressive
+/// first; `None` when the event has no such field.
+fn field_candidates(ev: &FaultEvent, field: usize) -> Option<Vec<FaultEvent>> {
+    let mut fields: Vec<Vec<FaultEvent>> = Vec::new();
+    // When.
+    {
+        let when_c: Vec<When> = match &ev.when {
+            When::At { ms } => smaller(*ms, 0)
+                .into_iter()
+                .map(|ms| When::At { ms })
+                .collect(),
+            When::Effect {
+                service,
+                operation,
+                nth,
+            } => smaller(u64::from(*nth), 1)
+                .into_iter()
+                .map(|n| When::Effect {
+                    service: service.clone(),
+                    operation: operation.clone(),
+                    nth: n as u32,
+                })
+                .collect(),
+            When::History { event_type, nth } => smaller(u64::from(*nth), 1)
+                .into_iter()
+                .map(|n| When::History {
+                    event_type: event_type.clone(),
+                    nth: n as u32,
+                })
+                .collect(),
+            When::StoreWrite { nth } => smaller(u64::from(*nth), 1)
+                .into_iter()
+                .map(|n| When::StoreWrite { nth: n as u32 })
+                .collect(),
+        };
+        fields.push(
+            when_c
+                .into_iter()
+                .map(|when| FaultEvent {
+                    when,
+                    fault: ev.fault.clone(),
+                })
+                .collect(),
+        );
+    }
+    let with = |fault: Fault| FaultEvent {
+        when: ev.when.clone(),
+        fault,
+    };
+    match &ev.fault {
+        Fault::Drop {
+            target,
+            rate,
+            duration_ms,
+        }
+        | Fault::Duplicate {
+            target,
+            rate,
+            duration_ms,
+        } => {
+            let dup = matches!(ev.fault, Fault::Duplicate { .. });
+            let make = |target: Target, rate: f64, duration_ms: u64| {
+                if dup {
+                    Fault::Duplicate {
+                        target,
+                        rate,
+                        duration_ms,
+                    }
+                } else {
+                    Fault::Drop {
+                        target,
+                        rate,
+                        duration_ms,
+                    }
+                }
+            };
+            fields.push(
+                smaller(*duration_ms, MIN_DURATION_MS)
+                    .into_iter()
+                    .map(|d| with(make(target.clone(), *rate, d)))
+                    .collect(),
+            );
+            fields.push(
+                simpler_rates(*rate)
+                    .into_iter()
+                    .map(|r| with(make(target.clone(), r, *duration_ms)))
+                    .collect(),
+            );
+            fields.push(
+                simpler_targets(target)
+                    .into_iter()
+                    .map(|t| with(make(t, *rate, *duration_ms)))
+                    .collect(),
+            );
+        }
+        Fault::Delay {
+            target,
+            min_ms,
+            max_ms,
+            duration_ms,
+        } => {
+            let make = |target: Target, min_ms: u64, max_ms: u64, duration_ms: u64| {
+                with(Fault::Delay {
+                    target,
+                    min_ms,
+                    max_ms,
+                    duration_ms,
+                })
+            };
+            fields.push(
+                smaller(*duration_ms, MIN_DURATION_MS)
+                    .into_iter()
+                    .map(|d| make(target.clone(), *min_ms, *max_ms, d))
+                    .collect(),
+            );
+            fields.push(
+                smaller(*min_ms, 0)
+                    .into_iter()
+                    .map(|m| make(target.clone(), m, *max_ms, *duration_ms))
+                    .collect(),
+            );
+            fields.push(
+                smaller(*max_ms, (*min_ms).max(1))
+                    .into_iter()
+                    .map(|m| make(target.clone(), *min_ms, m, *duration_ms))
+                    .collect(),
+            );
+            fields.push(
+                simpler_targets(target)
+                    .into_iter()
+                    .map(|t| make(t, *min_ms, *max_ms, *duration_ms))
+                    .collect(),
+            );
+        }
+        Fault::DropNext { target, count } => {
+            fields.push(
+                smaller(u64::from(*count), 1)
+                    .into_iter()
+                    .map(|c| {
+                        with(Fault::DropNext {
+                            target: target.clone(),
+                            count: c as u32,
+                        })
+                    })
+                    .collect(),
+            );
+            fields.push(
+                simpler_targets(target)
+                    .into_iter()
+                    .map(|t| {
+                        with(Fault::DropNext {
+                            target: t,
+                            count: *count,
+                        })
+                    })
+                    .collect(),
+            );
+        }
+        Fault::Partition { nodes, duration_ms } => {
+            fields.push(
+                smaller(*duration_ms, MIN_DURATION_MS)
+                    .into_iter()
+                    .map(|d| {
+                        with(Fault::Partition {
+                            nodes: nodes.clone(),
+                            duration_ms: d,
+                        })
+                    })
+                    .collect(),
+            );
+            // Single-node partitions first, then one node fewer.
+            let mut sets: Vec<Vec<String>> = Vec::new();
+            if nodes.len() > 1 {
+                sets.extend(nodes.iter().map(|n| vec![n.clone()]));
+                if nodes.len() > 2 {
+                    for i in 0..nodes.len() {
+                        let mut s = nodes.clone();
+                        s.remove(i);
+                        sets.push(s);
+                    }
+                }
+            }
+            fields.push(
+                sets.into_iter()
+                    .map(|s| {
+                        with(Fault::Partition {
+                            nodes: s,
+                            duration_ms: *duration_ms,
+                        })
+                    })
+                    .collect(),
+            );
+        }
+        Fault::OneWayPartition {
+            from,
+            to,
+            duration_ms,
+        } => {
+            fields.push(
+                smaller(*duration_ms, MIN_DURATION_MS)
+                    .into_iter()
+                    .map(|d| {
+                        with(Fault::OneWayPartition {
+                            from: from.clone(),
+                            to: to.clone(),
+                            duration_ms: d,
+                        })
+                    })
+                    .collect(),
+            );
+        }
+        Fault::Kill {
+            node,
+            restart_after_ms,
+        } => {
+            fields.push(
+                smaller(*restart_after_ms, MIN_RESTART_MS)
+                    .into_iter()
+                    .map(|r| {
+                        with(Fault::Kill {
+                            node: node.clone(),
+                            restart_after_ms: r,
+                        })
+                    })
+                    .collect(),
+            );
+            let mut nodes: Vec<NodeRef> = Vec::new();
+            if let NodeRef::Named(n) = node {
+                if matches!(ev.when, When::Effect { .. }) && worker_number(n).is_some() {
+                    nodes.push(NodeRef::Caller);
+                }
+                nodes.extend(lower_workers(n).into_iter().map(NodeRef::Named));
+            }
+            fields.push(
+                nodes
+                    .into_iter()
+                    .map(|n| {
+                        with(Fault::Kill {
+                            node: n,
+                            restart_after_ms: *restart_after_ms,
+                        })
+                    })
+                    .collect(),
+            );
+        }
+    }
+    if field < fields.len() {
+        Some(fields.swap_remove(field))
+    } else {
+        None
+    }
+}
+
+/// The latest timed event (the heal may not come before it).
+fn last_timed(plan: &FaultPlan) -> u64 {
+    plan.events
+        .iter()
+        .filter_map(|e| match e.when {
+            When::At { ms } => Some(ms),
+            _ => None,
+        })
+        .max()
+        .unwrap_or(0)
+}
+
+/// Greedy field-by-field simplification of every event, then of the heal time.
+fn simplify<F: FnMut(&FaultPlan) -> bool>(
+    mut plan: FaultPlan,
+    oracle: &mut Oracle<F>,
+) -> FaultPlan {
+    for i in 0..plan.events.len() {
+        let mut field = 0;
+        loop {
+            if oracle.exhausted() {
+                return plan;
+            }
+            let Some(cands) = field_candidates(&plan.events[i], field) else {
+                break;
+            };
+            let mut adopted = false;
+            for c in cands {
+                let mut p = plan.clone();
+                p.events[i] = c;
+                if oracle.fails(&p) {
+                    plan = p;
+                    adopted = true;
+                    break;
+                }
+            }
+            // On progress, try the same field again from its new value.
+            if !adopted {
+                field += 1;
+            }
+        }
+    }
+    loop {
+        let lo = last_timed(&plan);
+        let mut adopted = false;
+        for h in smaller(plan.heal_at_ms, lo) {
+            let p = FaultPlan {
+                events: plan.events.clone(),
+                heal_at_ms: h,
+            };
+            if oracle.fails(&p) {
+                plan = p;
+                adopted = true;
+                break;
+            }
+        }
+        if !adopted || oracle.exhausted() {
+            return plan;
+        }
+    }
+}
