@@ -111,15 +111,18 @@ mod tests {
 
     #[test]
     fn parses_valid_and_invalid() {
-        let src = "let a = 1; // workflowcheck:ignore[wall-clock] only logged\n\
-                   // workflowcheck:ignore[random, io]: seeded upstream\n\
-                   // workflowcheck:ignore[wall-clock]\n\
-                   // workflowcheck:ignore because\n\
-                   // workflowcheck:ignore[bogus] why\n\
-                   let s = \"workflowcheck:ignore[io] not a comment\";\n\
-                   let t = \"// workflowcheck:ignore[io] in a string\";\n\
-                   //! quoted: `// workflowcheck:ignore[io] reason`\n";
-        let s = parse(src);
+        let src = [
+            "let a = 1; // workflowcheck:ignore[wall-clock] only logged",
+            "// workflowcheck:ignore[random, io]: seeded upstream",
+            "// workflowcheck:ignore[wall-clock]",
+            "// workflowcheck:ignore because",
+            "// workflowcheck:ignore[bogus] why",
+            "let s = \"workflowcheck:ignore[io] not a comment\";",
+            "let t = \"// workflowcheck:ignore[io] in a string\";",
+            "//! quoted: `// workflowcheck:ignore[io] reason`",
+        ]
+        .join("\n");
+        let s = parse(&src);
         assert_eq!(s.len(), 5);
         assert!(s[0].problem.is_none() && s[0].reason == "only logged" && s[0].column == 12);
         assert_eq!(s[1].rules, ["random", "io"]);
