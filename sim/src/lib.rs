@@ -1,4 +1,5 @@
 //! sim
+pub mod checkers;
 pub mod client;
 pub mod clock;
 pub mod engine;

@@ -1,0 +1,288 @@
+//! `liveness`: every workflow the client started closes, and in time once the faults heal.
+//!
+//! What it proves: for each workflow id in `outcome.expected_workflows`, there is a run in the
+//! histories; every run of that id is closed (its last event is a close event), a run that
+//! continued as new names a successor run that exists (so the latest run of the chain is the
+//! one that must close); and each run closed no later than `heal_at + liveness_deadline`
+//! (event times are `sim::clock::BASE_NANOS` + virtual elapsed time).
+//!
+//! What it reads: `outcome.expected_workflows`, `outcome.histories`, `outcome.heal_at`,
+//! `outcome.liveness_deadline`.
+//!
+//! A workflow still open is named with what it waits on: pending activities, timers and
+//! workflow tasks, and its last events.
+//!
+//! Known limits: only the client's workflows are checked (runs of other workflow ids, e.g.
+//! children, are not). "Closed" includes failed, timed out, canceled and terminated: whether
+//! the result is the right one is for other invariants. The histories are the synced ones, so
+//! a run whose close was written but never synced counts as open.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::Duration;
+
+use super::exactly_once::vtime;
+use super::{verdict, Invariant, Outcome, Scenario, Violation};
+use crate::clock::BASE_NANOS;
+use crate::engine::ExecKey;
+use crate::history::{EventAttributes, EventId, History, Timestamp};
+
+/// The `liveness` invariant.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Liveness;
+
+/// What an open run waits on: pending activities, timers and workflow tasks.
+pub(crate) fn pending(h: &History) -> Vec<String> {
+    let mut activities: BTreeMap<EventId, String> = BTreeMap::new();
+    let mut timers: BTreeMap<EventId, String> = BTreeMap::new();
+    let mut wft: Option<(EventId, bool)> = None;
+    for e in &h.events {
+        match &e.attributes {
+            EventAttributes::ActivityTaskScheduled(s) => {
+                activities.insert(
+                    e.event_id,
+                    format!(
+                        "activity {} ({}) scheduled at event {}",
+                        s.activity_id, s.activity_type, e.event_id
+                    ),
+                );
+            }
+            EventAttributes::ActivityTaskCompleted(a) => {
+                activities.remove(&a.scheduled_event_id);
+            }
+            EventAttributes::ActivityTaskFailed(a) => {
+                activities.remove(&a.scheduled_event_id);
+            }
+            EventAttributes::ActivityTaskTimedOut(a) => {
+                activities.remove(&a.scheduled_event_id);
+            }
+            EventAttributes::ActivityTaskCanceled(a) => {
+                activities.remove(&a.scheduled_event_id);
+            }
+            EventAttributes::TimerStarted(t) => {
+                let after = t
+                    .start_to_fire_timeout
+                    .map(|d| format!(", fires after {}s", d.as_secs_f64()))
+                    .unwrap_or_default();
+                timers.insert(
+                    e.event_id,
+                    format!(
+                        "timer {} started at event {}{after}",
+                        t.timer_id, e.event_id
+                    ),
+                );
+            }
+            EventAttributes::TimerFired(t) => {
+                timers.remove(&t.started_event_id);
+            }
+            EventAttributes::TimerCanceled(t) => {
+                timers.remove(&t.started_event_id);
+            }
+            EventAttributes::WorkflowTaskScheduled(_) => wft = Some((e.event_id, false)),
+            EventAttributes::WorkflowTaskStarted(_) => {
+                if let Some((_, started)) = wft.as_mut() {
+                    *started = true;
+                }
+            }
+            EventAttributes::WorkflowTaskCompleted(_)
+            | EventAttributes::WorkflowTaskFailed(_)
+            | EventAttributes::WorkflowTaskTimedOut(_) => wft = None,
+            _ => {}
+        }
+    }
+    let mut out: Vec<String> = activities.into_values().collect();
+    out.extend(timers.into_values());
+    if let Some((id, started)) = wft {
+        out.push(format!(
+            "workflow task scheduled at event {id}{}",
+            if started { " (started)" } else { "" }
+        ));
+    }
+    out
+}
+
+fn last_events(h: &History, n: usize) -> String {
+    let from = h.events.len().saturating_sub(n);
+    h.events[from..]
+        .iter()
+        .map(|e| format!("{} {} at {}", e.event_id, e.event_type(), vtime(e.event_time)))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn secs(d: Duration) -> String {
+    format!("{:.3}s", d.as_secs_f64())
+}
+
+impl Invariant for Liveness {
+    fn name(&self) -> &str {
+        "liveness"
+    }
+
+    fn check(&self, _scenario: &Scenario, outcome: &Outcome) -> Result<(), Violation> {
+        let allowed = outcome.heal_at + outcome.liveness_deadline;
+        let deadline = Timestamp::from_nanos(BASE_NANOS).plus(allowed);
+        let mut problems = Vec::new();
+        let mut seen = BTreeSet::new();
+        for wf in &outcome.expected_workflows {
+            if !seen.insert(wf.as_str()) {
+                continue;
+            }
+            let runs: Vec<(&ExecKey, &History)> = outcome
+                .histories
+                .iter()
+                .filter(|(k, _)| k.workflow_id == *wf)
+                .collect();
+            if runs.is_empty() {
+                problems.push(format!("workflow {wf} never started (no run in the histories)"));
+                continue;
+            }
+            for (key, h) in &runs {
+                let Some(close) = h.close_event() else {
+                    let waits = pending(h);
+                    problems.push(format!(
+                        "workflow {wf} run {} still open after {} events at {}, waiting on {}; \
+                         last events: {}",
+                        key.run_id,
+                        h.len(),
+                        secs(outcome.ended_at),
+                        if waits.is_empty() {
+                            "nothing pending".to_string()
+                        } else {
+                            waits.join(", ")
+                        },
+                        last_events(h, 3)
+                    ));
+                    continue;
+                };
+                if let EventAttributes::WorkflowExecutionContinuedAsNew(c) = &close.attributes {
+                    if !runs.iter().any(|(k, _)| k.run_id == c.new_execution_run_id) {
+                        problems.push(format!(
+                            "workflow {wf} run {} continued as new (event {}) to run {:?}, \
+                             which has no history",
+                            key.run_id, close.event_id, c.new_execution_run_id
+                        ));
+                    }
+                }
+                if close.event_time > deadline {
+                    problems.push(format!(
+                        "workflow {wf} run {} closed ({}, event {}) at {}, after the deadline \
+                         {} (heal at {} + liveness deadline {})",
+                        key.run_id,
+                        close.event_type(),
+                        close.event_id,
+                        vtime(close.event_time),
+                        secs(allowed),
+                        secs(outcome.heal_at),
+                        secs(outcome.liveness_deadline)
+                    ));
+                }
+            }
+        }
+        verdict(self.name(), problems)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testkit::*;
+    use super::*;
+    use crate::history::WorkflowExecutionContinuedAsNew;
+
+    fn check(o: &Outcome) -> Result<(), Violation> {
+        Liveness.check(&scenario(), o)
+    }
+
+    #[test]
+    fn passes_when_every_expected_workflow_closed_in_time() {
+        assert_eq!(check(&outcome()), Ok(()));
+    }
+
+    #[test]
+    fn workflow_left_open_is_named_with_what_it_waits_on() {
+        let mut o = outcome();
+        only(&mut o).events.truncate(11); // the deposit scheduled, never closed
+        let v = check(&o).unwrap_err();
+        assert_eq!(
+            v.to_string(),
+            "liveness: workflow wf-1 run run-1 still open after 11 events at 6.000s, waiting on \
+             activity 2 (deposit) scheduled at event 11; last events: 9 WorkflowTaskStarted at \
+             3.000s, 10 WorkflowTaskCompleted at 3.000s, 11 ActivityTaskScheduled at 3.000s"
+        );
+    }
+
+    #[test]
+    fn open_workflow_waiting_on_a_timer_and_a_workflow_task() {
+        let mut o = outcome();
+        let mut h = Hb::new("Transfer", WF, RUN, &1i64);
+        let c = h.wft();
+        h.timer(c, "1");
+        h.wft_scheduled();
+        *only(&mut o) = h.build();
+        let v = check(&o).unwrap_err();
+        assert!(
+            v.message.contains(
+                "waiting on timer 1 started at event 5, fires after 60s, workflow task \
+                 scheduled at event 6;"
+            ),
+            "{v}"
+        );
+    }
+
+    #[test]
+    fn workflow_never_started_is_a_violation() {
+        let mut o = outcome();
+        o.expected_workflows.push("wf-2".into());
+        let v = check(&o).unwrap_err();
+        assert_eq!(
+            v.message,
+            "workflow wf-2 never started (no run in the histories)"
+        );
+    }
+
+    #[test]
+    fn closing_after_the_deadline_is_a_violation() {
+        let mut o = outcome();
+        o.heal_at = Duration::from_secs(1);
+        o.liveness_deadline = Duration::from_secs(3);
+        let v = check(&o).unwrap_err();
+        assert_eq!(
+            v.message,
+            "workflow wf-1 run run-1 closed (WorkflowExecutionCompleted, event 17) at 5.000s, \
+             after the deadline 4.000s (heal at 1.000s + liveness deadline 3.000s)"
+        );
+        o.liveness_deadline = Duration::from_secs(4);
+        assert_eq!(check(&o), Ok(()));
+    }
+
+    #[test]
+    fn continue_as_new_must_lead_to_a_closed_run() {
+        let mut o = outcome();
+        let mut h = Hb::new("Transfer", WF, "run-0", &1i64);
+        let c = h.wft();
+        h.push(EventAttributes::WorkflowExecutionContinuedAsNew(
+            WorkflowExecutionContinuedAsNew {
+                new_execution_run_id: "run-1".into(),
+                workflow_type: "Transfer".into(),
+                workflow_task_completed_event_id: c,
+                ..Default::default()
+            },
+        ));
+        o.histories.insert(key(WF, "run-0"), h.build());
+        assert_eq!(check(&o), Ok(()));
+        // The successor run still open.
+        only(&mut o).events.truncate(16);
+        let v = check(&o).unwrap_err();
+        assert!(
+            v.message.starts_with("workflow wf-1 run run-1 still open"),
+            "{v}"
+        );
+        // The successor run missing.
+        o.histories.remove(&key(WF, RUN));
+        let v = check(&o).unwrap_err();
+        assert_eq!(
+            v.message,
+            "workflow wf-1 run run-0 continued as new (event 5) to run \"run-1\", which has no \
+             history"
+        );
+    }
+}

@@ -1,0 +1,216 @@
+//! Invariant checkers: each reads what one seeded run recorded (an [`Outcome`], plus the
+//! [`Scenario`] for its workflow registry) and says whether a property held. A checker never
+//! asks a node; everything it reads was recorded outside the nodes (synced histories, the
+//! acknowledged-events log, the effect ledger, the services' durable state).
+//!
+//! The built-in invariants, one per file:
+//! - [`ExactlyOnce`] (`exactly-once`): no activity lineage applied an external effect twice, no
+//!   completed activity lost its effect, no failed/timed-out/canceled activity left one applied.
+//! - [`Conservation`] (`conservation`): a bank-like service's total equals its initial total.
+//!   Not in [`default_invariants`]: only for money-moving scenarios.
+//! - [`Liveness`] (`liveness`): every workflow the client started closed, in time.
+//! - [`HistoryWellFormed`] (`history-well-formed`): every history is structurally valid.
+//! - [`ReplayDeterminism`] (`replay`): every closed history replays against the registry.
+//! - [`Durability`] (`durability`): every acknowledged event is in the final history.
+//!
+//! A checker returns at most one [`Violation`] per run; when it finds several problems it lists
+//! them all in the one message (separated by `"; "`), so the report stays one line per
+//! invariant and the order is stable.
+//!
+//! # Writing your own invariant
+//!
+//! Implement [`Invariant`] and add it to the list you pass to [`check_all`]:
+//!
+//! ```
+//! use std::sync::Arc;
+//! use sim::checkers::{check_all, default_invariants, Invariant, Violation};
+//! use sim::scenario::{Outcome, Scenario};
+//!
+//! /// No run may have more than `max` events.
+//! struct ShortHistories {
+//!     max: usize,
+//! }
+//!
+//! impl Invariant for ShortHistories {
+//!     fn name(&self) -> &str {
+//!         "short-histories"
+//!     }
+//!
+//!     fn check(&self, _scenario: &Scenario, outcome: &Outcome) -> Result<(), Violation> {
+//!         for (exec, history) in &outcome.histories {
+//!             if history.len() > self.max {
+//!                 return Err(Violation::new(
+//!                     self.name(),
+//!                     format!("{exec} has {} events (max {})", history.len(), self.max),
+//!                 ));
+//!             }
+//!         }
+//!         Ok(())
+//!     }
+//! }
+//!
+//! let mut invariants = default_invariants();
+//! invariants.push(Arc::new(ShortHistories { max: 100 }));
+//! assert_eq!(invariants.last().unwrap().name(), "short-histories");
+//!
+//! // Checked against a recorded run (here an empty one: nothing was expected, nothing ran).
+//! let scenario = Scenario::new("empty", sim::sdk::Registry::new(), "q");
+//! let outcome = Outcome {
+//!     scenario: "empty".into(),
+//!     seed: 1,
+//!     plan: Default::default(),
+//!     histories: Default::default(),
+//!     acked: vec![],
+//!     effects: vec![],
+//!     services: Default::default(),
+//!     client: Default::default(),
+//!     expected_workflows: vec![],
+//!     trace_hash: 0,
+//!     trace: vec![],
+//!     heal_at: Default::default(),
+//!     ended_at: Default::default(),
+//!     liveness_deadline: Default::default(),
+//!     applied_faults: vec![],
+//! };
+//! assert!(check_all(&invariants, &scenario, &outcome).is_empty());
+//! ```
+
+use std::fmt;
+use std::sync::Arc;
+
+pub use crate::scenario::{Outcome, Scenario};
+
+pub mod conservation;
+pub mod durability;
+pub mod exactly_once;
+pub mod liveness;
+pub mod replay;
+pub mod well_formed;
+
+#[cfg(test)]
+mod testkit;
+
+pub use conservation::Conservation;
+pub use durability::Durability;
+pub use exactly_once::ExactlyOnce;
+pub use liveness::Liveness;
+pub use replay::ReplayDeterminism;
+pub use well_formed::HistoryWellFormed;
+
+/// An invariant that did not hold: which one, and what was wrong.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Violation {
+    pub invariant: String,
+    pub message: String,
+}
+
+impl Violation {
+    pub fn new(invariant: impl Into<String>, message: impl Into<String>) -> Self {
+        Violation {
+            invariant: invariant.into(),
+            message: message.into(),
+        }
+    }
+}
+
+impl fmt::Display for Violation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.invariant, self.message)
+    }
+}
+
+impl std::error::Error for Violation {}
+
+/// A property of one recorded run.
+pub trait Invariant: Send + Sync {
+    /// A short, stable, kebab-case name (`"exactly-once"`).
+    fn name(&self) -> &str;
+    /// Checks the recorded run. Reads only `outcome` (and `scenario`'s registry/config).
+    fn check(&self, scenario: &Scenario, outcome: &Outcome) -> Result<(), Violation>;
+}
+
+/// The invariants every scenario gets: exactly-once, liveness, history-well-formed, replay,
+/// durability (in that order).
+pub fn default_invariants() -> Vec<Arc<dyn Invariant>> {
+    vec![
+        Arc::new(ExactlyOnce),
+        Arc::new(Liveness),
+        Arc::new(HistoryWellFormed),
+        Arc::new(ReplayDeterminism),
+        Arc::new(Durability),
+    ]
+}
+
+/// Runs each invariant in order, returning every violation (in the invariants' order).
+pub fn check_all(
+    invariants: &[Arc<dyn Invariant>],
+    scenario: &Scenario,
+    outcome: &Outcome,
+) -> Vec<Violation> {
+    invariants
+        .iter()
+        .filter_map(|inv| inv.check(scenario, outcome).err())
+        .collect()
+}
+
+/// Joins problems into one violation (none -> `Ok`).
+pub(crate) fn verdict(name: &str, problems: Vec<String>) -> Result<(), Violation> {
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(Violation::new(name, problems.join("; ")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::testkit::*;
+    use super::*;
+
+    struct AlwaysFails;
+    impl Invariant for AlwaysFails {
+        fn name(&self) -> &str {
+            "always-fails"
+        }
+        fn check(&self, _: &Scenario, _: &Outcome) -> Result<(), Violation> {
+            Err(Violation::new("always-fails", "as designed"))
+        }
+    }
+
+    #[test]
+    fn default_invariants_are_the_five_in_order() {
+        let names: Vec<String> = default_invariants()
+            .iter()
+            .map(|i| i.name().to_string())
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "exactly-once",
+                "liveness",
+                "history-well-formed",
+                "replay",
+                "durability"
+            ]
+        );
+    }
+
+    #[test]
+    fn check_all_keeps_order_and_reports_every_violation() {
+        let sc = scenario();
+        let o = outcome();
+        let mut invs = default_invariants();
+        assert!(check_all(&invs, &sc, &o).is_empty());
+        invs.insert(0, Arc::new(AlwaysFails));
+        invs.push(Arc::new(AlwaysFails));
+        let v = check_all(&invs, &sc, &o);
+        assert_eq!(v.len(), 2);
+        assert_eq!(v[0].to_string(), "always-fails: as designed");
+        // A run whose expected workflow never started: liveness fails, between the two.
+        let mut o = outcome();
+        o.expected_workflows.push("wf-missing".into());
+        let v = check_all(&invs, &sc, &o);
+        let names: Vec<&str> = v.iter().map(|v| v.invariant.as_str()).collect();
+        assert_eq!(names, ["always-fails", "liveness", "always-fails"]);
+    }
+}
