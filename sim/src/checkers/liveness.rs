@@ -104,7 +104,14 @@ fn last_events(h: &History, n: usize) -> String {
     let from = h.events.len().saturating_sub(n);
     h.events[from..]
         .iter()
-        .map(|e| format!("{} {} at {}", e.event_id, e.event_type(), vtime(e.event_time)))
+        .map(|e| {
+            format!(
+                "{} {} at {}",
+                e.event_id,
+                e.event_type(),
+                vtime(e.event_time)
+            )
+        })
         .collect::<Vec<_>>()
         .join(", ")
 }
@@ -133,7 +140,9 @@ impl Invariant for Liveness {
                 .filter(|(k, _)| k.workflow_id == *wf)
                 .collect();
             if runs.is_empty() {
-                problems.push(format!("workflow {wf} never started (no run in the histories)"));
+                problems.push(format!(
+                    "workflow {wf} never started (no run in the histories)"
+                ));
                 continue;
             }
             for (key, h) in &runs {

@@ -91,12 +91,12 @@ impl Invariant for ReplayDeterminism {
 fn payload_text(p: &Option<crate::history::Payloads>) -> String {
     match p {
         None => "no result".to_string(),
-        Some(ps) => ps
-            .0
-            .iter()
-            .map(|p| String::from_utf8_lossy(&p.data).into_owned())
-            .collect::<Vec<_>>()
-            .join(", "),
+        Some(ps) => {
+            ps.0.iter()
+                .map(|p| String::from_utf8_lossy(&p.data).into_owned())
+                .collect::<Vec<_>>()
+                .join(", ")
+        }
     }
 }
 

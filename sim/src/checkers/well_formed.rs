@@ -66,7 +66,9 @@ pub fn history_problems(h: &History) -> Vec<String> {
         let mut bad = |what: String| p.push(format!("event {id} {ty}: {what}"));
         let expected = i as EventId + 1;
         if id != expected {
-            bad(format!("id {id} at position {expected} (ids must be 1, 2, 3, ...)"));
+            bad(format!(
+                "id {id} at position {expected} (ids must be 1, 2, 3, ...)"
+            ));
         }
         if i == 0 && ty != EventType::WorkflowExecutionStarted {
             bad("the first event must be WorkflowExecutionStarted".to_string());
@@ -254,7 +256,9 @@ fn check_event(
                 EventAttributes::WorkflowTaskCompleted(a) => {
                     (a.scheduled_event_id, a.started_event_id)
                 }
-                EventAttributes::WorkflowTaskFailed(a) => (a.scheduled_event_id, a.started_event_id),
+                EventAttributes::WorkflowTaskFailed(a) => {
+                    (a.scheduled_event_id, a.started_event_id)
+                }
                 EventAttributes::WorkflowTaskTimedOut(a) => {
                     (a.scheduled_event_id, a.started_event_id)
                 }
@@ -386,7 +390,10 @@ mod tests {
 
     #[test]
     fn real_temporal_histories_are_well_formed() {
-        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../fixtures/temporal-histories");
+        let dir = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../fixtures/temporal-histories"
+        );
         let mut n = 0;
         let mut names: Vec<_> = std::fs::read_dir(dir)
             .unwrap()
@@ -527,11 +534,13 @@ mod tests {
         let c = hb.wft();
         let s = hb.activity(c, "1", "withdraw");
         let cancel = |hb: &mut Hb, req| {
-            hb.push(EventAttributes::ActivityTaskCanceled(ActivityTaskCanceled {
-                latest_cancel_requested_event_id: req,
-                scheduled_event_id: s,
-                ..Default::default()
-            }))
+            hb.push(EventAttributes::ActivityTaskCanceled(
+                ActivityTaskCanceled {
+                    latest_cancel_requested_event_id: req,
+                    scheduled_event_id: s,
+                    ..Default::default()
+                },
+            ))
         };
         let mut bad = Hb {
             events: hb.events.clone(),
@@ -585,12 +594,14 @@ mod tests {
     fn workflow_task_timed_out_before_start_is_fine() {
         let mut hb = Hb::new("Transfer", WF, RUN, &1i64);
         let s = hb.wft_scheduled();
-        hb.push(EventAttributes::WorkflowTaskTimedOut(WorkflowTaskTimedOut {
-            scheduled_event_id: s,
-            started_event_id: 0,
-            timeout_type: crate::history::TimeoutType::ScheduleToStart,
-            extra: Default::default(),
-        }));
+        hb.push(EventAttributes::WorkflowTaskTimedOut(
+            WorkflowTaskTimedOut {
+                scheduled_event_id: s,
+                started_event_id: 0,
+                timeout_type: crate::history::TimeoutType::ScheduleToStart,
+                extra: Default::default(),
+            },
+        ));
         hb.wft();
         assert_eq!(history_problems(&hb.build()), Vec::<String>::new());
     }

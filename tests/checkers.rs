@@ -1,0 +1,261 @@
+//! The checkers on real runs: every invariant holds for the correct scenarios, fault-free and
+//! under hand-written faults, and the planted bugs are caught.
+#![cfg(madsim)]
+
+use std::sync::Arc;
+
+use sim::checkers::{
+    check_all, default_invariants, Conservation, ExactlyOnce, Invariant, ReplayDeterminism,
+    Violation,
+};
+use sim::faults::{Fault, FaultEvent, FaultPlan, NodeRef, Target, When};
+use sim::scenario::{run, Outcome, Scenario};
+
+fn scenario(name: &str) -> Arc<Scenario> {
+    Arc::new(fixtures::scenarios::scenario(name).unwrap_or_else(|| panic!("no scenario {name}")))
+}
+
+/// The default invariants, plus conservation of the bank where the catalog says money is
+/// conserved.
+fn invariants(name: &str) -> Vec<Arc<dyn Invariant>> {
+    let mut v = default_invariants();
+    let entry = fixtures::scenarios::entry(name).expect("catalog entry");
+    if entry.conserves_money {
+        v.push(Arc::new(Conservation::bank()));
+    }
+    v
+}
+
+fn report(o: &Outcome, violations: &[Violation]) -> String {
+    let mut s = format!(
+        "scenario {} seed {} plan {}\n",
+        o.scenario,
+        o.seed,
+        o.plan.to_json()
+    );
+    for v in violations {
+        s.push_str(&format!("  {v}\n"));
+    }
+    s
+}
+
+fn assert_holds(name: &str, seed: u64, plan: &FaultPlan) -> Outcome {
+    let sc = scenario(name);
+    let o = run(&sc, seed, plan);
+    let v = check_all(&invariants(name), &sc, &o);
+    assert!(v.is_empty(), "{}", report(&o, &v));
+    // The run did something worth checking.
+    assert!(!o.histories.is_empty(), "{name}: no histories");
+    assert!(!o.acked.is_empty(), "{name}: nothing acknowledged");
+    o
+}
+
+fn at(ms: u64, fault: Fault) -> FaultEvent {
+    FaultEvent {
+        when: When::At { ms },
+        fault,
+    }
+}
+
+fn kill(node: &str, restart_after_ms: u64) -> Fault {
+    Fault::Kill {
+        node: NodeRef::Named(node.to_string()),
+        restart_after_ms,
+    }
+}
+
+fn plan(events: Vec<FaultEvent>) -> FaultPlan {
+    FaultPlan {
+        events,
+        heal_at_ms: 60_000,
+    }
+}
+
+/// Hand-written fault plans: kills of a worker and of the server (at times and at precise
+/// points), message drops and duplicates.
+fn plans() -> Vec<(&'static str, FaultPlan)> {
+    vec![
+        ("none", FaultPlan::none()),
+        ("kill worker-1", plan(vec![at(20, kill("worker-1", 2_000))])),
+        ("kill server", plan(vec![at(30, kill("server", 1_500))])),
+        (
+            "kill server after the first activity completes",
+            plan(vec![FaultEvent {
+                when: When::History {
+                    event_type: "ActivityTaskCompleted".into(),
+                    nth: 1,
+                },
+                fault: kill("server", 1_000),
+            }]),
+        ),
+        (
+            "drop 20% everywhere",
+            plan(vec![at(
+                0,
+                Fault::Drop {
+                    target: Target::All,
+                    rate: 0.2,
+                    duration_ms: 10_000,
+                },
+            )]),
+        ),
+        (
+            "duplicate 30% everywhere, kill worker-1",
+            plan(vec![
+                at(
+                    0,
+                    Fault::Duplicate {
+                        target: Target::All,
+                        rate: 0.3,
+                        duration_ms: 10_000,
+                    },
+                ),
+                at(40, kill("worker-1", 3_000)),
+            ]),
+        ),
+    ]
+}
+
+fn holds_under_hand_written_faults(name: &str) {
+    for seed in 1..=3 {
+        for (label, p) in plans() {
+            let sc = scenario(name);
+            let o = run(&sc, seed, &p);
+            let v = check_all(&invariants(name), &sc, &o);
+            assert!(v.is_empty(), "{label}: {}", report(&o, &v));
+            assert_eq!(
+                o.applied_faults.is_empty(),
+                p.is_empty(),
+                "{label}: faults applied {:?}",
+                o.applied_faults
+            );
+        }
+    }
+}
+
+#[test]
+fn money_transfer_holds_every_invariant() {
+    let o = assert_holds("money-transfer", 1, &FaultPlan::none());
+    assert_eq!(o.histories.len(), 10);
+    holds_under_hand_written_faults("money-transfer");
+}
+
+#[test]
+fn transfer_retried_holds_every_invariant() {
+    let o = assert_holds("transfer-retried", 1, &FaultPlan::none());
+    // Three failed deposit attempts left no effect; the fourth applied one.
+    let deposits: Vec<_> = o
+        .effects
+        .iter()
+        .filter(|e| e.operation == "deposit")
+        .collect();
+    assert_eq!(deposits.iter().filter(|e| e.applied).count(), 1);
+    holds_under_hand_written_faults("transfer-retried");
+}
+
+#[test]
+fn transfer_failed_holds_every_invariant() {
+    let o = assert_holds("transfer-failed", 1, &FaultPlan::none());
+    // Compensated: the withdraw and the refund (a bank deposit) applied, the deposit never.
+    let applied: Vec<(&str, &str)> = o
+        .effects
+        .iter()
+        .filter(|e| e.applied)
+        .map(|e| {
+            let c = e.caller.as_ref().expect("bank calls carry their caller");
+            (c.activity_type.as_str(), e.operation.as_str())
+        })
+        .collect();
+    assert_eq!(applied, [("withdraw", "withdraw"), ("refund", "deposit")]);
+    holds_under_hand_written_faults("transfer-failed");
+}
+
+#[test]
+fn expense_report_holds_every_invariant() {
+    assert_holds("expense-report", 1, &FaultPlan::none());
+    holds_under_hand_written_faults("expense-report");
+}
+
+#[test]
+fn greeting_holds_every_invariant() {
+    assert_holds("greeting", 1, &FaultPlan::none());
+    holds_under_hand_written_faults("greeting");
+}
+
+/// Kill the worker whose activity made the first deposit, right after the bank applied it.
+fn kill_after_first_deposit() -> FaultPlan {
+    FaultPlan {
+        events: vec![FaultEvent {
+            when: When::Effect {
+                service: "bank".into(),
+                operation: "deposit".into(),
+                nth: 1,
+            },
+            fault: Fault::Kill {
+                node: NodeRef::Caller,
+                restart_after_ms: 1_000,
+            },
+        }],
+        heal_at_ms: 30_000,
+    }
+}
+
+#[test]
+fn buggy_deposit_killed_after_the_bank_applied_it_violates_exactly_once_and_conservation() {
+    for seed in 1..=3 {
+        let sc = scenario("money-transfer-buggy");
+        let o = run(&sc, seed, &kill_after_first_deposit());
+        assert!(
+            !o.applied_faults.is_empty(),
+            "the kill was applied\n{}",
+            o.trace_text()
+        );
+        let v = check_all(&invariants("money-transfer-buggy"), &sc, &o);
+        let names: Vec<&str> = v.iter().map(|v| v.invariant.as_str()).collect();
+        assert!(
+            names.contains(&"exactly-once") && names.contains(&"conservation"),
+            "seed {seed}: {}",
+            report(&o, &v)
+        );
+        let eo = ExactlyOnce.check(&sc, &o).unwrap_err();
+        assert!(
+            eo.message
+                .contains("(deposit) applied bank.deposit 2 times"),
+            "{eo}"
+        );
+        let c = Conservation::bank().check(&sc, &o).unwrap_err();
+        assert!(c.message.starts_with("bank created "), "{c}");
+    }
+}
+
+#[test]
+fn correct_deposit_killed_after_the_bank_applied_it_holds() {
+    for seed in 1..=3 {
+        let sc = scenario("money-transfer");
+        let o = run(&sc, seed, &kill_after_first_deposit());
+        assert!(!o.applied_faults.is_empty(), "the kill was applied");
+        // The retried deposit reached the bank and was deduplicated by its key.
+        assert!(
+            o.effects
+                .iter()
+                .any(|e| e.operation == "deposit" && !e.applied),
+            "no deduplicated deposit\n{}",
+            o.trace_text()
+        );
+        let v = check_all(&invariants("money-transfer"), &sc, &o);
+        assert!(v.is_empty(), "{}", report(&o, &v));
+    }
+}
+
+#[test]
+fn real_histories_replayed_against_changed_code_violate_replay() {
+    let sc = scenario("money-transfer");
+    let o = run(&sc, 1, &FaultPlan::none());
+    assert_eq!(ReplayDeterminism.check(&sc, &o), Ok(()));
+    let mut changed = (*sc).clone();
+    changed.registry = fixtures::registry_deposit_first();
+    let v = ReplayDeterminism.check(&changed, &o).unwrap_err();
+    assert!(v.message.contains("does not replay: [TMPRL1100]"), "{v}");
+    // One problem per run.
+    assert_eq!(v.message.matches("does not replay").count(), 10, "{v}");
+}
