@@ -1,1 +1,201 @@
-fn main() {}
+//! `sim`: run seeded fault scenarios, show and replay workflow histories.
+//!
+//! Exit codes: 0 everything held / replayed, 1 an invariant failed or a replay found
+//! non-determinism, 2 usage or input errors.
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::{Parser, Subcommand};
+use durasim::cli;
+use sim::faults::{FaultPlan, Profile};
+use sim::harness::{Harness, Repro};
+
+#[derive(Parser)]
+#[command(
+    name = "sim",
+    version,
+    about = "Deterministic simulation of durable workflows under faults"
+)]
+struct Args {
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// List the built-in scenarios and their workflows.
+    List,
+    /// Run a scenario over seeds with a fault profile and check its invariants.
+    Run(RunArgs),
+    /// Print a history file (ours or Temporal's JSON) as `temporal workflow show` does.
+    Show {
+        file: PathBuf,
+        /// Every event with its attributes.
+        #[arg(long)]
+        detailed: bool,
+    },
+    /// Replay history files against a built-in workflow; fails on non-determinism.
+    Replay {
+        /// A history file, or a directory of `.json` histories.
+        path: PathBuf,
+        /// The workflow implementation to replay against (e.g. `MoneyTransfer`).
+        #[arg(long)]
+        workflow: String,
+    },
+}
+
+#[derive(clap::Args)]
+struct RunArgs {
+    /// Scenario name (see `sim list`).
+    scenario: String,
+    /// Run exactly this seed.
+    #[arg(long, conflicts_with = "seeds")]
+    seed: Option<u64>,
+    /// Run a range of seeds, `A..B` (B excluded).
+    #[arg(long)]
+    seeds: Option<String>,
+    /// Fault profile: none, network, crash, chaos, swarm.
+    #[arg(long, default_value = "chaos")]
+    faults: String,
+    /// Replay this fault plan (JSON, as written by --out) instead of generating one.
+    #[arg(long)]
+    plan: Option<PathBuf>,
+    /// Parallel seeds (default: the number of CPUs).
+    #[arg(long)]
+    jobs: Option<usize>,
+    /// Run every N-th seed starting at I: `I/N`.
+    #[arg(long)]
+    shard: Option<String>,
+    /// Write plan, trace and histories per failing seed (and for --seed N always).
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    json: bool,
+    /// Run each seed twice and fail when the traces differ.
+    #[arg(long)]
+    check_determinism: bool,
+    /// Evict cached workflow state before every workflow task (replay every task).
+    #[arg(long)]
+    evict: bool,
+    /// Shrinking budget: runs per failing seed.
+    #[arg(long, default_value_t = 200)]
+    shrink_runs: usize,
+}
+
+fn main() -> ExitCode {
+    let args = match Args::try_parse() {
+        Ok(a) => a,
+        Err(e) => {
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    let result = match args.cmd {
+        Cmd::List => {
+            print!("{}", cli::list());
+            Ok(0)
+        }
+        Cmd::Run(r) => run(r),
+        Cmd::Show { file, detailed } => cli::show(&file, detailed).map(|text| {
+            print!("{text}");
+            0
+        }),
+        Cmd::Replay { path, workflow } => cli::replay(&path, &workflow).map(|r| {
+            print!("{}", r.text);
+            r.exit_code
+        }),
+    };
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run(r: RunArgs) -> Result<u8, String> {
+    let entry = fixtures::scenarios::entry(&r.scenario).ok_or_else(|| {
+        format!(
+            "unknown scenario {:?}; `sim list` shows the built-in ones",
+            r.scenario
+        )
+    })?;
+    let mut scenario = fixtures::scenarios::scenario(entry.name).ok_or("scenario not buildable")?;
+    scenario.evict_every_task = r.evict;
+    let profile: Profile = r.faults.parse().map_err(|_| {
+        format!(
+            "unknown fault profile {:?} (none, network, crash, chaos, swarm)",
+            r.faults
+        )
+    })?;
+    let seeds = match (&r.seed, &r.seeds) {
+        (Some(s), _) => *s..s.saturating_add(1),
+        (None, Some(range)) => cli::parse_range(range)?,
+        (None, None) => 0..100,
+    };
+    let mut h = Harness::new(scenario)
+        .profile(profile)
+        .seeds(seeds.clone())
+        .jobs(
+            r.jobs
+                .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())),
+        )
+        .shrink_runs(r.shrink_runs)
+        .check_determinism(r.check_determinism)
+        .repro(Repro::Cli {
+            scenario: entry.name.to_string(),
+        });
+    if entry.conserves_money {
+        h = h.invariant(Arc::new(sim::checkers::Conservation {
+            service: "bank".into(),
+        }));
+    }
+    if let Some(s) = &r.shard {
+        let (i, n) = cli::parse_shard(s)?;
+        h = h.shard(i, n);
+    }
+    if let Some(p) = &r.plan {
+        h = h.plan(read_plan(p)?);
+    }
+    if let Some(out) = &r.out {
+        h = h.out_dir(out, r.seed.is_some());
+    }
+    let total = h.seed_list().len() as u64;
+    let bar = (!r.json && std::io::stderr().is_terminal() && total > 1).then(|| {
+        let b = indicatif::ProgressBar::new(total);
+        b.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{bar:40} {pos}/{len} seeds {per_sec} eta {eta}",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        b
+    });
+    if let Some(b) = bar.clone() {
+        h = h.on_progress(Arc::new(move |done, _| b.set_position(done)));
+    }
+    let report = h.run();
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+    if r.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&report.to_json()).unwrap_or_default()
+        );
+    } else {
+        print!("{}", report.render());
+    }
+    Ok(if report.ok() { 0 } else { 1 })
+}
+
+fn read_plan(p: &Path) -> Result<FaultPlan, String> {
+    let text = std::fs::read_to_string(p).map_err(|e| format!("{}: {e}", p.display()))?;
+    FaultPlan::from_json(&text).map_err(|e| format!("{}: {e}", p.display()))
+}

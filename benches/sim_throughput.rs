@@ -1,0 +1,119 @@
+//! Simulation throughput (prints figures; not a timed test).
+//!
+//! `cargo bench --bench sim_throughput` (release) and
+//! `cargo bench --bench sim_throughput --profile dev` (debug).
+//!
+//! 1. `money-transfer` under `chaos`: seeds per second on one core (generate plan, run, check
+//!    every invariant), median of 5 batches.
+//! 2. Cost growth: one simulation with 10, 100, 1,000 and 10,000 concurrent transfers; wall time
+//!    per workflow (median of 3), and the largest/smallest ratio.
+//! 3. The retried transfer (deposit fails 3 times) alone: wall time per run (median of 21), to
+//!    compare with Temporal's time-skipping test server (~18 ms per run here).
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use sim::checkers::{check_all, default_invariants, Conservation, Invariant};
+use sim::faults::{generate, FaultPlan, Profile, Topology};
+use sim::scenario::run;
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(|a, b| a.total_cmp(b));
+    v[v.len() / 2]
+}
+
+fn main() {
+    let profile = if cfg!(debug_assertions) {
+        "debug"
+    } else {
+        "release"
+    };
+    println!("durasim simulation benchmark ({profile} build, 1 thread)");
+    let quick = std::env::args().any(|a| a == "--quick");
+
+    // 1. Seeds per second under chaos.
+    let scenario = Arc::new(fixtures::scenarios::scenario("money-transfer").unwrap());
+    let topo = Topology::of(&scenario);
+    let mut invariants: Vec<Arc<dyn Invariant>> = default_invariants();
+    invariants.push(Arc::new(Conservation {
+        service: "bank".into(),
+    }));
+    let batch = if quick {
+        20
+    } else if cfg!(debug_assertions) {
+        60
+    } else {
+        300
+    };
+    let mut rates = Vec::new();
+    let mut failures = 0;
+    for b in 0..5u64 {
+        let start = Instant::now();
+        for seed in b * batch..(b + 1) * batch {
+            let plan = generate(Profile::Chaos, seed, &topo);
+            let o = run(&scenario, seed, &plan);
+            failures += check_all(&invariants, &scenario, &o).len();
+        }
+        rates.push(batch as f64 / start.elapsed().as_secs_f64());
+    }
+    println!(
+        "money-transfer under chaos: median {:.0} seeds/s (batches of {batch}: {}), {failures} invariant violations",
+        median(rates.clone()),
+        rates.iter().map(|r| format!("{r:.0}")).collect::<Vec<_>>().join(", ")
+    );
+
+    // 2. Cost growth with concurrency.
+    let sizes: &[usize] = if quick {
+        &[10, 100, 1000]
+    } else {
+        &[10, 100, 1000, 10_000]
+    };
+    let mut per_wf = Vec::new();
+    for &n in sizes {
+        let mut s = fixtures::scenarios::money_transfer_n(n);
+        // Enough money for every transfer to succeed.
+        s.services = Arc::new(|| {
+            let accounts: Vec<(&str, i64)> = fixtures::scenarios::ACCOUNTS
+                .iter()
+                .map(|a| (*a, 1_000_000_000))
+                .collect();
+            vec![Arc::new(fixtures::services::Bank::new(&accounts))
+                as Arc<dyn sim::service::ServiceLogic>]
+        });
+        let s = Arc::new(s);
+        let reps = if n >= 10_000 { 1 } else { 3 };
+        let mut times = Vec::new();
+        for rep in 0..reps {
+            let start = Instant::now();
+            let o = run(&s, rep as u64, &FaultPlan::none());
+            times.push(start.elapsed().as_secs_f64());
+            let closed = o.client.values().filter(|c| c.closed.is_some()).count();
+            assert_eq!(closed, n, "all {n} workflows closed");
+        }
+        let t = median(times);
+        per_wf.push(t / n as f64);
+        println!(
+            "{n:>6} concurrent transfers: {:.3} s per simulation, {:.1} us per workflow",
+            t,
+            t / n as f64 * 1e6
+        );
+    }
+    let max = per_wf.iter().cloned().fold(f64::MIN, f64::max);
+    let min = per_wf.iter().cloned().fold(f64::MAX, f64::min);
+    println!(
+        "cost growth: per-workflow wall time largest/smallest = {:.2}x",
+        max / min
+    );
+
+    // 3. The retried transfer alone.
+    let retried = Arc::new(fixtures::scenarios::scenario("transfer-retried").unwrap());
+    let mut times = Vec::new();
+    for seed in 0..21 {
+        let start = Instant::now();
+        let o = run(&retried, seed, &FaultPlan::none());
+        times.push(start.elapsed().as_secs_f64());
+        assert_eq!(o.histories.len(), 1);
+    }
+    let t = median(times);
+    println!("transfer-retried alone: median {:.3} ms per run (Temporal time-skipping test server: ~18 ms)", t * 1e3);
+}

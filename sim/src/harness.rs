@@ -1,0 +1,479 @@
+//! Seed sweeps: run a scenario over many seeds, each with a fault plan drawn from a profile,
+//! check invariants, shrink failing plans, and report with a one-line reproduction.
+//!
+//! ```no_run
+//! use sim::faults::Profile;
+//! use sim::harness::Harness;
+//! # let scenario: sim::scenario::Scenario = unimplemented!();
+//! Harness::new(scenario).profile(Profile::Chaos).seeds(0..500).assert_ok();
+//! ```
+//!
+//! `SIM_SEED=N` (or `MADSIM_TEST_SEED=N`) re-runs one seed; `SIM_PLAN=FILE` replays a plan
+//! file instead of generating one.
+
+use std::fmt::Write as _;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use crate::checkers::{check_all, default_invariants, Invariant, Violation};
+use crate::faults::{generate, shrink, FaultPlan, Profile, Topology};
+use crate::scenario::{run, Outcome, Scenario};
+
+/// One failing seed.
+#[derive(Clone, Debug)]
+pub struct SeedFailure {
+    pub seed: u64,
+    pub invariant: String,
+    pub message: String,
+    /// The plan the seed generated (or was given).
+    pub plan: FaultPlan,
+    /// The smallest plan found that still breaks the same invariant.
+    pub minimal_plan: FaultPlan,
+    pub shrink_runs: usize,
+    /// A paste-ready command that replays the seed with the minimal plan.
+    pub repro: String,
+    pub trace_hash: u64,
+    /// Whether re-running the seed gave the same trace hash.
+    pub deterministic: bool,
+}
+
+/// What a sweep found.
+#[derive(Clone, Debug)]
+pub struct Report {
+    pub scenario: String,
+    pub profile: Profile,
+    pub seeds_run: u64,
+    pub seeds_failed: u64,
+    pub failures: Vec<SeedFailure>,
+    /// The trace hash, when exactly one seed ran.
+    pub trace_hash: Option<u64>,
+    pub wall_seconds: f64,
+    pub seeds_per_second: f64,
+}
+
+impl Report {
+    pub fn ok(&self) -> bool {
+        self.failures.is_empty()
+    }
+
+    /// Human-readable summary, one block per failing seed.
+    pub fn render(&self) -> String {
+        let mut s = String::new();
+        let _ = writeln!(
+            s,
+            "{}: {} seed(s) under {}, {} failed ({:.1} s, {:.0} seeds/s)",
+            self.scenario,
+            self.seeds_run,
+            self.profile,
+            self.seeds_failed,
+            self.wall_seconds,
+            self.seeds_per_second
+        );
+        if let Some(h) = self.trace_hash {
+            let _ = writeln!(s, "trace hash {h:016x}");
+        }
+        for f in &self.failures {
+            let _ = writeln!(s, "\nseed {} broke {}: {}", f.seed, f.invariant, f.message);
+            let _ = writeln!(
+                s,
+                "  minimal fault plan ({} of {} events, {} shrink runs):",
+                f.minimal_plan.len(),
+                f.plan.len(),
+                f.shrink_runs
+            );
+            for e in &f.minimal_plan.events {
+                let _ = writeln!(s, "    - {e}");
+            }
+            if f.minimal_plan.is_empty() {
+                let _ = writeln!(s, "    (none: fails without faults)");
+            }
+            if !f.deterministic {
+                let _ = writeln!(s, "  WARNING: re-running the seed gave a different trace (the simulation is not deterministic)");
+            }
+            let _ = writeln!(s, "  reproduce: {}", f.repro);
+        }
+        s
+    }
+
+    /// The `--json` object.
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "scenario": self.scenario,
+            "profile": self.profile.name(),
+            "seeds_run": self.seeds_run,
+            "seeds_failed": self.seeds_failed,
+            "failures": self.failures.iter().map(|f| serde_json::json!({
+                "seed": f.seed,
+                "invariant": f.invariant,
+                "message": f.message,
+                "minimal_plan": serde_json::to_value(&f.minimal_plan.events).unwrap_or_default(),
+                "repro": f.repro,
+                "trace_hash": format!("{:016x}", f.trace_hash),
+                "deterministic": f.deterministic,
+            })).collect::<Vec<_>>(),
+            "trace_hash": self.trace_hash.map(|h| format!("{h:016x}")),
+            "wall_seconds": self.wall_seconds,
+            "seeds_per_second": self.seeds_per_second,
+        })
+    }
+}
+
+/// How a failing seed is reproduced.
+#[derive(Clone, Debug)]
+pub enum Repro {
+    /// A built-in scenario: `sim run NAME --seed N --plan FILE`.
+    Cli { scenario: String },
+    /// A `cargo test` scenario: `SIM_SEED=N cargo test NAME`.
+    CargoTest { test: String },
+}
+
+/// A seed sweep over one scenario.
+pub struct Harness {
+    scenario: Arc<Scenario>,
+    profile: Profile,
+    invariants: Vec<Arc<dyn Invariant>>,
+    seeds: Range<u64>,
+    jobs: usize,
+    shard: (u64, u64),
+    shrink_runs: usize,
+    out_dir: Option<PathBuf>,
+    always_write: bool,
+    check_determinism: bool,
+    plan_override: Option<FaultPlan>,
+    repro: Repro,
+    progress: Option<Arc<dyn Fn(u64, u64) + Send + Sync>>,
+}
+
+impl Harness {
+    pub fn new(scenario: Scenario) -> Self {
+        let test = std::thread::current().name().unwrap_or("").to_string();
+        let repro = if test.is_empty() || test == "main" {
+            Repro::Cli {
+                scenario: scenario.name.clone(),
+            }
+        } else {
+            Repro::CargoTest { test }
+        };
+        Harness {
+            scenario: Arc::new(scenario),
+            profile: Profile::Chaos,
+            invariants: default_invariants(),
+            seeds: 0..100,
+            jobs: 1,
+            shard: (0, 1),
+            shrink_runs: 200,
+            out_dir: None,
+            always_write: false,
+            check_determinism: false,
+            plan_override: None,
+            repro,
+            progress: None,
+        }
+    }
+
+    pub fn profile(mut self, p: Profile) -> Self {
+        self.profile = p;
+        self
+    }
+
+    pub fn seeds(mut self, seeds: Range<u64>) -> Self {
+        self.seeds = seeds;
+        self
+    }
+
+    /// Adds an invariant to the defaults.
+    pub fn invariant(mut self, inv: Arc<dyn Invariant>) -> Self {
+        self.invariants.push(inv);
+        self
+    }
+
+    /// Replaces the invariants.
+    pub fn invariants(mut self, invs: Vec<Arc<dyn Invariant>>) -> Self {
+        self.invariants = invs;
+        self
+    }
+
+    pub fn jobs(mut self, jobs: usize) -> Self {
+        self.jobs = jobs.max(1);
+        self
+    }
+
+    /// Runs only seeds with `seed % count == index`.
+    pub fn shard(mut self, index: u64, count: u64) -> Self {
+        self.shard = (index, count.max(1));
+        self
+    }
+
+    pub fn shrink_runs(mut self, n: usize) -> Self {
+        self.shrink_runs = n;
+        self
+    }
+
+    /// Writes plan, trace and histories of failing seeds (and of every seed when `always`).
+    pub fn out_dir(mut self, dir: impl Into<PathBuf>, always: bool) -> Self {
+        self.out_dir = Some(dir.into());
+        self.always_write = always;
+        self
+    }
+
+    /// Runs every seed twice and fails it when the trace hashes differ.
+    pub fn check_determinism(mut self, on: bool) -> Self {
+        self.check_determinism = on;
+        self
+    }
+
+    /// Uses this plan for every seed instead of generating one.
+    pub fn plan(mut self, plan: FaultPlan) -> Self {
+        self.plan_override = Some(plan);
+        self
+    }
+
+    pub fn repro(mut self, r: Repro) -> Self {
+        self.repro = r;
+        self
+    }
+
+    /// Called with (seeds done, seeds total) as the sweep goes.
+    pub fn on_progress(mut self, f: Arc<dyn Fn(u64, u64) + Send + Sync>) -> Self {
+        self.progress = Some(f);
+        self
+    }
+
+    /// The seeds this sweep runs, after `SIM_SEED` / `MADSIM_TEST_SEED` and sharding.
+    pub fn seed_list(&self) -> Vec<u64> {
+        let env_seed = ["SIM_SEED", "MADSIM_TEST_SEED"]
+            .iter()
+            .find_map(|k| std::env::var(k).ok())
+            .and_then(|v| v.trim().parse::<u64>().ok());
+        if let Some(s) = env_seed {
+            return vec![s];
+        }
+        let (i, n) = self.shard;
+        self.seeds.clone().filter(|s| s % n == i % n).collect()
+    }
+
+    fn plan_for(&self, seed: u64) -> FaultPlan {
+        if let Some(p) = &self.plan_override {
+            return p.clone();
+        }
+        if let Ok(path) = std::env::var("SIM_PLAN") {
+            if let Ok(text) = std::fs::read_to_string(&path) {
+                if let Ok(p) = FaultPlan::from_json(&text) {
+                    return p;
+                }
+            }
+        }
+        generate(self.profile, seed, &Topology::of(&self.scenario))
+    }
+
+    fn repro_line(&self, seed: u64, plan_file: Option<&Path>) -> String {
+        match &self.repro {
+            Repro::Cli { scenario } => match plan_file {
+                Some(p) => format!(
+                    "cargo run --release --bin sim -- run {scenario} --seed {seed} --plan {}",
+                    p.display()
+                ),
+                None => format!(
+                    "cargo run --release --bin sim -- run {scenario} --seed {seed} --faults {}",
+                    self.profile
+                ),
+            },
+            Repro::CargoTest { test } => match plan_file {
+                Some(p) => format!(
+                    "SIM_SEED={seed} SIM_PLAN={} cargo test -- --exact {test}",
+                    p.display()
+                ),
+                None => format!("SIM_SEED={seed} cargo test -- --exact {test}"),
+            },
+        }
+    }
+
+    /// Runs one seed with one plan and checks the invariants.
+    pub fn run_one(&self, seed: u64, plan: &FaultPlan) -> (Outcome, Vec<Violation>) {
+        let outcome = run(&self.scenario, seed, plan);
+        let violations = check_all(&self.invariants, &self.scenario, &outcome);
+        (outcome, violations)
+    }
+
+    /// Runs the sweep.
+    pub fn run(&self) -> Report {
+        let seeds = self.seed_list();
+        let total = seeds.len() as u64;
+        let started = Instant::now();
+        let next = AtomicU64::new(0);
+        let done = AtomicU64::new(0);
+        let failed: Mutex<Vec<(u64, FaultPlan, Outcome, Violation)>> = Mutex::new(Vec::new());
+        let last_hash = Mutex::new(None);
+        let worker = || loop {
+            let i = next.fetch_add(1, Ordering::Relaxed);
+            let Some(&seed) = seeds.get(i as usize) else {
+                return;
+            };
+            let plan = self.plan_for(seed);
+            let (outcome, mut violations) = self.run_one(seed, &plan);
+            if self.check_determinism {
+                let again = run(&self.scenario, seed, &plan);
+                if again.trace_hash != outcome.trace_hash {
+                    violations.push(Violation {
+                        invariant: "determinism".into(),
+                        message: format!(
+                            "the same seed and plan gave trace hashes {:016x} and {:016x}",
+                            outcome.trace_hash, again.trace_hash
+                        ),
+                    });
+                }
+            }
+            if total == 1 {
+                *last_hash.lock().unwrap_or_else(|e| e.into_inner()) = Some(outcome.trace_hash);
+            }
+            if self.always_write {
+                self.write_artifacts(&outcome, None, violations.first());
+            }
+            if let Some(v) = violations.into_iter().next() {
+                failed
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .push((seed, plan, outcome, v));
+            }
+            let d = done.fetch_add(1, Ordering::Relaxed) + 1;
+            if let Some(p) = &self.progress {
+                p(d, total);
+            }
+        };
+        std::thread::scope(|s| {
+            for _ in 0..self.jobs.min(seeds.len().max(1)) {
+                s.spawn(worker);
+            }
+        });
+        let sweep_wall = started.elapsed().as_secs_f64();
+        let mut failed = failed.into_inner().unwrap_or_else(|e| e.into_inner());
+        failed.sort_by_key(|(seed, ..)| *seed);
+        let failures = failed
+            .into_iter()
+            .map(|(seed, plan, outcome, v)| self.explain(seed, plan, outcome, v))
+            .collect::<Vec<_>>();
+        let wall = started.elapsed().as_secs_f64();
+        Report {
+            scenario: self.scenario.name.clone(),
+            profile: self.profile,
+            seeds_run: total,
+            seeds_failed: failures.len() as u64,
+            failures,
+            trace_hash: last_hash.into_inner().unwrap_or_else(|e| e.into_inner()),
+            wall_seconds: wall,
+            seeds_per_second: if sweep_wall > 0.0 {
+                total as f64 / sweep_wall
+            } else {
+                0.0
+            },
+        }
+    }
+
+    /// Shrinks a failing seed's plan, checks it reproduces, writes artifacts.
+    fn explain(&self, seed: u64, plan: FaultPlan, outcome: Outcome, v: Violation) -> SeedFailure {
+        let invariant = v.invariant.clone();
+        let (minimal, stats) = shrink(&plan, self.shrink_runs, |candidate| {
+            let (_, vs) = self.run_one(seed, candidate);
+            vs.iter().any(|x| x.invariant == invariant)
+        });
+        let (min_outcome, min_violations) = self.run_one(seed, &minimal);
+        let again = run(&self.scenario, seed, &minimal);
+        let deterministic = again.trace_hash == min_outcome.trace_hash;
+        let min_v = min_violations
+            .into_iter()
+            .find(|x| x.invariant == invariant)
+            .unwrap_or(v.clone());
+        let plan_file = self.write_artifacts(&min_outcome, Some(&outcome), Some(&min_v));
+        SeedFailure {
+            seed,
+            invariant,
+            message: min_v.message,
+            repro: self.repro_line(seed, plan_file.as_deref()),
+            plan,
+            minimal_plan: minimal,
+            shrink_runs: stats.runs,
+            trace_hash: min_outcome.trace_hash,
+            deterministic,
+        }
+    }
+
+    /// Writes `seed-N/` with plan(s), trace, and each run's history in Temporal's JSON; returns
+    /// the path of the plan that reproduces.
+    fn write_artifacts(
+        &self,
+        outcome: &Outcome,
+        original: Option<&Outcome>,
+        v: Option<&Violation>,
+    ) -> Option<PathBuf> {
+        let dir = self
+            .out_dir
+            .as_ref()?
+            .join(format!("seed-{}", outcome.seed));
+        let result = write_outcome(&dir, outcome, original, v);
+        match result {
+            Ok(p) => Some(p),
+            Err(e) => {
+                eprintln!("warning: cannot write {}: {e}", dir.display());
+                None
+            }
+        }
+    }
+}
+
+/// Writes one outcome's artifacts to `dir`; returns the plan file's path.
+pub fn write_outcome(
+    dir: &Path,
+    outcome: &Outcome,
+    original: Option<&Outcome>,
+    v: Option<&Violation>,
+) -> std::io::Result<PathBuf> {
+    std::fs::create_dir_all(dir.join("histories"))?;
+    let plan_path = dir.join(if original.is_some() {
+        "minimal-plan.json"
+    } else {
+        "plan.json"
+    });
+    std::fs::write(&plan_path, outcome.plan.to_json())?;
+    if let Some(o) = original {
+        std::fs::write(dir.join("plan.json"), o.plan.to_json())?;
+    }
+    std::fs::write(dir.join("trace.txt"), outcome.trace_text())?;
+    for (key, h) in &outcome.histories {
+        let name = format!(
+            "{}__{}.json",
+            sanitize(&key.workflow_id),
+            sanitize(&key.run_id)
+        );
+        std::fs::write(dir.join("histories").join(name), crate::history::to_json(h))?;
+    }
+    if let Some(v) = v {
+        std::fs::write(dir.join("violation.txt"), format!("{v}\n"))?;
+    }
+    Ok(plan_path)
+}
+
+fn sanitize(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+impl Harness {
+    /// Runs the sweep and panics with the report when any seed failed (for `#[test]`s).
+    pub fn assert_ok(self) -> Report {
+        let report = self.run();
+        if !report.ok() {
+            panic!("\n{}", report.render());
+        }
+        report
+    }
+}

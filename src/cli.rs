@@ -1,0 +1,237 @@
+//! The `sim` command's work, as functions returning text and exit codes (I/O errors come back
+//! as `Err(message)`, which the binary prints and turns into exit code 2).
+
+use std::fmt::Write as _;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+use sim::history::{parse_history, show as render_show, History};
+use sim::sdk::{replay as replay_history, Registry, ReplayOutcome};
+
+/// `sim list`.
+pub fn list() -> String {
+    let mut s = String::from("Built-in scenarios (sim run NAME):\n");
+    for e in fixtures::scenarios::CATALOG {
+        let _ = writeln!(
+            s,
+            "  {:<24} {}  [{}]",
+            e.name,
+            e.about,
+            e.workflows.join(", ")
+        );
+    }
+    s.push_str("\nWorkflows (sim replay --workflow NAME):\n");
+    for (name, about) in WORKFLOWS {
+        let _ = writeln!(s, "  {name:<28} {about}");
+    }
+    s
+}
+
+/// Reads a file as UTF-8, naming the file in every error.
+pub fn read_text(path: &Path) -> Result<String, String> {
+    let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    String::from_utf8(bytes).map_err(|e| {
+        format!(
+            "{}: not UTF-8 (invalid byte at offset {})",
+            path.display(),
+            e.utf8_error().valid_up_to()
+        )
+    })
+}
+
+/// Reads and parses one history file.
+pub fn read_history(path: &Path) -> Result<History, String> {
+    let text = read_text(path)?;
+    parse_history(&text).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// `sim show FILE [--detailed]`.
+pub fn show(path: &Path, detailed: bool) -> Result<String, String> {
+    Ok(render_show(&read_history(path)?, detailed))
+}
+
+/// The workflow implementations `sim replay --workflow` accepts.
+pub const WORKFLOWS: &[(&str, &str)] = &[
+    (
+        "MoneyTransfer",
+        "withdraw, deposit, refund on failure (port of workflows.py)",
+    ),
+    (
+        "MoneyTransferDepositFirst",
+        "MoneyTransfer changed to deposit before withdrawing",
+    ),
+    (
+        "ClockDependentTransfer",
+        "planted bug: picks the activity order from the wall clock",
+    ),
+    ("Greeting", "a 30-day durable timer"),
+    (
+        "GreetSomeone",
+        "one activity calling the translation service",
+    ),
+    (
+        "ExpenseReport",
+        "approve/reject signal with a deadline, a loop of payments",
+    ),
+];
+
+/// A registry where `implementation` is registered under `as_type` (so a changed version can
+/// replay histories of the original type).
+pub fn registry_for(implementation: &str, as_type: &str) -> Option<Registry> {
+    use fixtures::{expense_report, greeting, money_transfer, planted};
+    let mut r = fixtures::registry();
+    match implementation {
+        "MoneyTransfer" => r.register_workflow(as_type, money_transfer::money_transfer),
+        "MoneyTransferDepositFirst" => {
+            r.register_workflow(as_type, money_transfer::money_transfer_deposit_first)
+        }
+        "ClockDependentTransfer" => r.register_workflow(as_type, planted::clock_dependent_transfer),
+        "Greeting" => r.register_workflow(as_type, greeting::greeting),
+        "GreetSomeone" => r.register_workflow(as_type, greeting::greet_someone),
+        "ExpenseReport" => r.register_workflow(as_type, expense_report::expense_report),
+        _ => return None,
+    };
+    Some(r)
+}
+
+pub struct ReplayReport {
+    pub text: String,
+    pub exit_code: u8,
+}
+
+fn history_files(path: &Path) -> Result<Vec<PathBuf>, String> {
+    let meta = std::fs::metadata(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    if !meta.is_dir() {
+        return Ok(vec![path.to_path_buf()]);
+    }
+    let mut files: Vec<PathBuf> = std::fs::read_dir(path)
+        .map_err(|e| format!("{}: {e}", path.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "json") && p.is_file())
+        .collect();
+    files.sort();
+    if files.is_empty() {
+        return Err(format!("{}: no .json history files", path.display()));
+    }
+    Ok(files)
+}
+
+/// `sim replay FILE|DIR --workflow NAME`: exit 0 when every history replays, 1 with the error
+/// per failing file, 2 (as `Err`) on usage errors or when no file could be read.
+pub fn replay(path: &Path, workflow: &str) -> Result<ReplayReport, String> {
+    if registry_for(workflow, workflow).is_none() {
+        let known: Vec<&str> = WORKFLOWS.iter().map(|(n, _)| *n).collect();
+        return Err(format!(
+            "unknown workflow {workflow:?}; known: {}",
+            known.join(", ")
+        ));
+    }
+    let files = history_files(path)?;
+    let mut text = String::new();
+    let (mut failed, mut bad_input) = (0, 0);
+    for f in &files {
+        let h = match read_history(f) {
+            Ok(h) => h,
+            Err(e) => {
+                bad_input += 1;
+                let _ = writeln!(text, "ERROR {e}");
+                continue;
+            }
+        };
+        let Some(wf_type) = h.workflow_type().map(str::to_string) else {
+            bad_input += 1;
+            let _ = writeln!(
+                text,
+                "ERROR {}: history does not start with WorkflowExecutionStarted",
+                f.display()
+            );
+            continue;
+        };
+        let registry = registry_for(workflow, &wf_type).expect("checked above");
+        match replay_history(&registry, &h) {
+            ReplayOutcome::Closed { close, .. } => {
+                let _ = writeln!(text, "ok    {} ({} events, {close})", f.display(), h.len());
+            }
+            ReplayOutcome::Open => {
+                let _ = writeln!(
+                    text,
+                    "ok    {} ({} events, still open)",
+                    f.display(),
+                    h.len()
+                );
+            }
+            ReplayOutcome::Failed(e) => {
+                failed += 1;
+                let _ = writeln!(text, "FAIL  {}: {e}", f.display());
+            }
+        }
+    }
+    let _ = writeln!(
+        text,
+        "{} replayed, {} failed, {} unreadable",
+        files.len() - failed - bad_input,
+        failed,
+        bad_input
+    );
+    let exit_code = if failed > 0 {
+        1
+    } else if bad_input > 0 {
+        2
+    } else {
+        0
+    };
+    Ok(ReplayReport { text, exit_code })
+}
+
+/// Parses `A..B`.
+pub fn parse_range(s: &str) -> Result<Range<u64>, String> {
+    let (a, b) = s
+        .split_once("..")
+        .ok_or_else(|| format!("--seeds {s:?}: expected A..B"))?;
+    let a: u64 = a
+        .trim()
+        .parse()
+        .map_err(|_| format!("--seeds {s:?}: {a:?} is not a number"))?;
+    let b: u64 = b
+        .trim()
+        .parse()
+        .map_err(|_| format!("--seeds {s:?}: {b:?} is not a number"))?;
+    if b <= a {
+        return Err(format!("--seeds {s:?}: empty range"));
+    }
+    Ok(a..b)
+}
+
+/// Parses `I/N`.
+pub fn parse_shard(s: &str) -> Result<(u64, u64), String> {
+    let (i, n) = s
+        .split_once('/')
+        .ok_or_else(|| format!("--shard {s:?}: expected I/N"))?;
+    let i: u64 = i
+        .trim()
+        .parse()
+        .map_err(|_| format!("--shard {s:?}: {i:?} is not a number"))?;
+    let n: u64 = n
+        .trim()
+        .parse()
+        .map_err(|_| format!("--shard {s:?}: {n:?} is not a number"))?;
+    if n == 0 || i >= n {
+        return Err(format!("--shard {s:?}: need 0 <= I < N"));
+    }
+    Ok((i, n))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ranges_and_shards_parse_or_explain() {
+        assert_eq!(parse_range("3..10").unwrap(), 3..10);
+        assert!(parse_range("10..3").unwrap_err().contains("empty"));
+        assert!(parse_range("x..3").unwrap_err().contains("not a number"));
+        assert_eq!(parse_shard("1/4").unwrap(), (1, 4));
+        assert!(parse_shard("4/4").is_err());
+        assert!(parse_shard("1-4").is_err());
+    }
+}
