@@ -5,7 +5,7 @@
 //! in part (withdrawn, never deposited nor refunded) or an effect applied twice.
 //!
 //! What it reads: `outcome.services[service]`, the service's snapshot
-//! `{"balances": {account: n}, "total": n, "initial_total": n}` (as [`fixtures`' `Bank`]
+//! `{"balances": {account: n}, "total": n, "initial_total": n}` (as the fixtures crate's `Bank`
 //! writes it).
 //!
 //! Known limits: only for scenarios whose workflows only move money (the catalog's
@@ -13,8 +13,6 @@
 //! a run that ends with an open transfer (money withdrawn, not yet deposited) fails it too, and
 //! liveness will say why. Two compensating errors (one extra deposit, one extra withdrawal of
 //! the same amount) cancel out; exactly-once catches those.
-//!
-//! [`fixtures`' `Bank`]: ../../../fixtures/services/struct.Bank.html
 
 use serde_json::Value;
 
