@@ -220,12 +220,20 @@ impl Rng {
         self.f64() < p
     }
 
-    /// Log-uniform in `[lo, hi]` (lo >= 1): short and long values equally likely per decade.
+    /// Roughly log-uniform in `[lo, hi]` (lo >= 1): an octave `[lo*2^k, lo*2^(k+1))` drawn
+    /// uniformly, then a value uniformly within it, so short and long values are both common.
+    /// Integer arithmetic only (no `ln`/`exp`, whose last bits vary between platforms).
     pub(crate) fn log_range(&mut self, lo: u64, hi: u64) -> u64 {
-        let (lo, hi) = (lo.max(1), hi.max(lo.max(1)));
-        let (a, b) = ((lo as f64).ln(), (hi as f64).ln());
-        let v = (a + (b - a) * self.f64()).exp().round() as u64;
-        v.clamp(lo, hi)
+        let lo = lo.max(1);
+        let hi = hi.max(lo);
+        let mut octaves = 1u64;
+        while lo.saturating_mul(1 << octaves) <= hi && octaves < 63 {
+            octaves += 1;
+        }
+        let k = self.below(octaves) as u32;
+        let start = lo.saturating_mul(1 << k);
+        let end = lo.saturating_mul(1 << (k + 1)).saturating_sub(1).min(hi);
+        self.range(start, end.max(start))
     }
 
     pub(crate) fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
