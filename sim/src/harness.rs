@@ -143,6 +143,8 @@ pub struct Harness {
     always_write: bool,
     check_determinism: bool,
     plan_override: Option<FaultPlan>,
+    stop_after: Option<usize>,
+    shrink_limit: usize,
     repro: Repro,
     progress: Option<Arc<dyn Fn(u64, u64) + Send + Sync>>,
 }
@@ -169,6 +171,8 @@ impl Harness {
             always_write: false,
             check_determinism: false,
             plan_override: None,
+            stop_after: None,
+            shrink_limit: 3,
             repro,
             progress: None,
         }
@@ -228,6 +232,18 @@ impl Harness {
     /// Uses this plan for every seed instead of generating one.
     pub fn plan(mut self, plan: FaultPlan) -> Self {
         self.plan_override = Some(plan);
+        self
+    }
+
+    /// Stops claiming new seeds once this many have failed (seeds in flight still finish).
+    pub fn stop_after(mut self, failures: usize) -> Self {
+        self.stop_after = Some(failures.max(1));
+        self
+    }
+
+    /// Shrinks only the first `n` failing seeds (by seed); later ones keep their full plan.
+    pub fn shrink_limit(mut self, n: usize) -> Self {
+        self.shrink_limit = n;
         self
     }
 
@@ -307,7 +323,14 @@ impl Harness {
         let done = AtomicU64::new(0);
         let failed: Mutex<Vec<(u64, FaultPlan, Outcome, Violation)>> = Mutex::new(Vec::new());
         let last_hash = Mutex::new(None);
+        let failures_seen = AtomicU64::new(0);
         let worker = || loop {
+            if self
+                .stop_after
+                .is_some_and(|n| failures_seen.load(Ordering::Relaxed) >= n as u64)
+            {
+                return;
+            }
             let i = next.fetch_add(1, Ordering::Relaxed);
             let Some(&seed) = seeds.get(i as usize) else {
                 return;
@@ -333,6 +356,7 @@ impl Harness {
                 self.write_artifacts(&outcome, None, violations.first());
             }
             if let Some(v) = violations.into_iter().next() {
+                failures_seen.fetch_add(1, Ordering::Relaxed);
                 failed
                     .lock()
                     .unwrap_or_else(|e| e.into_inner())
@@ -353,22 +377,46 @@ impl Harness {
         failed.sort_by_key(|(seed, ..)| *seed);
         let failures = failed
             .into_iter()
-            .map(|(seed, plan, outcome, v)| self.explain(seed, plan, outcome, v))
+            .enumerate()
+            .map(|(i, (seed, plan, outcome, v))| {
+                if i < self.shrink_limit {
+                    self.explain(seed, plan, outcome, v)
+                } else {
+                    self.unshrunk(seed, plan, outcome, v)
+                }
+            })
             .collect::<Vec<_>>();
         let wall = started.elapsed().as_secs_f64();
+        let seeds_run = done.load(Ordering::Relaxed);
         Report {
             scenario: self.scenario.name.clone(),
             profile: self.profile,
-            seeds_run: total,
+            seeds_run,
             seeds_failed: failures.len() as u64,
             failures,
             trace_hash: last_hash.into_inner().unwrap_or_else(|e| e.into_inner()),
             wall_seconds: wall,
             seeds_per_second: if sweep_wall > 0.0 {
-                total as f64 / sweep_wall
+                seeds_run as f64 / sweep_wall
             } else {
                 0.0
             },
+        }
+    }
+
+    /// Reports a failing seed without shrinking it (beyond the shrink limit).
+    fn unshrunk(&self, seed: u64, plan: FaultPlan, outcome: Outcome, v: Violation) -> SeedFailure {
+        let plan_file = self.write_artifacts(&outcome, None, Some(&v));
+        SeedFailure {
+            seed,
+            invariant: v.invariant,
+            message: v.message,
+            repro: self.repro_line(seed, plan_file.as_deref()),
+            minimal_plan: plan.clone(),
+            plan,
+            shrink_runs: 0,
+            trace_hash: outcome.trace_hash,
+            deterministic: true,
         }
     }
 

@@ -162,6 +162,23 @@ pub(crate) fn verdict(name: &str, problems: Vec<String>) -> Result<(), Violation
     }
 }
 
+/// Like [`verdict`], but spells out only the first `shown` problems and counts the rest.
+pub(crate) fn verdict_capped(
+    name: &str,
+    problems: Vec<String>,
+    shown: usize,
+) -> Result<(), Violation> {
+    if problems.is_empty() {
+        return Ok(());
+    }
+    let shown = problems.len().min(shown.max(1));
+    let mut message = problems[..shown].join("; ");
+    if problems.len() > shown {
+        message.push_str(&format!("; and {} more", problems.len() - shown));
+    }
+    Err(Violation::new(name, message))
+}
+
 #[cfg(test)]
 mod tests {
     use super::testkit::*;
