@@ -17,6 +17,10 @@ use sim::checkers::{check_all, default_invariants, Conservation, Invariant};
 use sim::faults::{generate, FaultPlan, Profile, Topology};
 use sim::scenario::run;
 
+// The same allocator as the `sim` binary, so the figures are the CLI's.
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(|a, b| a.total_cmp(b));
     v[v.len() / 2]

@@ -185,10 +185,10 @@ pub async fn run_service(
                     },
                 }
             }
-            DedupVerdict::InFlight => continue,
+            DedupVerdict::Drop => continue,
             DedupVerdict::Answered(r) => r,
         };
-        dedup.answered(from, &resp);
+        dedup.answered(from, Some(resp.clone()));
         rpc.reply(from, resp).await;
     }
 }

@@ -78,8 +78,8 @@ pub enum TraceKind {
     Fault(String),
     /// The server appended (and synced) a history event.
     HistoryAppend {
-        workflow_id: String,
-        run_id: String,
+        /// `workflow_id/run_id`, shared by every event of one write.
+        run: std::sync::Arc<str>,
         event_id: i64,
         event_type: &'static str,
     },
@@ -145,12 +145,11 @@ impl fmt::Display for TraceEntry {
             }
             TraceKind::Fault(s) => write!(f, "FAULT {s}"),
             TraceKind::HistoryAppend {
-                workflow_id,
-                run_id,
+                run,
                 event_id,
                 event_type,
             } => {
-                write!(f, "history {workflow_id}/{run_id} #{event_id} {event_type}")
+                write!(f, "history {run} #{event_id} {event_type}")
             }
             TraceKind::Effect {
                 service,
@@ -197,6 +196,7 @@ impl Trace {
         Trace {
             inner: Arc::new(Mutex::new(TraceInner {
                 max_entries: Self::DEFAULT_MAX_ENTRIES,
+                entries: Vec::with_capacity(4096),
                 ..TraceInner::default()
             })),
             clock,
@@ -248,6 +248,11 @@ impl Trace {
 
     pub fn entries(&self) -> Vec<TraceEntry> {
         self.lock().entries.clone()
+    }
+
+    /// Moves the recorded entries out (the hash is unaffected).
+    pub fn take_entries(&self) -> Vec<TraceEntry> {
+        std::mem::take(&mut self.lock().entries)
     }
 
     /// The whole trace as text, one entry per line.

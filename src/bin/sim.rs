@@ -13,6 +13,9 @@ use durasim::cli;
 use sim::faults::{FaultPlan, Profile};
 use sim::harness::{Harness, Repro};
 
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(
     name = "sim",

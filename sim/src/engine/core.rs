@@ -8,6 +8,7 @@
 //! - all iterated state is in `BTreeMap`/`BTreeSet`/`Vec`: no hash order anywhere.
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::sync::Arc;
 use std::time::Duration;
 
 use super::api::*;
@@ -855,6 +856,7 @@ impl Engine {
             .ms
             .activities
             .get_mut(&scheduled_event_id)
+            .map(Arc::make_mut)
             .expect("queued activity");
         a.started = Some(ActivityStarted {
             time: now,
@@ -1476,7 +1478,7 @@ impl Engine {
                     .activities
                     .insert(
                         id,
-                        ActivityState {
+                        Arc::new(ActivityState {
                             scheduled_event_id: id,
                             activity_id: s.activity_id,
                             activity_type: s.activity_type,
@@ -1494,7 +1496,7 @@ impl Engine {
                             heartbeat_details: None,
                             last_failure: None,
                             cancel_requested_event_id: 0,
-                        },
+                        }),
                     );
                 false
             }
@@ -1544,6 +1546,7 @@ impl Engine {
                     .ms
                     .activities
                     .get_mut(&scheduled_event_id)
+                    .map(Arc::make_mut)
                 {
                     a.cancel_requested_event_id = req;
                 }
@@ -1825,6 +1828,7 @@ impl Engine {
         let a = ms
             .activities
             .get_mut(&token.scheduled_event_id)
+            .map(Arc::make_mut)
             .expect("checked");
         if let Some(s) = a.started.as_mut() {
             s.last_heartbeat = now;
@@ -1959,7 +1963,11 @@ impl Engine {
             && a.cancel_requested_event_id == 0;
         if retry {
             let ms = &mut self.executions.get_mut(key).expect("known").ms;
-            let a = ms.activities.get_mut(&id).expect("pending");
+            let a = ms
+                .activities
+                .get_mut(&id)
+                .map(Arc::make_mut)
+                .expect("pending");
             a.attempt += 1;
             a.started = None;
             a.attempt_ready_at = now.plus(backoff);
@@ -2131,7 +2139,7 @@ impl Engine {
             }
         }
         // Activity timeouts, in scheduled-id order.
-        let activities: Vec<ActivityState> = self.executions[key]
+        let activities: Vec<Arc<ActivityState>> = self.executions[key]
             .ms
             .activities
             .values()

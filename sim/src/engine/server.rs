@@ -5,9 +5,9 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use super::core::{Engine, EngineConfig, Step};
-use super::store::{SimStore, Store, StoreWrite};
+use super::store::{AckedEvent, SimStore, Store, StoreWrite};
 use crate::clock::SimClock;
-use crate::engine::api::{Request, Response};
+use crate::engine::api::{ExecKey, Request, Response};
 use crate::trace::TraceKind;
 use crate::transport::{Dedup, DedupVerdict, NetEnv, ReplyTo, RpcServer};
 
@@ -68,7 +68,7 @@ pub async fn run_server(cfg: ServerConfig, store: SimStore, env: NetEnv, clock: 
                 let Some((from, req)) = msg else { return };
                 match dedup.check(from) {
                     DedupVerdict::New => engine.handle(clock.now(), from, req),
-                    DedupVerdict::InFlight => continue,
+                    DedupVerdict::Drop => continue,
                     DedupVerdict::Answered(resp) => {
                         rpc.reply(from, resp).await;
                         continue;
@@ -103,25 +103,38 @@ async fn commit(
 ) {
     let Step { writes, replies } = step;
     if !writes.is_empty() {
-        store.write(writes.clone());
+        let appended = appended_events(&writes);
+        store.write(writes);
         env.trace.record(TraceKind::StoreWrite {
             batch: store.stats().0,
         });
         if cfg.engine.defects.reply_before_sync {
             // Deliberate defect: acknowledge first, sync later.
-            store.record_acked(&writes);
+            store.record_acked(&appended);
             send_replies(rpc, dedup, replies).await;
             tokio::time::sleep(cfg.fsync_latency).await;
             store.sync();
-            trace_appends(env, &writes);
+            trace_appends(env, &appended);
             return;
         }
         tokio::time::sleep(cfg.fsync_latency).await;
         store.sync();
-        trace_appends(env, &writes);
-        store.record_acked(&writes);
+        trace_appends(env, &appended);
+        store.record_acked(&appended);
     }
     send_replies(rpc, dedup, replies).await;
+}
+
+/// Small answers are kept for resending to a retried request; tasks (with histories) are not:
+/// the worker polls again with a new request id anyway.
+fn keep_for_retry(resp: &Response) -> Option<Response> {
+    match resp {
+        Response::Ok
+        | Response::Started { .. }
+        | Response::Heartbeat { .. }
+        | Response::Error(_) => Some(resp.clone()),
+        _ => None,
+    }
 }
 
 async fn send_replies(
@@ -130,25 +143,45 @@ async fn send_replies(
     replies: Vec<(ReplyTo, Response)>,
 ) {
     for (to, resp) in replies {
-        dedup.answered(to, &resp);
+        dedup.answered(to, keep_for_retry(&resp));
         rpc.reply(to, resp).await;
     }
 }
 
-fn trace_appends(env: &NetEnv, writes: &[StoreWrite]) {
+fn appended_events(writes: &[StoreWrite]) -> Vec<AckedEvent> {
+    let mut out = Vec::new();
     for w in writes {
         if let StoreWrite::Execution {
             key, new_events, ..
         } = w
         {
             for e in new_events {
-                env.trace.record(TraceKind::HistoryAppend {
-                    workflow_id: key.workflow_id.clone(),
-                    run_id: key.run_id.clone(),
+                out.push(AckedEvent {
+                    exec: key.clone(),
                     event_id: e.event_id,
-                    event_type: e.event_type().name(),
+                    event_type: e.event_type(),
                 });
             }
         }
+    }
+    out
+}
+
+fn trace_appends(env: &NetEnv, appended: &[AckedEvent]) {
+    let mut run: Option<(&ExecKey, std::sync::Arc<str>)> = None;
+    for a in appended {
+        let name = match &run {
+            Some((k, name)) if *k == &a.exec => name.clone(),
+            _ => {
+                let name: std::sync::Arc<str> = a.exec.to_string().into();
+                run = Some((&a.exec, name.clone()));
+                name
+            }
+        };
+        env.trace.record(TraceKind::HistoryAppend {
+            run: name,
+            event_id: a.event_id,
+            event_type: a.event_type.name(),
+        });
     }
 }

@@ -126,7 +126,9 @@ pub struct MutableState {
     pub sticky_seen_through: EventId,
     /// Events that arrived while a workflow task was running; written when it closes.
     pub buffered: Vec<(Timestamp, EventAttributes)>,
-    pub activities: BTreeMap<EventId, ActivityState>,
+    /// Shared so that the per-write copy of the state for the store is cheap; changed with
+    /// `Arc::make_mut`.
+    pub activities: BTreeMap<EventId, std::sync::Arc<ActivityState>>,
     pub timers: BTreeMap<String, TimerState>,
     pub cancel_requested: bool,
     /// Signal request ids already applied (retried signals are not applied twice).

@@ -115,6 +115,15 @@ impl SimStore {
             .collect()
     }
 
+    /// Moves every synced history out (after a run, for the outcome).
+    pub fn take_histories(&self) -> BTreeMap<ExecKey, Vec<HistoryEvent>> {
+        let mut inner = self.lock();
+        std::mem::take(&mut inner.synced.executions)
+            .into_iter()
+            .map(|(k, (h, _))| (k, h))
+            .collect()
+    }
+
     /// Drops unsynced writes (a crash of the disk cache). Returns how many batches were lost.
     pub fn lose_unsynced(&self) -> usize {
         let mut inner = self.lock();
@@ -128,23 +137,9 @@ impl SimStore {
         !self.lock().unsynced.is_empty()
     }
 
-    /// Records that the events in `batch` were acknowledged to a client.
-    pub fn record_acked(&self, batch: &[StoreWrite]) {
-        let mut inner = self.lock();
-        for w in batch {
-            if let StoreWrite::Execution {
-                key, new_events, ..
-            } = w
-            {
-                for e in new_events {
-                    inner.acked.push(AckedEvent {
-                        exec: key.clone(),
-                        event_id: e.event_id,
-                        event_type: e.event_type(),
-                    });
-                }
-            }
-        }
+    /// Records that these appended events were acknowledged to a client.
+    pub fn record_acked(&self, events: &[AckedEvent]) {
+        self.lock().acked.extend_from_slice(events);
     }
 
     pub fn acked(&self) -> Vec<AckedEvent> {

@@ -123,7 +123,7 @@ pub fn run(scenario: &Arc<Scenario>, seed: u64, plan: &FaultPlan) -> Outcome {
     let plan = plan.clone();
     let handle = std::thread::Builder::new()
         .name(format!("seed-{seed}"))
-        .stack_size(16 * 1024 * 1024)
+        .stack_size(4 * 1024 * 1024)
         .spawn(move || run_on_this_thread(&sc, seed, &plan));
     match handle.map(|h| h.join()) {
         Ok(Ok(o)) => o,
@@ -554,7 +554,7 @@ async fn simulate(sc: Arc<Scenario>, seed: u64, plan: FaultPlan) -> Outcome {
     let ended_at = clock.elapsed();
     // Pending restarts still happen in the record (a node left dead is reported by liveness).
     let histories = store
-        .histories()
+        .take_histories()
         .into_iter()
         .map(|(k, events)| (k, History::new(events)))
         .collect();
@@ -574,7 +574,7 @@ async fn simulate(sc: Arc<Scenario>, seed: u64, plan: FaultPlan) -> Outcome {
         client: log.results(),
         expected_workflows: sc.starts.iter().map(|s| s.workflow_id.clone()).collect(),
         trace_hash: trace.hash(),
-        trace: trace.entries(),
+        trace: trace.take_entries(),
         heal_at,
         ended_at,
         liveness_deadline: sc.liveness_deadline,

@@ -249,18 +249,28 @@ async fn send_with_faults<T: Clone + Send + Sync + 'static>(
         return;
     }
     if d.delay.is_zero() {
-        for _ in 0..d.copies {
-            let _ = ep.send_to_raw(to, tag, Box::new(msg.clone())).await;
-        }
+        send_copies(ep, to, tag, msg, d.copies).await;
     } else {
         let ep = ep.clone();
         madsim::task::spawn_local(async move {
             tokio::time::sleep(d.delay).await;
-            for _ in 0..d.copies {
-                let _ = ep.send_to_raw(to, tag, Box::new(msg.clone())).await;
-            }
+            send_copies(&ep, to, tag, msg, d.copies).await;
         });
     }
+}
+
+/// Sends `copies` copies, moving the message into the last one (no clone in the usual case).
+async fn send_copies<T: Clone + Send + Sync + 'static>(
+    ep: &Endpoint,
+    to: SocketAddr,
+    tag: u64,
+    msg: Envelope<T>,
+    copies: u8,
+) {
+    for _ in 1..copies {
+        let _ = ep.send_to_raw(to, tag, Box::new(msg.clone())).await;
+    }
+    let _ = ep.send_to_raw(to, tag, Box::new(msg)).await;
 }
 
 type Pending<Resp> = Rc<RefCell<BTreeMap<u64, oneshot::Sender<Resp>>>>;
@@ -353,19 +363,23 @@ where
         opts: CallOptions,
     ) -> Result<Resp, TransportError> {
         let attempts = opts.attempts.max(1);
+        let mut req = Some(req);
         for attempt in 1..=attempts {
             let (tx, rx) = oneshot::channel();
             self.pending.borrow_mut().insert(request_id, tx);
-            let kind = req.kind();
+            // Keep a copy only while another attempt may follow.
+            let body = if attempt < attempts {
+                req.clone().expect("request kept for retries")
+            } else {
+                req.take().expect("request kept for retries")
+            };
+            let kind = body.kind();
             send_with_faults(
                 &self.ep,
                 &self.env,
                 dst,
                 TAG_REQUEST,
-                Envelope {
-                    request_id,
-                    body: req.clone(),
-                },
+                Envelope { request_id, body },
                 kind,
             )
             .await;
@@ -461,16 +475,22 @@ where
 /// answer again instead of being executed twice. Not durable: after a restart the engine's own
 /// checks (task tokens, request ids in mutable state) take over.
 pub struct Dedup<Resp> {
-    seen: BTreeMap<ReplyTo, Option<Resp>>,
+    seen: BTreeMap<ReplyTo, Slot<Resp>>,
     order: std::collections::VecDeque<ReplyTo>,
     capacity: usize,
+}
+
+enum Slot<Resp> {
+    InFlight,
+    /// Answered; the answer is kept when it is small enough to resend.
+    Answered(Option<Resp>),
 }
 
 /// What to do with an incoming request.
 pub enum DedupVerdict<Resp> {
     New,
-    /// Still being handled (e.g. a long poll): drop the duplicate.
-    InFlight,
+    /// Still being handled (e.g. a long poll), or answered with an answer not kept: drop it.
+    Drop,
     /// Already answered: send this again.
     Answered(Resp),
 }
@@ -486,10 +506,10 @@ impl<Resp: Clone> Dedup<Resp> {
 
     pub fn check(&mut self, key: ReplyTo) -> DedupVerdict<Resp> {
         match self.seen.get(&key) {
-            Some(Some(r)) => DedupVerdict::Answered(r.clone()),
-            Some(None) => DedupVerdict::InFlight,
+            Some(Slot::Answered(Some(r))) => DedupVerdict::Answered(r.clone()),
+            Some(_) => DedupVerdict::Drop,
             None => {
-                self.seen.insert(key, None);
+                self.seen.insert(key, Slot::InFlight);
                 self.order.push_back(key);
                 while self.order.len() > self.capacity {
                     if let Some(old) = self.order.pop_front() {
@@ -501,9 +521,11 @@ impl<Resp: Clone> Dedup<Resp> {
         }
     }
 
-    pub fn answered(&mut self, key: ReplyTo, resp: &Resp) {
+    /// Records that `key` was answered; `keep` is the answer to resend to a retry (`None` for
+    /// answers too large to keep, such as tasks with histories: a retry of those is dropped).
+    pub fn answered(&mut self, key: ReplyTo, keep: Option<Resp>) {
         if let Some(slot) = self.seen.get_mut(&key) {
-            *slot = Some(resp.clone());
+            *slot = Slot::Answered(keep);
         }
     }
 }

@@ -167,7 +167,7 @@ impl Worker {
         }
     }
 
-    async fn run_workflow_task(&self, task: WorkflowTask) {
+    async fn run_workflow_task(&self, mut task: WorkflowTask) {
         let run_id = task.token.exec.run_id.clone();
         // A cached machine continues only if the server recorded its last task: the next event
         // must be that task's WorkflowTaskCompleted. Otherwise replay from the full history.
@@ -187,7 +187,7 @@ impl Worker {
                 None => return,
             }
         } else {
-            task.events.clone()
+            std::mem::take(&mut task.events)
         };
         let result = match machine.take() {
             Some(m) => Ok(m),
