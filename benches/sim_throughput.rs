@@ -13,8 +13,9 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use sim::checkers::{check_all, default_invariants, Conservation, Invariant};
-use sim::faults::{generate, FaultPlan, Profile, Topology};
+use sim::checkers::Conservation;
+use sim::faults::{FaultPlan, Profile};
+use sim::harness::{Harness, Repro};
 use sim::scenario::run;
 
 // The same allocator as the `sim` binary, so the figures are the CLI's.
@@ -35,13 +36,8 @@ fn main() {
     println!("durasim simulation benchmark ({profile} build, 1 thread)");
     let quick = std::env::args().any(|a| a == "--quick");
 
-    // 1. Seeds per second under chaos.
-    let scenario = Arc::new(fixtures::scenarios::scenario("money-transfer").unwrap());
-    let topo = Topology::of(&scenario);
-    let mut invariants: Vec<Arc<dyn Invariant>> = default_invariants();
-    invariants.push(Arc::new(Conservation {
-        service: "bank".into(),
-    }));
+    // 1. Seeds per second under chaos: the same path as `sim run --jobs 1` (generate the plan,
+    // run the seed on a fresh thread, check every invariant).
     let batch = if quick {
         20
     } else if cfg!(debug_assertions) {
@@ -53,15 +49,20 @@ fn main() {
     let mut failures = 0;
     for b in 0..5u64 {
         let start = Instant::now();
-        for seed in b * batch..(b + 1) * batch {
-            let plan = generate(Profile::Chaos, seed, &topo);
-            let o = run(&scenario, seed, &plan);
-            failures += check_all(&invariants, &scenario, &o).len();
-        }
+        let report = Harness::new(fixtures::scenarios::scenario("money-transfer").unwrap())
+            .profile(Profile::Chaos)
+            .seeds(b * batch..(b + 1) * batch)
+            .jobs(1)
+            .invariant(Arc::new(Conservation::bank()))
+            .repro(Repro::Cli {
+                scenario: "money-transfer".into(),
+            })
+            .run();
+        failures += report.seeds_failed;
         rates.push(batch as f64 / start.elapsed().as_secs_f64());
     }
     println!(
-        "money-transfer under chaos: median {:.0} seeds/s (batches of {batch}: {}), {failures} invariant violations",
+        "money-transfer under chaos: median {:.0} seeds/s (batches of {batch}: {}), {failures} failing seeds",
         median(rates.clone()),
         rates.iter().map(|r| format!("{r:.0}")).collect::<Vec<_>>().join(", ")
     );

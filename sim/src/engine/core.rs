@@ -75,6 +75,15 @@ enum TaskKind {
     Activity(EventId),
 }
 
+impl TaskKind {
+    fn poll_kind(self) -> PollKind {
+        match self {
+            TaskKind::Workflow => PollKind::Workflow,
+            TaskKind::Activity(_) => PollKind::Activity,
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 struct QueueEntry {
     ready: Timestamp,
@@ -122,11 +131,14 @@ pub struct Engine {
     cfg: EngineConfig,
     executions: BTreeMap<ExecKey, Execution>,
     current_run: BTreeMap<String, String>,
-    queues: BTreeMap<String, BTreeSet<QueueEntry>>,
+    /// Ready tasks per (kind, queue name), oldest first.
+    queues: BTreeMap<(PollKind, String), BTreeSet<QueueEntry>>,
     deadlines: BTreeSet<(Timestamp, ExecKey)>,
     indexed: BTreeMap<ExecKey, Indexed>,
     pollers: BTreeMap<(PollKind, String), VecDeque<ParkedPoll>>,
     history_waiters: BTreeMap<ExecKey, Vec<(ReplyTo, Timestamp)>>,
+    /// Deadlines of `history_waiters` (entries may outlive their waiter: checked lazily).
+    waiter_deadlines: BTreeSet<(Timestamp, ExecKey)>,
     /// Events length per touched run before this step (for building writes).
     dirty: BTreeMap<ExecKey, usize>,
     dirty_current: BTreeSet<String>,
@@ -160,6 +172,7 @@ impl Engine {
             indexed: BTreeMap::new(),
             pollers: BTreeMap::new(),
             history_waiters: BTreeMap::new(),
+            waiter_deadlines: BTreeSet::new(),
             dirty: BTreeMap::new(),
             dirty_current: BTreeSet::new(),
             rng: seed,
@@ -213,11 +226,7 @@ impl Engine {
             .values()
             .flat_map(|q| q.iter().map(|p| p.deadline))
             .min();
-        let h = self
-            .history_waiters
-            .values()
-            .flat_map(|w| w.iter().map(|(_, t)| *t))
-            .min();
+        let h = self.waiter_deadlines.first().map(|(t, _)| *t);
         [d, p, h].into_iter().flatten().min()
     }
 
@@ -226,8 +235,12 @@ impl Engine {
     fn reindex(&mut self, key: &ExecKey, now: Timestamp) {
         if let Some(old) = self.indexed.remove(key) {
             for (q, e) in old.queue_entries {
-                if let Some(set) = self.queues.get_mut(&q) {
+                let k = (e.kind.poll_kind(), q);
+                if let Some(set) = self.queues.get_mut(&k) {
                     set.remove(&e);
+                    if set.is_empty() {
+                        self.queues.remove(&k);
+                    }
                 }
             }
             if let Some(d) = old.deadline {
@@ -294,7 +307,10 @@ impl Engine {
             consider(Some(t.fire_at));
         }
         for (q, e) in &idx.queue_entries {
-            self.queues.entry(q.clone()).or_default().insert(e.clone());
+            self.queues
+                .entry((e.kind.poll_kind(), q.clone()))
+                .or_default()
+                .insert(e.clone());
         }
         if let Some(d) = deadline {
             self.deadlines.insert((d, key.clone()));
@@ -608,19 +624,28 @@ impl Engine {
                 }
             });
         }
-        for (key, waiters) in self.history_waiters.iter_mut() {
+        while let Some((t, key)) = self.waiter_deadlines.first().cloned() {
+            if t > now {
+                break;
+            }
+            self.waiter_deadlines.remove(&(t, key.clone()));
+            let Some(waiters) = self.history_waiters.get_mut(&key) else {
+                continue;
+            };
             waiters.retain(|(reply, deadline)| {
                 if *deadline <= now {
-                    if let Some(e) = self.executions.get(key) {
-                        step.replies.push((*reply, history_response(key, e)));
+                    if let Some(e) = self.executions.get(&key) {
+                        step.replies.push((*reply, history_response(&key, e)));
                     }
                     false
                 } else {
                     true
                 }
             });
+            if waiters.is_empty() {
+                self.history_waiters.remove(&key);
+            }
         }
-        self.history_waiters.retain(|_, w| !w.is_empty());
         self.finish_step(now, &mut step);
         step
     }
@@ -734,14 +759,11 @@ impl Engine {
         identity: &str,
         kind: PollKind,
     ) -> Option<Response> {
-        let entry = self.queues.get(queue)?.iter().find(|e| {
-            matches!(
-                (kind, e.kind),
-                (PollKind::Workflow, TaskKind::Workflow)
-                    | (PollKind::Activity, TaskKind::Activity(_))
-            )
-        })?;
-        let entry = entry.clone();
+        let entry = self
+            .queues
+            .get(&(kind, queue.to_string()))?
+            .first()?
+            .clone();
         let resp = match entry.kind {
             TaskKind::Workflow => self.start_wft(now, &entry.key, identity),
             TaskKind::Activity(id) => self.start_activity(now, &entry.key, id, identity),
@@ -1179,6 +1201,7 @@ impl Engine {
         let e = &self.executions[&key];
         if wait_for_close && e.ms.is_open() {
             let deadline = now.plus(wait.min(self.cfg.max_long_poll));
+            self.waiter_deadlines.insert((deadline, key.clone()));
             self.history_waiters
                 .entry(key)
                 .or_default()
