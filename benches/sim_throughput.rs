@@ -6,9 +6,10 @@
 //! 1. `money-transfer` under `chaos`: seeds per second on one core (generate plan, run, check
 //!    every invariant), median of 5 batches.
 //! 2. Cost growth: one simulation with 10, 100, 1,000 and 10,000 concurrent transfers; wall time
-//!    per workflow (median of 3), and the largest/smallest ratio.
+//!    per workflow (median of 21, 21, 5 and 3 simulations), and the largest/smallest ratio.
 //! 3. The retried transfer (deposit fails 3 times) alone: wall time per run (median of 21), to
 //!    compare with Temporal's time-skipping test server (~18 ms per run here).
+//! 4. The `greeting` scenario (a 30-day durable timer): wall time per run (median of 21).
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -86,7 +87,11 @@ fn main() {
                 as Arc<dyn sim::service::ServiceLogic>]
         });
         let s = Arc::new(s);
-        let reps = if n >= 10_000 { 1 } else { 3 };
+        let reps = match n {
+            0..=100 => 21,
+            101..=1000 => 5,
+            _ => 3,
+        };
         let mut times = Vec::new();
         for rep in 0..reps {
             let start = Instant::now();
@@ -121,4 +126,19 @@ fn main() {
     }
     let t = median(times);
     println!("transfer-retried alone: median {:.3} ms per run (Temporal time-skipping test server: ~18 ms)", t * 1e3);
+
+    // 4. Thirty days of virtual time.
+    let greeting = Arc::new(fixtures::scenarios::scenario("greeting").unwrap());
+    let mut times = Vec::new();
+    let mut virtual_days = 0.0;
+    for seed in 0..21 {
+        let start = Instant::now();
+        let o = run(&greeting, seed, &FaultPlan::none());
+        times.push(start.elapsed().as_secs_f64());
+        virtual_days = o.ended_at.as_secs_f64() / 86_400.0;
+    }
+    println!(
+        "greeting (30-day timer): median {:.2} ms of wall time for {virtual_days:.1} days of virtual time",
+        median(times) * 1e3
+    );
 }
