@@ -387,3 +387,54 @@ fn server_kill_restart_loses_nothing_acknowledged() {
     }
     assert!(kills >= 40, "only {kills} kills landed inside the runs");
 }
+
+/// A worker whose clock runs 3 s ahead gives up the deposit attempt (after the bank applied
+/// it) at its local deadline; the server times the attempt out and the retry is deduplicated.
+#[test]
+fn clock_skewed_worker_abandons_attempts_and_the_bank_still_applies_once() {
+    use sim::faults::{Fault, FaultEvent, When};
+    use sim::history::EventAttributes;
+    let plan = FaultPlan {
+        events: vec![FaultEvent {
+            when: When::At { ms: 0 },
+            fault: Fault::ClockSkew {
+                node: "worker-1".into(),
+                skew_ms: 3_000,
+                duration_ms: 5_500,
+            },
+        }],
+        heal_at_ms: 60_000,
+    };
+    let o = run_named("transfer-worker-killed", 4, &plan);
+    let text = o.trace_text();
+    assert!(
+        text.contains("gave up attempt 1 of activity 2 at its local deadline (clock skew 3000ms)"),
+        "{text}"
+    );
+    let h = only_history(&o);
+    let started = h
+        .events
+        .iter()
+        .find_map(|e| match &e.attributes {
+            EventAttributes::ActivityTaskStarted(s) if s.scheduled_event_id == 11 => {
+                Some(s.clone())
+            }
+            _ => None,
+        })
+        .expect("deposit started");
+    assert_eq!(started.attempt, 2, "{text}");
+    assert_eq!(
+        *h.event_types().last().unwrap(),
+        EventType::WorkflowExecutionCompleted
+    );
+    let deposits: Vec<_> = o
+        .effects
+        .iter()
+        .filter(|e| e.idempotency_key.ends_with("-deposit"))
+        .collect();
+    assert_eq!(
+        deposits.iter().filter(|e| e.applied).count(),
+        1,
+        "{deposits:?}"
+    );
+}

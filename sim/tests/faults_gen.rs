@@ -167,6 +167,21 @@ fn check_plan(plan: &FaultPlan, topo: &Topology, what: &str) {
                     "{what}: kills the client"
                 );
             }
+            Fault::ClockSkew {
+                node,
+                skew_ms,
+                duration_ms,
+            } => {
+                assert!(
+                    node.starts_with("worker-"),
+                    "{what}: skews a non-worker: {ev}"
+                );
+                assert!(
+                    (100..=20_000).contains(&skew_ms.unsigned_abs()),
+                    "{what}: {ev}"
+                );
+                assert!((1_000..=5_000).contains(duration_ms), "{what}: {ev}");
+            }
         }
     }
 }
@@ -196,7 +211,8 @@ fn event_counts_follow_the_profile() {
     };
     assert_eq!(count_range(Profile::Network), (1, 6));
     assert_eq!(count_range(Profile::Crash), (1, 4));
-    assert_eq!(count_range(Profile::Chaos), (2, 10));
+    // 2-10 network faults and kills, plus sometimes a skewed worker clock.
+    assert_eq!(count_range(Profile::Chaos), (2, 11));
     assert_eq!(count_range(Profile::Swarm), (1, 10));
 }
 
@@ -444,10 +460,15 @@ const GOLDEN_CRASH_0: [&str; 4] = [
     "at 158ms: kill server, restart after 3286ms",
     "heal at 16300ms",
 ];
-const GOLDEN_SWARM_1: [&str; 5] = [
-    "at 62ms: drop 22% on client->worker-1 for 185ms",
-    "at 503ms: drop 20% on server for 219ms",
-    "at 899ms: delay 1-2ms on all links for 3818ms",
-    "at 2761ms: drop 18% on bank for 135ms",
-    "heal at 17900ms",
+const GOLDEN_SWARM_1: [&str; 10] = [
+    "at 41ms: drop 6% on worker-2 for 232ms",
+    "at 124ms: skew worker-2's clock by -614ms for 1000ms",
+    "at 244ms: drop next 3 message(s) on server->worker-2",
+    "at 256ms: drop next 5 message(s) on all links",
+    "at 256ms: skew worker-3's clock by +941ms for 1000ms",
+    "on WorkflowExecutionStarted #3: kill worker-2, restart after 16ms",
+    "on bank.deposit effect #1: kill the calling worker, restart after 580ms",
+    "on TimerStarted #3: kill worker-1, restart after 441ms",
+    "on bank.withdraw effect #1: kill the calling worker, restart after 538ms",
+    "heal at 6700ms",
 ];

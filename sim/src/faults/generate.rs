@@ -295,6 +295,8 @@ enum Kind {
     TimedKill,
     /// A kill triggered by an effect, a history event or a store write (BUGGIFY).
     TriggeredKill,
+    /// A worker whose clock is ahead or behind.
+    ClockSkew,
 }
 
 const NETWORK_KINDS: [Kind; 6] = [
@@ -306,7 +308,7 @@ const NETWORK_KINDS: [Kind; 6] = [
     Kind::OneWayPartition,
 ];
 const CRASH_KINDS: [Kind; 2] = [Kind::TimedKill, Kind::TriggeredKill];
-const ALL_KINDS: [Kind; 8] = [
+const ALL_KINDS: [Kind; 9] = [
     Kind::Drop,
     Kind::Duplicate,
     Kind::Delay,
@@ -315,6 +317,7 @@ const ALL_KINDS: [Kind; 8] = [
     Kind::OneWayPartition,
     Kind::TimedKill,
     Kind::TriggeredKill,
+    Kind::ClockSkew,
 ];
 
 /// How a kind's events are drawn: its weight among the enabled kinds and its intensity.
@@ -337,6 +340,7 @@ impl Knobs {
                 Kind::DropNext | Kind::Partition | Kind::OneWayPartition => 2,
                 Kind::TimedKill => 2,
                 Kind::TriggeredKill => 3,
+                Kind::ClockSkew => 1,
             },
             rate: (0.05, 0.5),
             max_delay_ms: 50,
@@ -559,6 +563,7 @@ impl<'a> Gen<'a> {
                     },
                 }
             }
+            Kind::ClockSkew => self.clock_skew(),
             Kind::TriggeredKill => {
                 let when = self.trigger();
                 let node = match &when {
@@ -584,6 +589,29 @@ impl<'a> Gen<'a> {
                     },
                 }
             }
+        }
+    }
+
+    fn clock_skew(&mut self) -> FaultEvent {
+        let node = if self.topo.workers.is_empty() {
+            Topology::SERVER.to_string()
+        } else {
+            self.rng.pick(&self.topo.workers).clone()
+        };
+        // Up to 20 s either way: beyond an activity's start-to-close timeout (5 s in the fixtures).
+        let magnitude = self.rng.log_range(100, 20_000) as i64;
+        let skew_ms = if self.rng.chance(0.5) {
+            -magnitude
+        } else {
+            magnitude
+        };
+        FaultEvent {
+            when: self.at(),
+            fault: Fault::ClockSkew {
+                node,
+                skew_ms,
+                duration_ms: duration(&mut self.rng).max(1_000),
+            },
         }
     }
 
@@ -664,6 +692,10 @@ pub fn generate(profile: Profile, seed: u64, topo: &Topology) -> FaultPlan {
             let net = g.rng.range(1, n as u64 - 1) as usize;
             let mut ev = g.events(&Gen::standard(&NETWORK_KINDS), net);
             ev.extend(g.events(&Gen::standard(&CRASH_KINDS), n - net));
+            // Everything: sometimes a worker with a skewed clock too.
+            if g.rng.chance(0.25) && !g.topo.workers.is_empty() {
+                ev.push(g.clock_skew());
+            }
             ev
         }
         Profile::Swarm => g.swarm(),
@@ -708,6 +740,7 @@ pub fn named_nodes(event: &FaultEvent) -> Vec<&str> {
                 out.push(n);
             }
         }
+        Fault::ClockSkew { node, .. } => out.push(node),
     }
     out
 }

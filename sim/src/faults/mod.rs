@@ -73,6 +73,14 @@ pub enum Fault {
         node: NodeRef,
         restart_after_ms: u64,
     },
+    /// A worker's clock runs `skew_ms` ahead (negative: behind) of everyone else's. Workers use
+    /// their clock for local activity deadlines: a worker behind keeps running attempts the
+    /// server already timed out; one ahead abandons attempts early.
+    ClockSkew {
+        node: String,
+        skew_ms: i64,
+        duration_ms: u64,
+    },
 }
 
 impl Fault {
@@ -86,6 +94,7 @@ impl Fault {
             Fault::Partition { .. } => "partition",
             Fault::OneWayPartition { .. } => "one_way_partition",
             Fault::Kill { .. } => "kill",
+            Fault::ClockSkew { .. } => "clock_skew",
         }
     }
 }
@@ -224,6 +233,16 @@ impl fmt::Display for Fault {
                     NodeRef::Caller => "the calling worker",
                 };
                 write!(f, "kill {n}, restart after {restart_after_ms}ms")
+            }
+            Fault::ClockSkew {
+                node,
+                skew_ms,
+                duration_ms,
+            } => {
+                write!(
+                    f,
+                    "skew {node}'s clock by {skew_ms:+}ms for {duration_ms}ms"
+                )
             }
         }
     }

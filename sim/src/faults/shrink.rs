@@ -477,6 +477,49 @@ fn field_candidates(ev: &FaultEvent, field: usize) -> Option<Vec<FaultEvent>> {
                     .collect(),
             );
         }
+        Fault::ClockSkew {
+            node,
+            skew_ms,
+            duration_ms,
+        } => {
+            let sign = skew_ms.signum();
+            fields.push(
+                smaller(skew_ms.unsigned_abs(), 1)
+                    .into_iter()
+                    .map(|m| {
+                        with(Fault::ClockSkew {
+                            node: node.clone(),
+                            skew_ms: sign * m as i64,
+                            duration_ms: *duration_ms,
+                        })
+                    })
+                    .collect(),
+            );
+            fields.push(
+                smaller(*duration_ms, 1)
+                    .into_iter()
+                    .map(|d| {
+                        with(Fault::ClockSkew {
+                            node: node.clone(),
+                            skew_ms: *skew_ms,
+                            duration_ms: d,
+                        })
+                    })
+                    .collect(),
+            );
+            fields.push(
+                lower_workers(node)
+                    .into_iter()
+                    .map(|n| {
+                        with(Fault::ClockSkew {
+                            node: n,
+                            skew_ms: *skew_ms,
+                            duration_ms: *duration_ms,
+                        })
+                    })
+                    .collect(),
+            );
+        }
     }
     if field < fields.len() {
         Some(fields.swap_remove(field))

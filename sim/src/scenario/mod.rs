@@ -170,6 +170,7 @@ impl Nodes {
 /// A fault in force that must be undone later.
 enum Undo {
     Rule(u64),
+    Skew(String),
     Clog(Vec<(madsim::task::NodeId, madsim::task::NodeId)>),
     Restart(String),
 }
@@ -182,6 +183,7 @@ async fn simulate(sc: Arc<Scenario>, seed: u64, plan: FaultPlan) -> Outcome {
         trace: trace.clone(),
         injector: injector.clone(),
         deaths: Default::default(),
+        clocks: Default::default(),
     };
     let store = SimStore::new();
     let ledger = EffectLedger::new(trace.clone(), clock);
@@ -487,6 +489,18 @@ async fn simulate(sc: Arc<Scenario>, seed: u64, plan: FaultPlan) -> Outcome {
                         Undo::Clog(vec![(a.id(), b.id())]),
                     ));
                 }
+                Fault::ClockSkew {
+                    node,
+                    skew_ms,
+                    duration_ms,
+                } => {
+                    if !nodes.by_name.contains_key(node) {
+                        continue;
+                    }
+                    env.clocks.set(node, *skew_ms);
+                    undo_seq += 1;
+                    undo.push((until(*duration_ms), undo_seq, Undo::Skew(node.clone())));
+                }
                 Fault::Kill {
                     node,
                     restart_after_ms,
@@ -535,6 +549,7 @@ async fn simulate(sc: Arc<Scenario>, seed: u64, plan: FaultPlan) -> Outcome {
             let (_, _, u) = undo.remove(0);
             match u {
                 Undo::Rule(id) => injector.remove(id),
+                Undo::Skew(node) => env.clocks.set(&node, 0),
                 Undo::Clog(links) => {
                     let net = madsim::net::NetSim::current();
                     for (a, b) in links {

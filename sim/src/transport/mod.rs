@@ -177,12 +177,40 @@ impl Deaths {
     }
 }
 
-/// What every node's transport shares: the trace, the message-fault injector, process deaths.
+/// Per-node clock skew (milliseconds ahead of virtual time; negative: behind), set by faults.
+#[derive(Clone, Default)]
+pub struct ClockSkews {
+    inner: Arc<Mutex<std::collections::BTreeMap<String, i64>>>,
+}
+
+impl ClockSkews {
+    pub fn set(&self, node: &str, skew_ms: i64) {
+        let mut m = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        if skew_ms == 0 {
+            m.remove(node);
+        } else {
+            m.insert(node.to_string(), skew_ms);
+        }
+    }
+
+    pub fn get(&self, node: &str) -> i64 {
+        self.inner
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(node)
+            .copied()
+            .unwrap_or(0)
+    }
+}
+
+/// What every node shares with the harness: the trace, the message-fault injector, process
+/// deaths, clock skews.
 #[derive(Clone)]
 pub struct NetEnv {
     pub trace: Trace,
     pub injector: Injector,
     pub deaths: Deaths,
+    pub clocks: ClockSkews,
 }
 
 /// Why a call failed.

@@ -74,10 +74,12 @@ struct Worker {
     server: ServerClient,
     services: Rc<ServiceClient>,
     cache: RefCell<BTreeMap<String, WorkflowMachine>>,
+    env: NetEnv,
+    clock: SimClock,
 }
 
 /// Runs a worker until its node is killed.
-pub async fn run_worker(cfg: WorkerConfig, registry: Registry, env: NetEnv, _clock: SimClock) {
+pub async fn run_worker(cfg: WorkerConfig, registry: Registry, env: NetEnv, clock: SimClock) {
     let incarnation: u32 = madsim::rand::thread_rng().gen();
     let identity = format!("{}@{:08x}", cfg.node, incarnation);
     let sticky_queue = format!("{identity}-sticky");
@@ -107,6 +109,8 @@ pub async fn run_worker(cfg: WorkerConfig, registry: Registry, env: NetEnv, _clo
         server,
         services,
         cache: RefCell::new(BTreeMap::new()),
+        env,
+        clock,
     });
     let mut tasks = Vec::new();
     {
@@ -316,7 +320,34 @@ impl Worker {
             token: task.token.clone(),
         });
         let ctx = ActivityContext::new(info, host);
-        let result = self.registry.run_activity(ctx, task.input.clone()).await;
+        let attempt = self.registry.run_activity(ctx, task.input.clone());
+        // Like Temporal's SDKs, the worker gives up an attempt at its start-to-close deadline, by
+        // its own clock (which a fault may skew). The server times the attempt out on its side.
+        let result = match task.start_to_close_timeout.filter(|d| !d.is_zero()) {
+            Some(limit) => {
+                let skew = self.env.clocks.get(&self.cfg.node);
+                let local_now = self
+                    .clock
+                    .now()
+                    .as_nanos()
+                    .saturating_add(skew.saturating_mul(1_000_000));
+                let deadline = task.started_time.plus(limit).as_nanos();
+                let remaining = Duration::from_nanos(
+                    u64::try_from(deadline.saturating_sub(local_now)).unwrap_or(0),
+                );
+                match tokio::time::timeout(remaining, attempt).await {
+                    Ok(r) => r,
+                    Err(_) => {
+                        self.env.trace.note(format!(
+                            "{} gave up attempt {} of activity {} at its local deadline (clock skew {skew}ms)",
+                            self.identity, task.attempt, task.activity_id
+                        ));
+                        return;
+                    }
+                }
+            }
+            None => attempt.await,
+        };
         let req = match result {
             Ok(payloads) => Request::CompleteActivityTask {
                 token: task.token,
