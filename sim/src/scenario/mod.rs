@@ -386,72 +386,25 @@ async fn simulate(sc: Arc<Scenario>, seed: u64, plan: FaultPlan) -> Outcome {
                 .unwrap_or_else(|e| e.into_inner())
                 .push((now, desc));
             let until = |d: u64| (now + Duration::from_millis(d)).min(heal_at.max(now));
+            if let Some((target, mut rule, duration_ms)) = message_rule(&ev.fault) {
+                let Some(scope) = nodes.scope(target) else {
+                    continue;
+                };
+                rule_id += 1;
+                rule.id = rule_id;
+                rule.scope = scope;
+                injector.add(rule);
+                let ends = duration_ms.map_or(heal_at.max(now), until);
+                undo_seq += 1;
+                undo.push((ends, undo_seq, Undo::Rule(rule_id)));
+                continue;
+            }
             match &ev.fault {
-                Fault::Drop {
-                    target,
-                    rate,
-                    duration_ms,
-                }
-                | Fault::Duplicate {
-                    target,
-                    rate,
-                    duration_ms,
-                } => {
-                    let Some(scope) = nodes.scope(target) else {
-                        continue;
-                    };
-                    rule_id += 1;
-                    let dup = matches!(ev.fault, Fault::Duplicate { .. });
-                    injector.add(MessageRule {
-                        id: rule_id,
-                        scope,
-                        drop_rate: if dup { 0.0 } else { *rate },
-                        duplicate_rate: if dup { *rate } else { 0.0 },
-                        extra_delay: None,
-                        remaining: None,
-                    });
-                    undo_seq += 1;
-                    undo.push((until(*duration_ms), undo_seq, Undo::Rule(rule_id)));
-                }
-                Fault::Delay {
-                    target,
-                    min_ms,
-                    max_ms,
-                    duration_ms,
-                } => {
-                    let Some(scope) = nodes.scope(target) else {
-                        continue;
-                    };
-                    rule_id += 1;
-                    injector.add(MessageRule {
-                        id: rule_id,
-                        scope,
-                        drop_rate: 0.0,
-                        duplicate_rate: 0.0,
-                        extra_delay: Some((
-                            Duration::from_millis(*min_ms),
-                            Duration::from_millis((*max_ms).max(*min_ms)),
-                        )),
-                        remaining: None,
-                    });
-                    undo_seq += 1;
-                    undo.push((until(*duration_ms), undo_seq, Undo::Rule(rule_id)));
-                }
-                Fault::DropNext { target, count } => {
-                    let Some(scope) = nodes.scope(target) else {
-                        continue;
-                    };
-                    rule_id += 1;
-                    injector.add(MessageRule {
-                        id: rule_id,
-                        scope,
-                        drop_rate: 1.0,
-                        duplicate_rate: 0.0,
-                        extra_delay: None,
-                        remaining: Some((*count).max(1)),
-                    });
-                    undo_seq += 1;
-                    undo.push((heal_at.max(now), undo_seq, Undo::Rule(rule_id)));
+                Fault::Drop { .. }
+                | Fault::Duplicate { .. }
+                | Fault::Delay { .. }
+                | Fault::DropNext { .. } => {
+                    unreachable!("message faults are handled above")
                 }
                 Fault::Partition {
                     nodes: members,
@@ -595,6 +548,74 @@ async fn simulate(sc: Arc<Scenario>, seed: u64, plan: FaultPlan) -> Outcome {
         liveness_deadline: sc.liveness_deadline,
         applied_faults,
     }
+}
+
+/// The transport rule a message fault installs (id and scope filled in by the caller), with
+/// how long it lasts (`None`: until the heal).
+fn message_rule(fault: &Fault) -> Option<(&Target, MessageRule, Option<u64>)> {
+    let base = MessageRule {
+        id: 0,
+        scope: LinkScope::Any,
+        drop_rate: 0.0,
+        duplicate_rate: 0.0,
+        extra_delay: None,
+        remaining: None,
+    };
+    Some(match fault {
+        Fault::Drop {
+            target,
+            rate,
+            duration_ms,
+        } => (
+            target,
+            MessageRule {
+                drop_rate: *rate,
+                ..base
+            },
+            Some(*duration_ms),
+        ),
+        Fault::Duplicate {
+            target,
+            rate,
+            duration_ms,
+        } => (
+            target,
+            MessageRule {
+                duplicate_rate: *rate,
+                ..base
+            },
+            Some(*duration_ms),
+        ),
+        Fault::Delay {
+            target,
+            min_ms,
+            max_ms,
+            duration_ms,
+        } => {
+            let delay = (
+                Duration::from_millis(*min_ms),
+                Duration::from_millis((*max_ms).max(*min_ms)),
+            );
+            (
+                target,
+                MessageRule {
+                    extra_delay: Some(delay),
+                    ..base
+                },
+                Some(*duration_ms),
+            )
+        }
+        Fault::DropNext { target, count } => (
+            target,
+            MessageRule {
+                drop_rate: 1.0,
+                remaining: Some((*count).max(1)),
+                ..base
+            },
+            None,
+        ),
+        _ => return None,
+    })
 }
 
 /// The event types of one history (for comparisons with Temporal's).
