@@ -27,9 +27,9 @@ fn first_failure(report: &Report) -> &sim::harness::SeedFailure {
 #[test]
 fn money_transfer_holds_under_chaos() {
     let seeds = if cfg!(debug_assertions) {
-        0..600
+        0..2000
     } else {
-        0..3000
+        0..5000
     };
     Harness::new(scenario("money-transfer"))
         .profile(Profile::Chaos)
