@@ -668,7 +668,7 @@ fn history_count_limit_terminates_the_run_and_nothing_is_appended_after() {
     let n = events.len();
     // The events before the termination reached the limit (and every earlier step was below
     // it, checked while driving).
-    assert!(n - 1 >= limit, "terminated early at {n} events");
+    assert!(n > limit, "terminated early at {n} events");
     assert!(
         events[..n - 1]
             .iter()
@@ -1477,7 +1477,10 @@ fn sticky_task_not_picked_up_in_10s_is_rescheduled_on_the_normal_queue() {
             other => panic!("{other:?}"),
         }
     }
-    assert_eq!(wft_scheduled(&ours[0]).task_queue.kind, TaskQueueKind::Sticky);
+    assert_eq!(
+        wft_scheduled(&ours[0]).task_queue.kind,
+        TaskQueueKind::Sticky
+    );
     assert_eq!(wft_scheduled(&ours[2]).task_queue, TaskQueue::normal(QUEUE));
     assert_eq!(ours[1].event_time, scheduled_at.plus(secs(10)));
     // Any worker takes it from the normal queue and replays from event 1.
@@ -1599,7 +1602,11 @@ fn non_deterministic_failure_retries_without_failing_the_workflow() {
         );
         assert_eq!(h.events(&key), written, "attempt {attempt} wrote events");
         assert_eq!(h.status(&key), WorkflowStatus::Running);
-        assert!(h.try_poll_wft().is_none(), "backoff before attempt {}", attempt + 1);
+        assert!(
+            h.try_poll_wft().is_none(),
+            "backoff before attempt {}",
+            attempt + 1
+        );
     }
     // The code is fixed: attempt 5 completes and its events are written with attempt 5.
     h.advance(secs(4));

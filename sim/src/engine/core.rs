@@ -182,6 +182,17 @@ impl Engine {
     /// Rebuilds the engine from what the store synced: runs, then task queues and deadlines.
     pub fn recover(cfg: EngineConfig, seed: u64, snapshot: StoreSnapshot, now: Timestamp) -> Self {
         let mut engine = Engine::new(cfg, seed);
+        // Continue from a different point of the id sequence than the engine that wrote the
+        // snapshot started from, or a restart with the same seed would hand out the run ids
+        // (and request ids) it handed out before.
+        for (key, (history, _)) in &snapshot.executions {
+            for b in key.run_id.bytes() {
+                engine.rng ^= u64::from(b);
+                splitmix(&mut engine.rng);
+            }
+            engine.rng ^= history.len() as u64;
+            splitmix(&mut engine.rng);
+        }
         engine.current_run = snapshot.current_runs;
         for (key, (history, ms)) in snapshot.executions {
             engine.executions.insert(key, Execution { history, ms });
@@ -216,6 +227,20 @@ impl Engine {
             ((b >> 48) & 0x3fff) | 0x8000,
             b & 0xffff_ffff_ffff
         )
+    }
+
+    /// A run id no run of `workflow_id` has (a run is never overwritten by a new one).
+    fn new_run_id(&mut self, workflow_id: &str) -> String {
+        loop {
+            let run_id = self.new_uuid();
+            let key = ExecKey {
+                workflow_id: workflow_id.to_string(),
+                run_id,
+            };
+            if !self.executions.contains_key(&key) {
+                return key.run_id;
+            }
+        }
     }
 
     /// The earliest time at which `tick` has work to do.
@@ -952,7 +977,7 @@ impl Engine {
                 return error(ServerError::WorkflowAlreadyStarted { run_id: key.run_id });
             }
         }
-        let run_id = self.new_uuid();
+        let run_id = self.new_run_id(&s.workflow_id);
         let timeout = s
             .workflow_task_timeout
             .unwrap_or(self.cfg.default_workflow_task_timeout);
@@ -1072,6 +1097,14 @@ impl Engine {
                 .contains(&request_id)
         {
             return Response::Ok;
+        }
+        if let Some(size) = input.as_ref().map(Payloads::size_bytes) {
+            if size > self.cfg.limits.payload_error_bytes {
+                return error(ServerError::InvalidArgument(format!(
+                    "signal input of {size} bytes exceeds the {} byte limit",
+                    self.cfg.limits.payload_error_bytes
+                )));
+            }
         }
         if self.executions[&key].ms.buffered.len() >= self.cfg.limits.pending_timers {
             return error(ServerError::ResourceExhausted(
@@ -1293,6 +1326,11 @@ impl Engine {
                     }
                     Command::RecordMarker { .. } => {
                         WorkflowTaskFailedCause::BadRecordMarkerAttributes
+                    }
+                    // Temporal's BAD_*_ATTRIBUTES numbers for the terminal commands.
+                    Command::CancelWorkflowExecution { .. } => WorkflowTaskFailedCause::Other(9),
+                    Command::ContinueAsNewWorkflowExecution(_) => {
+                        WorkflowTaskFailedCause::Other(11)
                     }
                     _ => WorkflowTaskFailedCause::Other(7),
                 };
@@ -1687,7 +1725,7 @@ impl Engine {
                 true
             }
             Command::ContinueAsNewWorkflowExecution(c) => {
-                let new_run = self.new_uuid();
+                let new_run = self.new_run_id(&key.workflow_id);
                 let (queue, timeout, first) = {
                     let ms = &self.executions[key].ms;
                     let first = self.executions[key]
@@ -1880,6 +1918,29 @@ impl Engine {
         self.touch(&token.exec);
         let key = token.exec.clone();
         let id = token.scheduled_event_id;
+        // As Temporal's frontend does: a result over the payload limit is recorded as a
+        // non-retryable failure of the activity instead.
+        let outcome = match outcome {
+            AttemptOutcome::Completed(Some(result))
+                if result.size_bytes() > self.cfg.limits.payload_error_bytes =>
+            {
+                let mut failure = Failure::application(
+                    format!(
+                        "Complete result of {} bytes exceeds the {} byte payload limit.",
+                        result.size_bytes(),
+                        self.cfg.limits.payload_error_bytes
+                    ),
+                    "",
+                    true,
+                );
+                failure.info = FailureInfo::Server {
+                    non_retryable: true,
+                };
+                failure.source = "Server".to_string();
+                AttemptOutcome::Failed(failure)
+            }
+            other => other,
+        };
         match outcome {
             AttemptOutcome::Completed(result) => {
                 self.write_activity_close(
