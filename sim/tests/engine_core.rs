@@ -2344,3 +2344,55 @@ fn get_history_waiting_for_close_is_answered_when_the_run_closes() {
         other => panic!("{other:?}"),
     }
 }
+
+#[test]
+fn a_retrying_task_that_new_events_arrive_for_is_written_when_it_starts() {
+    let mut h = H::new();
+    let key = h.start("transient-converted");
+    let t1 = h.poll_wft();
+    h.fail_wft(&t1, WorkflowTaskFailedCause::NonDeterministicError);
+    // Attempt 2 is pending (transient); a signal arrives before it starts.
+    h.advance(secs(1));
+    h.signal(&key, "poke", "s1");
+    assert_eq!(
+        types(&h.events(&key)[3..]),
+        seq("WorkflowTaskFailed WorkflowExecutionSignaled"),
+        "no second task for the signal"
+    );
+    h.advance(secs(1));
+    let t2 = h.poll_wft();
+    assert_eq!(t2.token.attempt, 2);
+    let events = h.events(&key);
+    assert_eq!(
+        types(&events[3..]),
+        seq("WorkflowTaskFailed WorkflowExecutionSignaled WorkflowTaskScheduled WorkflowTaskStarted"),
+        "converted to a normal task when it started"
+    );
+    assert_eq!(wft_scheduled(&events[5]).attempt, 2);
+    assert_eq!(events[5].event_time, at(2));
+    assert_eq!(t2.events, events, "the task carries the written history");
+    assert_eq!(
+        (t2.token.scheduled_event_id, t2.token.started_event_id),
+        (6, 7)
+    );
+    // Its failure is written; the next attempt (no new events) is transient again.
+    h.fail_wft(&t2, WorkflowTaskFailedCause::NonDeterministicError);
+    assert_eq!(
+        *h.types(&key).last().unwrap(),
+        EventType::WorkflowTaskFailed
+    );
+    let n = h.len(&key);
+    h.advance(secs(1));
+    let t3 = h.poll_wft();
+    assert_eq!(t3.token.attempt, 3);
+    assert_eq!(h.len(&key), n);
+    h.fail_wft(&t3, WorkflowTaskFailedCause::NonDeterministicError);
+    assert_eq!(h.len(&key), n);
+    h.advance(secs(2));
+    let t4 = h.poll_wft();
+    h.complete(&t4, vec![complete_wf()]);
+    assert_eq!(
+        types(&h.events(&key)[n..]),
+        seq("WorkflowTaskScheduled WorkflowTaskStarted WorkflowTaskCompleted WorkflowExecutionCompleted")
+    );
+}

@@ -465,6 +465,7 @@ impl Engine {
             scheduled_time: now,
             ready_at,
             started: None,
+            scheduled_next_event_id: ms.next_event_id,
         });
     }
 
@@ -799,6 +800,40 @@ impl Engine {
 
     fn start_wft(&mut self, now: Timestamp, key: &ExecKey, identity: &str) -> Response {
         let request_id = self.new_uuid();
+        // New events arrived while a transient task waited: it becomes a normal task, its
+        // Scheduled event written now (Temporal's AddWorkflowTaskStartedEvent does the same).
+        let convert = {
+            let ms = &self.executions[key].ms;
+            let wft = ms.wft.as_ref().expect("queued wft");
+            wft.is_transient().then(|| {
+                (
+                    wft.scheduled_next_event_id != ms.next_event_id,
+                    wft.task_queue.clone(),
+                    wft.attempt,
+                    ms.workflow_task_timeout,
+                )
+            })
+        };
+        if let Some((true, task_queue, attempt, timeout)) = convert {
+            let id = self.append(
+                key,
+                now,
+                EventAttributes::WorkflowTaskScheduled(WorkflowTaskScheduled {
+                    task_queue,
+                    start_to_close_timeout: Some(timeout),
+                    attempt,
+                    extra: Extra::new(),
+                }),
+            );
+            let wft = self
+                .executions
+                .get_mut(key)
+                .expect("known run")
+                .ms
+                .wft
+                .as_mut();
+            wft.expect("queued wft").scheduled_event_id = id;
+        }
         let (scheduled_event_id, transient, attempt, sticky) = {
             let wft = self.executions[key].ms.wft.as_ref().expect("queued wft");
             (

@@ -34,6 +34,10 @@ pub struct WftState {
     pub scheduled_time: Timestamp,
     /// Not dispatchable before this time (retry backoff of failed tasks).
     pub ready_at: Timestamp,
+    /// The run's next event id when the task was scheduled. A transient task whose history
+    /// moved on before it started (a signal, an activity result) is written when it starts, as
+    /// Temporal converts it to a normal task.
+    pub scheduled_next_event_id: EventId,
     pub started: Option<WftStarted>,
 }
 
