@@ -141,3 +141,19 @@ fn deep_nesting_is_an_error_not_a_stack_overflow() {
     assert_eq!(to_json(&h).matches("\"cause\"").count(), 100);
     assert!(parse_history(&nested(1000)).is_err());
 }
+
+/// Regression (found by `mutated_fixtures_never_panic`): required fields holding their default
+/// value (`scheduledEventId: "0"`, an empty timer id) were left out on writing, as proto3 JSON
+/// does, and the written history then failed to read back.
+#[test]
+fn required_fields_with_default_values_round_trip() {
+    let text = fixture("transfer-completed")
+        .replacen(
+            "\"scheduledEventId\": \"2\"",
+            "\"scheduledEventId\": \"0\"",
+            1,
+        )
+        .replacen("\"activityId\": \"1\"", "\"activityId\": \"\"", 1);
+    assert!(text.contains("\"scheduledEventId\": \"0\""));
+    check(&text);
+}

@@ -1595,6 +1595,15 @@ impl<'a> Fields<'a> {
             self.put(k, Value::String(s.to_string()));
         }
     }
+    /// A field the reader requires: written even when empty, so every history we write reads
+    /// back (proto3 JSON would omit the default value).
+    fn str_req(&mut self, k: &'a str, s: &str) {
+        self.put(k, Value::String(s.to_string()));
+    }
+    /// As `str_req`, for required int64 fields.
+    fn i64_req(&mut self, k: &'a str, n: i64) {
+        self.put(k, Value::String(n.to_string()));
+    }
     fn opt_str(&mut self, k: &'a str, s: &Option<String>) {
         if let Some(s) = s {
             self.put(k, Value::String(s.clone()));
@@ -1884,26 +1893,26 @@ fn write_attributes(a: &EventAttributes, shorthand: bool) -> Value {
             f.done(order::WFT_SCHEDULED, &a.extra)
         }
         A::WorkflowTaskStarted(a) => {
-            f.i64("scheduledEventId", a.scheduled_event_id);
+            f.i64_req("scheduledEventId", a.scheduled_event_id);
             f.str("identity", &a.identity);
             f.str("requestId", &a.request_id);
             f.i64("historySizeBytes", a.history_size_bytes);
             f.done(order::WFT_STARTED, &a.extra)
         }
         A::WorkflowTaskCompleted(a) => {
-            f.i64("scheduledEventId", a.scheduled_event_id);
+            f.i64_req("scheduledEventId", a.scheduled_event_id);
             f.i64("startedEventId", a.started_event_id);
             f.str("identity", &a.identity);
             f.done(order::WFT_COMPLETED, &a.extra)
         }
         A::WorkflowTaskTimedOut(a) => {
-            f.i64("scheduledEventId", a.scheduled_event_id);
+            f.i64_req("scheduledEventId", a.scheduled_event_id);
             f.i64("startedEventId", a.started_event_id);
             f.enum_("timeoutType", &TIMEOUT_TYPE, a.timeout_type as i32);
             f.done(order::WFT_TIMED_OUT, &a.extra)
         }
         A::WorkflowTaskFailed(a) => {
-            f.i64("scheduledEventId", a.scheduled_event_id);
+            f.i64_req("scheduledEventId", a.scheduled_event_id);
             f.i64("startedEventId", a.started_event_id);
             f.enum_("cause", &WFT_FAILED_CAUSE, a.cause.number());
             f.failure("failure", &a.failure);
@@ -1911,7 +1920,7 @@ fn write_attributes(a: &EventAttributes, shorthand: bool) -> Value {
             f.done(order::WFT_FAILED, &a.extra)
         }
         A::ActivityTaskScheduled(a) => {
-            f.str("activityId", &a.activity_id);
+            f.str_req("activityId", &a.activity_id);
             f.named("activityType", &a.activity_type);
             f.task_queue("taskQueue", &a.task_queue);
             f.payloads("input", &a.input);
@@ -1927,7 +1936,7 @@ fn write_attributes(a: &EventAttributes, shorthand: bool) -> Value {
             f.done(order::AT_SCHEDULED, &a.extra)
         }
         A::ActivityTaskStarted(a) => {
-            f.i64("scheduledEventId", a.scheduled_event_id);
+            f.i64_req("scheduledEventId", a.scheduled_event_id);
             f.str("identity", &a.identity);
             f.str("requestId", &a.request_id);
             f.i32("attempt", a.attempt);
@@ -1936,14 +1945,14 @@ fn write_attributes(a: &EventAttributes, shorthand: bool) -> Value {
         }
         A::ActivityTaskCompleted(a) => {
             f.payloads("result", &a.result);
-            f.i64("scheduledEventId", a.scheduled_event_id);
+            f.i64_req("scheduledEventId", a.scheduled_event_id);
             f.i64("startedEventId", a.started_event_id);
             f.str("identity", &a.identity);
             f.done(order::AT_COMPLETED, &a.extra)
         }
         A::ActivityTaskFailed(a) => {
             f.failure("failure", &a.failure);
-            f.i64("scheduledEventId", a.scheduled_event_id);
+            f.i64_req("scheduledEventId", a.scheduled_event_id);
             f.i64("startedEventId", a.started_event_id);
             f.str("identity", &a.identity);
             f.enum_("retryState", &RETRY_STATE, a.retry_state as i32);
@@ -1951,13 +1960,13 @@ fn write_attributes(a: &EventAttributes, shorthand: bool) -> Value {
         }
         A::ActivityTaskTimedOut(a) => {
             f.failure("failure", &a.failure);
-            f.i64("scheduledEventId", a.scheduled_event_id);
+            f.i64_req("scheduledEventId", a.scheduled_event_id);
             f.i64("startedEventId", a.started_event_id);
             f.enum_("retryState", &RETRY_STATE, a.retry_state as i32);
             f.done(order::AT_TIMED_OUT, &a.extra)
         }
         A::ActivityTaskCancelRequested(a) => {
-            f.i64("scheduledEventId", a.scheduled_event_id);
+            f.i64_req("scheduledEventId", a.scheduled_event_id);
             f.i64(
                 "workflowTaskCompletedEventId",
                 a.workflow_task_completed_event_id,
@@ -1970,13 +1979,13 @@ fn write_attributes(a: &EventAttributes, shorthand: bool) -> Value {
                 "latestCancelRequestedEventId",
                 a.latest_cancel_requested_event_id,
             );
-            f.i64("scheduledEventId", a.scheduled_event_id);
+            f.i64_req("scheduledEventId", a.scheduled_event_id);
             f.i64("startedEventId", a.started_event_id);
             f.str("identity", &a.identity);
             f.done(order::AT_CANCELED, &a.extra)
         }
         A::TimerStarted(a) => {
-            f.str("timerId", &a.timer_id);
+            f.str_req("timerId", &a.timer_id);
             f.dur("startToFireTimeout", a.start_to_fire_timeout);
             f.i64(
                 "workflowTaskCompletedEventId",
@@ -1985,12 +1994,12 @@ fn write_attributes(a: &EventAttributes, shorthand: bool) -> Value {
             f.done(order::TIMER_STARTED, &a.extra)
         }
         A::TimerFired(a) => {
-            f.str("timerId", &a.timer_id);
+            f.str_req("timerId", &a.timer_id);
             f.i64("startedEventId", a.started_event_id);
             f.done(order::TIMER_FIRED, &a.extra)
         }
         A::TimerCanceled(a) => {
-            f.str("timerId", &a.timer_id);
+            f.str_req("timerId", &a.timer_id);
             f.i64("startedEventId", a.started_event_id);
             f.i64(
                 "workflowTaskCompletedEventId",
@@ -2013,7 +2022,7 @@ fn write_attributes(a: &EventAttributes, shorthand: bool) -> Value {
             f.done(order::WF_CANCELED, &a.extra)
         }
         A::MarkerRecorded(a) => {
-            f.str("markerName", &a.marker_name);
+            f.str_req("markerName", &a.marker_name);
             if !a.details.is_empty() {
                 let details = a
                     .details
@@ -2030,7 +2039,7 @@ fn write_attributes(a: &EventAttributes, shorthand: bool) -> Value {
             f.done(order::MARKER, &a.extra)
         }
         A::WorkflowExecutionSignaled(a) => {
-            f.str("signalName", &a.signal_name);
+            f.str_req("signalName", &a.signal_name);
             f.payloads("input", &a.input);
             f.str("identity", &a.identity);
             f.done(order::SIGNALED, &a.extra)
@@ -2042,7 +2051,7 @@ fn write_attributes(a: &EventAttributes, shorthand: bool) -> Value {
             f.done(order::TERMINATED, &a.extra)
         }
         A::WorkflowExecutionContinuedAsNew(a) => {
-            f.str("newExecutionRunId", &a.new_execution_run_id);
+            f.str_req("newExecutionRunId", &a.new_execution_run_id);
             f.named("workflowType", &a.workflow_type);
             f.task_queue("taskQueue", &a.task_queue);
             f.payloads("input", &a.input);
