@@ -23,6 +23,21 @@ use sim::scenario::run;
 #[global_allocator]
 static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+/// Enough money in every account for every transfer to succeed; the trace hashed but its
+/// entries not kept, as a sweep runs them.
+fn big_bank(mut s: sim::scenario::Scenario) -> sim::scenario::Scenario {
+    s.record_trace = false;
+    s.services = Arc::new(|| {
+        let accounts: Vec<(&str, i64)> = fixtures::scenarios::ACCOUNTS
+            .iter()
+            .map(|a| (*a, 1_000_000_000))
+            .collect();
+        vec![Arc::new(fixtures::services::Bank::new(&accounts))
+            as Arc<dyn sim::service::ServiceLogic>]
+    });
+    s
+}
+
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(|a, b| a.total_cmp(b));
     v[v.len() / 2]
@@ -36,6 +51,20 @@ fn main() {
     };
     println!("durasim simulation benchmark ({profile} build, 1 thread)");
     let quick = std::env::args().any(|a| a == "--quick");
+    // `--only-scale N`: one simulation of N concurrent transfers, nothing else (for profilers).
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(i) = args.iter().position(|a| a == "--only-scale") {
+        let n: usize = args.get(i + 1).and_then(|v| v.parse().ok()).unwrap_or(1000);
+        let s = Arc::new(big_bank(fixtures::scenarios::money_transfer_n(n)));
+        let start = Instant::now();
+        run(&s, 0, &FaultPlan::none());
+        let t = start.elapsed().as_secs_f64();
+        println!(
+            "{n} transfers: {t:.3} s, {:.1} us per workflow",
+            t / n as f64 * 1e6
+        );
+        return;
+    }
 
     // 1. Seeds per second under chaos: the same path as `sim run --jobs 1` (generate the plan,
     // run the seed on a fresh thread, check every invariant).
@@ -76,17 +105,7 @@ fn main() {
     };
     let mut per_wf = Vec::new();
     for &n in sizes {
-        let mut s = fixtures::scenarios::money_transfer_n(n);
-        // Enough money for every transfer to succeed.
-        s.services = Arc::new(|| {
-            let accounts: Vec<(&str, i64)> = fixtures::scenarios::ACCOUNTS
-                .iter()
-                .map(|a| (*a, 1_000_000_000))
-                .collect();
-            vec![Arc::new(fixtures::services::Bank::new(&accounts))
-                as Arc<dyn sim::service::ServiceLogic>]
-        });
-        let s = Arc::new(s);
+        let s = Arc::new(big_bank(fixtures::scenarios::money_transfer_n(n)));
         let reps = match n {
             0..=100 => 21,
             101..=1000 => 5,

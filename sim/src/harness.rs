@@ -132,7 +132,10 @@ pub enum Repro {
 
 /// A seed sweep over one scenario.
 pub struct Harness {
+    /// The scenario as sweeps run it: trace hashed, entries not kept.
     scenario: Arc<Scenario>,
+    /// The same with trace entries kept: for failing seeds' artifacts.
+    recording: Arc<Scenario>,
     profile: Profile,
     invariants: Vec<Arc<dyn Invariant>>,
     seeds: Range<u64>,
@@ -159,8 +162,13 @@ impl Harness {
         } else {
             Repro::CargoTest { test }
         };
+        let mut sweep = scenario.clone();
+        sweep.record_trace = false;
+        let mut recording = scenario;
+        recording.record_trace = true;
         Harness {
-            scenario: Arc::new(scenario),
+            scenario: Arc::new(sweep),
+            recording: Arc::new(recording),
             profile: Profile::Chaos,
             invariants: default_invariants(),
             seeds: 0..100,
@@ -307,10 +315,25 @@ impl Harness {
         }
     }
 
-    /// Runs one seed with one plan and checks the invariants.
+    /// Runs one seed with one plan and checks the invariants (trace entries are kept only when
+    /// every seed's artifacts are written).
     pub fn run_one(&self, seed: u64, plan: &FaultPlan) -> (Outcome, Vec<Violation>) {
-        let outcome = run(&self.scenario, seed, plan);
-        let violations = check_all(&self.invariants, &self.scenario, &outcome);
+        let sc = if self.always_write {
+            &self.recording
+        } else {
+            &self.scenario
+        };
+        self.run_checked(sc, seed, plan)
+    }
+
+    fn run_checked(
+        &self,
+        sc: &Arc<Scenario>,
+        seed: u64,
+        plan: &FaultPlan,
+    ) -> (Outcome, Vec<Violation>) {
+        let outcome = run(sc, seed, plan);
+        let violations = check_all(&self.invariants, sc, &outcome);
         (outcome, violations)
     }
 
@@ -406,6 +429,11 @@ impl Harness {
 
     /// Reports a failing seed without shrinking it (beyond the shrink limit).
     fn unshrunk(&self, seed: u64, plan: FaultPlan, outcome: Outcome, v: Violation) -> SeedFailure {
+        let outcome = if self.out_dir.is_some() && outcome.trace.is_empty() {
+            run(&self.recording, seed, &plan)
+        } else {
+            outcome
+        };
         let plan_file = self.write_artifacts(&outcome, None, Some(&v));
         SeedFailure {
             seed,
@@ -427,7 +455,8 @@ impl Harness {
             let (_, vs) = self.run_one(seed, candidate);
             vs.iter().any(|x| x.invariant == invariant)
         });
-        let (min_outcome, min_violations) = self.run_one(seed, &minimal);
+        // The minimal plan's run keeps its trace entries for the artifacts and the report.
+        let (min_outcome, min_violations) = self.run_checked(&self.recording, seed, &minimal);
         let again = run(&self.scenario, seed, &minimal);
         let deterministic = again.trace_hash == min_outcome.trace_hash;
         let min_v = min_violations

@@ -193,10 +193,16 @@ impl Trace {
     pub const DEFAULT_MAX_ENTRIES: usize = 1_000_000;
 
     pub fn new(clock: crate::clock::SimClock) -> Self {
+        Self::with_limit(clock, Self::DEFAULT_MAX_ENTRIES)
+    }
+
+    /// A trace that keeps at most `max_entries` entries (0: only the hash, as seed sweeps run;
+    /// a failing seed is run again with its entries kept).
+    pub fn with_limit(clock: crate::clock::SimClock, max_entries: usize) -> Self {
         Trace {
             inner: Arc::new(Mutex::new(TraceInner {
-                max_entries: Self::DEFAULT_MAX_ENTRIES,
-                entries: Vec::with_capacity(4096),
+                max_entries,
+                entries: Vec::with_capacity(max_entries.min(4096)),
                 ..TraceInner::default()
             })),
             clock,

@@ -80,7 +80,8 @@ struct SimStoreInner {
     synced: StoreSnapshot,
     unsynced: Vec<Vec<StoreWrite>>,
     /// Events the server told a client about (acknowledged): they must never be lost.
-    acked: Vec<AckedEvent>,
+    /// Per run, so no single vector grows with the whole simulation.
+    acked: BTreeMap<ExecKey, Vec<(EventId, EventType)>>,
     batches_written: u64,
     batches_lost: u64,
 }
@@ -139,11 +140,31 @@ impl SimStore {
 
     /// Records that these appended events were acknowledged to a client.
     pub fn record_acked(&self, events: &[AckedEvent]) {
-        self.lock().acked.extend_from_slice(events);
+        let mut inner = self.lock();
+        for e in events {
+            match inner.acked.get_mut(&e.exec) {
+                Some(v) => v.push((e.event_id, e.event_type)),
+                None => {
+                    inner
+                        .acked
+                        .insert(e.exec.clone(), vec![(e.event_id, e.event_type)]);
+                }
+            }
+        }
     }
 
+    /// Every acknowledged event, by run then in acknowledgement order.
     pub fn acked(&self) -> Vec<AckedEvent> {
-        self.lock().acked.clone()
+        let inner = self.lock();
+        let mut out = Vec::with_capacity(inner.acked.values().map(Vec::len).sum());
+        for (exec, events) in &inner.acked {
+            out.extend(events.iter().map(|(event_id, event_type)| AckedEvent {
+                exec: exec.clone(),
+                event_id: *event_id,
+                event_type: *event_type,
+            }));
+        }
+        out
     }
 
     pub fn stats(&self) -> (u64, u64) {

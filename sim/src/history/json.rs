@@ -643,7 +643,7 @@ fn payloads(v: &Value, p: &Path) -> Res<Payloads> {
 }
 
 /// `{"name": ...}` (workflowType, activityType); other keys go to `extra[key]`.
-fn named(v: &Value, p: &Path, extra: &mut Extra, key: &str) -> Res<String> {
+fn named(v: &Value, p: &Path, extra: &mut JsonMap, key: &str) -> Res<String> {
     let m = obj(v, p)?;
     let mut name = String::new();
     let mut left = Map::new();
@@ -1566,7 +1566,7 @@ fn ordered(order: &[&str], mut modelled: Vec<(&str, Value)>, extra: &Extra) -> V
         }
         out.insert(k.to_string(), v);
     }
-    for (k, v) in extra {
+    for (k, v) in extra.iter() {
         if !out.contains_key(k) {
             out.insert(k.clone(), v.clone());
         }

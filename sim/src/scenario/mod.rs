@@ -45,6 +45,9 @@ pub struct Scenario {
     pub liveness_deadline: Duration,
     /// Network latency range (madsim's send latency).
     pub latency: (Duration, Duration),
+    /// Keep the trace's entries in the outcome (the hash is always computed). Sweeps turn this
+    /// off and re-run failing seeds with it on.
+    pub record_trace: bool,
 }
 
 impl Scenario {
@@ -62,6 +65,7 @@ impl Scenario {
             engine: EngineConfig::default(),
             liveness_deadline: Duration::from_secs(600),
             latency: (Duration::from_millis(1), Duration::from_millis(5)),
+            record_trace: true,
         }
     }
 }
@@ -96,6 +100,9 @@ impl Outcome {
     pub fn trace_text(&self) -> String {
         use std::fmt::Write;
         let mut out = String::new();
+        if self.trace.is_empty() {
+            out.push_str("(trace entries not recorded: run the scenario with record_trace on)\n");
+        }
         for e in &self.trace {
             let _ = writeln!(out, "{e}");
         }
@@ -177,7 +184,14 @@ enum Undo {
 
 async fn simulate(sc: Arc<Scenario>, seed: u64, plan: FaultPlan) -> Outcome {
     let clock = SimClock::start();
-    let trace = Trace::new(clock);
+    let trace = Trace::with_limit(
+        clock,
+        if sc.record_trace {
+            Trace::DEFAULT_MAX_ENTRIES
+        } else {
+            0
+        },
+    );
     let injector = Injector::default();
     let env = NetEnv {
         trace: trace.clone(),
