@@ -89,7 +89,7 @@ fn many_steps_history(n: u32) -> History {
         });
         id
     };
-    push(EventAttributes::WorkflowExecutionStarted(
+    push(EventAttributes::WorkflowExecutionStarted(Box::new(
         WorkflowExecutionStarted {
             workflow_type: "ManySteps".to_string(),
             workflow_id: "many".to_string(),
@@ -99,30 +99,32 @@ fn many_steps_history(n: u32) -> History {
             attempt: 1,
             ..Default::default()
         },
-    ));
+    )));
     let wft = |push: &mut dyn FnMut(EventAttributes) -> EventId| {
-        let s = push(EventAttributes::WorkflowTaskScheduled(
+        let s = push(EventAttributes::WorkflowTaskScheduled(Box::new(
             WorkflowTaskScheduled {
                 task_queue: TaskQueue::normal("q"),
                 attempt: 1,
                 ..Default::default()
             },
-        ));
-        let st = push(EventAttributes::WorkflowTaskStarted(WorkflowTaskStarted {
-            scheduled_event_id: s,
-            ..Default::default()
-        }));
-        push(EventAttributes::WorkflowTaskCompleted(
+        )));
+        let st = push(EventAttributes::WorkflowTaskStarted(Box::new(
+            WorkflowTaskStarted {
+                scheduled_event_id: s,
+                ..Default::default()
+            },
+        )));
+        push(EventAttributes::WorkflowTaskCompleted(Box::new(
             WorkflowTaskCompleted {
                 scheduled_event_id: s,
                 started_event_id: st,
                 ..Default::default()
             },
-        ))
+        )))
     };
     for i in 0..n {
         let completed = wft(&mut push);
-        let sid = push(EventAttributes::ActivityTaskScheduled(
+        let sid = push(EventAttributes::ActivityTaskScheduled(Box::new(
             ActivityTaskScheduled {
                 activity_id: (i + 1).to_string(),
                 activity_type: "step".to_string(),
@@ -132,29 +134,31 @@ fn many_steps_history(n: u32) -> History {
                 workflow_task_completed_event_id: completed,
                 ..Default::default()
             },
-        ));
-        let started = push(EventAttributes::ActivityTaskStarted(ActivityTaskStarted {
-            scheduled_event_id: sid,
-            attempt: 1,
-            ..Default::default()
-        }));
-        push(EventAttributes::ActivityTaskCompleted(
+        )));
+        let started = push(EventAttributes::ActivityTaskStarted(Box::new(
+            ActivityTaskStarted {
+                scheduled_event_id: sid,
+                attempt: 1,
+                ..Default::default()
+            },
+        )));
+        push(EventAttributes::ActivityTaskCompleted(Box::new(
             ActivityTaskCompleted {
                 result: Some(Payloads::json(&format!("done {i}")).unwrap()),
                 scheduled_event_id: sid,
                 started_event_id: started,
                 ..Default::default()
             },
-        ));
+        )));
     }
     let completed = wft(&mut push);
-    push(EventAttributes::WorkflowExecutionCompleted(
+    push(EventAttributes::WorkflowExecutionCompleted(Box::new(
         WorkflowExecutionCompleted {
             result: Some(Payloads::json(&format!("done {}", n - 1)).unwrap()),
             workflow_task_completed_event_id: completed,
             ..Default::default()
         },
-    ));
+    )));
     History::new(events)
 }
 

@@ -2327,7 +2327,8 @@ fn get_history_waiting_for_close_is_answered_when_the_run_closes() {
         }
         other => panic!("{other:?}"),
     }
-    // A wait that expires first is answered with the open run's history.
+    // A wait that expires first is answered with the run's status and no events (as Temporal's
+    // close-event long poll answers an empty page): the caller polls again.
     let key2 = h.start("wait-expire");
     let (waiter, _) = h.send(Request::GetHistory {
         workflow_id: key2.workflow_id.clone(),
@@ -2339,7 +2340,7 @@ fn get_history_waiting_for_close_is_answered_when_the_run_closes() {
     match h.late_reply(waiter) {
         Some(Response::History { status, events, .. }) => {
             assert_eq!(status, WorkflowStatus::Running);
-            assert_eq!(events.len(), 2);
+            assert!(events.is_empty(), "{events:?}");
         }
         other => panic!("{other:?}"),
     }

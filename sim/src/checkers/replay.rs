@@ -172,18 +172,20 @@ mod tests {
         };
         let s = hb.wft_scheduled();
         let t = hb.wft_started(s);
-        hb.push(EventAttributes::WorkflowTaskFailed(WorkflowTaskFailed {
-            scheduled_event_id: s,
-            started_event_id: t,
-            cause: WorkflowTaskFailedCause::NonDeterministicError,
-            failure: Some(Failure::application(
-                "[TMPRL1100] nondeterminism at event 5: boom",
-                "NonDeterminismError",
-                false,
-            )),
-            identity: String::new(),
-            extra: Default::default(),
-        }));
+        hb.push(EventAttributes::WorkflowTaskFailed(Box::new(
+            WorkflowTaskFailed {
+                scheduled_event_id: s,
+                started_event_id: t,
+                cause: WorkflowTaskFailedCause::NonDeterministicError,
+                failure: Some(Failure::application(
+                    "[TMPRL1100] nondeterminism at event 5: boom",
+                    "NonDeterminismError",
+                    false,
+                )),
+                identity: String::new(),
+                extra: Default::default(),
+            },
+        )));
         *only(&mut o) = hb.build();
         let v = check_with(&scenario(), &o).unwrap_err();
         assert_eq!(

@@ -37,7 +37,7 @@ impl Hb {
             events: Vec::new(),
             now_ms: 0,
         };
-        hb.push(EventAttributes::WorkflowExecutionStarted(
+        hb.push(EventAttributes::WorkflowExecutionStarted(Box::new(
             WorkflowExecutionStarted {
                 workflow_type: workflow_type.to_string(),
                 workflow_id: wf.to_string(),
@@ -48,7 +48,7 @@ impl Hb {
                 attempt: 1,
                 ..Default::default()
             },
-        ));
+        )));
         hb
     }
 
@@ -70,31 +70,33 @@ impl Hb {
     }
 
     pub fn wft_scheduled(&mut self) -> EventId {
-        self.push(EventAttributes::WorkflowTaskScheduled(
+        self.push(EventAttributes::WorkflowTaskScheduled(Box::new(
             WorkflowTaskScheduled {
                 task_queue: TaskQueue::normal("q"),
                 start_to_close_timeout: Some(Duration::from_secs(10)),
                 attempt: 1,
                 extra: Default::default(),
             },
-        ))
+        )))
     }
 
     pub fn wft_started(&mut self, scheduled: EventId) -> EventId {
-        self.push(EventAttributes::WorkflowTaskStarted(WorkflowTaskStarted {
-            scheduled_event_id: scheduled,
-            ..Default::default()
-        }))
+        self.push(EventAttributes::WorkflowTaskStarted(Box::new(
+            WorkflowTaskStarted {
+                scheduled_event_id: scheduled,
+                ..Default::default()
+            },
+        )))
     }
 
     pub fn wft_completed(&mut self, scheduled: EventId, started: EventId) -> EventId {
-        self.push(EventAttributes::WorkflowTaskCompleted(
+        self.push(EventAttributes::WorkflowTaskCompleted(Box::new(
             WorkflowTaskCompleted {
                 scheduled_event_id: scheduled,
                 started_event_id: started,
                 ..Default::default()
             },
-        ))
+        )))
     }
 
     /// Scheduled, Started, Completed; returns the Completed event id.
@@ -105,7 +107,7 @@ impl Hb {
     }
 
     pub fn activity(&mut self, wtc: EventId, id: &str, ty: &str) -> EventId {
-        self.push(EventAttributes::ActivityTaskScheduled(
+        self.push(EventAttributes::ActivityTaskScheduled(Box::new(
             ActivityTaskScheduled {
                 activity_id: id.to_string(),
                 activity_type: ty.to_string(),
@@ -114,15 +116,17 @@ impl Hb {
                 workflow_task_completed_event_id: wtc,
                 ..Default::default()
             },
-        ))
+        )))
     }
 
     pub fn activity_started(&mut self, scheduled: EventId, attempt: i32) -> EventId {
-        self.push(EventAttributes::ActivityTaskStarted(ActivityTaskStarted {
-            scheduled_event_id: scheduled,
-            attempt,
-            ..Default::default()
-        }))
+        self.push(EventAttributes::ActivityTaskStarted(Box::new(
+            ActivityTaskStarted {
+                scheduled_event_id: scheduled,
+                attempt,
+                ..Default::default()
+            },
+        )))
     }
 
     pub fn activity_completed(
@@ -131,52 +135,54 @@ impl Hb {
         started: EventId,
         result: &str,
     ) -> EventId {
-        self.push(EventAttributes::ActivityTaskCompleted(
+        self.push(EventAttributes::ActivityTaskCompleted(Box::new(
             ActivityTaskCompleted {
                 result: Some(Payloads::json(result).unwrap()),
                 scheduled_event_id: scheduled,
                 started_event_id: started,
                 ..Default::default()
             },
-        ))
+        )))
     }
 
     pub fn activity_failed(&mut self, scheduled: EventId, started: EventId) -> EventId {
-        self.push(EventAttributes::ActivityTaskFailed(ActivityTaskFailed {
-            failure: Some(Failure::application("boom", "Boom", true)),
-            scheduled_event_id: scheduled,
-            started_event_id: started,
-            identity: String::new(),
-            retry_state: RetryState::NonRetryableFailure,
-            extra: Default::default(),
-        }))
+        self.push(EventAttributes::ActivityTaskFailed(Box::new(
+            ActivityTaskFailed {
+                failure: Some(Failure::application("boom", "Boom", true)),
+                scheduled_event_id: scheduled,
+                started_event_id: started,
+                identity: String::new(),
+                retry_state: RetryState::NonRetryableFailure,
+                extra: Default::default(),
+            },
+        )))
     }
 
     pub fn timer(&mut self, wtc: EventId, id: &str) -> EventId {
-        self.push(EventAttributes::TimerStarted(TimerStarted {
+        self.push(EventAttributes::TimerStarted(Box::new(TimerStarted {
             timer_id: id.to_string(),
             start_to_fire_timeout: Some(Duration::from_secs(60)),
             workflow_task_completed_event_id: wtc,
             extra: Default::default(),
-        }))
+        })))
     }
 
     pub fn timer_fired(&mut self, started: EventId, id: &str) -> EventId {
-        self.push(EventAttributes::TimerFired(TimerFired {
+        self.push(EventAttributes::TimerFired(Box::new(TimerFired {
             timer_id: id.to_string(),
             started_event_id: started,
             extra: Default::default(),
-        }))
+        })))
     }
 
     pub fn complete(&mut self, wtc: EventId, result: &str) -> EventId {
-        self.push(EventAttributes::WorkflowExecutionCompleted(
+        self.push(EventAttributes::WorkflowExecutionCompleted(Box::new(
             WorkflowExecutionCompleted {
                 result: Some(Payloads::json(result).unwrap()),
                 workflow_task_completed_event_id: wtc,
                 ..Default::default()
             },
-        ))
+        )))
     }
 
     pub fn build(&self) -> History {

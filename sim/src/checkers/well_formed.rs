@@ -534,13 +534,13 @@ mod tests {
         let c = hb.wft();
         let s = hb.activity(c, "1", "withdraw");
         let cancel = |hb: &mut Hb, req| {
-            hb.push(EventAttributes::ActivityTaskCanceled(
+            hb.push(EventAttributes::ActivityTaskCanceled(Box::new(
                 ActivityTaskCanceled {
                     latest_cancel_requested_event_id: req,
                     scheduled_event_id: s,
                     ..Default::default()
                 },
-            ))
+            )))
         };
         let mut bad = Hb {
             events: hb.events.clone(),
@@ -553,13 +553,13 @@ mod tests {
              never requested to cancel"
         );
         let c2 = hb.wft();
-        let r = hb.push(EventAttributes::ActivityTaskCancelRequested(
+        let r = hb.push(EventAttributes::ActivityTaskCancelRequested(Box::new(
             ActivityTaskCancelRequested {
                 scheduled_event_id: s,
                 workflow_task_completed_event_id: c2,
                 ..Default::default()
             },
-        ));
+        )));
         cancel(&mut hb, r);
         assert_eq!(history_problems(&hb.build()), Vec::<String>::new());
     }
@@ -594,14 +594,14 @@ mod tests {
     fn workflow_task_timed_out_before_start_is_fine() {
         let mut hb = Hb::new("Transfer", WF, RUN, &1i64);
         let s = hb.wft_scheduled();
-        hb.push(EventAttributes::WorkflowTaskTimedOut(
+        hb.push(EventAttributes::WorkflowTaskTimedOut(Box::new(
             WorkflowTaskTimedOut {
                 scheduled_event_id: s,
                 started_event_id: 0,
                 timeout_type: crate::history::TimeoutType::ScheduleToStart,
                 extra: Default::default(),
             },
-        ));
+        )));
         hb.wft();
         assert_eq!(history_problems(&hb.build()), Vec::<String>::new());
     }
@@ -642,12 +642,12 @@ mod tests {
             now_ms: 0,
         };
         let c2 = both.wft();
-        both.push(EventAttributes::TimerCanceled(TimerCanceled {
+        both.push(EventAttributes::TimerCanceled(Box::new(TimerCanceled {
             timer_id: "1".into(),
             started_event_id: t,
             workflow_task_completed_event_id: c2,
             ..Default::default()
-        }));
+        })));
         assert_eq!(
             message(both.build()),
             "wf-1/run-1: event 10 TimerCanceled: timer \"1\" (started at event 5) both fired \

@@ -446,12 +446,12 @@ impl Engine {
             self.append(
                 key,
                 now,
-                EventAttributes::WorkflowTaskScheduled(WorkflowTaskScheduled {
+                EventAttributes::WorkflowTaskScheduled(Box::new(WorkflowTaskScheduled {
                     task_queue: task_queue.clone(),
                     start_to_close_timeout: Some(timeout),
                     attempt,
                     extra: Extra::new(),
-                }),
+                })),
             )
         } else {
             self.touch(key);
@@ -501,15 +501,17 @@ impl Engine {
                 key,
                 now,
                 WorkflowStatus::Terminated,
-                EventAttributes::WorkflowExecutionTerminated(WorkflowExecutionTerminated {
-                    reason: format!(
-                        "Workflow history count exceeds limit of {} events",
-                        self.cfg.limits.history_max_events
-                    ),
-                    details: None,
-                    identity: "history-service".to_string(),
-                    extra: Extra::new(),
-                }),
+                EventAttributes::WorkflowExecutionTerminated(Box::new(
+                    WorkflowExecutionTerminated {
+                        reason: format!(
+                            "Workflow history count exceeds limit of {} events",
+                            self.cfg.limits.history_max_events
+                        ),
+                        details: None,
+                        identity: "history-service".to_string(),
+                        extra: Extra::new(),
+                    },
+                )),
             );
         }
     }
@@ -660,8 +662,17 @@ impl Engine {
             };
             waiters.retain(|(reply, deadline)| {
                 if *deadline <= now {
+                    // As Temporal's close-event long poll: an empty page with the status; the
+                    // caller polls again (the full history would be copied for nothing).
                     if let Some(e) = self.executions.get(&key) {
-                        step.replies.push((*reply, history_response(&key, e)));
+                        step.replies.push((
+                            *reply,
+                            Response::History {
+                                exec: key.clone(),
+                                events: Vec::new(),
+                                status: e.ms.status,
+                            },
+                        ));
                     }
                     false
                 } else {
@@ -818,12 +829,12 @@ impl Engine {
             let id = self.append(
                 key,
                 now,
-                EventAttributes::WorkflowTaskScheduled(WorkflowTaskScheduled {
+                EventAttributes::WorkflowTaskScheduled(Box::new(WorkflowTaskScheduled {
                     task_queue,
                     start_to_close_timeout: Some(timeout),
                     attempt,
                     extra: Extra::new(),
-                }),
+                })),
             );
             let wft = self
                 .executions
@@ -851,13 +862,13 @@ impl Engine {
             self.append(
                 key,
                 now,
-                EventAttributes::WorkflowTaskStarted(WorkflowTaskStarted {
+                EventAttributes::WorkflowTaskStarted(Box::new(WorkflowTaskStarted {
                     scheduled_event_id,
                     identity: identity.to_string(),
                     request_id: request_id.clone(),
                     history_size_bytes: size,
                     extra: Extra::new(),
-                }),
+                })),
             )
         };
         let exec = self.executions.get_mut(key).expect("known run");
@@ -885,25 +896,27 @@ impl Engine {
                 event_id: next,
                 event_time: wft.scheduled_time,
                 task_id: 0,
-                attributes: EventAttributes::WorkflowTaskScheduled(WorkflowTaskScheduled {
-                    task_queue: queue,
-                    start_to_close_timeout: Some(exec.ms.workflow_task_timeout),
-                    attempt,
-                    extra: Extra::new(),
-                }),
+                attributes: EventAttributes::WorkflowTaskScheduled(Box::new(
+                    WorkflowTaskScheduled {
+                        task_queue: queue,
+                        start_to_close_timeout: Some(exec.ms.workflow_task_timeout),
+                        attempt,
+                        extra: Extra::new(),
+                    },
+                )),
                 extra: Extra::new(),
             });
             events.push(HistoryEvent {
                 event_id: next + 1,
                 event_time: now,
                 task_id: 0,
-                attributes: EventAttributes::WorkflowTaskStarted(WorkflowTaskStarted {
+                attributes: EventAttributes::WorkflowTaskStarted(Box::new(WorkflowTaskStarted {
                     scheduled_event_id: next,
                     identity: identity.to_string(),
                     request_id,
                     history_size_bytes: 0,
                     extra: Extra::new(),
-                }),
+                })),
                 extra: Extra::new(),
             });
             token_scheduled = next;
@@ -1087,7 +1100,7 @@ impl Engine {
         self.append(
             &key,
             now,
-            EventAttributes::WorkflowExecutionStarted(WorkflowExecutionStarted {
+            EventAttributes::WorkflowExecutionStarted(Box::new(WorkflowExecutionStarted {
                 workflow_type: workflow_type.to_string(),
                 workflow_id: workflow_id.to_string(),
                 task_queue: TaskQueue::normal(task_queue),
@@ -1103,7 +1116,7 @@ impl Engine {
                 first_workflow_task_backoff: Some(Duration::ZERO),
                 retry_policy: None,
                 extra: Extra::new(),
-            }),
+            })),
         );
         self.schedule_wft(&key, now, 1, now);
     }
@@ -1159,12 +1172,12 @@ impl Engine {
         self.append_or_buffer(
             &key,
             now,
-            EventAttributes::WorkflowExecutionSignaled(WorkflowExecutionSignaled {
+            EventAttributes::WorkflowExecutionSignaled(Box::new(WorkflowExecutionSignaled {
                 signal_name,
                 input,
                 identity,
                 extra: Extra::new(),
-            }),
+            })),
         );
         self.schedule_wft(&key, now, 1, now);
         Response::Ok
@@ -1196,11 +1209,13 @@ impl Engine {
         self.append_or_buffer(
             &key,
             now,
-            EventAttributes::WorkflowExecutionCancelRequested(WorkflowExecutionCancelRequested {
-                cause: String::new(),
-                identity,
-                extra: Extra::new(),
-            }),
+            EventAttributes::WorkflowExecutionCancelRequested(Box::new(
+                WorkflowExecutionCancelRequested {
+                    cause: String::new(),
+                    identity,
+                    extra: Extra::new(),
+                },
+            )),
         );
         self.schedule_wft(&key, now, 1, now);
         Response::Ok
@@ -1229,12 +1244,12 @@ impl Engine {
             &key,
             now,
             WorkflowStatus::Terminated,
-            EventAttributes::WorkflowExecutionTerminated(WorkflowExecutionTerminated {
+            EventAttributes::WorkflowExecutionTerminated(Box::new(WorkflowExecutionTerminated {
                 reason,
                 details: None,
                 identity,
                 extra: Extra::new(),
-            }),
+            })),
         );
         Response::Ok
     }
@@ -1321,23 +1336,23 @@ impl Engine {
         let sched = self.append(
             key,
             wft.scheduled_time,
-            EventAttributes::WorkflowTaskScheduled(WorkflowTaskScheduled {
+            EventAttributes::WorkflowTaskScheduled(Box::new(WorkflowTaskScheduled {
                 task_queue: wft.task_queue.clone(),
                 start_to_close_timeout: Some(timeout),
                 attempt: wft.attempt,
                 extra: Extra::new(),
-            }),
+            })),
         );
         let start = self.append(
             key,
             started.time,
-            EventAttributes::WorkflowTaskStarted(WorkflowTaskStarted {
+            EventAttributes::WorkflowTaskStarted(Box::new(WorkflowTaskStarted {
                 scheduled_event_id: sched,
                 identity: started.identity.clone(),
                 request_id: started.request_id.clone(),
                 history_size_bytes: 0,
                 extra: Extra::new(),
-            }),
+            })),
         );
         (sched, start)
     }
@@ -1471,12 +1486,14 @@ impl Engine {
                     &key,
                     now,
                     WorkflowStatus::Terminated,
-                    EventAttributes::WorkflowExecutionTerminated(WorkflowExecutionTerminated {
-                        reason: message,
-                        details: None,
-                        identity: "history-service".to_string(),
-                        extra: Extra::new(),
-                    }),
+                    EventAttributes::WorkflowExecutionTerminated(Box::new(
+                        WorkflowExecutionTerminated {
+                            reason: message,
+                            details: None,
+                            identity: "history-service".to_string(),
+                            extra: Extra::new(),
+                        },
+                    )),
                 );
             }
             return Response::Ok;
@@ -1497,12 +1514,12 @@ impl Engine {
         let completed = self.append(
             &key,
             now,
-            EventAttributes::WorkflowTaskCompleted(WorkflowTaskCompleted {
+            EventAttributes::WorkflowTaskCompleted(Box::new(WorkflowTaskCompleted {
                 scheduled_event_id: sched,
                 started_event_id: started,
                 identity: identity.clone(),
                 extra: Extra::new(),
-            }),
+            })),
         );
         {
             let ms = &mut self.executions.get_mut(&key).expect("known").ms;
@@ -1551,7 +1568,7 @@ impl Engine {
                 let id = self.append(
                     key,
                     now,
-                    EventAttributes::ActivityTaskScheduled(ActivityTaskScheduled {
+                    EventAttributes::ActivityTaskScheduled(Box::new(ActivityTaskScheduled {
                         activity_id: s.activity_id.clone(),
                         activity_type: s.activity_type.clone(),
                         task_queue: TaskQueue::normal(queue.clone()),
@@ -1565,7 +1582,7 @@ impl Engine {
                         workflow_task_completed_event_id: completed,
                         retry_policy: Some(policy.clone()),
                         extra: Extra::new(),
-                    }),
+                    })),
                 );
                 self.executions
                     .get_mut(key)
@@ -1608,24 +1625,26 @@ impl Engine {
                 let req = self.append(
                     key,
                     now,
-                    EventAttributes::ActivityTaskCancelRequested(ActivityTaskCancelRequested {
-                        scheduled_event_id,
-                        workflow_task_completed_event_id: completed,
-                        extra: Extra::new(),
-                    }),
+                    EventAttributes::ActivityTaskCancelRequested(Box::new(
+                        ActivityTaskCancelRequested {
+                            scheduled_event_id,
+                            workflow_task_completed_event_id: completed,
+                            extra: Extra::new(),
+                        },
+                    )),
                 );
                 if a.started.is_none() {
                     self.append(
                         key,
                         now,
-                        EventAttributes::ActivityTaskCanceled(ActivityTaskCanceled {
+                        EventAttributes::ActivityTaskCanceled(Box::new(ActivityTaskCanceled {
                             details: None,
                             latest_cancel_requested_event_id: req,
                             scheduled_event_id,
                             started_event_id: 0,
                             identity: identity.to_string(),
                             extra: Extra::new(),
-                        }),
+                        })),
                     );
                     self.executions
                         .get_mut(key)
@@ -1655,12 +1674,12 @@ impl Engine {
                 let id = self.append(
                     key,
                     now,
-                    EventAttributes::TimerStarted(TimerStarted {
+                    EventAttributes::TimerStarted(Box::new(TimerStarted {
                         timer_id: timer_id.clone(),
                         start_to_fire_timeout: Some(start_to_fire_timeout),
                         workflow_task_completed_event_id: completed,
                         extra: Extra::new(),
-                    }),
+                    })),
                 );
                 self.executions
                     .get_mut(key)
@@ -1688,13 +1707,13 @@ impl Engine {
                     self.append(
                         key,
                         now,
-                        EventAttributes::TimerCanceled(TimerCanceled {
+                        EventAttributes::TimerCanceled(Box::new(TimerCanceled {
                             timer_id,
                             started_event_id: t.started_event_id,
                             workflow_task_completed_event_id: completed,
                             identity: identity.to_string(),
                             extra: Extra::new(),
-                        }),
+                        })),
                     );
                 }
                 false
@@ -1707,13 +1726,13 @@ impl Engine {
                 self.append(
                     key,
                     now,
-                    EventAttributes::MarkerRecorded(MarkerRecorded {
+                    EventAttributes::MarkerRecorded(Box::new(MarkerRecorded {
                         marker_name,
                         details,
                         workflow_task_completed_event_id: completed,
                         failure,
                         extra: Extra::new(),
-                    }),
+                    })),
                 );
                 false
             }
@@ -1722,12 +1741,14 @@ impl Engine {
                     key,
                     now,
                     WorkflowStatus::Completed,
-                    EventAttributes::WorkflowExecutionCompleted(WorkflowExecutionCompleted {
-                        result,
-                        workflow_task_completed_event_id: completed,
-                        new_execution_run_id: None,
-                        extra: Extra::new(),
-                    }),
+                    EventAttributes::WorkflowExecutionCompleted(Box::new(
+                        WorkflowExecutionCompleted {
+                            result,
+                            workflow_task_completed_event_id: completed,
+                            new_execution_run_id: None,
+                            extra: Extra::new(),
+                        },
+                    )),
                 );
                 true
             }
@@ -1736,13 +1757,13 @@ impl Engine {
                     key,
                     now,
                     WorkflowStatus::Failed,
-                    EventAttributes::WorkflowExecutionFailed(WorkflowExecutionFailed {
+                    EventAttributes::WorkflowExecutionFailed(Box::new(WorkflowExecutionFailed {
                         failure: Some(failure),
                         retry_state: RetryState::RetryPolicyNotSet,
                         workflow_task_completed_event_id: completed,
                         new_execution_run_id: None,
                         extra: Extra::new(),
-                    }),
+                    })),
                 );
                 true
             }
@@ -1751,11 +1772,13 @@ impl Engine {
                     key,
                     now,
                     WorkflowStatus::Canceled,
-                    EventAttributes::WorkflowExecutionCanceled(WorkflowExecutionCanceled {
-                        workflow_task_completed_event_id: completed,
-                        details,
-                        extra: Extra::new(),
-                    }),
+                    EventAttributes::WorkflowExecutionCanceled(Box::new(
+                        WorkflowExecutionCanceled {
+                            workflow_task_completed_event_id: completed,
+                            details,
+                            extra: Extra::new(),
+                        },
+                    )),
                 );
                 true
             }
@@ -1793,7 +1816,7 @@ impl Engine {
                     key,
                     now,
                     WorkflowStatus::ContinuedAsNew,
-                    EventAttributes::WorkflowExecutionContinuedAsNew(
+                    EventAttributes::WorkflowExecutionContinuedAsNew(Box::new(
                         WorkflowExecutionContinuedAsNew {
                             new_execution_run_id: new_run.clone(),
                             workflow_type: workflow_type.clone(),
@@ -1804,7 +1827,7 @@ impl Engine {
                             workflow_task_completed_event_id: completed,
                             extra: Extra::new(),
                         },
-                    ),
+                    )),
                 );
                 let request_id = self.new_uuid();
                 self.create_run(
@@ -1858,14 +1881,14 @@ impl Engine {
             self.append(
                 key,
                 now,
-                EventAttributes::WorkflowTaskFailed(WorkflowTaskFailed {
+                EventAttributes::WorkflowTaskFailed(Box::new(WorkflowTaskFailed {
                     scheduled_event_id: sched,
                     started_event_id: started,
                     cause,
                     failure: Some(failure),
                     identity,
                     extra: Extra::new(),
-                }),
+                })),
             );
         }
         {
@@ -1984,13 +2007,13 @@ impl Engine {
                     id,
                     Some(&identity),
                     |started_event_id, identity| {
-                        EventAttributes::ActivityTaskCompleted(ActivityTaskCompleted {
+                        EventAttributes::ActivityTaskCompleted(Box::new(ActivityTaskCompleted {
                             result,
                             scheduled_event_id: id,
                             started_event_id,
                             identity,
                             extra: Extra::new(),
-                        })
+                        }))
                     },
                 );
             }
@@ -2005,14 +2028,14 @@ impl Engine {
                     id,
                     Some(&identity),
                     |started_event_id, identity| {
-                        EventAttributes::ActivityTaskCanceled(ActivityTaskCanceled {
+                        EventAttributes::ActivityTaskCanceled(Box::new(ActivityTaskCanceled {
                             details,
                             latest_cancel_requested_event_id: req,
                             scheduled_event_id: id,
                             started_event_id,
                             identity,
                             extra: Extra::new(),
-                        })
+                        }))
                     },
                 );
             }
@@ -2046,13 +2069,13 @@ impl Engine {
         self.append_or_buffer(
             &key,
             now,
-            EventAttributes::ActivityTaskCompleted(ActivityTaskCompleted {
+            EventAttributes::ActivityTaskCompleted(Box::new(ActivityTaskCompleted {
                 result,
                 scheduled_event_id: token.scheduled_event_id,
                 started_event_id: 0,
                 identity,
                 extra: Extra::new(),
-            }),
+            })),
         );
         self.schedule_wft(&key, now, 1, now);
         Response::Ok
@@ -2118,14 +2141,14 @@ impl Engine {
                 id,
                 identity_s.as_deref(),
                 |started_event_id, identity| {
-                    EventAttributes::ActivityTaskFailed(ActivityTaskFailed {
+                    EventAttributes::ActivityTaskFailed(Box::new(ActivityTaskFailed {
                         failure: Some(failure),
                         scheduled_event_id: id,
                         started_event_id,
                         identity,
                         retry_state,
                         extra: Extra::new(),
-                    })
+                    }))
                 },
             ),
             Some(_) => self.write_activity_close(
@@ -2134,13 +2157,13 @@ impl Engine {
                 id,
                 identity_s.as_deref(),
                 |started_event_id, _| {
-                    EventAttributes::ActivityTaskTimedOut(ActivityTaskTimedOut {
+                    EventAttributes::ActivityTaskTimedOut(Box::new(ActivityTaskTimedOut {
                         failure: Some(failure),
                         scheduled_event_id: id,
                         started_event_id,
                         retry_state,
                         extra: Extra::new(),
-                    })
+                    }))
                 },
             ),
         }
@@ -2172,14 +2195,14 @@ impl Engine {
         let started_attrs = a.started.as_ref().map(|s| {
             (
                 s.time,
-                EventAttributes::ActivityTaskStarted(ActivityTaskStarted {
+                EventAttributes::ActivityTaskStarted(Box::new(ActivityTaskStarted {
                     scheduled_event_id: id,
                     identity: s.identity.clone(),
                     request_id: s.request_id.clone(),
                     attempt: a.attempt,
                     last_failure: a.last_failure.clone(),
                     extra: Extra::new(),
-                }),
+                })),
             )
         });
         if in_flight {
@@ -2217,12 +2240,12 @@ impl Engine {
                         self.append(
                             key,
                             now,
-                            EventAttributes::WorkflowTaskTimedOut(WorkflowTaskTimedOut {
+                            EventAttributes::WorkflowTaskTimedOut(Box::new(WorkflowTaskTimedOut {
                                 scheduled_event_id: wft.scheduled_event_id,
                                 started_event_id: s.started_event_id,
                                 timeout_type: TimeoutType::StartToClose,
                                 extra: Extra::new(),
-                            }),
+                            })),
                         );
                     }
                     {
@@ -2240,12 +2263,12 @@ impl Engine {
                     self.append(
                         key,
                         now,
-                        EventAttributes::WorkflowTaskTimedOut(WorkflowTaskTimedOut {
+                        EventAttributes::WorkflowTaskTimedOut(Box::new(WorkflowTaskTimedOut {
                             scheduled_event_id: wft.scheduled_event_id,
                             started_event_id: 0,
                             timeout_type: TimeoutType::ScheduleToStart,
                             extra: Extra::new(),
-                        }),
+                        })),
                     );
                     {
                         let ms = &mut self.executions.get_mut(key).expect("known").ms;
@@ -2272,13 +2295,13 @@ impl Engine {
                     "activity ScheduleToClose timeout",
                 );
                 self.write_activity_close(now, key, id, None, |started_event_id, _| {
-                    EventAttributes::ActivityTaskTimedOut(ActivityTaskTimedOut {
+                    EventAttributes::ActivityTaskTimedOut(Box::new(ActivityTaskTimedOut {
                         failure: Some(failure),
                         scheduled_event_id: id,
                         started_event_id,
                         retry_state: RetryState::Timeout,
                         extra: Extra::new(),
-                    })
+                    }))
                 });
             } else if a.schedule_to_start_deadline().is_some_and(|d| d <= now) {
                 let failure = Failure::timeout(
@@ -2286,13 +2309,13 @@ impl Engine {
                     "activity ScheduleToStart timeout",
                 );
                 self.write_activity_close(now, key, id, None, |_, _| {
-                    EventAttributes::ActivityTaskTimedOut(ActivityTaskTimedOut {
+                    EventAttributes::ActivityTaskTimedOut(Box::new(ActivityTaskTimedOut {
                         failure: Some(failure),
                         scheduled_event_id: id,
                         started_event_id: 0,
                         retry_state: RetryState::Timeout,
                         extra: Extra::new(),
-                    })
+                    }))
                 });
             } else if a.start_to_close_deadline().is_some_and(|d| d <= now) {
                 let failure =
@@ -2336,11 +2359,11 @@ impl Engine {
             self.append_or_buffer(
                 key,
                 now,
-                EventAttributes::TimerFired(TimerFired {
+                EventAttributes::TimerFired(Box::new(TimerFired {
                     timer_id,
                     started_event_id: t.started_event_id,
                     extra: Extra::new(),
-                }),
+                })),
             );
             self.schedule_wft(key, now, 1, now);
         }

@@ -870,7 +870,7 @@ fn attributes(ty: EventType, v: &Value, p: &Path) -> Res<EventAttributes> {
                 "firstWorkflowTaskBackoff" => |v, q| a.first_workflow_task_backoff = Some(duration(v, q)?),
                 "retryPolicy" => |v, q| a.retry_policy = Some(retry_policy(v, q)?),
             });
-            A::WorkflowExecutionStarted(a)
+            A::WorkflowExecutionStarted(Box::new(a))
         }
         EventType::WorkflowExecutionCompleted => {
             let mut a = WorkflowExecutionCompleted::default();
@@ -879,7 +879,7 @@ fn attributes(ty: EventType, v: &Value, p: &Path) -> Res<EventAttributes> {
                 "workflowTaskCompletedEventId" => |v, q| a.workflow_task_completed_event_id = int64(v, q)?,
                 "newExecutionRunId" => |v, q| a.new_execution_run_id = Some(string(v, q)?),
             });
-            A::WorkflowExecutionCompleted(a)
+            A::WorkflowExecutionCompleted(Box::new(a))
         }
         EventType::WorkflowExecutionFailed => {
             let mut a = WorkflowExecutionFailed {
@@ -895,7 +895,7 @@ fn attributes(ty: EventType, v: &Value, p: &Path) -> Res<EventAttributes> {
                 "workflowTaskCompletedEventId" => |v, q| a.workflow_task_completed_event_id = int64(v, q)?,
                 "newExecutionRunId" => |v, q| a.new_execution_run_id = Some(string(v, q)?),
             });
-            A::WorkflowExecutionFailed(a)
+            A::WorkflowExecutionFailed(Box::new(a))
         }
         EventType::WorkflowExecutionTimedOut => {
             let mut a = WorkflowExecutionTimedOut {
@@ -907,7 +907,7 @@ fn attributes(ty: EventType, v: &Value, p: &Path) -> Res<EventAttributes> {
                 "retryState" => |v, q| a.retry_state = retry_state_from(RETRY_STATE.read(v, q, false)?),
                 "newExecutionRunId" => |v, q| a.new_execution_run_id = Some(string(v, q)?),
             });
-            A::WorkflowExecutionTimedOut(a)
+            A::WorkflowExecutionTimedOut(Box::new(a))
         }
         EventType::WorkflowTaskScheduled => {
             let mut a = WorkflowTaskScheduled::default();
@@ -916,7 +916,7 @@ fn attributes(ty: EventType, v: &Value, p: &Path) -> Res<EventAttributes> {
                 "startToCloseTimeout" => |v, q| a.start_to_close_timeout = Some(duration(v, q)?),
                 "attempt" => |v, q| a.attempt = int32(v, q)?,
             });
-            A::WorkflowTaskScheduled(a)
+            A::WorkflowTaskScheduled(Box::new(a))
         }
         EventType::WorkflowTaskStarted => {
             require(m, p, &["scheduledEventId"])?;
@@ -927,7 +927,7 @@ fn attributes(ty: EventType, v: &Value, p: &Path) -> Res<EventAttributes> {
                 "requestId" => |v, q| a.request_id = string(v, q)?,
                 "historySizeBytes" => |v, q| a.history_size_bytes = int64(v, q)?,
             });
-            A::WorkflowTaskStarted(a)
+            A::WorkflowTaskStarted(Box::new(a))
         }
         EventType::WorkflowTaskCompleted => {
             require(m, p, &["scheduledEventId"])?;
@@ -937,7 +937,7 @@ fn attributes(ty: EventType, v: &Value, p: &Path) -> Res<EventAttributes> {
                 "startedEventId" => |v, q| a.started_event_id = int64(v, q)?,
                 "identity" => |v, q| a.identity = string(v, q)?,
             });
-            A::WorkflowTaskCompleted(a)
+            A::WorkflowTaskCompleted(Box::new(a))
         }
         EventType::WorkflowTaskTimedOut => {
             require(m, p, &["scheduledEventId"])?;
@@ -952,7 +952,7 @@ fn attributes(ty: EventType, v: &Value, p: &Path) -> Res<EventAttributes> {
                 "startedEventId" => |v, q| a.started_event_id = int64(v, q)?,
                 "timeoutType" => |v, q| a.timeout_type = timeout_type_from(TIMEOUT_TYPE.read(v, q, false)?),
             });
-            A::WorkflowTaskTimedOut(a)
+            A::WorkflowTaskTimedOut(Box::new(a))
         }
         EventType::WorkflowTaskFailed => {
             require(m, p, &["scheduledEventId"])?;
@@ -971,7 +971,7 @@ fn attributes(ty: EventType, v: &Value, p: &Path) -> Res<EventAttributes> {
                 "failure" => |v, q| a.failure = Some(failure(v, q)?),
                 "identity" => |v, q| a.identity = string(v, q)?,
             });
-            A::WorkflowTaskFailed(a)
+            A::WorkflowTaskFailed(Box::new(a))
         }
         EventType::ActivityTaskScheduled => {
             require(m, p, &["activityId", "activityType"])?;
@@ -988,7 +988,7 @@ fn attributes(ty: EventType, v: &Value, p: &Path) -> Res<EventAttributes> {
                 "workflowTaskCompletedEventId" => |v, q| a.workflow_task_completed_event_id = int64(v, q)?,
                 "retryPolicy" => |v, q| a.retry_policy = Some(retry_policy(v, q)?),
             });
-            A::ActivityTaskScheduled(a)
+            A::ActivityTaskScheduled(Box::new(a))
         }
         EventType::ActivityTaskStarted => {
             require(m, p, &["scheduledEventId"])?;
@@ -1000,7 +1000,7 @@ fn attributes(ty: EventType, v: &Value, p: &Path) -> Res<EventAttributes> {
                 "attempt" => |v, q| a.attempt = int32(v, q)?,
                 "lastFailure" => |v, q| a.last_failure = Some(failure(v, q)?),
             });
-            A::ActivityTaskStarted(a)
+            A::ActivityTaskStarted(Box::new(a))
         }
         EventType::ActivityTaskCompleted => {
             require(m, p, &["scheduledEventId"])?;
@@ -1011,7 +1011,7 @@ fn attributes(ty: EventType, v: &Value, p: &Path) -> Res<EventAttributes> {
                 "startedEventId" => |v, q| a.started_event_id = int64(v, q)?,
                 "identity" => |v, q| a.identity = string(v, q)?,
             });
-            A::ActivityTaskCompleted(a)
+            A::ActivityTaskCompleted(Box::new(a))
         }
         EventType::ActivityTaskFailed => {
             require(m, p, &["scheduledEventId"])?;
@@ -1030,7 +1030,7 @@ fn attributes(ty: EventType, v: &Value, p: &Path) -> Res<EventAttributes> {
                 "identity" => |v, q| a.identity = string(v, q)?,
                 "retryState" => |v, q| a.retry_state = retry_state_from(RETRY_STATE.read(v, q, false)?),
             });
-            A::ActivityTaskFailed(a)
+            A::ActivityTaskFailed(Box::new(a))
         }
         EventType::ActivityTaskTimedOut => {
             require(m, p, &["scheduledEventId"])?;
@@ -1047,7 +1047,7 @@ fn attributes(ty: EventType, v: &Value, p: &Path) -> Res<EventAttributes> {
                 "startedEventId" => |v, q| a.started_event_id = int64(v, q)?,
                 "retryState" => |v, q| a.retry_state = retry_state_from(RETRY_STATE.read(v, q, false)?),
             });
-            A::ActivityTaskTimedOut(a)
+            A::ActivityTaskTimedOut(Box::new(a))
         }
         EventType::ActivityTaskCancelRequested => {
             require(m, p, &["scheduledEventId"])?;
@@ -1056,7 +1056,7 @@ fn attributes(ty: EventType, v: &Value, p: &Path) -> Res<EventAttributes> {
                 "scheduledEventId" => |v, q| a.scheduled_event_id = int64(v, q)?,
                 "workflowTaskCompletedEventId" => |v, q| a.workflow_task_completed_event_id = int64(v, q)?,
             });
-            A::ActivityTaskCancelRequested(a)
+            A::ActivityTaskCancelRequested(Box::new(a))
         }
         EventType::ActivityTaskCanceled => {
             require(m, p, &["scheduledEventId"])?;
@@ -1068,7 +1068,7 @@ fn attributes(ty: EventType, v: &Value, p: &Path) -> Res<EventAttributes> {
                 "startedEventId" => |v, q| a.started_event_id = int64(v, q)?,
                 "identity" => |v, q| a.identity = string(v, q)?,
             });
-            A::ActivityTaskCanceled(a)
+            A::ActivityTaskCanceled(Box::new(a))
         }
         EventType::TimerStarted => {
             require(m, p, &["timerId", "startToFireTimeout"])?;
@@ -1078,7 +1078,7 @@ fn attributes(ty: EventType, v: &Value, p: &Path) -> Res<EventAttributes> {
                 "startToFireTimeout" => |v, q| a.start_to_fire_timeout = Some(duration(v, q)?),
                 "workflowTaskCompletedEventId" => |v, q| a.workflow_task_completed_event_id = int64(v, q)?,
             });
-            A::TimerStarted(a)
+            A::TimerStarted(Box::new(a))
         }
         EventType::TimerFired => {
             require(m, p, &["timerId"])?;
@@ -1087,7 +1087,7 @@ fn attributes(ty: EventType, v: &Value, p: &Path) -> Res<EventAttributes> {
                 "timerId" => |v, q| a.timer_id = string(v, q)?,
                 "startedEventId" => |v, q| a.started_event_id = int64(v, q)?,
             });
-            A::TimerFired(a)
+            A::TimerFired(Box::new(a))
         }
         EventType::TimerCanceled => {
             require(m, p, &["timerId"])?;
@@ -1098,7 +1098,7 @@ fn attributes(ty: EventType, v: &Value, p: &Path) -> Res<EventAttributes> {
                 "workflowTaskCompletedEventId" => |v, q| a.workflow_task_completed_event_id = int64(v, q)?,
                 "identity" => |v, q| a.identity = string(v, q)?,
             });
-            A::TimerCanceled(a)
+            A::TimerCanceled(Box::new(a))
         }
         EventType::WorkflowExecutionCancelRequested => {
             let mut a = WorkflowExecutionCancelRequested::default();
@@ -1106,7 +1106,7 @@ fn attributes(ty: EventType, v: &Value, p: &Path) -> Res<EventAttributes> {
                 "cause" => |v, q| a.cause = string(v, q)?,
                 "identity" => |v, q| a.identity = string(v, q)?,
             });
-            A::WorkflowExecutionCancelRequested(a)
+            A::WorkflowExecutionCancelRequested(Box::new(a))
         }
         EventType::WorkflowExecutionCanceled => {
             let mut a = WorkflowExecutionCanceled::default();
@@ -1114,7 +1114,7 @@ fn attributes(ty: EventType, v: &Value, p: &Path) -> Res<EventAttributes> {
                 "workflowTaskCompletedEventId" => |v, q| a.workflow_task_completed_event_id = int64(v, q)?,
                 "details" => |v, q| a.details = Some(payloads(v, q)?),
             });
-            A::WorkflowExecutionCanceled(a)
+            A::WorkflowExecutionCanceled(Box::new(a))
         }
         EventType::MarkerRecorded => {
             require(m, p, &["markerName"])?;
@@ -1125,7 +1125,7 @@ fn attributes(ty: EventType, v: &Value, p: &Path) -> Res<EventAttributes> {
                 "workflowTaskCompletedEventId" => |v, q| a.workflow_task_completed_event_id = int64(v, q)?,
                 "failure" => |v, q| a.failure = Some(failure(v, q)?),
             });
-            A::MarkerRecorded(a)
+            A::MarkerRecorded(Box::new(a))
         }
         EventType::WorkflowExecutionSignaled => {
             require(m, p, &["signalName"])?;
@@ -1135,7 +1135,7 @@ fn attributes(ty: EventType, v: &Value, p: &Path) -> Res<EventAttributes> {
                 "input" => |v, q| a.input = Some(payloads(v, q)?),
                 "identity" => |v, q| a.identity = string(v, q)?,
             });
-            A::WorkflowExecutionSignaled(a)
+            A::WorkflowExecutionSignaled(Box::new(a))
         }
         EventType::WorkflowExecutionTerminated => {
             let mut a = WorkflowExecutionTerminated::default();
@@ -1144,7 +1144,7 @@ fn attributes(ty: EventType, v: &Value, p: &Path) -> Res<EventAttributes> {
                 "details" => |v, q| a.details = Some(payloads(v, q)?),
                 "identity" => |v, q| a.identity = string(v, q)?,
             });
-            A::WorkflowExecutionTerminated(a)
+            A::WorkflowExecutionTerminated(Box::new(a))
         }
         EventType::WorkflowExecutionContinuedAsNew => {
             require(m, p, &["newExecutionRunId"])?;
@@ -1158,7 +1158,7 @@ fn attributes(ty: EventType, v: &Value, p: &Path) -> Res<EventAttributes> {
                 "workflowTaskTimeout" => |v, q| a.workflow_task_timeout = Some(duration(v, q)?),
                 "workflowTaskCompletedEventId" => |v, q| a.workflow_task_completed_event_id = int64(v, q)?,
             });
-            A::WorkflowExecutionContinuedAsNew(a)
+            A::WorkflowExecutionContinuedAsNew(Box::new(a))
         }
     })
 }

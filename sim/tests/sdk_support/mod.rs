@@ -61,7 +61,7 @@ pub fn started_event(workflow_type: &str, input: &impl serde::Serialize) -> Hist
         event_id: 1,
         event_time: Timestamp(T0),
         task_id: 0,
-        attributes: EventAttributes::WorkflowExecutionStarted(WorkflowExecutionStarted {
+        attributes: EventAttributes::WorkflowExecutionStarted(Box::new(WorkflowExecutionStarted {
             workflow_type: workflow_type.to_string(),
             workflow_id: WORKFLOW_ID.to_string(),
             task_queue: TaskQueue::normal("q"),
@@ -70,7 +70,7 @@ pub fn started_event(workflow_type: &str, input: &impl serde::Serialize) -> Hist
             first_execution_run_id: RUN_ID.to_string(),
             attempt: 1,
             ..Default::default()
-        }),
+        })),
         extra: Default::default(),
     }
 }
@@ -104,18 +104,20 @@ impl Driver {
     }
 
     fn schedule_and_start_wft(&mut self) -> EventId {
-        let sid = self.push(EventAttributes::WorkflowTaskScheduled(
+        let sid = self.push(EventAttributes::WorkflowTaskScheduled(Box::new(
             WorkflowTaskScheduled {
                 task_queue: TaskQueue::normal("q"),
                 start_to_close_timeout: Some(Duration::from_secs(10)),
                 attempt: 1,
                 extra: Default::default(),
             },
-        ));
-        self.push(EventAttributes::WorkflowTaskStarted(WorkflowTaskStarted {
-            scheduled_event_id: sid,
-            ..Default::default()
-        }))
+        )));
+        self.push(EventAttributes::WorkflowTaskStarted(Box::new(
+            WorkflowTaskStarted {
+                scheduled_event_id: sid,
+                ..Default::default()
+            },
+        )))
     }
 }
 
@@ -172,31 +174,33 @@ pub fn run(
         {
             // The task's commands are lost; the server writes WorkflowTaskFailed and retries.
             d.now += 1_000_000;
-            d.push(EventAttributes::WorkflowTaskFailed(WorkflowTaskFailed {
-                scheduled_event_id: started_id - 1,
-                started_event_id: started_id,
-                cause: WorkflowTaskFailedCause::WorkflowWorkerUnhandledFailure,
-                failure: None,
-                identity: String::new(),
-                extra: Default::default(),
-            }));
+            d.push(EventAttributes::WorkflowTaskFailed(Box::new(
+                WorkflowTaskFailed {
+                    scheduled_event_id: started_id - 1,
+                    started_event_id: started_id,
+                    cause: WorkflowTaskFailedCause::WorkflowWorkerUnhandledFailure,
+                    failure: None,
+                    identity: String::new(),
+                    extra: Default::default(),
+                },
+            )));
             started_id = d.schedule_and_start_wft();
             continue;
         }
         tasks.push(commands.clone());
         d.now += 1_000_000;
-        let completed = d.push(EventAttributes::WorkflowTaskCompleted(
+        let completed = d.push(EventAttributes::WorkflowTaskCompleted(Box::new(
             WorkflowTaskCompleted {
                 scheduled_event_id: started_id - 1,
                 started_event_id: started_id,
                 ..Default::default()
             },
-        ));
+        )));
         let mut closed = false;
         for cmd in commands {
             match cmd {
                 Command::ScheduleActivityTask(s) => {
-                    let id = d.push(EventAttributes::ActivityTaskScheduled(
+                    let id = d.push(EventAttributes::ActivityTaskScheduled(Box::new(
                         ActivityTaskScheduled {
                             activity_id: s.activity_id,
                             activity_type: s.activity_type.clone(),
@@ -210,29 +214,29 @@ pub fn run(
                             retry_policy: s.retry_policy,
                             extra: Default::default(),
                         },
-                    ));
+                    )));
                     pending_activities.push((id, s.activity_type, s.input));
                 }
                 Command::RequestCancelActivityTask { scheduled_event_id } => {
-                    d.push(EventAttributes::ActivityTaskCancelRequested(
+                    d.push(EventAttributes::ActivityTaskCancelRequested(Box::new(
                         sim::history::ActivityTaskCancelRequested {
                             scheduled_event_id,
                             workflow_task_completed_event_id: completed,
                             extra: Default::default(),
                         },
-                    ));
+                    )));
                     pending_activities.retain(|a| a.0 != scheduled_event_id);
                 }
                 Command::StartTimer {
                     timer_id,
                     start_to_fire_timeout,
                 } => {
-                    let id = d.push(EventAttributes::TimerStarted(TimerStarted {
+                    let id = d.push(EventAttributes::TimerStarted(Box::new(TimerStarted {
                         timer_id: timer_id.clone(),
                         start_to_fire_timeout: Some(start_to_fire_timeout),
                         workflow_task_completed_event_id: completed,
                         extra: Default::default(),
-                    }));
+                    })));
                     let fire_at = d.now + start_to_fire_timeout.as_nanos() as i64;
                     pending_timers.push((fire_at, timer_id, id));
                 }
@@ -241,12 +245,12 @@ pub fn run(
                         .iter()
                         .find(|t| t.1 == timer_id)
                         .map_or(0, |t| t.2);
-                    d.push(EventAttributes::TimerCanceled(TimerCanceled {
+                    d.push(EventAttributes::TimerCanceled(Box::new(TimerCanceled {
                         timer_id: timer_id.clone(),
                         started_event_id: started,
                         workflow_task_completed_event_id: completed,
                         ..Default::default()
-                    }));
+                    })));
                     pending_timers.retain(|t| t.1 != timer_id);
                 }
                 Command::RecordMarker {
@@ -254,26 +258,26 @@ pub fn run(
                     details,
                     failure,
                 } => {
-                    d.push(EventAttributes::MarkerRecorded(MarkerRecorded {
+                    d.push(EventAttributes::MarkerRecorded(Box::new(MarkerRecorded {
                         marker_name,
                         details,
                         workflow_task_completed_event_id: completed,
                         failure,
                         extra: Default::default(),
-                    }));
+                    })));
                 }
                 Command::CompleteWorkflowExecution { result } => {
-                    d.push(EventAttributes::WorkflowExecutionCompleted(
+                    d.push(EventAttributes::WorkflowExecutionCompleted(Box::new(
                         WorkflowExecutionCompleted {
                             result,
                             workflow_task_completed_event_id: completed,
                             ..Default::default()
                         },
-                    ));
+                    )));
                     closed = true;
                 }
                 Command::FailWorkflowExecution { failure } => {
-                    d.push(EventAttributes::WorkflowExecutionFailed(
+                    d.push(EventAttributes::WorkflowExecutionFailed(Box::new(
                         WorkflowExecutionFailed {
                             failure: Some(failure),
                             retry_state: RetryState::RetryPolicyNotSet,
@@ -281,21 +285,21 @@ pub fn run(
                             new_execution_run_id: None,
                             extra: Default::default(),
                         },
-                    ));
+                    )));
                     closed = true;
                 }
                 Command::CancelWorkflowExecution { details } => {
-                    d.push(EventAttributes::WorkflowExecutionCanceled(
+                    d.push(EventAttributes::WorkflowExecutionCanceled(Box::new(
                         WorkflowExecutionCanceled {
                             workflow_task_completed_event_id: completed,
                             details,
                             extra: Default::default(),
                         },
-                    ));
+                    )));
                     closed = true;
                 }
                 Command::ContinueAsNewWorkflowExecution(c) => {
-                    d.push(EventAttributes::WorkflowExecutionContinuedAsNew(
+                    d.push(EventAttributes::WorkflowExecutionContinuedAsNew(Box::new(
                         WorkflowExecutionContinuedAsNew {
                             new_execution_run_id: "run-2".to_string(),
                             workflow_type: c.workflow_type,
@@ -304,7 +308,7 @@ pub fn run(
                             workflow_task_completed_event_id: completed,
                             ..Default::default()
                         },
-                    ));
+                    )));
                     closed = true;
                 }
             }
@@ -323,18 +327,18 @@ pub fn run(
                     name,
                     input,
                 } if *before_task == next_task => {
-                    d.push(EventAttributes::WorkflowExecutionSignaled(
+                    d.push(EventAttributes::WorkflowExecutionSignaled(Box::new(
                         WorkflowExecutionSignaled {
                             signal_name: name.clone(),
                             input: Some(Payloads::json(input).unwrap()),
                             ..Default::default()
                         },
-                    ));
+                    )));
                     happened = true;
                 }
                 External::CancelRequest { before_task } if *before_task == next_task => {
                     d.push(EventAttributes::WorkflowExecutionCancelRequested(
-                        WorkflowExecutionCancelRequested::default(),
+                        Box::default(),
                     ));
                     happened = true;
                 }
@@ -345,42 +349,46 @@ pub fn run(
             if !pending_activities.is_empty() {
                 let (sid, ty, input) = pending_activities.remove(0);
                 d.now += 10_000_000;
-                let started = d.push(EventAttributes::ActivityTaskStarted(ActivityTaskStarted {
-                    scheduled_event_id: sid,
-                    attempt: 1,
-                    ..Default::default()
-                }));
+                let started = d.push(EventAttributes::ActivityTaskStarted(Box::new(
+                    ActivityTaskStarted {
+                        scheduled_event_id: sid,
+                        attempt: 1,
+                        ..Default::default()
+                    },
+                )));
                 match activities(&ty, 1, input.as_ref()) {
                     Ok(result) => {
-                        d.push(EventAttributes::ActivityTaskCompleted(
+                        d.push(EventAttributes::ActivityTaskCompleted(Box::new(
                             ActivityTaskCompleted {
                                 result,
                                 scheduled_event_id: sid,
                                 started_event_id: started,
                                 ..Default::default()
                             },
-                        ));
+                        )));
                     }
                     Err(failure) => {
-                        d.push(EventAttributes::ActivityTaskFailed(ActivityTaskFailed {
-                            failure: Some(failure),
-                            scheduled_event_id: sid,
-                            started_event_id: started,
-                            identity: String::new(),
-                            retry_state: RetryState::NonRetryableFailure,
-                            extra: Default::default(),
-                        }));
+                        d.push(EventAttributes::ActivityTaskFailed(Box::new(
+                            ActivityTaskFailed {
+                                failure: Some(failure),
+                                scheduled_event_id: sid,
+                                started_event_id: started,
+                                identity: String::new(),
+                                retry_state: RetryState::NonRetryableFailure,
+                                extra: Default::default(),
+                            },
+                        )));
                     }
                 }
             } else if !pending_timers.is_empty() {
                 pending_timers.sort_by_key(|t| (t.0, t.2));
                 let (at, timer_id, started) = pending_timers.remove(0);
                 d.now = d.now.max(at);
-                d.push(EventAttributes::TimerFired(TimerFired {
+                d.push(EventAttributes::TimerFired(Box::new(TimerFired {
                     timer_id,
                     started_event_id: started,
                     extra: Default::default(),
-                }));
+                })));
             } else {
                 break; // nothing can happen: the run stays open
             }
