@@ -707,14 +707,12 @@ impl Engine {
                 }
             }
         }
-        let touched: Vec<ExecKey> = self.dirty.keys().cloned().collect();
-        for key in touched {
-            let before = self.dirty.remove(&key).unwrap_or(0);
+        for (key, before) in std::mem::take(&mut self.dirty) {
             let exec = &self.executions[&key];
             step.writes.push(StoreWrite::Execution {
-                key: key.clone(),
                 new_events: exec.history[before..].to_vec(),
                 state: Box::new(exec.ms.clone()),
+                key,
             });
         }
         for wid in std::mem::take(&mut self.dirty_current) {
@@ -728,16 +726,21 @@ impl Engine {
     }
 
     fn match_pollers(&mut self, now: Timestamp, step: &mut Step) {
-        let keys: Vec<(PollKind, String)> = self.pollers.keys().cloned().collect();
-        for (kind, q) in keys {
-            let key = (kind, q);
+        // Only queues with both a parked poller and a ready task can match.
+        let keys: Vec<(PollKind, String)> = self
+            .pollers
+            .keys()
+            .filter(|k| self.queues.contains_key(*k))
+            .cloned()
+            .collect();
+        for key in keys {
             while let Some(identity) = self
                 .pollers
                 .get(&key)
                 .and_then(|p| p.front())
                 .map(|p| p.identity.clone())
             {
-                let Some(resp) = self.dispatch(now, &key.1, &identity, kind) else {
+                let Some(resp) = self.dispatch_key(now, &key, &identity) else {
                     break;
                 };
                 let poller = self
@@ -796,11 +799,16 @@ impl Engine {
         identity: &str,
         kind: PollKind,
     ) -> Option<Response> {
-        let entry = self
-            .queues
-            .get(&(kind, queue.to_string()))?
-            .first()?
-            .clone();
+        self.dispatch_key(now, &(kind, queue.to_string()), identity)
+    }
+
+    fn dispatch_key(
+        &mut self,
+        now: Timestamp,
+        key: &(PollKind, String),
+        identity: &str,
+    ) -> Option<Response> {
+        let entry = self.queues.get(key)?.first()?.clone();
         let resp = match entry.kind {
             TaskKind::Workflow => self.start_wft(now, &entry.key, identity),
             TaskKind::Activity(id) => self.start_activity(now, &entry.key, id, identity),
