@@ -8,11 +8,10 @@ use std::time::Duration;
 use sim::history::{
     ActivityTaskCompleted, ActivityTaskFailed, ActivityTaskScheduled, ActivityTaskStarted, Command,
     EventAttributes, EventId, Failure, History, HistoryEvent, MarkerRecorded, Payloads, RetryState,
-    TaskQueue, TimerCanceled, TimerFired, TimerStarted, Timestamp,
-    WorkflowExecutionCancelRequested, WorkflowExecutionCanceled, WorkflowExecutionCompleted,
-    WorkflowExecutionContinuedAsNew, WorkflowExecutionFailed, WorkflowExecutionSignaled,
-    WorkflowExecutionStarted, WorkflowTaskCompleted, WorkflowTaskFailed, WorkflowTaskFailedCause,
-    WorkflowTaskScheduled, WorkflowTaskStarted,
+    TaskQueue, TimerCanceled, TimerFired, TimerStarted, Timestamp, WorkflowExecutionCanceled,
+    WorkflowExecutionCompleted, WorkflowExecutionContinuedAsNew, WorkflowExecutionFailed,
+    WorkflowExecutionSignaled, WorkflowExecutionStarted, WorkflowTaskCompleted, WorkflowTaskFailed,
+    WorkflowTaskFailedCause, WorkflowTaskScheduled, WorkflowTaskStarted,
 };
 use sim::sdk::{Registry, WorkflowMachine, WorkflowTaskError};
 
