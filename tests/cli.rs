@@ -150,6 +150,37 @@ fn bad_input_is_exit_code_2_with_the_file_named() {
         "{}",
         stderr(&o)
     );
+    // Absurd plans are refused with the event named, not run forever.
+    for (bad_plan, expect) in [
+        (
+            r#"{"events":[],"heal_at_ms":18446744073709551615}"#,
+            "heal_at_ms",
+        ),
+        (
+            r#"{"events":[{"when":{"on":"at","ms":5},"fault":{"kind":"drop","target":"all","rate":7.5,"duration_ms":100}}],"heal_at_ms":1000}"#,
+            "rate 7.5",
+        ),
+        (
+            r#"{"events":[{"when":{"on":"at","ms":5},"fault":{"kind":"kill","node":{"named":"worker-9"},"restart_after_ms":10}}],"heal_at_ms":1000}"#,
+            "worker-9",
+        ),
+    ] {
+        std::fs::write(&plan, bad_plan).unwrap();
+        let o = sim(&[
+            "run",
+            "money-transfer",
+            "--seed",
+            "1",
+            "--plan",
+            plan.to_str().unwrap(),
+        ]);
+        assert_eq!(o.status.code(), Some(2), "{bad_plan}");
+        assert!(
+            stderr(&o).contains(expect) && stderr(&o).contains("event") || expect == "heal_at_ms",
+            "{}",
+            stderr(&o)
+        );
+    }
     let o = sim(&["frobnicate"]);
     assert_eq!(o.status.code(), Some(2));
     let _ = std::fs::remove_dir_all(&tmp);

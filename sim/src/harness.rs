@@ -284,10 +284,15 @@ impl Harness {
             return p.clone();
         }
         if let Ok(path) = std::env::var("SIM_PLAN") {
-            if let Ok(text) = std::fs::read_to_string(&path) {
-                if let Ok(p) = FaultPlan::from_json(&text) {
-                    return p;
-                }
+            // A plan the user asked for by name must be used as given, or not at all.
+            let nodes = Topology::of(&self.scenario).nodes();
+            let plan = std::fs::read_to_string(&path)
+                .map_err(|e| e.to_string())
+                .and_then(|text| FaultPlan::from_json(&text))
+                .and_then(|p| p.validate(&nodes).map(|()| p));
+            match plan {
+                Ok(p) => return p,
+                Err(e) => panic!("SIM_PLAN={path}: {e}"),
             }
         }
         generate(self.profile, seed, &Topology::of(&self.scenario))

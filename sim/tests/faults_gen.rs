@@ -472,3 +472,19 @@ const GOLDEN_SWARM_1: [&str; 10] = [
     "on bank.withdraw effect #1: kill the calling worker, restart after 538ms",
     "heal at 6700ms",
 ];
+
+#[test]
+fn every_generated_plan_validates() {
+    let topo = bank_topology();
+    let nodes = topo.nodes();
+    for p in Profile::ALL {
+        for plan in plans(p, &topo) {
+            plan.validate(&nodes).unwrap_or_else(|e| panic!("{p}: {e}"));
+        }
+    }
+    let bad = FaultPlan {
+        events: vec![],
+        heal_at_ms: FaultPlan::MAX_MS + 1,
+    };
+    assert!(bad.validate(&nodes).unwrap_err().contains("heal_at_ms"));
+}

@@ -164,7 +164,14 @@ fn run(r: RunArgs) -> Result<u8, String> {
         h = h.shard(i, n);
     }
     if let Some(p) = &r.plan {
-        h = h.plan(read_plan(p)?);
+        let plan = read_plan(p)?;
+        let nodes = sim::faults::Topology::of(
+            &fixtures::scenarios::scenario(entry.name).ok_or("scenario")?,
+        )
+        .nodes();
+        plan.validate(&nodes)
+            .map_err(|e| format!("{}: {e}", p.display()))?;
+        h = h.plan(plan);
     }
     if let Some(out) = &r.out {
         h = h.out_dir(out, r.seed.is_some());

@@ -152,6 +152,133 @@ impl FaultPlan {
         serde_json::from_str(text)
             .map_err(|e| format!("line {} column {}: {e}", e.line(), e.column()))
     }
+
+    /// The longest virtual time a plan may span (faults, heal, restarts): 30 days.
+    pub const MAX_MS: u64 = 30 * 24 * 3600 * 1000;
+
+    /// Checks that the plan is one a run can carry out and finish: rates in (0, 1], times and
+    /// durations within [`FaultPlan::MAX_MS`], nodes that exist. Names the event that is not.
+    pub fn validate(&self, nodes: &[String]) -> Result<(), String> {
+        if self.heal_at_ms > Self::MAX_MS {
+            return Err(format!(
+                "heal_at_ms {} is over the limit of {} (30 days)",
+                self.heal_at_ms,
+                Self::MAX_MS
+            ));
+        }
+        let node_ok = |n: &str| nodes.iter().any(|x| x == n);
+        for (i, e) in self.events.iter().enumerate() {
+            let bad = |what: String| Err(format!("event {} ({e}): {what}", i + 1));
+            match &e.when {
+                When::At { ms } if *ms > self.heal_at_ms => {
+                    return bad(format!("at {ms}ms is after heal_at_ms {}", self.heal_at_ms));
+                }
+                When::Effect { nth: 0, .. }
+                | When::History { nth: 0, .. }
+                | When::StoreWrite { nth: 0 } => {
+                    return bad("nth counts from 1".into());
+                }
+                When::Effect { service, .. } if !node_ok(service) => {
+                    return bad(format!("no service named {service:?}"));
+                }
+                _ => {}
+            }
+            let target_ok = |t: &Target| match t {
+                Target::All => None,
+                Target::Node(n) => (!node_ok(n)).then(|| n.clone()),
+                Target::Link { from, to } => [from, to].into_iter().find(|n| !node_ok(n)).cloned(),
+            };
+            let (rate, duration, unknown) = match &e.fault {
+                Fault::Drop {
+                    target,
+                    rate,
+                    duration_ms,
+                }
+                | Fault::Duplicate {
+                    target,
+                    rate,
+                    duration_ms,
+                } => (Some(*rate), Some(*duration_ms), target_ok(target)),
+                Fault::Delay {
+                    target,
+                    min_ms,
+                    max_ms,
+                    duration_ms,
+                } => {
+                    if min_ms > max_ms || *max_ms > Self::MAX_MS {
+                        return bad(format!(
+                            "delay range {min_ms}..{max_ms}ms is empty or too long"
+                        ));
+                    }
+                    (None, Some(*duration_ms), target_ok(target))
+                }
+                Fault::DropNext { target, count } => {
+                    if *count == 0 || *count > 1_000_000 {
+                        return bad(format!("count {count} is not in 1..=1000000"));
+                    }
+                    (None, None, target_ok(target))
+                }
+                Fault::Partition {
+                    nodes: members,
+                    duration_ms,
+                } => (
+                    None,
+                    Some(*duration_ms),
+                    members.iter().find(|n| !node_ok(n)).cloned(),
+                ),
+                Fault::OneWayPartition {
+                    from,
+                    to,
+                    duration_ms,
+                } => (
+                    None,
+                    Some(*duration_ms),
+                    [from, to].into_iter().find(|n| !node_ok(n)).cloned(),
+                ),
+                Fault::Kill {
+                    node,
+                    restart_after_ms,
+                } => {
+                    let unknown = match node {
+                        NodeRef::Named(n) => (!node_ok(n)).then(|| n.clone()),
+                        NodeRef::Caller => None,
+                    };
+                    (None, Some(*restart_after_ms), unknown)
+                }
+                Fault::ClockSkew {
+                    node,
+                    skew_ms,
+                    duration_ms,
+                } => {
+                    if skew_ms.unsigned_abs() > 24 * 3600 * 1000 {
+                        return bad(format!("skew {skew_ms}ms is over one day"));
+                    }
+                    (
+                        None,
+                        Some(*duration_ms),
+                        (!node_ok(node)).then(|| node.clone()),
+                    )
+                }
+            };
+            if let Some(r) = rate {
+                if !(r > 0.0 && r <= 1.0) {
+                    return bad(format!("rate {r} is not in (0, 1]"));
+                }
+            }
+            if let Some(d) = duration {
+                if d > Self::MAX_MS {
+                    return bad(format!(
+                        "duration {d}ms is over the limit of {} (30 days)",
+                        Self::MAX_MS
+                    ));
+                }
+            }
+            if let Some(n) = unknown {
+                return bad(format!("no node named {n:?} (nodes: {})", nodes.join(", ")));
+            }
+        }
+        Ok(())
+    }
 }
 
 impl fmt::Display for When {
