@@ -160,3 +160,15 @@ fn seed_list_honours_shards() {
         assert_eq!(h.seed_list(), vec![1, 4, 7]);
     }
 }
+
+/// Check mode: every seed is run twice and must give the same trace hash (the simulation
+/// itself is deterministic under every fault kind).
+#[test]
+fn every_seed_runs_the_same_twice_under_swarm() {
+    Harness::new(scenario("money-transfer"))
+        .profile(Profile::Swarm)
+        .seeds(0..100)
+        .jobs(jobs())
+        .check_determinism(true)
+        .assert_ok();
+}
