@@ -6,8 +6,10 @@
 //! ```
 //!
 //! Prints, as medians of N runs over the same files: a parse-only pass (read + `syn::parse_file`
-//! in parallel), the full workflowcheck scan, lines per second and their ratio. With
-//! `--clippy`, also `cargo clippy` with `disallowed-methods` configured on a copy of the
+//! in parallel), the full workflowcheck scan, lines per second and their ratio, and how many
+//! files the scan parsed and skipped (files of crates that cannot reach workflow code are
+//! read but not parsed). With `--clippy`, also `cargo clippy` with `disallowed-methods`
+//! configured on a copy of the
 //! committed WORKSPACE (`git archive HEAD`): cold (fresh target dir, every dependency is
 //! checked: the same crates as the registry sources) and warm (only the workspace's own
 //! crates re-checked), each as lines per second against the lines clippy had to process.
@@ -160,6 +162,11 @@ fn main() {
         report.errors.len(),
         report.findings.len(),
         report.errors.iter().filter(|e| e.message.contains("internal error")).count()
+    );
+    println!(
+        "files parsed: {} | skipped (cannot reach workflow code, read only): {}",
+        report.files_parsed,
+        report.files_scanned - report.files_parsed
     );
     println!(
         "ratio workflowcheck / parse-only: {:.2}x (target <= 1.5x)",

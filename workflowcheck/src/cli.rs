@@ -50,6 +50,10 @@ pub struct Args {
     /// Files larger than this many bytes are reported and skipped.
     #[arg(long, default_value_t = crate::parse::DEFAULT_MAX_FILE_BYTES)]
     pub max_file_size: u64,
+    /// Parse every file, also those of crates that cannot reach workflow code (which are
+    /// otherwise only read): same findings, syntax errors reported everywhere.
+    #[arg(long)]
+    pub parse_all: bool,
     /// List the rules and exit.
     #[arg(long)]
     pub list_rules: bool,
@@ -116,6 +120,7 @@ fn execute(args: &Args, out: &mut dyn Write) -> Result<i32, String> {
     let mut opts = Options::new(args.paths.clone(), config);
     opts.jobs = args.jobs;
     opts.max_file_bytes = args.max_file_size;
+    opts.parse_all = args.parse_all;
     let mut report = check(&opts);
     if let Some(path) = &args.baseline {
         if args.write_baseline || !path.exists() {

@@ -11,6 +11,7 @@
 //! | module | role |
 //! | --- | --- |
 //! | [`parse`] | reads files (size and UTF-8 checks), tokenises, guards nesting depth, parses with syn under `catch_unwind` |
+//! | [`select`] | the pre-pass over raw bytes (memchr) choosing the files to parse: packages with workflow markers and what they reference; other files are read, never parsed |
 //! | [`index::modtree`] | walks directories (walkdir; skips `target/`, hidden dirs, symlink loops), places each file in its crate and module from `mod` declarations and `Cargo.toml` |
 //! | [`index::resolve`] | `use` trees (aliases, globs, groups, `self`/`super`/`crate`, nested and block scopes) and path resolution to candidate absolute paths |
 //! | [`index::entry`] | workflow entry points (context parameter types, `#[workflow_methods]` attributes, configured attributes) and activities |
@@ -23,7 +24,9 @@
 //! | `benches/throughput.rs` | lines/s, ratio to a parse-only pass and to `cargo clippy` with `disallowed-methods` |
 //! | `tests/` | fixture snapshots (`fixtures/workflowcheck/`, insta) and end-to-end CLI tests |
 //!
-//! Data flows one way: files are read and placed, then parsed and summarised in parallel
+//! Data flows one way: files are read and placed, the pre-pass picks the files that can
+//! matter (files of crates that cannot reach workflow code are not parsed, so their syntax
+//! errors are not reported), those are parsed and summarised in parallel
 //! (each [`model::FileSummary`] holds no syntax tree), then the call graph is built and
 //! walked on one thread, then levels, suppressions and the baseline are applied and the
 //! report is rendered.
@@ -65,6 +68,7 @@ pub mod model;
 pub mod parse;
 pub mod report;
 pub mod rules;
+pub mod select;
 pub mod suppress;
 
 use config::{Config, Level};
@@ -87,6 +91,9 @@ pub struct Options {
     pub max_file_bytes: u64,
     /// Worker threads (default: one per CPU).
     pub jobs: Option<usize>,
+    /// Parse every file, even those of crates that cannot reach workflow code (see
+    /// [`select`]); the findings are the same, syntax errors are reported everywhere.
+    pub parse_all: bool,
 }
 
 impl Options {
@@ -97,6 +104,7 @@ impl Options {
             display_root: None,
             max_file_bytes: parse::DEFAULT_MAX_FILE_BYTES,
             jobs: None,
+            parse_all: false,
         }
     }
 }
@@ -132,7 +140,7 @@ pub fn check(opts: &Options) -> Report {
             .collect();
         let inputs: Vec<(String, Result<String, String>)> =
             displays.into_iter().zip(texts).collect();
-        analyze(&paths, inputs, &opts.config, errors)
+        analyze(&paths, inputs, &opts.config, opts.parse_all, errors)
     })
 }
 
@@ -144,7 +152,7 @@ pub fn check_sources(sources: &[(&str, &str)], config: &Config) -> Report {
         .iter()
         .map(|(n, t)| (n.to_string(), Ok(t.to_string())))
         .collect();
-    with_pool(None, || analyze(&paths, inputs, config, Vec::new()))
+    with_pool(None, || analyze(&paths, inputs, config, false, Vec::new()))
 }
 
 /// Parses and summarises one file (under `catch_unwind`).
@@ -163,10 +171,26 @@ pub fn summarize(file: &SourceFile, text: &str, config: &Config) -> Result<FileS
     })
 }
 
+/// Lines as `str::lines` counts them.
+fn count_lines(text: &str) -> usize {
+    let newlines = memchr::memchr_iter(b'\n', text.as_bytes()).count();
+    newlines + usize::from(!text.is_empty() && !text.ends_with('\n'))
+}
+
+/// What a file that is not parsed contributes: its lines and suppression comments.
+fn unparsed_summary(text: &str) -> FileSummary {
+    let mut s = FileSummary::default();
+    if memchr::memmem::find(text.as_bytes(), b"workflowcheck:ignore").is_some() {
+        s.suppressions = suppress::parse(text);
+    }
+    s
+}
+
 fn analyze(
     paths: &[PathBuf],
     inputs: Vec<(String, Result<String, String>)>,
     config: &Config,
+    parse_all: bool,
     mut errors: Vec<FileError>,
 ) -> Report {
     let texts: Vec<Option<&str>> = inputs
@@ -174,15 +198,50 @@ fn analyze(
         .map(|(_, t)| t.as_ref().ok().map(String::as_str))
         .collect();
     let placed = modtree::place(paths, &texts);
-    let results: Vec<Result<FileSummary, String>> = inputs
-        .par_iter()
+    let mut selection = select::Selection::new(&placed, &texts, config, parse_all);
+    let mut parsed: Vec<Option<Result<FileSummary, String>>> =
+        (0..inputs.len()).map(|_| None).collect();
+    loop {
+        let todo: Vec<usize> = (0..inputs.len())
+            .filter(|&i| selection.parse[i] && parsed[i].is_none())
+            .collect();
+        if todo.is_empty() {
+            break;
+        }
+        let round: Vec<(usize, Result<FileSummary, String>)> = todo
+            .par_iter()
+            .map(|&i| {
+                let r = match &inputs[i].1 {
+                    Ok(text) => summarize(&placed[i], text, config),
+                    Err(e) => Err(e.clone()),
+                };
+                (i, r)
+            })
+            .collect();
+        for (i, r) in round {
+            parsed[i] = Some(r);
+        }
+        if parse_all {
+            break;
+        }
+        selection.grow(&parsed);
+    }
+    let files_parsed = (0..texts.len())
+        .filter(|&i| parsed[i].is_some() && texts[i].is_some())
+        .count();
+    let results: Vec<Result<FileSummary, String>> = parsed
+        .into_par_iter()
+        .zip(inputs.par_iter())
         .zip(placed.par_iter())
-        .map(|((display, text), file)| {
+        .map(|((r, (display, text)), file)| {
             let text = text.as_ref().map_err(Clone::clone)?;
-            let mut s = summarize(file, text, config)?;
+            let mut s = match r {
+                Some(r) => r?,
+                None => unparsed_summary(text),
+            };
             s.path = file.path.clone();
             s.display = display.clone();
-            s.lines = text.lines().count();
+            s.lines = count_lines(text);
             Ok(s)
         })
         .collect();
@@ -306,5 +365,6 @@ fn analyze(
         lines_scanned,
         suppressed,
         baselined: 0,
+        files_parsed,
     }
 }

@@ -239,3 +239,88 @@ fn config_is_found_upward() {
     assert_eq!(run(bin().arg(&sub).arg("--no-config")).0, 0);
     let _ = Path::new(&sub);
 }
+
+#[test]
+fn crates_that_cannot_reach_workflows_are_not_parsed() {
+    let d = tmpdir("prepass");
+    let krate = |name: &str, lib: &str| {
+        let dir = d.join(name);
+        std::fs::create_dir_all(dir.join("src")).unwrap();
+        let manifest = format!("[package]\nname = \"{name}\"\nversion = \"0.1.0\"\n");
+        std::fs::write(dir.join("Cargo.toml"), manifest).unwrap();
+        std::fs::write(dir.join("src/lib.rs"), lib).unwrap();
+        std::fs::write(dir.join("src/broken.rs"), "fn f( {").unwrap();
+    };
+    // A workflow crate calling into another scanned crate by path, and into a third one only
+    // through the method-name fallback (the receiver's type is unknown).
+    krate(
+        "app",
+        "mod broken;\npub async fn wf(ctx: WorkflowContext, w: Widget) { helpers::tick(); w.frobnicate_widget(); }\n",
+    );
+    krate(
+        "helpers",
+        "mod broken;\npub fn tick() { let _ = std::time::Instant::now(); }\n",
+    );
+    krate(
+        "gadgets",
+        "mod broken;\npub struct Widget;\nimpl Widget { pub fn frobnicate_widget(&self) { let _ = std::env::var(\"X\"); } }\n",
+    );
+    // No workflow, referenced by nobody: read, never parsed.
+    krate("unrelated", "mod broken;\npub fn quiet() {}\n");
+    let scan = |extra: &[&str]| {
+        let (code, out, err) = run(bin().arg(&d).arg("--format=json").args(extra));
+        assert_eq!(code, 1, "{out}{err}");
+        serde_json::from_str::<serde_json::Value>(&out).unwrap()
+    };
+    let v = scan(&[]);
+    let all = scan(&["--parse-all"]);
+    assert_eq!(v["findings"], all["findings"]);
+    assert_eq!(v["files_scanned"], 8);
+    assert_eq!(all["files_scanned"], 8);
+    let found: Vec<(String, String)> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            let file = f["file"].as_str().unwrap().replace('\\', "/");
+            let krate = file
+                .rsplit("/src/")
+                .nth(1)
+                .unwrap()
+                .rsplit('/')
+                .next()
+                .unwrap();
+            (f["rule"].as_str().unwrap().to_string(), krate.to_string())
+        })
+        .collect();
+    assert!(
+        found.contains(&("wall-clock".into(), "helpers".into())),
+        "{found:?}"
+    );
+    assert!(
+        found.contains(&("env".into(), "gadgets".into())),
+        "{found:?}"
+    );
+    let broken = |v: &serde_json::Value| {
+        let mut crates: Vec<String> = v["errors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| {
+                let file = e["file"].as_str().unwrap().replace('\\', "/");
+                assert!(file.ends_with("src/broken.rs"), "{e}");
+                file.rsplit("/src/")
+                    .nth(1)
+                    .unwrap()
+                    .rsplit('/')
+                    .next()
+                    .unwrap()
+                    .to_string()
+            })
+            .collect();
+        crates.sort();
+        crates
+    };
+    assert_eq!(broken(&v), ["app", "gadgets", "helpers"]);
+    assert_eq!(broken(&all), ["app", "gadgets", "helpers", "unrelated"]);
+}

@@ -13,7 +13,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
 pub type FnId = usize;
 
 /// Method names too common to link by name alone when the receiver type is unknown.
-const COMMON_METHODS: &[&str] = &[
+pub(crate) const COMMON_METHODS: &[&str] = &[
     "new",
     "default",
     "clone",

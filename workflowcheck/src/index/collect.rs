@@ -22,14 +22,14 @@ const SAFE_ZONE_METHODS: &[&str] = &[
     "execute_local_activity",
 ];
 /// Methods registering workflow closures.
-const REGISTER_WORKFLOW: &[&str] = &[
+pub(crate) const REGISTER_WORKFLOW: &[&str] = &[
     "register_wf",
     "register_workflow",
     "register_orchestration",
     "register_orchestration_fn",
 ];
 /// Methods registering activities.
-const REGISTER_ACTIVITY: &[&str] = &[
+pub(crate) const REGISTER_ACTIVITY: &[&str] = &[
     "register_activity",
     "register_activities",
     "register_activity_fn",

@@ -20,6 +20,9 @@ pub struct SourceFile {
     pub crate_name: String,
     pub module: Segs,
     pub test: bool,
+    /// Directory of the package (nearest `Cargo.toml` with a `[package]`) the file belongs
+    /// to; `None` for files outside any package.
+    pub package: Option<PathBuf>,
 }
 
 /// A `mod name;` declaration found by the line scan.
@@ -323,6 +326,7 @@ pub fn place(paths: &[PathBuf], texts: &[Option<&str>]) -> Vec<SourceFile> {
                 crate_name,
                 module,
                 test,
+                package: pkg.map(|(_, dir)| dir),
             });
             queue.push_back(r);
         }
@@ -343,6 +347,7 @@ pub fn place(paths: &[PathBuf], texts: &[Option<&str>]) -> Vec<SourceFile> {
                     crate_name: parent.crate_name.clone(),
                     module,
                     test: parent.test || decl.test,
+                    package: parent.package.clone(),
                 });
                 queue.push_back(c);
             }

@@ -58,6 +58,9 @@ pub struct Report {
     pub suppressed: usize,
     #[serde(skip)]
     pub baselined: usize,
+    /// Files parsed; the others could not reach workflow code (not serialised).
+    #[serde(skip)]
+    pub files_parsed: usize,
 }
 
 impl Report {
