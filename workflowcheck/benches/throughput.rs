@@ -123,6 +123,7 @@ fn main() {
 
     let mut parse_times = Vec::new();
     let mut check_times = Vec::new();
+    let mut all_times = Vec::new();
     let mut last = None;
     for _ in 0..runs.max(1) {
         // Interleave the two passes so machine load affects both alike.
@@ -142,6 +143,13 @@ fn main() {
         let t = Instant::now();
         let report = check(&Options::new(vec![path.clone()], Config::default()));
         check_times.push(t.elapsed());
+        // The same scan with every file parsed and indexed (`--parse-all`): the cost of the
+        // analysis itself, for trees where everything can reach workflow code.
+        let t = Instant::now();
+        let mut all = Options::new(vec![path.clone()], Config::default());
+        all.parse_all = true;
+        let _ = check(&all);
+        all_times.push(t.elapsed());
         last = Some((parsed, report));
     }
     let (parsed, report) = last.expect("at least one run");
@@ -171,6 +179,13 @@ fn main() {
     println!(
         "ratio workflowcheck / parse-only: {:.2}x (target <= 1.5x)",
         full.as_secs_f64() / parse.as_secs_f64()
+    );
+    let all = median(all_times);
+    println!(
+        "--parse-all  : {:>7.3} s  {:>10.0} lines/s; ratio to parse-only {:.2}x",
+        all.as_secs_f64(),
+        lps(all, lines),
+        all.as_secs_f64() / parse.as_secs_f64()
     );
 
     let Some(ws) = clippy else {
