@@ -52,27 +52,30 @@ fn assert_same_types(o: &Outcome, fixture_name: &str) {
     );
 }
 
+/// The deposit's final ActivityTaskStarted (the deposit is scheduled at event 11).
+fn deposit_started(h: &History) -> sim::history::ActivityTaskStarted {
+    h.events
+        .iter()
+        .find_map(|e| match &e.attributes {
+            sim::history::EventAttributes::ActivityTaskStarted(s) if s.scheduled_event_id == 11 => {
+                Some((**s).clone())
+            }
+            _ => None,
+        })
+        .expect("deposit started")
+}
+
 fn secs(d: std::time::Duration) -> f64 {
     d.as_secs_f64()
 }
 
 #[test]
 fn deposit_failing_three_times_retries_1_2_4_seconds_apart() {
-    use sim::history::EventAttributes;
     use sim::trace::TraceKind;
     let o = run_named("transfer-retried", 7, &FaultPlan::none());
     assert_same_types(&o, "transfer-retried.json");
     let h = only_history(&o);
-    let started = h
-        .events
-        .iter()
-        .find_map(|e| match &e.attributes {
-            EventAttributes::ActivityTaskStarted(s) if s.scheduled_event_id == 11 => {
-                Some(s.clone())
-            }
-            _ => None,
-        })
-        .expect("deposit started");
+    let started = deposit_started(h);
     assert_eq!(started.attempt, 4);
     let last = started.last_failure.expect("last failure");
     assert_eq!(
@@ -172,16 +175,7 @@ fn worker_killed_mid_deposit_retries_and_the_bank_applies_once() {
     let o = run_named("transfer-worker-killed", 11, &plan);
     assert_same_types(&o, "transfer-worker-killed.json");
     let h = only_history(&o);
-    let started = h
-        .events
-        .iter()
-        .find_map(|e| match &e.attributes {
-            EventAttributes::ActivityTaskStarted(s) if s.scheduled_event_id == 11 => {
-                Some(s.clone())
-            }
-            _ => None,
-        })
-        .expect("deposit started");
+    let started = deposit_started(h);
     assert_eq!(started.attempt, 2, "{}", o.trace_text());
     let lf = started.last_failure.expect("timeout failure");
     assert!(
@@ -393,7 +387,6 @@ fn server_kill_restart_loses_nothing_acknowledged() {
 #[test]
 fn clock_skewed_worker_abandons_attempts_and_the_bank_still_applies_once() {
     use sim::faults::{Fault, FaultEvent, When};
-    use sim::history::EventAttributes;
     let plan = FaultPlan {
         events: vec![FaultEvent {
             when: When::At { ms: 0 },
@@ -412,16 +405,7 @@ fn clock_skewed_worker_abandons_attempts_and_the_bank_still_applies_once() {
         "{text}"
     );
     let h = only_history(&o);
-    let started = h
-        .events
-        .iter()
-        .find_map(|e| match &e.attributes {
-            EventAttributes::ActivityTaskStarted(s) if s.scheduled_event_id == 11 => {
-                Some(s.clone())
-            }
-            _ => None,
-        })
-        .expect("deposit started");
+    let started = deposit_started(h);
     assert_eq!(started.attempt, 2, "{text}");
     assert_eq!(
         *h.event_types().last().unwrap(),
