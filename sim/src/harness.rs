@@ -4,7 +4,7 @@
 //! ```no_run
 //! use sim::faults::Profile;
 //! use sim::harness::Harness;
-//! # let scenario: sim::scenario::Scenario = unimplemented!();
+//! let scenario = sim::scenario::Scenario::new("mine", sim::sdk::Registry::new(), "queue");
 //! Harness::new(scenario).profile(Profile::Chaos).seeds(0..500).assert_ok();
 //! ```
 //!
