@@ -191,7 +191,7 @@ async fn start_and_wait(
         });
     }
     // Wait for the close of the current run, following continue-as-new.
-    let mut wait = crate::worker::PollWait::default();
+    let mut wait = crate::transport::PollWait::default();
     loop {
         let req = Request::GetHistory {
             workflow_id: s.workflow_id.clone(),

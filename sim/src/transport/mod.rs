@@ -557,3 +557,29 @@ impl<Resp: Clone> Dedup<Resp> {
         }
     }
 }
+
+/// How long a long poll asks to be held: 20 s (Temporal's order of magnitude) while work
+/// flows, doubling while the queue stays empty, up to an hour. A month of idle virtual time then
+/// costs a few hundred polls, not hundreds of thousands; a busy poller is back to 20 s at once.
+pub struct PollWait {
+    pub current: Duration,
+}
+
+impl PollWait {
+    pub const MIN: Duration = Duration::from_secs(20);
+    pub const MAX: Duration = Duration::from_secs(3600);
+
+    pub fn reset(&mut self) {
+        self.current = Self::MIN;
+    }
+
+    pub fn grow(&mut self) {
+        self.current = (self.current * 2).min(Self::MAX);
+    }
+}
+
+impl Default for PollWait {
+    fn default() -> Self {
+        PollWait { current: Self::MIN }
+    }
+}
