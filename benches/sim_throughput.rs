@@ -55,10 +55,19 @@ fn main() {
     let args: Vec<String> = std::env::args().collect();
     if let Some(i) = args.iter().position(|a| a == "--only-scale") {
         let n: usize = args.get(i + 1).and_then(|v| v.parse().ok()).unwrap_or(1000);
+        // `--reps R`: R simulations in a row (so small sizes give a profiler enough samples).
+        let reps: usize = args
+            .iter()
+            .position(|a| a == "--reps")
+            .and_then(|i| args.get(i + 1))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(1);
         let s = Arc::new(big_bank(fixtures::scenarios::money_transfer_n(n)));
         let start = Instant::now();
-        run(&s, 0, &FaultPlan::none());
-        let t = start.elapsed().as_secs_f64();
+        for rep in 0..reps {
+            run(&s, rep as u64, &FaultPlan::none());
+        }
+        let t = start.elapsed().as_secs_f64() / reps as f64;
         println!(
             "{n} transfers: {t:.3} s, {:.1} us per workflow",
             t / n as f64 * 1e6

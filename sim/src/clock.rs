@@ -34,6 +34,11 @@ impl SimClock {
         Timestamp::from_nanos(BASE_NANOS).plus(self.elapsed())
     }
 
+    /// The tokio instant `d` after the run started.
+    pub fn instant_after(&self, d: Duration) -> tokio::time::Instant {
+        self.start + d
+    }
+
     /// The tokio instant at which `t` occurs.
     pub fn instant_at(&self, t: Timestamp) -> tokio::time::Instant {
         self.start + t.since(Timestamp::from_nanos(BASE_NANOS))

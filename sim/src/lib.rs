@@ -13,7 +13,8 @@
 //! - [`scenario`]: the composition root: `run(scenario, seed, plan) -> Outcome`.
 //! - [`checkers`]: invariants, each reading only the recorded `Outcome`.
 //! - [`harness`]: seed sweeps, shrinking and reproduction lines, for `cargo test` and the CLI.
-//! - [`trace`], [`clock`]: the run's fingerprint and virtual wall-clock time.
+//! - [`trace`], [`clock`]: the run's fingerprint and virtual wall-clock time; [`alarm`]: a
+//!   sleep that costs one simulation timer however often it is polled.
 //!
 //! A seeded run is a function (this example builds its own tiny scenario):
 //!
@@ -46,6 +47,7 @@
 //! assert_eq!(a.trace_hash, b.trace_hash);
 //! assert_eq!(a.histories.values().next().unwrap().len(), 10);
 //! ```
+pub mod alarm;
 pub mod checkers;
 pub mod client;
 pub mod clock;

@@ -62,7 +62,7 @@ fn payload(s: &str) -> Payloads {
 /// A payload of exactly `n` bytes as the limits count them (no metadata).
 fn sized(n: usize) -> Payloads {
     Payloads::one(Payload {
-        metadata: BTreeMap::new(),
+        metadata: Default::default(),
         data: vec![b'x'; n],
     })
 }

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use super::core::{Engine, EngineConfig, Step};
 use super::store::{AckedEvent, SimStore, Store, StoreWrite};
+use crate::alarm::Alarm;
 use crate::clock::SimClock;
 use crate::engine::api::{ExecKey, Request, Response};
 use crate::trace::TraceKind;
@@ -60,6 +61,9 @@ pub async fn run_server(cfg: ServerConfig, store: SimStore, env: NetEnv, clock: 
     }
     let mut dedup: Dedup<Response> = Dedup::new(8192);
     let mut deaths_seen = 0;
+    // One alarm for the engine's next deadline, kept across iterations: most requests leave the
+    // earliest deadline where it was, and then cost no new timer.
+    let mut alarm: Option<Alarm> = None;
     loop {
         let wake = engine.next_wakeup().map(|t| clock.instant_at(t));
         let step = tokio::select! {
@@ -75,7 +79,7 @@ pub async fn run_server(cfg: ServerConfig, store: SimStore, env: NetEnv, clock: 
                     }
                 }
             }
-            _ = sleep_until(wake) => engine.tick(clock.now()),
+            _ = wait_until(&mut alarm, wake) => engine.tick(clock.now()),
         };
         let deaths = env.deaths.since(deaths_seen);
         deaths_seen += deaths.len();
@@ -86,10 +90,15 @@ pub async fn run_server(cfg: ServerConfig, store: SimStore, env: NetEnv, clock: 
     }
 }
 
-async fn sleep_until(at: Option<tokio::time::Instant>) {
-    match at {
-        Some(t) => tokio::time::sleep_until(t).await,
-        None => std::future::pending().await,
+/// Sleeps until `at` (forever for `None`) on `alarm`, moving it there if needed.
+async fn wait_until(alarm: &mut Option<Alarm>, at: Option<tokio::time::Instant>) {
+    match (alarm, at) {
+        (_, None) => std::future::pending().await,
+        (Some(a), Some(t)) => {
+            a.reset(t);
+            a.await
+        }
+        (slot @ None, Some(t)) => slot.insert(Alarm::at(t)).await,
     }
 }
 

@@ -607,9 +607,11 @@ fn payload(v: &Value, p: &Path) -> Res<Payload> {
         match k.as_str() {
             _ if v.is_null() => {}
             "metadata" => {
+                let mut metadata = std::collections::BTreeMap::new();
                 for (mk, mv) in obj(v, &q)? {
-                    out.metadata.insert(mk.clone(), bytes(mv, &q.key(mk))?);
+                    metadata.insert(mk.clone(), bytes(mv, &q.key(mk))?);
                 }
+                out.metadata = std::sync::Arc::new(metadata);
             }
             "data" => out.data = bytes(v, &q)?,
             _ => {
@@ -631,10 +633,11 @@ fn payloads(v: &Value, p: &Path) -> Res<Payloads> {
                 let Value::Array(items) = v else {
                     return q.err(format!("expected an array, found {}", describe(v)));
                 };
-                out.0.reserve(items.len());
+                let mut list = Vec::with_capacity(items.len());
                 for (i, item) in items.iter().enumerate() {
-                    out.0.push(payload(item, &q.index(i))?);
+                    list.push(payload(item, &q.index(i))?);
                 }
+                out = Payloads::from_vec(list);
             }
             _ => return q.err("unsupported field (payloads hold only \"payloads\")"),
         }

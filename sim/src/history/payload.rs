@@ -3,6 +3,7 @@
 //! Invariant: pure data, no I/O.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -10,11 +11,23 @@ use serde::Serialize;
 /// The encoding every payload we write uses.
 pub const JSON_PLAIN: &str = "json/plain";
 
+/// Payload metadata: names to decoded bytes. Shared, since nearly every payload carries the
+/// same `encoding: json/plain` (copy on write: `Arc::make_mut`).
+pub type Metadata = Arc<BTreeMap<String, Vec<u8>>>;
+
 /// One payload: metadata (decoded bytes) and data (decoded bytes).
 #[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Payload {
-    pub metadata: BTreeMap<String, Vec<u8>>,
+    pub metadata: Metadata,
     pub data: Vec<u8>,
+}
+
+thread_local! {
+    /// `{encoding: json/plain}`, built once per thread and shared by every payload we encode.
+    static JSON_PLAIN_METADATA: Metadata = Arc::new(BTreeMap::from([(
+        "encoding".to_string(),
+        JSON_PLAIN.as_bytes().to_vec(),
+    )]));
 }
 
 /// Why a payload could not become the requested value.
@@ -38,8 +51,7 @@ impl Payload {
 
     /// A `json/plain` payload from already-encoded JSON bytes.
     pub fn json_bytes(data: Vec<u8>) -> Payload {
-        let mut metadata = BTreeMap::new();
-        metadata.insert("encoding".to_string(), JSON_PLAIN.as_bytes().to_vec());
+        let metadata = JSON_PLAIN_METADATA.with(Arc::clone);
         Payload { metadata, data }
     }
 
@@ -73,13 +85,18 @@ impl Payload {
     }
 }
 
-/// A list of payloads (`{"payloads": [...]}` in Temporal's JSON).
+/// A list of payloads (`{"payloads": [...]}` in Temporal's JSON). Immutable and shared:
+/// histories, tasks and store writes hold the same payloads, so a clone is a reference count.
 #[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Payloads(pub Vec<Payload>);
+pub struct Payloads(pub Arc<[Payload]>);
 
 impl Payloads {
     pub fn one(p: Payload) -> Payloads {
-        Payloads(vec![p])
+        Payloads(Arc::new([p]))
+    }
+
+    pub fn from_vec(payloads: Vec<Payload>) -> Payloads {
+        Payloads(payloads.into())
     }
 
     pub fn json<T: Serialize + ?Sized>(value: &T) -> Result<Payloads, PayloadError> {

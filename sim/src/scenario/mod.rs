@@ -13,6 +13,7 @@ use std::time::Duration;
 
 use madsim::runtime::{Handle, NodeHandle};
 
+use crate::alarm::Alarm;
 use crate::client::{run_client, ClientConfig, ClientLog, ClientResult, SignalSpec, StartSpec};
 use crate::clock::SimClock;
 use crate::engine::{run_server, AckedEvent, EngineConfig, ExecKey, ServerConfig, SimStore};
@@ -352,6 +353,9 @@ async fn simulate(sc: Arc<Scenario>, seed: u64, plan: FaultPlan) -> Outcome {
     let expected = sc.starts.len();
     let deadline = heal_at + sc.liveness_deadline;
     let mut rule_id = 0u64;
+    // Kept across iterations: every workflow close wakes this loop, and a fresh sleep per wake
+    // would leave a simulation timer behind each time.
+    let mut alarm = Alarm::at(clock.instant_after(deadline));
     loop {
         let now = clock.elapsed();
         if log.all_closed(expected) && (healed || undo.is_empty()) {
@@ -371,12 +375,12 @@ async fn simulate(sc: Arc<Scenario>, seed: u64, plan: FaultPlan) -> Outcome {
         if !healed {
             next = next.min(heal_at);
         }
-        let sleep_for = next.saturating_sub(now);
+        alarm.reset(clock.instant_after(next));
         let fired = tokio::select! {
             biased;
             t = trig_rx.recv() => t,
             _ = log.closed_notify().notified() => None,
-            _ = tokio::time::sleep(sleep_for) => None,
+            _ = &mut alarm => None,
         };
         let now = clock.elapsed();
         let mut due: Vec<(usize, Option<String>)> = Vec::new();

@@ -7,7 +7,7 @@
 //! `clog_*`), which the fault layer drives for partitions.
 
 use std::cell::{Cell, RefCell};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io;
 use std::net::{IpAddr, SocketAddr};
 use std::rc::Rc;
@@ -17,6 +17,9 @@ use std::time::Duration;
 use madsim::net::Endpoint;
 use madsim::rand::Rng;
 use tokio::sync::oneshot;
+use tokio::time::Instant;
+
+use crate::alarm::Alarm;
 
 use crate::trace::{Trace, TraceKind};
 
@@ -32,6 +35,9 @@ pub trait MessageKind {
 #[derive(Clone, Debug)]
 pub struct Envelope<T> {
     pub request_id: u64,
+    /// When the sender sent it (virtual time): a request whose sender died after sending it is
+    /// lost with the sender's connection.
+    pub sent: Instant,
     pub body: T,
 }
 
@@ -156,24 +162,36 @@ impl Injector {
 }
 
 /// Process deaths, as the peers' kernels would report them: when a process dies its
-/// connections close, so a server forgets the long polls it was holding for it.
+/// connections close, so a server forgets the long polls it was holding for it, and requests
+/// still in flight on those connections are lost.
 #[derive(Clone, Default)]
 pub struct Deaths {
-    inner: Arc<Mutex<Vec<(IpAddr, crate::history::Timestamp)>>>,
+    inner: Arc<Mutex<Vec<(IpAddr, crate::history::Timestamp, Instant)>>>,
 }
 
 impl Deaths {
+    /// `ip` died now (`at` on the history clock).
     pub fn record(&self, ip: IpAddr, at: crate::history::Timestamp) {
         self.inner
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .push((ip, at));
+            .push((ip, at, Instant::now()));
     }
 
     /// Deaths recorded after the first `seen` ones.
     pub fn since(&self, seen: usize) -> Vec<(IpAddr, crate::history::Timestamp)> {
         let v = self.inner.lock().unwrap_or_else(|e| e.into_inner());
-        v.get(seen..).map(<[_]>::to_vec).unwrap_or_default()
+        v.get(seen..)
+            .unwrap_or_default()
+            .iter()
+            .map(|(ip, at, _)| (*ip, *at))
+            .collect()
+    }
+
+    /// Whether `ip` died at or after `sent` (so what it sent then was lost with it).
+    pub fn died_since(&self, ip: IpAddr, sent: Instant) -> bool {
+        let v = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        v.iter().any(|(dead, _, when)| *dead == ip && *when >= sent)
     }
 }
 
@@ -301,13 +319,63 @@ async fn send_copies<T: Clone + Send + Sync + 'static>(
     let _ = ep.send_to_raw(to, tag, Box::new(msg)).await;
 }
 
-type Pending<Resp> = Rc<RefCell<BTreeMap<u64, oneshot::Sender<Resp>>>>;
+/// How a waiting call ends.
+enum Answer<Resp> {
+    Reply(Resp),
+    TimedOut,
+}
+
+/// The calls of one client that wait for an answer, and their deadlines.
+///
+/// One sweeper task per client fails calls whose deadline passes, sleeping until the earliest
+/// deadline: a call costs no madsim timer of its own (madsim never removes a timer before it
+/// fires, so a timer per call would keep every answered call's timer, and its task, alive for
+/// the whole timeout).
+struct Calls<Resp> {
+    waiting: BTreeMap<u64, (Instant, oneshot::Sender<Answer<Resp>>)>,
+    deadlines: BTreeSet<(Instant, u64)>,
+    /// The deadline the sweeper sleeps until (`None` while it waits for a first call).
+    sweeper_wakes_at: Option<Instant>,
+    sweeper: Rc<tokio::sync::Notify>,
+}
+
+impl<Resp> Calls<Resp> {
+    fn wait_for(&mut self, request_id: u64, deadline: Instant) -> oneshot::Receiver<Answer<Resp>> {
+        let (tx, rx) = oneshot::channel();
+        if let Some((old, _)) = self.waiting.insert(request_id, (deadline, tx)) {
+            self.deadlines.remove(&(old, request_id));
+        }
+        self.deadlines.insert((deadline, request_id));
+        if self.sweeper_wakes_at.is_none_or(|t| deadline < t) {
+            self.sweeper.notify_one();
+        }
+        rx
+    }
+
+    fn answer(&mut self, request_id: u64, answer: Answer<Resp>) {
+        if let Some((deadline, tx)) = self.waiting.remove(&request_id) {
+            self.deadlines.remove(&(deadline, request_id));
+            let _ = tx.send(answer);
+        }
+    }
+
+    /// Times out every call due by `now`; returns the next deadline.
+    fn expire(&mut self, now: Instant) -> Option<Instant> {
+        while let Some(&(deadline, request_id)) = self.deadlines.first() {
+            if deadline > now {
+                return Some(deadline);
+            }
+            self.answer(request_id, Answer::TimedOut);
+        }
+        None
+    }
+}
 
 /// The calling side: sends requests, matches responses by request id, retries on timeout.
 pub struct RpcClient<Req, Resp> {
     ep: Rc<Endpoint>,
     env: NetEnv,
-    pending: Pending<Resp>,
+    calls: Rc<RefCell<Calls<Resp>>>,
     next_id: Cell<u64>,
     _req: std::marker::PhantomData<fn(Req)>,
 }
@@ -317,13 +385,19 @@ where
     Req: MessageKind + Clone + Send + Sync + 'static,
     Resp: MessageKind + Clone + Send + Sync + 'static,
 {
-    /// Binds a client socket on this node and starts its response loop.
+    /// Binds a client socket on this node and starts its response loop and timeout sweeper.
     pub async fn bind(addr: SocketAddr, env: NetEnv) -> io::Result<Self> {
         let ep = Rc::new(Endpoint::bind(addr).await?);
-        let pending: Pending<Resp> = Rc::new(RefCell::new(BTreeMap::new()));
+        let sweeper = Rc::new(tokio::sync::Notify::new());
+        let calls = Rc::new(RefCell::new(Calls {
+            waiting: BTreeMap::new(),
+            deadlines: BTreeSet::new(),
+            sweeper_wakes_at: None,
+            sweeper: sweeper.clone(),
+        }));
         {
             let ep = ep.clone();
-            let pending = pending.clone();
+            let calls = calls.clone();
             let env = env.clone();
             madsim::task::spawn_local(async move {
                 let at = ep.local_addr().unwrap_or(addr);
@@ -340,9 +414,41 @@ where
                         msg: msg.body.kind(),
                         request_id: msg.request_id,
                     });
-                    let waiter = pending.borrow_mut().remove(&msg.request_id);
-                    if let Some(tx) = waiter {
-                        let _ = tx.send(msg.body);
+                    calls
+                        .borrow_mut()
+                        .answer(msg.request_id, Answer::Reply(msg.body));
+                }
+            });
+        }
+        {
+            // The only reference it keeps is weak: the sweeper ends with its client.
+            let calls = Rc::downgrade(&calls);
+            madsim::task::spawn_local(async move {
+                let mut alarm: Option<Alarm> = None;
+                loop {
+                    let next = {
+                        let Some(calls) = calls.upgrade() else { return };
+                        let mut calls = calls.borrow_mut();
+                        let next = calls.expire(Instant::now());
+                        calls.sweeper_wakes_at = next;
+                        next
+                    };
+                    match next {
+                        None => sweeper.notified().await,
+                        Some(t) => {
+                            let alarm = match &mut alarm {
+                                Some(a) => {
+                                    a.reset(t);
+                                    a
+                                }
+                                None => alarm.insert(Alarm::at(t)),
+                            };
+                            tokio::select! {
+                                biased;
+                                _ = alarm => {}
+                                _ = sweeper.notified() => {}
+                            }
+                        }
                     }
                 }
             });
@@ -353,7 +459,7 @@ where
         Ok(RpcClient {
             ep,
             env,
-            pending,
+            calls,
             next_id: Cell::new(first_id),
             _req: std::marker::PhantomData,
         })
@@ -393,8 +499,10 @@ where
         let attempts = opts.attempts.max(1);
         let mut req = Some(req);
         for attempt in 1..=attempts {
-            let (tx, rx) = oneshot::channel();
-            self.pending.borrow_mut().insert(request_id, tx);
+            let rx = self
+                .calls
+                .borrow_mut()
+                .wait_for(request_id, Instant::now() + opts.timeout);
             // Keep a copy only while another attempt may follow.
             let body = if attempt < attempts {
                 req.clone().expect("request kept for retries")
@@ -402,20 +510,26 @@ where
                 req.take().expect("request kept for retries")
             };
             let kind = body.kind();
-            send_with_faults(
+            // Boxed: the send's state (madsim's included) is large and lives only while sending;
+            // inline, it would size every call future, and a call waits much longer than it
+            // sends (a client waiting for a workflow to close holds one for the whole run).
+            Box::pin(send_with_faults(
                 &self.ep,
                 &self.env,
                 dst,
                 TAG_REQUEST,
-                Envelope { request_id, body },
+                Envelope {
+                    request_id,
+                    sent: Instant::now(),
+                    body,
+                },
                 kind,
-            )
+            ))
             .await;
-            match tokio::time::timeout(opts.timeout, rx).await {
-                Ok(Ok(resp)) => return Ok(resp),
-                Ok(Err(_)) => return Err(TransportError::Io("response channel closed".into())),
-                Err(_) => {
-                    self.pending.borrow_mut().remove(&request_id);
+            match rx.await {
+                Ok(Answer::Reply(resp)) => return Ok(resp),
+                Err(_) => return Err(TransportError::Io("response channel closed".into())),
+                Ok(Answer::TimedOut) => {
                     if attempt < attempts {
                         tokio::time::sleep(opts.backoff).await;
                     }
@@ -472,6 +586,14 @@ where
                 msg: msg.body.kind(),
                 request_id: msg.request_id,
             });
+            if self.env.deaths.died_since(from.ip(), msg.sent) {
+                self.env.trace.note(format!(
+                    "{} dropped request #{:x} from {from}: the sender died after sending it",
+                    self.local_addr(),
+                    msg.request_id
+                ));
+                continue;
+            }
             return Ok((
                 ReplyTo {
                     addr: from,
@@ -491,6 +613,7 @@ where
             TAG_RESPONSE,
             Envelope {
                 request_id: to.request_id,
+                sent: Instant::now(),
                 body: resp,
             },
             kind,

@@ -335,7 +335,7 @@ impl Worker {
                 let remaining = Duration::from_nanos(
                     u64::try_from(deadline.saturating_sub(local_now)).unwrap_or(0),
                 );
-                match tokio::time::timeout(remaining, attempt).await {
+                match crate::alarm::timeout(remaining, attempt).await {
                     Ok(r) => r,
                     Err(_) => {
                         self.env.trace.note(format!(
