@@ -141,7 +141,9 @@ pub(crate) struct ActivitySlot {
     pub scheduled_event_id: Option<EventId>,
     /// Index into `State::commands` while the command is unsent (current activation).
     pub cmd_index: Option<usize>,
-    pub result: Option<Result<Option<Payloads>, Failure>>,
+    /// Boxed: a `Failure` is large, and a machine's activity map allocates room for eleven
+    /// slots at once.
+    pub result: Option<Box<Result<Option<Payloads>, Failure>>>,
 }
 
 pub(crate) struct TimerSlot {
@@ -388,11 +390,11 @@ impl WorkflowContext {
             }
             Err(e) => {
                 // Never sent: resolves at once, like an input the SDK refuses to serialise.
-                slot.result = Some(Err(Failure::application(
+                slot.result = Some(Box::new(Err(Failure::application(
                     format!("activity input: {e}"),
                     "PayloadEncodeError",
                     true,
-                )));
+                ))));
             }
         }
         st.activities.insert(seq, slot);
@@ -618,7 +620,7 @@ impl<O> ActivityFuture<O> {
                 dropped: false,
             });
         }
-        slot.result = Some(Err(cancelled_activity_failure(slot)));
+        slot.result = Some(Box::new(Err(cancelled_activity_failure(slot))));
         st.progress += 1;
     }
 }
@@ -633,7 +635,7 @@ impl<O: DeserializeOwned> Future for ActivityFuture<O> {
             .activities
             .get_mut(&self.seq)
             .and_then(|slot| slot.result.take());
-        let Some(result) = ready else {
+        let Some(result) = ready.map(|r| *r) else {
             return Poll::Pending;
         };
         st.activities.remove(&self.seq);

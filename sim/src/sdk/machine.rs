@@ -951,7 +951,7 @@ fn resolve_activity(
     };
     if let Some(slot) = st.activities.get_mut(&seq) {
         if slot.result.is_none() {
-            slot.result = Some(result(slot));
+            slot.result = Some(Box::new(result(slot)));
         }
     }
     Ok(())
