@@ -635,14 +635,14 @@ impl<O: DeserializeOwned> Future for ActivityFuture<O> {
             .activities
             .get_mut(&self.seq)
             .and_then(|slot| slot.result.take());
-        let Some(result) = ready.map(|r| *r) else {
+        let Some(result) = ready else {
             return Poll::Pending;
         };
         st.activities.remove(&self.seq);
         st.progress += 1;
         drop(st);
         self.done = true;
-        Poll::Ready(match result {
+        Poll::Ready(match *result {
             Ok(payloads) => {
                 let decoded = match &payloads {
                     Some(p) => p.decode_first(),
