@@ -5,9 +5,13 @@
 //! Invariants:
 //! - every change to a run is one `StoreWrite` (events appended + the new mutable state);
 //! - task queues and deadlines are indexes derived from mutable state (rebuilt on recovery);
+//! - a request's `ExecKey` is resolved to a `RunIdx` once, where it enters; every internal
+//!   index is keyed by `RunIdx`, so the cost of a step does not grow with the number of runs'
+//!   keys compared along the way;
 //! - all iterated state is in `BTreeMap`/`BTreeSet`/`Vec`: no hash order anywhere.
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::ops::{Index, IndexMut};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -84,16 +88,31 @@ impl TaskKind {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+/// A run's handle inside the engine: its position in `Runs`. Handed out when a run is created,
+/// or rebuilt by `Engine::recover`; runs are never removed, so a handle stays valid for the
+/// engine's life. Comparing two handles is one integer comparison and copying one allocates
+/// nothing, which is why every internal index is keyed by it rather than by `ExecKey`.
+///
+/// Handles are in creation order (after a recovery: key order). That is also the tie order of
+/// index entries due at the same time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+struct RunIdx(u32);
+
+/// A ready task in a task queue. Ordered by readiness, then run, then task.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 struct QueueEntry {
     ready: Timestamp,
-    key: ExecKey,
+    run: RunIdx,
     kind: TaskKind,
 }
 
+/// A run's entries in the task queues and the deadline index, so that reindexing removes
+/// exactly what was added.
 #[derive(Clone, Debug, Default)]
 struct Indexed {
+    /// The run's ready tasks, each with the name of its queue.
     queue_entries: Vec<(String, QueueEntry)>,
+    /// The earliest time at which `Engine::tick` has something to do for the run.
     deadline: Option<Timestamp>,
 }
 
@@ -118,6 +137,69 @@ pub struct Execution {
     pub ms: MutableState,
 }
 
+/// One run as the engine holds it: its key, its history and state, and its index entries.
+struct Run {
+    key: ExecKey,
+    exec: Execution,
+    indexed: Indexed,
+}
+
+/// Every run the engine knows, by handle and by key.
+///
+/// Invariant: `by_key` maps each run's key to its handle, and holds nothing else.
+#[derive(Default)]
+struct Runs {
+    runs: Vec<Run>,
+    by_key: BTreeMap<ExecKey, RunIdx>,
+}
+
+impl Runs {
+    /// Adds a run under a key no run has, and hands out its handle.
+    fn insert(&mut self, key: ExecKey, exec: Execution) -> RunIdx {
+        let run = RunIdx(u32::try_from(self.runs.len()).expect("fewer than 2^32 runs"));
+        let previous = self.by_key.insert(key.clone(), run);
+        assert!(previous.is_none(), "a run is never overwritten: {key}");
+        self.runs.push(Run {
+            key,
+            exec,
+            indexed: Indexed::default(),
+        });
+        run
+    }
+
+    fn get(&self, key: &ExecKey) -> Option<RunIdx> {
+        self.by_key.get(key).copied()
+    }
+
+    fn contains(&self, key: &ExecKey) -> bool {
+        self.by_key.contains_key(key)
+    }
+
+    /// Every run, in key order.
+    fn by_key(&self) -> impl Iterator<Item = (&ExecKey, &Execution)> {
+        self.by_key.iter().map(|(key, run)| (key, &self[*run].exec))
+    }
+
+    /// Every handle, in creation order.
+    fn handles(&self) -> impl Iterator<Item = RunIdx> {
+        (0..self.runs.len() as u32).map(RunIdx)
+    }
+}
+
+impl Index<RunIdx> for Runs {
+    type Output = Run;
+
+    fn index(&self, run: RunIdx) -> &Run {
+        &self.runs[run.0 as usize]
+    }
+}
+
+impl IndexMut<RunIdx> for Runs {
+    fn index_mut(&mut self, run: RunIdx) -> &mut Run {
+        &mut self.runs[run.0 as usize]
+    }
+}
+
 /// What one step of the engine produced.
 #[derive(Debug, Default)]
 pub struct Step {
@@ -129,18 +211,19 @@ pub struct Step {
 /// The server state machine.
 pub struct Engine {
     cfg: EngineConfig,
-    executions: BTreeMap<ExecKey, Execution>,
-    current_run: BTreeMap<String, String>,
+    runs: Runs,
+    /// The current run of each workflow id.
+    current_run: BTreeMap<String, RunIdx>,
     /// Ready tasks per (kind, queue name), oldest first.
     queues: BTreeMap<(PollKind, String), BTreeSet<QueueEntry>>,
-    deadlines: BTreeSet<(Timestamp, ExecKey)>,
-    indexed: BTreeMap<ExecKey, Indexed>,
+    /// Every run's earliest deadline (`Indexed::deadline`), soonest first.
+    deadlines: BTreeSet<(Timestamp, RunIdx)>,
     pollers: BTreeMap<(PollKind, String), VecDeque<ParkedPoll>>,
-    history_waiters: BTreeMap<ExecKey, Vec<(ReplyTo, Timestamp)>>,
+    history_waiters: BTreeMap<RunIdx, Vec<(ReplyTo, Timestamp)>>,
     /// Deadlines of `history_waiters` (entries may outlive their waiter: checked lazily).
-    waiter_deadlines: BTreeSet<(Timestamp, ExecKey)>,
-    /// Events length per touched run before this step (for building writes).
-    dirty: BTreeMap<ExecKey, usize>,
+    waiter_deadlines: BTreeSet<(Timestamp, RunIdx)>,
+    /// History length per touched run before this step (for building writes).
+    dirty: BTreeMap<RunIdx, usize>,
     dirty_current: BTreeSet<String>,
     rng: u64,
 }
@@ -165,11 +248,10 @@ impl Engine {
     pub fn new(cfg: EngineConfig, seed: u64) -> Self {
         Engine {
             cfg,
-            executions: BTreeMap::new(),
+            runs: Runs::default(),
             current_run: BTreeMap::new(),
             queues: BTreeMap::new(),
             deadlines: BTreeSet::new(),
-            indexed: BTreeMap::new(),
             pollers: BTreeMap::new(),
             history_waiters: BTreeMap::new(),
             waiter_deadlines: BTreeSet::new(),
@@ -179,7 +261,8 @@ impl Engine {
         }
     }
 
-    /// Rebuilds the engine from what the store synced: runs, then task queues and deadlines.
+    /// Rebuilds the engine from what the store synced: runs (handed out in key order), then
+    /// task queues and deadlines.
     pub fn recover(cfg: EngineConfig, seed: u64, snapshot: StoreSnapshot, now: Timestamp) -> Self {
         let mut engine = Engine::new(cfg, seed);
         // Continue from a different point of the id sequence than the engine that wrote the
@@ -193,13 +276,23 @@ impl Engine {
             engine.rng ^= history.len() as u64;
             splitmix(&mut engine.rng);
         }
-        engine.current_run = snapshot.current_runs;
         for (key, (history, ms)) in snapshot.executions {
-            engine.executions.insert(key, Execution { history, ms });
+            engine.runs.insert(key, Execution { history, ms });
         }
-        let keys: Vec<ExecKey> = engine.executions.keys().cloned().collect();
-        for key in keys {
-            engine.reindex(&key, now);
+        // The current run is written in the same batch as the run it names; a name without
+        // a run would resolve to nothing, as if absent.
+        for (workflow_id, run_id) in snapshot.current_runs {
+            let key = ExecKey {
+                workflow_id,
+                run_id,
+            };
+            if let Some(run) = engine.runs.get(&key) {
+                engine.current_run.insert(key.workflow_id, run);
+            }
+        }
+        let handles: Vec<RunIdx> = engine.runs.handles().collect();
+        for run in handles {
+            engine.reindex(run, now);
         }
         engine
     }
@@ -209,11 +302,20 @@ impl Engine {
     }
 
     pub fn execution(&self, key: &ExecKey) -> Option<&Execution> {
-        self.executions.get(key)
+        self.runs.get(key).map(|run| &self.runs[run].exec)
     }
 
+    /// Every run, in key order.
     pub fn executions(&self) -> impl Iterator<Item = (&ExecKey, &Execution)> {
-        self.executions.iter()
+        self.runs.by_key()
+    }
+
+    fn ms(&self, run: RunIdx) -> &MutableState {
+        &self.runs[run].exec.ms
+    }
+
+    fn ms_mut(&mut self, run: RunIdx) -> &mut MutableState {
+        &mut self.runs[run].exec.ms
     }
 
     fn new_uuid(&mut self) -> String {
@@ -231,13 +333,13 @@ impl Engine {
 
     /// A run id no run of `workflow_id` has (a run is never overwritten by a new one).
     fn new_run_id(&mut self, workflow_id: &str) -> String {
+        let mut key = ExecKey {
+            workflow_id: workflow_id.to_string(),
+            run_id: String::new(),
+        };
         loop {
-            let run_id = self.new_uuid();
-            let key = ExecKey {
-                workflow_id: workflow_id.to_string(),
-                run_id,
-            };
-            if !self.executions.contains_key(&key) {
+            key.run_id = self.new_uuid();
+            if !self.runs.contains(&key) {
                 return key.run_id;
             }
         }
@@ -257,106 +359,50 @@ impl Engine {
 
     // ----- indexes -----
 
-    fn reindex(&mut self, key: &ExecKey, now: Timestamp) {
-        if let Some(old) = self.indexed.remove(key) {
-            for (q, e) in old.queue_entries {
-                let k = (e.kind.poll_kind(), q);
-                if let Some(set) = self.queues.get_mut(&k) {
-                    set.remove(&e);
-                    if set.is_empty() {
-                        self.queues.remove(&k);
-                    }
-                }
-            }
-            if let Some(d) = old.deadline {
-                self.deadlines.remove(&(d, key.clone()));
-            }
+    /// Replaces a run's entries in the task queues and the deadline index with what its
+    /// mutable state says at `now`.
+    fn reindex(&mut self, run: RunIdx, now: Timestamp) {
+        self.unindex(run);
+        let indexed = index_entries(run, self.ms(run), now);
+        for (queue, entry) in &indexed.queue_entries {
+            let queue = (entry.kind.poll_kind(), queue.clone());
+            self.queues.entry(queue).or_default().insert(*entry);
         }
-        let Some(exec) = self.executions.get(key) else {
-            return;
-        };
-        let ms = &exec.ms;
-        if !ms.is_open() {
-            return;
+        if let Some(d) = indexed.deadline {
+            self.deadlines.insert((d, run));
         }
-        let mut idx = Indexed::default();
-        let mut deadline: Option<Timestamp> = None;
-        let mut consider = |t: Option<Timestamp>| {
-            if let Some(t) = t {
-                deadline = Some(deadline.map_or(t, |d| d.min(t)));
-            }
-        };
-        if let Some(wft) = &ms.wft {
-            match &wft.started {
-                Some(s) => consider(Some(s.time.plus(ms.workflow_task_timeout))),
-                None => {
-                    if wft.ready_at > now {
-                        consider(Some(wft.ready_at));
-                    } else {
-                        idx.queue_entries.push((
-                            wft.task_queue.name.clone(),
-                            QueueEntry {
-                                ready: wft.ready_at,
-                                key: key.clone(),
-                                kind: TaskKind::Workflow,
-                            },
-                        ));
-                    }
-                    if wft.task_queue.kind == TaskQueueKind::Sticky {
-                        consider(Some(wft.scheduled_time.plus(STICKY_SCHEDULE_TO_START)));
-                    }
+        self.runs[run].indexed = indexed;
+    }
+
+    /// Removes a run's entries from the task queues and the deadline index.
+    fn unindex(&mut self, run: RunIdx) {
+        let old = std::mem::take(&mut self.runs[run].indexed);
+        for (queue, entry) in old.queue_entries {
+            let queue = (entry.kind.poll_kind(), queue);
+            if let Some(set) = self.queues.get_mut(&queue) {
+                set.remove(&entry);
+                if set.is_empty() {
+                    self.queues.remove(&queue);
                 }
             }
         }
-        for (id, a) in &ms.activities {
-            consider(a.schedule_to_close_deadline());
-            consider(a.schedule_to_start_deadline());
-            consider(a.start_to_close_deadline());
-            consider(a.heartbeat_deadline());
-            if a.started.is_none() && a.cancel_requested_event_id == 0 {
-                if a.attempt_ready_at > now {
-                    consider(Some(a.attempt_ready_at));
-                } else {
-                    idx.queue_entries.push((
-                        a.task_queue.clone(),
-                        QueueEntry {
-                            ready: a.attempt_ready_at,
-                            key: key.clone(),
-                            kind: TaskKind::Activity(*id),
-                        },
-                    ));
-                }
-            }
+        if let Some(d) = old.deadline {
+            self.deadlines.remove(&(d, run));
         }
-        for t in ms.timers.values() {
-            consider(Some(t.fire_at));
-        }
-        for (q, e) in &idx.queue_entries {
-            self.queues
-                .entry((e.kind.poll_kind(), q.clone()))
-                .or_default()
-                .insert(e.clone());
-        }
-        if let Some(d) = deadline {
-            self.deadlines.insert((d, key.clone()));
-        }
-        idx.deadline = deadline;
-        self.indexed.insert(key.clone(), idx);
     }
 
     // ----- history writing -----
 
-    fn touch(&mut self, key: &ExecKey) {
-        if !self.dirty.contains_key(key) {
-            let len = self.executions.get(key).map_or(0, |e| e.history.len());
-            self.dirty.insert(key.clone(), len);
-        }
+    /// Marks a run as changed in this step, remembering where its new events start.
+    fn touch(&mut self, run: RunIdx) {
+        let len = self.runs[run].exec.history.len();
+        self.dirty.entry(run).or_insert(len);
     }
 
     /// Appends one event to a run's history and returns its id.
-    fn append(&mut self, key: &ExecKey, time: Timestamp, attributes: EventAttributes) -> EventId {
-        self.touch(key);
-        let exec = self.executions.get_mut(key).expect("append to a known run");
+    fn append(&mut self, run: RunIdx, time: Timestamp, attributes: EventAttributes) -> EventId {
+        self.touch(run);
+        let exec = &mut self.runs[run].exec;
         let event_id = exec.ms.next_event_id;
         assert_eq!(
             event_id as usize,
@@ -375,33 +421,30 @@ impl Engine {
     }
 
     /// Appends, or buffers while a workflow task is running (Temporal's buffered events).
-    fn append_or_buffer(&mut self, key: &ExecKey, now: Timestamp, attributes: EventAttributes) {
-        self.touch(key);
-        let exec = self.executions.get_mut(key).expect("known run");
-        if exec.ms.wft_in_flight() {
-            exec.ms.buffered.push((now, attributes));
+    fn append_or_buffer(&mut self, run: RunIdx, now: Timestamp, attributes: EventAttributes) {
+        self.touch(run);
+        let ms = self.ms_mut(run);
+        if ms.wft_in_flight() {
+            ms.buffered.push((now, attributes));
         } else {
-            self.append(key, now, attributes);
+            self.append(run, now, attributes);
         }
     }
 
-    fn flush_buffered(&mut self, key: &ExecKey) -> bool {
-        let buffered = match self.executions.get_mut(key) {
-            Some(e) => std::mem::take(&mut e.ms.buffered),
-            None => return false,
-        };
+    fn flush_buffered(&mut self, run: RunIdx) -> bool {
+        let buffered = std::mem::take(&mut self.ms_mut(run).buffered);
         let any = !buffered.is_empty();
         for (time, attrs) in buffered {
             // The started id of an activity close is only known now.
-            let attrs = self.fix_started_ids(key, attrs);
-            self.append(key, time, attrs);
+            let attrs = self.fix_started_ids(run, attrs);
+            self.append(run, time, attrs);
         }
         any
     }
 
     /// Buffered activity closes carry their Started event; started ids are assigned here.
-    fn fix_started_ids(&self, key: &ExecKey, attrs: EventAttributes) -> EventAttributes {
-        let next = self.executions.get(key).map_or(0, |e| e.ms.next_event_id);
+    fn fix_started_ids(&self, run: RunIdx, attrs: EventAttributes) -> EventAttributes {
+        let next = self.ms(run).next_event_id;
         match attrs {
             EventAttributes::ActivityTaskCompleted(mut a) if a.started_event_id == -1 => {
                 a.started_event_id = next - 1;
@@ -424,9 +467,9 @@ impl Engine {
     }
 
     /// Schedules a workflow task if none is pending and the run is open.
-    fn schedule_wft(&mut self, key: &ExecKey, now: Timestamp, attempt: i32, ready_at: Timestamp) {
+    fn schedule_wft(&mut self, run: RunIdx, now: Timestamp, attempt: i32, ready_at: Timestamp) {
         let (open, pending, sticky, queue, timeout) = {
-            let ms = &self.executions[key].ms;
+            let ms = self.ms(run);
             (
                 ms.is_open(),
                 ms.wft.is_some(),
@@ -444,7 +487,7 @@ impl Engine {
         };
         let scheduled_event_id = if attempt == 1 {
             self.append(
-                key,
+                run,
                 now,
                 EventAttributes::WorkflowTaskScheduled(Box::new(WorkflowTaskScheduled {
                     task_queue: task_queue.clone(),
@@ -454,10 +497,10 @@ impl Engine {
                 })),
             )
         } else {
-            self.touch(key);
+            self.touch(run);
             0
         };
-        let ms = &mut self.executions.get_mut(key).expect("known run").ms;
+        let ms = self.ms_mut(run);
         ms.wft = Some(WftState {
             scheduled_event_id,
             attempt,
@@ -472,13 +515,13 @@ impl Engine {
     /// Closes a run: drops pending work, answers history waiters.
     fn close(
         &mut self,
-        key: &ExecKey,
+        run: RunIdx,
         now: Timestamp,
         status: WorkflowStatus,
         attrs: EventAttributes,
     ) {
-        self.append(key, now, attrs);
-        let ms = &mut self.executions.get_mut(key).expect("known run").ms;
+        self.append(run, now, attrs);
+        let ms = self.ms_mut(run);
         ms.status = status;
         ms.close_time = Some(now);
         ms.wft = None;
@@ -487,18 +530,16 @@ impl Engine {
         ms.buffered.clear();
     }
 
-    fn check_history_limit(&mut self, key: &ExecKey, now: Timestamp) {
-        let too_long = self.executions.get(key).is_some_and(|e| {
-            e.ms.is_open()
-                && e.history.len() + e.ms.buffered.len() >= self.cfg.limits.history_max_events
-        });
+    fn check_history_limit(&mut self, run: RunIdx, now: Timestamp) {
+        let exec = &self.runs[run].exec;
+        let too_long = exec.ms.is_open()
+            && exec.history.len() + exec.ms.buffered.len() >= self.cfg.limits.history_max_events;
         if too_long {
-            if let Some(e) = self.executions.get_mut(key) {
-                e.ms.buffered.clear();
-                e.ms.wft = None;
-            }
+            let ms = self.ms_mut(run);
+            ms.buffered.clear();
+            ms.wft = None;
             self.close(
-                key,
+                run,
                 now,
                 WorkflowStatus::Terminated,
                 EventAttributes::WorkflowExecutionTerminated(Box::new(
@@ -626,16 +667,14 @@ impl Engine {
     /// Fires every deadline that is due: timeouts, timers, retry backoffs, long-poll expiry.
     pub fn tick(&mut self, now: Timestamp) -> Step {
         let mut step = Step::default();
-        while let Some((t, key)) = self.deadlines.first().cloned() {
+        while let Some(&(t, run)) = self.deadlines.first() {
             if t > now {
                 break;
             }
-            self.deadlines.remove(&(t, key.clone()));
-            if let Some(idx) = self.indexed.get_mut(&key) {
-                idx.deadline = None;
-            }
-            self.on_time(&key, now);
-            self.reindex(&key, now);
+            self.deadlines.remove(&(t, run));
+            self.runs[run].indexed.deadline = None;
+            self.on_time(run, now);
+            self.reindex(run, now);
         }
         // Expired long polls get an empty answer.
         for q in self.pollers.values_mut() {
@@ -652,35 +691,34 @@ impl Engine {
                 }
             });
         }
-        while let Some((t, key)) = self.waiter_deadlines.first().cloned() {
+        while let Some(&(t, run)) = self.waiter_deadlines.first() {
             if t > now {
                 break;
             }
-            self.waiter_deadlines.remove(&(t, key.clone()));
-            let Some(waiters) = self.history_waiters.get_mut(&key) else {
+            self.waiter_deadlines.remove(&(t, run));
+            let Some(waiters) = self.history_waiters.get_mut(&run) else {
                 continue;
             };
+            let Run { key, exec, .. } = &self.runs[run];
             waiters.retain(|(reply, deadline)| {
                 if *deadline <= now {
                     // As Temporal's close-event long poll: an empty page with the status; the
                     // caller polls again (the full history would be copied for nothing).
-                    if let Some(e) = self.executions.get(&key) {
-                        step.replies.push((
-                            *reply,
-                            Response::History {
-                                exec: key.clone(),
-                                events: Vec::new(),
-                                status: e.ms.status,
-                            },
-                        ));
-                    }
+                    step.replies.push((
+                        *reply,
+                        Response::History {
+                            exec: key.clone(),
+                            events: Vec::new(),
+                            status: exec.ms.status,
+                        },
+                    ));
                     false
                 } else {
                     true
                 }
             });
             if waiters.is_empty() {
-                self.history_waiters.remove(&key);
+                self.history_waiters.remove(&run);
             }
         }
         self.finish_step(now, &mut step);
@@ -690,36 +728,36 @@ impl Engine {
     /// Common end of a step: limits, reindexing, matching parked polls, answering history
     /// waiters of closed runs, and collecting the durable writes.
     fn finish_step(&mut self, now: Timestamp, step: &mut Step) {
-        let touched: Vec<ExecKey> = self.dirty.keys().cloned().collect();
-        for key in &touched {
-            self.check_history_limit(key, now);
-            self.reindex(key, now);
+        let touched: Vec<RunIdx> = self.dirty.keys().copied().collect();
+        for &run in &touched {
+            self.check_history_limit(run, now);
+            self.reindex(run, now);
         }
         self.match_pollers(now, step);
-        for key in &touched {
-            let closed = self.executions.get(key).is_some_and(|e| !e.ms.is_open());
-            if closed {
-                if let Some(waiters) = self.history_waiters.remove(key) {
-                    let e = &self.executions[key];
-                    for (reply, _) in waiters {
-                        step.replies.push((reply, history_response(key, e)));
-                    }
+        for &run in &touched {
+            if self.ms(run).is_open() {
+                continue;
+            }
+            if let Some(waiters) = self.history_waiters.remove(&run) {
+                for (reply, _) in waiters {
+                    step.replies
+                        .push((reply, history_response(&self.runs[run])));
                 }
             }
         }
-        for (key, before) in std::mem::take(&mut self.dirty) {
-            let exec = &self.executions[&key];
+        for (run, before) in std::mem::take(&mut self.dirty) {
+            let Run { key, exec, .. } = &self.runs[run];
             step.writes.push(StoreWrite::Execution {
+                key: key.clone(),
                 new_events: exec.history[before..].to_vec(),
                 state: Box::new(exec.ms.clone()),
-                key,
             });
         }
-        for wid in std::mem::take(&mut self.dirty_current) {
-            if let Some(run) = self.current_run.get(&wid) {
+        for workflow_id in std::mem::take(&mut self.dirty_current) {
+            if let Some(&run) = self.current_run.get(&workflow_id) {
                 step.writes.push(StoreWrite::CurrentRun {
-                    workflow_id: wid.clone(),
-                    run_id: run.clone(),
+                    workflow_id,
+                    run_id: self.runs[run].key.run_id.clone(),
                 });
             }
         }
@@ -808,21 +846,21 @@ impl Engine {
         key: &(PollKind, String),
         identity: &str,
     ) -> Option<Response> {
-        let entry = self.queues.get(key)?.first()?.clone();
+        let entry = *self.queues.get(key)?.first()?;
         let resp = match entry.kind {
-            TaskKind::Workflow => self.start_wft(now, &entry.key, identity),
-            TaskKind::Activity(id) => self.start_activity(now, &entry.key, id, identity),
+            TaskKind::Workflow => self.start_wft(now, entry.run, identity),
+            TaskKind::Activity(id) => self.start_activity(now, entry.run, id, identity),
         };
-        self.reindex(&entry.key, now);
+        self.reindex(entry.run, now);
         Some(resp)
     }
 
-    fn start_wft(&mut self, now: Timestamp, key: &ExecKey, identity: &str) -> Response {
+    fn start_wft(&mut self, now: Timestamp, run: RunIdx, identity: &str) -> Response {
         let request_id = self.new_uuid();
         // New events arrived while a transient task waited: it becomes a normal task, its
         // Scheduled event written now (Temporal's AddWorkflowTaskStartedEvent does the same).
         let convert = {
-            let ms = &self.executions[key].ms;
+            let ms = self.ms(run);
             let wft = ms.wft.as_ref().expect("queued wft");
             wft.is_transient().then(|| {
                 (
@@ -835,7 +873,7 @@ impl Engine {
         };
         if let Some((true, task_queue, attempt, timeout)) = convert {
             let id = self.append(
-                key,
+                run,
                 now,
                 EventAttributes::WorkflowTaskScheduled(Box::new(WorkflowTaskScheduled {
                     task_queue,
@@ -844,17 +882,11 @@ impl Engine {
                     extra: Extra::new(),
                 })),
             );
-            let wft = self
-                .executions
-                .get_mut(key)
-                .expect("known run")
-                .ms
-                .wft
-                .as_mut();
-            wft.expect("queued wft").scheduled_event_id = id;
+            let wft = self.ms_mut(run).wft.as_mut().expect("queued wft");
+            wft.scheduled_event_id = id;
         }
         let (scheduled_event_id, transient, attempt, sticky) = {
-            let wft = self.executions[key].ms.wft.as_ref().expect("queued wft");
+            let wft = self.ms(run).wft.as_ref().expect("queued wft");
             (
                 wft.scheduled_event_id,
                 wft.is_transient(),
@@ -863,12 +895,12 @@ impl Engine {
             )
         };
         let started_event_id = if transient {
-            self.touch(key);
+            self.touch(run);
             0
         } else {
-            let size = self.executions[key].history.len() as i64 * 256;
+            let size = self.runs[run].exec.history.len() as i64 * 256;
             self.append(
-                key,
+                run,
                 now,
                 EventAttributes::WorkflowTaskStarted(Box::new(WorkflowTaskStarted {
                     scheduled_event_id,
@@ -879,7 +911,7 @@ impl Engine {
                 })),
             )
         };
-        let exec = self.executions.get_mut(key).expect("known run");
+        let Run { key, exec, .. } = &mut self.runs[run];
         let wft = exec.ms.wft.as_mut().expect("queued wft");
         wft.started = Some(WftStarted {
             started_event_id,
@@ -947,13 +979,13 @@ impl Engine {
     fn start_activity(
         &mut self,
         now: Timestamp,
-        key: &ExecKey,
+        run: RunIdx,
         scheduled_event_id: EventId,
         identity: &str,
     ) -> Response {
         let request_id = self.new_uuid();
-        self.touch(key);
-        let exec = self.executions.get_mut(key).expect("known run");
+        self.touch(run);
+        let Run { key, exec, .. } = &mut self.runs[run];
         let workflow_type = exec.ms.workflow_type.clone();
         let a = exec
             .ms
@@ -990,16 +1022,15 @@ impl Engine {
 
     // ----- workflow lifecycle -----
 
-    fn resolve(&self, workflow_id: &str, run_id: Option<&str>) -> Option<ExecKey> {
-        let run = match run_id {
-            Some(r) if !r.is_empty() => r.to_string(),
-            _ => self.current_run.get(workflow_id)?.clone(),
-        };
-        let key = ExecKey {
-            workflow_id: workflow_id.to_string(),
-            run_id: run,
-        };
-        self.executions.contains_key(&key).then_some(key)
+    /// The run a client request names: the given run of a workflow id, or its current run.
+    fn resolve(&self, workflow_id: &str, run_id: Option<&str>) -> Option<RunIdx> {
+        match run_id {
+            Some(run_id) if !run_id.is_empty() => self.runs.get(&ExecKey {
+                workflow_id: workflow_id.to_string(),
+                run_id: run_id.to_string(),
+            }),
+            _ => self.current_run.get(workflow_id).copied(),
+        }
     }
 
     fn start_workflow(&mut self, now: Timestamp, s: StartWorkflow) -> Response {
@@ -1016,13 +1047,15 @@ impl Engine {
                 )));
             }
         }
-        if let Some(key) = self.resolve(&s.workflow_id, None) {
-            let ms = &self.executions[&key].ms;
-            if ms.start_request_id == s.request_id {
+        if let Some(run) = self.resolve(&s.workflow_id, None) {
+            let Run { key, exec, .. } = &self.runs[run];
+            if exec.ms.start_request_id == s.request_id {
                 // A retried start: same answer, no second run.
-                return Response::Started { run_id: key.run_id };
+                return Response::Started {
+                    run_id: key.run_id.clone(),
+                };
             }
-            let allowed = match (ms.status, s.id_reuse_policy) {
+            let allowed = match (exec.ms.status, s.id_reuse_policy) {
                 (WorkflowStatus::Running, _) => false,
                 (_, IdReusePolicy::AllowDuplicate) => true,
                 (WorkflowStatus::Completed, IdReusePolicy::AllowDuplicateFailedOnly) => false,
@@ -1030,7 +1063,9 @@ impl Engine {
                 (_, IdReusePolicy::RejectDuplicate) => false,
             };
             if !allowed {
-                return error(ServerError::WorkflowAlreadyStarted { run_id: key.run_id });
+                return error(ServerError::WorkflowAlreadyStarted {
+                    run_id: key.run_id.clone(),
+                });
             }
         }
         let run_id = self.new_run_id(&s.workflow_id);
@@ -1076,8 +1111,8 @@ impl Engine {
             Some((_, first)) => first.clone(),
             None => run_id.to_string(),
         };
-        self.executions.insert(
-            key.clone(),
+        let run = self.runs.insert(
+            key,
             Execution {
                 history: Vec::new(),
                 ms: MutableState {
@@ -1101,12 +1136,12 @@ impl Engine {
                 },
             },
         );
-        self.dirty.insert(key.clone(), 0);
-        self.current_run
-            .insert(workflow_id.to_string(), run_id.to_string());
+        // The whole history is new.
+        self.dirty.insert(run, 0);
+        self.current_run.insert(workflow_id.to_string(), run);
         self.dirty_current.insert(workflow_id.to_string());
         self.append(
-            &key,
+            run,
             now,
             EventAttributes::WorkflowExecutionStarted(Box::new(WorkflowExecutionStarted {
                 workflow_type: workflow_type.to_string(),
@@ -1126,7 +1161,7 @@ impl Engine {
                 extra: Extra::new(),
             })),
         );
-        self.schedule_wft(&key, now, 1, now);
+        self.schedule_wft(run, now, 1, now);
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -1140,18 +1175,13 @@ impl Engine {
         identity: String,
         request_id: String,
     ) -> Response {
-        let Some(key) = self.resolve(&workflow_id, run_id.as_deref()) else {
+        let Some(run) = self.resolve(&workflow_id, run_id.as_deref()) else {
             return not_found(format!("workflow {workflow_id}"));
         };
-        if !self.executions[&key].ms.is_open() {
-            return not_found(format!("workflow {key} is closed"));
+        if !self.ms(run).is_open() {
+            return not_found(format!("workflow {} is closed", self.runs[run].key));
         }
-        if !request_id.is_empty()
-            && self.executions[&key]
-                .ms
-                .signal_request_ids
-                .contains(&request_id)
-        {
+        if !request_id.is_empty() && self.ms(run).signal_request_ids.contains(&request_id) {
             return Response::Ok;
         }
         if let Some(size) = input.as_ref().map(Payloads::size_bytes) {
@@ -1162,14 +1192,14 @@ impl Engine {
                 )));
             }
         }
-        if self.executions[&key].ms.buffered.len() >= self.cfg.limits.pending_timers {
+        if self.ms(run).buffered.len() >= self.cfg.limits.pending_timers {
             return error(ServerError::ResourceExhausted(
                 "too many pending signals".into(),
             ));
         }
-        self.touch(&key);
+        self.touch(run);
         {
-            let ms = &mut self.executions.get_mut(&key).expect("known").ms;
+            let ms = self.ms_mut(run);
             if !request_id.is_empty() {
                 ms.signal_request_ids.push(request_id);
                 if ms.signal_request_ids.len() > 64 {
@@ -1178,7 +1208,7 @@ impl Engine {
             }
         }
         self.append_or_buffer(
-            &key,
+            run,
             now,
             EventAttributes::WorkflowExecutionSignaled(Box::new(WorkflowExecutionSignaled {
                 signal_name,
@@ -1187,7 +1217,7 @@ impl Engine {
                 extra: Extra::new(),
             })),
         );
-        self.schedule_wft(&key, now, 1, now);
+        self.schedule_wft(run, now, 1, now);
         Response::Ok
     }
 
@@ -1198,24 +1228,20 @@ impl Engine {
         run_id: Option<String>,
         identity: String,
     ) -> Response {
-        let Some(key) = self.resolve(&workflow_id, run_id.as_deref()) else {
+        let Some(run) = self.resolve(&workflow_id, run_id.as_deref()) else {
             return not_found(format!("workflow {workflow_id}"));
         };
-        let ms = &self.executions[&key].ms;
+        let ms = self.ms(run);
         if !ms.is_open() {
-            return not_found(format!("workflow {key} is closed"));
+            return not_found(format!("workflow {} is closed", self.runs[run].key));
         }
         if ms.cancel_requested {
             return Response::Ok;
         }
-        self.touch(&key);
-        self.executions
-            .get_mut(&key)
-            .expect("known")
-            .ms
-            .cancel_requested = true;
+        self.touch(run);
+        self.ms_mut(run).cancel_requested = true;
         self.append_or_buffer(
-            &key,
+            run,
             now,
             EventAttributes::WorkflowExecutionCancelRequested(Box::new(
                 WorkflowExecutionCancelRequested {
@@ -1225,7 +1251,7 @@ impl Engine {
                 },
             )),
         );
-        self.schedule_wft(&key, now, 1, now);
+        self.schedule_wft(run, now, 1, now);
         Response::Ok
     }
 
@@ -1237,19 +1263,18 @@ impl Engine {
         reason: String,
         identity: String,
     ) -> Response {
-        let Some(key) = self.resolve(&workflow_id, run_id.as_deref()) else {
+        let Some(run) = self.resolve(&workflow_id, run_id.as_deref()) else {
             return not_found(format!("workflow {workflow_id}"));
         };
-        if !self.executions[&key].ms.is_open() {
-            return not_found(format!("workflow {key} is closed"));
+        if !self.ms(run).is_open() {
+            return not_found(format!("workflow {} is closed", self.runs[run].key));
         }
-        self.touch(&key);
-        if let Some(e) = self.executions.get_mut(&key) {
-            e.ms.wft = None;
-            e.ms.buffered.clear();
-        }
+        self.touch(run);
+        let ms = self.ms_mut(run);
+        ms.wft = None;
+        ms.buffered.clear();
         self.close(
-            &key,
+            run,
             now,
             WorkflowStatus::Terminated,
             EventAttributes::WorkflowExecutionTerminated(Box::new(WorkflowExecutionTerminated {
@@ -1263,10 +1288,10 @@ impl Engine {
     }
 
     fn describe(&self, workflow_id: String, run_id: Option<String>) -> Response {
-        let Some(key) = self.resolve(&workflow_id, run_id.as_deref()) else {
+        let Some(run) = self.resolve(&workflow_id, run_id.as_deref()) else {
             return not_found(format!("workflow {workflow_id}"));
         };
-        let e = &self.executions[&key];
+        let Run { key, exec: e, .. } = &self.runs[run];
         Response::Described(Box::new(Description {
             exec: key.clone(),
             workflow_type: e.ms.workflow_type.clone(),
@@ -1286,28 +1311,29 @@ impl Engine {
         wait_for_close: bool,
         wait: Duration,
     ) -> Option<Response> {
-        let Some(key) = self.resolve(&workflow_id, run_id.as_deref()) else {
+        let Some(run) = self.resolve(&workflow_id, run_id.as_deref()) else {
             return Some(not_found(format!("workflow {workflow_id}")));
         };
-        let e = &self.executions[&key];
-        if wait_for_close && e.ms.is_open() {
+        if wait_for_close && self.ms(run).is_open() {
             let deadline = now.plus(wait.min(self.cfg.max_long_poll));
-            self.waiter_deadlines.insert((deadline, key.clone()));
+            self.waiter_deadlines.insert((deadline, run));
             self.history_waiters
-                .entry(key)
+                .entry(run)
                 .or_default()
                 .push((from, deadline));
             return None;
         }
-        Some(history_response(&key, e))
+        Some(history_response(&self.runs[run]))
     }
 
     // ----- workflow tasks -----
 
-    fn check_wft_token(&self, token: &TaskToken) -> Result<(), Response> {
-        let Some(e) = self.executions.get(&token.exec) else {
+    /// The run of a workflow task token that names the current, started workflow task.
+    fn check_wft_token(&self, token: &TaskToken) -> Result<RunIdx, Response> {
+        let Some(run) = self.runs.get(&token.exec) else {
             return Err(not_found(format!("workflow {}", token.exec)));
         };
+        let e = &self.runs[run].exec;
         if !e.ms.is_open() {
             return Err(not_found(format!("workflow {} is closed", token.exec)));
         }
@@ -1328,13 +1354,13 @@ impl Engine {
         {
             return Err(not_found("stale workflow task token"));
         }
-        Ok(())
+        Ok(run)
     }
 
     /// Writes the Scheduled/Started events of a transient task that is now closing.
-    fn materialize_transient(&mut self, key: &ExecKey) -> (EventId, EventId) {
+    fn materialize_transient(&mut self, run: RunIdx) -> (EventId, EventId) {
         let (wft, timeout) = {
-            let ms = &self.executions[key].ms;
+            let ms = self.ms(run);
             (ms.wft.clone().expect("wft"), ms.workflow_task_timeout)
         };
         let started = wft.started.clone().expect("started");
@@ -1342,7 +1368,7 @@ impl Engine {
             return (wft.scheduled_event_id, started.started_event_id);
         }
         let sched = self.append(
-            key,
+            run,
             wft.scheduled_time,
             EventAttributes::WorkflowTaskScheduled(Box::new(WorkflowTaskScheduled {
                 task_queue: wft.task_queue.clone(),
@@ -1352,7 +1378,7 @@ impl Engine {
             })),
         );
         let start = self.append(
-            key,
+            run,
             started.time,
             EventAttributes::WorkflowTaskStarted(Box::new(WorkflowTaskStarted {
                 scheduled_event_id: sched,
@@ -1367,10 +1393,10 @@ impl Engine {
 
     fn validate_commands(
         &self,
-        key: &ExecKey,
+        run: RunIdx,
         commands: &[Command],
     ) -> Result<(), (WorkflowTaskFailedCause, String, bool)> {
-        let ms = &self.executions[key].ms;
+        let ms = self.ms(run);
         let limit = self.cfg.limits.payload_error_bytes;
         let mut new_activity_ids: Vec<&str> = Vec::new();
         let mut new_timer_ids: Vec<&str> = Vec::new();
@@ -1477,21 +1503,20 @@ impl Engine {
         identity: String,
         sticky_queue: Option<String>,
     ) -> Response {
-        if let Err(r) = self.check_wft_token(&token) {
-            return r;
-        }
-        let key = token.exec.clone();
-        self.touch(&key);
-        if let Err((cause, message, terminate)) = self.validate_commands(&key, &commands) {
+        let run = match self.check_wft_token(&token) {
+            Ok(run) => run,
+            Err(r) => return r,
+        };
+        self.touch(run);
+        if let Err((cause, message, terminate)) = self.validate_commands(run, &commands) {
             let failure = Failure::application(message.clone(), "BadCommand", true);
-            self.fail_wft_inner(now, &key, cause, failure, identity.clone());
+            self.fail_wft_inner(now, run, cause, failure, identity.clone());
             if terminate {
-                if let Some(e) = self.executions.get_mut(&key) {
-                    e.ms.wft = None;
-                    e.ms.buffered.clear();
-                }
+                let ms = self.ms_mut(run);
+                ms.wft = None;
+                ms.buffered.clear();
                 self.close(
-                    &key,
+                    run,
                     now,
                     WorkflowStatus::Terminated,
                     EventAttributes::WorkflowExecutionTerminated(Box::new(
@@ -1507,20 +1532,20 @@ impl Engine {
             return Response::Ok;
         }
         let has_terminal = commands.iter().any(Command::is_terminal);
-        if has_terminal && !self.executions[&key].ms.buffered.is_empty() {
+        if has_terminal && !self.ms(run).buffered.is_empty() {
             let failure = Failure::application("UnhandledCommand", "UnhandledCommand", false);
             self.fail_wft_inner(
                 now,
-                &key,
+                run,
                 WorkflowTaskFailedCause::UnhandledCommand,
                 failure,
                 identity,
             );
             return Response::Ok;
         }
-        let (sched, started) = self.materialize_transient(&key);
+        let (sched, started) = self.materialize_transient(run);
         let completed = self.append(
-            &key,
+            run,
             now,
             EventAttributes::WorkflowTaskCompleted(Box::new(WorkflowTaskCompleted {
                 scheduled_event_id: sched,
@@ -1530,7 +1555,7 @@ impl Engine {
             })),
         );
         {
-            let ms = &mut self.executions.get_mut(&key).expect("known").ms;
+            let ms = self.ms_mut(run);
             ms.wft = None;
             ms.sticky_queue = sticky_queue;
             ms.sticky_seen_through = started;
@@ -1541,12 +1566,12 @@ impl Engine {
             if closed {
                 break;
             }
-            closed = self.apply_command(now, &key, completed, c, &identity, &mut needs_wft);
+            closed = self.apply_command(now, run, completed, c, &identity, &mut needs_wft);
         }
         if !closed {
-            let any = self.flush_buffered(&key);
+            let any = self.flush_buffered(run);
             if any || needs_wft {
-                self.schedule_wft(&key, now, 1, now);
+                self.schedule_wft(run, now, 1, now);
             }
         }
         Response::Ok
@@ -1557,7 +1582,7 @@ impl Engine {
     fn apply_command(
         &mut self,
         now: Timestamp,
-        key: &ExecKey,
+        run: RunIdx,
         completed: EventId,
         c: Command,
         identity: &str,
@@ -1566,7 +1591,7 @@ impl Engine {
         match c {
             Command::ScheduleActivityTask(s) => {
                 let queue = if s.task_queue.name.is_empty() {
-                    self.executions[key].ms.task_queue.clone()
+                    self.ms(run).task_queue.clone()
                 } else {
                     s.task_queue.name.clone()
                 };
@@ -1574,7 +1599,7 @@ impl Engine {
                 let st2c = s.start_to_close_timeout.filter(|d| !d.is_zero()).or(s2c);
                 let policy = s.retry_policy.clone().unwrap_or_default().with_defaults();
                 let id = self.append(
-                    key,
+                    run,
                     now,
                     EventAttributes::ActivityTaskScheduled(Box::new(ActivityTaskScheduled {
                         activity_id: s.activity_id.clone(),
@@ -1592,46 +1617,36 @@ impl Engine {
                         extra: Extra::new(),
                     })),
                 );
-                self.executions
-                    .get_mut(key)
-                    .expect("known")
-                    .ms
-                    .activities
-                    .insert(
-                        id,
-                        Arc::new(ActivityState {
-                            scheduled_event_id: id,
-                            activity_id: s.activity_id,
-                            activity_type: s.activity_type,
-                            task_queue: queue,
-                            input: s.input,
-                            schedule_to_close_timeout: s2c,
-                            schedule_to_start_timeout: s.schedule_to_start_timeout,
-                            start_to_close_timeout: st2c,
-                            heartbeat_timeout: s.heartbeat_timeout,
-                            retry_policy: policy,
-                            scheduled_time: now,
-                            attempt: 1,
-                            attempt_ready_at: now,
-                            started: None,
-                            heartbeat_details: None,
-                            last_failure: None,
-                            cancel_requested_event_id: 0,
-                        }),
-                    );
+                self.ms_mut(run).activities.insert(
+                    id,
+                    Arc::new(ActivityState {
+                        scheduled_event_id: id,
+                        activity_id: s.activity_id,
+                        activity_type: s.activity_type,
+                        task_queue: queue,
+                        input: s.input,
+                        schedule_to_close_timeout: s2c,
+                        schedule_to_start_timeout: s.schedule_to_start_timeout,
+                        start_to_close_timeout: st2c,
+                        heartbeat_timeout: s.heartbeat_timeout,
+                        retry_policy: policy,
+                        scheduled_time: now,
+                        attempt: 1,
+                        attempt_ready_at: now,
+                        started: None,
+                        heartbeat_details: None,
+                        last_failure: None,
+                        cancel_requested_event_id: 0,
+                    }),
+                );
                 false
             }
             Command::RequestCancelActivityTask { scheduled_event_id } => {
-                let Some(a) = self.executions[key]
-                    .ms
-                    .activities
-                    .get(&scheduled_event_id)
-                    .cloned()
-                else {
+                let Some(a) = self.ms(run).activities.get(&scheduled_event_id).cloned() else {
                     return false;
                 };
                 let req = self.append(
-                    key,
+                    run,
                     now,
                     EventAttributes::ActivityTaskCancelRequested(Box::new(
                         ActivityTaskCancelRequested {
@@ -1643,7 +1658,7 @@ impl Engine {
                 );
                 if a.started.is_none() {
                     self.append(
-                        key,
+                        run,
                         now,
                         EventAttributes::ActivityTaskCanceled(Box::new(ActivityTaskCanceled {
                             details: None,
@@ -1654,19 +1669,11 @@ impl Engine {
                             extra: Extra::new(),
                         })),
                     );
-                    self.executions
-                        .get_mut(key)
-                        .expect("known")
-                        .ms
-                        .activities
-                        .remove(&scheduled_event_id);
+                    self.ms_mut(run).activities.remove(&scheduled_event_id);
                     // The workflow learns of it in its next task.
                     *needs_wft = true;
                 } else if let Some(a) = self
-                    .executions
-                    .get_mut(key)
-                    .expect("known")
-                    .ms
+                    .ms_mut(run)
                     .activities
                     .get_mut(&scheduled_event_id)
                     .map(Arc::make_mut)
@@ -1680,7 +1687,7 @@ impl Engine {
                 start_to_fire_timeout,
             } => {
                 let id = self.append(
-                    key,
+                    run,
                     now,
                     EventAttributes::TimerStarted(Box::new(TimerStarted {
                         timer_id: timer_id.clone(),
@@ -1689,31 +1696,19 @@ impl Engine {
                         extra: Extra::new(),
                     })),
                 );
-                self.executions
-                    .get_mut(key)
-                    .expect("known")
-                    .ms
-                    .timers
-                    .insert(
-                        timer_id,
-                        TimerState {
-                            started_event_id: id,
-                            fire_at: now.plus(start_to_fire_timeout),
-                        },
-                    );
+                self.ms_mut(run).timers.insert(
+                    timer_id,
+                    TimerState {
+                        started_event_id: id,
+                        fire_at: now.plus(start_to_fire_timeout),
+                    },
+                );
                 false
             }
             Command::CancelTimer { timer_id } => {
-                if let Some(t) = self
-                    .executions
-                    .get_mut(key)
-                    .expect("known")
-                    .ms
-                    .timers
-                    .remove(&timer_id)
-                {
+                if let Some(t) = self.ms_mut(run).timers.remove(&timer_id) {
                     self.append(
-                        key,
+                        run,
                         now,
                         EventAttributes::TimerCanceled(Box::new(TimerCanceled {
                             timer_id,
@@ -1732,7 +1727,7 @@ impl Engine {
                 failure,
             } => {
                 self.append(
-                    key,
+                    run,
                     now,
                     EventAttributes::MarkerRecorded(Box::new(MarkerRecorded {
                         marker_name,
@@ -1746,7 +1741,7 @@ impl Engine {
             }
             Command::CompleteWorkflowExecution { result } => {
                 self.close(
-                    key,
+                    run,
                     now,
                     WorkflowStatus::Completed,
                     EventAttributes::WorkflowExecutionCompleted(Box::new(
@@ -1762,7 +1757,7 @@ impl Engine {
             }
             Command::FailWorkflowExecution { failure } => {
                 self.close(
-                    key,
+                    run,
                     now,
                     WorkflowStatus::Failed,
                     EventAttributes::WorkflowExecutionFailed(Box::new(WorkflowExecutionFailed {
@@ -1777,7 +1772,7 @@ impl Engine {
             }
             Command::CancelWorkflowExecution { details } => {
                 self.close(
-                    key,
+                    run,
                     now,
                     WorkflowStatus::Canceled,
                     EventAttributes::WorkflowExecutionCanceled(Box::new(
@@ -1791,10 +1786,15 @@ impl Engine {
                 true
             }
             Command::ContinueAsNewWorkflowExecution(c) => {
-                let new_run = self.new_run_id(&key.workflow_id);
+                let ExecKey {
+                    workflow_id,
+                    run_id,
+                } = self.runs[run].key.clone();
+                let new_run = self.new_run_id(&workflow_id);
                 let (queue, timeout, first) = {
-                    let ms = &self.executions[key].ms;
-                    let first = self.executions[key]
+                    let ms = self.ms(run);
+                    let first = self.runs[run]
+                        .exec
                         .history
                         .first()
                         .and_then(|e| match &e.attributes {
@@ -1816,12 +1816,12 @@ impl Engine {
                     )
                 };
                 let workflow_type = if c.workflow_type.is_empty() {
-                    self.executions[key].ms.workflow_type.clone()
+                    self.ms(run).workflow_type.clone()
                 } else {
                     c.workflow_type.clone()
                 };
                 self.close(
-                    key,
+                    run,
                     now,
                     WorkflowStatus::ContinuedAsNew,
                     EventAttributes::WorkflowExecutionContinuedAsNew(Box::new(
@@ -1840,7 +1840,7 @@ impl Engine {
                 let request_id = self.new_uuid();
                 self.create_run(
                     now,
-                    &key.workflow_id,
+                    &workflow_id,
                     &new_run,
                     &workflow_type,
                     &queue,
@@ -1848,7 +1848,7 @@ impl Engine {
                     timeout,
                     &request_id,
                     identity,
-                    Some((key.run_id.clone(), first)),
+                    Some((run_id, first)),
                     c.workflow_run_timeout,
                 );
                 true
@@ -1864,11 +1864,12 @@ impl Engine {
         failure: Failure,
         identity: String,
     ) -> Response {
-        if let Err(r) = self.check_wft_token(&token) {
-            return r;
-        }
-        self.touch(&token.exec);
-        self.fail_wft_inner(now, &token.exec, cause, failure, identity);
+        let run = match self.check_wft_token(&token) {
+            Ok(run) => run,
+            Err(r) => return r,
+        };
+        self.touch(run);
+        self.fail_wft_inner(now, run, cause, failure, identity);
         Response::Ok
     }
 
@@ -1877,17 +1878,17 @@ impl Engine {
     fn fail_wft_inner(
         &mut self,
         now: Timestamp,
-        key: &ExecKey,
+        run: RunIdx,
         cause: WorkflowTaskFailedCause,
         failure: Failure,
         identity: String,
     ) {
-        let wft = self.executions[key].ms.wft.clone().expect("wft");
+        let wft = self.ms(run).wft.clone().expect("wft");
         let unhandled = cause == WorkflowTaskFailedCause::UnhandledCommand;
         if !wft.is_transient() || unhandled {
-            let (sched, started) = self.materialize_transient(key);
+            let (sched, started) = self.materialize_transient(run);
             self.append(
-                key,
+                run,
                 now,
                 EventAttributes::WorkflowTaskFailed(Box::new(WorkflowTaskFailed {
                     scheduled_event_id: sched,
@@ -1900,26 +1901,29 @@ impl Engine {
             );
         }
         {
-            let ms = &mut self.executions.get_mut(key).expect("known").ms;
+            let ms = self.ms_mut(run);
             ms.wft = None;
             ms.sticky_queue = None;
         }
-        self.flush_buffered(key);
+        self.flush_buffered(run);
         let (attempt, ready_at) = if unhandled {
             (1, now)
         } else {
             let attempt = wft.attempt + 1;
             (attempt, now.plus(wft_retry_backoff(attempt)))
         };
-        self.schedule_wft(key, now, attempt, ready_at);
+        self.schedule_wft(run, now, attempt, ready_at);
     }
 
     // ----- activities -----
 
-    fn check_activity_token(&self, token: &TaskToken) -> Result<(), Response> {
-        let Some(e) = self.executions.get(&token.exec) else {
+    /// The run of an activity task token that names a pending activity's current, started
+    /// attempt (any pending activity under `Defects::accept_stale_activity_completion`).
+    fn check_activity_token(&self, token: &TaskToken) -> Result<RunIdx, Response> {
+        let Some(run) = self.runs.get(&token.exec) else {
             return Err(not_found(format!("workflow {}", token.exec)));
         };
+        let e = &self.runs[run].exec;
         if !e.ms.is_open() {
             return Err(not_found(format!("workflow {} is closed", token.exec)));
         }
@@ -1930,7 +1934,7 @@ impl Engine {
             )));
         };
         if self.cfg.defects.accept_stale_activity_completion {
-            return Ok(());
+            return Ok(run);
         }
         if a.attempt != token.attempt || a.started.is_none() {
             return Err(not_found(format!(
@@ -1938,7 +1942,7 @@ impl Engine {
                 token.attempt, a.activity_id, a.attempt
             )));
         }
-        Ok(())
+        Ok(run)
     }
 
     fn heartbeat(
@@ -1947,11 +1951,12 @@ impl Engine {
         token: TaskToken,
         details: Option<Payloads>,
     ) -> Response {
-        if let Err(r) = self.check_activity_token(&token) {
-            return r;
-        }
-        self.touch(&token.exec);
-        let ms = &mut self.executions.get_mut(&token.exec).expect("known").ms;
+        let run = match self.check_activity_token(&token) {
+            Ok(run) => run,
+            Err(r) => return r,
+        };
+        self.touch(run);
+        let ms = self.ms_mut(run);
         let a = ms
             .activities
             .get_mut(&token.scheduled_event_id)
@@ -1973,16 +1978,18 @@ impl Engine {
         identity: String,
         outcome: AttemptOutcome,
     ) -> Response {
-        if let Err(r) = self.check_activity_token(&token) {
-            if self.cfg.defects.accept_stale_activity_completion {
-                if let AttemptOutcome::Completed(result) = outcome {
-                    return self.accept_stale_completion(now, token, identity, result, r);
+        let run = match self.check_activity_token(&token) {
+            Ok(run) => run,
+            Err(r) => {
+                if self.cfg.defects.accept_stale_activity_completion {
+                    if let AttemptOutcome::Completed(result) = outcome {
+                        return self.accept_stale_completion(now, token, identity, result, r);
+                    }
                 }
+                return r;
             }
-            return r;
-        }
-        self.touch(&token.exec);
-        let key = token.exec.clone();
+        };
+        self.touch(run);
         let id = token.scheduled_event_id;
         // As Temporal's frontend does: a result over the payload limit is recorded as a
         // non-retryable failure of the activity instead.
@@ -2011,7 +2018,7 @@ impl Engine {
             AttemptOutcome::Completed(result) => {
                 self.write_activity_close(
                     now,
-                    &key,
+                    run,
                     id,
                     Some(&identity),
                     |started_event_id, identity| {
@@ -2026,13 +2033,13 @@ impl Engine {
                 );
             }
             AttemptOutcome::Failed(failure) => {
-                self.activity_attempt_failed(now, &key, id, failure, Some(identity), None);
+                self.activity_attempt_failed(now, run, id, failure, Some(identity), None);
             }
             AttemptOutcome::Canceled(details) => {
-                let req = self.executions[&key].ms.activities[&id].cancel_requested_event_id;
+                let req = self.ms(run).activities[&id].cancel_requested_event_id;
                 self.write_activity_close(
                     now,
-                    &key,
+                    run,
                     id,
                     Some(&identity),
                     |started_event_id, identity| {
@@ -2062,20 +2069,21 @@ impl Engine {
         result: Option<Payloads>,
         rejection: Response,
     ) -> Response {
-        let key = token.exec.clone();
-        let scheduled_exists = self.executions.get(&key).is_some_and(|e| {
-            e.ms.is_open()
-                && e.history.iter().any(|ev| {
-                    ev.event_id == token.scheduled_event_id
-                        && ev.event_type() == EventType::ActivityTaskScheduled
-                })
-        });
+        let Some(run) = self.runs.get(&token.exec) else {
+            return rejection;
+        };
+        let e = &self.runs[run].exec;
+        let scheduled_exists = e.ms.is_open()
+            && e.history.iter().any(|ev| {
+                ev.event_id == token.scheduled_event_id
+                    && ev.event_type() == EventType::ActivityTaskScheduled
+            });
         if !scheduled_exists {
             return rejection;
         }
-        self.touch(&key);
+        self.touch(run);
         self.append_or_buffer(
-            &key,
+            run,
             now,
             EventAttributes::ActivityTaskCompleted(Box::new(ActivityTaskCompleted {
                 result,
@@ -2085,7 +2093,7 @@ impl Engine {
                 extra: Extra::new(),
             })),
         );
-        self.schedule_wft(&key, now, 1, now);
+        self.schedule_wft(run, now, 1, now);
         Response::Ok
     }
 
@@ -2093,13 +2101,13 @@ impl Engine {
     fn activity_attempt_failed(
         &mut self,
         now: Timestamp,
-        key: &ExecKey,
+        run: RunIdx,
         id: EventId,
         failure: Failure,
         identity: Option<String>,
         timeout: Option<TimeoutType>,
     ) {
-        let a = self.executions[key].ms.activities[&id].clone();
+        let a = self.ms(run).activities[&id].clone();
         let error_type = failure.error_type().unwrap_or("").to_string();
         let non_retryable = failure.is_non_retryable();
         let backoff = a.retry_policy.backoff(a.attempt);
@@ -2112,7 +2120,7 @@ impl Engine {
             && within_deadline
             && a.cancel_requested_event_id == 0;
         if retry {
-            let ms = &mut self.executions.get_mut(key).expect("known").ms;
+            let ms = self.ms_mut(run);
             let a = ms
                 .activities
                 .get_mut(&id)
@@ -2145,7 +2153,7 @@ impl Engine {
         match timeout {
             None => self.write_activity_close(
                 now,
-                key,
+                run,
                 id,
                 identity_s.as_deref(),
                 |started_event_id, identity| {
@@ -2161,7 +2169,7 @@ impl Engine {
             ),
             Some(_) => self.write_activity_close(
                 now,
-                key,
+                run,
                 id,
                 identity_s.as_deref(),
                 |started_event_id, _| {
@@ -2182,20 +2190,17 @@ impl Engine {
     fn write_activity_close(
         &mut self,
         now: Timestamp,
-        key: &ExecKey,
+        run: RunIdx,
         id: EventId,
         identity: Option<&str>,
         close: impl FnOnce(EventId, String) -> EventAttributes,
     ) {
         let a = self
-            .executions
-            .get_mut(key)
-            .expect("known")
-            .ms
+            .ms_mut(run)
             .activities
             .remove(&id)
             .expect("pending activity");
-        let in_flight = self.executions[key].ms.wft_in_flight();
+        let in_flight = self.ms(run).wft_in_flight();
         let identity = identity
             .map(str::to_string)
             .or_else(|| a.started.as_ref().map(|s| s.identity.clone()))
@@ -2215,7 +2220,7 @@ impl Engine {
         });
         if in_flight {
             let has_started = started_attrs.is_some();
-            let ms = &mut self.executions.get_mut(key).expect("known").ms;
+            let ms = self.ms_mut(run);
             if let Some((t, s)) = started_attrs {
                 ms.buffered.push((t, s));
             }
@@ -2224,29 +2229,29 @@ impl Engine {
                 .push((now, close(if has_started { -1 } else { 0 }, identity)));
         } else {
             let started_id = match started_attrs {
-                Some((t, s)) => self.append(key, t, s),
+                Some((t, s)) => self.append(run, t, s),
                 None => 0,
             };
-            self.append(key, now, close(started_id, identity));
-            self.schedule_wft(key, now, 1, now);
+            self.append(run, now, close(started_id, identity));
+            self.schedule_wft(run, now, 1, now);
         }
     }
 
     // ----- time -----
 
-    fn on_time(&mut self, key: &ExecKey, now: Timestamp) {
-        if !self.executions.get(key).is_some_and(|e| e.ms.is_open()) {
+    fn on_time(&mut self, run: RunIdx, now: Timestamp) {
+        if !self.ms(run).is_open() {
             return;
         }
-        self.touch(key);
-        let exec = &self.executions[key];
+        self.touch(run);
+        let exec = &self.runs[run].exec;
         // Workflow task timeouts.
         if let Some(wft) = exec.ms.wft.clone() {
             match &wft.started {
                 Some(s) if s.time.plus(exec.ms.workflow_task_timeout) <= now => {
                     if !wft.is_transient() {
                         self.append(
-                            key,
+                            run,
                             now,
                             EventAttributes::WorkflowTaskTimedOut(Box::new(WorkflowTaskTimedOut {
                                 scheduled_event_id: wft.scheduled_event_id,
@@ -2257,19 +2262,19 @@ impl Engine {
                         );
                     }
                     {
-                        let ms = &mut self.executions.get_mut(key).expect("known").ms;
+                        let ms = self.ms_mut(run);
                         ms.wft = None;
                         ms.sticky_queue = None;
                     }
-                    self.flush_buffered(key);
+                    self.flush_buffered(run);
                     let attempt = wft.attempt + 1;
-                    self.schedule_wft(key, now, attempt, now.plus(wft_retry_backoff(attempt)));
+                    self.schedule_wft(run, now, attempt, now.plus(wft_retry_backoff(attempt)));
                 }
                 None if wft.task_queue.kind == TaskQueueKind::Sticky
                     && wft.scheduled_time.plus(STICKY_SCHEDULE_TO_START) <= now =>
                 {
                     self.append(
-                        key,
+                        run,
                         now,
                         EventAttributes::WorkflowTaskTimedOut(Box::new(WorkflowTaskTimedOut {
                             scheduled_event_id: wft.scheduled_event_id,
@@ -2279,17 +2284,18 @@ impl Engine {
                         })),
                     );
                     {
-                        let ms = &mut self.executions.get_mut(key).expect("known").ms;
+                        let ms = self.ms_mut(run);
                         ms.wft = None;
                         ms.sticky_queue = None;
                     }
-                    self.schedule_wft(key, now, wft.attempt, now);
+                    self.schedule_wft(run, now, wft.attempt, now);
                 }
                 _ => {}
             }
         }
         // Activity timeouts, in scheduled-id order.
-        let activities: Vec<Arc<ActivityState>> = self.executions[key]
+        let activities: Vec<Arc<ActivityState>> = self.runs[run]
+            .exec
             .ms
             .activities
             .values()
@@ -2302,7 +2308,7 @@ impl Engine {
                     TimeoutType::ScheduleToClose,
                     "activity ScheduleToClose timeout",
                 );
-                self.write_activity_close(now, key, id, None, |started_event_id, _| {
+                self.write_activity_close(now, run, id, None, |started_event_id, _| {
                     EventAttributes::ActivityTaskTimedOut(Box::new(ActivityTaskTimedOut {
                         failure: Some(failure),
                         scheduled_event_id: id,
@@ -2316,7 +2322,7 @@ impl Engine {
                     TimeoutType::ScheduleToStart,
                     "activity ScheduleToStart timeout",
                 );
-                self.write_activity_close(now, key, id, None, |_, _| {
+                self.write_activity_close(now, run, id, None, |_, _| {
                     EventAttributes::ActivityTaskTimedOut(Box::new(ActivityTaskTimedOut {
                         failure: Some(failure),
                         scheduled_event_id: id,
@@ -2330,7 +2336,7 @@ impl Engine {
                     Failure::timeout(TimeoutType::StartToClose, "activity StartToClose timeout");
                 self.activity_attempt_failed(
                     now,
-                    key,
+                    run,
                     id,
                     failure,
                     None,
@@ -2341,7 +2347,7 @@ impl Engine {
                     Failure::timeout(TimeoutType::Heartbeat, "activity Heartbeat timeout");
                 self.activity_attempt_failed(
                     now,
-                    key,
+                    run,
                     id,
                     failure,
                     None,
@@ -2350,7 +2356,8 @@ impl Engine {
             }
         }
         // Durable timers, in id order.
-        let due: Vec<(String, TimerState)> = self.executions[key]
+        let due: Vec<(String, TimerState)> = self.runs[run]
+            .exec
             .ms
             .timers
             .iter()
@@ -2358,14 +2365,9 @@ impl Engine {
             .map(|(id, t)| (id.clone(), t.clone()))
             .collect();
         for (timer_id, t) in due {
-            self.executions
-                .get_mut(key)
-                .expect("known")
-                .ms
-                .timers
-                .remove(&timer_id);
+            self.ms_mut(run).timers.remove(&timer_id);
             self.append_or_buffer(
-                key,
+                run,
                 now,
                 EventAttributes::TimerFired(Box::new(TimerFired {
                     timer_id,
@@ -2373,7 +2375,7 @@ impl Engine {
                     extra: Extra::new(),
                 })),
             );
-            self.schedule_wft(key, now, 1, now);
+            self.schedule_wft(run, now, 1, now);
         }
     }
 }
@@ -2395,10 +2397,75 @@ fn wft_retry_backoff(attempt: i32) -> Duration {
     Duration::from_secs(secs.min(600))
 }
 
-fn history_response(key: &ExecKey, e: &Execution) -> Response {
+fn history_response(run: &Run) -> Response {
     Response::History {
-        exec: key.clone(),
-        events: e.history.clone(),
-        status: e.ms.status,
+        exec: run.key.clone(),
+        events: run.exec.history.clone(),
+        status: run.exec.ms.status,
+    }
+}
+
+/// A run's index entries, as its mutable state says at `now`: each task ready to dispatch is
+/// queued (a task in retry backoff waits on a deadline instead), and the deadline is the
+/// earliest of its timeouts, timers and backoffs. A closed run has none.
+fn index_entries(run: RunIdx, ms: &MutableState, now: Timestamp) -> Indexed {
+    if !ms.is_open() {
+        return Indexed::default();
+    }
+    let mut queue_entries = Vec::new();
+    let mut deadline: Option<Timestamp> = None;
+    let mut consider = |t: Option<Timestamp>| {
+        if let Some(t) = t {
+            deadline = Some(deadline.map_or(t, |d| d.min(t)));
+        }
+    };
+    if let Some(wft) = &ms.wft {
+        match &wft.started {
+            Some(s) => consider(Some(s.time.plus(ms.workflow_task_timeout))),
+            None => {
+                if wft.ready_at > now {
+                    consider(Some(wft.ready_at));
+                } else {
+                    queue_entries.push((
+                        wft.task_queue.name.clone(),
+                        QueueEntry {
+                            ready: wft.ready_at,
+                            run,
+                            kind: TaskKind::Workflow,
+                        },
+                    ));
+                }
+                if wft.task_queue.kind == TaskQueueKind::Sticky {
+                    consider(Some(wft.scheduled_time.plus(STICKY_SCHEDULE_TO_START)));
+                }
+            }
+        }
+    }
+    for (id, a) in &ms.activities {
+        consider(a.schedule_to_close_deadline());
+        consider(a.schedule_to_start_deadline());
+        consider(a.start_to_close_deadline());
+        consider(a.heartbeat_deadline());
+        if a.started.is_none() && a.cancel_requested_event_id == 0 {
+            if a.attempt_ready_at > now {
+                consider(Some(a.attempt_ready_at));
+            } else {
+                queue_entries.push((
+                    a.task_queue.clone(),
+                    QueueEntry {
+                        ready: a.attempt_ready_at,
+                        run,
+                        kind: TaskKind::Activity(*id),
+                    },
+                ));
+            }
+        }
+    }
+    for t in ms.timers.values() {
+        consider(Some(t.fire_at));
+    }
+    Indexed {
+        queue_entries,
+        deadline,
     }
 }

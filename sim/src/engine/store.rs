@@ -4,6 +4,7 @@
 //! synced when the node dies are lost, as on a real disk without fsync. The trait leaves room
 //! for a file-backed store.
 
+use std::collections::btree_map::Entry;
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -39,14 +40,16 @@ impl StoreSnapshot {
                     key,
                     new_events,
                     state,
-                } => {
-                    let entry = self
-                        .executions
-                        .entry(key)
-                        .or_insert_with(|| (Vec::new(), (*state).clone()));
-                    entry.0.extend(new_events);
-                    entry.1 = *state;
-                }
+                } => match self.executions.entry(key) {
+                    Entry::Occupied(mut run) => {
+                        let (history, ms) = run.get_mut();
+                        history.extend(new_events);
+                        *ms = *state;
+                    }
+                    Entry::Vacant(run) => {
+                        run.insert((new_events, *state));
+                    }
+                },
                 StoreWrite::CurrentRun {
                     workflow_id,
                     run_id,
@@ -138,16 +141,17 @@ impl SimStore {
         !self.lock().unsynced.is_empty()
     }
 
-    /// Records that these appended events were acknowledged to a client.
+    /// Records that these appended events were acknowledged to a client. Consecutive events
+    /// of one run (as a batch lists them) share one look-up of the run's record.
     pub fn record_acked(&self, events: &[AckedEvent]) {
         let mut inner = self.lock();
-        for e in events {
-            match inner.acked.get_mut(&e.exec) {
-                Some(v) => v.push((e.event_id, e.event_type)),
+        for run in events.chunk_by(|a, b| a.exec == b.exec) {
+            let exec = &run[0].exec;
+            let new = run.iter().map(|e| (e.event_id, e.event_type));
+            match inner.acked.get_mut(exec) {
+                Some(acked) => acked.extend(new),
                 None => {
-                    inner
-                        .acked
-                        .insert(e.exec.clone(), vec![(e.event_id, e.event_type)]);
+                    inner.acked.insert(exec.clone(), new.collect());
                 }
             }
         }
