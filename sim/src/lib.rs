@@ -55,6 +55,7 @@ pub mod engine;
 pub mod faults;
 pub mod harness;
 pub mod history;
+mod lookup;
 pub mod scenario;
 pub mod sdk;
 pub mod service;

@@ -19,6 +19,7 @@ use super::api::*;
 use super::state::*;
 use super::store::{StoreSnapshot, StoreWrite};
 use crate::history::*;
+use crate::lookup::LookupMap;
 use crate::transport::ReplyTo;
 
 /// Deliberate defects, for proving that the harness catches them. All off by default.
@@ -146,11 +147,12 @@ struct Run {
 
 /// Every run the engine knows, by handle and by key.
 ///
-/// Invariant: `by_key` maps each run's key to its handle, and holds nothing else.
+/// Invariant: `by_key` maps each run's key to its handle, and holds nothing else. It is for
+/// look-ups only (see `crate::lookup`); key order comes from sorting.
 #[derive(Default)]
 struct Runs {
     runs: Vec<Run>,
-    by_key: BTreeMap<ExecKey, RunIdx>,
+    by_key: LookupMap<ExecKey, RunIdx>,
 }
 
 impl Runs {
@@ -177,7 +179,9 @@ impl Runs {
 
     /// Every run, in key order.
     fn by_key(&self) -> impl Iterator<Item = (&ExecKey, &Execution)> {
-        self.by_key.iter().map(|(key, run)| (key, &self[*run].exec))
+        let mut runs: Vec<&Run> = self.runs.iter().collect();
+        runs.sort_unstable_by(|a, b| a.key.cmp(&b.key));
+        runs.into_iter().map(|run| (&run.key, &run.exec))
     }
 
     /// Every handle, in creation order.
@@ -213,7 +217,7 @@ pub struct Engine {
     cfg: EngineConfig,
     runs: Runs,
     /// The current run of each workflow id.
-    current_run: BTreeMap<String, RunIdx>,
+    current_run: LookupMap<String, RunIdx>,
     /// Ready tasks per (kind, queue name), oldest first.
     queues: BTreeMap<(PollKind, String), BTreeSet<QueueEntry>>,
     /// Every run's earliest deadline (`Indexed::deadline`), soonest first.
@@ -249,7 +253,7 @@ impl Engine {
         Engine {
             cfg,
             runs: Runs::default(),
-            current_run: BTreeMap::new(),
+            current_run: LookupMap::default(),
             queues: BTreeMap::new(),
             deadlines: BTreeSet::new(),
             pollers: BTreeMap::new(),

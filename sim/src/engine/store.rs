@@ -4,13 +4,13 @@
 //! synced when the node dies are lost, as on a real disk without fsync. The trait leaves room
 //! for a file-backed store.
 
-use std::collections::btree_map::Entry;
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use super::api::ExecKey;
 use super::state::MutableState;
 use crate::history::{EventId, EventType, HistoryEvent};
+use crate::lookup::LookupMap;
 
 /// One part of an atomic write.
 #[derive(Clone, Debug)]
@@ -32,7 +32,16 @@ pub struct StoreSnapshot {
     pub current_runs: BTreeMap<String, String>,
 }
 
-impl StoreSnapshot {
+/// What is synced, kept for cheap writes: runs in the order they were first written, found by
+/// key through a lookup-only index. [`StoreSnapshot`] is its ordered view.
+#[derive(Default)]
+struct Durable {
+    runs: Vec<(ExecKey, Vec<HistoryEvent>, MutableState)>,
+    index: LookupMap<ExecKey, usize>,
+    current_runs: BTreeMap<String, String>,
+}
+
+impl Durable {
     fn apply(&mut self, batch: Vec<StoreWrite>) {
         for w in batch {
             match w {
@@ -40,14 +49,15 @@ impl StoreSnapshot {
                     key,
                     new_events,
                     state,
-                } => match self.executions.entry(key) {
-                    Entry::Occupied(mut run) => {
-                        let (history, ms) = run.get_mut();
+                } => match self.index.get(&key) {
+                    Some(&i) => {
+                        let (_, history, ms) = &mut self.runs[i];
                         history.extend(new_events);
                         *ms = *state;
                     }
-                    Entry::Vacant(run) => {
-                        run.insert((new_events, *state));
+                    None => {
+                        self.index.insert(key.clone(), self.runs.len());
+                        self.runs.push((key, new_events, *state));
                     }
                 },
                 StoreWrite::CurrentRun {
@@ -57,6 +67,17 @@ impl StoreSnapshot {
                     self.current_runs.insert(workflow_id, run_id);
                 }
             }
+        }
+    }
+
+    fn snapshot(&self) -> StoreSnapshot {
+        StoreSnapshot {
+            executions: self
+                .runs
+                .iter()
+                .map(|(k, h, ms)| (k.clone(), (h.clone(), ms.clone())))
+                .collect(),
+            current_runs: self.current_runs.clone(),
         }
     }
 }
@@ -80,11 +101,11 @@ pub struct AckedEvent {
 
 #[derive(Default)]
 struct SimStoreInner {
-    synced: StoreSnapshot,
+    synced: Durable,
     unsynced: Vec<Vec<StoreWrite>>,
     /// Events the server told a client about (acknowledged): they must never be lost.
-    /// Per run, so no single vector grows with the whole simulation.
-    acked: BTreeMap<ExecKey, Vec<(EventId, EventType)>>,
+    /// Per run, so no single vector grows with the whole simulation; read sorted by run.
+    acked: LookupMap<ExecKey, Vec<(EventId, EventType)>>,
     batches_written: u64,
     batches_lost: u64,
 }
@@ -106,25 +127,26 @@ impl SimStore {
 
     /// The durable state (what a checker reads after the run).
     pub fn snapshot(&self) -> StoreSnapshot {
-        self.lock().synced.clone()
+        self.lock().synced.snapshot()
     }
 
     /// Every synced history, by run, in key order.
     pub fn histories(&self) -> BTreeMap<ExecKey, Vec<HistoryEvent>> {
         self.lock()
             .synced
-            .executions
+            .runs
             .iter()
-            .map(|(k, (h, _))| (k.clone(), h.clone()))
+            .map(|(k, h, _)| (k.clone(), h.clone()))
             .collect()
     }
 
     /// Moves every synced history out (after a run, for the outcome).
     pub fn take_histories(&self) -> BTreeMap<ExecKey, Vec<HistoryEvent>> {
         let mut inner = self.lock();
-        std::mem::take(&mut inner.synced.executions)
+        inner.synced.index.clear();
+        std::mem::take(&mut inner.synced.runs)
             .into_iter()
-            .map(|(k, (h, _))| (k, h))
+            .map(|(k, h, _)| (k, h))
             .collect()
     }
 
@@ -160,8 +182,10 @@ impl SimStore {
     /// Every acknowledged event, by run then in acknowledgement order.
     pub fn acked(&self) -> Vec<AckedEvent> {
         let inner = self.lock();
-        let mut out = Vec::with_capacity(inner.acked.values().map(Vec::len).sum());
-        for (exec, events) in &inner.acked {
+        let mut runs: Vec<_> = inner.acked.iter().collect();
+        runs.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        let mut out = Vec::with_capacity(runs.iter().map(|(_, e)| e.len()).sum());
+        for (exec, events) in runs {
             out.extend(events.iter().map(|(event_id, event_type)| AckedEvent {
                 exec: exec.clone(),
                 event_id: *event_id,

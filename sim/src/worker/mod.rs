@@ -16,6 +16,7 @@ use madsim::rand::Rng;
 use crate::clock::SimClock;
 use crate::engine::api::{ActivityTask, Request, Response, ServerError, TaskToken, WorkflowTask};
 use crate::history::{EventType, Failure, Payloads, WorkflowTaskFailedCause};
+use crate::lookup::LookupMap;
 use crate::sdk::{
     ActivityContext, ActivityHost, ActivityInfo, HeartbeatOutcome, LocalBoxFuture, Registry,
     ServiceCallError, WorkflowMachine, WorkflowTaskError,
@@ -73,7 +74,8 @@ struct Worker {
     registry: Registry,
     server: ServerClient,
     services: Rc<ServiceClient>,
-    cache: RefCell<BTreeMap<String, WorkflowMachine>>,
+    /// Machines by run id (look-ups only).
+    cache: RefCell<LookupMap<String, WorkflowMachine>>,
     env: NetEnv,
     clock: SimClock,
 }
@@ -108,7 +110,7 @@ pub async fn run_worker(cfg: WorkerConfig, registry: Registry, env: NetEnv, cloc
         registry,
         server,
         services,
-        cache: RefCell::new(BTreeMap::new()),
+        cache: RefCell::new(LookupMap::default()),
         env,
         clock,
     });
