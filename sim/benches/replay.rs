@@ -10,6 +10,7 @@
 
 use std::hint::black_box;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use sim::history::{
@@ -89,7 +90,7 @@ fn many_steps_history(n: u32) -> History {
         });
         id
     };
-    push(EventAttributes::WorkflowExecutionStarted(Box::new(
+    push(EventAttributes::WorkflowExecutionStarted(Arc::new(
         WorkflowExecutionStarted {
             workflow_type: "ManySteps".to_string(),
             workflow_id: "many".to_string(),
@@ -101,20 +102,20 @@ fn many_steps_history(n: u32) -> History {
         },
     )));
     let wft = |push: &mut dyn FnMut(EventAttributes) -> EventId| {
-        let s = push(EventAttributes::WorkflowTaskScheduled(Box::new(
+        let s = push(EventAttributes::WorkflowTaskScheduled(Arc::new(
             WorkflowTaskScheduled {
                 task_queue: TaskQueue::normal("q"),
                 attempt: 1,
                 ..Default::default()
             },
         )));
-        let st = push(EventAttributes::WorkflowTaskStarted(Box::new(
+        let st = push(EventAttributes::WorkflowTaskStarted(Arc::new(
             WorkflowTaskStarted {
                 scheduled_event_id: s,
                 ..Default::default()
             },
         )));
-        push(EventAttributes::WorkflowTaskCompleted(Box::new(
+        push(EventAttributes::WorkflowTaskCompleted(Arc::new(
             WorkflowTaskCompleted {
                 scheduled_event_id: s,
                 started_event_id: st,
@@ -124,7 +125,7 @@ fn many_steps_history(n: u32) -> History {
     };
     for i in 0..n {
         let completed = wft(&mut push);
-        let sid = push(EventAttributes::ActivityTaskScheduled(Box::new(
+        let sid = push(EventAttributes::ActivityTaskScheduled(Arc::new(
             ActivityTaskScheduled {
                 activity_id: (i + 1).to_string(),
                 activity_type: "step".to_string(),
@@ -135,14 +136,14 @@ fn many_steps_history(n: u32) -> History {
                 ..Default::default()
             },
         )));
-        let started = push(EventAttributes::ActivityTaskStarted(Box::new(
+        let started = push(EventAttributes::ActivityTaskStarted(Arc::new(
             ActivityTaskStarted {
                 scheduled_event_id: sid,
                 attempt: 1,
                 ..Default::default()
             },
         )));
-        push(EventAttributes::ActivityTaskCompleted(Box::new(
+        push(EventAttributes::ActivityTaskCompleted(Arc::new(
             ActivityTaskCompleted {
                 result: Some(Payloads::json(&format!("done {i}")).unwrap()),
                 scheduled_event_id: sid,
@@ -152,7 +153,7 @@ fn many_steps_history(n: u32) -> History {
         )));
     }
     let completed = wft(&mut push);
-    push(EventAttributes::WorkflowExecutionCompleted(Box::new(
+    push(EventAttributes::WorkflowExecutionCompleted(Arc::new(
         WorkflowExecutionCompleted {
             result: Some(Payloads::json(&format!("done {}", n - 1)).unwrap()),
             workflow_task_completed_event_id: completed,

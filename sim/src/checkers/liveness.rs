@@ -268,14 +268,14 @@ mod tests {
         let mut o = outcome();
         let mut h = Hb::new("Transfer", WF, "run-0", &1i64);
         let c = h.wft();
-        h.push(EventAttributes::WorkflowExecutionContinuedAsNew(Box::new(
-            WorkflowExecutionContinuedAsNew {
+        h.push(EventAttributes::WorkflowExecutionContinuedAsNew(
+            std::sync::Arc::new(WorkflowExecutionContinuedAsNew {
                 new_execution_run_id: "run-1".into(),
                 workflow_type: "Transfer".into(),
                 workflow_task_completed_event_id: c,
                 ..Default::default()
-            },
-        )));
+            }),
+        ));
         o.histories.insert(key(WF, "run-0"), h.build());
         assert_eq!(check(&o), Ok(()));
         // The successor run still open.

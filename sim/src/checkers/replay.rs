@@ -150,6 +150,7 @@ mod tests {
         if let EventAttributes::WorkflowExecutionCompleted(c) =
             &mut only(&mut o).events[16].attributes
         {
+            let c = std::sync::Arc::make_mut(c);
             c.result = Some(Payloads::json("W|X").unwrap());
         }
         let v = check_with(&scenario(), &o).unwrap_err();
@@ -172,7 +173,7 @@ mod tests {
         };
         let s = hb.wft_scheduled();
         let t = hb.wft_started(s);
-        hb.push(EventAttributes::WorkflowTaskFailed(Box::new(
+        hb.push(EventAttributes::WorkflowTaskFailed(std::sync::Arc::new(
             WorkflowTaskFailed {
                 scheduled_event_id: s,
                 started_event_id: t,

@@ -1,6 +1,7 @@
 //! Test helpers: hand-built histories, effects and outcomes for the checkers' unit tests.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 use crate::clock::BASE_NANOS;
@@ -37,7 +38,7 @@ impl Hb {
             events: Vec::new(),
             now_ms: 0,
         };
-        hb.push(EventAttributes::WorkflowExecutionStarted(Box::new(
+        hb.push(EventAttributes::WorkflowExecutionStarted(Arc::new(
             WorkflowExecutionStarted {
                 workflow_type: workflow_type.to_string(),
                 workflow_id: wf.to_string(),
@@ -70,7 +71,7 @@ impl Hb {
     }
 
     pub fn wft_scheduled(&mut self) -> EventId {
-        self.push(EventAttributes::WorkflowTaskScheduled(Box::new(
+        self.push(EventAttributes::WorkflowTaskScheduled(Arc::new(
             WorkflowTaskScheduled {
                 task_queue: TaskQueue::normal("q"),
                 start_to_close_timeout: Some(Duration::from_secs(10)),
@@ -81,7 +82,7 @@ impl Hb {
     }
 
     pub fn wft_started(&mut self, scheduled: EventId) -> EventId {
-        self.push(EventAttributes::WorkflowTaskStarted(Box::new(
+        self.push(EventAttributes::WorkflowTaskStarted(Arc::new(
             WorkflowTaskStarted {
                 scheduled_event_id: scheduled,
                 ..Default::default()
@@ -90,7 +91,7 @@ impl Hb {
     }
 
     pub fn wft_completed(&mut self, scheduled: EventId, started: EventId) -> EventId {
-        self.push(EventAttributes::WorkflowTaskCompleted(Box::new(
+        self.push(EventAttributes::WorkflowTaskCompleted(Arc::new(
             WorkflowTaskCompleted {
                 scheduled_event_id: scheduled,
                 started_event_id: started,
@@ -107,7 +108,7 @@ impl Hb {
     }
 
     pub fn activity(&mut self, wtc: EventId, id: &str, ty: &str) -> EventId {
-        self.push(EventAttributes::ActivityTaskScheduled(Box::new(
+        self.push(EventAttributes::ActivityTaskScheduled(Arc::new(
             ActivityTaskScheduled {
                 activity_id: id.to_string(),
                 activity_type: ty.to_string(),
@@ -120,7 +121,7 @@ impl Hb {
     }
 
     pub fn activity_started(&mut self, scheduled: EventId, attempt: i32) -> EventId {
-        self.push(EventAttributes::ActivityTaskStarted(Box::new(
+        self.push(EventAttributes::ActivityTaskStarted(Arc::new(
             ActivityTaskStarted {
                 scheduled_event_id: scheduled,
                 attempt,
@@ -135,7 +136,7 @@ impl Hb {
         started: EventId,
         result: &str,
     ) -> EventId {
-        self.push(EventAttributes::ActivityTaskCompleted(Box::new(
+        self.push(EventAttributes::ActivityTaskCompleted(Arc::new(
             ActivityTaskCompleted {
                 result: Some(Payloads::json(result).unwrap()),
                 scheduled_event_id: scheduled,
@@ -146,7 +147,7 @@ impl Hb {
     }
 
     pub fn activity_failed(&mut self, scheduled: EventId, started: EventId) -> EventId {
-        self.push(EventAttributes::ActivityTaskFailed(Box::new(
+        self.push(EventAttributes::ActivityTaskFailed(Arc::new(
             ActivityTaskFailed {
                 failure: Some(Failure::application("boom", "Boom", true)),
                 scheduled_event_id: scheduled,
@@ -159,7 +160,7 @@ impl Hb {
     }
 
     pub fn timer(&mut self, wtc: EventId, id: &str) -> EventId {
-        self.push(EventAttributes::TimerStarted(Box::new(TimerStarted {
+        self.push(EventAttributes::TimerStarted(Arc::new(TimerStarted {
             timer_id: id.to_string(),
             start_to_fire_timeout: Some(Duration::from_secs(60)),
             workflow_task_completed_event_id: wtc,
@@ -168,7 +169,7 @@ impl Hb {
     }
 
     pub fn timer_fired(&mut self, started: EventId, id: &str) -> EventId {
-        self.push(EventAttributes::TimerFired(Box::new(TimerFired {
+        self.push(EventAttributes::TimerFired(Arc::new(TimerFired {
             timer_id: id.to_string(),
             started_event_id: started,
             extra: Default::default(),
@@ -176,7 +177,7 @@ impl Hb {
     }
 
     pub fn complete(&mut self, wtc: EventId, result: &str) -> EventId {
-        self.push(EventAttributes::WorkflowExecutionCompleted(Box::new(
+        self.push(EventAttributes::WorkflowExecutionCompleted(Arc::new(
             WorkflowExecutionCompleted {
                 result: Some(Payloads::json(result).unwrap()),
                 workflow_task_completed_event_id: wtc,

@@ -458,6 +458,7 @@ mod tests {
         let mut h = transfer_history(WF, RUN);
         // Event 13 (deposit completed) becomes a second close of the withdraw (scheduled 5).
         if let EventAttributes::ActivityTaskCompleted(c) = &mut h.events[12].attributes {
+            let c = std::sync::Arc::make_mut(c);
             c.scheduled_event_id = 5;
             c.started_event_id = 6;
         }
@@ -475,6 +476,7 @@ mod tests {
     fn activity_events_must_refer_to_a_scheduled_activity_and_its_start() {
         let mut h = transfer_history(WF, RUN);
         if let EventAttributes::ActivityTaskStarted(s) = &mut h.events[5].attributes {
+            let s = std::sync::Arc::make_mut(s);
             s.scheduled_event_id = 4;
         }
         let m = message(h);
@@ -494,6 +496,7 @@ mod tests {
         );
         let mut h = transfer_history(WF, RUN);
         if let EventAttributes::ActivityTaskCompleted(c) = &mut h.events[6].attributes {
+            let c = std::sync::Arc::make_mut(c);
             c.started_event_id = 3;
         }
         assert_eq!(
@@ -534,7 +537,7 @@ mod tests {
         let c = hb.wft();
         let s = hb.activity(c, "1", "withdraw");
         let cancel = |hb: &mut Hb, req| {
-            hb.push(EventAttributes::ActivityTaskCanceled(Box::new(
+            hb.push(EventAttributes::ActivityTaskCanceled(std::sync::Arc::new(
                 ActivityTaskCanceled {
                     latest_cancel_requested_event_id: req,
                     scheduled_event_id: s,
@@ -553,13 +556,13 @@ mod tests {
              never requested to cancel"
         );
         let c2 = hb.wft();
-        let r = hb.push(EventAttributes::ActivityTaskCancelRequested(Box::new(
-            ActivityTaskCancelRequested {
+        let r = hb.push(EventAttributes::ActivityTaskCancelRequested(
+            std::sync::Arc::new(ActivityTaskCancelRequested {
                 scheduled_event_id: s,
                 workflow_task_completed_event_id: c2,
                 ..Default::default()
-            },
-        )));
+            }),
+        ));
         cancel(&mut hb, r);
         assert_eq!(history_problems(&hb.build()), Vec::<String>::new());
     }
@@ -569,6 +572,7 @@ mod tests {
         let mut h = transfer_history(WF, RUN);
         // Event 10 (WFT completed) names started 3 instead of 9.
         if let EventAttributes::WorkflowTaskCompleted(c) = &mut h.events[9].attributes {
+            let c = std::sync::Arc::make_mut(c);
             c.started_event_id = 3;
         }
         assert_eq!(
@@ -578,6 +582,7 @@ mod tests {
         );
         let mut h = transfer_history(WF, RUN);
         if let EventAttributes::WorkflowTaskStarted(s) = &mut h.events[8].attributes {
+            let s = std::sync::Arc::make_mut(s);
             s.scheduled_event_id = 7;
         }
         let m = message(h);
@@ -594,7 +599,7 @@ mod tests {
     fn workflow_task_timed_out_before_start_is_fine() {
         let mut hb = Hb::new("Transfer", WF, RUN, &1i64);
         let s = hb.wft_scheduled();
-        hb.push(EventAttributes::WorkflowTaskTimedOut(Box::new(
+        hb.push(EventAttributes::WorkflowTaskTimedOut(std::sync::Arc::new(
             WorkflowTaskTimedOut {
                 scheduled_event_id: s,
                 started_event_id: 0,
@@ -610,6 +615,7 @@ mod tests {
     fn command_events_need_an_earlier_workflow_task_completed() {
         let mut h = transfer_history(WF, RUN);
         if let EventAttributes::ActivityTaskScheduled(s) = &mut h.events[10].attributes {
+            let s = std::sync::Arc::make_mut(s);
             s.workflow_task_completed_event_id = 9;
         }
         assert_eq!(
@@ -642,12 +648,14 @@ mod tests {
             now_ms: 0,
         };
         let c2 = both.wft();
-        both.push(EventAttributes::TimerCanceled(Box::new(TimerCanceled {
-            timer_id: "1".into(),
-            started_event_id: t,
-            workflow_task_completed_event_id: c2,
-            ..Default::default()
-        })));
+        both.push(EventAttributes::TimerCanceled(std::sync::Arc::new(
+            TimerCanceled {
+                timer_id: "1".into(),
+                started_event_id: t,
+                workflow_task_completed_event_id: c2,
+                ..Default::default()
+            },
+        )));
         assert_eq!(
             message(both.build()),
             "wf-1/run-1: event 10 TimerCanceled: timer \"1\" (started at event 5) both fired \

@@ -451,19 +451,19 @@ impl Engine {
         let next = self.ms(run).next_event_id;
         match attrs {
             EventAttributes::ActivityTaskCompleted(mut a) if a.started_event_id == -1 => {
-                a.started_event_id = next - 1;
+                Arc::make_mut(&mut a).started_event_id = next - 1;
                 EventAttributes::ActivityTaskCompleted(a)
             }
             EventAttributes::ActivityTaskFailed(mut a) if a.started_event_id == -1 => {
-                a.started_event_id = next - 1;
+                Arc::make_mut(&mut a).started_event_id = next - 1;
                 EventAttributes::ActivityTaskFailed(a)
             }
             EventAttributes::ActivityTaskTimedOut(mut a) if a.started_event_id == -1 => {
-                a.started_event_id = next - 1;
+                Arc::make_mut(&mut a).started_event_id = next - 1;
                 EventAttributes::ActivityTaskTimedOut(a)
             }
             EventAttributes::ActivityTaskCanceled(mut a) if a.started_event_id == -1 => {
-                a.started_event_id = next - 1;
+                Arc::make_mut(&mut a).started_event_id = next - 1;
                 EventAttributes::ActivityTaskCanceled(a)
             }
             other => other,
@@ -493,7 +493,7 @@ impl Engine {
             self.append(
                 run,
                 now,
-                EventAttributes::WorkflowTaskScheduled(Box::new(WorkflowTaskScheduled {
+                EventAttributes::WorkflowTaskScheduled(Arc::new(WorkflowTaskScheduled {
                     task_queue: task_queue.clone(),
                     start_to_close_timeout: Some(timeout),
                     attempt,
@@ -546,7 +546,7 @@ impl Engine {
                 run,
                 now,
                 WorkflowStatus::Terminated,
-                EventAttributes::WorkflowExecutionTerminated(Box::new(
+                EventAttributes::WorkflowExecutionTerminated(Arc::new(
                     WorkflowExecutionTerminated {
                         reason: format!(
                             "Workflow history count exceeds limit of {} events",
@@ -879,7 +879,7 @@ impl Engine {
             let id = self.append(
                 run,
                 now,
-                EventAttributes::WorkflowTaskScheduled(Box::new(WorkflowTaskScheduled {
+                EventAttributes::WorkflowTaskScheduled(Arc::new(WorkflowTaskScheduled {
                     task_queue,
                     start_to_close_timeout: Some(timeout),
                     attempt,
@@ -906,7 +906,7 @@ impl Engine {
             self.append(
                 run,
                 now,
-                EventAttributes::WorkflowTaskStarted(Box::new(WorkflowTaskStarted {
+                EventAttributes::WorkflowTaskStarted(Arc::new(WorkflowTaskStarted {
                     scheduled_event_id,
                     identity: identity.to_string(),
                     request_id: request_id.clone(),
@@ -940,7 +940,7 @@ impl Engine {
                 event_id: next,
                 event_time: wft.scheduled_time,
                 task_id: 0,
-                attributes: EventAttributes::WorkflowTaskScheduled(Box::new(
+                attributes: EventAttributes::WorkflowTaskScheduled(Arc::new(
                     WorkflowTaskScheduled {
                         task_queue: queue,
                         start_to_close_timeout: Some(exec.ms.workflow_task_timeout),
@@ -954,7 +954,7 @@ impl Engine {
                 event_id: next + 1,
                 event_time: now,
                 task_id: 0,
-                attributes: EventAttributes::WorkflowTaskStarted(Box::new(WorkflowTaskStarted {
+                attributes: EventAttributes::WorkflowTaskStarted(Arc::new(WorkflowTaskStarted {
                     scheduled_event_id: next,
                     identity: identity.to_string(),
                     request_id,
@@ -1147,7 +1147,7 @@ impl Engine {
         self.append(
             run,
             now,
-            EventAttributes::WorkflowExecutionStarted(Box::new(WorkflowExecutionStarted {
+            EventAttributes::WorkflowExecutionStarted(Arc::new(WorkflowExecutionStarted {
                 workflow_type: workflow_type.to_string(),
                 workflow_id: workflow_id.to_string(),
                 task_queue: TaskQueue::normal(task_queue),
@@ -1214,7 +1214,7 @@ impl Engine {
         self.append_or_buffer(
             run,
             now,
-            EventAttributes::WorkflowExecutionSignaled(Box::new(WorkflowExecutionSignaled {
+            EventAttributes::WorkflowExecutionSignaled(Arc::new(WorkflowExecutionSignaled {
                 signal_name,
                 input,
                 identity,
@@ -1247,7 +1247,7 @@ impl Engine {
         self.append_or_buffer(
             run,
             now,
-            EventAttributes::WorkflowExecutionCancelRequested(Box::new(
+            EventAttributes::WorkflowExecutionCancelRequested(Arc::new(
                 WorkflowExecutionCancelRequested {
                     cause: String::new(),
                     identity,
@@ -1281,7 +1281,7 @@ impl Engine {
             run,
             now,
             WorkflowStatus::Terminated,
-            EventAttributes::WorkflowExecutionTerminated(Box::new(WorkflowExecutionTerminated {
+            EventAttributes::WorkflowExecutionTerminated(Arc::new(WorkflowExecutionTerminated {
                 reason,
                 details: None,
                 identity,
@@ -1374,7 +1374,7 @@ impl Engine {
         let sched = self.append(
             run,
             wft.scheduled_time,
-            EventAttributes::WorkflowTaskScheduled(Box::new(WorkflowTaskScheduled {
+            EventAttributes::WorkflowTaskScheduled(Arc::new(WorkflowTaskScheduled {
                 task_queue: wft.task_queue.clone(),
                 start_to_close_timeout: Some(timeout),
                 attempt: wft.attempt,
@@ -1384,7 +1384,7 @@ impl Engine {
         let start = self.append(
             run,
             started.time,
-            EventAttributes::WorkflowTaskStarted(Box::new(WorkflowTaskStarted {
+            EventAttributes::WorkflowTaskStarted(Arc::new(WorkflowTaskStarted {
                 scheduled_event_id: sched,
                 identity: started.identity.clone(),
                 request_id: started.request_id.clone(),
@@ -1523,7 +1523,7 @@ impl Engine {
                     run,
                     now,
                     WorkflowStatus::Terminated,
-                    EventAttributes::WorkflowExecutionTerminated(Box::new(
+                    EventAttributes::WorkflowExecutionTerminated(Arc::new(
                         WorkflowExecutionTerminated {
                             reason: message,
                             details: None,
@@ -1551,7 +1551,7 @@ impl Engine {
         let completed = self.append(
             run,
             now,
-            EventAttributes::WorkflowTaskCompleted(Box::new(WorkflowTaskCompleted {
+            EventAttributes::WorkflowTaskCompleted(Arc::new(WorkflowTaskCompleted {
                 scheduled_event_id: sched,
                 started_event_id: started,
                 identity: identity.clone(),
@@ -1605,7 +1605,7 @@ impl Engine {
                 let id = self.append(
                     run,
                     now,
-                    EventAttributes::ActivityTaskScheduled(Box::new(ActivityTaskScheduled {
+                    EventAttributes::ActivityTaskScheduled(Arc::new(ActivityTaskScheduled {
                         activity_id: s.activity_id.clone(),
                         activity_type: s.activity_type.clone(),
                         task_queue: TaskQueue::normal(queue.clone()),
@@ -1652,7 +1652,7 @@ impl Engine {
                 let req = self.append(
                     run,
                     now,
-                    EventAttributes::ActivityTaskCancelRequested(Box::new(
+                    EventAttributes::ActivityTaskCancelRequested(Arc::new(
                         ActivityTaskCancelRequested {
                             scheduled_event_id,
                             workflow_task_completed_event_id: completed,
@@ -1664,7 +1664,7 @@ impl Engine {
                     self.append(
                         run,
                         now,
-                        EventAttributes::ActivityTaskCanceled(Box::new(ActivityTaskCanceled {
+                        EventAttributes::ActivityTaskCanceled(Arc::new(ActivityTaskCanceled {
                             details: None,
                             latest_cancel_requested_event_id: req,
                             scheduled_event_id,
@@ -1693,7 +1693,7 @@ impl Engine {
                 let id = self.append(
                     run,
                     now,
-                    EventAttributes::TimerStarted(Box::new(TimerStarted {
+                    EventAttributes::TimerStarted(Arc::new(TimerStarted {
                         timer_id: timer_id.clone(),
                         start_to_fire_timeout: Some(start_to_fire_timeout),
                         workflow_task_completed_event_id: completed,
@@ -1714,7 +1714,7 @@ impl Engine {
                     self.append(
                         run,
                         now,
-                        EventAttributes::TimerCanceled(Box::new(TimerCanceled {
+                        EventAttributes::TimerCanceled(Arc::new(TimerCanceled {
                             timer_id,
                             started_event_id: t.started_event_id,
                             workflow_task_completed_event_id: completed,
@@ -1733,7 +1733,7 @@ impl Engine {
                 self.append(
                     run,
                     now,
-                    EventAttributes::MarkerRecorded(Box::new(MarkerRecorded {
+                    EventAttributes::MarkerRecorded(Arc::new(MarkerRecorded {
                         marker_name,
                         details,
                         workflow_task_completed_event_id: completed,
@@ -1748,7 +1748,7 @@ impl Engine {
                     run,
                     now,
                     WorkflowStatus::Completed,
-                    EventAttributes::WorkflowExecutionCompleted(Box::new(
+                    EventAttributes::WorkflowExecutionCompleted(Arc::new(
                         WorkflowExecutionCompleted {
                             result,
                             workflow_task_completed_event_id: completed,
@@ -1764,7 +1764,7 @@ impl Engine {
                     run,
                     now,
                     WorkflowStatus::Failed,
-                    EventAttributes::WorkflowExecutionFailed(Box::new(WorkflowExecutionFailed {
+                    EventAttributes::WorkflowExecutionFailed(Arc::new(WorkflowExecutionFailed {
                         failure: Some(failure),
                         retry_state: RetryState::RetryPolicyNotSet,
                         workflow_task_completed_event_id: completed,
@@ -1779,7 +1779,7 @@ impl Engine {
                     run,
                     now,
                     WorkflowStatus::Canceled,
-                    EventAttributes::WorkflowExecutionCanceled(Box::new(
+                    EventAttributes::WorkflowExecutionCanceled(Arc::new(
                         WorkflowExecutionCanceled {
                             workflow_task_completed_event_id: completed,
                             details,
@@ -1828,7 +1828,7 @@ impl Engine {
                     run,
                     now,
                     WorkflowStatus::ContinuedAsNew,
-                    EventAttributes::WorkflowExecutionContinuedAsNew(Box::new(
+                    EventAttributes::WorkflowExecutionContinuedAsNew(Arc::new(
                         WorkflowExecutionContinuedAsNew {
                             new_execution_run_id: new_run.clone(),
                             workflow_type: workflow_type.clone(),
@@ -1894,7 +1894,7 @@ impl Engine {
             self.append(
                 run,
                 now,
-                EventAttributes::WorkflowTaskFailed(Box::new(WorkflowTaskFailed {
+                EventAttributes::WorkflowTaskFailed(Arc::new(WorkflowTaskFailed {
                     scheduled_event_id: sched,
                     started_event_id: started,
                     cause,
@@ -2026,7 +2026,7 @@ impl Engine {
                     id,
                     Some(&identity),
                     |started_event_id, identity| {
-                        EventAttributes::ActivityTaskCompleted(Box::new(ActivityTaskCompleted {
+                        EventAttributes::ActivityTaskCompleted(Arc::new(ActivityTaskCompleted {
                             result,
                             scheduled_event_id: id,
                             started_event_id,
@@ -2047,7 +2047,7 @@ impl Engine {
                     id,
                     Some(&identity),
                     |started_event_id, identity| {
-                        EventAttributes::ActivityTaskCanceled(Box::new(ActivityTaskCanceled {
+                        EventAttributes::ActivityTaskCanceled(Arc::new(ActivityTaskCanceled {
                             details,
                             latest_cancel_requested_event_id: req,
                             scheduled_event_id: id,
@@ -2089,7 +2089,7 @@ impl Engine {
         self.append_or_buffer(
             run,
             now,
-            EventAttributes::ActivityTaskCompleted(Box::new(ActivityTaskCompleted {
+            EventAttributes::ActivityTaskCompleted(Arc::new(ActivityTaskCompleted {
                 result,
                 scheduled_event_id: token.scheduled_event_id,
                 started_event_id: 0,
@@ -2161,7 +2161,7 @@ impl Engine {
                 id,
                 identity_s.as_deref(),
                 |started_event_id, identity| {
-                    EventAttributes::ActivityTaskFailed(Box::new(ActivityTaskFailed {
+                    EventAttributes::ActivityTaskFailed(Arc::new(ActivityTaskFailed {
                         failure: Some(failure),
                         scheduled_event_id: id,
                         started_event_id,
@@ -2177,7 +2177,7 @@ impl Engine {
                 id,
                 identity_s.as_deref(),
                 |started_event_id, _| {
-                    EventAttributes::ActivityTaskTimedOut(Box::new(ActivityTaskTimedOut {
+                    EventAttributes::ActivityTaskTimedOut(Arc::new(ActivityTaskTimedOut {
                         failure: Some(failure),
                         scheduled_event_id: id,
                         started_event_id,
@@ -2212,7 +2212,7 @@ impl Engine {
         let started_attrs = a.started.as_ref().map(|s| {
             (
                 s.time,
-                EventAttributes::ActivityTaskStarted(Box::new(ActivityTaskStarted {
+                EventAttributes::ActivityTaskStarted(Arc::new(ActivityTaskStarted {
                     scheduled_event_id: id,
                     identity: s.identity.clone(),
                     request_id: s.request_id.clone(),
@@ -2257,7 +2257,7 @@ impl Engine {
                         self.append(
                             run,
                             now,
-                            EventAttributes::WorkflowTaskTimedOut(Box::new(WorkflowTaskTimedOut {
+                            EventAttributes::WorkflowTaskTimedOut(Arc::new(WorkflowTaskTimedOut {
                                 scheduled_event_id: wft.scheduled_event_id,
                                 started_event_id: s.started_event_id,
                                 timeout_type: TimeoutType::StartToClose,
@@ -2280,7 +2280,7 @@ impl Engine {
                     self.append(
                         run,
                         now,
-                        EventAttributes::WorkflowTaskTimedOut(Box::new(WorkflowTaskTimedOut {
+                        EventAttributes::WorkflowTaskTimedOut(Arc::new(WorkflowTaskTimedOut {
                             scheduled_event_id: wft.scheduled_event_id,
                             started_event_id: 0,
                             timeout_type: TimeoutType::ScheduleToStart,
@@ -2313,7 +2313,7 @@ impl Engine {
                     "activity ScheduleToClose timeout",
                 );
                 self.write_activity_close(now, run, id, None, |started_event_id, _| {
-                    EventAttributes::ActivityTaskTimedOut(Box::new(ActivityTaskTimedOut {
+                    EventAttributes::ActivityTaskTimedOut(Arc::new(ActivityTaskTimedOut {
                         failure: Some(failure),
                         scheduled_event_id: id,
                         started_event_id,
@@ -2327,7 +2327,7 @@ impl Engine {
                     "activity ScheduleToStart timeout",
                 );
                 self.write_activity_close(now, run, id, None, |_, _| {
-                    EventAttributes::ActivityTaskTimedOut(Box::new(ActivityTaskTimedOut {
+                    EventAttributes::ActivityTaskTimedOut(Arc::new(ActivityTaskTimedOut {
                         failure: Some(failure),
                         scheduled_event_id: id,
                         started_event_id: 0,
@@ -2373,7 +2373,7 @@ impl Engine {
             self.append_or_buffer(
                 run,
                 now,
-                EventAttributes::TimerFired(Box::new(TimerFired {
+                EventAttributes::TimerFired(Arc::new(TimerFired {
                     timer_id,
                     started_event_id: t.started_event_id,
                     extra: Extra::new(),

@@ -6,6 +6,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::sync::Arc;
 use std::time::Duration;
 
 use super::failure::Failure;
@@ -696,31 +697,31 @@ pub struct WorkflowExecutionContinuedAsNew {
 /// One event's typed attributes. The variant determines the event type.
 #[derive(Clone, Debug, PartialEq)]
 pub enum EventAttributes {
-    WorkflowExecutionStarted(Box<WorkflowExecutionStarted>),
-    WorkflowExecutionCompleted(Box<WorkflowExecutionCompleted>),
-    WorkflowExecutionFailed(Box<WorkflowExecutionFailed>),
-    WorkflowExecutionTimedOut(Box<WorkflowExecutionTimedOut>),
-    WorkflowTaskScheduled(Box<WorkflowTaskScheduled>),
-    WorkflowTaskStarted(Box<WorkflowTaskStarted>),
-    WorkflowTaskCompleted(Box<WorkflowTaskCompleted>),
-    WorkflowTaskTimedOut(Box<WorkflowTaskTimedOut>),
-    WorkflowTaskFailed(Box<WorkflowTaskFailed>),
-    ActivityTaskScheduled(Box<ActivityTaskScheduled>),
-    ActivityTaskStarted(Box<ActivityTaskStarted>),
-    ActivityTaskCompleted(Box<ActivityTaskCompleted>),
-    ActivityTaskFailed(Box<ActivityTaskFailed>),
-    ActivityTaskTimedOut(Box<ActivityTaskTimedOut>),
-    ActivityTaskCancelRequested(Box<ActivityTaskCancelRequested>),
-    ActivityTaskCanceled(Box<ActivityTaskCanceled>),
-    TimerStarted(Box<TimerStarted>),
-    TimerFired(Box<TimerFired>),
-    TimerCanceled(Box<TimerCanceled>),
-    WorkflowExecutionCancelRequested(Box<WorkflowExecutionCancelRequested>),
-    WorkflowExecutionCanceled(Box<WorkflowExecutionCanceled>),
-    MarkerRecorded(Box<MarkerRecorded>),
-    WorkflowExecutionSignaled(Box<WorkflowExecutionSignaled>),
-    WorkflowExecutionTerminated(Box<WorkflowExecutionTerminated>),
-    WorkflowExecutionContinuedAsNew(Box<WorkflowExecutionContinuedAsNew>),
+    WorkflowExecutionStarted(Arc<WorkflowExecutionStarted>),
+    WorkflowExecutionCompleted(Arc<WorkflowExecutionCompleted>),
+    WorkflowExecutionFailed(Arc<WorkflowExecutionFailed>),
+    WorkflowExecutionTimedOut(Arc<WorkflowExecutionTimedOut>),
+    WorkflowTaskScheduled(Arc<WorkflowTaskScheduled>),
+    WorkflowTaskStarted(Arc<WorkflowTaskStarted>),
+    WorkflowTaskCompleted(Arc<WorkflowTaskCompleted>),
+    WorkflowTaskTimedOut(Arc<WorkflowTaskTimedOut>),
+    WorkflowTaskFailed(Arc<WorkflowTaskFailed>),
+    ActivityTaskScheduled(Arc<ActivityTaskScheduled>),
+    ActivityTaskStarted(Arc<ActivityTaskStarted>),
+    ActivityTaskCompleted(Arc<ActivityTaskCompleted>),
+    ActivityTaskFailed(Arc<ActivityTaskFailed>),
+    ActivityTaskTimedOut(Arc<ActivityTaskTimedOut>),
+    ActivityTaskCancelRequested(Arc<ActivityTaskCancelRequested>),
+    ActivityTaskCanceled(Arc<ActivityTaskCanceled>),
+    TimerStarted(Arc<TimerStarted>),
+    TimerFired(Arc<TimerFired>),
+    TimerCanceled(Arc<TimerCanceled>),
+    WorkflowExecutionCancelRequested(Arc<WorkflowExecutionCancelRequested>),
+    WorkflowExecutionCanceled(Arc<WorkflowExecutionCanceled>),
+    MarkerRecorded(Arc<MarkerRecorded>),
+    WorkflowExecutionSignaled(Arc<WorkflowExecutionSignaled>),
+    WorkflowExecutionTerminated(Arc<WorkflowExecutionTerminated>),
+    WorkflowExecutionContinuedAsNew(Arc<WorkflowExecutionContinuedAsNew>),
 }
 
 impl EventAttributes {

@@ -14,6 +14,7 @@
 //! Invariant: pure functions from `&str` to values and back; no I/O, clock or randomness.
 
 use std::fmt;
+use std::sync::Arc;
 use std::time::Duration;
 
 use base64::Engine as _;
@@ -873,7 +874,7 @@ fn attributes(ty: EventType, v: &Value, p: &Path) -> Res<EventAttributes> {
                 "firstWorkflowTaskBackoff" => |v, q| a.first_workflow_task_backoff = Some(duration(v, q)?),
                 "retryPolicy" => |v, q| a.retry_policy = Some(retry_policy(v, q)?),
             });
-            A::WorkflowExecutionStarted(Box::new(a))
+            A::WorkflowExecutionStarted(Arc::new(a))
         }
         EventType::WorkflowExecutionCompleted => {
             let mut a = WorkflowExecutionCompleted::default();
@@ -882,7 +883,7 @@ fn attributes(ty: EventType, v: &Value, p: &Path) -> Res<EventAttributes> {
                 "workflowTaskCompletedEventId" => |v, q| a.workflow_task_completed_event_id = int64(v, q)?,
                 "newExecutionRunId" => |v, q| a.new_execution_run_id = Some(string(v, q)?),
             });
-            A::WorkflowExecutionCompleted(Box::new(a))
+            A::WorkflowExecutionCompleted(Arc::new(a))
         }
         EventType::WorkflowExecutionFailed => {
             let mut a = WorkflowExecutionFailed {
@@ -898,7 +899,7 @@ fn attributes(ty: EventType, v: &Value, p: &Path) -> Res<EventAttributes> {
                 "workflowTaskCompletedEventId" => |v, q| a.workflow_task_completed_event_id = int64(v, q)?,
                 "newExecutionRunId" => |v, q| a.new_execution_run_id = Some(string(v, q)?),
             });
-            A::WorkflowExecutionFailed(Box::new(a))
+            A::WorkflowExecutionFailed(Arc::new(a))
         }
         EventType::WorkflowExecutionTimedOut => {
             let mut a = WorkflowExecutionTimedOut {
@@ -910,7 +911,7 @@ fn attributes(ty: EventType, v: &Value, p: &Path) -> Res<EventAttributes> {
                 "retryState" => |v, q| a.retry_state = retry_state_from(RETRY_STATE.read(v, q, false)?),
                 "newExecutionRunId" => |v, q| a.new_execution_run_id = Some(string(v, q)?),
             });
-            A::WorkflowExecutionTimedOut(Box::new(a))
+            A::WorkflowExecutionTimedOut(Arc::new(a))
         }
         EventType::WorkflowTaskScheduled => {
             let mut a = WorkflowTaskScheduled::default();
@@ -919,7 +920,7 @@ fn attributes(ty: EventType, v: &Value, p: &Path) -> Res<EventAttributes> {
                 "startToCloseTimeout" => |v, q| a.start_to_close_timeout = Some(duration(v, q)?),
                 "attempt" => |v, q| a.attempt = int32(v, q)?,
             });
-            A::WorkflowTaskScheduled(Box::new(a))
+            A::WorkflowTaskScheduled(Arc::new(a))
         }
         EventType::WorkflowTaskStarted => {
             require(m, p, &["scheduledEventId"])?;
@@ -930,7 +931,7 @@ fn attributes(ty: EventType, v: &Value, p: &Path) -> Res<EventAttributes> {
                 "requestId" => |v, q| a.request_id = string(v, q)?,
                 "historySizeBytes" => |v, q| a.history_size_bytes = int64(v, q)?,
             });
-            A::WorkflowTaskStarted(Box::new(a))
+            A::WorkflowTaskStarted(Arc::new(a))
         }
         EventType::WorkflowTaskCompleted => {
             require(m, p, &["scheduledEventId"])?;
@@ -940,7 +941,7 @@ fn attributes(ty: EventType, v: &Value, p: &Path) -> Res<EventAttributes> {
                 "startedEventId" => |v, q| a.started_event_id = int64(v, q)?,
                 "identity" => |v, q| a.identity = string(v, q)?,
             });
-            A::WorkflowTaskCompleted(Box::new(a))
+            A::WorkflowTaskCompleted(Arc::new(a))
         }
         EventType::WorkflowTaskTimedOut => {
             require(m, p, &["scheduledEventId"])?;
@@ -955,7 +956,7 @@ fn attributes(ty: EventType, v: &Value, p: &Path) -> Res<EventAttributes> {
                 "startedEventId" => |v, q| a.started_event_id = int64(v, q)?,
                 "timeoutType" => |v, q| a.timeout_type = timeout_type_from(TIMEOUT_TYPE.read(v, q, false)?),
             });
-            A::WorkflowTaskTimedOut(Box::new(a))
+            A::WorkflowTaskTimedOut(Arc::new(a))
         }
         EventType::WorkflowTaskFailed => {
             require(m, p, &["scheduledEventId"])?;
@@ -974,7 +975,7 @@ fn attributes(ty: EventType, v: &Value, p: &Path) -> Res<EventAttributes> {
                 "failure" => |v, q| a.failure = Some(failure(v, q)?),
                 "identity" => |v, q| a.identity = string(v, q)?,
             });
-            A::WorkflowTaskFailed(Box::new(a))
+            A::WorkflowTaskFailed(Arc::new(a))
         }
         EventType::ActivityTaskScheduled => {
             require(m, p, &["activityId", "activityType"])?;
@@ -991,7 +992,7 @@ fn attributes(ty: EventType, v: &Value, p: &Path) -> Res<EventAttributes> {
                 "workflowTaskCompletedEventId" => |v, q| a.workflow_task_completed_event_id = int64(v, q)?,
                 "retryPolicy" => |v, q| a.retry_policy = Some(retry_policy(v, q)?),
             });
-            A::ActivityTaskScheduled(Box::new(a))
+            A::ActivityTaskScheduled(Arc::new(a))
         }
         EventType::ActivityTaskStarted => {
             require(m, p, &["scheduledEventId"])?;
@@ -1003,7 +1004,7 @@ fn attributes(ty: EventType, v: &Value, p: &Path) -> Res<EventAttributes> {
                 "attempt" => |v, q| a.attempt = int32(v, q)?,
                 "lastFailure" => |v, q| a.last_failure = Some(failure(v, q)?),
             });
-            A::ActivityTaskStarted(Box::new(a))
+            A::ActivityTaskStarted(Arc::new(a))
         }
         EventType::ActivityTaskCompleted => {
             require(m, p, &["scheduledEventId"])?;
@@ -1014,7 +1015,7 @@ fn attributes(ty: EventType, v: &Value, p: &Path) -> Res<EventAttributes> {
                 "startedEventId" => |v, q| a.started_event_id = int64(v, q)?,
                 "identity" => |v, q| a.identity = string(v, q)?,
             });
-            A::ActivityTaskCompleted(Box::new(a))
+            A::ActivityTaskCompleted(Arc::new(a))
         }
         EventType::ActivityTaskFailed => {
             require(m, p, &["scheduledEventId"])?;
@@ -1033,7 +1034,7 @@ fn attributes(ty: EventType, v: &Value, p: &Path) -> Res<EventAttributes> {
                 "identity" => |v, q| a.identity = string(v, q)?,
                 "retryState" => |v, q| a.retry_state = retry_state_from(RETRY_STATE.read(v, q, false)?),
             });
-            A::ActivityTaskFailed(Box::new(a))
+            A::ActivityTaskFailed(Arc::new(a))
         }
         EventType::ActivityTaskTimedOut => {
             require(m, p, &["scheduledEventId"])?;
@@ -1050,7 +1051,7 @@ fn attributes(ty: EventType, v: &Value, p: &Path) -> Res<EventAttributes> {
                 "startedEventId" => |v, q| a.started_event_id = int64(v, q)?,
                 "retryState" => |v, q| a.retry_state = retry_state_from(RETRY_STATE.read(v, q, false)?),
             });
-            A::ActivityTaskTimedOut(Box::new(a))
+            A::ActivityTaskTimedOut(Arc::new(a))
         }
         EventType::ActivityTaskCancelRequested => {
             require(m, p, &["scheduledEventId"])?;
@@ -1059,7 +1060,7 @@ fn attributes(ty: EventType, v: &Value, p: &Path) -> Res<EventAttributes> {
                 "scheduledEventId" => |v, q| a.scheduled_event_id = int64(v, q)?,
                 "workflowTaskCompletedEventId" => |v, q| a.workflow_task_completed_event_id = int64(v, q)?,
             });
-            A::ActivityTaskCancelRequested(Box::new(a))
+            A::ActivityTaskCancelRequested(Arc::new(a))
         }
         EventType::ActivityTaskCanceled => {
             require(m, p, &["scheduledEventId"])?;
@@ -1071,7 +1072,7 @@ fn attributes(ty: EventType, v: &Value, p: &Path) -> Res<EventAttributes> {
                 "startedEventId" => |v, q| a.started_event_id = int64(v, q)?,
                 "identity" => |v, q| a.identity = string(v, q)?,
             });
-            A::ActivityTaskCanceled(Box::new(a))
+            A::ActivityTaskCanceled(Arc::new(a))
         }
         EventType::TimerStarted => {
             require(m, p, &["timerId", "startToFireTimeout"])?;
@@ -1081,7 +1082,7 @@ fn attributes(ty: EventType, v: &Value, p: &Path) -> Res<EventAttributes> {
                 "startToFireTimeout" => |v, q| a.start_to_fire_timeout = Some(duration(v, q)?),
                 "workflowTaskCompletedEventId" => |v, q| a.workflow_task_completed_event_id = int64(v, q)?,
             });
-            A::TimerStarted(Box::new(a))
+            A::TimerStarted(Arc::new(a))
         }
         EventType::TimerFired => {
             require(m, p, &["timerId"])?;
@@ -1090,7 +1091,7 @@ fn attributes(ty: EventType, v: &Value, p: &Path) -> Res<EventAttributes> {
                 "timerId" => |v, q| a.timer_id = string(v, q)?,
                 "startedEventId" => |v, q| a.started_event_id = int64(v, q)?,
             });
-            A::TimerFired(Box::new(a))
+            A::TimerFired(Arc::new(a))
         }
         EventType::TimerCanceled => {
             require(m, p, &["timerId"])?;
@@ -1101,7 +1102,7 @@ fn attributes(ty: EventType, v: &Value, p: &Path) -> Res<EventAttributes> {
                 "workflowTaskCompletedEventId" => |v, q| a.workflow_task_completed_event_id = int64(v, q)?,
                 "identity" => |v, q| a.identity = string(v, q)?,
             });
-            A::TimerCanceled(Box::new(a))
+            A::TimerCanceled(Arc::new(a))
         }
         EventType::WorkflowExecutionCancelRequested => {
             let mut a = WorkflowExecutionCancelRequested::default();
@@ -1109,7 +1110,7 @@ fn attributes(ty: EventType, v: &Value, p: &Path) -> Res<EventAttributes> {
                 "cause" => |v, q| a.cause = string(v, q)?,
                 "identity" => |v, q| a.identity = string(v, q)?,
             });
-            A::WorkflowExecutionCancelRequested(Box::new(a))
+            A::WorkflowExecutionCancelRequested(Arc::new(a))
         }
         EventType::WorkflowExecutionCanceled => {
             let mut a = WorkflowExecutionCanceled::default();
@@ -1117,7 +1118,7 @@ fn attributes(ty: EventType, v: &Value, p: &Path) -> Res<EventAttributes> {
                 "workflowTaskCompletedEventId" => |v, q| a.workflow_task_completed_event_id = int64(v, q)?,
                 "details" => |v, q| a.details = Some(payloads(v, q)?),
             });
-            A::WorkflowExecutionCanceled(Box::new(a))
+            A::WorkflowExecutionCanceled(Arc::new(a))
         }
         EventType::MarkerRecorded => {
             require(m, p, &["markerName"])?;
@@ -1128,7 +1129,7 @@ fn attributes(ty: EventType, v: &Value, p: &Path) -> Res<EventAttributes> {
                 "workflowTaskCompletedEventId" => |v, q| a.workflow_task_completed_event_id = int64(v, q)?,
                 "failure" => |v, q| a.failure = Some(failure(v, q)?),
             });
-            A::MarkerRecorded(Box::new(a))
+            A::MarkerRecorded(Arc::new(a))
         }
         EventType::WorkflowExecutionSignaled => {
             require(m, p, &["signalName"])?;
@@ -1138,7 +1139,7 @@ fn attributes(ty: EventType, v: &Value, p: &Path) -> Res<EventAttributes> {
                 "input" => |v, q| a.input = Some(payloads(v, q)?),
                 "identity" => |v, q| a.identity = string(v, q)?,
             });
-            A::WorkflowExecutionSignaled(Box::new(a))
+            A::WorkflowExecutionSignaled(Arc::new(a))
         }
         EventType::WorkflowExecutionTerminated => {
             let mut a = WorkflowExecutionTerminated::default();
@@ -1147,7 +1148,7 @@ fn attributes(ty: EventType, v: &Value, p: &Path) -> Res<EventAttributes> {
                 "details" => |v, q| a.details = Some(payloads(v, q)?),
                 "identity" => |v, q| a.identity = string(v, q)?,
             });
-            A::WorkflowExecutionTerminated(Box::new(a))
+            A::WorkflowExecutionTerminated(Arc::new(a))
         }
         EventType::WorkflowExecutionContinuedAsNew => {
             require(m, p, &["newExecutionRunId"])?;
@@ -1161,7 +1162,7 @@ fn attributes(ty: EventType, v: &Value, p: &Path) -> Res<EventAttributes> {
                 "workflowTaskTimeout" => |v, q| a.workflow_task_timeout = Some(duration(v, q)?),
                 "workflowTaskCompletedEventId" => |v, q| a.workflow_task_completed_event_id = int64(v, q)?,
             });
-            A::WorkflowExecutionContinuedAsNew(Box::new(a))
+            A::WorkflowExecutionContinuedAsNew(Arc::new(a))
         }
     })
 }

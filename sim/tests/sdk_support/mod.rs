@@ -3,6 +3,7 @@
 //! function, fires timers in order and delivers scripted signals, one workflow task at a time.
 #![allow(dead_code, clippy::result_large_err)]
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use sim::history::{
@@ -60,7 +61,7 @@ pub fn started_event(workflow_type: &str, input: &impl serde::Serialize) -> Hist
         event_id: 1,
         event_time: Timestamp(T0),
         task_id: 0,
-        attributes: EventAttributes::WorkflowExecutionStarted(Box::new(WorkflowExecutionStarted {
+        attributes: EventAttributes::WorkflowExecutionStarted(Arc::new(WorkflowExecutionStarted {
             workflow_type: workflow_type.to_string(),
             workflow_id: WORKFLOW_ID.to_string(),
             task_queue: TaskQueue::normal("q"),
@@ -103,7 +104,7 @@ impl Driver {
     }
 
     fn schedule_and_start_wft(&mut self) -> EventId {
-        let sid = self.push(EventAttributes::WorkflowTaskScheduled(Box::new(
+        let sid = self.push(EventAttributes::WorkflowTaskScheduled(Arc::new(
             WorkflowTaskScheduled {
                 task_queue: TaskQueue::normal("q"),
                 start_to_close_timeout: Some(Duration::from_secs(10)),
@@ -111,7 +112,7 @@ impl Driver {
                 extra: Default::default(),
             },
         )));
-        self.push(EventAttributes::WorkflowTaskStarted(Box::new(
+        self.push(EventAttributes::WorkflowTaskStarted(Arc::new(
             WorkflowTaskStarted {
                 scheduled_event_id: sid,
                 ..Default::default()
@@ -173,7 +174,7 @@ pub fn run(
         {
             // The task's commands are lost; the server writes WorkflowTaskFailed and retries.
             d.now += 1_000_000;
-            d.push(EventAttributes::WorkflowTaskFailed(Box::new(
+            d.push(EventAttributes::WorkflowTaskFailed(Arc::new(
                 WorkflowTaskFailed {
                     scheduled_event_id: started_id - 1,
                     started_event_id: started_id,
@@ -188,7 +189,7 @@ pub fn run(
         }
         tasks.push(commands.clone());
         d.now += 1_000_000;
-        let completed = d.push(EventAttributes::WorkflowTaskCompleted(Box::new(
+        let completed = d.push(EventAttributes::WorkflowTaskCompleted(Arc::new(
             WorkflowTaskCompleted {
                 scheduled_event_id: started_id - 1,
                 started_event_id: started_id,
@@ -199,7 +200,7 @@ pub fn run(
         for cmd in commands {
             match cmd {
                 Command::ScheduleActivityTask(s) => {
-                    let id = d.push(EventAttributes::ActivityTaskScheduled(Box::new(
+                    let id = d.push(EventAttributes::ActivityTaskScheduled(Arc::new(
                         ActivityTaskScheduled {
                             activity_id: s.activity_id,
                             activity_type: s.activity_type.clone(),
@@ -217,7 +218,7 @@ pub fn run(
                     pending_activities.push((id, s.activity_type, s.input));
                 }
                 Command::RequestCancelActivityTask { scheduled_event_id } => {
-                    d.push(EventAttributes::ActivityTaskCancelRequested(Box::new(
+                    d.push(EventAttributes::ActivityTaskCancelRequested(Arc::new(
                         sim::history::ActivityTaskCancelRequested {
                             scheduled_event_id,
                             workflow_task_completed_event_id: completed,
@@ -230,7 +231,7 @@ pub fn run(
                     timer_id,
                     start_to_fire_timeout,
                 } => {
-                    let id = d.push(EventAttributes::TimerStarted(Box::new(TimerStarted {
+                    let id = d.push(EventAttributes::TimerStarted(Arc::new(TimerStarted {
                         timer_id: timer_id.clone(),
                         start_to_fire_timeout: Some(start_to_fire_timeout),
                         workflow_task_completed_event_id: completed,
@@ -244,7 +245,7 @@ pub fn run(
                         .iter()
                         .find(|t| t.1 == timer_id)
                         .map_or(0, |t| t.2);
-                    d.push(EventAttributes::TimerCanceled(Box::new(TimerCanceled {
+                    d.push(EventAttributes::TimerCanceled(Arc::new(TimerCanceled {
                         timer_id: timer_id.clone(),
                         started_event_id: started,
                         workflow_task_completed_event_id: completed,
@@ -257,7 +258,7 @@ pub fn run(
                     details,
                     failure,
                 } => {
-                    d.push(EventAttributes::MarkerRecorded(Box::new(MarkerRecorded {
+                    d.push(EventAttributes::MarkerRecorded(Arc::new(MarkerRecorded {
                         marker_name,
                         details,
                         workflow_task_completed_event_id: completed,
@@ -266,7 +267,7 @@ pub fn run(
                     })));
                 }
                 Command::CompleteWorkflowExecution { result } => {
-                    d.push(EventAttributes::WorkflowExecutionCompleted(Box::new(
+                    d.push(EventAttributes::WorkflowExecutionCompleted(Arc::new(
                         WorkflowExecutionCompleted {
                             result,
                             workflow_task_completed_event_id: completed,
@@ -276,7 +277,7 @@ pub fn run(
                     closed = true;
                 }
                 Command::FailWorkflowExecution { failure } => {
-                    d.push(EventAttributes::WorkflowExecutionFailed(Box::new(
+                    d.push(EventAttributes::WorkflowExecutionFailed(Arc::new(
                         WorkflowExecutionFailed {
                             failure: Some(failure),
                             retry_state: RetryState::RetryPolicyNotSet,
@@ -288,7 +289,7 @@ pub fn run(
                     closed = true;
                 }
                 Command::CancelWorkflowExecution { details } => {
-                    d.push(EventAttributes::WorkflowExecutionCanceled(Box::new(
+                    d.push(EventAttributes::WorkflowExecutionCanceled(Arc::new(
                         WorkflowExecutionCanceled {
                             workflow_task_completed_event_id: completed,
                             details,
@@ -298,7 +299,7 @@ pub fn run(
                     closed = true;
                 }
                 Command::ContinueAsNewWorkflowExecution(c) => {
-                    d.push(EventAttributes::WorkflowExecutionContinuedAsNew(Box::new(
+                    d.push(EventAttributes::WorkflowExecutionContinuedAsNew(Arc::new(
                         WorkflowExecutionContinuedAsNew {
                             new_execution_run_id: "run-2".to_string(),
                             workflow_type: c.workflow_type,
@@ -326,7 +327,7 @@ pub fn run(
                     name,
                     input,
                 } if *before_task == next_task => {
-                    d.push(EventAttributes::WorkflowExecutionSignaled(Box::new(
+                    d.push(EventAttributes::WorkflowExecutionSignaled(Arc::new(
                         WorkflowExecutionSignaled {
                             signal_name: name.clone(),
                             input: Some(Payloads::json(input).unwrap()),
@@ -337,7 +338,7 @@ pub fn run(
                 }
                 External::CancelRequest { before_task } if *before_task == next_task => {
                     d.push(EventAttributes::WorkflowExecutionCancelRequested(
-                        Box::default(),
+                        Arc::default(),
                     ));
                     happened = true;
                 }
@@ -348,7 +349,7 @@ pub fn run(
             if !pending_activities.is_empty() {
                 let (sid, ty, input) = pending_activities.remove(0);
                 d.now += 10_000_000;
-                let started = d.push(EventAttributes::ActivityTaskStarted(Box::new(
+                let started = d.push(EventAttributes::ActivityTaskStarted(Arc::new(
                     ActivityTaskStarted {
                         scheduled_event_id: sid,
                         attempt: 1,
@@ -357,7 +358,7 @@ pub fn run(
                 )));
                 match activities(&ty, 1, input.as_ref()) {
                     Ok(result) => {
-                        d.push(EventAttributes::ActivityTaskCompleted(Box::new(
+                        d.push(EventAttributes::ActivityTaskCompleted(Arc::new(
                             ActivityTaskCompleted {
                                 result,
                                 scheduled_event_id: sid,
@@ -367,7 +368,7 @@ pub fn run(
                         )));
                     }
                     Err(failure) => {
-                        d.push(EventAttributes::ActivityTaskFailed(Box::new(
+                        d.push(EventAttributes::ActivityTaskFailed(Arc::new(
                             ActivityTaskFailed {
                                 failure: Some(failure),
                                 scheduled_event_id: sid,
@@ -383,7 +384,7 @@ pub fn run(
                 pending_timers.sort_by_key(|t| (t.0, t.2));
                 let (at, timer_id, started) = pending_timers.remove(0);
                 d.now = d.now.max(at);
-                d.push(EventAttributes::TimerFired(Box::new(TimerFired {
+                d.push(EventAttributes::TimerFired(Arc::new(TimerFired {
                     timer_id,
                     started_event_id: started,
                     extra: Default::default(),
