@@ -11,47 +11,73 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use crate::history::Timestamp;
 
-/// FNV-1a, 64 bit: a stable hash that does not change between Rust releases or machines.
+/// The trace's hasher: a stable hash that does not change between Rust releases or machines
+/// (every input is read as explicit little-endian words). It mixes a word per step (the
+/// multiply-rotate of rustc's FxHasher) rather than a byte per step: a trace entry is mostly
+/// integers, and the hash is computed for every entry of every seed.
 #[derive(Clone, Copy, Debug)]
-pub struct Fnv64(u64);
+pub struct TraceHasher(u64);
 
-impl Default for Fnv64 {
-    fn default() -> Self {
-        Fnv64(0xcbf2_9ce4_8422_2325)
+const SEED: u64 = 0xcbf2_9ce4_8422_2325;
+const K: u64 = 0x517c_c1b7_2722_0a95;
+
+impl TraceHasher {
+    fn mix(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(K);
     }
 }
 
-impl Hasher for Fnv64 {
+impl Default for TraceHasher {
+    fn default() -> Self {
+        TraceHasher(SEED)
+    }
+}
+
+impl Hasher for TraceHasher {
     fn finish(&self) -> u64 {
-        self.0
+        // A final avalanche, so every input bit reaches every output bit.
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
     }
 
     fn write(&mut self, bytes: &[u8]) {
-        for b in bytes {
-            self.0 ^= u64::from(*b);
-            self.0 = self.0.wrapping_mul(0x0100_0000_01b3);
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            self.mix(u64::from_le_bytes(c.try_into().expect("8 bytes")));
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut last = [0u8; 8];
+            last[..rest.len()].copy_from_slice(rest);
+            // The length keeps "a" and "a\0" apart.
+            self.mix(u64::from_le_bytes(last) ^ ((rest.len() as u64) << 59));
         }
     }
 
-    // Fixed-width, little-endian encodings so the hash is the same on every platform.
-    fn write_usize(&mut self, i: usize) {
-        self.write(&(i as u64).to_le_bytes());
-    }
-
-    fn write_u64(&mut self, i: u64) {
-        self.write(&i.to_le_bytes());
-    }
-
-    fn write_u32(&mut self, i: u32) {
-        self.write(&i.to_le_bytes());
+    fn write_u8(&mut self, i: u8) {
+        self.mix(u64::from(i));
     }
 
     fn write_u16(&mut self, i: u16) {
-        self.write(&i.to_le_bytes());
+        self.mix(u64::from(i));
+    }
+
+    fn write_u32(&mut self, i: u32) {
+        self.mix(u64::from(i));
+    }
+
+    fn write_u64(&mut self, i: u64) {
+        self.mix(i);
+    }
+
+    fn write_usize(&mut self, i: usize) {
+        self.mix(i as u64);
     }
 
     fn write_i64(&mut self, i: i64) {
-        self.write(&i.to_le_bytes());
+        self.mix(i as u64);
     }
 }
 
@@ -175,7 +201,7 @@ pub type TraceWatcher = Box<dyn FnMut(&TraceEntry) + Send>;
 #[derive(Default)]
 struct TraceInner {
     watcher: Option<TraceWatcher>,
-    hasher: Fnv64,
+    hasher: TraceHasher,
     entries: Vec<TraceEntry>,
     /// Limit on recorded entries (the hash still covers everything).
     max_entries: usize,
@@ -278,5 +304,44 @@ impl Trace {
         }
         let _ = writeln!(out, "trace hash {:016x}", inner.hasher.finish());
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hash_of(f: impl FnOnce(&mut TraceHasher)) -> u64 {
+        let mut h = TraceHasher::default();
+        f(&mut h);
+        h.finish()
+    }
+
+    #[test]
+    fn byte_strings_of_different_lengths_differ() {
+        let a = hash_of(|h| h.write(b"a"));
+        let a0 = hash_of(|h| h.write(b"a\0"));
+        let eight = hash_of(|h| h.write(b"abcdefgh"));
+        let nine = hash_of(|h| h.write(b"abcdefgh\0"));
+        assert_ne!(a, a0);
+        assert_ne!(eight, nine);
+    }
+
+    #[test]
+    fn every_input_word_matters() {
+        let base = hash_of(|h| {
+            h.write_u64(1);
+            h.write_u64(2);
+        });
+        let swapped = hash_of(|h| {
+            h.write_u64(2);
+            h.write_u64(1);
+        });
+        let flipped = hash_of(|h| {
+            h.write_u64(1);
+            h.write_u64(2 ^ (1 << 63));
+        });
+        assert_ne!(base, swapped);
+        assert_ne!(base, flipped);
     }
 }
