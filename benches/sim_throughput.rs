@@ -6,7 +6,7 @@
 //! 1. `money-transfer` under `chaos`: seeds per second on one core (generate plan, run, check
 //!    every invariant), median of 5 batches.
 //! 2. Cost growth: one simulation with 10, 100, 1,000 and 10,000 concurrent transfers; wall time
-//!    per workflow, measured in 5 rounds that each run every size (so host speed changes hit all
+//!    per workflow, measured in 7 rounds that each run every size (so host speed changes hit all
 //!    sizes alike), and the largest/smallest ratio within a round (median over rounds).
 //! 3. The retried transfer (deposit fails 3 times) alone: wall time per run (median of 21), to
 //!    compare with Temporal's time-skipping test server (~18 ms per run here).
@@ -127,7 +127,7 @@ fn main() {
         } else {
             &[10, 100, 1000, 10_000]
         };
-        let rounds = if quick { 3 } else { 5 };
+        let rounds = if quick { 3 } else { 7 };
         let scenarios: Vec<_> = sizes
             .iter()
             .map(|&n| Arc::new(big_bank(fixtures::scenarios::money_transfer_n(n))))
