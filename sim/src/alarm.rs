@@ -32,14 +32,21 @@ impl Alarm {
         }
     }
 
-    pub fn deadline(&self) -> Instant {
-        self.deadline
-    }
-
     /// Moves the alarm to `deadline` (a no-op when it is already set there).
     pub fn reset(&mut self, deadline: Instant) {
         if deadline != self.deadline {
             *self = Alarm::at(deadline);
+        }
+    }
+
+    /// The alarm kept in `slot` (as a loop keeps one across iterations), set to `deadline`.
+    pub fn arm(slot: &mut Option<Alarm>, deadline: Instant) -> &mut Alarm {
+        match slot {
+            Some(alarm) => {
+                alarm.reset(deadline);
+                alarm
+            }
+            None => slot.insert(Alarm::at(deadline)),
         }
     }
 }

@@ -92,13 +92,9 @@ pub async fn run_server(cfg: ServerConfig, store: SimStore, env: NetEnv, clock: 
 
 /// Sleeps until `at` (forever for `None`) on `alarm`, moving it there if needed.
 async fn wait_until(alarm: &mut Option<Alarm>, at: Option<tokio::time::Instant>) {
-    match (alarm, at) {
-        (_, None) => std::future::pending().await,
-        (Some(a), Some(t)) => {
-            a.reset(t);
-            a.await
-        }
-        (slot @ None, Some(t)) => slot.insert(Alarm::at(t)).await,
+    match at {
+        Some(t) => Alarm::arm(alarm, t).await,
+        None => std::future::pending().await,
     }
 }
 

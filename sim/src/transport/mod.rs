@@ -20,7 +20,6 @@ use tokio::sync::oneshot;
 use tokio::time::Instant;
 
 use crate::alarm::Alarm;
-
 use crate::trace::{Trace, TraceKind};
 
 const TAG_REQUEST: u64 = 0x0052_4551;
@@ -436,13 +435,7 @@ where
                     match next {
                         None => sweeper.notified().await,
                         Some(t) => {
-                            let alarm = match &mut alarm {
-                                Some(a) => {
-                                    a.reset(t);
-                                    a
-                                }
-                                None => alarm.insert(Alarm::at(t)),
-                            };
+                            let alarm = Alarm::arm(&mut alarm, t);
                             tokio::select! {
                                 biased;
                                 _ = alarm => {}
