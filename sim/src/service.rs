@@ -189,6 +189,6 @@ pub async fn run_service(
             DedupVerdict::Answered(r) => r,
         };
         dedup.answered(from, Some(resp.clone()));
-        rpc.reply(from, resp).await;
+        rpc.reply(from, resp);
     }
 }

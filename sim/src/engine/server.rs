@@ -30,13 +30,16 @@ impl ServerConfig {
     }
 }
 
+/// Requests taken into one group commit at most (bounds a step's writes and replies).
+const MAX_GROUP: usize = 1024;
+
 /// Runs the server until its node is killed. Re-run on restart: state comes from `store`.
 pub async fn run_server(cfg: ServerConfig, store: SimStore, env: NetEnv, clock: SimClock) {
     let snapshot = store.recover();
     let seed: u64 = madsim::rand::random();
     let mut engine = Engine::recover(cfg.engine.clone(), seed, snapshot, clock.now());
     let rpc = match RpcServer::<Request, Response>::bind(cfg.addr, env.clone()).await {
-        Ok(r) => std::rc::Rc::new(r),
+        Ok(r) => r,
         Err(e) => {
             env.trace
                 .note(format!("server failed to bind {}: {e}", cfg.addr));
@@ -46,19 +49,6 @@ pub async fn run_server(cfg: ServerConfig, store: SimStore, env: NetEnv, clock: 
     env.trace.record(TraceKind::NodeStart {
         node: "server".into(),
     });
-    // Receiving runs in its own task so that a timer firing never cancels a half-received
-    // message; the main loop takes requests from this channel.
-    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<(ReplyTo, Request)>();
-    {
-        let rpc = rpc.clone();
-        madsim::task::spawn_local(async move {
-            while let Ok(m) = rpc.recv().await {
-                if tx.send(m).is_err() {
-                    return;
-                }
-            }
-        });
-    }
     let mut dedup: Dedup<Response> = Dedup::new(8192);
     let mut deaths_seen = 0;
     // One alarm for the engine's next deadline, kept across iterations: most requests leave the
@@ -66,21 +56,38 @@ pub async fn run_server(cfg: ServerConfig, store: SimStore, env: NetEnv, clock: 
     let mut alarm: Option<Alarm> = None;
     loop {
         let wake = engine.next_wakeup().map(|t| clock.instant_at(t));
-        let step = tokio::select! {
+        let mut step = tokio::select! {
             biased;
-            msg = rx.recv() => {
-                let Some((from, req)) = msg else { return };
+            msg = rpc.recv() => {
+                let Ok((from, req)) = msg else { return };
                 match dedup.check(from) {
                     DedupVerdict::New => engine.handle(clock.now(), from, req),
                     DedupVerdict::Drop => continue,
                     DedupVerdict::Answered(resp) => {
-                        rpc.reply(from, resp).await;
+                        rpc.reply(from, resp);
                         continue;
                     }
                 }
             }
             _ = wait_until(&mut alarm, wake) => engine.tick(clock.now()),
         };
+        // Group commit: every request already waiting joins this step, so one write and one
+        // sync cover them all, as a database commits concurrent transactions together. Their
+        // replies still wait for the sync, and a crash before it loses the whole group.
+        for _ in 1..MAX_GROUP {
+            let Some((from, req)) = rpc.try_recv() else {
+                break;
+            };
+            match dedup.check(from) {
+                DedupVerdict::New => {
+                    let more = engine.handle(clock.now(), from, req);
+                    step.writes.extend(more.writes);
+                    step.replies.extend(more.replies);
+                }
+                DedupVerdict::Drop => {}
+                DedupVerdict::Answered(resp) => rpc.reply(from, resp),
+            }
+        }
         let deaths = env.deaths.since(deaths_seen);
         deaths_seen += deaths.len();
         for (ip, at) in deaths {
@@ -116,7 +123,7 @@ async fn commit(
         if cfg.engine.defects.reply_before_sync {
             // Deliberate defect: acknowledge first, sync later.
             store.record_acked(&appended);
-            send_replies(rpc, dedup, replies).await;
+            send_replies(rpc, dedup, replies);
             tokio::time::sleep(cfg.fsync_latency).await;
             store.sync();
             trace_appends(env, &appended);
@@ -127,7 +134,7 @@ async fn commit(
         trace_appends(env, &appended);
         store.record_acked(&appended);
     }
-    send_replies(rpc, dedup, replies).await;
+    send_replies(rpc, dedup, replies);
 }
 
 /// Small answers are kept for resending to a retried request; tasks (with histories) are not:
@@ -142,14 +149,14 @@ fn keep_for_retry(resp: &Response) -> Option<Response> {
     }
 }
 
-async fn send_replies(
+fn send_replies(
     rpc: &RpcServer<Request, Response>,
     dedup: &mut Dedup<Response>,
     replies: Vec<(ReplyTo, Response)>,
 ) {
     for (to, resp) in replies {
         dedup.answered(to, keep_for_retry(&resp));
-        rpc.reply(to, resp).await;
+        rpc.reply(to, resp);
     }
 }
 

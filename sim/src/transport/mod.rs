@@ -270,14 +270,14 @@ impl CallOptions {
     }
 }
 
-async fn send_with_faults<T: Clone + Send + Sync + 'static>(
-    ep: &Rc<Endpoint>,
+/// Decides the faults for one message and records the send in the trace.
+fn decide_send(
+    ep: &Endpoint,
     env: &NetEnv,
     to: SocketAddr,
-    tag: u64,
-    msg: Envelope<T>,
+    request_id: u64,
     kind: &'static str,
-) {
+) -> SendDecision {
     let from = ep
         .local_addr()
         .unwrap_or_else(|_| SocketAddr::from(([0, 0, 0, 0], 0)));
@@ -286,10 +286,24 @@ async fn send_with_faults<T: Clone + Send + Sync + 'static>(
         from,
         to,
         msg: kind,
-        request_id: msg.request_id,
+        request_id,
         copies: d.copies,
         delay_us: d.delay.as_micros() as u64,
     });
+    d
+}
+
+/// Sends a message with the faults in force, in the calling task (which madsim holds for at
+/// least 1 ms, see [`MAX_RECEIVERS`]).
+async fn send_with_faults<T: Clone + Send + Sync + 'static>(
+    ep: &Rc<Endpoint>,
+    env: &NetEnv,
+    to: SocketAddr,
+    tag: u64,
+    msg: Envelope<T>,
+    kind: &'static str,
+) {
+    let d = decide_send(ep, env, to, msg.request_id, kind);
     if d.copies == 0 {
         return;
     }
@@ -303,6 +317,98 @@ async fn send_with_faults<T: Clone + Send + Sync + 'static>(
         });
     }
 }
+
+/// Sends a message with the faults in force from a task of its own, so the caller goes on at
+/// once: a server's replies do not wait for each other.
+fn send_detached<T: Clone + Send + Sync + 'static>(
+    ep: &Rc<Endpoint>,
+    env: &NetEnv,
+    to: SocketAddr,
+    tag: u64,
+    msg: Envelope<T>,
+    kind: &'static str,
+) {
+    let d = decide_send(ep, env, to, msg.request_id, kind);
+    if d.copies == 0 {
+        return;
+    }
+    let ep = ep.clone();
+    madsim::task::spawn_local(async move {
+        if !d.delay.is_zero() {
+            tokio::time::sleep(d.delay).await;
+        }
+        send_copies(&ep, to, tag, msg, d.copies).await;
+    });
+}
+
+/// Receive loops per endpoint, at most.
+///
+/// madsim holds a receiving task for a random 0-5 us after taking a message, through its own
+/// `sleep`, which never sleeps less than 1 ms; sending holds the sender the same way. One loop
+/// would so take at most one message per virtual millisecond, and a server would saturate at
+/// 1,000 requests per second of virtual time (10,000 concurrent starts queued for 10 s, the
+/// clients timed out and retried). So an endpoint starts with one loop and doubles them while
+/// they are all busy (as many messages in the last millisecond as loops), up to this many; and
+/// replies are sent from tasks of their own ([`send_detached`]).
+pub const MAX_RECEIVERS: usize = 64;
+
+/// The receive loops of one endpoint (see [`MAX_RECEIVERS`]).
+struct Receivers<F> {
+    ep: Rc<Endpoint>,
+    tag: u64,
+    on_message: F,
+    loops: Cell<usize>,
+    /// Start of the current millisecond window and the messages taken in it.
+    window: Cell<(Instant, usize)>,
+}
+
+/// Starts receiving messages with `tag` on `ep`; `on_message` gets each one with its sender and
+/// returns false to stop its loop.
+fn spawn_receivers<F>(ep: &Rc<Endpoint>, tag: u64, on_message: F)
+where
+    F: Fn(Payload, SocketAddr) -> bool + 'static,
+{
+    let pool = Rc::new(Receivers {
+        ep: ep.clone(),
+        tag,
+        on_message,
+        loops: Cell::new(1),
+        window: Cell::new((Instant::now(), 0)),
+    });
+    spawn_receive_loop(pool);
+}
+
+fn spawn_receive_loop<F>(pool: Rc<Receivers<F>>)
+where
+    F: Fn(Payload, SocketAddr) -> bool + 'static,
+{
+    madsim::task::spawn_local(async move {
+        while let Ok((payload, from)) = pool.ep.recv_from_raw(pool.tag).await {
+            let now = Instant::now();
+            let (start, taken) = pool.window.get();
+            let taken = if now.duration_since(start) >= Duration::from_millis(1) {
+                pool.window.set((now, 1));
+                1
+            } else {
+                pool.window.set((start, taken + 1));
+                taken + 1
+            };
+            let loops = pool.loops.get();
+            if taken >= loops && loops < MAX_RECEIVERS {
+                let more = loops.min(MAX_RECEIVERS - loops);
+                pool.loops.set(loops + more);
+                for _ in 0..more {
+                    spawn_receive_loop(pool.clone());
+                }
+            }
+            if !(pool.on_message)(payload, from) {
+                return;
+            }
+        }
+    });
+}
+
+type Payload = Box<dyn std::any::Any + Send + Sync>;
 
 /// Sends `copies` copies, moving the message into the last one (no clone in the usual case).
 async fn send_copies<T: Clone + Send + Sync + 'static>(
@@ -395,18 +501,11 @@ where
             sweeper: sweeper.clone(),
         }));
         {
-            let ep = ep.clone();
             let calls = calls.clone();
             let env = env.clone();
-            madsim::task::spawn_local(async move {
-                let at = ep.local_addr().unwrap_or(addr);
-                loop {
-                    let Ok((payload, from)) = ep.recv_from_raw(TAG_RESPONSE).await else {
-                        return;
-                    };
-                    let Ok(msg) = payload.downcast::<Envelope<Resp>>() else {
-                        continue;
-                    };
+            let at = ep.local_addr().unwrap_or(addr);
+            spawn_receivers(&ep, TAG_RESPONSE, move |payload, from| {
+                if let Ok(msg) = payload.downcast::<Envelope<Resp>>() {
                     env.trace.record(TraceKind::Recv {
                         at,
                         from,
@@ -417,6 +516,7 @@ where
                         .borrow_mut()
                         .answer(msg.request_id, Answer::Reply(msg.body));
                 }
+                true
             });
         }
         {
@@ -544,7 +644,9 @@ pub struct ReplyTo {
 pub struct RpcServer<Req, Resp> {
     ep: Rc<Endpoint>,
     env: NetEnv,
-    _m: std::marker::PhantomData<fn(Req, Resp)>,
+    /// Requests the receive loops took, in the order they took them.
+    inbox: RefCell<tokio::sync::mpsc::UnboundedReceiver<(ReplyTo, Req)>>,
+    _m: std::marker::PhantomData<fn(Resp)>,
 }
 
 impl<Req, Resp> RpcServer<Req, Resp>
@@ -552,10 +654,42 @@ where
     Req: MessageKind + Clone + Send + Sync + 'static,
     Resp: MessageKind + Clone + Send + Sync + 'static,
 {
+    /// Binds the server socket on this node and starts its receive loops.
     pub async fn bind(addr: SocketAddr, env: NetEnv) -> io::Result<Self> {
+        let ep = Rc::new(Endpoint::bind(addr).await?);
+        let (tx, inbox) = tokio::sync::mpsc::unbounded_channel();
+        {
+            let env = env.clone();
+            let at = ep.local_addr().unwrap_or(addr);
+            spawn_receivers(&ep, TAG_REQUEST, move |payload, from| {
+                let Ok(msg) = payload.downcast::<Envelope<Req>>() else {
+                    return true;
+                };
+                env.trace.record(TraceKind::Recv {
+                    at,
+                    from,
+                    msg: msg.body.kind(),
+                    request_id: msg.request_id,
+                });
+                if env.deaths.died_since(from.ip(), msg.sent) {
+                    env.trace.note(format!(
+                        "{at} dropped request #{:x} from {from}: the sender died after sending it",
+                        msg.request_id
+                    ));
+                    return true;
+                }
+                let to = ReplyTo {
+                    addr: from,
+                    request_id: msg.request_id,
+                };
+                // The server is gone: stop taking its messages.
+                tx.send((to, msg.body)).is_ok()
+            });
+        }
         Ok(RpcServer {
-            ep: Rc::new(Endpoint::bind(addr).await?),
+            ep,
             env,
+            inbox: RefCell::new(inbox),
             _m: std::marker::PhantomData,
         })
     }
@@ -568,38 +702,20 @@ where
 
     /// The next request (messages of other types on the request tag are ignored).
     pub async fn recv(&self) -> io::Result<(ReplyTo, Req)> {
-        loop {
-            let (payload, from) = self.ep.recv_from_raw(TAG_REQUEST).await?;
-            let Ok(msg) = payload.downcast::<Envelope<Req>>() else {
-                continue;
-            };
-            self.env.trace.record(TraceKind::Recv {
-                at: self.local_addr(),
-                from,
-                msg: msg.body.kind(),
-                request_id: msg.request_id,
-            });
-            if self.env.deaths.died_since(from.ip(), msg.sent) {
-                self.env.trace.note(format!(
-                    "{} dropped request #{:x} from {from}: the sender died after sending it",
-                    self.local_addr(),
-                    msg.request_id
-                ));
-                continue;
-            }
-            return Ok((
-                ReplyTo {
-                    addr: from,
-                    request_id: msg.request_id,
-                },
-                msg.body,
-            ));
-        }
+        std::future::poll_fn(|cx| self.inbox.borrow_mut().poll_recv(cx))
+            .await
+            .ok_or_else(|| io::Error::new(io::ErrorKind::BrokenPipe, "receive loops ended"))
     }
 
-    pub async fn reply(&self, to: ReplyTo, resp: Resp) {
+    /// A request waiting already, if any (for taking several into one step).
+    pub fn try_recv(&self) -> Option<(ReplyTo, Req)> {
+        self.inbox.borrow_mut().try_recv().ok()
+    }
+
+    /// Sends a response from a task of its own: the caller does not wait for the send.
+    pub fn reply(&self, to: ReplyTo, resp: Resp) {
         let kind = resp.kind();
-        send_with_faults(
+        send_detached(
             &self.ep,
             &self.env,
             to.addr,
@@ -610,8 +726,7 @@ where
                 body: resp,
             },
             kind,
-        )
-        .await;
+        );
     }
 }
 
