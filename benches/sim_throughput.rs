@@ -135,6 +135,9 @@ fn main() {
         // Per size: simulations per round, so each size runs for a comparable stretch of time.
         let sims_per_round = |n: usize| (2_000 / n).max(1);
         let mut per_wf: Vec<Vec<f64>> = vec![Vec::new(); sizes.len()];
+        // The work per workflow, so a reader can see the simulated system does the same work at
+        // every size: messages sent per workflow and virtual time of the whole run (last round).
+        let mut work = vec![(0.0, 0.0); sizes.len()];
         let mut ratios = Vec::new();
         for round in 0..rounds {
             let mut this_round = Vec::new();
@@ -145,6 +148,7 @@ fn main() {
                     let o = run(&scenarios[i], (round * sims + k) as u64, &FaultPlan::none());
                     let closed = o.client.values().filter(|c| c.closed.is_some()).count();
                     assert_eq!(closed, n, "all {n} workflows closed");
+                    work[i] = (o.messages_sent as f64 / n as f64, o.ended_at.as_secs_f64());
                 }
                 let t = start.elapsed().as_secs_f64() / (sims * n) as f64;
                 per_wf[i].push(t);
@@ -157,10 +161,12 @@ fn main() {
         for (i, &n) in sizes.iter().enumerate() {
             let t = median(per_wf[i].clone());
             println!(
-            "{n:>6} concurrent transfers: {:.1} us per workflow (median of {rounds} rounds; {} simulation(s) per round)",
-            t * 1e6,
-            sims_per_round(n)
-        );
+                "{n:>6} concurrent transfers: {:.1} us per workflow (median of {rounds} rounds; {} simulation(s) per round; {:.1} messages per workflow, {:.1} s virtual)",
+                t * 1e6,
+                sims_per_round(n),
+                work[i].0,
+                work[i].1,
+            );
         }
         println!(
         "cost growth: per-workflow wall time largest/smallest = {:.2}x (median of per-round ratios: {})",

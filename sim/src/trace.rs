@@ -206,6 +206,8 @@ struct TraceInner {
     /// Limit on recorded entries (the hash still covers everything).
     max_entries: usize,
     dropped_entries: u64,
+    /// Messages handed to the network (`Send` entries), recorded or not.
+    sends: u64,
 }
 
 /// Shared, append-only trace of one run. Cloning gives another handle to the same trace.
@@ -246,6 +248,9 @@ impl Trace {
         };
         let mut inner = self.lock();
         entry.hash(&mut inner.hasher);
+        if matches!(entry.kind, TraceKind::Send { .. }) {
+            inner.sends += 1;
+        }
         if let Some(w) = inner.watcher.as_mut() {
             w(&entry);
         }
@@ -268,6 +273,11 @@ impl Trace {
     /// The run's fingerprint: same seed and plan, same hash.
     pub fn hash(&self) -> u64 {
         self.lock().hasher.finish()
+    }
+
+    /// Messages handed to the network so far (every `Send` entry, kept or not).
+    pub fn sends(&self) -> u64 {
+        self.lock().sends
     }
 
     pub fn len(&self) -> usize {

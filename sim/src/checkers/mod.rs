@@ -67,6 +67,7 @@
 //!     expected_workflows: vec![],
 //!     trace_hash: 0,
 //!     trace: vec![],
+//!     messages_sent: 0,
 //!     heal_at: Default::default(),
 //!     ended_at: Default::default(),
 //!     liveness_deadline: Default::default(),

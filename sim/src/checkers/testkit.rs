@@ -329,6 +329,7 @@ pub fn outcome() -> Outcome {
         expected_workflows: vec![WF.to_string()],
         trace_hash: 0,
         trace: Vec::new(),
+        messages_sent: 0,
         heal_at: Duration::ZERO,
         ended_at: Duration::from_secs(6),
         liveness_deadline: Duration::from_secs(600),

@@ -89,6 +89,8 @@ pub struct Outcome {
     pub expected_workflows: Vec<String>,
     pub trace_hash: u64,
     pub trace: Vec<TraceEntry>,
+    /// Messages the nodes handed to the network (retries and duplicates included).
+    pub messages_sent: u64,
     /// Virtual time when the faults healed and when the run ended.
     pub heal_at: Duration,
     pub ended_at: Duration,
@@ -561,6 +563,7 @@ async fn simulate(sc: Arc<Scenario>, seed: u64, plan: FaultPlan) -> Outcome {
         expected_workflows: sc.starts.iter().map(|s| s.workflow_id.clone()).collect(),
         trace_hash: trace.hash(),
         trace: trace.take_entries(),
+        messages_sent: trace.sends(),
         heal_at,
         ended_at,
         liveness_deadline: sc.liveness_deadline,
