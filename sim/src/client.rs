@@ -157,30 +157,10 @@ async fn start_and_wait(
     clock: SimClock,
 ) {
     tokio::time::sleep(s.delay).await;
-    let req = Request::StartWorkflow(StartWorkflow {
-        workflow_id: s.workflow_id.clone(),
-        workflow_type: s.workflow_type.clone(),
-        task_queue: s.task_queue.clone(),
-        input: s.input.clone(),
-        request_id: format!("start-{}", s.workflow_id),
-        identity: "client".into(),
-        workflow_task_timeout: None,
-        workflow_run_timeout: None,
-        id_reuse_policy: IdReusePolicy::AllowDuplicate,
-        retry_policy: None,
-    });
-    let opts = CallOptions::new(Duration::from_secs(3), 1);
-    let run_id = loop {
-        match client.call(server, req.clone(), opts).await {
-            Ok(Response::Started { run_id }) => break run_id,
-            Ok(Response::Error(ServerError::WorkflowAlreadyStarted { run_id })) => break run_id,
-            Ok(Response::Error(e)) => {
-                env.trace
-                    .note(format!("client: start {} rejected: {e}", s.workflow_id));
-                return;
-            }
-            _ => tokio::time::sleep(Duration::from_millis(500)).await,
-        }
+    // Boxed: this task then waits for the close much longer, and its future should not keep
+    // room for the start's state meanwhile.
+    let Some(run_id) = Box::pin(start(client, server, &s, env)).await else {
+        return;
     };
     {
         let mut r = log.lock();
@@ -221,6 +201,37 @@ async fn start_and_wait(
             }
             Ok(_) => {}
             Err(_) => tokio::time::sleep(Duration::from_millis(500)).await,
+        }
+    }
+}
+
+/// Starts the workflow, retrying through faults; `None` when the server rejects the start.
+async fn start(client: &Client, server: SocketAddr, s: &StartSpec, env: &NetEnv) -> Option<String> {
+    let req = Request::from(StartWorkflow {
+        workflow_id: s.workflow_id.clone(),
+        workflow_type: s.workflow_type.clone(),
+        task_queue: s.task_queue.clone(),
+        input: s.input.clone(),
+        request_id: format!("start-{}", s.workflow_id),
+        identity: "client".into(),
+        workflow_task_timeout: None,
+        workflow_run_timeout: None,
+        id_reuse_policy: IdReusePolicy::AllowDuplicate,
+        retry_policy: None,
+    });
+    let opts = CallOptions::new(Duration::from_secs(3), 1);
+    loop {
+        match client.call(server, req.clone(), opts).await {
+            Ok(Response::Started { run_id }) => return Some(run_id),
+            Ok(Response::Error(ServerError::WorkflowAlreadyStarted { run_id })) => {
+                return Some(run_id)
+            }
+            Ok(Response::Error(e)) => {
+                env.trace
+                    .note(format!("client: start {} rejected: {e}", s.workflow_id));
+                return None;
+            }
+            _ => tokio::time::sleep(Duration::from_millis(500)).await,
         }
     }
 }

@@ -239,7 +239,7 @@ impl H {
 
     fn start(&mut self, workflow_id: &str) -> ExecKey {
         let rid = format!("start-{workflow_id}-{}", self.next_request);
-        match self.call(Request::StartWorkflow(start_req(workflow_id, &rid))) {
+        match self.call(Request::from(start_req(workflow_id, &rid))) {
             Response::Started { run_id } => ExecKey {
                 workflow_id: workflow_id.to_string(),
                 run_id,
@@ -342,7 +342,7 @@ impl H {
         self.call(Request::FailWorkflowTask {
             token: task.token.clone(),
             cause,
-            failure: app_failure("replay failed", "NondeterminismError"),
+            failure: Box::new(app_failure("replay failed", "NondeterminismError")),
             identity: WORKER.to_string(),
         })
     }
@@ -383,7 +383,7 @@ impl H {
     fn fail_act(&mut self, token: &TaskToken, failure: Failure) -> Response {
         self.call(Request::FailActivityTask {
             token: token.clone(),
-            failure,
+            failure: Box::new(failure),
             identity: WORKER.to_string(),
         })
     }
@@ -553,7 +553,7 @@ fn oversized_start_input_is_rejected_with_invalid_argument() {
     let mut h = H::new();
     let mut req = start_req("limits-start", "r1");
     req.input = Some(sized(MIB2 + 1));
-    let r = h.call(Request::StartWorkflow(req));
+    let r = h.call(Request::from(req));
     assert!(
         matches!(&r, Response::Error(ServerError::InvalidArgument(m)) if m.contains(&MIB2.to_string())),
         "{r:?}"
@@ -569,7 +569,7 @@ fn oversized_start_input_is_rejected_with_invalid_argument() {
     let mut req = start_req("limits-start", "r2");
     req.input = Some(sized(MIB2));
     assert!(matches!(
-        h.call(Request::StartWorkflow(req)),
+        h.call(Request::from(req)),
         Response::Started { .. }
     ));
 }
@@ -886,7 +886,7 @@ fn activity_completion_with_a_stale_attempt_is_not_found_and_changes_nothing() {
         },
         Request::FailActivityTask {
             token: first.token.clone(),
-            failure: app_failure("late", "X"),
+            failure: Box::new(app_failure("late", "X")),
             identity: WORKER.into(),
         },
         Request::RecordHeartbeat {
@@ -1032,7 +1032,7 @@ fn stale_and_timed_out_workflow_task_tokens_are_not_found_and_change_nothing() {
         Request::FailWorkflowTask {
             token: t1.token.clone(),
             cause: WorkflowTaskFailedCause::NonDeterministicError,
-            failure: app_failure("x", "y"),
+            failure: Box::new(app_failure("x", "y")),
             identity: WORKER.into(),
         },
     ] {
@@ -1970,12 +1970,12 @@ fn timers_fire_exactly_at_their_deadline_and_canceled_timers_never_fire() {
 #[test]
 fn one_open_run_per_workflow_id_and_retried_starts_are_idempotent() {
     let mut h = H::new();
-    let r1 = h.call(Request::StartWorkflow(start_req("id", "req-1")));
+    let r1 = h.call(Request::from(start_req("id", "req-1")));
     let Response::Started { run_id } = r1.clone() else {
         panic!("{r1:?}")
     };
     // The same request again: the same run, nothing written.
-    assert_eq!(h.call(Request::StartWorkflow(start_req("id", "req-1"))), r1);
+    assert_eq!(h.call(Request::from(start_req("id", "req-1"))), r1);
     assert_eq!(h.last_writes, 0);
     // Another request while it runs: rejected whatever the policy.
     for policy in [
@@ -1986,7 +1986,7 @@ fn one_open_run_per_workflow_id_and_retried_starts_are_idempotent() {
         let mut req = start_req("id", "req-2");
         req.id_reuse_policy = policy;
         assert_eq!(
-            h.call(Request::StartWorkflow(req)),
+            h.call(Request::from(req)),
             Response::Error(ServerError::WorkflowAlreadyStarted {
                 run_id: run_id.clone()
             })
@@ -2022,7 +2022,7 @@ fn restart_closed(close: &str, policy: IdReusePolicy) -> Response {
     assert_ne!(h.status(&key), WorkflowStatus::Running);
     let mut req = start_req("reuse", "second");
     req.id_reuse_policy = policy;
-    let r = h.call(Request::StartWorkflow(req));
+    let r = h.call(Request::from(req));
     if let Response::Started { run_id } = &r {
         assert_ne!(*run_id, key.run_id, "a fresh run id");
         assert_eq!(h.eng.executions().count(), 2);

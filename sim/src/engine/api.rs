@@ -99,7 +99,9 @@ pub enum WorkflowStatus {
 /// Requests to the server.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Request {
-    StartWorkflow(StartWorkflow),
+    /// Boxed, as are failures below: the large variants would size every request (and every
+    /// call future waiting with one) at twice what the others need.
+    StartWorkflow(Box<StartWorkflow>),
     /// Long poll: answered with a task, or empty after `wait` (capped by the server).
     PollWorkflowTask {
         task_queue: String,
@@ -115,7 +117,7 @@ pub enum Request {
     FailWorkflowTask {
         token: TaskToken,
         cause: WorkflowTaskFailedCause,
-        failure: Failure,
+        failure: Box<Failure>,
         identity: String,
     },
     PollActivityTask {
@@ -130,7 +132,7 @@ pub enum Request {
     },
     FailActivityTask {
         token: TaskToken,
-        failure: Failure,
+        failure: Box<Failure>,
         identity: String,
     },
     CancelActivityTask {
@@ -173,6 +175,12 @@ pub enum Request {
         wait_for_close: bool,
         wait: Duration,
     },
+}
+
+impl From<StartWorkflow> for Request {
+    fn from(s: StartWorkflow) -> Self {
+        Request::StartWorkflow(Box::new(s))
+    }
 }
 
 impl MessageKind for Request {

@@ -566,7 +566,7 @@ impl Engine {
     /// Handles one request. Replies for parked long polls may come out of later steps.
     pub fn handle(&mut self, now: Timestamp, from: ReplyTo, req: Request) -> Step {
         let reply = match req {
-            Request::StartWorkflow(s) => Some(self.start_workflow(now, s)),
+            Request::StartWorkflow(s) => Some(self.start_workflow(now, *s)),
             Request::PollWorkflowTask {
                 task_queue,
                 identity,
@@ -588,7 +588,7 @@ impl Engine {
                 cause,
                 failure,
                 identity,
-            } => Some(self.fail_wft(now, token, cause, failure, identity)),
+            } => Some(self.fail_wft(now, token, cause, *failure, identity)),
             Request::CompleteActivityTask {
                 token,
                 result,
@@ -607,7 +607,7 @@ impl Engine {
                 now,
                 token,
                 identity,
-                AttemptOutcome::Failed(failure),
+                AttemptOutcome::Failed(*failure),
             )),
             Request::CancelActivityTask {
                 token,

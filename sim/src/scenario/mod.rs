@@ -358,10 +358,18 @@ async fn simulate(sc: Arc<Scenario>, seed: u64, plan: FaultPlan) -> Outcome {
     // Kept across iterations: every workflow close wakes this loop, and a fresh sleep per wake
     // would leave a simulation timer behind each time.
     let mut alarm = Alarm::at(clock.instant_after(deadline));
+    let mut pruned_at = Duration::ZERO;
     loop {
         let now = clock.elapsed();
         if log.all_closed(expected) && (healed || undo.is_empty()) {
             break;
+        }
+        // madsim keeps a weak handle to every task a node ever spawned until the node dies, and
+        // with it the task's bookkeeping (~150 bytes); counting the tasks drops the finished
+        // ones. Once per virtual second, on a wake-up this loop has anyway.
+        if now >= pruned_at + Duration::from_secs(1) {
+            pruned_at = now;
+            let _ = handle.metrics().num_tasks();
         }
         if now >= deadline {
             break;

@@ -7,7 +7,7 @@
 //! `clog_*`), which the fault layer drives for partitions.
 
 use std::cell::{Cell, RefCell};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::io;
 use std::net::{IpAddr, SocketAddr};
 use std::rc::Rc;
@@ -20,6 +20,7 @@ use tokio::sync::oneshot;
 use tokio::time::Instant;
 
 use crate::alarm::Alarm;
+use crate::lookup::LookupMap;
 use crate::trace::{Trace, TraceKind};
 
 const TAG_REQUEST: u64 = 0x0052_4551;
@@ -437,7 +438,8 @@ enum Answer<Resp> {
 /// fires, so a timer per call would keep every answered call's timer, and its task, alive for
 /// the whole timeout).
 struct Calls<Resp> {
-    waiting: BTreeMap<u64, (Instant, oneshot::Sender<Answer<Resp>>)>,
+    /// By request id (look-ups only; `deadlines` gives the order).
+    waiting: LookupMap<u64, (Instant, oneshot::Sender<Answer<Resp>>)>,
     deadlines: BTreeSet<(Instant, u64)>,
     /// The deadline the sweeper sleeps until (`None` while it waits for a first call).
     sweeper_wakes_at: Option<Instant>,
@@ -495,7 +497,7 @@ where
         let ep = Rc::new(Endpoint::bind(addr).await?);
         let sweeper = Rc::new(tokio::sync::Notify::new());
         let calls = Rc::new(RefCell::new(Calls {
-            waiting: BTreeMap::new(),
+            waiting: LookupMap::default(),
             deadlines: BTreeSet::new(),
             sweeper_wakes_at: None,
             sweeper: sweeper.clone(),
@@ -572,64 +574,70 @@ where
 
     /// Sends `req` to `dst` and waits for its response; on timeout resends the same request
     /// (same request id) up to `opts.attempts` times.
-    pub async fn call(
+    ///
+    /// The request id is taken when `call` is called. (Not `async fn`s: an `async fn` keeps its
+    /// arguments for its whole life, and a call future lives as long as its call waits, up to a
+    /// whole run for a client waiting for a workflow to close.)
+    pub fn call(
         &self,
         dst: SocketAddr,
         req: Req,
         opts: CallOptions,
-    ) -> Result<Resp, TransportError> {
+    ) -> impl std::future::Future<Output = Result<Resp, TransportError>> + '_ {
         let id = self.new_request_id();
-        self.call_with_id(dst, id, req, opts).await
+        self.call_with_id(dst, id, req, opts)
     }
 
-    pub async fn call_with_id(
+    pub fn call_with_id(
         &self,
         dst: SocketAddr,
         request_id: u64,
         req: Req,
         opts: CallOptions,
-    ) -> Result<Resp, TransportError> {
-        let attempts = opts.attempts.max(1);
+    ) -> impl std::future::Future<Output = Result<Resp, TransportError>> + '_ {
         let mut req = Some(req);
-        for attempt in 1..=attempts {
-            let rx = self
-                .calls
-                .borrow_mut()
-                .wait_for(request_id, Instant::now() + opts.timeout);
-            // Keep a copy only while another attempt may follow.
-            let body = if attempt < attempts {
-                req.clone().expect("request kept for retries")
-            } else {
-                req.take().expect("request kept for retries")
-            };
-            let kind = body.kind();
-            // Boxed: the send's state (madsim's included) is large and lives only while sending;
-            // inline, it would size every call future, and a call waits much longer than it
-            // sends (a client waiting for a workflow to close holds one for the whole run).
-            Box::pin(send_with_faults(
-                &self.ep,
-                &self.env,
-                dst,
-                TAG_REQUEST,
-                Envelope {
-                    request_id,
-                    sent: Instant::now(),
-                    body,
-                },
-                kind,
-            ))
-            .await;
-            match rx.await {
-                Ok(Answer::Reply(resp)) => return Ok(resp),
-                Err(_) => return Err(TransportError::Io("response channel closed".into())),
-                Ok(Answer::TimedOut) => {
-                    if attempt < attempts {
-                        tokio::time::sleep(opts.backoff).await;
+        async move {
+            let attempts = opts.attempts.max(1);
+            for attempt in 1..=attempts {
+                let rx = self
+                    .calls
+                    .borrow_mut()
+                    .wait_for(request_id, Instant::now() + opts.timeout);
+                // Keep a copy only while another attempt may follow.
+                let body = if attempt < attempts {
+                    req.clone().expect("request kept for retries")
+                } else {
+                    req.take().expect("request kept for retries")
+                };
+                let kind = body.kind();
+                // Boxed: the send's state (madsim's included) is large and lives only while sending;
+                // inline, it would size every call future, and a call waits much longer than it
+                // sends (a client waiting for a workflow to close holds one for the whole run).
+                Box::pin(send_with_faults(
+                    &self.ep,
+                    &self.env,
+                    dst,
+                    TAG_REQUEST,
+                    Envelope {
+                        request_id,
+                        sent: Instant::now(),
+                        body,
+                    },
+                    kind,
+                ))
+                .await;
+                match rx.await {
+                    Ok(Answer::Reply(resp)) => return Ok(resp),
+                    Err(_) => return Err(TransportError::Io("response channel closed".into())),
+                    Ok(Answer::TimedOut) => {
+                        if attempt < attempts {
+                            tokio::time::sleep(opts.backoff).await;
+                        }
                     }
                 }
             }
+            Err(TransportError::Timeout { attempts })
         }
-        Err(TransportError::Timeout { attempts })
     }
 }
 
@@ -734,7 +742,8 @@ where
 /// answer again instead of being executed twice. Not durable: after a restart the engine's own
 /// checks (task tokens, request ids in mutable state) take over.
 pub struct Dedup<Resp> {
-    seen: BTreeMap<ReplyTo, Slot<Resp>>,
+    /// Look-ups only: `order` gives the eviction order.
+    seen: LookupMap<ReplyTo, Slot<Resp>>,
     order: std::collections::VecDeque<ReplyTo>,
     capacity: usize,
 }
@@ -757,7 +766,7 @@ pub enum DedupVerdict<Resp> {
 impl<Resp: Clone> Dedup<Resp> {
     pub fn new(capacity: usize) -> Self {
         Dedup {
-            seen: BTreeMap::new(),
+            seen: LookupMap::default(),
             order: std::collections::VecDeque::new(),
             capacity,
         }

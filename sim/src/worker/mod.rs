@@ -249,7 +249,7 @@ impl Worker {
                 let req = Request::FailWorkflowTask {
                     token: task.token,
                     cause,
-                    failure,
+                    failure: Box::new(failure),
                     identity: self.identity.clone(),
                 };
                 let _ = self
@@ -363,7 +363,7 @@ impl Worker {
             },
             Err(failure) => Request::FailActivityTask {
                 token: task.token,
-                failure,
+                failure: Box::new(failure),
                 identity: self.identity.clone(),
             },
         };
