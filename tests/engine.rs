@@ -422,3 +422,38 @@ fn clock_skewed_worker_abandons_attempts_and_the_bank_still_applies_once() {
         "{deposits:?}"
     );
 }
+
+/// madsim holds every receiver and sender for at least 1 ms of virtual time per message; an
+/// endpoint with a single receive loop (and a server that sent its replies in line) answered
+/// one request per millisecond, so 2,000 concurrent starts took over 2 s to answer and 10,000
+/// made every client time out and retry. Receive loops grow with load and replies are sent
+/// from tasks of their own: the burst is answered within a fraction of a second.
+#[test]
+fn a_burst_of_two_thousand_starts_is_answered_at_once_and_never_retried() {
+    use sim::trace::TraceKind;
+    let n = 2000;
+    let mut sc = fixtures::scenarios::money_transfer_n(n);
+    sc.record_trace = true;
+    let o = run(&Arc::new(sc), 3, &FaultPlan::none());
+    let closed = o.client.values().filter(|c| c.closed.is_some()).count();
+    assert_eq!(closed, n, "every transfer closed");
+    let t0 = o.trace.first().expect("a trace").time.as_nanos();
+    let mut starts_sent = 0;
+    let mut last_started_ms = 0.0f64;
+    for e in &o.trace {
+        if let TraceKind::Send { msg, .. } = &e.kind {
+            match *msg {
+                "StartWorkflow" => starts_sent += 1,
+                "Started" => {
+                    last_started_ms = (e.time.as_nanos() - t0) as f64 / 1e6;
+                }
+                _ => {}
+            }
+        }
+    }
+    assert_eq!(starts_sent, n, "each start sent once: no client timed out");
+    assert!(
+        last_started_ms < 500.0,
+        "the last of {n} starts was answered {last_started_ms:.1} ms into the run"
+    );
+}
