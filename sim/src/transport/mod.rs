@@ -610,9 +610,9 @@ where
                     req.take().expect("request kept for retries")
                 };
                 let kind = body.kind();
-                // Boxed: the send's state (madsim's included) is large and lives only while sending;
-                // inline, it would size every call future, and a call waits much longer than it
-                // sends (a client waiting for a workflow to close holds one for the whole run).
+                // Boxed: the send's state (madsim's included) is large and lives only while
+                // sending; inline, it would size every call future, and a call waits much longer
+                // than it sends (a client waiting for a workflow to close holds one all run).
                 Box::pin(send_with_faults(
                     &self.ep,
                     &self.env,
