@@ -172,3 +172,35 @@ fn every_seed_runs_the_same_twice_under_swarm() {
         .check_determinism(true)
         .assert_ok();
 }
+
+/// Past the shrink limit a failing seed keeps its whole plan, and the report says it was not
+/// shrunk instead of calling that plan minimal.
+#[test]
+fn failing_seeds_past_the_shrink_limit_are_reported_as_not_shrunk() {
+    let report = Harness::new(scenario("money-transfer-buggy"))
+        .profile(Profile::Crash)
+        .seeds(0..40)
+        .jobs(jobs())
+        .shrink_limit(1)
+        .run();
+    assert!(report.failures.len() >= 2, "{}", report.render());
+    let (first, rest) = report.failures.split_first().unwrap();
+    assert!(first.shrunk && first.shrink_runs > 0);
+    assert!(first.minimal_plan.len() <= 3, "{}", report.render());
+    for f in rest {
+        assert!(!f.shrunk);
+        assert_eq!(f.minimal_plan, f.plan);
+    }
+    let text = report.render();
+    assert_eq!(text.matches("minimal fault plan").count(), 1, "{text}");
+    assert_eq!(text.matches("not shrunk").count(), rest.len(), "{text}");
+    let json = report.to_json();
+    let shrunk: Vec<bool> = json["failures"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["shrunk"].as_bool().unwrap())
+        .collect();
+    assert!(shrunk[0]);
+    assert!(shrunk[1..].iter().all(|s| !s));
+}

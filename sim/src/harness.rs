@@ -19,7 +19,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use crate::checkers::{check_all, default_invariants, Invariant, Violation};
-use crate::faults::{generate, shrink, FaultPlan, Profile, Topology};
+use crate::faults::shrink::shrink_with_probes;
+use crate::faults::{generate, Fault, FaultEvent, FaultPlan, NodeRef, Profile, Topology, When};
 use crate::scenario::{run, Outcome, Scenario};
 
 /// One failing seed.
@@ -30,8 +31,11 @@ pub struct SeedFailure {
     pub message: String,
     /// The plan the seed generated (or was given).
     pub plan: FaultPlan,
-    /// The smallest plan found that still breaks the same invariant.
+    /// The smallest plan found that still breaks the same invariant (the whole plan when the
+    /// seed was not shrunk).
     pub minimal_plan: FaultPlan,
+    /// Whether the plan was shrunk: only the first `shrink_limit` failing seeds are.
+    pub shrunk: bool,
     pub shrink_runs: usize,
     /// A paste-ready command that replays the seed with the minimal plan.
     pub repro: String,
@@ -77,13 +81,22 @@ impl Report {
         }
         for f in &self.failures {
             let _ = writeln!(s, "\nseed {} broke {}: {}", f.seed, f.invariant, f.message);
-            let _ = writeln!(
-                s,
-                "  minimal fault plan ({} of {} events, {} shrink runs):",
-                f.minimal_plan.len(),
-                f.plan.len(),
-                f.shrink_runs
-            );
+            if f.shrunk {
+                let _ = writeln!(
+                    s,
+                    "  minimal fault plan ({} of {} events, {} shrink runs):",
+                    f.minimal_plan.len(),
+                    f.plan.len(),
+                    f.shrink_runs
+                );
+            } else {
+                let _ = writeln!(
+                    s,
+                    "  fault plan ({} events; not shrunk: only the first failing seeds are, \
+                     see --shrink-limit, or run this seed alone):",
+                    f.plan.len()
+                );
+            }
             for e in &f.minimal_plan.events {
                 let _ = writeln!(s, "    - {e}");
             }
@@ -110,6 +123,7 @@ impl Report {
                 "invariant": f.invariant,
                 "message": f.message,
                 "minimal_plan": serde_json::to_value(&f.minimal_plan.events).unwrap_or_default(),
+                "shrunk": f.shrunk,
                 "repro": f.repro,
                 "trace_hash": format!("{:016x}", f.trace_hash),
                 "deterministic": f.deterministic,
@@ -446,6 +460,7 @@ impl Harness {
             message: v.message,
             repro: self.repro_line(seed, plan_file.as_deref()),
             minimal_plan: plan.clone(),
+            shrunk: false,
             plan,
             shrink_runs: 0,
             trace_hash: outcome.trace_hash,
@@ -456,7 +471,8 @@ impl Harness {
     /// Shrinks a failing seed's plan, checks it reproduces, writes artifacts.
     fn explain(&self, seed: u64, plan: FaultPlan, outcome: Outcome, v: Violation) -> SeedFailure {
         let invariant = v.invariant.clone();
-        let (minimal, stats) = shrink(&plan, self.shrink_runs, |candidate| {
+        let probes = crash_after_effect_probes(&outcome, plan.heal_at_ms);
+        let (minimal, stats) = shrink_with_probes(&plan, &probes, self.shrink_runs, |candidate| {
             let (_, vs) = self.run_one(seed, candidate);
             vs.iter().any(|x| x.invariant == invariant)
         });
@@ -476,6 +492,7 @@ impl Harness {
             repro: self.repro_line(seed, plan_file.as_deref()),
             plan,
             minimal_plan: minimal,
+            shrunk: true,
             shrink_runs: stats.runs,
             trace_hash: min_outcome.trace_hash,
             deterministic,
@@ -503,6 +520,39 @@ impl Harness {
             }
         }
     }
+}
+
+/// The shrinker's probes: the canonical crash for effects applied twice or lost, a kill of the
+/// calling worker right after the first or second effect of each kind the failing run recorded
+/// (in the order the ledger first shows them). One event each.
+fn crash_after_effect_probes(outcome: &Outcome, heal_at_ms: u64) -> Vec<FaultPlan> {
+    let mut kinds: Vec<(&str, &str)> = Vec::new();
+    for e in &outcome.effects {
+        let kind = (e.service.as_str(), e.operation.as_str());
+        if !kinds.contains(&kind) {
+            kinds.push(kind);
+        }
+    }
+    let mut probes = Vec::new();
+    for (service, operation) in kinds {
+        for nth in 1..=2 {
+            probes.push(FaultPlan {
+                events: vec![FaultEvent {
+                    when: When::Effect {
+                        service: service.to_string(),
+                        operation: operation.to_string(),
+                        nth,
+                    },
+                    fault: Fault::Kill {
+                        node: NodeRef::Caller,
+                        restart_after_ms: 1000,
+                    },
+                }],
+                heal_at_ms,
+            });
+        }
+    }
+    probes
 }
 
 /// Writes one outcome's artifacts to `dir`; returns the plan file's path.

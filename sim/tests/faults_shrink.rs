@@ -332,3 +332,86 @@ fn every_generated_plan_shrinks_to_a_minimal_failing_core() {
         assert!(stats.runs < 400, "seed {seed}: {stats:?}");
     }
 }
+
+fn kill_caller_after_deposit(nth: u32) -> FaultPlan {
+    FaultPlan {
+        events: vec![FaultEvent {
+            when: When::Effect {
+                service: "bank".into(),
+                operation: "deposit".into(),
+                nth,
+            },
+            fault: Fault::Kill {
+                node: NodeRef::Caller,
+                restart_after_ms: 1000,
+            },
+        }],
+        heal_at_ms: 5000,
+    }
+}
+
+/// Fails when the plan kills worker-1, worker-2 and worker-3 (a chain where every event is
+/// needed), or when it kills the caller right after the second deposit (a single fault that
+/// ddmin over the chain cannot reach).
+fn chain_or_canonical(p: &FaultPlan) -> bool {
+    let kills = |w: &str| {
+        p.events
+            .iter()
+            .any(|e| matches!(&e.fault, Fault::Kill { node: NodeRef::Named(n), .. } if n == w))
+    };
+    let canonical = p.events.iter().any(|e| {
+        matches!(&e.when, When::Effect { operation, nth: 2, .. } if operation == "deposit")
+            && matches!(
+                e.fault,
+                Fault::Kill {
+                    node: NodeRef::Caller,
+                    ..
+                }
+            )
+    });
+    (kills("worker-1") && kills("worker-2") && kills("worker-3")) || canonical
+}
+
+#[test]
+fn a_failing_probe_replaces_a_longer_chain() {
+    use sim::faults::shrink::shrink_with_probes;
+    let plan = FaultPlan {
+        events: vec![
+            at(10, kill("worker-1", 300)),
+            at(20, kill("worker-2", 300)),
+            at(30, kill("worker-3", 300)),
+        ],
+        heal_at_ms: 5000,
+    };
+    let (chain, _) = shrink(&plan, 200, chain_or_canonical);
+    assert_eq!(
+        chain.len(),
+        3,
+        "ddmin alone keeps the chain: {}",
+        chain.to_json()
+    );
+    let probes = [kill_caller_after_deposit(1), kill_caller_after_deposit(2)];
+    let (small, stats) = shrink_with_probes(&plan, &probes, 200, chain_or_canonical);
+    assert_eq!(small.len(), 1, "{}", small.to_json());
+    assert!(chain_or_canonical(&small));
+    assert!(matches!(small.events[0].when, When::Effect { nth: 2, .. }));
+    assert_eq!(stats.final_events, 1);
+}
+
+#[test]
+fn probes_are_not_run_once_a_single_event_is_left() {
+    use sim::faults::shrink::shrink_with_probes;
+    let plan = noisy_plan();
+    let runs = Cell::new(0usize);
+    let probe_runs = Cell::new(0usize);
+    let probes = [kill_caller_after_deposit(1)];
+    let (small, _) = shrink_with_probes(&plan, &probes, 200, |p| {
+        runs.set(runs.get() + 1);
+        if *p == probes[0] {
+            probe_runs.set(probe_runs.get() + 1);
+        }
+        kills_worker_2(p)
+    });
+    assert_eq!(small.len(), 1, "{}", small.to_json());
+    assert_eq!(probe_runs.get(), 0, "a probe ran after {} runs", runs.get());
+}

@@ -87,6 +87,9 @@ struct RunArgs {
     /// Shrinking budget: runs per failing seed.
     #[arg(long, default_value_t = 200)]
     shrink_runs: usize,
+    /// Shrink the first N failing seeds (by seed); later ones report their whole plan.
+    #[arg(long, default_value_t = 3)]
+    shrink_limit: usize,
 }
 
 fn main() -> ExitCode {
@@ -150,6 +153,7 @@ fn run(r: RunArgs) -> Result<u8, String> {
                 .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())),
         )
         .shrink_runs(r.shrink_runs)
+        .shrink_limit(r.shrink_limit)
         .check_determinism(r.check_determinism)
         .repro(Repro::Cli {
             scenario: entry.name.to_string(),

@@ -8,6 +8,9 @@
 //!    number, smaller delays and counts, smaller partitions, broader-but-simpler targets,
 //!    `Caller` for a kill triggered by an effect, lower-numbered workers; then an earlier heal.
 //! 3. Repeat while anything changed (a simpler event can make another one redundant).
+//! 4. While more than one event is left, try the caller's probes, single canonical faults not
+//!    drawn from the plan (see [`shrink_with_probes`]); a failing probe is shrunk the same way
+//!    and kept when it ends smaller.
 //!
 //! Every candidate is a plain `FaultPlan`; a candidate is adopted only when `still_fails` says
 //! so, so the result always fails (given that the input does). Candidates already tried are
@@ -68,6 +71,21 @@ pub fn shrink(
     max_runs: usize,
     still_fails: impl FnMut(&FaultPlan) -> bool,
 ) -> (FaultPlan, ShrinkStats) {
+    shrink_with_probes(plan, &[], max_runs, still_fails)
+}
+
+/// [`shrink`], then, while the result has more than one event, `probes`: plans built without
+/// looking at `plan` (the caller's canonical faults, such as a crash right after an external
+/// effect). Ddmin only removes events, so its result is minimal among the subsets of `plan`;
+/// one seed's failure can also follow from a single well-placed fault that `plan` reached
+/// through a chain of four. A probe with fewer events than the result that still fails is
+/// shrunk in turn and replaces the result when it ends smaller. Same budget, deterministic.
+pub fn shrink_with_probes(
+    plan: &FaultPlan,
+    probes: &[FaultPlan],
+    max_runs: usize,
+    still_fails: impl FnMut(&FaultPlan) -> bool,
+) -> (FaultPlan, ShrinkStats) {
     let mut oracle = Oracle {
         still_fails,
         max_runs,
@@ -75,13 +93,19 @@ pub fn shrink(
         seen: BTreeMap::new(),
     };
     oracle.seen.insert(plan.to_json(), true);
-    let mut best = plan.clone();
-    loop {
-        let before = best.clone();
-        best = ddmin(best, &mut oracle);
-        best = simplify(best, &mut oracle);
-        if best == before || oracle.exhausted() {
+    let mut best = reduce(plan.clone(), &mut oracle);
+    let mut probes: Vec<&FaultPlan> = probes.iter().collect();
+    // Smallest first; the sort is stable, so the caller's order breaks ties.
+    probes.sort_by_key(|p| p.events.len());
+    for probe in probes {
+        if probe.events.len() >= best.events.len() || oracle.exhausted() {
             break;
+        }
+        if oracle.fails(probe) {
+            let candidate = reduce(probe.clone(), &mut oracle);
+            if candidate.events.len() < best.events.len() {
+                best = candidate;
+            }
         }
     }
     let stats = ShrinkStats {
@@ -90,6 +114,19 @@ pub fn shrink(
         final_events: best.events.len(),
     };
     (best, stats)
+}
+
+/// Ddmin then simplification, repeated while anything changes.
+fn reduce<F: FnMut(&FaultPlan) -> bool>(plan: FaultPlan, oracle: &mut Oracle<F>) -> FaultPlan {
+    let mut best = plan;
+    loop {
+        let before = best.clone();
+        best = ddmin(best, oracle);
+        best = simplify(best, oracle);
+        if best == before || oracle.exhausted() {
+            return best;
+        }
+    }
 }
 
 fn with_events(plan: &FaultPlan, events: Vec<FaultEvent>) -> FaultPlan {
