@@ -16,7 +16,9 @@ use crate::transport::{Dedup, DedupVerdict, NetEnv, ReplyTo, RpcServer};
 pub struct ServerConfig {
     pub addr: SocketAddr,
     pub engine: EngineConfig,
-    /// Virtual time a sync takes: the window in which a crash loses a write.
+    /// Virtual time a sync takes: the window in which a crash loses a write. madsim never
+    /// sleeps less than 1 ms, so anything shorter acts as 1 ms (one sync covers a whole group
+    /// of requests, see `MAX_GROUP`).
     pub fsync_latency: Duration,
 }
 
