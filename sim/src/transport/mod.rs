@@ -311,11 +311,7 @@ async fn send_with_faults<T: Clone + Send + Sync + 'static>(
     if d.delay.is_zero() {
         send_copies(ep, to, tag, msg, d.copies).await;
     } else {
-        let ep = ep.clone();
-        madsim::task::spawn_local(async move {
-            tokio::time::sleep(d.delay).await;
-            send_copies(&ep, to, tag, msg, d.copies).await;
-        });
+        spawn_send(ep, to, tag, msg, d);
     }
 }
 
@@ -330,9 +326,19 @@ fn send_detached<T: Clone + Send + Sync + 'static>(
     kind: &'static str,
 ) {
     let d = decide_send(ep, env, to, msg.request_id, kind);
-    if d.copies == 0 {
-        return;
+    if d.copies > 0 {
+        spawn_send(ep, to, tag, msg, d);
     }
+}
+
+/// Sends `d.copies` copies after `d.delay`, from a task of its own.
+fn spawn_send<T: Clone + Send + Sync + 'static>(
+    ep: &Rc<Endpoint>,
+    to: SocketAddr,
+    tag: u64,
+    msg: Envelope<T>,
+    d: SendDecision,
+) {
     let ep = ep.clone();
     madsim::task::spawn_local(async move {
         if !d.delay.is_zero() {
@@ -709,6 +715,8 @@ where
     }
 
     /// The next request (messages of other types on the request tag are ignored).
+    /// Cancellation-safe: the receive loops run in tasks of their own and hand over whole
+    /// requests, so a `select!` whose other branch fires never loses a half-received message.
     pub async fn recv(&self) -> io::Result<(ReplyTo, Req)> {
         std::future::poll_fn(|cx| self.inbox.borrow_mut().poll_recv(cx))
             .await
