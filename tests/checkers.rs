@@ -18,7 +18,7 @@ fn scenario(name: &str) -> Arc<Scenario> {
 /// The default invariants, plus conservation of the bank where the catalog says money is
 /// conserved.
 fn invariants(name: &str) -> Vec<Arc<dyn Invariant>> {
-    let mut v = default_invariants();
+    let mut v = default_invariants(&scenario(name).registry);
     let entry = fixtures::scenarios::entry(name).expect("catalog entry");
     if entry.conserves_money {
         v.push(Arc::new(Conservation::bank()));
@@ -42,7 +42,7 @@ fn report(o: &Outcome, violations: &[Violation]) -> String {
 fn assert_holds(name: &str, seed: u64, plan: &FaultPlan) -> Outcome {
     let sc = scenario(name);
     let o = run(&sc, seed, plan);
-    let v = check_all(&invariants(name), &sc, &o);
+    let v = check_all(&invariants(name), &o);
     assert!(v.is_empty(), "{}", report(&o, &v));
     // The run did something worth checking.
     assert!(!o.histories.is_empty(), "{name}: no histories");
@@ -121,7 +121,7 @@ fn holds_under_hand_written_faults(name: &str) {
         for (label, p) in plans() {
             let sc = scenario(name);
             let o = run(&sc, seed, &p);
-            let v = check_all(&invariants(name), &sc, &o);
+            let v = check_all(&invariants(name), &o);
             assert!(v.is_empty(), "{label}: {}", report(&o, &v));
             assert_eq!(
                 o.applied_faults.is_empty(),
@@ -210,20 +210,20 @@ fn buggy_deposit_killed_after_the_bank_applied_it_violates_exactly_once_and_cons
             "the kill was applied\n{}",
             o.trace_text()
         );
-        let v = check_all(&invariants("money-transfer-buggy"), &sc, &o);
+        let v = check_all(&invariants("money-transfer-buggy"), &o);
         let names: Vec<&str> = v.iter().map(|v| v.invariant.as_str()).collect();
         assert!(
             names.contains(&"exactly-once") && names.contains(&"conservation"),
             "seed {seed}: {}",
             report(&o, &v)
         );
-        let eo = ExactlyOnce.check(&sc, &o).unwrap_err();
+        let eo = ExactlyOnce.check(&o).unwrap_err();
         assert!(
             eo.message
                 .contains("(deposit) applied bank.deposit 2 times"),
             "{eo}"
         );
-        let c = Conservation::bank().check(&sc, &o).unwrap_err();
+        let c = Conservation::bank().check(&o).unwrap_err();
         assert!(c.message.starts_with("bank created "), "{c}");
     }
 }
@@ -242,7 +242,7 @@ fn correct_deposit_killed_after_the_bank_applied_it_holds() {
             "no deduplicated deposit\n{}",
             o.trace_text()
         );
-        let v = check_all(&invariants("money-transfer"), &sc, &o);
+        let v = check_all(&invariants("money-transfer"), &o);
         assert!(v.is_empty(), "{}", report(&o, &v));
     }
 }
@@ -251,10 +251,12 @@ fn correct_deposit_killed_after_the_bank_applied_it_holds() {
 fn real_histories_replayed_against_changed_code_violate_replay() {
     let sc = scenario("money-transfer");
     let o = run(&sc, 1, &FaultPlan::none());
-    assert_eq!(ReplayDeterminism.check(&sc, &o), Ok(()));
-    let mut changed = (*sc).clone();
-    changed.registry = fixtures::registry_deposit_first();
-    let v = ReplayDeterminism.check(&changed, &o).unwrap_err();
+    assert_eq!(
+        ReplayDeterminism::new(sc.registry.clone()).check(&o),
+        Ok(())
+    );
+    let changed = ReplayDeterminism::new(fixtures::registry_deposit_first());
+    let v = changed.check(&o).unwrap_err();
     assert!(v.message.contains("does not replay: [TMPRL1100]"), "{v}");
     // One problem per run: two spelled out, the other eight counted.
     assert_eq!(v.message.matches("does not replay").count(), 2, "{v}");

@@ -318,8 +318,8 @@ fn same_seed_gives_byte_identical_histories_and_trace() {
 /// lost, and every workflow completes after the restart.
 #[test]
 fn server_kill_restart_loses_nothing_acknowledged() {
-    use sim::engine::WorkflowStatus;
     use sim::faults::{Fault, FaultEvent, NodeRef, When};
+    use sim::wire::WorkflowStatus;
     let mut kills = 0;
     for seed in 0..40u64 {
         // Spread kill points over the run with a simple deterministic mix of the seed.

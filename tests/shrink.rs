@@ -6,9 +6,7 @@
 use std::sync::Arc;
 
 use sim::checkers::{ExactlyOnce, Invariant};
-use sim::faults::{
-    generate, shrink, Fault, FaultEvent, FaultPlan, NodeRef, Profile, Topology, When,
-};
+use sim::faults::{generate, shrink, Fault, FaultEvent, FaultPlan, NodeRef, Profile, When};
 use sim::scenario::{run, Outcome, Scenario};
 
 fn scenario(name: &str) -> Arc<Scenario> {
@@ -16,8 +14,8 @@ fn scenario(name: &str) -> Arc<Scenario> {
 }
 
 /// The planted bug's signature: exactly-once violated by a deposit applied more than once.
-fn duplicate_deposit(sc: &Scenario, o: &Outcome) -> Option<String> {
-    let v = ExactlyOnce.check(sc, o).err()?;
+fn duplicate_deposit(o: &Outcome) -> Option<String> {
+    let v = ExactlyOnce.check(o).err()?;
     (v.message.contains("applied bank.deposit") && v.message.contains(" times: "))
         .then_some(v.message)
 }
@@ -39,14 +37,14 @@ fn first_failing_seed(
     sc: &Arc<Scenario>,
     want: impl Fn(&FaultPlan) -> bool,
 ) -> (u64, FaultPlan, String) {
-    let topo = Topology::of(sc);
+    let topo = sc.topology();
     for seed in 0..300u64 {
         let plan = generate(Profile::Crash, seed, &topo);
         if !want(&plan) {
             continue;
         }
         let o = run(sc, seed, &plan);
-        if let Some(v) = duplicate_deposit(sc, &o) {
+        if let Some(v) = duplicate_deposit(&o) {
             return (seed, plan, v);
         }
     }
@@ -60,7 +58,7 @@ fn first_failing_seed(
 /// same signature, the same trace twice and after a JSON round trip.
 fn shrink_and_check(sc: &Arc<Scenario>, seed: u64, plan: &FaultPlan) -> FaultPlan {
     let (small, stats) = shrink(plan, 150, |p| {
-        duplicate_deposit(sc, &run(sc, seed, p)).is_some()
+        duplicate_deposit(&run(sc, seed, p)).is_some()
     });
     eprintln!(
         "seed {seed}: shrunk {} -> {} event(s) in {} run(s):\n{}",
@@ -76,7 +74,7 @@ fn shrink_and_check(sc: &Arc<Scenario>, seed: u64, plan: &FaultPlan) -> FaultPla
     assert!(!small.is_empty(), "the bug needs a fault to show");
     let a = run(sc, seed, &small);
     let b = run(sc, seed, &small);
-    assert!(duplicate_deposit(sc, &a).is_some(), "{}", a.trace_text());
+    assert!(duplicate_deposit(&a).is_some(), "{}", a.trace_text());
     assert_eq!(a.trace_hash, b.trace_hash);
     let replayed = FaultPlan::from_json(&small.to_json()).expect("plan JSON");
     assert_eq!(run(sc, seed, &replayed).trace_hash, a.trace_hash);
@@ -95,12 +93,7 @@ fn crash_profile_catches_the_non_idempotent_deposit_and_shrinks_it_to_three_even
     // The failure is the bug's, not the plan's: the correct deposit survives the same plan.
     let correct = scenario("money-transfer");
     let o = run(&correct, seed, &plan);
-    assert_eq!(
-        ExactlyOnce.check(&correct, &o),
-        Ok(()),
-        "{}",
-        o.trace_text()
-    );
+    assert_eq!(ExactlyOnce.check(&o), Ok(()), "{}", o.trace_text());
     shrink_and_check(&buggy, seed, &plan);
 }
 
@@ -143,15 +136,15 @@ fn a_kill_after_the_deposit_shrinks_to_that_one_event() {
 fn crash_seeds_find_the_bug_often_and_only_in_the_buggy_scenario() {
     let buggy = scenario("money-transfer-buggy");
     let correct = scenario("money-transfer");
-    let topo = Topology::of(&buggy);
+    let topo = buggy.topology();
     let mut hits = 0;
     for seed in 0..60u64 {
         let plan = generate(Profile::Crash, seed, &topo);
-        if duplicate_deposit(&buggy, &run(&buggy, seed, &plan)).is_some() {
+        if duplicate_deposit(&run(&buggy, seed, &plan)).is_some() {
             hits += 1;
             let o = run(&correct, seed, &plan);
             assert_eq!(
-                ExactlyOnce.check(&correct, &o),
+                ExactlyOnce.check(&o),
                 Ok(()),
                 "seed {seed}\n{}",
                 o.trace_text()

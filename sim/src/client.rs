@@ -8,12 +8,11 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use crate::clock::SimClock;
-use crate::engine::api::{
-    IdReusePolicy, Request, Response, ServerError, StartWorkflow, WorkflowStatus,
-};
-use crate::history::{Payloads, Timestamp};
+use crate::history::Payloads;
+pub use crate::record::ClientResult;
 use crate::trace::TraceKind;
 use crate::transport::{CallOptions, NetEnv, RpcClient};
+use crate::wire::{IdReusePolicy, Request, Response, ServerError, StartWorkflow, WorkflowStatus};
 
 /// A workflow the client starts.
 #[derive(Clone, Debug, PartialEq)]
@@ -41,15 +40,6 @@ pub struct ClientConfig {
     pub server: SocketAddr,
     pub starts: Vec<StartSpec>,
     pub signals: Vec<SignalSpec>,
-}
-
-/// What the client saw of one workflow.
-#[derive(Clone, Debug, PartialEq)]
-pub struct ClientResult {
-    pub first_run_id: String,
-    pub started_at: Timestamp,
-    /// Final status (after following continue-as-new) and when the client learned it.
-    pub closed: Option<(WorkflowStatus, Timestamp)>,
 }
 
 /// The client's record, outside the node (it survives a client restart).

@@ -20,7 +20,7 @@ use std::time::Instant;
 
 use crate::checkers::{check_all, default_invariants, Invariant, Violation};
 use crate::faults::shrink::shrink_with_probes;
-use crate::faults::{generate, Fault, FaultEvent, FaultPlan, NodeRef, Profile, Topology, When};
+use crate::faults::{generate, Fault, FaultEvent, FaultPlan, NodeRef, Profile, When};
 use crate::scenario::{run, Outcome, Scenario};
 
 /// One failing seed.
@@ -176,6 +176,7 @@ impl Harness {
         } else {
             Repro::CargoTest { test }
         };
+        let invariants = default_invariants(&scenario.registry);
         let mut sweep = scenario.clone();
         sweep.record_trace = false;
         let mut recording = scenario;
@@ -184,7 +185,7 @@ impl Harness {
             scenario: Arc::new(sweep),
             recording: Arc::new(recording),
             profile: Profile::Chaos,
-            invariants: default_invariants(),
+            invariants,
             seeds: 0..100,
             jobs: 1,
             shard: (0, 1),
@@ -299,7 +300,7 @@ impl Harness {
         }
         if let Ok(path) = std::env::var("SIM_PLAN") {
             // A plan the user asked for by name must be used as given, or not at all.
-            let nodes = Topology::of(&self.scenario).nodes();
+            let nodes = self.scenario.topology().nodes();
             let plan = std::fs::read_to_string(&path)
                 .map_err(|e| e.to_string())
                 .and_then(|text| FaultPlan::from_json(&text))
@@ -309,7 +310,7 @@ impl Harness {
                 Err(e) => panic!("SIM_PLAN={path}: {e}"),
             }
         }
-        generate(self.profile, seed, &Topology::of(&self.scenario))
+        generate(self.profile, seed, &self.scenario.topology())
     }
 
     fn repro_line(&self, seed: u64, plan_file: Option<&Path>) -> String {
@@ -352,7 +353,7 @@ impl Harness {
         plan: &FaultPlan,
     ) -> (Outcome, Vec<Violation>) {
         let outcome = run(sc, seed, plan);
-        let violations = check_all(&self.invariants, sc, &outcome);
+        let violations = check_all(&self.invariants, &outcome);
         (outcome, violations)
     }
 

@@ -7,38 +7,13 @@
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::clock::SimClock;
 use crate::history::Timestamp;
+pub use crate::record::{Caller, Effect};
 use crate::trace::{Trace, TraceKind};
 use crate::transport::{Dedup, DedupVerdict, MessageKind, NetEnv, RpcServer};
-
-/// Which activity attempt made a service call (carried with every call, like a tracing header).
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-pub struct Caller {
-    pub workflow_id: String,
-    pub run_id: String,
-    pub activity_id: String,
-    pub activity_type: String,
-    pub attempt: i32,
-    pub node: String,
-}
-
-/// One effect a service applied (or recognised as a duplicate and skipped).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Effect {
-    pub seq: u64,
-    pub time: Timestamp,
-    pub service: String,
-    pub operation: String,
-    pub idempotency_key: String,
-    /// False when the service recognised the key and did not apply it again.
-    pub applied: bool,
-    pub caller: Option<Caller>,
-    pub detail: Value,
-}
 
 /// The record of every external effect, shared by all service nodes and the checkers.
 #[derive(Clone)]
@@ -136,6 +111,10 @@ pub struct ServiceCtx<'a> {
 /// `self`; the object outlives node restarts.
 pub trait ServiceLogic: Send + Sync + 'static {
     fn name(&self) -> &str;
+    /// The operations that apply an external effect and record it in the [`EffectLedger`]
+    /// (what `exactly-once` checks and what a `When::Effect` fault trigger can match), most
+    /// important first. `&[]` for a service whose calls change nothing outside.
+    fn effect_operations(&self) -> &[&str];
     /// Handles one call: `Ok(response)` or `Err((error_type, message))`.
     fn handle(
         &self,

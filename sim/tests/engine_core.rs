@@ -10,16 +10,17 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use sim::engine::{
-    ActivityTask, Engine, EngineConfig, ExecKey, IdReusePolicy, Limits, Request, Response,
-    ServerError, SimStore, StartWorkflow, Step, Store, TaskToken, WorkflowStatus, WorkflowTask,
-};
+use sim::engine::{Engine, EngineConfig, Limits, SimStore, Step, Store};
 use sim::history::{
     Command, ContinueAsNewWorkflowExecution, EventAttributes as A, EventType, Failure, FailureInfo,
     HistoryEvent, Payload, Payloads, RetryPolicy, RetryState, ScheduleActivityTask, TaskQueue,
     TaskQueueKind, TimeoutType, Timestamp, WorkflowTaskFailedCause,
 };
 use sim::transport::ReplyTo;
+use sim::wire::{
+    ActivityTask, ExecKey, IdReusePolicy, Request, Response, ServerError, StartWorkflow, TaskToken,
+    WorkflowStatus, WorkflowTask,
+};
 
 // ----- helpers -----
 
@@ -132,7 +133,7 @@ fn is_not_found(r: &Response) -> bool {
 
 /// The test driver: an engine, virtual time, a store, and reply bookkeeping.
 struct H {
-    eng: Engine,
+    eng: Engine<ReplyTo>,
     cfg: EngineConfig,
     now: Timestamp,
     next_request: u64,
@@ -179,7 +180,7 @@ impl H {
     }
 
     /// Makes a step's writes durable (write + sync, as the server does before replying).
-    fn absorb(&mut self, step: Step) -> Vec<(ReplyTo, Response)> {
+    fn absorb(&mut self, step: Step<ReplyTo>) -> Vec<(ReplyTo, Response)> {
         self.last_writes = step.writes.len();
         if !step.writes.is_empty() {
             self.store.write(step.writes);

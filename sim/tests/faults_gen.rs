@@ -14,6 +14,11 @@ fn bank_topology() -> Topology {
     Topology {
         workers: vec!["worker-1".into(), "worker-2".into(), "worker-3".into()],
         services: vec!["bank".into()],
+        effect_operations: [(
+            "bank".to_string(),
+            vec!["deposit".into(), "withdraw".into()],
+        )]
+        .into(),
     }
 }
 
@@ -21,6 +26,7 @@ fn greeting_topology() -> Topology {
     Topology {
         workers: vec!["worker-1".into()],
         services: vec!["translation".into()],
+        effect_operations: Default::default(),
     }
 }
 
@@ -378,11 +384,14 @@ fn plans_round_trip_through_json() {
     assert!(FaultPlan::from_json("{\"events\": 3}").is_err());
 }
 
-struct Named(&'static str);
+struct Named(&'static str, &'static [&'static str]);
 
 impl ServiceLogic for Named {
     fn name(&self) -> &str {
         self.0
+    }
+    fn effect_operations(&self) -> &[&str] {
+        self.1
     }
     fn handle(
         &self,
@@ -404,16 +413,21 @@ fn topology_of_a_scenario() {
     sc.workers = 2;
     sc.services = Arc::new(|| {
         vec![
-            Arc::new(Named("bank")) as Arc<dyn ServiceLogic>,
-            Arc::new(Named("translation")),
+            Arc::new(Named("bank", &["deposit", "withdraw"])) as Arc<dyn ServiceLogic>,
+            Arc::new(Named("translation", &[])),
         ]
     });
-    let topo = Topology::of(&sc);
+    let topo = sc.topology();
     assert_eq!(
         topo,
         Topology {
             workers: vec!["worker-1".into(), "worker-2".into()],
             services: vec!["bank".into(), "translation".into()],
+            effect_operations: [(
+                "bank".to_string(),
+                vec!["deposit".into(), "withdraw".into()]
+            )]
+            .into(),
         }
     );
     assert_eq!(

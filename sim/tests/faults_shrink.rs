@@ -10,6 +10,11 @@ fn topo() -> Topology {
     Topology {
         workers: vec!["worker-1".into(), "worker-2".into(), "worker-3".into()],
         services: vec!["bank".into()],
+        effect_operations: [(
+            "bank".to_string(),
+            vec!["deposit".into(), "withdraw".into()],
+        )]
+        .into(),
     }
 }
 

@@ -169,10 +169,10 @@ fn run(r: RunArgs) -> Result<u8, String> {
     }
     if let Some(p) = &r.plan {
         let plan = read_plan(p)?;
-        let nodes = sim::faults::Topology::of(
-            &fixtures::scenarios::scenario(entry.name).ok_or("scenario")?,
-        )
-        .nodes();
+        let nodes = fixtures::scenarios::scenario(entry.name)
+            .ok_or("scenario")?
+            .topology()
+            .nodes();
         plan.validate(&nodes)
             .map_err(|e| format!("{}: {e}", p.display()))?;
         h = h.plan(plan);

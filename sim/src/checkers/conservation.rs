@@ -16,7 +16,7 @@
 
 use serde_json::Value;
 
-use super::{Invariant, Outcome, Scenario, Violation};
+use super::{Invariant, Outcome, Violation};
 
 /// The `conservation` invariant for one service (usually `"bank"`).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -54,7 +54,7 @@ impl Invariant for Conservation {
         "conservation"
     }
 
-    fn check(&self, _scenario: &Scenario, outcome: &Outcome) -> Result<(), Violation> {
+    fn check(&self, outcome: &Outcome) -> Result<(), Violation> {
         let fail = |m: String| Err(Violation::new(self.name(), m));
         let Some(snap) = outcome.services.get(&self.service) else {
             return fail(format!(
@@ -98,7 +98,7 @@ mod tests {
     use serde_json::json;
 
     fn check(o: &Outcome) -> Result<(), Violation> {
-        Conservation::bank().check(&scenario(), o)
+        Conservation::bank().check(o)
     }
 
     #[test]

@@ -13,8 +13,8 @@
 
 use std::collections::BTreeMap;
 
-use super::{verdict, Invariant, Outcome, Scenario, Violation};
-use crate::engine::ExecKey;
+use super::{verdict, Invariant, Outcome, Violation};
+use crate::history::ExecKey;
 
 /// The `durability` invariant.
 #[derive(Clone, Copy, Debug, Default)]
@@ -27,7 +27,7 @@ impl Invariant for Durability {
         "durability"
     }
 
-    fn check(&self, _scenario: &Scenario, outcome: &Outcome) -> Result<(), Violation> {
+    fn check(&self, outcome: &Outcome) -> Result<(), Violation> {
         let mut problems = Vec::new();
         // Count lost events per run too, for the summary.
         let mut lost: BTreeMap<&ExecKey, usize> = BTreeMap::new();
@@ -89,11 +89,11 @@ impl Invariant for Durability {
 mod tests {
     use super::super::testkit::*;
     use super::*;
-    use crate::engine::AckedEvent;
     use crate::history::EventType;
+    use crate::record::AckedEvent;
 
     fn check(o: &Outcome) -> Result<(), Violation> {
-        Durability.check(&scenario(), o)
+        Durability.check(o)
     }
 
     #[test]

@@ -27,7 +27,7 @@
 
 use std::collections::BTreeMap;
 
-use super::{verdict, Invariant, Outcome, Scenario, Violation};
+use super::{verdict, Invariant, Outcome, Violation};
 use crate::clock::BASE_NANOS;
 use crate::history::{EventAttributes, EventId, EventType, Timestamp};
 use crate::service::Effect;
@@ -116,7 +116,7 @@ impl Invariant for ExactlyOnce {
         "exactly-once"
     }
 
-    fn check(&self, _scenario: &Scenario, outcome: &Outcome) -> Result<(), Violation> {
+    fn check(&self, outcome: &Outcome) -> Result<(), Violation> {
         let ends = activity_ends(outcome);
         // (workflow_id, run_id, activity_id, service, operation) -> effects, in ledger order.
         let mut groups: BTreeMap<(String, String, String, String, String), Vec<&Effect>> =
@@ -237,7 +237,7 @@ mod tests {
     use super::*;
 
     fn check(o: &Outcome) -> Result<(), Violation> {
-        ExactlyOnce.check(&scenario(), o)
+        ExactlyOnce.check(o)
     }
 
     #[test]

@@ -21,9 +21,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use super::exactly_once::vtime;
-use super::{verdict, Invariant, Outcome, Scenario, Violation};
+use super::{verdict, Invariant, Outcome, Violation};
 use crate::clock::BASE_NANOS;
-use crate::engine::ExecKey;
+use crate::history::ExecKey;
 use crate::history::{EventAttributes, EventId, History, Timestamp};
 
 /// The `liveness` invariant.
@@ -125,7 +125,7 @@ impl Invariant for Liveness {
         "liveness"
     }
 
-    fn check(&self, _scenario: &Scenario, outcome: &Outcome) -> Result<(), Violation> {
+    fn check(&self, outcome: &Outcome) -> Result<(), Violation> {
         let allowed = outcome.heal_at + outcome.liveness_deadline;
         let deadline = Timestamp::from_nanos(BASE_NANOS).plus(allowed);
         let mut problems = Vec::new();
@@ -198,7 +198,7 @@ mod tests {
     use crate::history::WorkflowExecutionContinuedAsNew;
 
     fn check(o: &Outcome) -> Result<(), Violation> {
-        Liveness.check(&scenario(), o)
+        Liveness.check(o)
     }
 
     #[test]

@@ -1,5 +1,5 @@
-//! Invariant checkers: each reads what one seeded run recorded (an [`Outcome`], plus the
-//! [`Scenario`] for its workflow registry) and says whether a property held. A checker never
+//! Invariant checkers: each reads what one seeded run recorded (an [`Outcome`]) and says whether
+//! a property held (the replay checker also holds the workflow code it replays against). A checker never
 //! asks a node; everything it reads was recorded outside the nodes (synced histories, the
 //! acknowledged-events log, the effect ledger, the services' durable state).
 //!
@@ -24,7 +24,8 @@
 //! ```
 //! use std::sync::Arc;
 //! use sim::checkers::{check_all, default_invariants, Invariant, Violation};
-//! use sim::scenario::{Outcome, Scenario};
+//! use sim::record::Outcome;
+//! use sim::sdk::Registry;
 //!
 //! /// No run may have more than `max` events.
 //! struct ShortHistories {
@@ -36,7 +37,7 @@
 //!         "short-histories"
 //!     }
 //!
-//!     fn check(&self, _scenario: &Scenario, outcome: &Outcome) -> Result<(), Violation> {
+//!     fn check(&self, outcome: &Outcome) -> Result<(), Violation> {
 //!         for (exec, history) in &outcome.histories {
 //!             if history.len() > self.max {
 //!                 return Err(Violation::new(
@@ -49,12 +50,12 @@
 //!     }
 //! }
 //!
-//! let mut invariants = default_invariants();
+//! let registry = Registry::new(); // the workflow code the replay invariant replays against
+//! let mut invariants = default_invariants(&registry);
 //! invariants.push(Arc::new(ShortHistories { max: 100 }));
 //! assert_eq!(invariants.last().unwrap().name(), "short-histories");
 //!
 //! // Checked against a recorded run (here an empty one: nothing was expected, nothing ran).
-//! let scenario = Scenario::new("empty", sim::sdk::Registry::new(), "q");
 //! let outcome = Outcome {
 //!     scenario: "empty".into(),
 //!     seed: 1,
@@ -73,13 +74,14 @@
 //!     liveness_deadline: Default::default(),
 //!     applied_faults: vec![],
 //! };
-//! assert!(check_all(&invariants, &scenario, &outcome).is_empty());
+//! assert!(check_all(&invariants, &outcome).is_empty());
 //! ```
 
 use std::fmt;
 use std::sync::Arc;
 
-pub use crate::scenario::{Outcome, Scenario};
+use crate::record::Outcome;
+use crate::sdk::Registry;
 
 pub mod conservation;
 pub mod durability;
@@ -126,31 +128,27 @@ impl std::error::Error for Violation {}
 pub trait Invariant: Send + Sync {
     /// A short, stable, kebab-case name (`"exactly-once"`).
     fn name(&self) -> &str;
-    /// Checks the recorded run. Reads only `outcome` (and `scenario`'s registry/config).
-    fn check(&self, scenario: &Scenario, outcome: &Outcome) -> Result<(), Violation>;
+    /// Checks the recorded run. Reads only `outcome` (and what the invariant was built with).
+    fn check(&self, outcome: &Outcome) -> Result<(), Violation>;
 }
 
 /// The invariants every scenario gets: exactly-once, liveness, history-well-formed, replay,
-/// durability (in that order).
-pub fn default_invariants() -> Vec<Arc<dyn Invariant>> {
+/// durability (in that order); `replay` replays against `registry`.
+pub fn default_invariants(registry: &Registry) -> Vec<Arc<dyn Invariant>> {
     vec![
         Arc::new(ExactlyOnce),
         Arc::new(Liveness),
         Arc::new(HistoryWellFormed),
-        Arc::new(ReplayDeterminism),
+        Arc::new(ReplayDeterminism::new(registry.clone())),
         Arc::new(Durability),
     ]
 }
 
 /// Runs each invariant in order, returning every violation (in the invariants' order).
-pub fn check_all(
-    invariants: &[Arc<dyn Invariant>],
-    scenario: &Scenario,
-    outcome: &Outcome,
-) -> Vec<Violation> {
+pub fn check_all(invariants: &[Arc<dyn Invariant>], outcome: &Outcome) -> Vec<Violation> {
     invariants
         .iter()
-        .filter_map(|inv| inv.check(scenario, outcome).err())
+        .filter_map(|inv| inv.check(outcome).err())
         .collect()
 }
 
@@ -190,14 +188,14 @@ mod tests {
         fn name(&self) -> &str {
             "always-fails"
         }
-        fn check(&self, _: &Scenario, _: &Outcome) -> Result<(), Violation> {
+        fn check(&self, _: &Outcome) -> Result<(), Violation> {
             Err(Violation::new("always-fails", "as designed"))
         }
     }
 
     #[test]
     fn default_invariants_are_the_five_in_order() {
-        let names: Vec<String> = default_invariants()
+        let names: Vec<String> = default_invariants(&registry())
             .iter()
             .map(|i| i.name().to_string())
             .collect();
@@ -215,19 +213,18 @@ mod tests {
 
     #[test]
     fn check_all_keeps_order_and_reports_every_violation() {
-        let sc = scenario();
         let o = outcome();
-        let mut invs = default_invariants();
-        assert!(check_all(&invs, &sc, &o).is_empty());
+        let mut invs = default_invariants(&registry());
+        assert!(check_all(&invs, &o).is_empty());
         invs.insert(0, Arc::new(AlwaysFails));
         invs.push(Arc::new(AlwaysFails));
-        let v = check_all(&invs, &sc, &o);
+        let v = check_all(&invs, &o);
         assert_eq!(v.len(), 2);
         assert_eq!(v[0].to_string(), "always-fails: as designed");
         // A run whose expected workflow never started: liveness fails, between the two.
         let mut o = outcome();
         o.expected_workflows.push("wf-missing".into());
-        let v = check_all(&invs, &sc, &o);
+        let v = check_all(&invs, &o);
         let names: Vec<&str> = v.iter().map(|v| v.invariant.as_str()).collect();
         assert_eq!(names, ["always-fails", "liveness", "always-fails"]);
     }

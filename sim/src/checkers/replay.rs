@@ -1,6 +1,6 @@
 //! `replay`: every closed history replays against the scenario's workflow code.
 //!
-//! What it proves: for each closed run, `sim::sdk::replay(&scenario.registry, history)`
+//! What it proves: for each closed run, `sim::sdk::replay(&registry, history)`
 //! re-executes the workflow code beside its history without a workflow-task error
 //! (non-determinism, panic, bad input, unknown workflow type, bad history), and a run that
 //! completed replays to the same result the history recorded. It also fails when any history
@@ -8,27 +8,36 @@
 //! hit non-determinism (a worker's cached execution and its replay disagreed, or the code read
 //! something outside the history).
 //!
-//! What it reads: `outcome.histories` and `scenario.registry`.
+//! What it reads: `outcome.histories`, and the workflow code it was given (a [`Registry`]).
 //!
 //! Known limits: a replay covers the code paths the history took; a non-deterministic branch
 //! not taken in this run is invisible (the workflowcheck linter looks for those statically).
 //! Open runs are not replayed (their last workflow task may legitimately be in flight);
 //! liveness reports them.
 
-use super::{verdict_capped, Invariant, Outcome, Scenario, Violation};
+use super::{verdict_capped, Invariant, Outcome, Violation};
 use crate::history::{EventAttributes, WorkflowTaskFailedCause};
-use crate::sdk::{replay, ReplayOutcome, WorkflowTaskError};
+use crate::sdk::{replay, Registry, ReplayOutcome, WorkflowTaskError};
 
-/// The `replay` invariant.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct ReplayDeterminism;
+/// The `replay` invariant: replays each closed history against the workflow code it holds.
+#[derive(Clone, Debug)]
+pub struct ReplayDeterminism {
+    registry: Registry,
+}
+
+impl ReplayDeterminism {
+    /// Replays against `registry`'s workflows (the code under test, or a changed version of it).
+    pub fn new(registry: Registry) -> Self {
+        ReplayDeterminism { registry }
+    }
+}
 
 impl Invariant for ReplayDeterminism {
     fn name(&self) -> &str {
         "replay"
     }
 
-    fn check(&self, scenario: &Scenario, outcome: &Outcome) -> Result<(), Violation> {
+    fn check(&self, outcome: &Outcome) -> Result<(), Violation> {
         let mut problems = Vec::new();
         for (exec, h) in &outcome.histories {
             let ty = h.workflow_type().unwrap_or("?");
@@ -50,7 +59,7 @@ impl Invariant for ReplayDeterminism {
             let Some(close) = h.close_event() else {
                 continue;
             };
-            match replay(&scenario.registry, h) {
+            match replay(&self.registry, h) {
                 ReplayOutcome::Failed(WorkflowTaskError::NonDeterminism(nd)) => {
                     problems.push(format!(
                         "{exec} ({ty}) does not replay: {nd} (history: {}; code: {})",
@@ -107,20 +116,18 @@ mod tests {
     use super::*;
     use crate::history::{Failure, Payloads, WorkflowTaskFailed};
 
-    fn check_with(sc: &Scenario, o: &Outcome) -> Result<(), Violation> {
-        ReplayDeterminism.check(sc, o)
+    fn check_with(registry: &Registry, o: &Outcome) -> Result<(), Violation> {
+        ReplayDeterminism::new(registry.clone()).check(o)
     }
 
     #[test]
     fn passes_on_a_history_of_the_same_code() {
-        assert_eq!(check_with(&scenario(), &outcome()), Ok(()));
+        assert_eq!(check_with(&registry(), &outcome()), Ok(()));
     }
 
     #[test]
     fn history_replayed_against_a_changed_workflow_fails_with_the_error_text() {
-        let mut sc = scenario();
-        sc.registry = registry_deposit_first();
-        let v = check_with(&sc, &outcome()).unwrap_err();
+        let v = check_with(&registry_deposit_first(), &outcome()).unwrap_err();
         assert_eq!(v.invariant, "replay");
         assert!(
             v.message.starts_with(
@@ -134,9 +141,7 @@ mod tests {
 
     #[test]
     fn unknown_workflow_type_is_a_violation() {
-        let mut sc = scenario();
-        sc.registry = crate::sdk::Registry::new();
-        let v = check_with(&sc, &outcome()).unwrap_err();
+        let v = check_with(&Registry::new(), &outcome()).unwrap_err();
         assert_eq!(
             v.message,
             "wf-1/run-1 (Transfer) does not replay: workflow type \"Transfer\" is not \
@@ -153,7 +158,7 @@ mod tests {
             let c = std::sync::Arc::make_mut(c);
             c.result = Some(Payloads::json("W|X").unwrap());
         }
-        let v = check_with(&scenario(), &o).unwrap_err();
+        let v = check_with(&registry(), &o).unwrap_err();
         assert_eq!(
             v.message,
             "wf-1/run-1 (Transfer) completed with \"W|X\" (event 17) but replays to \"W|D\""
@@ -162,11 +167,9 @@ mod tests {
 
     #[test]
     fn open_histories_are_not_replayed_but_live_nondeterminism_is_reported() {
-        let mut sc = scenario();
-        sc.registry = registry_deposit_first();
         let mut o = outcome();
         only(&mut o).events.truncate(11);
-        assert_eq!(check_with(&sc, &o), Ok(()));
+        assert_eq!(check_with(&registry_deposit_first(), &o), Ok(()));
         let mut hb = Hb {
             events: only(&mut o).events.clone(),
             now_ms: 4000,
@@ -188,7 +191,7 @@ mod tests {
             },
         )));
         *only(&mut o) = hb.build();
-        let v = check_with(&scenario(), &o).unwrap_err();
+        let v = check_with(&registry(), &o).unwrap_err();
         assert_eq!(
             v.message,
             "wf-1/run-1 (Transfer): event 14 WorkflowTaskFailed with cause \

@@ -5,11 +5,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::clock::BASE_NANOS;
-use crate::engine::{AckedEvent, ExecKey};
+use crate::history::ExecKey;
 use crate::history::*;
-use crate::scenario::{Outcome, Scenario};
+use crate::record::Outcome;
+use crate::record::{AckedEvent, Caller, Effect};
 use crate::sdk::{ActivityOptions, Registry, WorkflowContext, WorkflowError};
-use crate::service::{Caller, Effect};
 
 pub const WF: &str = "wf-1";
 pub const RUN: &str = "run-1";
@@ -222,10 +222,6 @@ pub fn registry_deposit_first() -> Registry {
     let mut r = Registry::new();
     r.register_workflow("Transfer", transfer_deposit_first);
     r
-}
-
-pub fn scenario() -> Scenario {
-    Scenario::new("test", registry(), "q")
 }
 
 /// The 17-event fault-free `Transfer` history of `wf/run` (withdraw "1", deposit "2"), one

@@ -27,7 +27,7 @@
 
 use std::collections::BTreeMap;
 
-use super::{verdict, Invariant, Outcome, Scenario, Violation};
+use super::{verdict, Invariant, Outcome, Violation};
 use crate::history::{EventAttributes, EventId, EventType, History, HistoryEvent, Timestamp};
 
 /// The `history-well-formed` invariant.
@@ -349,7 +349,7 @@ impl Invariant for HistoryWellFormed {
         "history-well-formed"
     }
 
-    fn check(&self, _scenario: &Scenario, outcome: &Outcome) -> Result<(), Violation> {
+    fn check(&self, outcome: &Outcome) -> Result<(), Violation> {
         let mut problems = Vec::new();
         for (exec, h) in &outcome.histories {
             for p in history_problems(h) {
@@ -370,7 +370,7 @@ mod tests {
     };
 
     fn check(o: &Outcome) -> Result<(), Violation> {
-        HistoryWellFormed.check(&scenario(), o)
+        HistoryWellFormed.check(o)
     }
 
     fn one(h: History) -> Result<(), Violation> {

@@ -15,12 +15,11 @@ use std::ops::{Index, IndexMut};
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::api::*;
 use super::state::*;
 use super::store::{StoreSnapshot, StoreWrite};
 use crate::history::*;
 use crate::lookup::LookupMap;
-use crate::transport::ReplyTo;
+use crate::wire::*;
 
 /// Deliberate defects, for proving that the harness catches them. All off by default.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -124,8 +123,8 @@ enum PollKind {
 }
 
 #[derive(Clone, Debug)]
-struct ParkedPoll {
-    reply: ReplyTo,
+struct ParkedPoll<R> {
+    reply: R,
     received: Timestamp,
     identity: String,
     kind: PollKind,
@@ -204,16 +203,33 @@ impl IndexMut<RunIdx> for Runs {
     }
 }
 
+/// Where a response goes. The engine is generic over it and never looks inside: it keeps the
+/// handle a request came with (parked with a long poll, for instance) and hands it back with the
+/// response. The server node uses the transport's address; tests use plain numbers.
+pub trait ReplyHandle: Copy + Eq + std::fmt::Debug {}
+
+impl<T: Copy + Eq + std::fmt::Debug> ReplyHandle for T {}
+
 /// What one step of the engine produced.
-#[derive(Debug, Default)]
-pub struct Step {
+#[derive(Debug)]
+pub struct Step<R> {
     /// Durable changes: write and sync these before sending `replies`.
     pub writes: Vec<StoreWrite>,
-    pub replies: Vec<(ReplyTo, Response)>,
+    /// Responses, each with the handle its request came with.
+    pub replies: Vec<(R, Response)>,
 }
 
-/// The server state machine.
-pub struct Engine {
+impl<R> Default for Step<R> {
+    fn default() -> Self {
+        Step {
+            writes: Vec::new(),
+            replies: Vec::new(),
+        }
+    }
+}
+
+/// The server state machine, generic over the handle `R` its responses go to.
+pub struct Engine<R> {
     cfg: EngineConfig,
     runs: Runs,
     /// The current run of each workflow id.
@@ -222,8 +238,8 @@ pub struct Engine {
     queues: BTreeMap<(PollKind, String), BTreeSet<QueueEntry>>,
     /// Every run's earliest deadline (`Indexed::deadline`), soonest first.
     deadlines: BTreeSet<(Timestamp, RunIdx)>,
-    pollers: BTreeMap<(PollKind, String), VecDeque<ParkedPoll>>,
-    history_waiters: BTreeMap<RunIdx, Vec<(ReplyTo, Timestamp)>>,
+    pollers: BTreeMap<(PollKind, String), VecDeque<ParkedPoll<R>>>,
+    history_waiters: BTreeMap<RunIdx, Vec<(R, Timestamp)>>,
     /// Deadlines of `history_waiters` (entries may outlive their waiter: checked lazily).
     waiter_deadlines: BTreeSet<(Timestamp, RunIdx)>,
     /// History length per touched run before this step (for building writes).
@@ -248,7 +264,7 @@ fn not_found(what: impl Into<String>) -> Response {
     error(ServerError::NotFound(what.into()))
 }
 
-impl Engine {
+impl<R: ReplyHandle> Engine<R> {
     pub fn new(cfg: EngineConfig, seed: u64) -> Self {
         Engine {
             cfg,
@@ -564,7 +580,7 @@ impl Engine {
     // ----- the step function -----
 
     /// Handles one request. Replies for parked long polls may come out of later steps.
-    pub fn handle(&mut self, now: Timestamp, from: ReplyTo, req: Request) -> Step {
+    pub fn handle(&mut self, now: Timestamp, from: R, req: Request) -> Step<R> {
         let reply = match req {
             Request::StartWorkflow(s) => Some(self.start_workflow(now, *s)),
             Request::PollWorkflowTask {
@@ -669,7 +685,7 @@ impl Engine {
     }
 
     /// Fires every deadline that is due: timeouts, timers, retry backoffs, long-poll expiry.
-    pub fn tick(&mut self, now: Timestamp) -> Step {
+    pub fn tick(&mut self, now: Timestamp) -> Step<R> {
         let mut step = Step::default();
         while let Some(&(t, run)) = self.deadlines.first() {
             if t > now {
@@ -731,7 +747,7 @@ impl Engine {
 
     /// Common end of a step: limits, reindexing, matching parked polls, answering history
     /// waiters of closed runs, and collecting the durable writes.
-    fn finish_step(&mut self, now: Timestamp, step: &mut Step) {
+    fn finish_step(&mut self, now: Timestamp, step: &mut Step<R>) {
         let touched: Vec<RunIdx> = self.dirty.keys().copied().collect();
         for &run in &touched {
             self.check_history_limit(run, now);
@@ -767,7 +783,7 @@ impl Engine {
         }
     }
 
-    fn match_pollers(&mut self, now: Timestamp, step: &mut Step) {
+    fn match_pollers(&mut self, now: Timestamp, step: &mut Step<R>) {
         // Only queues with both a parked poller and a ready task can match.
         let keys: Vec<(PollKind, String)> = self
             .pollers
@@ -796,14 +812,15 @@ impl Engine {
         self.pollers.retain(|_, p| !p.is_empty());
     }
 
-    /// Forgets parked polls that a node sent before it died (its connections closed with it).
-    pub fn drop_polls_from(&mut self, ip: std::net::IpAddr, killed_at: Timestamp) {
+    /// Forgets parked polls that a node sent before it died at `killed_at` (its connections
+    /// closed with it); `sent_by_dead` tells, from a reply handle, whether that node sent it.
+    pub fn drop_polls_from(&mut self, sent_by_dead: impl Fn(&R) -> bool, killed_at: Timestamp) {
         for q in self.pollers.values_mut() {
-            q.retain(|p| !(p.reply.addr.ip() == ip && p.received <= killed_at));
+            q.retain(|p| !(sent_by_dead(&p.reply) && p.received <= killed_at));
         }
         self.pollers.retain(|_, p| !p.is_empty());
         for w in self.history_waiters.values_mut() {
-            w.retain(|(r, _)| r.addr.ip() != ip);
+            w.retain(|(r, _)| !sent_by_dead(r));
         }
         self.history_waiters.retain(|_, w| !w.is_empty());
     }
@@ -811,7 +828,7 @@ impl Engine {
     fn poll(
         &mut self,
         now: Timestamp,
-        from: ReplyTo,
+        from: R,
         queue: String,
         identity: String,
         kind: PollKind,
@@ -1309,7 +1326,7 @@ impl Engine {
     fn get_history(
         &mut self,
         now: Timestamp,
-        from: ReplyTo,
+        from: R,
         workflow_id: String,
         run_id: Option<String>,
         wait_for_close: bool,

@@ -5,13 +5,11 @@
 //! one atomic store write, synced before any reply (unless a deliberate defect says otherwise);
 //! iterated state is ordered (`BTreeMap`), so the same inputs give the same history.
 
-pub mod api;
 pub mod core;
 pub mod server;
 pub mod state;
 pub mod store;
 
-pub use api::*;
-pub use core::{Defects, Engine, EngineConfig, Execution, Limits, Step};
+pub use core::{Defects, Engine, EngineConfig, Execution, Limits, ReplyHandle, Step};
 pub use server::{run_server, ServerConfig};
-pub use store::{AckedEvent, SimStore, Store, StoreSnapshot, StoreWrite};
+pub use store::{SimStore, Store, StoreSnapshot, StoreWrite};

@@ -5,12 +5,13 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use super::core::{Engine, EngineConfig, Step};
-use super::store::{AckedEvent, SimStore, Store, StoreWrite};
+use super::store::{SimStore, Store, StoreWrite};
 use crate::alarm::Alarm;
 use crate::clock::SimClock;
-use crate::engine::api::{ExecKey, Request, Response};
+use crate::record::AckedEvent;
 use crate::trace::TraceKind;
 use crate::transport::{Dedup, DedupVerdict, NetEnv, ReplyTo, RpcServer};
+use crate::wire::{ExecKey, Request, Response};
 
 #[derive(Clone, Debug)]
 pub struct ServerConfig {
@@ -93,7 +94,7 @@ pub async fn run_server(cfg: ServerConfig, store: SimStore, env: NetEnv, clock: 
         let deaths = env.deaths.since(deaths_seen);
         deaths_seen += deaths.len();
         for (ip, at) in deaths {
-            engine.drop_polls_from(ip, at);
+            engine.drop_polls_from(|r: &ReplyTo| r.addr.ip() == ip, at);
         }
         commit(&cfg, &store, &env, &rpc, &mut dedup, step).await;
     }
@@ -113,7 +114,7 @@ async fn commit(
     env: &NetEnv,
     rpc: &RpcServer<Request, Response>,
     dedup: &mut Dedup<Response>,
-    step: Step,
+    step: Step<ReplyTo>,
 ) {
     let Step { writes, replies } = step;
     if !writes.is_empty() {

@@ -7,10 +7,10 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use super::api::WorkflowStatus;
 use crate::history::{
     EventAttributes, EventId, Failure, Payloads, RetryPolicy, TaskQueue, Timestamp,
 };
+use crate::wire::WorkflowStatus;
 
 /// Sticky schedule-to-start timeout the SDKs ask for (10 s, as seen in the fixtures).
 pub const STICKY_SCHEDULE_TO_START: Duration = Duration::from_secs(10);

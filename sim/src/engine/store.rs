@@ -7,10 +7,11 @@
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use super::api::ExecKey;
 use super::state::MutableState;
+use crate::history::ExecKey;
 use crate::history::{EventId, EventType, HistoryEvent};
 use crate::lookup::LookupMap;
+use crate::record::AckedEvent;
 
 /// One part of an atomic write.
 #[derive(Clone, Debug)]
@@ -90,13 +91,6 @@ pub trait Store {
     fn sync(&self);
     /// After a crash: drops unsynced batches and returns what is durable.
     fn recover(&self) -> StoreSnapshot;
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub struct AckedEvent {
-    pub exec: ExecKey,
-    pub event_id: EventId,
-    pub event_type: EventType,
 }
 
 #[derive(Default)]

@@ -10,13 +10,13 @@
 //! "when the server writes its 7th batch, kill it" (losing what was not synced), "when the 2nd
 //! `ActivityTaskStarted` is appended, kill worker-2".
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
 use super::{Fault, FaultEvent, FaultPlan, NodeRef, Target, When};
-use crate::scenario::Scenario;
 
 /// Which faults a seed may draw.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -96,26 +96,18 @@ impl FromStr for Profile {
 /// The nodes a plan may name. `server` and `client` are implicit.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Topology {
+    /// Worker node names (`worker-1`, ...).
     pub workers: Vec<String>,
+    /// Service node names.
     pub services: Vec<String>,
+    /// Per service, the operations it records as effects (what `When::Effect` can match), most
+    /// important first; services without effects are absent.
+    pub effect_operations: BTreeMap<String, Vec<String>>,
 }
 
 impl Topology {
     pub const SERVER: &'static str = "server";
     pub const CLIENT: &'static str = "client";
-
-    /// The scenario's nodes: `worker-1..=workers` and its services' names.
-    pub fn of(scenario: &Scenario) -> Topology {
-        Topology {
-            workers: (1..=scenario.workers)
-                .map(|i| format!("worker-{i}"))
-                .collect(),
-            services: (scenario.services)()
-                .iter()
-                .map(|s| s.name().to_string())
-                .collect(),
-        }
-    }
 
     /// Every node name: server, workers, services, client.
     pub fn nodes(&self) -> Vec<String> {
@@ -132,15 +124,6 @@ impl Topology {
             || name == Topology::CLIENT
             || self.workers.iter().any(|w| w == name)
             || self.services.iter().any(|s| s == name)
-    }
-}
-
-/// The operations a service records as effects (what `When::Effect` can match). Only the bank
-/// records effects today.
-pub fn effect_operations(service: &str) -> &'static [&'static str] {
-    match service {
-        "bank" => &["deposit", "withdraw"],
-        _ => &[],
     }
 }
 
@@ -355,17 +338,18 @@ struct Gen<'a> {
     topo: &'a Topology,
     nodes: Vec<String>,
     /// Services that record effects, with their operations.
-    effect_services: Vec<(String, &'static [&'static str])>,
+    effect_services: Vec<(&'a str, &'a [String])>,
 }
 
 impl<'a> Gen<'a> {
     fn new(rng: Rng, topo: &'a Topology) -> Self {
+        // In the topology's service order, as the plans drawn so far were.
         let effect_services = topo
             .services
             .iter()
             .filter_map(|s| {
-                let ops = effect_operations(s);
-                (!ops.is_empty()).then(|| (s.clone(), ops))
+                let ops = topo.effect_operations.get(s)?;
+                (!ops.is_empty()).then_some((s.as_str(), ops.as_slice()))
             })
             .collect();
         Gen {
@@ -435,16 +419,17 @@ impl<'a> Gen<'a> {
         match choice {
             0 => {
                 let i = self.rng.below(self.effect_services.len() as u64) as usize;
-                let (service, ops) = self.effect_services[i].clone();
-                // Deposits are where idempotency matters most; bias towards the first op.
+                let (service, ops) = self.effect_services[i];
+                // The service lists its most important operation first (the bank: deposits,
+                // where idempotency matters most); bias towards it.
                 let operation = if self.rng.chance(0.65) {
-                    ops[0]
+                    &ops[0]
                 } else {
-                    *self.rng.pick(ops)
+                    self.rng.pick(ops)
                 };
                 When::Effect {
-                    service,
-                    operation: operation.to_string(),
+                    service: service.to_string(),
+                    operation: operation.clone(),
                     nth: self.rng.range(1, 10) as u32,
                 }
             }

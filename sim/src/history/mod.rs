@@ -6,6 +6,7 @@
 
 pub mod command;
 pub mod event;
+pub mod exec;
 pub mod failure;
 pub mod json;
 pub mod payload;
@@ -14,6 +15,7 @@ pub mod time;
 
 pub use command::{Command, ContinueAsNewWorkflowExecution, ScheduleActivityTask};
 pub use event::*;
+pub use exec::ExecKey;
 pub use failure::{Failure, FailureInfo};
 pub use json::{parse_history, to_json, HistoryError};
 pub use payload::{Payload, PayloadError, Payloads, JSON_PLAIN};

@@ -14,13 +14,14 @@ use std::time::Duration;
 use madsim::runtime::{Handle, NodeHandle};
 
 use crate::alarm::Alarm;
-use crate::client::{run_client, ClientConfig, ClientLog, ClientResult, SignalSpec, StartSpec};
+use crate::client::{run_client, ClientConfig, ClientLog, SignalSpec, StartSpec};
 use crate::clock::SimClock;
-use crate::engine::{run_server, AckedEvent, EngineConfig, ExecKey, ServerConfig, SimStore};
-use crate::faults::{Fault, FaultEvent, FaultPlan, NodeRef, Target, When};
+use crate::engine::{run_server, EngineConfig, ServerConfig, SimStore};
+use crate::faults::{Fault, FaultEvent, FaultPlan, NodeRef, Target, Topology, When};
 use crate::history::{EventType, History};
+pub use crate::record::Outcome;
 use crate::sdk::Registry;
-use crate::service::{run_service, Effect, EffectLedger, ServiceLogic};
+use crate::service::{run_service, EffectLedger, ServiceLogic};
 use crate::trace::{Trace, TraceEntry, TraceKind};
 use crate::transport::{Injector, LinkScope, MessageRule, NetEnv};
 use crate::worker::{run_worker, WorkerConfig};
@@ -52,6 +53,28 @@ pub struct Scenario {
 }
 
 impl Scenario {
+    /// The nodes a fault plan can name: `worker-1..=workers` and the services, with the
+    /// operations each service declares as effects.
+    pub fn topology(&self) -> Topology {
+        let services = (self.services)();
+        Topology {
+            workers: (1..=self.workers).map(|i| format!("worker-{i}")).collect(),
+            services: services.iter().map(|s| s.name().to_string()).collect(),
+            effect_operations: services
+                .iter()
+                .filter(|s| !s.effect_operations().is_empty())
+                .map(|s| {
+                    let ops = s
+                        .effect_operations()
+                        .iter()
+                        .map(|o| o.to_string())
+                        .collect();
+                    (s.name().to_string(), ops)
+                })
+                .collect(),
+        }
+    }
+
     pub fn new(name: impl Into<String>, registry: Registry, task_queue: impl Into<String>) -> Self {
         Scenario {
             name: name.into(),
@@ -68,49 +91,6 @@ impl Scenario {
             latency: (Duration::from_millis(1), Duration::from_millis(5)),
             record_trace: true,
         }
-    }
-}
-
-/// Everything recorded in one run: what the checkers read.
-#[derive(Clone, Debug)]
-pub struct Outcome {
-    pub scenario: String,
-    pub seed: u64,
-    pub plan: FaultPlan,
-    /// Every run's synced history.
-    pub histories: BTreeMap<ExecKey, History>,
-    /// Events the server acknowledged.
-    pub acked: Vec<AckedEvent>,
-    pub effects: Vec<Effect>,
-    /// Each service's durable state at the end, by service name.
-    pub services: BTreeMap<String, serde_json::Value>,
-    pub client: BTreeMap<String, ClientResult>,
-    /// Workflows the client was asked to start.
-    pub expected_workflows: Vec<String>,
-    pub trace_hash: u64,
-    pub trace: Vec<TraceEntry>,
-    /// Messages the nodes handed to the network (retries and duplicates included).
-    pub messages_sent: u64,
-    /// Virtual time when the faults healed and when the run ended.
-    pub heal_at: Duration,
-    pub ended_at: Duration,
-    pub liveness_deadline: Duration,
-    /// Faults actually applied, in order, with their virtual times.
-    pub applied_faults: Vec<(Duration, String)>,
-}
-
-impl Outcome {
-    pub fn trace_text(&self) -> String {
-        use std::fmt::Write;
-        let mut out = String::new();
-        if self.trace.is_empty() {
-            out.push_str("(trace entries not recorded: run the scenario with record_trace on)\n");
-        }
-        for e in &self.trace {
-            let _ = writeln!(out, "{e}");
-        }
-        let _ = writeln!(out, "trace hash {:016x}", self.trace_hash);
-        out
     }
 }
 

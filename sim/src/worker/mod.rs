@@ -14,7 +14,6 @@ use std::time::Duration;
 use madsim::rand::Rng;
 
 use crate::clock::SimClock;
-use crate::engine::api::{ActivityTask, Request, Response, ServerError, TaskToken, WorkflowTask};
 use crate::history::{EventType, Failure, Payloads, WorkflowTaskFailedCause};
 use crate::lookup::LookupMap;
 use crate::sdk::{
@@ -24,6 +23,7 @@ use crate::sdk::{
 use crate::service::{Caller, ServiceRequest, ServiceResponse};
 use crate::trace::TraceKind;
 use crate::transport::{CallOptions, NetEnv, PollWait, RpcClient};
+use crate::wire::{ActivityTask, Request, Response, ServerError, TaskToken, WorkflowTask};
 
 #[derive(Clone, Debug)]
 pub struct WorkerConfig {

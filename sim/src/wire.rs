@@ -1,26 +1,17 @@
-//! The server's request and response messages (the frontend API), modelled on Temporal's
-//! WorkflowService: start, poll, respond, heartbeat, signal, cancel, terminate, describe, history.
+//! The wire API: the server's request and response messages (the frontend API), modelled on
+//! Temporal's WorkflowService: start, poll, respond, heartbeat, signal, cancel, terminate,
+//! describe, history. Shared by the engine (which answers them), workers and clients (which send
+//! them); it lives below all three and depends only on `history` (and `transport`'s
+//! `MessageKind`, the name a message has in the trace).
 
 use std::time::Duration;
 
+pub use crate::history::ExecKey;
 use crate::history::{
     Command, EventId, Failure, HistoryEvent, Payloads, RetryPolicy, Timestamp,
     WorkflowTaskFailedCause,
 };
 use crate::transport::MessageKind;
-
-/// Identifies one run.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct ExecKey {
-    pub workflow_id: String,
-    pub run_id: String,
-}
-
-impl std::fmt::Display for ExecKey {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}/{}", self.workflow_id, self.run_id)
-    }
-}
 
 /// A task token: which task, which attempt. Stale, timed-out and duplicate completions are
 /// recognised by it and rejected.
