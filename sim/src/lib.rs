@@ -57,6 +57,7 @@ pub mod harness;
 pub mod history;
 mod lookup;
 pub mod record;
+mod rng;
 pub mod scenario;
 pub mod sdk;
 pub mod service;

@@ -19,6 +19,7 @@ use super::state::*;
 use super::store::{StoreSnapshot, StoreWrite};
 use crate::history::*;
 use crate::lookup::LookupMap;
+use crate::rng::splitmix64;
 use crate::wire::*;
 
 /// Deliberate defects, for proving that the harness catches them. All off by default.
@@ -248,14 +249,6 @@ pub struct Engine<R> {
     rng: u64,
 }
 
-fn splitmix(state: &mut u64) -> u64 {
-    *state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    let mut z = *state;
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
-}
-
 fn error(e: ServerError) -> Response {
     Response::Error(e)
 }
@@ -291,10 +284,10 @@ impl<R: ReplyHandle> Engine<R> {
         for (key, (history, _)) in &snapshot.executions {
             for b in key.run_id.bytes() {
                 engine.rng ^= u64::from(b);
-                splitmix(&mut engine.rng);
+                splitmix64(&mut engine.rng);
             }
             engine.rng ^= history.len() as u64;
-            splitmix(&mut engine.rng);
+            splitmix64(&mut engine.rng);
         }
         for (key, (history, ms)) in snapshot.executions {
             engine.runs.insert(key, Execution { history, ms });
@@ -339,8 +332,8 @@ impl<R: ReplyHandle> Engine<R> {
     }
 
     fn new_uuid(&mut self) -> String {
-        let a = splitmix(&mut self.rng);
-        let b = splitmix(&mut self.rng);
+        let a = splitmix64(&mut self.rng);
+        let b = splitmix64(&mut self.rng);
         format!(
             "{:08x}-{:04x}-4{:03x}-{:04x}-{:012x}",
             a >> 32,

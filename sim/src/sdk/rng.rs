@@ -1,6 +1,8 @@
 //! The workflow RNG: splitmix64, seeded from the run id. Nothing about it is written to history;
 //! it is deterministic because the run id is.
 
+use crate::rng::{mix64, splitmix64};
+
 /// FNV-1a over the bytes, then a splitmix64 finaliser.
 pub(crate) fn seed_from(run_id: &str) -> u64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
@@ -8,13 +10,7 @@ pub(crate) fn seed_from(run_id: &str) -> u64 {
         h ^= u64::from(*b);
         h = h.wrapping_mul(0x0000_0100_0000_01b3);
     }
-    mix(h)
-}
-
-fn mix(mut z: u64) -> u64 {
-    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    z ^ (z >> 31)
+    mix64(h)
 }
 
 /// A small deterministic RNG (splitmix64).
@@ -29,8 +25,7 @@ impl WorkflowRng {
     }
 
     pub fn next_u64(&mut self) -> u64 {
-        self.state = self.state.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        mix(self.state)
+        splitmix64(&mut self.state)
     }
 
     /// Uniform in `0..n` (`n > 0`), by rejection so there is no modulo bias.
