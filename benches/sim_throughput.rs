@@ -106,7 +106,8 @@ fn main() {
                 .repro(Repro::Cli {
                     scenario: "money-transfer".into(),
                 })
-                .run();
+                .run()
+                .expect("the sweep starts");
             failures += report.seeds_failed;
             rates.push(batch as f64 / start.elapsed().as_secs_f64());
         }

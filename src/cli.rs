@@ -5,8 +5,9 @@ use std::fmt::Write as _;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
+use fixtures::scenarios::{registry_for, WORKFLOWS};
 use sim::history::{parse_history, show as render_show, History};
-use sim::sdk::{replay as replay_history, Registry, ReplayOutcome};
+use sim::sdk::{replay as replay_history, ReplayOutcome};
 
 /// `sim list`.
 pub fn list() -> String {
@@ -50,50 +51,7 @@ pub fn show(path: &Path, detailed: bool) -> Result<String, String> {
     Ok(render_show(&read_history(path)?, detailed))
 }
 
-/// The workflow implementations `sim replay --workflow` accepts.
-pub const WORKFLOWS: &[(&str, &str)] = &[
-    (
-        "MoneyTransfer",
-        "withdraw, deposit, refund on failure (port of workflows.py)",
-    ),
-    (
-        "MoneyTransferDepositFirst",
-        "MoneyTransfer changed to deposit before withdrawing",
-    ),
-    (
-        "ClockDependentTransfer",
-        "planted bug: picks the activity order from the wall clock",
-    ),
-    ("Greeting", "a 30-day durable timer"),
-    (
-        "GreetSomeone",
-        "one activity calling the translation service",
-    ),
-    (
-        "ExpenseReport",
-        "approve/reject signal with a deadline, a loop of payments",
-    ),
-];
-
-/// A registry where `implementation` is registered under `as_type` (so a changed version can
-/// replay histories of the original type).
-pub fn registry_for(implementation: &str, as_type: &str) -> Option<Registry> {
-    use fixtures::{expense_report, greeting, money_transfer, planted};
-    let mut r = fixtures::registry();
-    match implementation {
-        "MoneyTransfer" => r.register_workflow(as_type, money_transfer::money_transfer),
-        "MoneyTransferDepositFirst" => {
-            r.register_workflow(as_type, money_transfer::money_transfer_deposit_first)
-        }
-        "ClockDependentTransfer" => r.register_workflow(as_type, planted::clock_dependent_transfer),
-        "Greeting" => r.register_workflow(as_type, greeting::greeting),
-        "GreetSomeone" => r.register_workflow(as_type, greeting::greet_someone),
-        "ExpenseReport" => r.register_workflow(as_type, expense_report::expense_report),
-        _ => return None,
-    };
-    Some(r)
-}
-
+/// What `sim replay` printed and the exit code it ends with.
 pub struct ReplayReport {
     pub text: String,
     pub exit_code: u8,

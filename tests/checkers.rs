@@ -20,9 +20,7 @@ fn scenario(name: &str) -> Arc<Scenario> {
 fn invariants(name: &str) -> Vec<Arc<dyn Invariant>> {
     let mut v = default_invariants(&scenario(name).registry);
     let entry = fixtures::scenarios::entry(name).expect("catalog entry");
-    if entry.conserves_money {
-        v.push(Arc::new(Conservation::bank()));
-    }
+    v.extend(entry.extra_invariants());
     v
 }
 

@@ -186,6 +186,55 @@ fn bad_input_is_exit_code_2_with_the_file_named() {
     let _ = std::fs::remove_dir_all(&tmp);
 }
 
+/// `SIM_SEED` and `SIM_PLAN` go through the same loader as `--plan`: a value that cannot be used
+/// is an exit 2 naming the variable and the file, never a panic or a silently different sweep.
+#[test]
+fn environment_overrides_are_checked_once_and_reported() {
+    let run = |env: &[(&str, &str)], args: &[&str]| {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_sim"));
+        c.args(["run", "money-transfer"]).args(args);
+        c.env_remove("SIM_SEED").env_remove("SIM_PLAN");
+        c.env_remove("MADSIM_TEST_SEED");
+        for (k, v) in env {
+            c.env(k, v);
+        }
+        c.output().expect("run sim")
+    };
+    let tmp = std::env::temp_dir().join(format!("durasim-env-{}", std::process::id()));
+    std::fs::create_dir_all(&tmp).unwrap();
+    let not_json = tmp.join("not-a-plan.txt");
+    std::fs::write(&not_json, "hello").unwrap();
+    let missing = tmp.join("missing.json");
+    for (env, expect) in [
+        (("SIM_PLAN", not_json.to_str().unwrap()), "not-a-plan.txt"),
+        (("SIM_PLAN", missing.to_str().unwrap()), "missing.json"),
+        (("SIM_SEED", "abc"), "\"abc\" is not a seed"),
+    ] {
+        let o = run(&[env], &["--seeds", "0..3", "--faults", "none"]);
+        assert_eq!(o.status.code(), Some(2), "{env:?}: {}", stderr(&o));
+        assert!(
+            stderr(&o).contains(env.0) && stderr(&o).contains(expect),
+            "{env:?}: {}",
+            stderr(&o)
+        );
+        assert!(!stderr(&o).contains("panicked"), "{}", stderr(&o));
+    }
+    // A seed range that holds no seed runs nothing and says so.
+    let o = run(&[], &["--seed", "18446744073709551615"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stdout(&o));
+    assert!(stderr(&o).contains("no seed to run"), "{}", stderr(&o));
+    let o = run(&[], &["--seeds", "0..3", "--shard", "5/7"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stdout(&o));
+    // A good SIM_SEED runs that one seed.
+    let o = run(
+        &[("SIM_SEED", "7")],
+        &["--seeds", "0..3", "--faults", "none"],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stdout(&o).contains("1 seed(s)"), "{}", stdout(&o));
+    let _ = std::fs::remove_dir_all(&tmp);
+}
+
 #[test]
 fn run_one_seed_writes_histories_that_show_and_replay() {
     let out = std::env::temp_dir().join(format!("durasim-run-{}", std::process::id()));

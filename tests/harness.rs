@@ -78,7 +78,8 @@ fn non_idempotent_deposit_is_caught_as_exactly_once_and_shrunk() {
         .seeds(0..300)
         .jobs(jobs())
         .stop_after(1)
-        .run();
+        .run()
+        .expect("the sweep starts");
     let f = first_failure(&report);
     assert_eq!(f.invariant, "exactly-once", "{}", report.render());
     assert!(
@@ -103,7 +104,8 @@ fn clock_reading_workflow_is_caught_as_replay_non_determinism() {
         .seeds(0..20)
         .jobs(jobs())
         .stop_after(1)
-        .run();
+        .run()
+        .expect("the sweep starts");
     let f = first_failure(&report);
     assert_eq!(f.invariant, "replay", "{}", report.render());
     assert!(f.message.contains("nondeterminism"), "{}", f.message);
@@ -119,7 +121,8 @@ fn engine_accepting_stale_completions_is_caught() {
         .seeds(0..300)
         .jobs(jobs())
         .stop_after(1)
-        .run();
+        .run()
+        .expect("the sweep starts");
     let f = first_failure(&report);
     assert!(
         ["history-well-formed", "exactly-once", "replay"].contains(&f.invariant.as_str()),
@@ -145,7 +148,8 @@ fn engine_replying_before_sync_is_caught_as_durability() {
         .seeds(0..300)
         .jobs(jobs())
         .stop_after(1)
-        .run();
+        .run()
+        .expect("the sweep starts");
     let f = first_failure(&report);
     assert_eq!(f.invariant, "durability", "{}", report.render());
 }
@@ -157,7 +161,7 @@ fn seed_list_honours_shards() {
         .seeds(0..10)
         .shard(1, 3);
     if std::env::var("SIM_SEED").is_err() && std::env::var("MADSIM_TEST_SEED").is_err() {
-        assert_eq!(h.seed_list(), vec![1, 4, 7]);
+        assert_eq!(h.seed_list(), Ok(vec![1, 4, 7]));
     }
 }
 
@@ -182,7 +186,8 @@ fn failing_seeds_past_the_shrink_limit_are_reported_as_not_shrunk() {
         .seeds(0..40)
         .jobs(jobs())
         .shrink_limit(1)
-        .run();
+        .run()
+        .expect("the sweep starts");
     assert!(report.failures.len() >= 2, "{}", report.render());
     let (first, rest) = report.failures.split_first().unwrap();
     assert!(first.shrunk && first.shrink_runs > 0);

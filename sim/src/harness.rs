@@ -9,8 +9,12 @@
 //! ```
 //!
 //! `SIM_SEED=N` (or `MADSIM_TEST_SEED=N`) re-runs one seed; `SIM_PLAN=FILE` replays a plan
-//! file instead of generating one.
+//! file instead of generating one. Both are read once per sweep, when it starts; a value that
+//! cannot be used is a [`HarnessError`] naming the variable (and the file and position), never a
+//! silently different sweep. [`load_plan`] is the one plan loader: `SIM_PLAN`, the CLI's
+//! `--plan` and [`Harness::plan_file`] all go through it.
 
+use std::fmt;
 use std::fmt::Write as _;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
@@ -22,6 +26,99 @@ use crate::checkers::{check_all, default_invariants, Invariant, Violation};
 use crate::faults::shrink::shrink_with_probes;
 use crate::faults::{generate, Fault, FaultEvent, FaultPlan, NodeRef, Profile, When};
 use crate::scenario::{run, Outcome, Scenario};
+
+/// Why a sweep could not start: its input (an environment variable, a plan file) is unusable.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum HarnessError {
+    /// An environment variable the harness reads has a value it cannot use.
+    Env {
+        /// The variable (`SIM_SEED`, `MADSIM_TEST_SEED`, `SIM_PLAN`).
+        var: &'static str,
+        /// What is wrong with its value.
+        message: String,
+    },
+    /// A fault plan file that cannot be read, parsed or carried out.
+    Plan {
+        /// The file as given.
+        path: PathBuf,
+        /// What is wrong, with the line and column or the event where that applies.
+        message: String,
+    },
+    /// The sweep holds no seed (an empty range, or a shard holding none of its seeds).
+    NoSeeds {
+        /// The seeds asked for and the shard, as text.
+        asked: String,
+    },
+}
+
+impl fmt::Display for HarnessError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            HarnessError::Env { var, message } => write!(f, "{var}: {message}"),
+            HarnessError::Plan { path, message } => write!(f, "{}: {message}", path.display()),
+            HarnessError::NoSeeds { asked } => write!(f, "no seed to run ({asked})"),
+        }
+    }
+}
+
+impl std::error::Error for HarnessError {}
+
+/// Reads a fault plan file (JSON, as `--out` writes it) and checks that a run of a scenario
+/// with these `nodes` can carry it out. Every error names the file, and the line and column
+/// (malformed JSON) or the event (an impossible fault).
+pub fn load_plan(path: &Path, nodes: &[String]) -> Result<FaultPlan, HarnessError> {
+    let err = |message: String| HarnessError::Plan {
+        path: path.to_path_buf(),
+        message,
+    };
+    let bytes = std::fs::read(path).map_err(|e| err(e.to_string()))?;
+    let text = String::from_utf8(bytes).map_err(|e| {
+        err(format!(
+            "not UTF-8 (invalid byte at offset {})",
+            e.utf8_error().valid_up_to()
+        ))
+    })?;
+    let plan = FaultPlan::from_json(&text).map_err(err)?;
+    plan.validate(nodes).map_err(err)?;
+    Ok(plan)
+}
+
+/// What the environment asks of one sweep, read once when it starts.
+#[derive(Default)]
+struct EnvOverrides {
+    seed: Option<u64>,
+    plan: Option<FaultPlan>,
+}
+
+impl EnvOverrides {
+    fn read(nodes: &[String]) -> Result<EnvOverrides, HarnessError> {
+        let mut env = EnvOverrides::default();
+        for var in ["SIM_SEED", "MADSIM_TEST_SEED"] {
+            let Some(value) = std::env::var_os(var) else {
+                continue;
+            };
+            let text = value.to_str().ok_or_else(|| HarnessError::Env {
+                var,
+                message: "not UTF-8".into(),
+            })?;
+            let seed = text.trim().parse::<u64>().map_err(|_| HarnessError::Env {
+                var,
+                message: format!("{text:?} is not a seed (a number from 0 to 2^64-1)"),
+            })?;
+            env.seed = Some(seed);
+            break;
+        }
+        if let Some(path) = std::env::var_os("SIM_PLAN") {
+            // A plan the user asked for by name must be used as given, or not at all.
+            let plan = load_plan(Path::new(&path), nodes).map_err(|e| HarnessError::Env {
+                var: "SIM_PLAN",
+                message: e.to_string(),
+            })?;
+            env.plan = Some(plan);
+        }
+        Ok(env)
+    }
+}
 
 /// One failing seed.
 #[derive(Clone, Debug)]
@@ -258,6 +355,13 @@ impl Harness {
         self
     }
 
+    /// Uses the plan in this file (see [`load_plan`]) for every seed, checked against this
+    /// sweep's scenario.
+    pub fn plan_file(self, path: &Path) -> Result<Self, HarnessError> {
+        let plan = load_plan(path, &self.scenario.topology().nodes())?;
+        Ok(self.plan(plan))
+    }
+
     /// Stops claiming new seeds once this many have failed (seeds in flight still finish).
     pub fn stop_after(mut self, failures: usize) -> Self {
         self.stop_after = Some(failures.max(1));
@@ -282,33 +386,31 @@ impl Harness {
     }
 
     /// The seeds this sweep runs, after `SIM_SEED` / `MADSIM_TEST_SEED` and sharding.
-    pub fn seed_list(&self) -> Vec<u64> {
-        let env_seed = ["SIM_SEED", "MADSIM_TEST_SEED"]
-            .iter()
-            .find_map(|k| std::env::var(k).ok())
-            .and_then(|v| v.trim().parse::<u64>().ok());
-        if let Some(s) = env_seed {
-            return vec![s];
-        }
-        let (i, n) = self.shard;
-        self.seeds.clone().filter(|s| s % n == i % n).collect()
+    pub fn seed_list(&self) -> Result<Vec<u64>, HarnessError> {
+        let env = EnvOverrides::read(&self.scenario.topology().nodes())?;
+        self.seeds_for(&env)
     }
 
-    fn plan_for(&self, seed: u64) -> FaultPlan {
+    fn seeds_for(&self, env: &EnvOverrides) -> Result<Vec<u64>, HarnessError> {
+        if let Some(s) = env.seed {
+            return Ok(vec![s]);
+        }
+        let (i, n) = self.shard;
+        let seeds: Vec<u64> = self.seeds.clone().filter(|s| s % n == i % n).collect();
+        if seeds.is_empty() {
+            return Err(HarnessError::NoSeeds {
+                asked: format!("seeds {:?}, shard {i}/{n}", self.seeds),
+            });
+        }
+        Ok(seeds)
+    }
+
+    fn plan_for(&self, seed: u64, env: &EnvOverrides) -> FaultPlan {
         if let Some(p) = &self.plan_override {
             return p.clone();
         }
-        if let Ok(path) = std::env::var("SIM_PLAN") {
-            // A plan the user asked for by name must be used as given, or not at all.
-            let nodes = self.scenario.topology().nodes();
-            let plan = std::fs::read_to_string(&path)
-                .map_err(|e| e.to_string())
-                .and_then(|text| FaultPlan::from_json(&text))
-                .and_then(|p| p.validate(&nodes).map(|()| p));
-            match plan {
-                Ok(p) => return p,
-                Err(e) => panic!("SIM_PLAN={path}: {e}"),
-            }
+        if let Some(p) = &env.plan {
+            return p.clone();
         }
         generate(self.profile, seed, &self.scenario.topology())
     }
@@ -357,9 +459,11 @@ impl Harness {
         (outcome, violations)
     }
 
-    /// Runs the sweep.
-    pub fn run(&self) -> Report {
-        let seeds = self.seed_list();
+    /// Runs the sweep. Fails before running anything when `SIM_SEED`, `MADSIM_TEST_SEED` or
+    /// `SIM_PLAN` has a value it cannot use, or when no seed is left to run.
+    pub fn run(&self) -> Result<Report, HarnessError> {
+        let env = EnvOverrides::read(&self.scenario.topology().nodes())?;
+        let seeds = self.seeds_for(&env)?;
         let total = seeds.len() as u64;
         let started = Instant::now();
         let next = AtomicU64::new(0);
@@ -378,7 +482,7 @@ impl Harness {
             let Some(&seed) = seeds.get(i as usize) else {
                 return;
             };
-            let plan = self.plan_for(seed);
+            let plan = self.plan_for(seed, &env);
             let (outcome, mut violations) = self.run_one(seed, &plan);
             if self.check_determinism {
                 let again = run(&self.scenario, seed, &plan);
@@ -431,7 +535,7 @@ impl Harness {
             .collect::<Vec<_>>();
         let wall = started.elapsed().as_secs_f64();
         let seeds_run = done.load(Ordering::Relaxed);
-        Report {
+        Ok(Report {
             scenario: self.scenario.name.clone(),
             profile: self.profile,
             seeds_run,
@@ -444,7 +548,7 @@ impl Harness {
             } else {
                 0.0
             },
-        }
+        })
     }
 
     /// Reports a failing seed without shrinking it (beyond the shrink limit).
@@ -601,12 +705,58 @@ fn sanitize(s: &str) -> String {
 }
 
 impl Harness {
-    /// Runs the sweep and panics with the report when any seed failed (for `#[test]`s).
+    /// Runs the sweep and panics with the report when any seed failed, or with the error when
+    /// the sweep could not start (for `#[test]`s).
     pub fn assert_ok(self) -> Report {
-        let report = self.run();
+        let report = self
+            .run()
+            .unwrap_or_else(|e| panic!("\nthe sweep did not start: {e}"));
         if !report.ok() {
             panic!("\n{}", report.render());
         }
         report
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn nodes() -> Vec<String> {
+        ["server", "worker-1", "bank", "client"]
+            .map(String::from)
+            .to_vec()
+    }
+
+    #[test]
+    fn load_plan_names_the_file_and_the_position_of_every_problem() {
+        let dir = std::env::temp_dir().join(format!("durasim-load-plan-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let write = |name: &str, bytes: &[u8]| {
+            let p = dir.join(name);
+            std::fs::write(&p, bytes).unwrap();
+            p
+        };
+        let cases: Vec<(PathBuf, &str)> = vec![
+            (dir.join("absent.json"), "absent.json: "),
+            (write("latin1.json", &[b'{', 0xe9, b'}']), "not UTF-8 (invalid byte at offset 1)"),
+            (write("trunc.json", b"{\"events\": ["), "line 1 column"),
+            (
+                write(
+                    "node.json",
+                    br#"{"events":[{"when":{"on":"at","ms":5},"fault":{"kind":"kill","node":{"named":"worker-9"},"restart_after_ms":10}}],"heal_at_ms":1000}"#,
+                ),
+                "worker-9",
+            ),
+        ];
+        for (path, expect) in cases {
+            let e = load_plan(&path, &nodes()).unwrap_err();
+            let text = e.to_string();
+            assert!(text.starts_with(&path.display().to_string()), "{text}");
+            assert!(text.contains(expect), "{text}");
+        }
+        let good = write("good.json", FaultPlan::none().to_json().as_bytes());
+        assert_eq!(load_plan(&good, &nodes()), Ok(FaultPlan::none()));
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -4,13 +4,13 @@
 //! non-determinism, 2 usage or input errors.
 
 use std::io::IsTerminal;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
 use durasim::cli;
-use sim::faults::{FaultPlan, Profile};
+use sim::faults::Profile;
 use sim::harness::{Harness, Repro};
 
 #[global_allocator]
@@ -126,13 +126,14 @@ fn main() -> ExitCode {
 }
 
 fn run(r: RunArgs) -> Result<u8, String> {
-    let entry = fixtures::scenarios::entry(&r.scenario).ok_or_else(|| {
+    let unknown = || {
         format!(
             "unknown scenario {:?}; `sim list` shows the built-in ones",
             r.scenario
         )
-    })?;
-    let mut scenario = fixtures::scenarios::scenario(entry.name).ok_or("scenario not buildable")?;
+    };
+    let entry = fixtures::scenarios::entry(&r.scenario).ok_or_else(unknown)?;
+    let mut scenario = fixtures::scenarios::scenario(entry.name).ok_or_else(unknown)?;
     scenario.evict_every_task = r.evict;
     let profile: Profile = r.faults.parse().map_err(|_| {
         format!(
@@ -147,7 +148,7 @@ fn run(r: RunArgs) -> Result<u8, String> {
     };
     let mut h = Harness::new(scenario)
         .profile(profile)
-        .seeds(seeds.clone())
+        .seeds(seeds)
         .jobs(
             r.jobs
                 .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())),
@@ -158,31 +159,21 @@ fn run(r: RunArgs) -> Result<u8, String> {
         .repro(Repro::Cli {
             scenario: entry.name.to_string(),
         });
-    if entry.conserves_money {
-        h = h.invariant(Arc::new(sim::checkers::Conservation {
-            service: "bank".into(),
-        }));
+    for inv in entry.extra_invariants() {
+        h = h.invariant(inv);
     }
     if let Some(s) = &r.shard {
         let (i, n) = cli::parse_shard(s)?;
         h = h.shard(i, n);
     }
     if let Some(p) = &r.plan {
-        let plan = read_plan(p)?;
-        let nodes = fixtures::scenarios::scenario(entry.name)
-            .ok_or("scenario")?
-            .topology()
-            .nodes();
-        plan.validate(&nodes)
-            .map_err(|e| format!("{}: {e}", p.display()))?;
-        h = h.plan(plan);
+        h = h.plan_file(p).map_err(|e| e.to_string())?;
     }
     if let Some(out) = &r.out {
         h = h.out_dir(out, r.seed.is_some());
     }
-    let total = h.seed_list().len() as u64;
-    let bar = (!r.json && std::io::stderr().is_terminal() && total > 1).then(|| {
-        let b = indicatif::ProgressBar::new(total);
+    let bar = (!r.json && std::io::stderr().is_terminal()).then(|| {
+        let b = indicatif::ProgressBar::hidden();
         b.set_style(
             indicatif::ProgressStyle::with_template(
                 "{bar:40} {pos}/{len} seeds {per_sec} eta {eta}",
@@ -192,9 +183,16 @@ fn run(r: RunArgs) -> Result<u8, String> {
         b
     });
     if let Some(b) = bar.clone() {
-        h = h.on_progress(Arc::new(move |done, _| b.set_position(done)));
+        h = h.on_progress(Arc::new(move |done, total| {
+            // Shown only for sweeps of more than one seed, once the first seed is done.
+            if total > 1 && b.is_hidden() {
+                b.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+                b.set_length(total);
+            }
+            b.set_position(done);
+        }));
     }
-    let report = h.run();
+    let report = h.run().map_err(|e| e.to_string())?;
     if let Some(b) = bar {
         b.finish_and_clear();
     }
@@ -207,9 +205,4 @@ fn run(r: RunArgs) -> Result<u8, String> {
         print!("{}", report.render());
     }
     Ok(if report.ok() { 0 } else { 1 })
-}
-
-fn read_plan(p: &Path) -> Result<FaultPlan, String> {
-    let text = std::fs::read_to_string(p).map_err(|e| format!("{}: {e}", p.display()))?;
-    FaultPlan::from_json(&text).map_err(|e| format!("{}: {e}", p.display()))
 }
