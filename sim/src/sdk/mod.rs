@@ -37,6 +37,8 @@ mod error;
 mod machine;
 mod registry;
 mod rng;
+#[cfg(test)]
+mod tests;
 
 use std::future::Future;
 use std::pin::Pin;

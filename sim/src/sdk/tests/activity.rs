@@ -6,8 +6,8 @@ use std::rc::Rc;
 use std::sync::Arc;
 use std::task::{Context, Poll, Wake, Waker};
 
-use sim::history::{FailureInfo, Payloads};
-use sim::sdk::{
+use crate::history::{FailureInfo, Payloads};
+use crate::sdk::{
     ActivityContext, ActivityError, ActivityHost, ActivityInfo, HeartbeatOutcome, LocalBoxFuture,
     Registry, ServiceCallError,
 };

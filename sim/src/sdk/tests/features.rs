@@ -1,16 +1,16 @@
 //! Workflow-facing features of `sim::sdk`: patching, side effects, signals, conditions,
 //! deterministic combinators, cancellation, continue-as-new, panics, RNG and workflow time.
 
-mod sdk_support;
-
 use std::cell::Cell;
 use std::rc::Rc;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
-use sdk_support::{echo_activities, run, started_event, Cache, External, Run, RUN_ID, WORKFLOW_ID};
-use sim::history::{Command, EventAttributes, EventType, History};
-use sim::sdk::{
+use super::support::{
+    echo_activities, run, started_event, Cache, External, Run, RUN_ID, WORKFLOW_ID,
+};
+use crate::history::{Command, EventAttributes, EventType, History};
+use crate::sdk::{
     join, join_all, replay, select2, select_all, ActivityOptions, Either, NonDeterminismKind,
     Registry, ReplayOutcome, WorkflowContext, WorkflowError, WorkflowMachine, WorkflowTaskError,
     PATCH_MARKER_NAME, SIDE_EFFECT_MARKER_NAME,
@@ -405,7 +405,7 @@ async fn cancel_before_sending(ctx: WorkflowContext, _: ()) -> Result<String, Wo
     act.cancel();
     t.cancel();
     assert!(act.await.unwrap_err().is_cancelled());
-    assert_eq!(t.await, sim::sdk::TimerResult::Cancelled);
+    assert_eq!(t.await, crate::sdk::TimerResult::Cancelled);
     Ok("nothing sent".to_string())
 }
 

@@ -1,12 +1,11 @@
 //! A tiny test-only stand-in for the server: it appends the events a real server would write
 //! for the commands a [`WorkflowMachine`] returns, resolves activities with a scripted
 //! function, fires timers in order and delivers scripted signals, one workflow task at a time.
-#![allow(dead_code, clippy::result_large_err)]
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use sim::history::{
+use crate::history::{
     ActivityTaskCompleted, ActivityTaskFailed, ActivityTaskScheduled, ActivityTaskStarted, Command,
     EventAttributes, EventId, Failure, History, HistoryEvent, MarkerRecorded, Payloads, RetryState,
     TaskQueue, TimerCanceled, TimerFired, TimerStarted, Timestamp, WorkflowExecutionCanceled,
@@ -14,7 +13,7 @@ use sim::history::{
     WorkflowExecutionSignaled, WorkflowExecutionStarted, WorkflowTaskCompleted, WorkflowTaskFailed,
     WorkflowTaskFailedCause, WorkflowTaskScheduled, WorkflowTaskStarted,
 };
-use sim::sdk::{Registry, WorkflowMachine, WorkflowTaskError};
+use crate::sdk::{Registry, WorkflowMachine, WorkflowTaskError};
 
 pub const WORKFLOW_ID: &str = "wf-1";
 pub const RUN_ID: &str = "run-1";
@@ -219,7 +218,7 @@ pub fn run(
                 }
                 Command::RequestCancelActivityTask { scheduled_event_id } => {
                     d.push(EventAttributes::ActivityTaskCancelRequested(Arc::new(
-                        sim::history::ActivityTaskCancelRequested {
+                        crate::history::ActivityTaskCancelRequested {
                             scheduled_event_id,
                             workflow_task_completed_event_id: completed,
                             extra: Default::default(),

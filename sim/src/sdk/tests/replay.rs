@@ -1,13 +1,11 @@
 //! Replay and non-determinism detection of `sim::sdk`, on histories built by running the
 //! machine in a test-only driver and replaying them with changed code.
 
-mod sdk_support;
-
 use std::time::Duration;
 
-use sdk_support::{echo_activities, run, Cache, External, Run};
-use sim::history::{Command, EventType, RetryPolicy};
-use sim::sdk::{
+use super::support::{echo_activities, run, Cache, External, Run};
+use crate::history::{Command, EventType, RetryPolicy};
+use crate::sdk::{
     join, replay, select2, ActivityOptions, Either, NonDeterminismError, NonDeterminismKind,
     Registry, ReplayOutcome, WorkflowContext, WorkflowError, WorkflowTaskError,
 };
@@ -247,10 +245,10 @@ fn a_changed_sticky_run_fails_its_next_task_too() {
     // Record with the original, then feed the recorded events to a machine running the
     // changed code: the first (replayed) task already disagrees.
     let rec = record(&registry_with(transfer));
-    let mut m = sim::sdk::WorkflowMachine::new(
+    let mut m = crate::sdk::WorkflowMachine::new(
         &registry_with(transfer_swapped),
-        sdk_support::WORKFLOW_ID,
-        sdk_support::RUN_ID,
+        super::support::WORKFLOW_ID,
+        super::support::RUN_ID,
         &rec.history.events[0],
     )
     .unwrap();
