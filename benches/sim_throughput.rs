@@ -17,8 +17,8 @@ use std::time::Instant;
 
 use sim::checkers::Conservation;
 use sim::faults::{FaultPlan, Profile};
-use sim::harness::{Harness, Repro};
-use sim::scenario::run;
+use sim::{Harness, Repro};
+use sim::run;
 
 // The same allocator as the `sim` binary, so the figures are the CLI's.
 #[global_allocator]
@@ -26,7 +26,7 @@ static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// Enough money in every account for every transfer to succeed; the trace hashed but its
 /// entries not kept, as a sweep runs them.
-fn big_bank(mut s: sim::scenario::Scenario) -> sim::scenario::Scenario {
+fn big_bank(mut s: sim::Scenario) -> sim::Scenario {
     s.record_trace = false;
     s.services = Arc::new(|| {
         let accounts: Vec<(&str, i64)> = fixtures::scenarios::ACCOUNTS
@@ -34,7 +34,7 @@ fn big_bank(mut s: sim::scenario::Scenario) -> sim::scenario::Scenario {
             .map(|a| (*a, 1_000_000_000))
             .collect();
         vec![Arc::new(fixtures::services::Bank::new(&accounts))
-            as Arc<dyn sim::service::ServiceLogic>]
+            as Arc<dyn sim::ServiceLogic>]
     });
     s
 }

@@ -9,7 +9,7 @@ use sim::checkers::{
     Violation,
 };
 use sim::faults::{Fault, FaultEvent, FaultPlan, NodeRef, Target, When};
-use sim::scenario::{run, Outcome, Scenario};
+use sim::{run, Outcome, Scenario};
 
 fn scenario(name: &str) -> Arc<Scenario> {
     Arc::new(fixtures::scenarios::scenario(name).unwrap_or_else(|| panic!("no scenario {name}")))

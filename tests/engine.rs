@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use sim::faults::FaultPlan;
 use sim::history::{json::parse_history, EventType, History};
-use sim::scenario::{run, Outcome};
+use sim::{run, Outcome};
 
 fn fixture(name: &str) -> History {
     let path = format!(
@@ -71,7 +71,7 @@ fn secs(d: std::time::Duration) -> f64 {
 
 #[test]
 fn deposit_failing_three_times_retries_1_2_4_seconds_apart() {
-    use sim::trace::TraceKind;
+    use sim::TraceKind;
     let o = run_named("transfer-retried", 7, &FaultPlan::none());
     assert_same_types(&o, "transfer-retried.json");
     let h = only_history(&o);
@@ -319,7 +319,7 @@ fn same_seed_gives_byte_identical_histories_and_trace() {
 #[test]
 fn server_kill_restart_loses_nothing_acknowledged() {
     use sim::faults::{Fault, FaultEvent, NodeRef, When};
-    use sim::wire::WorkflowStatus;
+    use sim::WorkflowStatus;
     let mut kills = 0;
     for seed in 0..40u64 {
         // Spread kill points over the run with a simple deterministic mix of the seed.
@@ -430,7 +430,7 @@ fn clock_skewed_worker_abandons_attempts_and_the_bank_still_applies_once() {
 /// from tasks of their own: the burst is answered within a fraction of a second.
 #[test]
 fn a_burst_of_two_thousand_starts_is_answered_at_once_and_never_retried() {
-    use sim::trace::TraceKind;
+    use sim::TraceKind;
     let n = 2000;
     let mut sc = fixtures::scenarios::money_transfer_n(n);
     sc.record_trace = true;

@@ -6,9 +6,9 @@ use std::sync::Arc;
 
 use sim::checkers::Conservation;
 use sim::faults::Profile;
-use sim::harness::{Harness, Report};
+use sim::{Harness, Report};
 
-fn scenario(name: &str) -> sim::scenario::Scenario {
+fn scenario(name: &str) -> sim::Scenario {
     fixtures::scenarios::scenario(name).expect("built-in scenario")
 }
 
@@ -16,7 +16,7 @@ fn jobs() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
-fn first_failure(report: &Report) -> &sim::harness::SeedFailure {
+fn first_failure(report: &Report) -> &sim::SeedFailure {
     report
         .failures
         .first()

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use sim::checkers::{ExactlyOnce, Invariant};
 use sim::faults::{generate, shrink, Fault, FaultEvent, FaultPlan, NodeRef, Profile, When};
-use sim::scenario::{run, Outcome, Scenario};
+use sim::{run, Outcome, Scenario};
 
 fn scenario(name: &str) -> Arc<Scenario> {
     Arc::new(fixtures::scenarios::scenario(name).expect("built-in scenario"))

@@ -2,29 +2,39 @@
 //! and the services activities call, all running as madsim nodes in seeded virtual time, with
 //! injected faults and invariant checks.
 //!
-//! Map of the code (dependencies point toward `history`):
+//! # What you use
+//! Everything a test needs is at the crate root: write workflows and activities against
+//! [`WorkflowContext`] and [`ActivityContext`] and register them in a [`Registry`]; model the
+//! services your activities call with [`ServiceLogic`]; describe what runs in a [`Scenario`];
+//! sweep it over seeds and fault [`Profile`]s with a [`Harness`], which checks every
+//! [`Invariant`] on each run's [`Outcome`], shrinks a failing seed's [`FaultPlan`] and prints a
+//! line that reproduces it. [`replay`] replays a recorded history against your code. Four
+//! modules are public for what has many names: [`sdk`] (the workflow SDK), [`history`]
+//! (Temporal's event-history model and codecs), [`faults`] (fault plans, their generation and
+//! shrinking) and [`checkers`] (the built-in invariants).
+//!
+//! # Map of the code
+//! Dependencies point down this list's bottom half, toward `history`:
+//! - `harness`: seed sweeps, shrinking, reports and reproduction lines (`cargo test`, CLI).
+//! - `scenario`: the composition root: `run(scenario, seed, plan) -> Outcome`.
+//! - [`checkers`]: invariants, each reading only the recorded [`Outcome`].
+//! - `engine` (the server), `worker`, `client`, `service`: the node kinds.
+//! - [`faults`]: fault plans (data), generated per seed from a profile, shrunk when failing.
+//! - [`sdk`]: `WorkflowContext`, `ActivityContext`, the deterministic executor, replay.
+//! - `transport`: request/response over the simulated network, message-fault injection;
+//!   `alarm`: a sleep that costs one simulation timer however often it is polled.
+//! - `wire` (the server's request/response API), `record` (what a run observed: the
+//!   [`Outcome`]), `trace` (the run's fingerprint), `clock`, `rng`, `lookup`: shared data and
+//!   utilities below every layer.
 //! - [`history`]: events, commands, payloads, failures; Temporal's JSON and `workflow show`
 //!   text. Pure data.
-//! - [`sdk`]: `WorkflowContext`, `ActivityContext`, the deterministic executor, replay.
-//! - [`engine`]: the server state machine, the durable store, the server node.
-//! - [`transport`]: request/response over the simulated network, message-fault injection.
-//! - [`worker`], [`client`], [`service`]: the other node kinds.
-//! - [`faults`]: fault plans (data), generated per seed from a profile, shrunk when failing.
-//! - [`scenario`]: the composition root: `run(scenario, seed, plan) -> Outcome`.
-//! - [`checkers`]: invariants, each reading only the recorded `Outcome`.
-//! - [`harness`]: seed sweeps, shrinking and reproduction lines, for `cargo test` and the CLI.
-//! - [`trace`], [`clock`]: the run's fingerprint and virtual wall-clock time; [`alarm`]: a
-//!   sleep that costs one simulation timer however often it is polled.
 //!
 //! A seeded run is a function (this example builds its own tiny scenario):
 //!
 //! ```
 //! use std::sync::Arc;
-//! use sim::client::StartSpec;
-//! use sim::faults::FaultPlan;
 //! use sim::history::Payloads;
-//! use sim::scenario::{run, Scenario};
-//! use sim::sdk::{Registry, WorkflowContext, WorkflowError};
+//! use sim::{run, FaultPlan, Registry, Scenario, StartSpec, WorkflowContext, WorkflowError};
 //!
 //! async fn hello(ctx: WorkflowContext, name: String) -> Result<String, WorkflowError> {
 //!     ctx.timer(std::time::Duration::from_secs(60)).await;
@@ -47,21 +57,38 @@
 //! assert_eq!(a.trace_hash, b.trace_hash);
 //! assert_eq!(a.histories.values().next().unwrap().len(), 10);
 //! ```
-pub mod alarm;
+#![warn(missing_docs)]
+
+mod alarm;
 pub mod checkers;
-pub mod client;
-pub mod clock;
-pub mod engine;
+mod client;
+mod clock;
+mod engine;
 pub mod faults;
-pub mod harness;
+mod harness;
 pub mod history;
 mod lookup;
-pub mod record;
+mod record;
 mod rng;
-pub mod scenario;
+mod scenario;
 pub mod sdk;
-pub mod service;
-pub mod trace;
-pub mod transport;
-pub mod wire;
-pub mod worker;
+mod service;
+mod trace;
+mod transport;
+mod wire;
+mod worker;
+
+pub use checkers::{Invariant, Violation};
+pub use client::{SignalSpec, StartSpec};
+pub use engine::{Defects, EngineConfig, Limits};
+pub use faults::{FaultPlan, Profile};
+pub use harness::{load_plan, Harness, HarnessError, Report, Repro, SeedFailure};
+pub use record::{AckedEvent, Caller, ClientResult, Effect, Outcome};
+pub use scenario::{run, Scenario, ServiceFactory};
+pub use sdk::{
+    replay, ActivityContext, ActivityError, ActivityOptions, Registry, ReplayOutcome,
+    RetryPolicy, WorkflowContext, WorkflowError,
+};
+pub use service::{EffectLedger, ServiceCtx, ServiceLogic};
+pub use trace::{TraceEntry, TraceKind};
+pub use wire::WorkflowStatus;

@@ -6,9 +6,9 @@ use std::sync::Arc;
 use serde_json::Value;
 use sim::faults::generate::named_nodes;
 use sim::faults::{generate, Fault, FaultPlan, NodeRef, Profile, Target, Topology, When};
-use sim::scenario::Scenario;
+use sim::Scenario;
 use sim::sdk::Registry;
-use sim::service::{Caller, ServiceCtx, ServiceLogic};
+use sim::{Caller, ServiceCtx, ServiceLogic};
 
 fn bank_topology() -> Topology {
     Topology {

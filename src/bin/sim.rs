@@ -11,7 +11,7 @@ use std::sync::Arc;
 use clap::{Parser, Subcommand};
 use durasim::cli;
 use sim::faults::Profile;
-use sim::harness::{Harness, Repro};
+use sim::{Harness, Repro};
 
 #[global_allocator]
 static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
