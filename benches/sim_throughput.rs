@@ -17,8 +17,8 @@ use std::time::Instant;
 
 use sim::checkers::Conservation;
 use sim::faults::{FaultPlan, Profile};
-use sim::{Harness, Repro};
 use sim::run;
+use sim::{Harness, Repro};
 
 // The same allocator as the `sim` binary, so the figures are the CLI's.
 #[global_allocator]
@@ -33,8 +33,7 @@ fn big_bank(mut s: sim::Scenario) -> sim::Scenario {
             .iter()
             .map(|a| (*a, 1_000_000_000))
             .collect();
-        vec![Arc::new(fixtures::services::Bank::new(&accounts))
-            as Arc<dyn sim::ServiceLogic>]
+        vec![Arc::new(fixtures::services::Bank::new(&accounts)) as Arc<dyn sim::ServiceLogic>]
     });
     s
 }

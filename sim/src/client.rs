@@ -17,9 +17,13 @@ use crate::wire::{IdReusePolicy, Request, Response, ServerError, StartWorkflow, 
 /// A workflow the client starts.
 #[derive(Clone, Debug, PartialEq)]
 pub struct StartSpec {
+    /// The workflow id (unique among the scenario's starts).
     pub workflow_id: String,
+    /// The workflow type, as registered in the scenario's `Registry`.
     pub workflow_type: String,
+    /// The task queue its workflow and activity tasks go to (the scenario's workers poll one).
     pub task_queue: String,
+    /// The workflow's input (`Payloads::json(&value)`), if it takes one.
     pub input: Option<Payloads>,
     /// Virtual time after the client starts at which to send the start.
     pub delay: Duration,
@@ -28,9 +32,13 @@ pub struct StartSpec {
 /// A signal the client sends.
 #[derive(Clone, Debug, PartialEq)]
 pub struct SignalSpec {
+    /// The workflow to signal (its current run).
     pub workflow_id: String,
+    /// The signal's name, as the workflow's `ctx.signal_channel(name)` reads it.
     pub signal_name: String,
+    /// The signal's payload, if any.
     pub input: Option<Payloads>,
+    /// Virtual time after the client starts at which to send the signal.
     pub delay: Duration,
 }
 

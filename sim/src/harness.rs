@@ -123,8 +123,11 @@ impl EnvOverrides {
 /// One failing seed.
 #[derive(Clone, Debug)]
 pub struct SeedFailure {
+    /// The seed that failed.
     pub seed: u64,
+    /// The invariant it broke first (`exactly-once`).
     pub invariant: String,
+    /// What was wrong, as the invariant reported it (for the minimal plan's run when shrunk).
     pub message: String,
     /// The plan the seed generated (or was given).
     pub plan: FaultPlan,
@@ -133,9 +136,11 @@ pub struct SeedFailure {
     pub minimal_plan: FaultPlan,
     /// Whether the plan was shrunk: only the first `shrink_limit` failing seeds are.
     pub shrunk: bool,
+    /// Runs the shrinker spent (0 when not shrunk).
     pub shrink_runs: usize,
     /// A paste-ready command that replays the seed with the minimal plan.
     pub repro: String,
+    /// The trace hash of the reported run (the minimal plan's, when shrunk).
     pub trace_hash: u64,
     /// Whether re-running the seed gave the same trace hash.
     pub deterministic: bool,
@@ -144,18 +149,26 @@ pub struct SeedFailure {
 /// What a sweep found.
 #[derive(Clone, Debug)]
 pub struct Report {
+    /// The scenario's name.
     pub scenario: String,
+    /// The fault profile plans were drawn from.
     pub profile: Profile,
+    /// Seeds that ran to the end.
     pub seeds_run: u64,
+    /// Seeds that broke an invariant.
     pub seeds_failed: u64,
+    /// One entry per failing seed, by seed.
     pub failures: Vec<SeedFailure>,
     /// The trace hash, when exactly one seed ran.
     pub trace_hash: Option<u64>,
+    /// Wall-clock seconds the sweep took, shrinking included.
     pub wall_seconds: f64,
+    /// Seeds per wall-clock second of the sweep itself (shrinking excluded).
     pub seeds_per_second: f64,
 }
 
 impl Report {
+    /// Whether every seed held every invariant.
     pub fn ok(&self) -> bool {
         self.failures.is_empty()
     }
@@ -236,9 +249,15 @@ impl Report {
 #[derive(Clone, Debug)]
 pub enum Repro {
     /// A built-in scenario: `sim run NAME --seed N --plan FILE`.
-    Cli { scenario: String },
+    Cli {
+        /// The built-in scenario's name.
+        scenario: String,
+    },
     /// A `cargo test` scenario: `SIM_SEED=N cargo test NAME`.
-    CargoTest { test: String },
+    CargoTest {
+        /// The test's full name (`--exact`).
+        test: String,
+    },
 }
 
 /// A seed sweep over one scenario.
@@ -264,6 +283,10 @@ pub struct Harness {
 }
 
 impl Harness {
+    /// A sweep of `scenario` with the defaults: seeds `0..100`, the `chaos` profile, the
+    /// default invariants, one job, failing seeds shrunk within 200 runs (the first 3 of them),
+    /// and a reproduction line for `cargo test` when called from a test thread (for the `sim`
+    /// command otherwise).
     pub fn new(scenario: Scenario) -> Self {
         let test = std::thread::current().name().unwrap_or("").to_string();
         let repro = if test.is_empty() || test == "main" {
@@ -298,11 +321,13 @@ impl Harness {
         }
     }
 
+    /// Draws each seed's fault plan from profile `p`.
     pub fn profile(mut self, p: Profile) -> Self {
         self.profile = p;
         self
     }
 
+    /// Runs these seeds (`SIM_SEED` in the environment replaces them with one).
     pub fn seeds(mut self, seeds: Range<u64>) -> Self {
         self.seeds = seeds;
         self
@@ -320,6 +345,7 @@ impl Harness {
         self
     }
 
+    /// Runs this many seeds at once, each on its own thread (at least 1).
     pub fn jobs(mut self, jobs: usize) -> Self {
         self.jobs = jobs.max(1);
         self
@@ -331,6 +357,7 @@ impl Harness {
         self
     }
 
+    /// The shrinker's budget: at most `n` runs per failing seed.
     pub fn shrink_runs(mut self, n: usize) -> Self {
         self.shrink_runs = n;
         self
@@ -374,6 +401,7 @@ impl Harness {
         self
     }
 
+    /// How the reproduction line of a failing seed is written.
     pub fn repro(mut self, r: Repro) -> Self {
         self.repro = r;
         self

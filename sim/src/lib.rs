@@ -86,8 +86,8 @@ pub use harness::{load_plan, Harness, HarnessError, Report, Repro, SeedFailure};
 pub use record::{AckedEvent, Caller, ClientResult, Effect, Outcome};
 pub use scenario::{run, Scenario, ServiceFactory};
 pub use sdk::{
-    replay, ActivityContext, ActivityError, ActivityOptions, Registry, ReplayOutcome,
-    RetryPolicy, WorkflowContext, WorkflowError,
+    replay, ActivityContext, ActivityError, ActivityOptions, Registry, ReplayOutcome, RetryPolicy,
+    WorkflowContext, WorkflowError,
 };
 pub use service::{EffectLedger, ServiceCtx, ServiceLogic};
 pub use trace::{TraceEntry, TraceKind};

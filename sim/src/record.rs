@@ -18,32 +18,45 @@ use crate::wire::WorkflowStatus;
 /// Everything recorded in one run: what the checkers read.
 #[derive(Clone, Debug)]
 pub struct Outcome {
+    /// The scenario's name.
     pub scenario: String,
+    /// The seed the run was simulated with.
     pub seed: u64,
+    /// The fault plan the run was given (not all of it need have fired: see `applied_faults`).
     pub plan: FaultPlan,
     /// Every run's synced history.
     pub histories: BTreeMap<ExecKey, History>,
     /// Events the server acknowledged.
     pub acked: Vec<AckedEvent>,
+    /// Every call the services recorded in their ledger, applied or recognised as a duplicate,
+    /// in the order they happened.
     pub effects: Vec<Effect>,
     /// Each service's durable state at the end, by service name.
     pub services: BTreeMap<String, serde_json::Value>,
+    /// What the client saw of each workflow it started, by workflow id.
     pub client: BTreeMap<String, ClientResult>,
     /// Workflows the client was asked to start.
     pub expected_workflows: Vec<String>,
+    /// The trace's fingerprint: the same seed and plan give the same hash, on every machine.
     pub trace_hash: u64,
+    /// The trace's entries, when the scenario kept them (`record_trace`); sweeps keep only the
+    /// hash.
     pub trace: Vec<TraceEntry>,
     /// Messages the nodes handed to the network (retries and duplicates included).
     pub messages_sent: u64,
-    /// Virtual time when the faults healed and when the run ended.
+    /// Virtual time at which every fault had healed.
     pub heal_at: Duration,
+    /// Virtual time at which the run ended (every workflow closed, or the deadline passed).
     pub ended_at: Duration,
+    /// How long after `heal_at` every workflow had to close (the scenario's setting).
     pub liveness_deadline: Duration,
     /// Faults actually applied, in order, with their virtual times.
     pub applied_faults: Vec<(Duration, String)>,
 }
 
 impl Outcome {
+    /// The trace as text, one entry per line, ending with the hash (what `--out` writes to
+    /// `trace.txt`).
     pub fn trace_text(&self) -> String {
         use std::fmt::Write;
         let mut out = String::new();
@@ -61,40 +74,58 @@ impl Outcome {
 /// An event the server acknowledged to a client or worker: it must never be lost.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct AckedEvent {
+    /// The run whose history holds the event.
     pub exec: ExecKey,
+    /// The event's id in that history.
     pub event_id: EventId,
+    /// The event's type (a lost event must not come back as a different one).
     pub event_type: EventType,
 }
 
 /// Which activity attempt made a service call (carried with every call, like a tracing header).
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct Caller {
+    /// The workflow whose activity made the call.
     pub workflow_id: String,
+    /// Its run.
     pub run_id: String,
+    /// The activity's id within the run (Temporal's `activityId`).
     pub activity_id: String,
+    /// The activity's type name.
     pub activity_type: String,
+    /// The attempt (1-based) that made the call: retries of one activity share its id.
     pub attempt: i32,
+    /// The worker node that ran the attempt (`worker-2`).
     pub node: String,
 }
 
 /// One effect a service applied (or recognised as a duplicate and skipped).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Effect {
+    /// Position in the ledger (0-based), across all services.
     pub seq: u64,
+    /// Virtual wall-clock time of the call.
     pub time: Timestamp,
+    /// The service that recorded it (`bank`).
     pub service: String,
+    /// The operation (`deposit`), one of the service's `effect_operations`.
     pub operation: String,
+    /// The key the caller sent: the service applies one key at most once.
     pub idempotency_key: String,
     /// False when the service recognised the key and did not apply it again.
     pub applied: bool,
+    /// The activity attempt that made the call, when the call carried one.
     pub caller: Option<Caller>,
+    /// Service-specific detail (the bank: account and amount), for reports.
     pub detail: Value,
 }
 
 /// What the client saw of one workflow.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ClientResult {
+    /// The run id the server answered the start with.
     pub first_run_id: String,
+    /// Virtual wall-clock time at which the client learned the workflow had started.
     pub started_at: Timestamp,
     /// Final status (after following continue-as-new) and when the client learned it.
     pub closed: Option<(WorkflowStatus, Timestamp)>,

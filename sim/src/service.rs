@@ -15,7 +15,13 @@ pub use crate::record::{Caller, Effect};
 use crate::trace::{Trace, TraceKind};
 use crate::transport::{Dedup, DedupVerdict, MessageKind, NetEnv, RpcServer};
 
-/// The record of every external effect, shared by all service nodes and the checkers.
+/// The record of every external effect, shared by all service nodes and the checkers. It lives
+/// outside the nodes, so a killed service loses none of it.
+///
+/// A service must call [`EffectLedger::record`] for every call of one of its
+/// [`ServiceLogic::effect_operations`], applied or recognised as a duplicate: the
+/// `exactly-once` invariant reads only this ledger, and an effect that is not recorded is an
+/// effect it cannot see.
 #[derive(Clone)]
 pub struct EffectLedger {
     inner: Arc<Mutex<Vec<Effect>>>,
@@ -24,7 +30,7 @@ pub struct EffectLedger {
 }
 
 impl EffectLedger {
-    pub fn new(trace: Trace, clock: SimClock) -> Self {
+    pub(crate) fn new(trace: Trace, clock: SimClock) -> Self {
         EffectLedger {
             inner: Arc::new(Mutex::new(Vec::new())),
             trace,
@@ -36,6 +42,10 @@ impl EffectLedger {
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// Records one call of `operation` on `service` with `idempotency_key`: `applied` is false
+    /// when the service recognised the key and did not apply it again. `caller` is the
+    /// activity attempt that made the call (from the request); `detail` is free-form, for
+    /// reports (the bank: account and amount).
     pub fn record(
         &self,
         service: &str,
@@ -66,7 +76,8 @@ impl EffectLedger {
         });
     }
 
-    pub fn effects(&self) -> Vec<Effect> {
+    /// Every recorded effect, in order.
+    pub(crate) fn effects(&self) -> Vec<Effect> {
         self.lock().clone()
     }
 }
@@ -103,13 +114,16 @@ impl MessageKind for ServiceResponse {
 
 /// What a service handler sees besides the request.
 pub struct ServiceCtx<'a> {
+    /// Where the service records each effect it applies (or deduplicates).
     pub ledger: &'a EffectLedger,
+    /// Virtual wall-clock time of the call.
     pub now: Timestamp,
 }
 
 /// A service's logic and durable state. Implementations keep their state behind a lock inside
 /// `self`; the object outlives node restarts.
 pub trait ServiceLogic: Send + Sync + 'static {
+    /// The service's node name (`bank`): fault plans and `ActivityContext::call_service` use it.
     fn name(&self) -> &str;
     /// The operations that apply an external effect and record it in the [`EffectLedger`]
     /// (what `exactly-once` checks and what a `When::Effect` fault trigger can match), most

@@ -76,14 +76,22 @@ pub struct ActivityTask {
     pub heartbeat_timeout: Option<Duration>,
 }
 
+/// A run's status, as Temporal's `WorkflowExecutionStatus` names it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum WorkflowStatus {
+    /// Open: not closed yet.
     Running,
+    /// Closed by WorkflowExecutionCompleted (the workflow returned a result).
     Completed,
+    /// Closed by WorkflowExecutionFailed (the workflow returned an error).
     Failed,
+    /// Closed by WorkflowExecutionCanceled (the workflow accepted a cancel request).
     Canceled,
+    /// Closed by WorkflowExecutionTerminated (forced from outside).
     Terminated,
+    /// Closed by WorkflowExecutionContinuedAsNew: a new run of the same workflow id goes on.
     ContinuedAsNew,
+    /// Closed by WorkflowExecutionTimedOut (its run or execution timeout passed).
     TimedOut,
 }
 

@@ -6,8 +6,8 @@ use std::sync::Arc;
 use serde_json::Value;
 use sim::faults::generate::named_nodes;
 use sim::faults::{generate, Fault, FaultPlan, NodeRef, Profile, Target, Topology, When};
-use sim::Scenario;
 use sim::sdk::Registry;
+use sim::Scenario;
 use sim::{Caller, ServiceCtx, ServiceLogic};
 
 fn bank_topology() -> Topology {

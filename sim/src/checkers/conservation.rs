@@ -21,10 +21,12 @@ use super::{Invariant, Outcome, Violation};
 /// The `conservation` invariant for one service (usually `"bank"`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Conservation {
+    /// The service whose end state must hold the same total as its start state.
     pub service: String,
 }
 
 impl Conservation {
+    /// The conservation invariant of `service`.
     pub fn new(service: impl Into<String>) -> Self {
         Conservation {
             service: service.into(),

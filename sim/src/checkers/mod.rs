@@ -103,11 +103,14 @@ pub use well_formed::HistoryWellFormed;
 /// An invariant that did not hold: which one, and what was wrong.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Violation {
+    /// The invariant's name (`exactly-once`).
     pub invariant: String,
+    /// Every problem found, separated by `"; "`, each naming the run, event or effect.
     pub message: String,
 }
 
 impl Violation {
+    /// A violation of `invariant`, described by `message`.
     pub fn new(invariant: impl Into<String>, message: impl Into<String>) -> Self {
         Violation {
             invariant: invariant.into(),
