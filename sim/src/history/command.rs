@@ -8,56 +8,101 @@ use super::event::{EventId, MarkerDetails, RetryPolicy, TaskQueue};
 use super::failure::Failure;
 use super::payload::Payloads;
 
+/// Attributes of a ScheduleActivityTask command (`ScheduleActivityTaskCommandAttributes`): start an
+/// activity. Becomes [`ActivityTaskScheduled`](super::event::ActivityTaskScheduled) once the server
+/// fills in its defaults.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ScheduleActivityTask {
+    /// Id of the activity within the run; must not be used by another pending activity. The SDK's
+    /// default is the activity sequence number ("1", "2", ...).
     pub activity_id: String,
+    /// Registered name of the activity function to run.
     pub activity_type: String,
+    /// Queue the activity's tasks go to (the SDK passes the workflow's own unless told otherwise).
     pub task_queue: TaskQueue,
+    /// The activity's arguments; `None` for none.
     pub input: Option<Payloads>,
+    /// Bound on the whole activity, all attempts and backoff included; `None`: unlimited. This or
+    /// `start_to_close_timeout` is required.
     pub schedule_to_close_timeout: Option<Duration>,
+    /// Bound on how long an attempt may wait on the queue; `None`: unlimited.
     pub schedule_to_start_timeout: Option<Duration>,
+    /// Bound on one attempt, from pickup to result; the only way a crashed worker is noticed. This
+    /// or `schedule_to_close_timeout` is required.
     pub start_to_close_timeout: Option<Duration>,
+    /// Longest allowed gap between heartbeats of a running attempt; `None`: no heartbeat timeout.
     pub heartbeat_timeout: Option<Duration>,
+    /// How failed attempts are retried; unset fields (or `None` for the whole policy) take
+    /// Temporal's defaults: 1 s initial interval, coefficient 2, unlimited attempts.
     pub retry_policy: Option<RetryPolicy>,
 }
 
+/// Attributes of a ContinueAsNewWorkflowExecution command: end this run and start a new run of the
+/// same workflow id. An empty workflow type or task queue name means this run's.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ContinueAsNewWorkflowExecution {
+    /// The new run's workflow type; empty: this run's.
     pub workflow_type: String,
+    /// The new run's task queue; an empty name: this run's.
     pub task_queue: TaskQueue,
+    /// The new run's arguments; `None` for none.
     pub input: Option<Payloads>,
+    /// The new run's run timeout; `None`: none requested.
     pub workflow_run_timeout: Option<Duration>,
+    /// The new run's workflow task timeout; `None`: this run's.
     pub workflow_task_timeout: Option<Duration>,
 }
 
 /// A command from a workflow task. Each accepted command becomes one event.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Command {
+    /// Start an activity; becomes ActivityTaskScheduled.
     ScheduleActivityTask(ScheduleActivityTask),
+    /// Ask for a scheduled activity to be canceled; becomes ActivityTaskCancelRequested (and
+    /// ActivityTaskCanceled right away if the activity had not started).
     RequestCancelActivityTask {
+        /// The ActivityTaskScheduled event of the activity to cancel.
         scheduled_event_id: EventId,
     },
+    /// Start a durable timer; becomes TimerStarted, then TimerFired when it elapses.
     StartTimer {
+        /// Id of the timer within the run; must not be used by another pending timer. The SDK's
+        /// default is the timer sequence number.
         timer_id: String,
+        /// How long until the timer fires; must be positive.
         start_to_fire_timeout: Duration,
     },
+    /// Cancel a pending timer; becomes TimerCanceled.
     CancelTimer {
+        /// Id of the timer to cancel.
         timer_id: String,
     },
+    /// Close the run successfully; becomes WorkflowExecutionCompleted.
     CompleteWorkflowExecution {
+        /// The workflow's return value; `None` for none.
         result: Option<Payloads>,
     },
+    /// Close the run as failed; becomes WorkflowExecutionFailed.
     FailWorkflowExecution {
+        /// The failure the workflow ended with.
         failure: Failure,
     },
+    /// Close the run as canceled (accepting a cancel request); becomes WorkflowExecutionCanceled.
     CancelWorkflowExecution {
+        /// Details to record with the cancellation; `None` for none.
         details: Option<Payloads>,
     },
+    /// Record data for the workflow's own replay (patch, side effect); becomes MarkerRecorded.
     RecordMarker {
+        /// What kind of marker (`core_patch`, `SideEffect`, ...); replay matches markers by name.
         marker_name: String,
+        /// The marker's data, by key.
         details: MarkerDetails,
+        /// A failure to record with the marker; `None` for none.
         failure: Option<Failure>,
     },
+    /// Close the run and start a new one with the same workflow id; becomes
+    /// WorkflowExecutionContinuedAsNew.
     ContinueAsNewWorkflowExecution(ContinueAsNewWorkflowExecution),
 }
 

@@ -18,7 +18,10 @@ pub type Metadata = Arc<BTreeMap<String, Vec<u8>>>;
 /// One payload: metadata (decoded bytes) and data (decoded bytes).
 #[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Payload {
+    /// Metadata, by key, with values decoded from base64; `encoding` (`json/plain`, `binary/null`,
+    /// ...) says how to read `data`.
     pub metadata: Metadata,
+    /// The encoded value, decoded from base64 (for `json/plain`, UTF-8 JSON text).
     pub data: Vec<u8>,
 }
 
@@ -55,6 +58,7 @@ impl Payload {
         Payload { metadata, data }
     }
 
+    /// The `encoding` metadata as text (`json/plain`); `None` when absent or not UTF-8.
     pub fn encoding(&self) -> Option<&str> {
         self.metadata
             .get("encoding")
@@ -91,18 +95,22 @@ impl Payload {
 pub struct Payloads(pub Arc<[Payload]>);
 
 impl Payloads {
+    /// A list of the single payload `p` (the usual shape of an input or a result).
     pub fn one(p: Payload) -> Payloads {
         Payloads(Arc::new([p]))
     }
 
+    /// A list of `payloads`, in order.
     pub fn from_vec(payloads: Vec<Payload>) -> Payloads {
         Payloads(payloads.into())
     }
 
+    /// One `json/plain` payload encoding `value`.
     pub fn json<T: Serialize + ?Sized>(value: &T) -> Result<Payloads, PayloadError> {
         Payload::json(value).map(Payloads::one)
     }
 
+    /// The first payload, if there is one.
     pub fn first(&self) -> Option<&Payload> {
         self.0.first()
     }
@@ -116,6 +124,7 @@ impl Payloads {
         }
     }
 
+    /// Total [`Payload::size_bytes`] of all payloads: what the payload size limits count.
     pub fn size_bytes(&self) -> usize {
         self.0.iter().map(Payload::size_bytes).sum()
     }

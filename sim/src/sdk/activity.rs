@@ -14,22 +14,31 @@ use crate::history::{EventId, Payloads};
 /// Facts about one activity attempt (from the activity task the worker polled).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ActivityInfo {
+    /// Workflow id of the run that scheduled the activity.
     pub workflow_id: String,
+    /// Run id of the run that scheduled the activity.
     pub run_id: String,
+    /// Workflow type of that run.
     pub workflow_type: String,
+    /// The activity's id within the run (the SDK's default is its sequence number, "1", "2", ...);
+    /// the same for every attempt.
     pub activity_id: String,
+    /// The registered activity type this attempt runs.
     pub activity_type: String,
     /// 1 for the first attempt.
     pub attempt: i32,
+    /// The ActivityTaskScheduled event of the activity; with `attempt`, what the task token names.
     pub scheduled_event_id: EventId,
     /// Details of the last heartbeat of an earlier attempt.
     pub heartbeat_details: Option<Payloads>,
+    /// The queue the activity task was polled from.
     pub task_queue: String,
 }
 
 /// What the server answered to a heartbeat.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum HeartbeatOutcome {
+    /// Recorded; keep going. (The worker also answers this when the server did not answer.)
     Ok,
     /// The workflow asked to cancel this activity.
     CancelRequested,
@@ -46,14 +55,20 @@ pub enum ServiceCallErrorKind {
     Rejected,
 }
 
+/// The error of [`ActivityContext::call_service`].
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ServiceCallError {
+    /// Whether the service answered at all.
     pub kind: ServiceCallErrorKind,
+    /// The service's error type (`InsufficientFunds`), or `ServiceUnavailable` when it did not
+    /// answer; becomes the activity failure's error type via `?`.
     pub error_type: String,
+    /// Human-readable description.
     pub message: String,
 }
 
 impl ServiceCallError {
+    /// No answer: [`ServiceCallErrorKind::Unavailable`] with error type `ServiceUnavailable`.
     pub fn unavailable(message: impl Into<String>) -> Self {
         ServiceCallError {
             kind: ServiceCallErrorKind::Unavailable,
@@ -62,6 +77,7 @@ impl ServiceCallError {
         }
     }
 
+    /// The service answered with error `error_type`: [`ServiceCallErrorKind::Rejected`].
     pub fn rejected(error_type: impl Into<String>, message: impl Into<String>) -> Self {
         ServiceCallError {
             kind: ServiceCallErrorKind::Rejected,
@@ -90,7 +106,10 @@ impl From<ServiceCallError> for ActivityError {
 /// The worker side of an activity context: heartbeats go to the server, service calls go
 /// through the worker's transport. Implemented by the worker.
 pub trait ActivityHost {
+    /// Sends a heartbeat with `details` to the server and resolves to its answer.
     fn heartbeat(&self, details: Option<Payloads>) -> LocalBoxFuture<'static, HeartbeatOutcome>;
+    /// Sends `request` to `operation` of the service node named `service` on behalf of the activity
+    /// attempt `caller`; resolves to the service's JSON answer or why there is none.
     fn call_service(
         &self,
         caller: &ActivityInfo,
@@ -118,6 +137,8 @@ impl fmt::Debug for ActivityContext {
 }
 
 impl ActivityContext {
+    /// The context of one attempt described by `info`, with `host` doing its I/O. Built by the
+    /// worker; tests can pass their own host.
     pub fn new(info: ActivityInfo, host: Rc<dyn ActivityHost>) -> Self {
         ActivityContext {
             info: Rc::new(info),
@@ -126,22 +147,27 @@ impl ActivityContext {
         }
     }
 
+    /// Everything known about this attempt.
     pub fn info(&self) -> &ActivityInfo {
         &self.info
     }
 
+    /// Workflow id of the run that scheduled the activity.
     pub fn workflow_id(&self) -> &str {
         &self.info.workflow_id
     }
 
+    /// Run id of the run that scheduled the activity.
     pub fn run_id(&self) -> &str {
         &self.info.run_id
     }
 
+    /// The activity's id within its run; stable across attempts.
     pub fn activity_id(&self) -> &str {
         &self.info.activity_id
     }
 
+    /// This attempt's number: 1 for the first, 2 for the first retry, ...
     pub fn attempt(&self) -> i32 {
         self.info.attempt
     }

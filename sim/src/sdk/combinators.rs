@@ -9,7 +9,9 @@ use std::task::{Context, Poll};
 /// The output of [`select2`]: which side finished first.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Either<A, B> {
+    /// The first future (`a`) finished first, with this output.
     Left(A),
+    /// The second future (`b`) finished first, with this output.
     Right(B),
 }
 
@@ -23,6 +25,8 @@ where
     Select2 { a, b }
 }
 
+/// The future of [`select2`]. Resolves to [`Either`]; the losing future is dropped with it (pass
+/// `&mut fut` to keep it).
 #[derive(Debug)]
 pub struct Select2<A, B> {
     a: A,
@@ -50,6 +54,7 @@ pub fn select_all<F: Future + Unpin>(futures: Vec<F>) -> SelectAll<F> {
     SelectAll { futures }
 }
 
+/// The future of [`select_all`]. Resolves to `(output, index)` of the first future ready.
 #[derive(Debug)]
 pub struct SelectAll<F> {
     futures: Vec<F>,
@@ -103,6 +108,7 @@ pub fn join<A: Future, B: Future>(a: A, b: B) -> Join<A, B> {
     }
 }
 
+/// The future of [`join`]. Resolves to both outputs once both futures are ready.
 pub struct Join<A: Future, B: Future> {
     a: MaybeDone<A>,
     b: MaybeDone<B>,
@@ -136,6 +142,7 @@ pub fn join_all<F: Future>(futures: Vec<F>) -> JoinAll<F> {
     }
 }
 
+/// The future of [`join_all`]. Resolves to every output, in index order, once all are ready.
 pub struct JoinAll<F: Future> {
     futures: Vec<MaybeDone<F>>,
 }

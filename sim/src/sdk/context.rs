@@ -31,10 +31,15 @@ pub const SIDE_EFFECT_MARKER_NAME: &str = "SideEffect";
 /// Facts about the running workflow.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct WorkflowInfo {
+    /// The workflow id; the same across continue-as-new runs.
     pub workflow_id: String,
+    /// This run's id (it seeds the workflow RNG).
     pub run_id: String,
+    /// The registered workflow type this run executes.
     pub workflow_type: String,
+    /// The run's task queue: where its workflow tasks go, and its activities by default.
     pub task_queue: String,
+    /// Workflow retry attempt, 1 for the first (from WorkflowExecutionStarted).
     pub attempt: i32,
 }
 
@@ -42,18 +47,28 @@ pub struct WorkflowInfo {
 /// sequence number ("1", "2", ...), as Temporal's Python SDK does.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ActivityOptions {
+    /// The activity id; `None`: the activity sequence number in this run ("1", "2", ...). Must be
+    /// unique among the run's pending activities.
     pub activity_id: Option<String>,
     /// Defaults to the workflow's task queue.
     pub task_queue: Option<String>,
+    /// Bound on the whole activity, all attempts and retry backoff included; `None`: unlimited.
+    /// This or `start_to_close_timeout` is required, or the server fails the workflow task.
     pub schedule_to_close_timeout: Option<Duration>,
+    /// Bound on how long an attempt may wait on the queue before a worker picks it up; `None`:
+    /// unlimited.
     pub schedule_to_start_timeout: Option<Duration>,
+    /// Bound on one attempt; the only way a crashed worker is noticed (its attempt times out and is
+    /// retried). This or `schedule_to_close_timeout` is required.
     pub start_to_close_timeout: Option<Duration>,
+    /// Longest gap allowed between heartbeats of a running attempt; `None`: no heartbeat timeout.
     pub heartbeat_timeout: Option<Duration>,
     /// `None`: the server applies Temporal's default policy.
     pub retry_policy: Option<RetryPolicy>,
 }
 
 impl ActivityOptions {
+    /// Options with only a start-to-close timeout (the usual choice).
     pub fn start_to_close(timeout: Duration) -> Self {
         ActivityOptions {
             start_to_close_timeout: Some(timeout),
@@ -61,6 +76,7 @@ impl ActivityOptions {
         }
     }
 
+    /// Options with only a schedule-to-close timeout.
     pub fn schedule_to_close(timeout: Duration) -> Self {
         ActivityOptions {
             schedule_to_close_timeout: Some(timeout),
@@ -68,36 +84,43 @@ impl ActivityOptions {
         }
     }
 
+    /// Sets an explicit activity id instead of the sequence number.
     pub fn with_activity_id(mut self, id: impl Into<String>) -> Self {
         self.activity_id = Some(id.into());
         self
     }
 
+    /// Sends the activity to `queue` instead of the workflow's task queue.
     pub fn with_task_queue(mut self, queue: impl Into<String>) -> Self {
         self.task_queue = Some(queue.into());
         self
     }
 
+    /// Sets the retry policy (unset fields of it still take Temporal's defaults).
     pub fn with_retry_policy(mut self, policy: RetryPolicy) -> Self {
         self.retry_policy = Some(policy);
         self
     }
 
+    /// Sets the start-to-close timeout (one attempt).
     pub fn with_start_to_close_timeout(mut self, d: Duration) -> Self {
         self.start_to_close_timeout = Some(d);
         self
     }
 
+    /// Sets the schedule-to-close timeout (all attempts).
     pub fn with_schedule_to_close_timeout(mut self, d: Duration) -> Self {
         self.schedule_to_close_timeout = Some(d);
         self
     }
 
+    /// Sets the schedule-to-start timeout (time on the queue).
     pub fn with_schedule_to_start_timeout(mut self, d: Duration) -> Self {
         self.schedule_to_start_timeout = Some(d);
         self
     }
 
+    /// Sets the heartbeat timeout.
     pub fn with_heartbeat_timeout(mut self, d: Duration) -> Self {
         self.heartbeat_timeout = Some(d);
         self
@@ -107,16 +130,23 @@ impl ActivityOptions {
 /// Options of [`WorkflowContext::continue_as_new_with`]. `None` fields keep this run's values.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ContinueAsNewOptions {
+    /// The new run's workflow type; `None`: this run's.
     pub workflow_type: Option<String>,
+    /// The new run's task queue; `None`: this run's.
     pub task_queue: Option<String>,
+    /// The new run's run timeout; `None`: none (unlike the other fields, this run's is not kept:
+    /// the engine gives the new run no run timeout).
     pub workflow_run_timeout: Option<Duration>,
+    /// The new run's workflow task timeout; `None`: this run's.
     pub workflow_task_timeout: Option<Duration>,
 }
 
 /// How a timer ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum TimerResult {
+    /// The timer's duration elapsed (TimerFired), or it was zero.
     Fired,
+    /// The workflow canceled the timer with [`TimerFuture::cancel`] before it fired.
     Cancelled,
 }
 
@@ -317,6 +347,7 @@ impl WorkflowContext {
         WorkflowContext { st }
     }
 
+    /// Facts about this run: ids, type, task queue, attempt (a copy).
     pub fn info(&self) -> WorkflowInfo {
         self.st.borrow().info.clone()
     }
@@ -552,6 +583,9 @@ impl WorkflowContext {
         self.continue_as_new_with(input, ContinueAsNewOptions::default())
     }
 
+    /// Like [`WorkflowContext::continue_as_new`], with the new run's type, queue or timeouts
+    /// changed by `options`. If `input` does not encode, returns a non-retryable `PayloadError`
+    /// failure instead.
     pub fn continue_as_new_with<I: Serialize + ?Sized>(
         &self,
         input: &I,

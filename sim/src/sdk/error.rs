@@ -11,13 +11,18 @@ use crate::history::{
 /// activity's retry policy (`non_retryable_error_types`) unless `non_retryable` is set.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ActivityError {
+    /// Human-readable message; becomes the failure's `message`.
     pub message: String,
+    /// The error's type name; what the retry policy's `non_retryable_error_types` matches against.
     pub error_type: String,
+    /// Never retry this failure, whatever the retry policy says.
     pub non_retryable: bool,
+    /// Structured details for the failure (`applicationFailureInfo.details`); `None` for none.
     pub details: Option<Payloads>,
 }
 
 impl ActivityError {
+    /// An error of type `error_type` that the retry policy may retry.
     pub fn retryable(error_type: impl Into<String>, message: impl Into<String>) -> Self {
         ActivityError {
             message: message.into(),
@@ -27,6 +32,10 @@ impl ActivityError {
         }
     }
 
+    /// An error of type `error_type` that ends the activity at once, whatever the retry policy
+    /// (ActivityTaskFailed with [`RetryState::NonRetryableFailure`]).
+    ///
+    /// [`RetryState::NonRetryableFailure`]: crate::history::RetryState::NonRetryableFailure
     pub fn non_retryable(error_type: impl Into<String>, message: impl Into<String>) -> Self {
         ActivityError {
             non_retryable: true,
@@ -39,6 +48,7 @@ impl ActivityError {
         ActivityError::retryable("CancelledError", "activity cancelled")
     }
 
+    /// Attaches `details` to the failure.
     pub fn with_details(mut self, details: Payloads) -> Self {
         self.details = Some(details);
         self
@@ -80,6 +90,8 @@ impl From<PayloadError> for ActivityError {
 /// timeout, cancellation).
 #[derive(Clone, Debug, PartialEq)]
 pub struct ActivityFailed {
+    /// The whole `ActivityFailure` (`activityFailureInfo` with the activity's id, type and retry
+    /// state), its cause the activity's own failure.
     pub failure: Failure,
 }
 
@@ -124,7 +136,10 @@ pub enum WorkflowErrorKind {
     /// The run fails (`FailWorkflowExecution`) with this failure.
     Failed(Box<Failure>),
     /// The run accepts cancellation (`CancelWorkflowExecution`).
-    Cancelled { details: Option<Payloads> },
+    Cancelled {
+        /// Details recorded in WorkflowExecutionCanceled; `None` for none.
+        details: Option<Payloads>,
+    },
     /// The run continues as new (`ContinueAsNewWorkflowExecution`); see
     /// [`crate::sdk::WorkflowContext::continue_as_new`].
     ContinueAsNew(Box<ContinueAsNewWorkflowExecution>),
@@ -133,6 +148,7 @@ pub enum WorkflowErrorKind {
 /// The error side of a workflow's result.
 #[derive(Clone, Debug, PartialEq)]
 pub struct WorkflowError {
+    /// How the run ends.
     pub kind: WorkflowErrorKind,
 }
 
@@ -164,12 +180,16 @@ impl WorkflowError {
         self
     }
 
+    /// Accepts cancellation: the run ends with CancelWorkflowExecution (WorkflowExecutionCanceled).
+    /// Return it after [`WorkflowContext::cancelled`](crate::sdk::WorkflowContext::cancelled)
+    /// resolves.
     pub fn cancelled() -> Self {
         WorkflowError {
             kind: WorkflowErrorKind::Cancelled { details: None },
         }
     }
 
+    /// The failure the run will fail with, if it fails (not for cancellation or continue-as-new).
     pub fn failure(&self) -> Option<&Failure> {
         match &self.kind {
             WorkflowErrorKind::Failed(f) => Some(&**f),

@@ -48,7 +48,11 @@ pub enum NonDeterminismKind {
 /// A non-determinism error, naming the event and both sides.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NonDeterminismError {
+    /// Which way the code diverged: an extra command, a missing one, or a mismatch.
     pub kind: NonDeterminismKind,
+    /// The history event where code and history diverge. For a command the code produced after
+    /// the last of a task's command events: the event after them (one past the end of history if
+    /// there is none).
     pub event_id: EventId,
     /// What the history has there.
     pub history: String,
@@ -80,6 +84,8 @@ pub enum WorkflowTaskError {
     Panic(String),
     /// The workflow input could not be decoded.
     BadInput(String),
+    /// The run's workflow type is not registered on this worker; WFT fails with
+    /// WorkflowWorkerUnhandledFailure.
     UnknownWorkflowType(String),
     /// The events are not a well-formed history (gaps, a result for an unknown activity...).
     BadHistory(String),
@@ -107,15 +113,21 @@ pub enum ReplayOutcome {
     /// The run is closed; `result` is what the code produced (the completed result, or the
     /// failure it failed with), or for terminated/timed-out runs what the history says.
     Closed {
+        /// What the code produced (its result, or the failure it failed with; a cancellation
+        /// failure if it accepted cancellation; `Ok(None)` if it continued as new), or, if the run
+        /// was closed from outside (terminated, timed out), a failure saying so.
         result: Result<Option<Payloads>, Failure>,
+        /// The type of the event that closed the run.
         close: EventType,
     },
     /// Replayed without error; the run is still open.
     Open,
+    /// Replay stopped: non-determinism, a panic, a bad input or a malformed history.
     Failed(WorkflowTaskError),
 }
 
 impl ReplayOutcome {
+    /// Whether replay finished without error (the run is open or closed).
     pub fn is_ok(&self) -> bool {
         !matches!(self, ReplayOutcome::Failed(_))
     }
@@ -414,10 +426,12 @@ impl WorkflowMachine {
         self.root.is_none()
     }
 
+    /// The workflow id of the run.
     pub fn workflow_id(&self) -> &str {
         &self.workflow_id
     }
 
+    /// The run id (it seeds the workflow RNG).
     pub fn run_id(&self) -> &str {
         &self.run_id
     }

@@ -53,6 +53,7 @@ impl fmt::Debug for Registry {
 }
 
 impl Registry {
+    /// An empty registry.
     pub fn new() -> Self {
         Registry::default()
     }
@@ -119,10 +120,12 @@ impl Registry {
         self
     }
 
+    /// Whether a workflow is registered under `workflow_type`.
     pub fn has_workflow(&self, workflow_type: &str) -> bool {
         self.inner.workflows.contains_key(workflow_type)
     }
 
+    /// Whether an activity is registered under `activity_type`.
     pub fn has_activity(&self, activity_type: &str) -> bool {
         self.inner.activities.contains_key(activity_type)
     }

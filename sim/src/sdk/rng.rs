@@ -20,10 +20,12 @@ pub struct WorkflowRng {
 }
 
 impl WorkflowRng {
+    /// An RNG starting from `seed`; the same seed gives the same sequence.
     pub fn new(seed: u64) -> Self {
         WorkflowRng { state: seed }
     }
 
+    /// The next 64 uniformly random bits.
     pub fn next_u64(&mut self) -> u64 {
         splitmix64(&mut self.state)
     }
@@ -45,6 +47,7 @@ impl WorkflowRng {
         (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
     }
 
+    /// True with probability `p` (`p <= 0`: never, `p >= 1`: always).
     pub fn chance(&mut self, p: f64) -> bool {
         self.next_f64() < p
     }
