@@ -16,7 +16,7 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-use super::{Fault, FaultEvent, FaultPlan, NodeRef, Target, When};
+use super::{Fault, FaultEvent, FaultPlan, MessageFault, NodeRef, Target, When};
 use crate::rng::Rng;
 
 /// Which faults a seed may draw.
@@ -347,20 +347,25 @@ impl<'a> Gen<'a> {
 
     fn event(&mut self, kind: Kind, k: &Knobs) -> FaultEvent {
         match kind {
+            // Each draws its trigger, then its target, then the effect's fields, in that order.
             Kind::Drop => FaultEvent {
                 when: self.at(),
-                fault: Fault::Drop {
+                fault: Fault::Message {
                     target: self.target(),
-                    rate: rate(&mut self.rng, k.rate.0, k.rate.1),
-                    duration_ms: duration(&mut self.rng),
+                    effect: MessageFault::Drop {
+                        rate: rate(&mut self.rng, k.rate.0, k.rate.1),
+                        duration_ms: duration(&mut self.rng),
+                    },
                 },
             },
             Kind::Duplicate => FaultEvent {
                 when: self.at(),
-                fault: Fault::Duplicate {
+                fault: Fault::Message {
                     target: self.target(),
-                    rate: rate(&mut self.rng, k.rate.0, k.rate.1),
-                    duration_ms: duration(&mut self.rng),
+                    effect: MessageFault::Duplicate {
+                        rate: rate(&mut self.rng, k.rate.0, k.rate.1),
+                        duration_ms: duration(&mut self.rng),
+                    },
                 },
             },
             Kind::Delay => {
@@ -368,11 +373,13 @@ impl<'a> Gen<'a> {
                 let min_ms = self.rng.below(max_ms.min(10));
                 FaultEvent {
                     when: self.at(),
-                    fault: Fault::Delay {
+                    fault: Fault::Message {
                         target: self.target(),
-                        min_ms,
-                        max_ms,
-                        duration_ms: duration(&mut self.rng),
+                        effect: MessageFault::Delay {
+                            min_ms,
+                            max_ms,
+                            duration_ms: duration(&mut self.rng),
+                        },
                     },
                 }
             }
@@ -388,17 +395,21 @@ impl<'a> Gen<'a> {
                     };
                     FaultEvent {
                         when,
-                        fault: Fault::DropNext {
+                        fault: Fault::Message {
                             target: Target::Node(node),
-                            count: self.rng.range(1, 3) as u32,
+                            effect: MessageFault::DropNext {
+                                count: self.rng.range(1, 3) as u32,
+                            },
                         },
                     }
                 } else {
                     FaultEvent {
                         when: self.at(),
-                        fault: Fault::DropNext {
+                        fault: Fault::Message {
                             target: self.target(),
-                            count: self.rng.range(1, 5) as u32,
+                            effect: MessageFault::DropNext {
+                                count: self.rng.range(1, 5) as u32,
+                            },
                         },
                     }
                 }
@@ -613,10 +624,7 @@ pub fn named_nodes(event: &FaultEvent) -> Vec<&str> {
         }
     }
     match &event.fault {
-        Fault::Drop { target, .. }
-        | Fault::Duplicate { target, .. }
-        | Fault::Delay { target, .. }
-        | Fault::DropNext { target, .. } => push_target(target, &mut out),
+        Fault::Message { target, .. } => push_target(target, &mut out),
         Fault::Partition { nodes, .. } => out.extend(nodes.iter().map(String::as_str)),
         Fault::OneWayPartition { from, to, .. } => {
             out.push(from);
@@ -631,3 +639,6 @@ pub fn named_nodes(event: &FaultEvent) -> Vec<&str> {
     }
     out
 }
+
+#[cfg(test)]
+mod tests;

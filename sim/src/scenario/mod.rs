@@ -17,7 +17,7 @@ use crate::alarm::Alarm;
 use crate::client::{run_client, ClientConfig, ClientLog, SignalSpec, StartSpec};
 use crate::clock::SimClock;
 use crate::engine::{run_server, EngineConfig, ServerConfig, SimStore};
-use crate::faults::{Fault, FaultEvent, FaultPlan, NodeRef, Target, Topology, When};
+use crate::faults::{Fault, FaultEvent, FaultPlan, MessageFault, NodeRef, Target, Topology, When};
 use crate::history::{EventType, History};
 pub use crate::record::Outcome;
 use crate::sdk::Registry;
@@ -408,12 +408,7 @@ async fn simulate(sc: Arc<Scenario>, seed: u64, plan: FaultPlan) -> Outcome {
                 continue;
             }
             match &ev.fault {
-                Fault::Drop { .. }
-                | Fault::Duplicate { .. }
-                | Fault::Delay { .. }
-                | Fault::DropNext { .. } => {
-                    unreachable!("message faults are handled above")
-                }
+                Fault::Message { .. } => unreachable!("message faults are handled above"),
                 Fault::Partition {
                     nodes: members,
                     duration_ms,
@@ -577,61 +572,32 @@ fn message_rule(fault: &Fault) -> Option<(&Target, MessageRule, Option<u64>)> {
         extra_delay: None,
         remaining: None,
     };
-    Some(match fault {
-        Fault::Drop {
-            target,
-            rate,
-            duration_ms,
-        } => (
-            target,
-            MessageRule {
-                drop_rate: *rate,
-                ..base
-            },
-            Some(*duration_ms),
-        ),
-        Fault::Duplicate {
-            target,
-            rate,
-            duration_ms,
-        } => (
-            target,
-            MessageRule {
-                duplicate_rate: *rate,
-                ..base
-            },
-            Some(*duration_ms),
-        ),
-        Fault::Delay {
-            target,
-            min_ms,
-            max_ms,
-            duration_ms,
-        } => {
-            let delay = (
-                Duration::from_millis(*min_ms),
-                Duration::from_millis((*max_ms).max(*min_ms)),
-            );
-            (
-                target,
-                MessageRule {
-                    extra_delay: Some(delay),
-                    ..base
-                },
-                Some(*duration_ms),
-            )
-        }
-        Fault::DropNext { target, count } => (
-            target,
-            MessageRule {
-                drop_rate: 1.0,
-                remaining: Some((*count).max(1)),
-                ..base
-            },
-            None,
-        ),
-        _ => return None,
-    })
+    let Fault::Message { target, effect } = fault else {
+        return None;
+    };
+    let rule = match *effect {
+        MessageFault::Drop { rate, .. } => MessageRule {
+            drop_rate: rate,
+            ..base
+        },
+        MessageFault::Duplicate { rate, .. } => MessageRule {
+            duplicate_rate: rate,
+            ..base
+        },
+        MessageFault::Delay { min_ms, max_ms, .. } => MessageRule {
+            extra_delay: Some((
+                Duration::from_millis(min_ms),
+                Duration::from_millis(max_ms.max(min_ms)),
+            )),
+            ..base
+        },
+        MessageFault::DropNext { count } => MessageRule {
+            drop_rate: 1.0,
+            remaining: Some(count.max(1)),
+            ..base
+        },
+    };
+    Some((target, rule, effect.duration_ms()))
 }
 
 /// The event types of one history (for comparisons with Temporal's).
