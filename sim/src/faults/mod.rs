@@ -11,8 +11,10 @@ use serde::{Deserialize, Serialize};
 pub mod generate;
 mod repr;
 pub mod shrink;
+mod supervisor;
 pub use generate::{generate, Profile, Topology};
 pub use shrink::{shrink, ShrinkStats};
+pub(crate) use supervisor::{Cluster, Supervisor, SupervisorReport};
 
 use repr::FaultRepr;
 
@@ -100,6 +102,30 @@ impl MessageFault {
             MessageFault::Duplicate { .. } => "duplicate",
             MessageFault::Delay { .. } => "delay",
             MessageFault::DropNext { .. } => "drop_next",
+        }
+    }
+
+    /// Checks the effect's own bounds (a delay range, a count); returns its rate, if it has
+    /// one, for the plan's common checks.
+    fn check(&self) -> Result<Option<f64>, String> {
+        match *self {
+            MessageFault::Drop { rate, .. } | MessageFault::Duplicate { rate, .. } => {
+                Ok(Some(rate))
+            }
+            MessageFault::Delay { min_ms, max_ms, .. } => {
+                if min_ms > max_ms || max_ms > FaultPlan::MAX_MS {
+                    return Err(format!(
+                        "delay range {min_ms}..{max_ms}ms is empty or too long"
+                    ));
+                }
+                Ok(None)
+            }
+            MessageFault::DropNext { count } => {
+                if count == 0 || count > 1_000_000 {
+                    return Err(format!("count {count} is not in 1..=1000000"));
+                }
+                Ok(None)
+            }
         }
     }
 
@@ -227,26 +253,7 @@ impl FaultPlan {
         // The fault's own bounds first, then its rate, duration and nodes.
         let (rate, duration, unknown) = match &e.fault {
             Fault::Message { target, effect } => {
-                match effect {
-                    MessageFault::Delay { min_ms, max_ms, .. }
-                        if min_ms > max_ms || *max_ms > Self::MAX_MS =>
-                    {
-                        return Err(format!(
-                            "delay range {min_ms}..{max_ms}ms is empty or too long"
-                        ));
-                    }
-                    MessageFault::DropNext { count } if *count == 0 || *count > 1_000_000 => {
-                        return Err(format!("count {count} is not in 1..=1000000"));
-                    }
-                    _ => {}
-                }
-                let rate = match effect {
-                    MessageFault::Drop { rate, .. } | MessageFault::Duplicate { rate, .. } => {
-                        Some(*rate)
-                    }
-                    MessageFault::Delay { .. } | MessageFault::DropNext { .. } => None,
-                };
-                (rate, effect.duration_ms(), target_ok(target))
+                (effect.check()?, effect.duration_ms(), target_ok(target))
             }
             Fault::Partition {
                 nodes: members,

@@ -378,6 +378,35 @@ fn when_candidates(when: &When) -> Vec<When> {
     }
 }
 
+/// Smaller partitions: single-node ones first, then one node fewer.
+fn smaller_partitions(nodes: &[String]) -> Vec<Vec<String>> {
+    let mut sets: Vec<Vec<String>> = Vec::new();
+    if nodes.len() > 1 {
+        sets.extend(nodes.iter().map(|n| vec![n.clone()]));
+        if nodes.len() > 2 {
+            for i in 0..nodes.len() {
+                let mut s = nodes.to_vec();
+                s.remove(i);
+                sets.push(s);
+            }
+        }
+    }
+    sets
+}
+
+/// Simpler nodes to kill: the caller (for a kill of a worker triggered by an effect), then
+/// lower-numbered workers.
+fn simpler_kill_targets(node: &NodeRef, when: &When) -> Vec<NodeRef> {
+    let mut nodes: Vec<NodeRef> = Vec::new();
+    if let NodeRef::Named(n) = node {
+        if matches!(when, When::Effect { .. }) && worker_number(n).is_some() {
+            nodes.push(NodeRef::Caller);
+        }
+        nodes.extend(lower_workers(n).into_iter().map(NodeRef::Named));
+    }
+    nodes
+}
+
 /// The fault's simplifiable fields, each as its one-step simplifications (most aggressive
 /// first). `when` decides whether a kill may become a kill of the caller.
 fn fault_candidates(fault: &Fault, when: &When) -> Vec<Vec<Fault>> {
@@ -410,24 +439,15 @@ fn fault_candidates(fault: &Fault, when: &When) -> Vec<Vec<Fault>> {
                 nodes: nodes.to_vec(),
                 duration_ms,
             };
-            // Single-node partitions first, then one node fewer.
-            let mut sets: Vec<Vec<String>> = Vec::new();
-            if nodes.len() > 1 {
-                sets.extend(nodes.iter().map(|n| vec![n.clone()]));
-                if nodes.len() > 2 {
-                    for i in 0..nodes.len() {
-                        let mut s = nodes.clone();
-                        s.remove(i);
-                        sets.push(s);
-                    }
-                }
-            }
             vec![
                 smaller(*duration_ms, MIN_DURATION_MS)
                     .into_iter()
                     .map(|d| make(nodes, d))
                     .collect(),
-                sets.iter().map(|s| make(s, *duration_ms)).collect(),
+                smaller_partitions(nodes)
+                    .iter()
+                    .map(|s| make(s, *duration_ms))
+                    .collect(),
             ]
         }
         Fault::OneWayPartition {
@@ -450,19 +470,12 @@ fn fault_candidates(fault: &Fault, when: &When) -> Vec<Vec<Fault>> {
                 node,
                 restart_after_ms,
             };
-            let mut nodes: Vec<NodeRef> = Vec::new();
-            if let NodeRef::Named(n) = node {
-                if matches!(when, When::Effect { .. }) && worker_number(n).is_some() {
-                    nodes.push(NodeRef::Caller);
-                }
-                nodes.extend(lower_workers(n).into_iter().map(NodeRef::Named));
-            }
             vec![
                 smaller(*restart_after_ms, MIN_RESTART_MS)
                     .into_iter()
                     .map(|r| make(node.clone(), r))
                     .collect(),
-                nodes
+                simpler_kill_targets(node, when)
                     .into_iter()
                     .map(|n| make(n, *restart_after_ms))
                     .collect(),
