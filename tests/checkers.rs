@@ -8,7 +8,7 @@ use sim::checkers::{
     check_all, default_invariants, Conservation, ExactlyOnce, Invariant, ReplayDeterminism,
     Violation,
 };
-use sim::faults::{Fault, FaultEvent, FaultPlan, NodeRef, Target, When};
+use sim::faults::{Fault, FaultEvent, FaultPlan, MessageFault, NodeRef, Target, When};
 use sim::{run, Outcome, Scenario};
 
 fn scenario(name: &str) -> Arc<Scenario> {
@@ -90,10 +90,12 @@ fn plans() -> Vec<(&'static str, FaultPlan)> {
             "drop 20% everywhere",
             plan(vec![at(
                 0,
-                Fault::Drop {
+                Fault::Message {
                     target: Target::All,
-                    rate: 0.2,
-                    duration_ms: 10_000,
+                    effect: MessageFault::Drop {
+                        rate: 0.2,
+                        duration_ms: 10_000,
+                    },
                 },
             )]),
         ),
@@ -102,10 +104,12 @@ fn plans() -> Vec<(&'static str, FaultPlan)> {
             plan(vec![
                 at(
                     0,
-                    Fault::Duplicate {
+                    Fault::Message {
                         target: Target::All,
-                        rate: 0.3,
-                        duration_ms: 10_000,
+                        effect: MessageFault::Duplicate {
+                            rate: 0.3,
+                            duration_ms: 10_000,
+                        },
                     },
                 ),
                 at(40, kill("worker-1", 3_000)),

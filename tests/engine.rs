@@ -259,23 +259,27 @@ fn thirty_day_greeting_completes_in_virtual_time() {
 
 #[test]
 fn same_seed_gives_byte_identical_histories_and_trace() {
-    use sim::faults::{Fault, FaultEvent, NodeRef, Target, When};
+    use sim::faults::{Fault, FaultEvent, MessageFault, NodeRef, Target, When};
     let plan = FaultPlan {
         events: vec![
             FaultEvent {
                 when: When::At { ms: 5 },
-                fault: Fault::Drop {
+                fault: Fault::Message {
                     target: Target::All,
-                    rate: 0.2,
-                    duration_ms: 3000,
+                    effect: MessageFault::Drop {
+                        rate: 0.2,
+                        duration_ms: 3000,
+                    },
                 },
             },
             FaultEvent {
                 when: When::At { ms: 20 },
-                fault: Fault::Duplicate {
+                fault: Fault::Message {
                     target: Target::All,
-                    rate: 0.3,
-                    duration_ms: 3000,
+                    effect: MessageFault::Duplicate {
+                        rate: 0.3,
+                        duration_ms: 3000,
+                    },
                 },
             },
             FaultEvent {

@@ -1,11 +1,13 @@
 //! Fault-plan generation: deterministic per seed, within the topology, within the profile.
+//! (Which nodes an event names is checked inside the crate, beside `generate`.)
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use serde_json::Value;
-use sim::faults::generate::named_nodes;
-use sim::faults::{generate, Fault, FaultPlan, NodeRef, Profile, Target, Topology, When};
+use sim::faults::{
+    generate, Fault, FaultEvent, FaultPlan, MessageFault, NodeRef, Profile, Target, Topology, When,
+};
 use sim::sdk::Registry;
 use sim::Scenario;
 use sim::{Caller, ServiceCtx, ServiceLogic};
@@ -94,10 +96,11 @@ fn check_plan(plan: &FaultPlan, topo: &Topology, what: &str) {
         "{what}: heal at {}",
         plan.heal_at_ms
     );
+    // Every node an event names is in the topology (and rates, times, counts are in range).
+    if let Err(e) = plan.validate(&topo.nodes()) {
+        panic!("{what}: {e}");
+    }
     for ev in &plan.events {
-        for n in named_nodes(ev) {
-            assert!(topo.has(n), "{what}: {ev} names {n:?}, not in {topo:?}");
-        }
         match &ev.when {
             When::At { ms } => assert!(*ms <= plan.heal_at_ms, "{what}: {ev}"),
             When::Effect {
@@ -124,25 +127,24 @@ fn check_plan(plan: &FaultPlan, topo: &Topology, what: &str) {
             When::StoreWrite { nth } => assert!(*nth >= 1, "{what}: {ev}"),
         }
         match &ev.fault {
-            Fault::Drop {
-                rate, duration_ms, ..
-            }
-            | Fault::Duplicate {
-                rate, duration_ms, ..
-            } => {
-                assert!(*rate > 0.0 && *rate <= 1.0, "{what}: {ev}");
-                assert!((50..=5_000).contains(duration_ms), "{what}: {ev}");
-            }
-            Fault::Delay {
-                min_ms,
-                max_ms,
-                duration_ms,
-                ..
-            } => {
-                assert!(min_ms <= max_ms && *max_ms <= 50, "{what}: {ev}");
-                assert!((50..=5_000).contains(duration_ms), "{what}: {ev}");
-            }
-            Fault::DropNext { count, .. } => assert!((1..=5).contains(count), "{what}: {ev}"),
+            Fault::Message { effect, .. } => match effect {
+                MessageFault::Drop { rate, duration_ms }
+                | MessageFault::Duplicate { rate, duration_ms } => {
+                    assert!(*rate > 0.0 && *rate <= 1.0, "{what}: {ev}");
+                    assert!((50..=5_000).contains(duration_ms), "{what}: {ev}");
+                }
+                MessageFault::Delay {
+                    min_ms,
+                    max_ms,
+                    duration_ms,
+                } => {
+                    assert!(min_ms <= max_ms && *max_ms <= 50, "{what}: {ev}");
+                    assert!((50..=5_000).contains(duration_ms), "{what}: {ev}");
+                }
+                MessageFault::DropNext { count } => {
+                    assert!((1..=5).contains(count), "{what}: {ev}")
+                }
+            },
             Fault::Partition { nodes, duration_ms } => {
                 assert!(!nodes.is_empty(), "{what}: {ev}");
                 assert!(nodes.len() < topo.nodes().len(), "{what}: {ev}");
@@ -355,7 +357,10 @@ fn swarm_varies_the_enabled_kinds_across_seeds() {
             .iter()
             .flat_map(|plan| plan.events.iter())
             .filter_map(|e| match e.fault {
-                Fault::Drop { rate, .. } | Fault::Duplicate { rate, .. } => Some(rate),
+                Fault::Message {
+                    effect: MessageFault::Drop { rate, .. } | MessageFault::Duplicate { rate, .. },
+                    ..
+                } => Some(rate),
                 _ => None,
             })
             .fold(0.0f64, f64::max)
@@ -443,15 +448,21 @@ fn topology_of_a_scenario() {
     );
     assert!(topo.has("worker-2") && !topo.has("worker-3") && topo.has("client"));
     // A target naming a node outside the topology is caught by the bounds check.
-    let bad = sim::faults::FaultEvent {
-        when: When::At { ms: 0 },
-        fault: Fault::Drop {
-            target: Target::Node("worker-9".into()),
-            rate: 0.1,
-            duration_ms: 100,
-        },
+    let bad = FaultPlan {
+        events: vec![FaultEvent {
+            when: When::At { ms: 0 },
+            fault: Fault::Message {
+                target: Target::Node("worker-9".into()),
+                effect: MessageFault::Drop {
+                    rate: 0.1,
+                    duration_ms: 100,
+                },
+            },
+        }],
+        heal_at_ms: 1_000,
     };
-    assert!(named_nodes(&bad).iter().any(|n| !topo.has(n)));
+    let err = bad.validate(&topo.nodes()).unwrap_err();
+    assert!(err.contains("no node named \"worker-9\""), "{err}");
 }
 
 fn lines(plan: &FaultPlan) -> Vec<String> {
@@ -485,6 +496,36 @@ const GOLDEN_SWARM_1: [&str; 10] = [
     "on TimerStarted #3: kill worker-1, restart after 441ms",
     "on bank.withdraw effect #1: kill the calling worker, restart after 538ms",
     "heal at 6700ms",
+];
+
+/// FNV-1a over bytes: a stable digest for the golden test below.
+fn fnv(text: &str) -> u64 {
+    text.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
+    })
+}
+
+#[test]
+fn golden_digest_pins_every_profiles_first_seeds() {
+    // The JSON of the first 400 plans of every profile, digested: same events, same order,
+    // same file format. Pinned when message faults became one variant (the digests were the
+    // same before and after); a change here changes what every recorded seed means.
+    let topo = bank_topology();
+    let digests: Vec<(Profile, u64)> = Profile::ALL
+        .into_iter()
+        .map(|p| {
+            let all: String = plans(p, &topo).iter().map(FaultPlan::to_json).collect();
+            (p, fnv(&all))
+        })
+        .collect();
+    assert_eq!(digests, GOLDEN_DIGESTS, "{digests:#x?}");
+}
+const GOLDEN_DIGESTS: [(Profile, u64); 5] = [
+    (Profile::None, 0xeff9_da4e_7396_3c25),
+    (Profile::Network, 0xf453_188a_588b_3187),
+    (Profile::Crash, 0x32b4_e1c9_794c_40b7),
+    (Profile::Chaos, 0xc3b6_37b5_4039_420b),
+    (Profile::Swarm, 0x28a4_a82c_766b_16a5),
 ];
 
 #[test]

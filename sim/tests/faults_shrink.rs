@@ -1,9 +1,11 @@
-//! Shrinking fault plans against synthetic predicates (no simulation needed).
+//! Shrinking fault plans against synthetic predicates (no simulation needed). (The probes of
+//! `shrink_with_probes`, which only the harness calls, are tested inside the crate.)
 
 use std::cell::Cell;
 
 use sim::faults::{
-    generate, shrink, Fault, FaultEvent, FaultPlan, NodeRef, Profile, Target, Topology, When,
+    generate, shrink, Fault, FaultEvent, FaultPlan, MessageFault, NodeRef, Profile, Target,
+    Topology, When,
 };
 
 fn topo() -> Topology {
@@ -33,10 +35,20 @@ fn kill(name: &str, restart_after_ms: u64) -> Fault {
 }
 
 fn drop_on(target: Target, rate: f64, duration_ms: u64) -> Fault {
-    Fault::Drop {
+    Fault::Message {
         target,
-        rate,
-        duration_ms,
+        effect: MessageFault::Drop { rate, duration_ms },
+    }
+}
+
+/// The rate of a drop fault.
+fn drop_rate(f: &Fault) -> Option<f64> {
+    match f {
+        Fault::Message {
+            effect: MessageFault::Drop { rate, .. },
+            ..
+        } => Some(*rate),
+        _ => None,
     }
 }
 
@@ -49,7 +61,7 @@ fn kills_worker_2(p: &FaultPlan) -> bool {
 fn drops_over_30(p: &FaultPlan) -> bool {
     p.events
         .iter()
-        .any(|e| matches!(e.fault, Fault::Drop { rate, .. } if rate > 0.3))
+        .any(|e| drop_rate(&e.fault).is_some_and(|rate| rate > 0.3))
 }
 
 /// A plan with ten events, two of which matter.
@@ -59,10 +71,12 @@ fn noisy_plan() -> FaultPlan {
             at(10, kill("worker-1", 300)),
             at(
                 40,
-                Fault::Duplicate {
+                Fault::Message {
                     target: Target::All,
-                    rate: 0.4,
-                    duration_ms: 900,
+                    effect: MessageFault::Duplicate {
+                        rate: 0.4,
+                        duration_ms: 900,
+                    },
                 },
             ),
             at(120, drop_on(Target::Node("bank".into()), 0.2, 700)),
@@ -76,11 +90,13 @@ fn noisy_plan() -> FaultPlan {
             at(1_337, kill("worker-2", 2_345)),
             at(
                 1_500,
-                Fault::Delay {
+                Fault::Message {
                     target: Target::All,
-                    min_ms: 3,
-                    max_ms: 40,
-                    duration_ms: 2_000,
+                    effect: MessageFault::Delay {
+                        min_ms: 3,
+                        max_ms: 40,
+                        duration_ms: 2_000,
+                    },
                 },
             ),
             at(
@@ -108,9 +124,9 @@ fn noisy_plan() -> FaultPlan {
             ),
             at(
                 2_900,
-                Fault::DropNext {
+                Fault::Message {
                     target: Target::Node("server".into()),
-                    count: 4,
+                    effect: MessageFault::DropNext { count: 4 },
                 },
             ),
         ],
@@ -163,7 +179,7 @@ fn simplification_stops_where_the_failure_stops() {
         let drop_ok = p
             .events
             .iter()
-            .any(|e| matches!(e.fault, Fault::Drop { rate, .. } if rate > 0.3 && rate < 0.5));
+            .any(|e| drop_rate(&e.fault).is_some_and(|rate| rate > 0.3 && rate < 0.5));
         kill_ok && drop_ok && p.heal_at_ms > 5_000
     };
     let (small, stats) = shrink(&plan, 300, pred);
@@ -183,8 +199,9 @@ fn simplification_stops_where_the_failure_stops() {
         panic!()
     };
     assert!((1_001..1_337).contains(&ms), "{ms}");
-    let Fault::Drop {
-        rate, duration_ms, ..
+    let Fault::Message {
+        effect: MessageFault::Drop { rate, duration_ms },
+        ..
     } = small.events[1].fault
     else {
         panic!("{}", small.to_json())
@@ -336,87 +353,4 @@ fn every_generated_plan_shrinks_to_a_minimal_failing_core() {
         assert_eq!(small.len(), 2, "seed {seed}: {}", small.to_json());
         assert!(stats.runs < 400, "seed {seed}: {stats:?}");
     }
-}
-
-fn kill_caller_after_deposit(nth: u32) -> FaultPlan {
-    FaultPlan {
-        events: vec![FaultEvent {
-            when: When::Effect {
-                service: "bank".into(),
-                operation: "deposit".into(),
-                nth,
-            },
-            fault: Fault::Kill {
-                node: NodeRef::Caller,
-                restart_after_ms: 1000,
-            },
-        }],
-        heal_at_ms: 5000,
-    }
-}
-
-/// Fails when the plan kills worker-1, worker-2 and worker-3 (a chain where every event is
-/// needed), or when it kills the caller right after the second deposit (a single fault that
-/// ddmin over the chain cannot reach).
-fn chain_or_canonical(p: &FaultPlan) -> bool {
-    let kills = |w: &str| {
-        p.events
-            .iter()
-            .any(|e| matches!(&e.fault, Fault::Kill { node: NodeRef::Named(n), .. } if n == w))
-    };
-    let canonical = p.events.iter().any(|e| {
-        matches!(&e.when, When::Effect { operation, nth: 2, .. } if operation == "deposit")
-            && matches!(
-                e.fault,
-                Fault::Kill {
-                    node: NodeRef::Caller,
-                    ..
-                }
-            )
-    });
-    (kills("worker-1") && kills("worker-2") && kills("worker-3")) || canonical
-}
-
-#[test]
-fn a_failing_probe_replaces_a_longer_chain() {
-    use sim::faults::shrink::shrink_with_probes;
-    let plan = FaultPlan {
-        events: vec![
-            at(10, kill("worker-1", 300)),
-            at(20, kill("worker-2", 300)),
-            at(30, kill("worker-3", 300)),
-        ],
-        heal_at_ms: 5000,
-    };
-    let (chain, _) = shrink(&plan, 200, chain_or_canonical);
-    assert_eq!(
-        chain.len(),
-        3,
-        "ddmin alone keeps the chain: {}",
-        chain.to_json()
-    );
-    let probes = [kill_caller_after_deposit(1), kill_caller_after_deposit(2)];
-    let (small, stats) = shrink_with_probes(&plan, &probes, 200, chain_or_canonical);
-    assert_eq!(small.len(), 1, "{}", small.to_json());
-    assert!(chain_or_canonical(&small));
-    assert!(matches!(small.events[0].when, When::Effect { nth: 2, .. }));
-    assert_eq!(stats.final_events, 1);
-}
-
-#[test]
-fn probes_are_not_run_once_a_single_event_is_left() {
-    use sim::faults::shrink::shrink_with_probes;
-    let plan = noisy_plan();
-    let runs = Cell::new(0usize);
-    let probe_runs = Cell::new(0usize);
-    let probes = [kill_caller_after_deposit(1)];
-    let (small, _) = shrink_with_probes(&plan, &probes, 200, |p| {
-        runs.set(runs.get() + 1);
-        if *p == probes[0] {
-            probe_runs.set(probe_runs.get() + 1);
-        }
-        kills_worker_2(p)
-    });
-    assert_eq!(small.len(), 1, "{}", small.to_json());
-    assert_eq!(probe_runs.get(), 0, "a probe ran after {} runs", runs.get());
 }

@@ -16,7 +16,7 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-use super::{Fault, FaultEvent, FaultPlan, NodeRef, Target, When};
+use super::{Fault, FaultEvent, FaultPlan, MessageFault, NodeRef, Target, When};
 use crate::rng::Rng;
 
 /// Which faults a seed may draw.
@@ -347,61 +347,8 @@ impl<'a> Gen<'a> {
 
     fn event(&mut self, kind: Kind, k: &Knobs) -> FaultEvent {
         match kind {
-            Kind::Drop => FaultEvent {
-                when: self.at(),
-                fault: Fault::Drop {
-                    target: self.target(),
-                    rate: rate(&mut self.rng, k.rate.0, k.rate.1),
-                    duration_ms: duration(&mut self.rng),
-                },
-            },
-            Kind::Duplicate => FaultEvent {
-                when: self.at(),
-                fault: Fault::Duplicate {
-                    target: self.target(),
-                    rate: rate(&mut self.rng, k.rate.0, k.rate.1),
-                    duration_ms: duration(&mut self.rng),
-                },
-            },
-            Kind::Delay => {
-                let max_ms = self.rng.range(1, k.max_delay_ms.max(1));
-                let min_ms = self.rng.below(max_ms.min(10));
-                FaultEvent {
-                    when: self.at(),
-                    fault: Fault::Delay {
-                        target: self.target(),
-                        min_ms,
-                        max_ms,
-                        duration_ms: duration(&mut self.rng),
-                    },
-                }
-            }
-            Kind::DropNext => {
-                // Half the time right after a deep event: "the bank applied the deposit, and
-                // its answer is lost" / "the server appended the event, and its next message is
-                // lost".
-                if self.rng.chance(0.5) {
-                    let when = self.trigger();
-                    let node = match &when {
-                        When::Effect { service, .. } => service.clone(),
-                        _ => Topology::SERVER.to_string(),
-                    };
-                    FaultEvent {
-                        when,
-                        fault: Fault::DropNext {
-                            target: Target::Node(node),
-                            count: self.rng.range(1, 3) as u32,
-                        },
-                    }
-                } else {
-                    FaultEvent {
-                        when: self.at(),
-                        fault: Fault::DropNext {
-                            target: self.target(),
-                            count: self.rng.range(1, 5) as u32,
-                        },
-                    }
-                }
+            Kind::Drop | Kind::Duplicate | Kind::Delay | Kind::DropNext => {
+                self.message_event(kind, k)
             }
             Kind::Partition => {
                 let mut members: Vec<String> = Vec::new();
@@ -476,6 +423,80 @@ impl<'a> Gen<'a> {
                     },
                 }
             }
+        }
+    }
+
+    /// A message fault of `kind`. Each draws its trigger, then its target, then the effect's
+    /// fields, in that order (a delay draws its bounds first).
+    fn message_event(&mut self, kind: Kind, k: &Knobs) -> FaultEvent {
+        match kind {
+            Kind::Drop => FaultEvent {
+                when: self.at(),
+                fault: Fault::Message {
+                    target: self.target(),
+                    effect: MessageFault::Drop {
+                        rate: rate(&mut self.rng, k.rate.0, k.rate.1),
+                        duration_ms: duration(&mut self.rng),
+                    },
+                },
+            },
+            Kind::Duplicate => FaultEvent {
+                when: self.at(),
+                fault: Fault::Message {
+                    target: self.target(),
+                    effect: MessageFault::Duplicate {
+                        rate: rate(&mut self.rng, k.rate.0, k.rate.1),
+                        duration_ms: duration(&mut self.rng),
+                    },
+                },
+            },
+            Kind::Delay => {
+                let max_ms = self.rng.range(1, k.max_delay_ms.max(1));
+                let min_ms = self.rng.below(max_ms.min(10));
+                FaultEvent {
+                    when: self.at(),
+                    fault: Fault::Message {
+                        target: self.target(),
+                        effect: MessageFault::Delay {
+                            min_ms,
+                            max_ms,
+                            duration_ms: duration(&mut self.rng),
+                        },
+                    },
+                }
+            }
+            Kind::DropNext => {
+                // Half the time right after a deep event: "the bank applied the deposit, and
+                // its answer is lost" / "the server appended the event, and its next message is
+                // lost".
+                if self.rng.chance(0.5) {
+                    let when = self.trigger();
+                    let node = match &when {
+                        When::Effect { service, .. } => service.clone(),
+                        _ => Topology::SERVER.to_string(),
+                    };
+                    FaultEvent {
+                        when,
+                        fault: Fault::Message {
+                            target: Target::Node(node),
+                            effect: MessageFault::DropNext {
+                                count: self.rng.range(1, 3) as u32,
+                            },
+                        },
+                    }
+                } else {
+                    FaultEvent {
+                        when: self.at(),
+                        fault: Fault::Message {
+                            target: self.target(),
+                            effect: MessageFault::DropNext {
+                                count: self.rng.range(1, 5) as u32,
+                            },
+                        },
+                    }
+                }
+            }
+            _ => unreachable!("{kind:?} is not a message fault"),
         }
     }
 
@@ -613,10 +634,7 @@ pub fn named_nodes(event: &FaultEvent) -> Vec<&str> {
         }
     }
     match &event.fault {
-        Fault::Drop { target, .. }
-        | Fault::Duplicate { target, .. }
-        | Fault::Delay { target, .. }
-        | Fault::DropNext { target, .. } => push_target(target, &mut out),
+        Fault::Message { target, .. } => push_target(target, &mut out),
         Fault::Partition { nodes, .. } => out.extend(nodes.iter().map(String::as_str)),
         Fault::OneWayPartition { from, to, .. } => {
             out.push(from);
@@ -631,3 +649,6 @@ pub fn named_nodes(event: &FaultEvent) -> Vec<&str> {
     }
     out
 }
+
+#[cfg(test)]
+mod tests;

@@ -9,9 +9,14 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 pub mod generate;
+mod repr;
 pub mod shrink;
+mod supervisor;
 pub use generate::{generate, Profile, Topology};
 pub use shrink::{shrink, ShrinkStats};
+pub(crate) use supervisor::{Cluster, Supervisor, SupervisorReport};
+
+use repr::FaultRepr;
 
 /// Which messages a network fault applies to, by node name (`server`, `worker-1`, `bank`,
 /// `client`).
@@ -33,30 +38,17 @@ pub enum NodeRef {
 }
 
 /// One fault.
+///
+/// Serialised through [`FaultRepr`], the flat shape plans have always had on disk (`"kind":
+/// "drop"`, `"kind": "delay"`, ...): saved `plan.json` files keep loading, byte for byte.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
+#[serde(into = "FaultRepr", from = "FaultRepr")]
 pub enum Fault {
-    /// Drop each matching message with probability `rate`.
-    Drop {
+    /// A fault on the messages of `target` (see [`MessageFault`]).
+    Message {
         target: Target,
-        rate: f64,
-        duration_ms: u64,
+        effect: MessageFault,
     },
-    /// Deliver each matching message twice with probability `rate`.
-    Duplicate {
-        target: Target,
-        rate: f64,
-        duration_ms: u64,
-    },
-    /// Add a random extra delay in `[min_ms, max_ms)` to each matching message (reorders).
-    Delay {
-        target: Target,
-        min_ms: u64,
-        max_ms: u64,
-        duration_ms: u64,
-    },
-    /// Drop the next `count` matching messages.
-    DropNext { target: Target, count: u32 },
     /// Cut the listed nodes off from every other node, both ways.
     Partition {
         nodes: Vec<String>,
@@ -83,14 +75,77 @@ pub enum Fault {
     },
 }
 
-impl Fault {
-    /// A short name of the fault's kind (for swarm mode and reports).
+/// What a message fault does to each message of its target, and for how long. The timed ones
+/// last `duration_ms` (cut short by the heal); `DropNext` lasts until it has dropped `count`
+/// messages or the heal comes.
+#[derive(Clone, Debug, PartialEq)]
+pub enum MessageFault {
+    /// Drop each message with probability `rate`.
+    Drop { rate: f64, duration_ms: u64 },
+    /// Deliver each message twice with probability `rate`.
+    Duplicate { rate: f64, duration_ms: u64 },
+    /// Add a random extra delay in `[min_ms, max_ms)` to each message (reorders).
+    Delay {
+        min_ms: u64,
+        max_ms: u64,
+        duration_ms: u64,
+    },
+    /// Drop the next `count` messages.
+    DropNext { count: u32 },
+}
+
+impl MessageFault {
+    /// A short name of the effect (the fault's kind in plans and reports).
     pub fn kind(&self) -> &'static str {
         match self {
-            Fault::Drop { .. } => "drop",
-            Fault::Duplicate { .. } => "duplicate",
-            Fault::Delay { .. } => "delay",
-            Fault::DropNext { .. } => "drop_next",
+            MessageFault::Drop { .. } => "drop",
+            MessageFault::Duplicate { .. } => "duplicate",
+            MessageFault::Delay { .. } => "delay",
+            MessageFault::DropNext { .. } => "drop_next",
+        }
+    }
+
+    /// Checks the effect's own bounds (a delay range, a count); returns its rate, if it has
+    /// one, for the plan's common checks.
+    fn check(&self) -> Result<Option<f64>, String> {
+        match *self {
+            MessageFault::Drop { rate, .. } | MessageFault::Duplicate { rate, .. } => {
+                Ok(Some(rate))
+            }
+            MessageFault::Delay { min_ms, max_ms, .. } => {
+                if min_ms > max_ms || max_ms > FaultPlan::MAX_MS {
+                    return Err(format!(
+                        "delay range {min_ms}..{max_ms}ms is empty or too long"
+                    ));
+                }
+                Ok(None)
+            }
+            MessageFault::DropNext { count } => {
+                if count == 0 || count > 1_000_000 {
+                    return Err(format!("count {count} is not in 1..=1000000"));
+                }
+                Ok(None)
+            }
+        }
+    }
+
+    /// How long the fault lasts; `None` for `DropNext` (until its count or the heal).
+    pub fn duration_ms(&self) -> Option<u64> {
+        match self {
+            MessageFault::Drop { duration_ms, .. }
+            | MessageFault::Duplicate { duration_ms, .. }
+            | MessageFault::Delay { duration_ms, .. } => Some(*duration_ms),
+            MessageFault::DropNext { .. } => None,
+        }
+    }
+}
+
+impl Fault {
+    /// A short name of the fault's kind (for swarm mode and reports); a message fault is named
+    /// by its effect (`drop`, `duplicate`, `delay`, `drop_next`).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Fault::Message { effect, .. } => effect.kind(),
             Fault::Partition { .. } => "partition",
             Fault::OneWayPartition { .. } => "one_way_partition",
             Fault::Kill { .. } => "kill",
@@ -166,116 +221,97 @@ impl FaultPlan {
                 Self::MAX_MS
             ));
         }
-        let node_ok = |n: &str| nodes.iter().any(|x| x == n);
         for (i, e) in self.events.iter().enumerate() {
-            let bad = |what: String| Err(format!("event {} ({e}): {what}", i + 1));
-            match &e.when {
-                When::At { ms } if *ms > self.heal_at_ms => {
-                    return bad(format!("at {ms}ms is after heal_at_ms {}", self.heal_at_ms));
-                }
-                When::Effect { nth: 0, .. }
-                | When::History { nth: 0, .. }
-                | When::StoreWrite { nth: 0 } => {
-                    return bad("nth counts from 1".into());
-                }
-                When::Effect { service, .. } if !node_ok(service) => {
-                    return bad(format!("no service named {service:?}"));
-                }
-                _ => {}
+            self.check_event(e, nodes)
+                .map_err(|what| format!("event {} ({e}): {what}", i + 1))?;
+        }
+        Ok(())
+    }
+
+    /// What is wrong with one event of this plan, if anything.
+    fn check_event(&self, e: &FaultEvent, nodes: &[String]) -> Result<(), String> {
+        let node_ok = |n: &str| nodes.iter().any(|x| x == n);
+        match &e.when {
+            When::At { ms } if *ms > self.heal_at_ms => {
+                return Err(format!("at {ms}ms is after heal_at_ms {}", self.heal_at_ms));
             }
-            let target_ok = |t: &Target| match t {
-                Target::All => None,
-                Target::Node(n) => (!node_ok(n)).then(|| n.clone()),
-                Target::Link { from, to } => [from, to].into_iter().find(|n| !node_ok(n)).cloned(),
-            };
-            let (rate, duration, unknown) = match &e.fault {
-                Fault::Drop {
-                    target,
-                    rate,
-                    duration_ms,
+            When::Effect { nth: 0, .. }
+            | When::History { nth: 0, .. }
+            | When::StoreWrite { nth: 0 } => {
+                return Err("nth counts from 1".into());
+            }
+            When::Effect { service, .. } if !node_ok(service) => {
+                return Err(format!("no service named {service:?}"));
+            }
+            _ => {}
+        }
+        let target_ok = |t: &Target| match t {
+            Target::All => None,
+            Target::Node(n) => (!node_ok(n)).then(|| n.clone()),
+            Target::Link { from, to } => [from, to].into_iter().find(|n| !node_ok(n)).cloned(),
+        };
+        // The fault's own bounds first, then its rate, duration and nodes.
+        let (rate, duration, unknown) = match &e.fault {
+            Fault::Message { target, effect } => {
+                (effect.check()?, effect.duration_ms(), target_ok(target))
+            }
+            Fault::Partition {
+                nodes: members,
+                duration_ms,
+            } => (
+                None,
+                Some(*duration_ms),
+                members.iter().find(|n| !node_ok(n)).cloned(),
+            ),
+            Fault::OneWayPartition {
+                from,
+                to,
+                duration_ms,
+            } => (
+                None,
+                Some(*duration_ms),
+                [from, to].into_iter().find(|n| !node_ok(n)).cloned(),
+            ),
+            Fault::Kill {
+                node,
+                restart_after_ms,
+            } => {
+                let unknown = match node {
+                    NodeRef::Named(n) => (!node_ok(n)).then(|| n.clone()),
+                    NodeRef::Caller => None,
+                };
+                (None, Some(*restart_after_ms), unknown)
+            }
+            Fault::ClockSkew {
+                node,
+                skew_ms,
+                duration_ms,
+            } => {
+                if skew_ms.unsigned_abs() > 24 * 3600 * 1000 {
+                    return Err(format!("skew {skew_ms}ms is over one day"));
                 }
-                | Fault::Duplicate {
-                    target,
-                    rate,
-                    duration_ms,
-                } => (Some(*rate), Some(*duration_ms), target_ok(target)),
-                Fault::Delay {
-                    target,
-                    min_ms,
-                    max_ms,
-                    duration_ms,
-                } => {
-                    if min_ms > max_ms || *max_ms > Self::MAX_MS {
-                        return bad(format!(
-                            "delay range {min_ms}..{max_ms}ms is empty or too long"
-                        ));
-                    }
-                    (None, Some(*duration_ms), target_ok(target))
-                }
-                Fault::DropNext { target, count } => {
-                    if *count == 0 || *count > 1_000_000 {
-                        return bad(format!("count {count} is not in 1..=1000000"));
-                    }
-                    (None, None, target_ok(target))
-                }
-                Fault::Partition {
-                    nodes: members,
-                    duration_ms,
-                } => (
+                (
                     None,
                     Some(*duration_ms),
-                    members.iter().find(|n| !node_ok(n)).cloned(),
-                ),
-                Fault::OneWayPartition {
-                    from,
-                    to,
-                    duration_ms,
-                } => (
-                    None,
-                    Some(*duration_ms),
-                    [from, to].into_iter().find(|n| !node_ok(n)).cloned(),
-                ),
-                Fault::Kill {
-                    node,
-                    restart_after_ms,
-                } => {
-                    let unknown = match node {
-                        NodeRef::Named(n) => (!node_ok(n)).then(|| n.clone()),
-                        NodeRef::Caller => None,
-                    };
-                    (None, Some(*restart_after_ms), unknown)
-                }
-                Fault::ClockSkew {
-                    node,
-                    skew_ms,
-                    duration_ms,
-                } => {
-                    if skew_ms.unsigned_abs() > 24 * 3600 * 1000 {
-                        return bad(format!("skew {skew_ms}ms is over one day"));
-                    }
-                    (
-                        None,
-                        Some(*duration_ms),
-                        (!node_ok(node)).then(|| node.clone()),
-                    )
-                }
-            };
-            if let Some(r) = rate {
-                if !(r > 0.0 && r <= 1.0) {
-                    return bad(format!("rate {r} is not in (0, 1]"));
-                }
+                    (!node_ok(node)).then(|| node.clone()),
+                )
             }
-            if let Some(d) = duration {
-                if d > Self::MAX_MS {
-                    return bad(format!(
-                        "duration {d}ms is over the limit of {} (30 days)",
-                        Self::MAX_MS
-                    ));
-                }
+        };
+        if let Some(r) = rate {
+            if !(r > 0.0 && r <= 1.0) {
+                return Err(format!("rate {r} is not in (0, 1]"));
             }
-            if let Some(n) = unknown {
-                return bad(format!("no node named {n:?} (nodes: {})", nodes.join(", ")));
+        }
+        if let Some(d) = duration {
+            if d > Self::MAX_MS {
+                return Err(format!(
+                    "duration {d}ms is over the limit of {} (30 days)",
+                    Self::MAX_MS
+                ));
             }
+        }
+        if let Some(n) = unknown {
+            return Err(format!("no node named {n:?} (nodes: {})", nodes.join(", ")));
         }
         Ok(())
     }
@@ -309,40 +345,29 @@ impl fmt::Display for Target {
 impl fmt::Display for Fault {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Fault::Drop {
-                target,
-                rate,
-                duration_ms,
-            } => write!(
-                f,
-                "drop {:.0}% on {target} for {duration_ms}ms",
-                rate * 100.0
-            ),
-            Fault::Duplicate {
-                target,
-                rate,
-                duration_ms,
-            } => {
-                write!(
+            Fault::Message { target, effect } => match effect {
+                MessageFault::Drop { rate, duration_ms } => write!(
+                    f,
+                    "drop {:.0}% on {target} for {duration_ms}ms",
+                    rate * 100.0
+                ),
+                MessageFault::Duplicate { rate, duration_ms } => write!(
                     f,
                     "duplicate {:.0}% on {target} for {duration_ms}ms",
                     rate * 100.0
-                )
-            }
-            Fault::Delay {
-                target,
-                min_ms,
-                max_ms,
-                duration_ms,
-            } => {
-                write!(
+                ),
+                MessageFault::Delay {
+                    min_ms,
+                    max_ms,
+                    duration_ms,
+                } => write!(
                     f,
                     "delay {min_ms}-{max_ms}ms on {target} for {duration_ms}ms"
-                )
-            }
-            Fault::DropNext { target, count } => {
-                write!(f, "drop next {count} message(s) on {target}")
-            }
+                ),
+                MessageFault::DropNext { count } => {
+                    write!(f, "drop next {count} message(s) on {target}")
+                }
+            },
             Fault::Partition { nodes, duration_ms } => {
                 write!(f, "partition {{{}}} for {duration_ms}ms", nodes.join(","))
             }

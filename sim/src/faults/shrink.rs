@@ -18,7 +18,7 @@
 
 use std::collections::BTreeMap;
 
-use super::{Fault, FaultEvent, FaultPlan, NodeRef, Target, When};
+use super::{Fault, FaultEvent, FaultPlan, MessageFault, NodeRef, Target, When};
 
 /// What a shrink cost and achieved.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -269,299 +269,244 @@ fn simpler_targets(t: &Target) -> Vec<Target> {
     }
 }
 
-/// One-step simplifications of the `field`-th simplifiable field of an event, most aggressive
-/// first; `None` when the event has no such field.
-fn field_candidates(ev: &FaultEvent, field: usize) -> Option<Vec<FaultEvent>> {
-    let mut fields: Vec<Vec<FaultEvent>> = Vec::new();
-    // When.
-    {
-        let when_c: Vec<When> = match &ev.when {
-            When::At { ms } => smaller(*ms, 0)
-                .into_iter()
-                .map(|ms| When::At { ms })
-                .collect(),
-            When::Effect {
-                service,
-                operation,
-                nth,
-            } => smaller(u64::from(*nth), 1)
-                .into_iter()
-                .map(|n| When::Effect {
-                    service: service.clone(),
-                    operation: operation.clone(),
-                    nth: n as u32,
-                })
-                .collect(),
-            When::History { event_type, nth } => smaller(u64::from(*nth), 1)
-                .into_iter()
-                .map(|n| When::History {
-                    event_type: event_type.clone(),
-                    nth: n as u32,
-                })
-                .collect(),
-            When::StoreWrite { nth } => smaller(u64::from(*nth), 1)
-                .into_iter()
-                .map(|n| When::StoreWrite { nth: n as u32 })
-                .collect(),
-        };
-        fields.push(
-            when_c
-                .into_iter()
-                .map(|when| FaultEvent {
-                    when,
-                    fault: ev.fault.clone(),
-                })
-                .collect(),
-        );
-    }
-    let with = |fault: Fault| FaultEvent {
-        when: ev.when.clone(),
-        fault,
-    };
-    match &ev.fault {
-        Fault::Drop {
-            target,
-            rate,
-            duration_ms,
-        }
-        | Fault::Duplicate {
-            target,
-            rate,
-            duration_ms,
-        } => {
-            let dup = matches!(ev.fault, Fault::Duplicate { .. });
-            let make = |target: Target, rate: f64, duration_ms: u64| {
-                if dup {
-                    Fault::Duplicate {
-                        target,
-                        rate,
-                        duration_ms,
-                    }
-                } else {
-                    Fault::Drop {
-                        target,
-                        rate,
-                        duration_ms,
-                    }
-                }
+/// One-step simplifications of a message fault's effect, field by field (duration, then rate
+/// or delay bounds or count), each most aggressive first. The target is simplified by the
+/// caller, after these.
+fn effect_candidates(effect: &MessageFault) -> Vec<Vec<MessageFault>> {
+    match *effect {
+        MessageFault::Drop { rate, duration_ms }
+        | MessageFault::Duplicate { rate, duration_ms } => {
+            let make = |rate, duration_ms| match effect {
+                MessageFault::Duplicate { .. } => MessageFault::Duplicate { rate, duration_ms },
+                _ => MessageFault::Drop { rate, duration_ms },
             };
-            fields.push(
-                smaller(*duration_ms, MIN_DURATION_MS)
+            vec![
+                smaller(duration_ms, MIN_DURATION_MS)
                     .into_iter()
-                    .map(|d| with(make(target.clone(), *rate, d)))
+                    .map(|d| make(rate, d))
                     .collect(),
-            );
-            fields.push(
-                simpler_rates(*rate)
+                simpler_rates(rate)
                     .into_iter()
-                    .map(|r| with(make(target.clone(), r, *duration_ms)))
+                    .map(|r| make(r, duration_ms))
                     .collect(),
-            );
-            fields.push(
-                simpler_targets(target)
-                    .into_iter()
-                    .map(|t| with(make(t, *rate, *duration_ms)))
-                    .collect(),
-            );
+            ]
         }
-        Fault::Delay {
-            target,
+        MessageFault::Delay {
             min_ms,
             max_ms,
             duration_ms,
         } => {
-            let make = |target: Target, min_ms: u64, max_ms: u64, duration_ms: u64| {
-                with(Fault::Delay {
-                    target,
-                    min_ms,
-                    max_ms,
-                    duration_ms,
+            let make = |min_ms, max_ms, duration_ms| MessageFault::Delay {
+                min_ms,
+                max_ms,
+                duration_ms,
+            };
+            vec![
+                smaller(duration_ms, MIN_DURATION_MS)
+                    .into_iter()
+                    .map(|d| make(min_ms, max_ms, d))
+                    .collect(),
+                smaller(min_ms, 0)
+                    .into_iter()
+                    .map(|m| make(m, max_ms, duration_ms))
+                    .collect(),
+                smaller(max_ms, min_ms.max(1))
+                    .into_iter()
+                    .map(|m| make(min_ms, m, duration_ms))
+                    .collect(),
+            ]
+        }
+        MessageFault::DropNext { count } => vec![smaller(u64::from(count), 1)
+            .into_iter()
+            .map(|c| MessageFault::DropNext { count: c as u32 })
+            .collect()],
+    }
+}
+
+/// One-step simplifications of the `field`-th simplifiable field of an event, most aggressive
+/// first; `None` when the event has no such field. The trigger is field 0, then the fault's.
+fn field_candidates(ev: &FaultEvent, field: usize) -> Option<Vec<FaultEvent>> {
+    if field == 0 {
+        let events = when_candidates(&ev.when)
+            .into_iter()
+            .map(|when| FaultEvent {
+                when,
+                fault: ev.fault.clone(),
+            });
+        return Some(events.collect());
+    }
+    let faults = fault_candidates(&ev.fault, &ev.when)
+        .into_iter()
+        .nth(field - 1)?;
+    let events = faults.into_iter().map(|fault| FaultEvent {
+        when: ev.when.clone(),
+        fault,
+    });
+    Some(events.collect())
+}
+
+/// Earlier times, or `nth` towards 1.
+fn when_candidates(when: &When) -> Vec<When> {
+    match when {
+        When::At { ms } => smaller(*ms, 0)
+            .into_iter()
+            .map(|ms| When::At { ms })
+            .collect(),
+        When::Effect {
+            service,
+            operation,
+            nth,
+        } => smaller(u64::from(*nth), 1)
+            .into_iter()
+            .map(|n| When::Effect {
+                service: service.clone(),
+                operation: operation.clone(),
+                nth: n as u32,
+            })
+            .collect(),
+        When::History { event_type, nth } => smaller(u64::from(*nth), 1)
+            .into_iter()
+            .map(|n| When::History {
+                event_type: event_type.clone(),
+                nth: n as u32,
+            })
+            .collect(),
+        When::StoreWrite { nth } => smaller(u64::from(*nth), 1)
+            .into_iter()
+            .map(|n| When::StoreWrite { nth: n as u32 })
+            .collect(),
+    }
+}
+
+/// Smaller partitions: single-node ones first, then one node fewer.
+fn smaller_partitions(nodes: &[String]) -> Vec<Vec<String>> {
+    let mut sets: Vec<Vec<String>> = Vec::new();
+    if nodes.len() > 1 {
+        sets.extend(nodes.iter().map(|n| vec![n.clone()]));
+        if nodes.len() > 2 {
+            for i in 0..nodes.len() {
+                let mut s = nodes.to_vec();
+                s.remove(i);
+                sets.push(s);
+            }
+        }
+    }
+    sets
+}
+
+/// Simpler nodes to kill: the caller (for a kill of a worker triggered by an effect), then
+/// lower-numbered workers.
+fn simpler_kill_targets(node: &NodeRef, when: &When) -> Vec<NodeRef> {
+    let mut nodes: Vec<NodeRef> = Vec::new();
+    if let NodeRef::Named(n) = node {
+        if matches!(when, When::Effect { .. }) && worker_number(n).is_some() {
+            nodes.push(NodeRef::Caller);
+        }
+        nodes.extend(lower_workers(n).into_iter().map(NodeRef::Named));
+    }
+    nodes
+}
+
+/// The fault's simplifiable fields, each as its one-step simplifications (most aggressive
+/// first). `when` decides whether a kill may become a kill of the caller.
+fn fault_candidates(fault: &Fault, when: &When) -> Vec<Vec<Fault>> {
+    match fault {
+        Fault::Message { target, effect } => {
+            let mut fields: Vec<Vec<Fault>> = effect_candidates(effect)
+                .into_iter()
+                .map(|effects| {
+                    let with_effect = |effect| Fault::Message {
+                        target: target.clone(),
+                        effect,
+                    };
+                    effects.into_iter().map(with_effect).collect()
                 })
+                .collect();
+            let with_target = |target| Fault::Message {
+                target,
+                effect: effect.clone(),
             };
             fields.push(
-                smaller(*duration_ms, MIN_DURATION_MS)
-                    .into_iter()
-                    .map(|d| make(target.clone(), *min_ms, *max_ms, d))
-                    .collect(),
-            );
-            fields.push(
-                smaller(*min_ms, 0)
-                    .into_iter()
-                    .map(|m| make(target.clone(), m, *max_ms, *duration_ms))
-                    .collect(),
-            );
-            fields.push(
-                smaller(*max_ms, (*min_ms).max(1))
-                    .into_iter()
-                    .map(|m| make(target.clone(), *min_ms, m, *duration_ms))
-                    .collect(),
-            );
-            fields.push(
                 simpler_targets(target)
                     .into_iter()
-                    .map(|t| make(t, *min_ms, *max_ms, *duration_ms))
+                    .map(with_target)
                     .collect(),
             );
-        }
-        Fault::DropNext { target, count } => {
-            fields.push(
-                smaller(u64::from(*count), 1)
-                    .into_iter()
-                    .map(|c| {
-                        with(Fault::DropNext {
-                            target: target.clone(),
-                            count: c as u32,
-                        })
-                    })
-                    .collect(),
-            );
-            fields.push(
-                simpler_targets(target)
-                    .into_iter()
-                    .map(|t| {
-                        with(Fault::DropNext {
-                            target: t,
-                            count: *count,
-                        })
-                    })
-                    .collect(),
-            );
+            fields
         }
         Fault::Partition { nodes, duration_ms } => {
-            fields.push(
+            let make = |nodes: &[String], duration_ms| Fault::Partition {
+                nodes: nodes.to_vec(),
+                duration_ms,
+            };
+            vec![
                 smaller(*duration_ms, MIN_DURATION_MS)
                     .into_iter()
-                    .map(|d| {
-                        with(Fault::Partition {
-                            nodes: nodes.clone(),
-                            duration_ms: d,
-                        })
-                    })
+                    .map(|d| make(nodes, d))
                     .collect(),
-            );
-            // Single-node partitions first, then one node fewer.
-            let mut sets: Vec<Vec<String>> = Vec::new();
-            if nodes.len() > 1 {
-                sets.extend(nodes.iter().map(|n| vec![n.clone()]));
-                if nodes.len() > 2 {
-                    for i in 0..nodes.len() {
-                        let mut s = nodes.clone();
-                        s.remove(i);
-                        sets.push(s);
-                    }
-                }
-            }
-            fields.push(
-                sets.into_iter()
-                    .map(|s| {
-                        with(Fault::Partition {
-                            nodes: s,
-                            duration_ms: *duration_ms,
-                        })
-                    })
+                smaller_partitions(nodes)
+                    .iter()
+                    .map(|s| make(s, *duration_ms))
                     .collect(),
-            );
+            ]
         }
         Fault::OneWayPartition {
             from,
             to,
             duration_ms,
-        } => {
-            fields.push(
-                smaller(*duration_ms, MIN_DURATION_MS)
-                    .into_iter()
-                    .map(|d| {
-                        with(Fault::OneWayPartition {
-                            from: from.clone(),
-                            to: to.clone(),
-                            duration_ms: d,
-                        })
-                    })
-                    .collect(),
-            );
-        }
+        } => vec![smaller(*duration_ms, MIN_DURATION_MS)
+            .into_iter()
+            .map(|d| Fault::OneWayPartition {
+                from: from.clone(),
+                to: to.clone(),
+                duration_ms: d,
+            })
+            .collect()],
         Fault::Kill {
             node,
             restart_after_ms,
         } => {
-            fields.push(
+            let make = |node: NodeRef, restart_after_ms| Fault::Kill {
+                node,
+                restart_after_ms,
+            };
+            vec![
                 smaller(*restart_after_ms, MIN_RESTART_MS)
                     .into_iter()
-                    .map(|r| {
-                        with(Fault::Kill {
-                            node: node.clone(),
-                            restart_after_ms: r,
-                        })
-                    })
+                    .map(|r| make(node.clone(), r))
                     .collect(),
-            );
-            let mut nodes: Vec<NodeRef> = Vec::new();
-            if let NodeRef::Named(n) = node {
-                if matches!(ev.when, When::Effect { .. }) && worker_number(n).is_some() {
-                    nodes.push(NodeRef::Caller);
-                }
-                nodes.extend(lower_workers(n).into_iter().map(NodeRef::Named));
-            }
-            fields.push(
-                nodes
+                simpler_kill_targets(node, when)
                     .into_iter()
-                    .map(|n| {
-                        with(Fault::Kill {
-                            node: n,
-                            restart_after_ms: *restart_after_ms,
-                        })
-                    })
+                    .map(|n| make(n, *restart_after_ms))
                     .collect(),
-            );
+            ]
         }
         Fault::ClockSkew {
             node,
             skew_ms,
             duration_ms,
         } => {
+            let make = |node: &str, skew_ms, duration_ms| Fault::ClockSkew {
+                node: node.to_string(),
+                skew_ms,
+                duration_ms,
+            };
             let sign = skew_ms.signum();
-            fields.push(
+            vec![
                 smaller(skew_ms.unsigned_abs(), 1)
                     .into_iter()
-                    .map(|m| {
-                        with(Fault::ClockSkew {
-                            node: node.clone(),
-                            skew_ms: sign * m as i64,
-                            duration_ms: *duration_ms,
-                        })
-                    })
+                    .map(|m| make(node, sign * m as i64, *duration_ms))
                     .collect(),
-            );
-            fields.push(
                 smaller(*duration_ms, 1)
                     .into_iter()
-                    .map(|d| {
-                        with(Fault::ClockSkew {
-                            node: node.clone(),
-                            skew_ms: *skew_ms,
-                            duration_ms: d,
-                        })
-                    })
+                    .map(|d| make(node, *skew_ms, d))
                     .collect(),
-            );
-            fields.push(
                 lower_workers(node)
-                    .into_iter()
-                    .map(|n| {
-                        with(Fault::ClockSkew {
-                            node: n,
-                            skew_ms: *skew_ms,
-                            duration_ms: *duration_ms,
-                        })
-                    })
+                    .iter()
+                    .map(|n| make(n, *skew_ms, *duration_ms))
                     .collect(),
-            );
+            ]
         }
-    }
-    if field < fields.len() {
-        Some(fields.swap_remove(field))
-    } else {
-        None
     }
 }
 
@@ -626,3 +571,6 @@ fn simplify<F: FnMut(&FaultPlan) -> bool>(
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

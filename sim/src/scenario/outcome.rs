@@ -1,0 +1,57 @@
+//! Collecting a finished run's [`Outcome`]: everything the checkers may read, taken from the
+//! records that live outside the nodes (the store's histories and acked events, the effect
+//! ledger, the services' states, the client log, the trace) and from the supervisor's report.
+//!
+//! Invariant: collection reads records only; it never asks a node. It runs before the nodes
+//! are stopped and records nothing in the trace, so the trace hash covers the run and nothing
+//! after it. A restart still pending at the end is not carried out: a node left dead shows up
+//! in the record (liveness reports it).
+
+use std::sync::Arc;
+
+use super::nodes::Shared;
+use super::Scenario;
+use crate::faults::{FaultPlan, SupervisorReport};
+use crate::history::History;
+use crate::record::Outcome;
+use crate::service::ServiceLogic;
+
+/// The outcome of `sc` run with `seed` and `plan`.
+pub(super) fn collect(
+    sc: &Scenario,
+    seed: u64,
+    plan: FaultPlan,
+    shared: &Shared,
+    services: &[Arc<dyn ServiceLogic>],
+    report: SupervisorReport,
+) -> Outcome {
+    let histories = shared
+        .store
+        .take_histories()
+        .into_iter()
+        .map(|(k, events)| (k, History::new(events)))
+        .collect();
+    let services = services
+        .iter()
+        .map(|s| (s.name().to_string(), s.snapshot()))
+        .collect();
+    let trace = &shared.trace;
+    Outcome {
+        scenario: sc.name.clone(),
+        seed,
+        heal_at: std::time::Duration::from_millis(plan.heal_at_ms),
+        plan,
+        histories,
+        acked: shared.store.acked(),
+        effects: shared.ledger.effects(),
+        services,
+        client: shared.log.results(),
+        expected_workflows: sc.starts.iter().map(|s| s.workflow_id.clone()).collect(),
+        trace_hash: trace.hash(),
+        trace: trace.take_entries(),
+        messages_sent: trace.sends(),
+        ended_at: report.ended_at,
+        liveness_deadline: sc.liveness_deadline,
+        applied_faults: report.applied,
+    }
+}
