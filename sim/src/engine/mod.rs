@@ -52,6 +52,5 @@ mod timers;
 mod workflow_task;
 
 pub use core::{Defects, Engine, EngineConfig, Limits, ReplyHandle, Step};
-pub use runs::Execution;
 pub use server::{run_server, ServerConfig};
 pub use store::{SimStore, Store, StoreSnapshot, StoreWrite};

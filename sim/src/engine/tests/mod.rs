@@ -13,6 +13,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use crate::engine::state::MutableState;
 use crate::engine::{Engine, EngineConfig, Limits, SimStore, Step, Store};
 use crate::history::{
     Command, ContinueAsNewWorkflowExecution, EventAttributes as A, EventType, Failure, FailureInfo,
@@ -448,6 +449,7 @@ fn wft_scheduled(e: &HistoryEvent) -> &crate::history::WorkflowTaskScheduled {
 }
 
 mod activities;
+mod assertions;
 mod commands;
 mod frontend;
 mod limits;
