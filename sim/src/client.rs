@@ -12,7 +12,9 @@ use crate::history::Payloads;
 pub use crate::record::ClientResult;
 use crate::trace::TraceKind;
 use crate::transport::{CallOptions, NetEnv, RpcClient};
-use crate::wire::{IdReusePolicy, Request, Response, ServerError, StartWorkflow, WorkflowStatus};
+use crate::wire::{
+    self, IdReusePolicy, Request, Response, ServerError, StartWorkflow, WorkflowStatus,
+};
 
 /// A workflow the client starts.
 #[derive(Clone, Debug, PartialEq)]
@@ -116,7 +118,7 @@ pub async fn run_client(cfg: ClientConfig, env: NetEnv, clock: SimClock, log: Cl
 
 async fn send_signal(client: &Client, server: SocketAddr, s: SignalSpec) {
     tokio::time::sleep(s.delay).await;
-    let req = Request::Signal {
+    let req = Request::Signal(wire::Signal {
         workflow_id: s.workflow_id.clone(),
         run_id: None,
         signal_name: s.signal_name.clone(),
@@ -128,7 +130,7 @@ async fn send_signal(client: &Client, server: SocketAddr, s: SignalSpec) {
             s.signal_name,
             s.delay.as_millis()
         ),
-    };
+    });
     let id = client.new_request_id();
     for _ in 0..1000 {
         match client
@@ -171,12 +173,12 @@ async fn start_and_wait(
     // Wait for the close of the current run, following continue-as-new.
     let mut wait = crate::transport::PollWait::default();
     loop {
-        let req = Request::GetHistory {
+        let req = Request::GetHistory(wire::GetHistory {
             workflow_id: s.workflow_id.clone(),
             run_id: None,
             wait_for_close: true,
             wait: wait.current,
-        };
+        });
         let opts = CallOptions::new(wait.current + Duration::from_secs(5), 1);
         wait.grow();
         match client.call(server, req, opts).await {

@@ -95,85 +95,123 @@ pub enum WorkflowStatus {
     TimedOut,
 }
 
-/// Requests to the server.
+/// A long poll of a task queue (workflow or activity tasks, by the `Request` variant): answered
+/// with a task, or empty after `wait` (capped by the server).
+#[derive(Clone, Debug, PartialEq)]
+pub struct PollTaskQueue {
+    pub task_queue: String,
+    pub identity: String,
+    pub wait: Duration,
+}
+
+/// A worker's answer to a workflow task: the commands its code produced.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CompleteWorkflowTask {
+    pub token: TaskToken,
+    pub commands: Vec<Command>,
+    pub identity: String,
+    /// The worker's sticky queue: the run's next workflow tasks go there.
+    pub sticky_queue: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct FailWorkflowTask {
+    pub token: TaskToken,
+    pub cause: WorkflowTaskFailedCause,
+    /// Boxed, as in every request: a large variant would size every request at its size.
+    pub failure: Box<Failure>,
+    pub identity: String,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct CompleteActivityTask {
+    pub token: TaskToken,
+    pub result: Option<Payloads>,
+    pub identity: String,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct FailActivityTask {
+    pub token: TaskToken,
+    pub failure: Box<Failure>,
+    pub identity: String,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct CancelActivityTask {
+    pub token: TaskToken,
+    pub details: Option<Payloads>,
+    pub identity: String,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct RecordHeartbeat {
+    pub token: TaskToken,
+    pub details: Option<Payloads>,
+    pub identity: String,
+}
+
+/// Signals a run (`run_id` `None` or empty: the workflow id's current run). A retried signal
+/// with the same non-empty `request_id` is applied once.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Signal {
+    pub workflow_id: String,
+    pub run_id: Option<String>,
+    pub signal_name: String,
+    pub input: Option<Payloads>,
+    pub identity: String,
+    pub request_id: String,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct RequestCancel {
+    pub workflow_id: String,
+    pub run_id: Option<String>,
+    pub identity: String,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Terminate {
+    pub workflow_id: String,
+    pub run_id: Option<String>,
+    pub reason: String,
+    pub identity: String,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Describe {
+    pub workflow_id: String,
+    pub run_id: Option<String>,
+}
+
+/// The run's history; with `wait_for_close`, answered when the run closes (long poll).
+#[derive(Clone, Debug, PartialEq)]
+pub struct GetHistory {
+    pub workflow_id: String,
+    pub run_id: Option<String>,
+    pub wait_for_close: bool,
+    pub wait: Duration,
+}
+
+/// Requests to the server: one variant per frontend call, each carrying its request struct.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Request {
-    /// Boxed, as are failures below: the large variants would size every request (and every
-    /// call future waiting with one) at twice what the others need.
+    /// Boxed, as are failures: the large variants would size every request (and every call
+    /// future waiting with one) at twice what the others need.
     StartWorkflow(Box<StartWorkflow>),
-    /// Long poll: answered with a task, or empty after `wait` (capped by the server).
-    PollWorkflowTask {
-        task_queue: String,
-        identity: String,
-        wait: Duration,
-    },
-    CompleteWorkflowTask {
-        token: TaskToken,
-        commands: Vec<Command>,
-        identity: String,
-        sticky_queue: Option<String>,
-    },
-    FailWorkflowTask {
-        token: TaskToken,
-        cause: WorkflowTaskFailedCause,
-        failure: Box<Failure>,
-        identity: String,
-    },
-    PollActivityTask {
-        task_queue: String,
-        identity: String,
-        wait: Duration,
-    },
-    CompleteActivityTask {
-        token: TaskToken,
-        result: Option<Payloads>,
-        identity: String,
-    },
-    FailActivityTask {
-        token: TaskToken,
-        failure: Box<Failure>,
-        identity: String,
-    },
-    CancelActivityTask {
-        token: TaskToken,
-        details: Option<Payloads>,
-        identity: String,
-    },
-    RecordHeartbeat {
-        token: TaskToken,
-        details: Option<Payloads>,
-        identity: String,
-    },
-    Signal {
-        workflow_id: String,
-        run_id: Option<String>,
-        signal_name: String,
-        input: Option<Payloads>,
-        identity: String,
-        request_id: String,
-    },
-    RequestCancel {
-        workflow_id: String,
-        run_id: Option<String>,
-        identity: String,
-    },
-    Terminate {
-        workflow_id: String,
-        run_id: Option<String>,
-        reason: String,
-        identity: String,
-    },
-    Describe {
-        workflow_id: String,
-        run_id: Option<String>,
-    },
-    /// The run's history; with `wait_for_close`, answered when the run closes (long poll).
-    GetHistory {
-        workflow_id: String,
-        run_id: Option<String>,
-        wait_for_close: bool,
-        wait: Duration,
-    },
+    PollWorkflowTask(PollTaskQueue),
+    CompleteWorkflowTask(CompleteWorkflowTask),
+    FailWorkflowTask(FailWorkflowTask),
+    PollActivityTask(PollTaskQueue),
+    CompleteActivityTask(CompleteActivityTask),
+    FailActivityTask(FailActivityTask),
+    CancelActivityTask(CancelActivityTask),
+    RecordHeartbeat(RecordHeartbeat),
+    Signal(Signal),
+    RequestCancel(RequestCancel),
+    Terminate(Terminate),
+    Describe(Describe),
+    GetHistory(GetHistory),
 }
 
 impl From<StartWorkflow> for Request {
@@ -186,19 +224,19 @@ impl MessageKind for Request {
     fn kind(&self) -> &'static str {
         match self {
             Request::StartWorkflow(_) => "StartWorkflow",
-            Request::PollWorkflowTask { .. } => "PollWorkflowTask",
-            Request::CompleteWorkflowTask { .. } => "CompleteWorkflowTask",
-            Request::FailWorkflowTask { .. } => "FailWorkflowTask",
-            Request::PollActivityTask { .. } => "PollActivityTask",
-            Request::CompleteActivityTask { .. } => "CompleteActivityTask",
-            Request::FailActivityTask { .. } => "FailActivityTask",
-            Request::CancelActivityTask { .. } => "CancelActivityTask",
-            Request::RecordHeartbeat { .. } => "RecordHeartbeat",
-            Request::Signal { .. } => "Signal",
-            Request::RequestCancel { .. } => "RequestCancel",
-            Request::Terminate { .. } => "Terminate",
-            Request::Describe { .. } => "Describe",
-            Request::GetHistory { .. } => "GetHistory",
+            Request::PollWorkflowTask(_) => "PollWorkflowTask",
+            Request::CompleteWorkflowTask(_) => "CompleteWorkflowTask",
+            Request::FailWorkflowTask(_) => "FailWorkflowTask",
+            Request::PollActivityTask(_) => "PollActivityTask",
+            Request::CompleteActivityTask(_) => "CompleteActivityTask",
+            Request::FailActivityTask(_) => "FailActivityTask",
+            Request::CancelActivityTask(_) => "CancelActivityTask",
+            Request::RecordHeartbeat(_) => "RecordHeartbeat",
+            Request::Signal(_) => "Signal",
+            Request::RequestCancel(_) => "RequestCancel",
+            Request::Terminate(_) => "Terminate",
+            Request::Describe(_) => "Describe",
+            Request::GetHistory(_) => "GetHistory",
         }
     }
 }

@@ -1,15 +1,56 @@
-//! The durable-execution server: request API, the engine state machine, the durable store, and
-//! the server node that ties them to the simulated network.
+//! The durable-execution server: Temporal's history and matching services as one state
+//! machine (`Engine`), the durable store, and the server node that ties them to the simulated
+//! network.
 //!
-//! Invariants: `core` does no I/O and reads no clock (time is passed in); every state change is
-//! one atomic store write, synced before any reply (unless a deliberate defect says otherwise);
-//! iterated state is ordered (`BTreeMap`), so the same inputs give the same history.
+//! Invariants: the engine does no I/O and reads no clock (time is passed in); every state
+//! change is one atomic store write, synced before any reply (unless a deliberate defect says
+//! otherwise); iterated state is ordered (`BTreeMap`), so the same inputs give the same history.
+//!
+//! Map (each file opens with the Temporal concept it implements and its invariants):
+//! - `core.rs`: the `Engine`, its config and limits, `handle`/`tick`, and the end of a step
+//!   (limits, reindexing, matching, writes) with its consistency assertions.
+//! - `runs.rs`: runs (history + mutable state), the interned handle `RunIdx`, look-ups, and the
+//!   derived indexes (`reindex`: a run's ready tasks and its earliest deadline).
+//! - `history_builder.rs`: appending events (ids, times, closed runs asserted), buffering while a
+//!   workflow task runs and flushing after it, closing and terminating a run, the history limit.
+//! - `matching.rs`: task queues, parked long polls, dispatch (a poll meets a ready task).
+//! - `workflow_task.rs`: workflow tasks: schedule (sticky or normal), start, complete, fail,
+//!   time out; transient retries; UnhandledCommand.
+//! - `commands.rs`: validating a completed task's commands, then one function per command kind.
+//! - `activities.rs`: activity attempts: start, heartbeat, complete/fail/cancel, retries and
+//!   backoff, the four timeouts.
+//! - `timers.rs`: durable timers and the deadline index `tick` drains (`on_time`).
+//! - `frontend.rs`: client calls: start (id reuse), signal, cancel, terminate, describe, history
+//!   (and its wait-for-close long poll); creating a run (also continue-as-new's).
+//! - `state.rs`: per-run mutable state (data); `store.rs`: the durable store; `server.rs`: the
+//!   node loop (receive, step, write, sync, reply; group commit).
+//!
+//! Where is ...?
+//! - activity retries decided -> `activities.rs` `attempt_failed` (policy: `RetryPolicy` in
+//!   `history`); their backoff is a deadline in `runs.rs` `index_entries`;
+//! - a workflow task's timeout or retry backoff -> `workflow_task.rs` `workflow_task_timeouts`,
+//!   `record_wft_failure`;
+//! - which history a worker gets (sticky, transient) -> `workflow_task.rs` `start_wft`;
+//! - a command turned into an event -> `commands.rs` `apply_command` and the function it names;
+//! - a signal or timer arriving while a task runs -> `history_builder.rs` `append_or_buffer`;
+//! - a poll answered -> `matching.rs` `poll`, `match_pollers`;
+//! - what a step writes, and what is checked at its end -> `core.rs` `finish_step`.
 
-pub mod core;
+mod activities;
+mod commands;
+mod core;
+mod frontend;
+mod history_builder;
+mod matching;
+mod runs;
 pub mod server;
 pub mod state;
 pub mod store;
+#[cfg(test)]
+mod tests;
+mod timers;
+mod workflow_task;
 
-pub use core::{Defects, Engine, EngineConfig, Execution, Limits, ReplyHandle, Step};
+pub use core::{Defects, Engine, EngineConfig, Limits, ReplyHandle, Step};
 pub use server::{run_server, ServerConfig};
 pub use store::{SimStore, Store, StoreSnapshot, StoreWrite};

@@ -57,6 +57,12 @@ pub async fn run_server(cfg: ServerConfig, store: SimStore, env: NetEnv, clock: 
     // One alarm for the engine's next deadline, kept across iterations: most requests leave the
     // earliest deadline where it was, and then cost no new timer.
     let mut alarm: Option<Alarm> = None;
+    let node = Node {
+        cfg: &cfg,
+        store: &store,
+        env: &env,
+        rpc: &rpc,
+    };
     loop {
         let wake = engine.next_wakeup().map(|t| clock.instant_at(t));
         let mut step = tokio::select! {
@@ -96,7 +102,7 @@ pub async fn run_server(cfg: ServerConfig, store: SimStore, env: NetEnv, clock: 
         for (ip, at) in deaths {
             engine.drop_polls_from(|r: &ReplyTo| r.addr.ip() == ip, at);
         }
-        commit(&cfg, &store, &env, &rpc, &mut dedup, step).await;
+        commit(&node, &mut dedup, step).await;
     }
 }
 
@@ -108,14 +114,22 @@ async fn wait_until(alarm: &mut Option<Alarm>, at: Option<tokio::time::Instant>)
     }
 }
 
-async fn commit(
-    cfg: &ServerConfig,
-    store: &SimStore,
-    env: &NetEnv,
-    rpc: &RpcServer<Request, Response>,
-    dedup: &mut Dedup<Response>,
-    step: Step<ReplyTo>,
-) {
+/// What committing a step needs of the server node.
+struct Node<'a> {
+    cfg: &'a ServerConfig,
+    store: &'a SimStore,
+    env: &'a NetEnv,
+    rpc: &'a RpcServer<Request, Response>,
+}
+
+/// Makes a step durable (write, then sync), then sends its replies.
+async fn commit(node: &Node<'_>, dedup: &mut Dedup<Response>, step: Step<ReplyTo>) {
+    let Node {
+        cfg,
+        store,
+        env,
+        rpc,
+    } = *node;
     let Step { writes, replies } = step;
     if !writes.is_empty() {
         let appended = appended_events(&writes);

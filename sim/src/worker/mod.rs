@@ -23,7 +23,7 @@ use crate::sdk::{
 use crate::service::{Caller, ServiceRequest, ServiceResponse};
 use crate::trace::TraceKind;
 use crate::transport::{CallOptions, NetEnv, PollWait, RpcClient};
-use crate::wire::{ActivityTask, Request, Response, ServerError, TaskToken, WorkflowTask};
+use crate::wire::{self, ActivityTask, Request, Response, ServerError, TaskToken, WorkflowTask};
 
 #[derive(Clone, Debug)]
 pub struct WorkerConfig {
@@ -153,11 +153,11 @@ impl Worker {
     async fn workflow_poll_loop(self: Rc<Self>, queue: String) {
         let mut wait = PollWait::default();
         loop {
-            let req = Request::PollWorkflowTask {
+            let req = Request::PollWorkflowTask(wire::PollTaskQueue {
                 task_queue: queue.clone(),
                 identity: self.identity.clone(),
                 wait: wait.current,
-            };
+            });
             match self
                 .server
                 .call(self.cfg.server, req, Self::poll_options(wait.current))
@@ -220,12 +220,12 @@ impl Worker {
                 if sticky.is_some() {
                     self.cache.borrow_mut().insert(run_id.clone(), m);
                 }
-                let req = Request::CompleteWorkflowTask {
+                let req = Request::CompleteWorkflowTask(wire::CompleteWorkflowTask {
                     token: task.token,
                     commands,
                     identity: self.identity.clone(),
                     sticky_queue: sticky,
-                };
+                });
                 match self
                     .server
                     .call(self.cfg.server, req, self.request_options())
@@ -246,12 +246,12 @@ impl Worker {
                     _ => WorkflowTaskFailedCause::WorkflowWorkerUnhandledFailure,
                 };
                 let failure = Failure::application(e.to_string(), error_type_name(&e), false);
-                let req = Request::FailWorkflowTask {
+                let req = Request::FailWorkflowTask(wire::FailWorkflowTask {
                     token: task.token,
                     cause,
                     failure: Box::new(failure),
                     identity: self.identity.clone(),
-                };
+                });
                 let _ = self
                     .server
                     .call(self.cfg.server, req, self.request_options())
@@ -261,12 +261,12 @@ impl Worker {
     }
 
     async fn full_history(&self, task: &WorkflowTask) -> Option<Vec<crate::history::HistoryEvent>> {
-        let req = Request::GetHistory {
+        let req = Request::GetHistory(wire::GetHistory {
             workflow_id: task.token.exec.workflow_id.clone(),
             run_id: Some(task.token.exec.run_id.clone()),
             wait_for_close: false,
             wait: Duration::ZERO,
-        };
+        });
         match self
             .server
             .call(self.cfg.server, req, self.request_options())
@@ -285,11 +285,11 @@ impl Worker {
     async fn activity_poll_loop(self: Rc<Self>) {
         let mut wait = PollWait::default();
         loop {
-            let req = Request::PollActivityTask {
+            let req = Request::PollActivityTask(wire::PollTaskQueue {
                 task_queue: self.cfg.task_queue.clone(),
                 identity: self.identity.clone(),
                 wait: wait.current,
-            };
+            });
             match self
                 .server
                 .call(self.cfg.server, req, Self::poll_options(wait.current))
@@ -351,21 +351,23 @@ impl Worker {
             None => attempt.await,
         };
         let req = match result {
-            Ok(payloads) => Request::CompleteActivityTask {
+            Ok(payloads) => Request::CompleteActivityTask(wire::CompleteActivityTask {
                 token: task.token,
                 result: payloads,
                 identity: self.identity.clone(),
-            },
-            Err(failure) if is_cancellation(&failure) => Request::CancelActivityTask {
-                token: task.token,
-                details: None,
-                identity: self.identity.clone(),
-            },
-            Err(failure) => Request::FailActivityTask {
+            }),
+            Err(failure) if is_cancellation(&failure) => {
+                Request::CancelActivityTask(wire::CancelActivityTask {
+                    token: task.token,
+                    details: None,
+                    identity: self.identity.clone(),
+                })
+            }
+            Err(failure) => Request::FailActivityTask(wire::FailActivityTask {
                 token: task.token,
                 failure: Box::new(failure),
                 identity: self.identity.clone(),
-            },
+            }),
         };
         // NotFound (a stale attempt) is expected after timeouts; nothing to do either way.
         let _ = self
@@ -398,11 +400,11 @@ struct Host {
 impl ActivityHost for Host {
     fn heartbeat(&self, details: Option<Payloads>) -> LocalBoxFuture<'static, HeartbeatOutcome> {
         let w = self.worker.clone();
-        let req = Request::RecordHeartbeat {
+        let req = Request::RecordHeartbeat(wire::RecordHeartbeat {
             token: self.token.clone(),
             details,
             identity: w.identity.clone(),
-        };
+        });
         Box::pin(async move {
             match w.server.call(w.cfg.server, req, w.request_options()).await {
                 Ok(Response::Heartbeat {
