@@ -22,10 +22,13 @@
 //! `String`). `(required)` makes reading fail when the key is missing or null, and writing emit
 //! the key even when it holds the default value (so every history we write reads back).
 //! `message!` declares a struct with an `extra` map, `oneof!` an enum of `*FailureInfo`-like
-//! cases, `events!` the event attributes plus the dispatch on the event type. Adding an event
-//! type: its struct and its `EventType` / `EventAttributes` variants in `event.rs`, and one
-//! declaration in `events!`. Adding a field: one line. A value type the codec does not know yet
-//! needs one `Codec` impl (one line in `scalars!` or `enums!` for a scalar or an enum).
+//! cases, `events!` the event attributes plus the dispatch on the event type; a key declared
+//! twice, or a struct field left undeclared, does not compile.
+//!
+//! Adding an event type: its struct and its `EventType` / `EventAttributes` variants in
+//! `event.rs`, and one declaration in `events!`. Adding a field: one line. A value type the
+//! codec does not know yet needs one `Codec` impl (one line in `scalars!` or `enums!` for a
+//! scalar or an enum).
 //!
 //! # Reading
 //!
@@ -867,7 +870,7 @@ impl Codec<String> for Named {
 // ---------------------------------------------------------------------------------------------
 
 /// A protobuf `oneof` whose cases carry leftovers in the enclosing message's `extra` (the
-/// `*FailureInfo` objects); declared with `oneof!`.
+/// `*FailureInfo` objects); declared with `oneof!`. Its `None` variant is the absent case.
 trait OneOf: Sized {
     /// The value when no case is present.
     fn empty() -> Self;
@@ -914,6 +917,25 @@ macro_rules! required_key {
     };
 }
 
+/// Reads one declared key of `$a`: a modelled field (a null goes to `extra`), or (a bare key)
+/// into `extra`.
+macro_rules! read_entry {
+    ($a:ident, $k:ident, $v:ident, $q:ident, $key:literal) => {{
+        $a.extra.insert($k.clone(), $v.clone());
+    }};
+    ($a:ident, $k:ident, $v:ident, $q:ident, $key:literal => $field:ident $(as $codec:ident)? $(($flag:ident))?) => {
+        if $v.is_null() {
+            $a.extra.insert($k.clone(), Value::Null);
+        } else {
+            $a.$field = <codec!($($codec)?) as Codec<_>>::read(
+                $v,
+                &$q,
+                Spill { key: $key, extra: &mut $a.extra },
+            )?;
+        }
+    };
+}
+
 /// Writes one declared key: a modelled field, or (a bare key) whatever `extra` holds for it.
 macro_rules! write_entry {
     ($out:ident, $a:ident, $shorthand:ident, $key:literal) => {
@@ -949,6 +971,8 @@ macro_rules! message {
                 }
             }
 
+            // A key declared twice is an unreachable pattern: it does not compile.
+            #[deny(unreachable_patterns)]
             fn read(v: &Value, p: &Path, _: Spill) -> Res<$name> {
                 let m = obj(v, p)?;
                 require(m, p, &[$($($( required_key!($flag $key), )?)?)*])?;
@@ -956,13 +980,7 @@ macro_rules! message {
                 for (k, v) in m {
                     let q = p.key(k);
                     match k.as_str() {
-                        $($( $key if !v.is_null() => {
-                            a.$field = <codec!($($codec)?) as Codec<_>>::read(
-                                v,
-                                &q,
-                                Spill { key: $key, extra: &mut a.extra },
-                            )?;
-                        } )?)*
+                        $( $key => read_entry!(a, k, v, q, $key $(=> $field $(as $codec)? $(($flag))?)?), )*
                         _ => {
                             $(
                                 if !v.is_null() {
@@ -1033,6 +1051,8 @@ macro_rules! oneof {
                 }
             }
 
+            // A key declared twice is an unreachable pattern: it does not compile.
+            #[deny(unreachable_patterns)]
             fn read(
                 k: &str,
                 v: &Value,
@@ -1049,7 +1069,10 @@ macro_rules! oneof {
                         $( let mut $field = <codec!($($codec)?) as Codec<_>>::empty(); )*
                         for (k, v) in obj(v, p)? {
                             match k.as_str() {
-                                $( $fkey if !v.is_null() => {
+                                $( $fkey if v.is_null() => {
+                                    left.insert(k.clone(), Value::Null);
+                                }
+                                $fkey => {
                                     $field = <codec!($($codec)?) as Codec<_>>::read(
                                         v,
                                         &p.key(k),
@@ -1139,6 +1162,19 @@ fn event_type(v: &Value, p: &Path) -> Res<EventType> {
     }
 }
 
+/// Whether `key` is the attributes key of `ty` (`activityTaskScheduledEventAttributes`),
+/// without building it.
+fn is_attributes_key(ty: EventType, key: &str) -> bool {
+    let name = ty.name();
+    match key.strip_suffix("EventAttributes") {
+        Some(k) if k.len() == name.len() => {
+            let (k, name) = (k.as_bytes(), name.as_bytes());
+            k[0] == name[0].to_ascii_lowercase() && k[1..] == name[1..]
+        }
+        _ => false,
+    }
+}
+
 fn event(v: &Value, index: usize) -> Result<HistoryEvent, HistoryError> {
     let root = Path::ROOT;
     let fail = |id: Option<EventId>, e: FieldError| HistoryError::in_event(index, id, e);
@@ -1149,7 +1185,6 @@ fn event(v: &Value, index: usize) -> Result<HistoryEvent, HistoryError> {
     require(m, &root, &["eventType", "eventTime"]).map_err(fail)?;
     let ty = event_type(&m["eventType"], &root.key("eventType")).map_err(fail)?;
     let event_time = timestamp(&m["eventTime"], &root.key("eventTime")).map_err(fail)?;
-    let attrs_key = ty.attributes_key();
     let mut task_id = 0;
     let mut attrs = None;
     let mut extra = Extra::new();
@@ -1161,7 +1196,7 @@ fn event(v: &Value, index: usize) -> Result<HistoryEvent, HistoryError> {
                 extra.insert(k.clone(), Value::Null);
             }
             "taskId" => task_id = int64(v, &q).map_err(fail)?,
-            key if key == attrs_key => attrs = Some(attributes(ty, v, &q).map_err(fail)?),
+            key if is_attributes_key(ty, key) => attrs = Some(attributes(ty, v, &q).map_err(fail)?),
             key if key.ends_with("EventAttributes") => {
                 return Err(fail(FieldError {
                     path: q.render(),
@@ -1175,7 +1210,7 @@ fn event(v: &Value, index: usize) -> Result<HistoryEvent, HistoryError> {
     }
     let Some(attributes) = attrs else {
         return Err(fail(FieldError {
-            path: attrs_key,
+            path: ty.attributes_key(),
             message: "missing required field".to_string(),
         }));
     };
@@ -1473,6 +1508,18 @@ mod tests {
         }
         assert_eq!(parse_event_type("EVENT_TYPE_TIMERSTARTED"), None);
         assert_eq!(parse_event_type("timerStarted"), None);
+    }
+
+    #[test]
+    fn attributes_keys_are_matched_without_building_them() {
+        for t in EventType::ALL {
+            assert!(is_attributes_key(t, &t.attributes_key()));
+            assert!(!is_attributes_key(t, t.name()));
+        }
+        let ty = EventType::TimerFired;
+        assert!(!is_attributes_key(ty, "TimerFiredEventAttributes"));
+        assert!(!is_attributes_key(ty, "timerFiredEventAttribute"));
+        assert!(!is_attributes_key(ty, "éimerFireEventAttributes"));
     }
 
     #[test]
