@@ -999,7 +999,8 @@ macro_rules! message {
             }
 
             fn write(a: &$name, shorthand: bool, _: bool) -> Option<Value> {
-                let mut out = Out::new(&a.extra);
+                let modelled = [$($(stringify!($field),)?)*].len();
+                let mut out = Out::new(&a.extra, modelled);
                 $( write_entry!(out, a, shorthand, $key $(=> $field $(as $codec)? $(($flag))?)?); )*
                 $( <$oty as OneOf>::write(&a.$ofield, &mut out, shorthand); )?
                 Some(out.finish())
@@ -1298,9 +1299,10 @@ struct Out<'a> {
 }
 
 impl<'a> Out<'a> {
-    fn new(extra: &'a Extra) -> Self {
+    /// `modelled`: how many keys the message models (a capacity hint).
+    fn new(extra: &'a Extra, modelled: usize) -> Self {
         Out {
-            map: Map::new(),
+            map: Map::with_capacity(modelled + extra.len()),
             extra,
         }
     }
@@ -1436,7 +1438,7 @@ pub(crate) fn payloads_long(p: &Payloads, single: bool) -> Value {
 /// views show them (decoded JSON values).
 pub(crate) fn event_value(e: &HistoryEvent, shorthand: bool) -> Value {
     let ty = e.event_type();
-    let mut out = Out::new(&e.extra);
+    let mut out = Out::new(&e.extra, 5);
     out.field("eventId", Some(Value::String(e.event_id.to_string())));
     out.field(
         "eventTime",
