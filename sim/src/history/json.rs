@@ -1,15 +1,48 @@
 //! Temporal's JSON history export (`temporal workflow show -o json`): [`parse_history`] reads
 //! it, [`to_json`] writes it.
 //!
+//! # One declaration per message
+//!
+//! Every protobuf message we model (each event type's attributes, the failure and its infos,
+//! the retry policy, the task queue) is declared once, in `json/messages.rs`: all of its keys
+//! in protobuf declaration order, each modelled (`"key" => field`) or bare (`"key"`: a field of
+//! Temporal's that we do not model). Reading, writing and key order all come from it:
+//!
+//! ```text
+//! TimerStarted {
+//!     "timerId" => timer_id (required),
+//!     "startToFireTimeout" => start_to_fire_timeout (required),
+//!     "workflowTaskCompletedEventId" => workflow_task_completed_event_id,
+//! }
+//! ```
+//!
+//! The field's Rust type picks its JSON form through the `Codec` trait (`String`; `i64` as a
+//! decimal string; `Option<Duration>` as `"5s"`; enums by long name; `Option<Failure>`, a
+//! declared message; ...). `as Named` picks another form (`{"name": ...}` read into a
+//! `String`). `(required)` makes reading fail when the key is missing or null, and writing emit
+//! the key even when it holds the default value (so every history we write reads back).
+//! `message!` declares a struct with an `extra` map, `oneof!` an enum of `*FailureInfo`-like
+//! cases, `events!` the event attributes plus the dispatch on the event type; a key declared
+//! twice, or a struct field left undeclared, does not compile.
+//!
+//! Adding an event type: its struct and its `EventType` / `EventAttributes` variants in
+//! `event.rs`, and one declaration in `events!`. Adding a field: one line. A value type the
+//! codec does not know yet needs one `Codec` impl (one line in `scalars!` or `enums!` for a
+//! scalar or an enum).
+//!
+//! # Reading
+//!
 //! Reading goes through `serde_json::Value` (one linear pass to build it, one to convert it).
-//! Keys we do not model go to the `extra` map of the struct they appear in, in input order.
-//! Two places have no `extra` map of their own and use the enclosing one instead, under the
-//! same key, holding only the leftover keys: `{name, ...}` objects (`workflowType`,
+//! Keys we do not model, and nulls, go to the `extra` map of the struct they appear in, in
+//! input order. Two places have no `extra` map of their own and use the enclosing one instead,
+//! under the same key, holding only the leftover keys: `{name, ...}` objects (`workflowType`,
 //! `activityType`) and the `*FailureInfo` objects. The writer merges them back.
 //!
-//! The writer emits keys in the protobuf declaration order (as Go's protojson does), with
-//! unmodelled keys at their declared place when we know it and after the modelled ones
-//! otherwise; for the Temporal fixtures the output is byte-identical to the input.
+//! # Writing
+//!
+//! The writer emits keys in declaration order (as Go's protojson does), leaving out default
+//! values, with unmodelled keys from `extra` at their declared place and undeclared ones after
+//! all declared ones; for the Temporal fixtures the output is byte-identical to the input.
 //!
 //! Invariant: pure functions from `&str` to values and back; no I/O, clock or randomness.
 
@@ -647,180 +680,6 @@ fn payloads(v: &Value, p: &Path) -> Res<Payloads> {
 }
 
 /// `{"name": ...}` (workflowType, activityType); other keys go to `extra[key]`.
-fn named(v: &Value, p: &Path, extra: &mut JsonMap, key: &str) -> Res<String> {
-    let m = obj(v, p)?;
-    let mut name = String::new();
-    let mut left = Map::new();
-    for (k, v) in m {
-        match k.as_str() {
-            "name" if !v.is_null() => name = string(v, &p.key(k))?,
-            _ => {
-                left.insert(k.clone(), v.clone());
-            }
-        }
-    }
-    if !left.is_empty() {
-        extra.insert(key.to_string(), Value::Object(left));
-    }
-    Ok(name)
-}
-
-fn task_queue(v: &Value, p: &Path) -> Res<TaskQueue> {
-    let m = obj(v, p)?;
-    let mut tq = TaskQueue::default();
-    for (k, v) in m {
-        let q = p.key(k);
-        match k.as_str() {
-            _ if v.is_null() => {
-                tq.extra.insert(k.clone(), Value::Null);
-            }
-            "name" => tq.name = string(v, &q)?,
-            "kind" => tq.kind = task_queue_kind_from(TASK_QUEUE_KIND.read(v, &q, false)?),
-            "normalName" => tq.normal_name = Some(string(v, &q)?),
-            _ => {
-                tq.extra.insert(k.clone(), v.clone());
-            }
-        }
-    }
-    Ok(tq)
-}
-
-fn retry_policy(v: &Value, p: &Path) -> Res<RetryPolicy> {
-    let m = obj(v, p)?;
-    let mut rp = RetryPolicy::default();
-    for (k, v) in m {
-        let q = p.key(k);
-        match k.as_str() {
-            _ if v.is_null() => {
-                rp.extra.insert(k.clone(), Value::Null);
-            }
-            "initialInterval" => rp.initial_interval = Some(duration(v, &q)?),
-            "backoffCoefficient" => rp.backoff_coefficient = Some(double(v, &q)?),
-            "maximumInterval" => rp.maximum_interval = Some(duration(v, &q)?),
-            "maximumAttempts" => rp.maximum_attempts = int32(v, &q)?,
-            "nonRetryableErrorTypes" => rp.non_retryable_error_types = strings(v, &q)?,
-            _ => {
-                rp.extra.insert(k.clone(), v.clone());
-            }
-        }
-    }
-    Ok(rp)
-}
-
-const FAILURE_INFO_KEYS: [&str; 6] = [
-    "applicationFailureInfo",
-    "timeoutFailureInfo",
-    "canceledFailureInfo",
-    "terminatedFailureInfo",
-    "serverFailureInfo",
-    "activityFailureInfo",
-];
-
-fn failure(v: &Value, p: &Path) -> Res<Failure> {
-    let m = obj(v, p)?;
-    let mut f = Failure {
-        message: String::new(),
-        source: String::new(),
-        stack_trace: String::new(),
-        cause: None,
-        info: FailureInfo::None,
-        extra: Extra::new(),
-    };
-    let mut info_key: Option<&str> = None;
-    for (k, v) in m {
-        let q = p.key(k);
-        match k.as_str() {
-            _ if v.is_null() => {
-                f.extra.insert(k.clone(), Value::Null);
-            }
-            "message" => f.message = string(v, &q)?,
-            "source" => f.source = string(v, &q)?,
-            "stackTrace" => f.stack_trace = string(v, &q)?,
-            "cause" => f.cause = Some(Box::new(failure(v, &q)?)),
-            key if FAILURE_INFO_KEYS.contains(&key) => {
-                if let Some(prev) = info_key {
-                    return q.err(format!("a failure has one info, already read {prev}"));
-                }
-                info_key = Some(key);
-                f.info = failure_info(key, v, &q, &mut f.extra)?;
-            }
-            _ => {
-                f.extra.insert(k.clone(), v.clone());
-            }
-        }
-    }
-    Ok(f)
-}
-
-/// One `*FailureInfo`; unmodelled keys go to `extra[key]` as an object.
-fn failure_info(key: &str, v: &Value, p: &Path, extra: &mut Extra) -> Res<FailureInfo> {
-    let m = obj(v, p)?;
-    let mut left = Map::new();
-    let mut error_type = String::new();
-    let mut non_retryable = false;
-    let mut details = None;
-    let mut timeout_type = TimeoutType::Unspecified;
-    let (mut scheduled, mut started) = (0, 0);
-    let (mut identity, mut activity_type, mut activity_id) =
-        (String::new(), String::new(), String::new());
-    let mut retry_state = RetryState::Unspecified;
-    for (k, v) in m {
-        let q = p.key(k);
-        match (key, k.as_str()) {
-            (_, _) if v.is_null() => {
-                left.insert(k.clone(), Value::Null);
-            }
-            ("applicationFailureInfo", "type") => error_type = string(v, &q)?,
-            ("applicationFailureInfo" | "serverFailureInfo", "nonRetryable") => {
-                non_retryable = boolean(v, &q)?
-            }
-            ("applicationFailureInfo" | "canceledFailureInfo", "details")
-            | ("timeoutFailureInfo", "lastHeartbeatDetails") => details = Some(payloads(v, &q)?),
-            ("timeoutFailureInfo", "timeoutType") => {
-                timeout_type = timeout_type_from(TIMEOUT_TYPE.read(v, &q, false)?)
-            }
-            ("activityFailureInfo", "scheduledEventId") => scheduled = int64(v, &q)?,
-            ("activityFailureInfo", "startedEventId") => started = int64(v, &q)?,
-            ("activityFailureInfo", "identity") => identity = string(v, &q)?,
-            ("activityFailureInfo", "activityType") => {
-                activity_type = named(v, &q, &mut left, "activityType")?
-            }
-            ("activityFailureInfo", "activityId") => activity_id = string(v, &q)?,
-            ("activityFailureInfo", "retryState") => {
-                retry_state = retry_state_from(RETRY_STATE.read(v, &q, false)?)
-            }
-            _ => {
-                left.insert(k.clone(), v.clone());
-            }
-        }
-    }
-    if !left.is_empty() {
-        extra.insert(key.to_string(), Value::Object(left));
-    }
-    Ok(match key {
-        "applicationFailureInfo" => FailureInfo::Application {
-            error_type,
-            non_retryable,
-            details,
-        },
-        "timeoutFailureInfo" => FailureInfo::Timeout {
-            timeout_type,
-            last_heartbeat_details: details,
-        },
-        "canceledFailureInfo" => FailureInfo::Canceled { details },
-        "terminatedFailureInfo" => FailureInfo::Terminated,
-        "serverFailureInfo" => FailureInfo::Server { non_retryable },
-        _ => FailureInfo::Activity {
-            scheduled_event_id: scheduled,
-            started_event_id: started,
-            identity,
-            activity_type,
-            activity_id,
-            retry_state,
-        },
-    })
-}
-
 fn marker_details(v: &Value, p: &Path) -> Res<MarkerDetails> {
     let mut out = MarkerDetails::new();
     for (k, v) in obj(v, p)? {
@@ -831,341 +690,453 @@ fn marker_details(v: &Value, p: &Path) -> Res<MarkerDetails> {
     Ok(out)
 }
 
-/// Reads one attribute object. `$a` is the struct, `$m` the map, `$p` the path; each arm maps
-/// a key to an assignment; unknown keys (and nulls) go to `$a.extra`.
-macro_rules! read_fields {
-    ($m:expr, $p:expr, $a:ident, { $($key:literal => |$v:ident, $q:ident| $body:expr),* $(,)? }) => {
-        for (k, value) in $m {
-            let q = $p.key(k);
+// ---------------------------------------------------------------------------------------------
+// Field codecs: how a value of one Rust type is read and written
+// ---------------------------------------------------------------------------------------------
+
+/// Where a field's leftover keys go when its value has no `extra` map of its own: the
+/// enclosing message's `extra`, under the field's key (see [`Named`]).
+struct Spill<'a> {
+    key: &'a str,
+    extra: &'a mut Extra,
+}
+
+/// How a field of type `T` is read and written. [`Plain`] is each type's usual protobuf JSON
+/// form; a declaration picks another codec with `as` (`"activityType" => activity_type as
+/// Named`).
+trait Codec<T> {
+    /// The value of an absent (or null) key: protobuf's default.
+    fn empty() -> T;
+    /// Reads a non-null value found at `p`.
+    fn read(v: &Value, p: &Path, spill: Spill) -> Res<T>;
+    /// The JSON for `t`, or `None` to leave the key out: protobuf JSON omits default values.
+    /// A `required` field is written anyway, so every history we write reads back.
+    fn write(t: &T, shorthand: bool, required: bool) -> Option<Value>;
+}
+
+/// The usual protobuf JSON form of a type: int64 as a decimal string, durations like `"5s"`,
+/// enums by their long name, messages as declared below.
+struct Plain;
+
+/// `{"name": ...}` (`workflowType`, `activityType`) read into a `String`. Its other keys spill
+/// into the enclosing `extra`; the writer merges them back.
+struct Named;
+
+/// Scalar codecs, one a line: `Type: absent value, reader, |x| when left out => written as;`.
+macro_rules! scalars {
+    ($( $t:ty: $empty:expr, $read:expr, |$x:ident| $is_default:expr => $write:expr; )*) => {$(
+        impl Codec<$t> for Plain {
+            fn empty() -> $t {
+                $empty
+            }
+            fn read(v: &Value, p: &Path, _: Spill) -> Res<$t> {
+                $read(v, p)
+            }
+            fn write($x: &$t, _: bool, required: bool) -> Option<Value> {
+                (required || !$is_default).then(|| $write)
+            }
+        }
+    )*};
+}
+
+scalars! {
+    String: String::new(), string, |s| s.is_empty() => Value::String(s.clone());
+    i64: 0, int64, |n| *n == 0 => Value::String(n.to_string());
+    i32: 0, int32, |n| *n == 0 => Value::from(*n);
+    bool: false, boolean, |b| !*b => Value::Bool(*b);
+    f64: 0.0, double, |c| *c == 0.0 => double_value(*c);
+    Duration: Duration::ZERO, duration, |d| d.is_zero() => Value::String(format_duration(*d));
+    Vec<String>: Vec::new(), strings, |l| l.is_empty() => {
+        Value::Array(l.iter().map(|s| Value::String(s.clone())).collect())
+    };
+}
+
+/// Enum codecs, one a line: `Type: names, open or closed, from number, |x| to number;`. Written
+/// by long name (`TIMEOUT_TYPE_START_TO_CLOSE`), read from long or short names or numbers;
+/// `open` keeps unknown numbers (the enum has an `Other` case), `closed` rejects them.
+macro_rules! enums {
+    (@open open) => { true };
+    (@open closed) => { false };
+    ($( $t:ty: $def:expr, $open:ident, $from:expr, |$x:ident| $number:expr; )*) => {
+        scalars! {$(
+            $t: $from(0), |v, p| $def.read(v, p, enums!(@open $open)).map($from),
+                |$x| $number == 0 => $def.long_name($number);
+        )*}
+    };
+}
+
+enums! {
+    TimeoutType: TIMEOUT_TYPE, closed, timeout_type_from, |t| *t as i32;
+    RetryState: RETRY_STATE, closed, retry_state_from, |s| *s as i32;
+    TaskQueueKind: TASK_QUEUE_KIND, closed, task_queue_kind_from, |k| *k as i32;
+    WorkflowTaskFailedCause: WFT_FAILED_CAUSE, open, cause_from, |c| c.number();
+}
+
+impl Codec<Payloads> for Plain {
+    fn empty() -> Payloads {
+        Payloads::default()
+    }
+    fn read(v: &Value, p: &Path, _: Spill) -> Res<Payloads> {
+        payloads(v, p)
+    }
+    fn write(t: &Payloads, shorthand: bool, _: bool) -> Option<Value> {
+        Some(write_payloads(t, shorthand))
+    }
+}
+
+impl Codec<MarkerDetails> for Plain {
+    fn empty() -> MarkerDetails {
+        MarkerDetails::new()
+    }
+    fn read(v: &Value, p: &Path, _: Spill) -> Res<MarkerDetails> {
+        marker_details(v, p)
+    }
+    fn write(t: &MarkerDetails, shorthand: bool, required: bool) -> Option<Value> {
+        (required || !t.is_empty()).then(|| {
+            Value::Object(
+                t.iter()
+                    .map(|(k, p)| (k.clone(), write_payloads(p, shorthand)))
+                    .collect(),
+            )
+        })
+    }
+}
+
+/// An optional field: written whenever it is set, even to a default value.
+impl<T> Codec<Option<T>> for Plain
+where
+    Plain: Codec<T>,
+{
+    fn empty() -> Option<T> {
+        None
+    }
+    fn read(v: &Value, p: &Path, spill: Spill) -> Res<Option<T>> {
+        <Plain as Codec<T>>::read(v, p, spill).map(Some)
+    }
+    fn write(t: &Option<T>, shorthand: bool, _: bool) -> Option<Value> {
+        t.as_ref()
+            .and_then(|t| <Plain as Codec<T>>::write(t, shorthand, true))
+    }
+}
+
+impl<T> Codec<Box<T>> for Plain
+where
+    Plain: Codec<T>,
+{
+    fn empty() -> Box<T> {
+        Box::new(<Plain as Codec<T>>::empty())
+    }
+    fn read(v: &Value, p: &Path, spill: Spill) -> Res<Box<T>> {
+        <Plain as Codec<T>>::read(v, p, spill).map(Box::new)
+    }
+    fn write(t: &Box<T>, shorthand: bool, required: bool) -> Option<Value> {
+        <Plain as Codec<T>>::write(t, shorthand, required)
+    }
+}
+
+impl Codec<String> for Named {
+    fn empty() -> String {
+        String::new()
+    }
+    fn read(v: &Value, p: &Path, spill: Spill) -> Res<String> {
+        let mut name = String::new();
+        let mut left = Map::new();
+        for (k, v) in obj(v, p)? {
             match k.as_str() {
-                $($key if !value.is_null() => {
-                    let $v = value;
-                    let $q = &q;
-                    $body;
-                })*
+                "name" if !v.is_null() => name = string(v, &p.key(k))?,
                 _ => {
-                    $a.extra.insert(k.clone(), value.clone());
+                    left.insert(k.clone(), v.clone());
                 }
+            }
+        }
+        if !left.is_empty() {
+            spill
+                .extra
+                .insert(spill.key.to_string(), Value::Object(left));
+        }
+        Ok(name)
+    }
+    fn write(name: &String, _: bool, _: bool) -> Option<Value> {
+        let mut m = Map::new();
+        if !name.is_empty() {
+            m.insert("name".to_string(), Value::String(name.clone()));
+        }
+        Some(Value::Object(m))
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Declaring messages
+// ---------------------------------------------------------------------------------------------
+
+/// A protobuf `oneof` whose cases carry leftovers in the enclosing message's `extra` (the
+/// `*FailureInfo` objects); declared with `oneof!`. Its `None` variant is the absent case.
+trait OneOf: Sized {
+    /// The value when no case is present.
+    fn empty() -> Self;
+    /// The key of the case `self` holds, if any.
+    fn key(&self) -> Option<&'static str>;
+    /// Reads the case under key `k`, or `None` when `k` is no modelled case. `prev` is the case
+    /// already read (an error: a oneof holds one case).
+    fn read(
+        k: &str,
+        v: &Value,
+        p: &Path,
+        extra: &mut Extra,
+        prev: Option<&str>,
+    ) -> Res<Option<Self>>;
+    /// Writes every case key in declaration order: the one `self` holds, the others from
+    /// `extra`.
+    fn write(&self, out: &mut Out<'_>, shorthand: bool);
+}
+
+/// `codec!()` is [`Plain`], `codec!(C)` is `C`.
+macro_rules! codec {
+    () => {
+        Plain
+    };
+    ($codec:ident) => {
+        $codec
+    };
+}
+
+/// `is_required!()` is false, `is_required!(required)` true (any other word does not compile).
+macro_rules! is_required {
+    () => {
+        false
+    };
+    (required) => {
+        true
+    };
+}
+
+/// `required_key!(required "key")` is `"key"`.
+macro_rules! required_key {
+    (required $key:literal) => {
+        $key
+    };
+}
+
+/// Reads one declared key of `$a`: a modelled field (a null goes to `extra`), or (a bare key)
+/// into `extra`.
+macro_rules! read_entry {
+    ($a:ident, $k:ident, $v:ident, $q:ident, $key:literal) => {{
+        $a.extra.insert($k.clone(), $v.clone());
+    }};
+    ($a:ident, $k:ident, $v:ident, $q:ident, $key:literal => $field:ident $(as $codec:ident)? $(($flag:ident))?) => {
+        if $v.is_null() {
+            $a.extra.insert($k.clone(), Value::Null);
+        } else {
+            $a.$field = <codec!($($codec)?) as Codec<_>>::read(
+                $v,
+                &$q,
+                Spill { key: $key, extra: &mut $a.extra },
+            )?;
+        }
+    };
+}
+
+/// Writes one declared key: a modelled field, or (a bare key) whatever `extra` holds for it.
+macro_rules! write_entry {
+    ($out:ident, $a:ident, $shorthand:ident, $key:literal) => {
+        $out.known($key)
+    };
+    ($out:ident, $a:ident, $shorthand:ident, $key:literal => $field:ident $(as $codec:ident)? $(($flag:ident))?) => {
+        $out.field(
+            $key,
+            <codec!($($codec)?) as Codec<_>>::write(&$a.$field, $shorthand, is_required!($($flag)?)),
+        )
+    };
+}
+
+/// Declares the codec of a message struct that has an `extra` map: every key of the protobuf
+/// message in declaration order, each either modelled (`"key" => field`, optionally `as Codec`
+/// and `(required)`) or bare (`"key"`: not modelled, kept in `extra` and written back at this
+/// place). An optional trailing `oneof field: Type` reads and writes a [`OneOf`].
+///
+/// Generates `impl Codec<Struct> for Plain`: reading fails on a missing `required` key,
+/// reads each modelled key, and keeps all others (and nulls) in `extra`, in input order;
+/// writing emits the keys in declaration order, leaving out default values except for
+/// `required` fields, then any undeclared keys from `extra`.
+macro_rules! message {
+    ($name:ident {
+        $( $key:literal $( => $field:ident $(as $codec:ident)? $(($flag:ident))? )? ),* $(,)?
+    } $( oneof $ofield:ident: $oty:ident )?) => {
+        impl Codec<$name> for Plain {
+            fn empty() -> $name {
+                $name {
+                    $($( $field: <codec!($($codec)?) as Codec<_>>::empty(), )?)*
+                    $( $ofield: <$oty as OneOf>::empty(), )?
+                    extra: Extra::new(),
+                }
+            }
+
+            // A key declared twice is an unreachable pattern: it does not compile.
+            #[deny(unreachable_patterns)]
+            fn read(v: &Value, p: &Path, _: Spill) -> Res<$name> {
+                let m = obj(v, p)?;
+                require(m, p, &[$($($( required_key!($flag $key), )?)?)*])?;
+                let mut a = <Plain as Codec<$name>>::empty();
+                for (k, v) in m {
+                    let q = p.key(k);
+                    match k.as_str() {
+                        $( $key => read_entry!(a, k, v, q, $key $(=> $field $(as $codec)? $(($flag))?)?), )*
+                        _ => {
+                            $(
+                                if !v.is_null() {
+                                    let prev = a.$ofield.key();
+                                    if let Some(x) = <$oty as OneOf>::read(k, v, &q, &mut a.extra, prev)? {
+                                        a.$ofield = x;
+                                        continue;
+                                    }
+                                }
+                            )?
+                            a.extra.insert(k.clone(), v.clone());
+                        }
+                    }
+                }
+                Ok(a)
+            }
+
+            fn write(a: &$name, shorthand: bool, _: bool) -> Option<Value> {
+                let modelled = [$($(stringify!($field),)?)*].len();
+                let mut out = Out::new(&a.extra, modelled);
+                $( write_entry!(out, a, shorthand, $key $(=> $field $(as $codec)? $(($flag))?)?); )*
+                $( <$oty as OneOf>::write(&a.$ofield, &mut out, shorthand); )?
+                Some(out.finish())
             }
         }
     };
 }
 
-fn attributes(ty: EventType, v: &Value, p: &Path) -> Res<EventAttributes> {
-    use EventAttributes as A;
-    let m = obj(v, p)?;
-    Ok(match ty {
-        EventType::WorkflowExecutionStarted => {
-            require(m, p, &["workflowType", "taskQueue"])?;
-            let mut a = WorkflowExecutionStarted::default();
-            read_fields!(m, p, a, {
-                "workflowType" => |v, q| a.workflow_type = named(v, q, &mut a.extra, "workflowType")?,
-                "workflowId" => |v, q| a.workflow_id = string(v, q)?,
-                "taskQueue" => |v, q| a.task_queue = task_queue(v, q)?,
-                "input" => |v, q| a.input = Some(payloads(v, q)?),
-                "workflowExecutionTimeout" => |v, q| a.workflow_execution_timeout = Some(duration(v, q)?),
-                "workflowRunTimeout" => |v, q| a.workflow_run_timeout = Some(duration(v, q)?),
-                "workflowTaskTimeout" => |v, q| a.workflow_task_timeout = Some(duration(v, q)?),
-                "continuedExecutionRunId" => |v, q| a.continued_execution_run_id = Some(string(v, q)?),
-                "originalExecutionRunId" => |v, q| a.original_execution_run_id = string(v, q)?,
-                "firstExecutionRunId" => |v, q| a.first_execution_run_id = string(v, q)?,
-                "identity" => |v, q| a.identity = string(v, q)?,
-                "attempt" => |v, q| a.attempt = int32(v, q)?,
-                "firstWorkflowTaskBackoff" => |v, q| a.first_workflow_task_backoff = Some(duration(v, q)?),
-                "retryPolicy" => |v, q| a.retry_policy = Some(retry_policy(v, q)?),
-            });
-            A::WorkflowExecutionStarted(Arc::new(a))
+/// Writes one case of a [`OneOf`]: the case `self` holds, or whatever `extra` holds.
+macro_rules! write_case {
+    ($this:ident, $out:ident, $shorthand:ident, $name:ident, $key:literal) => {
+        $out.known($key)
+    };
+    ($this:ident, $out:ident, $shorthand:ident, $name:ident, $key:literal =>
+        $variant:ident { $( $fkey:literal => $field:ident $(as $codec:ident)? ),* }) => {
+        match $this {
+            $name::$variant { $($field),* } => {
+                #[allow(unused_mut)] // a case without fields
+                let mut m = Map::new();
+                $(
+                    if let Some(v) = <codec!($($codec)?) as Codec<_>>::write($field, $shorthand, false) {
+                        m.insert($fkey.to_string(), v);
+                    }
+                )*
+                $out.field($key, Some(Value::Object(m)));
+            }
+            _ => $out.known($key),
         }
-        EventType::WorkflowExecutionCompleted => {
-            let mut a = WorkflowExecutionCompleted::default();
-            read_fields!(m, p, a, {
-                "result" => |v, q| a.result = Some(payloads(v, q)?),
-                "workflowTaskCompletedEventId" => |v, q| a.workflow_task_completed_event_id = int64(v, q)?,
-                "newExecutionRunId" => |v, q| a.new_execution_run_id = Some(string(v, q)?),
-            });
-            A::WorkflowExecutionCompleted(Arc::new(a))
-        }
-        EventType::WorkflowExecutionFailed => {
-            let mut a = WorkflowExecutionFailed {
-                failure: None,
-                retry_state: RetryState::Unspecified,
-                workflow_task_completed_event_id: 0,
-                new_execution_run_id: None,
-                extra: Extra::new(),
-            };
-            read_fields!(m, p, a, {
-                "failure" => |v, q| a.failure = Some(failure(v, q)?),
-                "retryState" => |v, q| a.retry_state = retry_state_from(RETRY_STATE.read(v, q, false)?),
-                "workflowTaskCompletedEventId" => |v, q| a.workflow_task_completed_event_id = int64(v, q)?,
-                "newExecutionRunId" => |v, q| a.new_execution_run_id = Some(string(v, q)?),
-            });
-            A::WorkflowExecutionFailed(Arc::new(a))
-        }
-        EventType::WorkflowExecutionTimedOut => {
-            let mut a = WorkflowExecutionTimedOut {
-                retry_state: RetryState::Unspecified,
-                new_execution_run_id: None,
-                extra: Extra::new(),
-            };
-            read_fields!(m, p, a, {
-                "retryState" => |v, q| a.retry_state = retry_state_from(RETRY_STATE.read(v, q, false)?),
-                "newExecutionRunId" => |v, q| a.new_execution_run_id = Some(string(v, q)?),
-            });
-            A::WorkflowExecutionTimedOut(Arc::new(a))
-        }
-        EventType::WorkflowTaskScheduled => {
-            let mut a = WorkflowTaskScheduled::default();
-            read_fields!(m, p, a, {
-                "taskQueue" => |v, q| a.task_queue = task_queue(v, q)?,
-                "startToCloseTimeout" => |v, q| a.start_to_close_timeout = Some(duration(v, q)?),
-                "attempt" => |v, q| a.attempt = int32(v, q)?,
-            });
-            A::WorkflowTaskScheduled(Arc::new(a))
-        }
-        EventType::WorkflowTaskStarted => {
-            require(m, p, &["scheduledEventId"])?;
-            let mut a = WorkflowTaskStarted::default();
-            read_fields!(m, p, a, {
-                "scheduledEventId" => |v, q| a.scheduled_event_id = int64(v, q)?,
-                "identity" => |v, q| a.identity = string(v, q)?,
-                "requestId" => |v, q| a.request_id = string(v, q)?,
-                "historySizeBytes" => |v, q| a.history_size_bytes = int64(v, q)?,
-            });
-            A::WorkflowTaskStarted(Arc::new(a))
-        }
-        EventType::WorkflowTaskCompleted => {
-            require(m, p, &["scheduledEventId"])?;
-            let mut a = WorkflowTaskCompleted::default();
-            read_fields!(m, p, a, {
-                "scheduledEventId" => |v, q| a.scheduled_event_id = int64(v, q)?,
-                "startedEventId" => |v, q| a.started_event_id = int64(v, q)?,
-                "identity" => |v, q| a.identity = string(v, q)?,
-            });
-            A::WorkflowTaskCompleted(Arc::new(a))
-        }
-        EventType::WorkflowTaskTimedOut => {
-            require(m, p, &["scheduledEventId"])?;
-            let mut a = WorkflowTaskTimedOut {
-                scheduled_event_id: 0,
-                started_event_id: 0,
-                timeout_type: TimeoutType::Unspecified,
-                extra: Extra::new(),
-            };
-            read_fields!(m, p, a, {
-                "scheduledEventId" => |v, q| a.scheduled_event_id = int64(v, q)?,
-                "startedEventId" => |v, q| a.started_event_id = int64(v, q)?,
-                "timeoutType" => |v, q| a.timeout_type = timeout_type_from(TIMEOUT_TYPE.read(v, q, false)?),
-            });
-            A::WorkflowTaskTimedOut(Arc::new(a))
-        }
-        EventType::WorkflowTaskFailed => {
-            require(m, p, &["scheduledEventId"])?;
-            let mut a = WorkflowTaskFailed {
-                scheduled_event_id: 0,
-                started_event_id: 0,
-                cause: WorkflowTaskFailedCause::Unspecified,
-                failure: None,
-                identity: String::new(),
-                extra: Extra::new(),
-            };
-            read_fields!(m, p, a, {
-                "scheduledEventId" => |v, q| a.scheduled_event_id = int64(v, q)?,
-                "startedEventId" => |v, q| a.started_event_id = int64(v, q)?,
-                "cause" => |v, q| a.cause = cause_from(WFT_FAILED_CAUSE.read(v, q, true)?),
-                "failure" => |v, q| a.failure = Some(failure(v, q)?),
-                "identity" => |v, q| a.identity = string(v, q)?,
-            });
-            A::WorkflowTaskFailed(Arc::new(a))
-        }
-        EventType::ActivityTaskScheduled => {
-            require(m, p, &["activityId", "activityType"])?;
-            let mut a = ActivityTaskScheduled::default();
-            read_fields!(m, p, a, {
-                "activityId" => |v, q| a.activity_id = string(v, q)?,
-                "activityType" => |v, q| a.activity_type = named(v, q, &mut a.extra, "activityType")?,
-                "taskQueue" => |v, q| a.task_queue = task_queue(v, q)?,
-                "input" => |v, q| a.input = Some(payloads(v, q)?),
-                "scheduleToCloseTimeout" => |v, q| a.schedule_to_close_timeout = Some(duration(v, q)?),
-                "scheduleToStartTimeout" => |v, q| a.schedule_to_start_timeout = Some(duration(v, q)?),
-                "startToCloseTimeout" => |v, q| a.start_to_close_timeout = Some(duration(v, q)?),
-                "heartbeatTimeout" => |v, q| a.heartbeat_timeout = Some(duration(v, q)?),
-                "workflowTaskCompletedEventId" => |v, q| a.workflow_task_completed_event_id = int64(v, q)?,
-                "retryPolicy" => |v, q| a.retry_policy = Some(retry_policy(v, q)?),
-            });
-            A::ActivityTaskScheduled(Arc::new(a))
-        }
-        EventType::ActivityTaskStarted => {
-            require(m, p, &["scheduledEventId"])?;
-            let mut a = ActivityTaskStarted::default();
-            read_fields!(m, p, a, {
-                "scheduledEventId" => |v, q| a.scheduled_event_id = int64(v, q)?,
-                "identity" => |v, q| a.identity = string(v, q)?,
-                "requestId" => |v, q| a.request_id = string(v, q)?,
-                "attempt" => |v, q| a.attempt = int32(v, q)?,
-                "lastFailure" => |v, q| a.last_failure = Some(failure(v, q)?),
-            });
-            A::ActivityTaskStarted(Arc::new(a))
-        }
-        EventType::ActivityTaskCompleted => {
-            require(m, p, &["scheduledEventId"])?;
-            let mut a = ActivityTaskCompleted::default();
-            read_fields!(m, p, a, {
-                "result" => |v, q| a.result = Some(payloads(v, q)?),
-                "scheduledEventId" => |v, q| a.scheduled_event_id = int64(v, q)?,
-                "startedEventId" => |v, q| a.started_event_id = int64(v, q)?,
-                "identity" => |v, q| a.identity = string(v, q)?,
-            });
-            A::ActivityTaskCompleted(Arc::new(a))
-        }
-        EventType::ActivityTaskFailed => {
-            require(m, p, &["scheduledEventId"])?;
-            let mut a = ActivityTaskFailed {
-                failure: None,
-                scheduled_event_id: 0,
-                started_event_id: 0,
-                identity: String::new(),
-                retry_state: RetryState::Unspecified,
-                extra: Extra::new(),
-            };
-            read_fields!(m, p, a, {
-                "failure" => |v, q| a.failure = Some(failure(v, q)?),
-                "scheduledEventId" => |v, q| a.scheduled_event_id = int64(v, q)?,
-                "startedEventId" => |v, q| a.started_event_id = int64(v, q)?,
-                "identity" => |v, q| a.identity = string(v, q)?,
-                "retryState" => |v, q| a.retry_state = retry_state_from(RETRY_STATE.read(v, q, false)?),
-            });
-            A::ActivityTaskFailed(Arc::new(a))
-        }
-        EventType::ActivityTaskTimedOut => {
-            require(m, p, &["scheduledEventId"])?;
-            let mut a = ActivityTaskTimedOut {
-                failure: None,
-                scheduled_event_id: 0,
-                started_event_id: 0,
-                retry_state: RetryState::Unspecified,
-                extra: Extra::new(),
-            };
-            read_fields!(m, p, a, {
-                "failure" => |v, q| a.failure = Some(failure(v, q)?),
-                "scheduledEventId" => |v, q| a.scheduled_event_id = int64(v, q)?,
-                "startedEventId" => |v, q| a.started_event_id = int64(v, q)?,
-                "retryState" => |v, q| a.retry_state = retry_state_from(RETRY_STATE.read(v, q, false)?),
-            });
-            A::ActivityTaskTimedOut(Arc::new(a))
-        }
-        EventType::ActivityTaskCancelRequested => {
-            require(m, p, &["scheduledEventId"])?;
-            let mut a = ActivityTaskCancelRequested::default();
-            read_fields!(m, p, a, {
-                "scheduledEventId" => |v, q| a.scheduled_event_id = int64(v, q)?,
-                "workflowTaskCompletedEventId" => |v, q| a.workflow_task_completed_event_id = int64(v, q)?,
-            });
-            A::ActivityTaskCancelRequested(Arc::new(a))
-        }
-        EventType::ActivityTaskCanceled => {
-            require(m, p, &["scheduledEventId"])?;
-            let mut a = ActivityTaskCanceled::default();
-            read_fields!(m, p, a, {
-                "details" => |v, q| a.details = Some(payloads(v, q)?),
-                "latestCancelRequestedEventId" => |v, q| a.latest_cancel_requested_event_id = int64(v, q)?,
-                "scheduledEventId" => |v, q| a.scheduled_event_id = int64(v, q)?,
-                "startedEventId" => |v, q| a.started_event_id = int64(v, q)?,
-                "identity" => |v, q| a.identity = string(v, q)?,
-            });
-            A::ActivityTaskCanceled(Arc::new(a))
-        }
-        EventType::TimerStarted => {
-            require(m, p, &["timerId", "startToFireTimeout"])?;
-            let mut a = TimerStarted::default();
-            read_fields!(m, p, a, {
-                "timerId" => |v, q| a.timer_id = string(v, q)?,
-                "startToFireTimeout" => |v, q| a.start_to_fire_timeout = Some(duration(v, q)?),
-                "workflowTaskCompletedEventId" => |v, q| a.workflow_task_completed_event_id = int64(v, q)?,
-            });
-            A::TimerStarted(Arc::new(a))
-        }
-        EventType::TimerFired => {
-            require(m, p, &["timerId"])?;
-            let mut a = TimerFired::default();
-            read_fields!(m, p, a, {
-                "timerId" => |v, q| a.timer_id = string(v, q)?,
-                "startedEventId" => |v, q| a.started_event_id = int64(v, q)?,
-            });
-            A::TimerFired(Arc::new(a))
-        }
-        EventType::TimerCanceled => {
-            require(m, p, &["timerId"])?;
-            let mut a = TimerCanceled::default();
-            read_fields!(m, p, a, {
-                "timerId" => |v, q| a.timer_id = string(v, q)?,
-                "startedEventId" => |v, q| a.started_event_id = int64(v, q)?,
-                "workflowTaskCompletedEventId" => |v, q| a.workflow_task_completed_event_id = int64(v, q)?,
-                "identity" => |v, q| a.identity = string(v, q)?,
-            });
-            A::TimerCanceled(Arc::new(a))
-        }
-        EventType::WorkflowExecutionCancelRequested => {
-            let mut a = WorkflowExecutionCancelRequested::default();
-            read_fields!(m, p, a, {
-                "cause" => |v, q| a.cause = string(v, q)?,
-                "identity" => |v, q| a.identity = string(v, q)?,
-            });
-            A::WorkflowExecutionCancelRequested(Arc::new(a))
-        }
-        EventType::WorkflowExecutionCanceled => {
-            let mut a = WorkflowExecutionCanceled::default();
-            read_fields!(m, p, a, {
-                "workflowTaskCompletedEventId" => |v, q| a.workflow_task_completed_event_id = int64(v, q)?,
-                "details" => |v, q| a.details = Some(payloads(v, q)?),
-            });
-            A::WorkflowExecutionCanceled(Arc::new(a))
-        }
-        EventType::MarkerRecorded => {
-            require(m, p, &["markerName"])?;
-            let mut a = MarkerRecorded::default();
-            read_fields!(m, p, a, {
-                "markerName" => |v, q| a.marker_name = string(v, q)?,
-                "details" => |v, q| a.details = marker_details(v, q)?,
-                "workflowTaskCompletedEventId" => |v, q| a.workflow_task_completed_event_id = int64(v, q)?,
-                "failure" => |v, q| a.failure = Some(failure(v, q)?),
-            });
-            A::MarkerRecorded(Arc::new(a))
-        }
-        EventType::WorkflowExecutionSignaled => {
-            require(m, p, &["signalName"])?;
-            let mut a = WorkflowExecutionSignaled::default();
-            read_fields!(m, p, a, {
-                "signalName" => |v, q| a.signal_name = string(v, q)?,
-                "input" => |v, q| a.input = Some(payloads(v, q)?),
-                "identity" => |v, q| a.identity = string(v, q)?,
-            });
-            A::WorkflowExecutionSignaled(Arc::new(a))
-        }
-        EventType::WorkflowExecutionTerminated => {
-            let mut a = WorkflowExecutionTerminated::default();
-            read_fields!(m, p, a, {
-                "reason" => |v, q| a.reason = string(v, q)?,
-                "details" => |v, q| a.details = Some(payloads(v, q)?),
-                "identity" => |v, q| a.identity = string(v, q)?,
-            });
-            A::WorkflowExecutionTerminated(Arc::new(a))
-        }
-        EventType::WorkflowExecutionContinuedAsNew => {
-            require(m, p, &["newExecutionRunId"])?;
-            let mut a = WorkflowExecutionContinuedAsNew::default();
-            read_fields!(m, p, a, {
-                "newExecutionRunId" => |v, q| a.new_execution_run_id = string(v, q)?,
-                "workflowType" => |v, q| a.workflow_type = named(v, q, &mut a.extra, "workflowType")?,
-                "taskQueue" => |v, q| a.task_queue = task_queue(v, q)?,
-                "input" => |v, q| a.input = Some(payloads(v, q)?),
-                "workflowRunTimeout" => |v, q| a.workflow_run_timeout = Some(duration(v, q)?),
-                "workflowTaskTimeout" => |v, q| a.workflow_task_timeout = Some(duration(v, q)?),
-                "workflowTaskCompletedEventId" => |v, q| a.workflow_task_completed_event_id = int64(v, q)?,
-            });
-            A::WorkflowExecutionContinuedAsNew(Arc::new(a))
-        }
-    })
+    };
 }
+
+/// Declares a [`OneOf`] enum: every case key in protobuf declaration order, each either
+/// modelled (`"key" => Variant { "subKey" => field, ... }`) or bare. A case has no `extra`
+/// map: its leftover keys go to the enclosing message's `extra` under the case key, and are
+/// written back after its modelled keys. `$one` names the rule a second case breaks.
+macro_rules! oneof {
+    ($name:ident ($one:literal) {
+        $( $key:literal $( => $variant:ident { $( $fkey:literal => $field:ident $(as $codec:ident)? ),* $(,)? } )? ),* $(,)?
+    }) => {
+        impl OneOf for $name {
+            fn empty() -> Self {
+                $name::None
+            }
+
+            fn key(&self) -> Option<&'static str> {
+                match self {
+                    $($( $name::$variant { .. } => Some($key), )?)*
+                    $name::None => None,
+                }
+            }
+
+            // A key declared twice is an unreachable pattern: it does not compile.
+            #[deny(unreachable_patterns)]
+            fn read(
+                k: &str,
+                v: &Value,
+                p: &Path,
+                extra: &mut Extra,
+                prev: Option<&str>,
+            ) -> Res<Option<Self>> {
+                match k {
+                    $($( $key => {
+                        if let Some(prev) = prev {
+                            return p.err(format!("{}, already read {prev}", $one));
+                        }
+                        let mut left = Extra::new();
+                        $( let mut $field = <codec!($($codec)?) as Codec<_>>::empty(); )*
+                        for (k, v) in obj(v, p)? {
+                            match k.as_str() {
+                                $( $fkey if v.is_null() => {
+                                    left.insert(k.clone(), Value::Null);
+                                }
+                                $fkey => {
+                                    $field = <codec!($($codec)?) as Codec<_>>::read(
+                                        v,
+                                        &p.key(k),
+                                        Spill { key: $fkey, extra: &mut left },
+                                    )?;
+                                } )*
+                                _ => {
+                                    left.insert(k.clone(), v.clone());
+                                }
+                            }
+                        }
+                        if !left.is_empty() {
+                            extra.insert($key.to_string(), Value::Object(std::mem::take(&mut *left)));
+                        }
+                        Ok(Some($name::$variant { $($field),* }))
+                    } )?)*
+                    _ => Ok(None),
+                }
+            }
+
+            fn write(&self, out: &mut Out<'_>, shorthand: bool) {
+                let this = self;
+                $( write_case!(this, out, shorthand, $name, $key $(=> $variant { $( $fkey => $field $(as $codec)? ),* })?); )*
+            }
+        }
+    };
+}
+
+/// Declares every event type's attributes message (see [`message!`]) and the two dispatches
+/// on the event type: [`attributes`] (reading) and [`write_attributes`]. Each name is the
+/// attributes struct, its `EventType` and its `EventAttributes` variant.
+macro_rules! events {
+    ($( $name:ident { $($body:tt)* } )*) => {
+        $( message!($name { $($body)* }); )*
+
+        /// Reads the attribute object of an event of type `ty`.
+        pub(super) fn attributes(ty: EventType, v: &Value, p: &Path) -> Res<EventAttributes> {
+            let mut none = Extra::new();
+            let spill = Spill { key: "", extra: &mut none };
+            Ok(match ty {
+                $( EventType::$name => EventAttributes::$name(Arc::new(
+                    <Plain as Codec<$name>>::read(v, p, spill)?,
+                )), )*
+            })
+        }
+
+        /// An event's attribute object.
+        pub(super) fn write_attributes(a: &EventAttributes, shorthand: bool) -> Value {
+            let v = match a {
+                $( EventAttributes::$name(a) => <Plain as Codec<$name>>::write(a, shorthand, true), )*
+            };
+            v.unwrap_or_default()
+        }
+    };
+}
+
+// The declarations, after the macros (a `macro_rules!` is in scope below its definition).
+mod messages;
+use messages::{attributes, write_attributes};
+
+// ---------------------------------------------------------------------------------------------
+// Reading events
+// ---------------------------------------------------------------------------------------------
 
 fn event_type(v: &Value, p: &Path) -> Res<EventType> {
     match v {
@@ -1192,6 +1163,19 @@ fn event_type(v: &Value, p: &Path) -> Res<EventType> {
     }
 }
 
+/// Whether `key` is the attributes key of `ty` (`activityTaskScheduledEventAttributes`),
+/// without building it.
+fn is_attributes_key(ty: EventType, key: &str) -> bool {
+    let name = ty.name();
+    match key.strip_suffix("EventAttributes") {
+        Some(k) if k.len() == name.len() => {
+            let (k, name) = (k.as_bytes(), name.as_bytes());
+            k[0] == name[0].to_ascii_lowercase() && k[1..] == name[1..]
+        }
+        _ => false,
+    }
+}
+
 fn event(v: &Value, index: usize) -> Result<HistoryEvent, HistoryError> {
     let root = Path::ROOT;
     let fail = |id: Option<EventId>, e: FieldError| HistoryError::in_event(index, id, e);
@@ -1202,7 +1186,6 @@ fn event(v: &Value, index: usize) -> Result<HistoryEvent, HistoryError> {
     require(m, &root, &["eventType", "eventTime"]).map_err(fail)?;
     let ty = event_type(&m["eventType"], &root.key("eventType")).map_err(fail)?;
     let event_time = timestamp(&m["eventTime"], &root.key("eventTime")).map_err(fail)?;
-    let attrs_key = ty.attributes_key();
     let mut task_id = 0;
     let mut attrs = None;
     let mut extra = Extra::new();
@@ -1214,7 +1197,7 @@ fn event(v: &Value, index: usize) -> Result<HistoryEvent, HistoryError> {
                 extra.insert(k.clone(), Value::Null);
             }
             "taskId" => task_id = int64(v, &q).map_err(fail)?,
-            key if key == attrs_key => attrs = Some(attributes(ty, v, &q).map_err(fail)?),
+            key if is_attributes_key(ty, key) => attrs = Some(attributes(ty, v, &q).map_err(fail)?),
             key if key.ends_with("EventAttributes") => {
                 return Err(fail(FieldError {
                     path: q.render(),
@@ -1228,7 +1211,7 @@ fn event(v: &Value, index: usize) -> Result<HistoryEvent, HistoryError> {
     }
     let Some(attributes) = attrs else {
         return Err(fail(FieldError {
-            path: attrs_key,
+            path: ty.attributes_key(),
             message: "missing required field".to_string(),
         }));
     };
@@ -1293,249 +1276,6 @@ pub fn parse_history(text: &str) -> Result<History, HistoryError> {
 // Writing
 // ---------------------------------------------------------------------------------------------
 
-/// Protobuf declaration order of each message's fields (camelCase), modelled or not.
-mod order {
-    pub const EVENT: &[&str] = &[
-        "eventId",
-        "eventTime",
-        "eventType",
-        "version",
-        "taskId",
-        "workerMayIgnore",
-        "userMetadata",
-        "links",
-        "principal",
-        "eventGroupMarkers",
-    ];
-    pub const WF_STARTED: &[&str] = &[
-        "workflowType",
-        "parentWorkflowNamespace",
-        "parentWorkflowNamespaceId",
-        "parentWorkflowExecution",
-        "parentInitiatedEventId",
-        "taskQueue",
-        "input",
-        "workflowExecutionTimeout",
-        "workflowRunTimeout",
-        "workflowTaskTimeout",
-        "continuedExecutionRunId",
-        "initiator",
-        "continuedFailure",
-        "lastCompletionResult",
-        "originalExecutionRunId",
-        "identity",
-        "firstExecutionRunId",
-        "retryPolicy",
-        "attempt",
-        "workflowExecutionExpirationTime",
-        "cronSchedule",
-        "firstWorkflowTaskBackoff",
-        "memo",
-        "searchAttributes",
-        "prevAutoResetPoints",
-        "header",
-        "parentInitiatedEventVersion",
-        "workflowId",
-        "sourceVersionStamp",
-        "completionCallbacks",
-        "rootWorkflowExecution",
-        "inheritedBuildId",
-        "versioningOverride",
-        "parentPinnedWorkerDeploymentVersion",
-        "priority",
-        "inheritedPinnedVersion",
-        "inheritedAutoUpgradeInfo",
-        "eagerExecutionAccepted",
-        "declinedTargetVersionUpgrade",
-        "timeSkippingConfig",
-        "timeSkippingStatePropagation",
-    ];
-    pub const WF_COMPLETED: &[&str] = &[
-        "result",
-        "workflowTaskCompletedEventId",
-        "newExecutionRunId",
-    ];
-    pub const WF_FAILED: &[&str] = &[
-        "failure",
-        "retryState",
-        "workflowTaskCompletedEventId",
-        "newExecutionRunId",
-    ];
-    pub const WF_TIMED_OUT: &[&str] = &["retryState", "newExecutionRunId"];
-    pub const WF_CONTINUED: &[&str] = &[
-        "newExecutionRunId",
-        "workflowType",
-        "taskQueue",
-        "input",
-        "workflowRunTimeout",
-        "workflowTaskTimeout",
-        "workflowTaskCompletedEventId",
-        "backoffStartInterval",
-        "initiator",
-        "failure",
-        "lastCompletionResult",
-        "header",
-        "memo",
-        "searchAttributes",
-        "inheritBuildId",
-        "initialVersioningBehavior",
-    ];
-    pub const WFT_SCHEDULED: &[&str] = &["taskQueue", "startToCloseTimeout", "attempt"];
-    pub const WFT_STARTED: &[&str] = &[
-        "scheduledEventId",
-        "identity",
-        "requestId",
-        "suggestContinueAsNew",
-        "suggestContinueAsNewReasons",
-        "targetWorkerDeploymentVersionChanged",
-        "historySizeBytes",
-        "workerVersion",
-        "buildIdRedirectCounter",
-    ];
-    pub const WFT_COMPLETED: &[&str] = &[
-        "scheduledEventId",
-        "startedEventId",
-        "identity",
-        "binaryChecksum",
-        "workerVersion",
-        "sdkMetadata",
-        "meteringMetadata",
-        "deployment",
-        "versioningBehavior",
-        "workerDeploymentVersion",
-        "workerDeploymentName",
-        "deploymentVersion",
-    ];
-    pub const WFT_TIMED_OUT: &[&str] = &["scheduledEventId", "startedEventId", "timeoutType"];
-    pub const WFT_FAILED: &[&str] = &[
-        "scheduledEventId",
-        "startedEventId",
-        "cause",
-        "failure",
-        "identity",
-        "baseRunId",
-        "newRunId",
-        "forkEventVersion",
-        "binaryChecksum",
-        "workerVersion",
-    ];
-    pub const AT_SCHEDULED: &[&str] = &[
-        "activityId",
-        "activityType",
-        "taskQueue",
-        "header",
-        "input",
-        "scheduleToCloseTimeout",
-        "scheduleToStartTimeout",
-        "startToCloseTimeout",
-        "heartbeatTimeout",
-        "workflowTaskCompletedEventId",
-        "retryPolicy",
-        "useWorkflowBuildId",
-        "priority",
-    ];
-    pub const AT_STARTED: &[&str] = &[
-        "scheduledEventId",
-        "identity",
-        "requestId",
-        "attempt",
-        "lastFailure",
-        "workerVersion",
-        "buildIdRedirectCounter",
-    ];
-    pub const AT_COMPLETED: &[&str] = &[
-        "result",
-        "scheduledEventId",
-        "startedEventId",
-        "identity",
-        "workerVersion",
-    ];
-    pub const AT_FAILED: &[&str] = &[
-        "failure",
-        "scheduledEventId",
-        "startedEventId",
-        "identity",
-        "retryState",
-        "workerVersion",
-    ];
-    pub const AT_TIMED_OUT: &[&str] = &[
-        "failure",
-        "scheduledEventId",
-        "startedEventId",
-        "retryState",
-    ];
-    pub const AT_CANCEL_REQUESTED: &[&str] = &["scheduledEventId", "workflowTaskCompletedEventId"];
-    pub const AT_CANCELED: &[&str] = &[
-        "details",
-        "latestCancelRequestedEventId",
-        "scheduledEventId",
-        "startedEventId",
-        "identity",
-        "workerVersion",
-    ];
-    pub const TIMER_STARTED: &[&str] = &[
-        "timerId",
-        "startToFireTimeout",
-        "workflowTaskCompletedEventId",
-    ];
-    pub const TIMER_FIRED: &[&str] = &["timerId", "startedEventId"];
-    pub const TIMER_CANCELED: &[&str] = &[
-        "timerId",
-        "startedEventId",
-        "workflowTaskCompletedEventId",
-        "identity",
-    ];
-    pub const WF_CANCEL_REQUESTED: &[&str] = &[
-        "cause",
-        "externalInitiatedEventId",
-        "externalWorkflowExecution",
-        "identity",
-    ];
-    pub const WF_CANCELED: &[&str] = &["workflowTaskCompletedEventId", "details"];
-    pub const MARKER: &[&str] = &[
-        "markerName",
-        "details",
-        "workflowTaskCompletedEventId",
-        "header",
-        "failure",
-    ];
-    pub const SIGNALED: &[&str] = &[
-        "signalName",
-        "input",
-        "identity",
-        "header",
-        "skipGenerateWorkflowTask",
-        "externalWorkflowExecution",
-        "requestId",
-    ];
-    pub const TERMINATED: &[&str] = &["reason", "details", "identity"];
-    pub const FAILURE: &[&str] = &[
-        "message",
-        "source",
-        "stackTrace",
-        "encodedAttributes",
-        "cause",
-        "applicationFailureInfo",
-        "timeoutFailureInfo",
-        "canceledFailureInfo",
-        "terminatedFailureInfo",
-        "serverFailureInfo",
-        "resetWorkflowFailureInfo",
-        "activityFailureInfo",
-        "childWorkflowExecutionFailureInfo",
-        "nexusOperationExecutionFailureInfo",
-        "nexusHandlerFailureInfo",
-    ];
-    pub const RETRY_POLICY: &[&str] = &[
-        "initialInterval",
-        "backoffCoefficient",
-        "maximumInterval",
-        "maximumAttempts",
-        "nonRetryableErrorTypes",
-    ];
-    pub const TASK_QUEUE: &[&str] = &["name", "kind", "normalName"];
-}
-
 /// Merges leftover keys (`extra`) into a modelled object, recursively.
 fn merge(target: &mut Value, extra: &Value) {
     if let (Value::Object(t), Value::Object(e)) = (target, extra) {
@@ -1550,146 +1290,59 @@ fn merge(target: &mut Value, extra: &Value) {
     }
 }
 
-/// Builds one JSON object: keys in `order` (modelled or from `extra`), then any other keys.
-fn ordered(order: &[&str], mut modelled: Vec<(&str, Value)>, extra: &Extra) -> Value {
-    let mut out = Map::with_capacity(modelled.len() + extra.len());
-    for key in order {
-        if let Some(pos) = modelled.iter().position(|(k, _)| k == key) {
-            let (_, mut v) = modelled.swap_remove(pos);
-            if let Some(x) = extra.get(*key) {
-                merge(&mut v, x);
+/// Builds one JSON object key by key in declaration order: modelled values (merged with their
+/// leftovers from `extra`), a declared but unmodelled key from `extra`; `finish` appends the
+/// keys of `extra` that were declared nowhere, in their input order.
+struct Out<'a> {
+    map: Map<String, Value>,
+    extra: &'a Extra,
+}
+
+impl<'a> Out<'a> {
+    /// `modelled`: how many keys the message models (a capacity hint).
+    fn new(extra: &'a Extra, modelled: usize) -> Self {
+        Out {
+            map: Map::with_capacity(modelled + extra.len()),
+            extra,
+        }
+    }
+
+    /// A modelled key: its value, or `None` when left out.
+    fn field(&mut self, key: &str, value: Option<Value>) {
+        match value {
+            Some(mut v) => {
+                if let Some(x) = self.leftover(key) {
+                    merge(&mut v, x);
+                }
+                self.map.insert(key.to_string(), v);
             }
-            out.insert((*key).to_string(), v);
-        } else if let Some(x) = extra.get(*key) {
-            out.insert((*key).to_string(), x.clone());
+            None => self.known(key),
         }
     }
-    for (k, mut v) in modelled {
-        if let Some(x) = extra.get(k) {
-            merge(&mut v, x);
-        }
-        out.insert(k.to_string(), v);
-    }
-    for (k, v) in extra.iter() {
-        if !out.contains_key(k) {
-            out.insert(k.clone(), v.clone());
-        }
-    }
-    Value::Object(out)
-}
 
-/// Collects modelled fields, omitting default values as protobuf JSON does.
-struct Fields<'a> {
-    v: Vec<(&'a str, Value)>,
-    shorthand: bool,
-}
+    /// A declared key we do not model: written when `extra` holds it.
+    fn known(&mut self, key: &str) {
+        if let Some(x) = self.leftover(key) {
+            self.map.insert(key.to_string(), x.clone());
+        }
+    }
 
-impl<'a> Fields<'a> {
-    fn new(shorthand: bool) -> Self {
-        Fields {
-            v: Vec::with_capacity(16),
-            shorthand,
+    fn leftover(&self, key: &str) -> Option<&'a Value> {
+        let extra: &'a Extra = self.extra;
+        if extra.is_empty() {
+            None
+        } else {
+            extra.get(key)
         }
     }
-    fn put(&mut self, k: &'a str, v: Value) {
-        self.v.push((k, v));
-    }
-    fn str(&mut self, k: &'a str, s: &str) {
-        if !s.is_empty() {
-            self.put(k, Value::String(s.to_string()));
+
+    fn finish(mut self) -> Value {
+        for (k, v) in self.extra.iter() {
+            if !self.map.contains_key(k) {
+                self.map.insert(k.clone(), v.clone());
+            }
         }
-    }
-    /// A field the reader requires: written even when empty, so every history we write reads
-    /// back (proto3 JSON would omit the default value).
-    fn str_req(&mut self, k: &'a str, s: &str) {
-        self.put(k, Value::String(s.to_string()));
-    }
-    /// As `str_req`, for required int64 fields.
-    fn i64_req(&mut self, k: &'a str, n: i64) {
-        self.put(k, Value::String(n.to_string()));
-    }
-    fn opt_str(&mut self, k: &'a str, s: &Option<String>) {
-        if let Some(s) = s {
-            self.put(k, Value::String(s.clone()));
-        }
-    }
-    fn i64(&mut self, k: &'a str, n: i64) {
-        if n != 0 {
-            self.put(k, Value::String(n.to_string()));
-        }
-    }
-    fn i32(&mut self, k: &'a str, n: i32) {
-        if n != 0 {
-            self.put(k, Value::from(n));
-        }
-    }
-    fn bool(&mut self, k: &'a str, b: bool) {
-        if b {
-            self.put(k, Value::Bool(true));
-        }
-    }
-    fn dur(&mut self, k: &'a str, d: Option<Duration>) {
-        if let Some(d) = d {
-            self.put(k, Value::String(format_duration(d)));
-        }
-    }
-    fn enum_(&mut self, k: &'a str, def: &EnumDef, n: i32) {
-        if n != 0 {
-            self.put(k, def.long_name(n));
-        }
-    }
-    fn payloads(&mut self, k: &'a str, p: &Option<Payloads>) {
-        if let Some(p) = p {
-            let v = write_payloads(p, self.shorthand);
-            self.put(k, v);
-        }
-    }
-    fn failure(&mut self, k: &'a str, f: &Option<Failure>) {
-        if let Some(f) = f {
-            let v = write_failure(f, self.shorthand);
-            self.put(k, v);
-        }
-    }
-    fn named(&mut self, k: &'a str, name: &str) {
-        let mut m = Map::new();
-        if !name.is_empty() {
-            m.insert("name".to_string(), Value::String(name.to_string()));
-        }
-        self.put(k, Value::Object(m));
-    }
-    fn task_queue(&mut self, k: &'a str, tq: &TaskQueue) {
-        let mut f = Fields::new(self.shorthand);
-        f.str("name", &tq.name);
-        f.enum_("kind", &TASK_QUEUE_KIND, tq.kind as i32);
-        f.opt_str("normalName", &tq.normal_name);
-        let v = ordered(order::TASK_QUEUE, f.v, &tq.extra);
-        self.put(k, v);
-    }
-    fn retry_policy(&mut self, k: &'a str, rp: &Option<RetryPolicy>) {
-        let Some(rp) = rp else { return };
-        let mut f = Fields::new(self.shorthand);
-        f.dur("initialInterval", rp.initial_interval);
-        if let Some(c) = rp.backoff_coefficient {
-            f.put("backoffCoefficient", double_value(c));
-        }
-        f.dur("maximumInterval", rp.maximum_interval);
-        f.i32("maximumAttempts", rp.maximum_attempts);
-        if !rp.non_retryable_error_types.is_empty() {
-            f.put(
-                "nonRetryableErrorTypes",
-                Value::Array(
-                    rp.non_retryable_error_types
-                        .iter()
-                        .map(|s| Value::String(s.clone()))
-                        .collect(),
-                ),
-            );
-        }
-        let v = ordered(order::RETRY_POLICY, f.v, &rp.extra);
-        self.put(k, v);
-    }
-    fn done(self, order: &[&str], extra: &Extra) -> Value {
-        ordered(order, self.v, extra)
+        Value::Object(self.map)
     }
 }
 
@@ -1781,307 +1434,37 @@ pub(crate) fn payloads_long(p: &Payloads, single: bool) -> Value {
     }
 }
 
-fn write_failure(fl: &Failure, shorthand: bool) -> Value {
-    let mut f = Fields::new(shorthand);
-    f.str("message", &fl.message);
-    f.str("source", &fl.source);
-    f.str("stackTrace", &fl.stack_trace);
-    if let Some(c) = &fl.cause {
-        f.put("cause", write_failure(c, shorthand));
-    }
-    let mut i = Fields::new(shorthand);
-    let key = match &fl.info {
-        FailureInfo::None => None,
-        FailureInfo::Application {
-            error_type,
-            non_retryable,
-            details,
-        } => {
-            i.str("type", error_type);
-            i.bool("nonRetryable", *non_retryable);
-            i.payloads("details", details);
-            Some("applicationFailureInfo")
-        }
-        FailureInfo::Timeout {
-            timeout_type,
-            last_heartbeat_details,
-        } => {
-            i.enum_("timeoutType", &TIMEOUT_TYPE, *timeout_type as i32);
-            i.payloads("lastHeartbeatDetails", last_heartbeat_details);
-            Some("timeoutFailureInfo")
-        }
-        FailureInfo::Canceled { details } => {
-            i.payloads("details", details);
-            Some("canceledFailureInfo")
-        }
-        FailureInfo::Terminated => Some("terminatedFailureInfo"),
-        FailureInfo::Server { non_retryable } => {
-            i.bool("nonRetryable", *non_retryable);
-            Some("serverFailureInfo")
-        }
-        FailureInfo::Activity {
-            scheduled_event_id,
-            started_event_id,
-            identity,
-            activity_type,
-            activity_id,
-            retry_state,
-        } => {
-            i.i64("scheduledEventId", *scheduled_event_id);
-            i.i64("startedEventId", *started_event_id);
-            i.str("identity", identity);
-            i.named("activityType", activity_type);
-            i.str("activityId", activity_id);
-            i.enum_("retryState", &RETRY_STATE, *retry_state as i32);
-            Some("activityFailureInfo")
-        }
-    };
-    if let Some(key) = key {
-        f.put(
-            key,
-            Value::Object(i.v.into_iter().map(|(k, v)| (k.to_string(), v)).collect()),
-        );
-    }
-    f.done(order::FAILURE, &fl.extra)
-}
-
-fn write_attributes(a: &EventAttributes, shorthand: bool) -> Value {
-    use EventAttributes as A;
-    let mut f = Fields::new(shorthand);
-    match a {
-        A::WorkflowExecutionStarted(a) => {
-            f.named("workflowType", &a.workflow_type);
-            f.task_queue("taskQueue", &a.task_queue);
-            f.payloads("input", &a.input);
-            f.dur("workflowExecutionTimeout", a.workflow_execution_timeout);
-            f.dur("workflowRunTimeout", a.workflow_run_timeout);
-            f.dur("workflowTaskTimeout", a.workflow_task_timeout);
-            f.opt_str("continuedExecutionRunId", &a.continued_execution_run_id);
-            f.str("originalExecutionRunId", &a.original_execution_run_id);
-            f.str("identity", &a.identity);
-            f.str("firstExecutionRunId", &a.first_execution_run_id);
-            f.retry_policy("retryPolicy", &a.retry_policy);
-            f.i32("attempt", a.attempt);
-            f.dur("firstWorkflowTaskBackoff", a.first_workflow_task_backoff);
-            f.str("workflowId", &a.workflow_id);
-            f.done(order::WF_STARTED, &a.extra)
-        }
-        A::WorkflowExecutionCompleted(a) => {
-            f.payloads("result", &a.result);
-            f.i64(
-                "workflowTaskCompletedEventId",
-                a.workflow_task_completed_event_id,
-            );
-            f.opt_str("newExecutionRunId", &a.new_execution_run_id);
-            f.done(order::WF_COMPLETED, &a.extra)
-        }
-        A::WorkflowExecutionFailed(a) => {
-            f.failure("failure", &a.failure);
-            f.enum_("retryState", &RETRY_STATE, a.retry_state as i32);
-            f.i64(
-                "workflowTaskCompletedEventId",
-                a.workflow_task_completed_event_id,
-            );
-            f.opt_str("newExecutionRunId", &a.new_execution_run_id);
-            f.done(order::WF_FAILED, &a.extra)
-        }
-        A::WorkflowExecutionTimedOut(a) => {
-            f.enum_("retryState", &RETRY_STATE, a.retry_state as i32);
-            f.opt_str("newExecutionRunId", &a.new_execution_run_id);
-            f.done(order::WF_TIMED_OUT, &a.extra)
-        }
-        A::WorkflowTaskScheduled(a) => {
-            f.task_queue("taskQueue", &a.task_queue);
-            f.dur("startToCloseTimeout", a.start_to_close_timeout);
-            f.i32("attempt", a.attempt);
-            f.done(order::WFT_SCHEDULED, &a.extra)
-        }
-        A::WorkflowTaskStarted(a) => {
-            f.i64_req("scheduledEventId", a.scheduled_event_id);
-            f.str("identity", &a.identity);
-            f.str("requestId", &a.request_id);
-            f.i64("historySizeBytes", a.history_size_bytes);
-            f.done(order::WFT_STARTED, &a.extra)
-        }
-        A::WorkflowTaskCompleted(a) => {
-            f.i64_req("scheduledEventId", a.scheduled_event_id);
-            f.i64("startedEventId", a.started_event_id);
-            f.str("identity", &a.identity);
-            f.done(order::WFT_COMPLETED, &a.extra)
-        }
-        A::WorkflowTaskTimedOut(a) => {
-            f.i64_req("scheduledEventId", a.scheduled_event_id);
-            f.i64("startedEventId", a.started_event_id);
-            f.enum_("timeoutType", &TIMEOUT_TYPE, a.timeout_type as i32);
-            f.done(order::WFT_TIMED_OUT, &a.extra)
-        }
-        A::WorkflowTaskFailed(a) => {
-            f.i64_req("scheduledEventId", a.scheduled_event_id);
-            f.i64("startedEventId", a.started_event_id);
-            f.enum_("cause", &WFT_FAILED_CAUSE, a.cause.number());
-            f.failure("failure", &a.failure);
-            f.str("identity", &a.identity);
-            f.done(order::WFT_FAILED, &a.extra)
-        }
-        A::ActivityTaskScheduled(a) => {
-            f.str_req("activityId", &a.activity_id);
-            f.named("activityType", &a.activity_type);
-            f.task_queue("taskQueue", &a.task_queue);
-            f.payloads("input", &a.input);
-            f.dur("scheduleToCloseTimeout", a.schedule_to_close_timeout);
-            f.dur("scheduleToStartTimeout", a.schedule_to_start_timeout);
-            f.dur("startToCloseTimeout", a.start_to_close_timeout);
-            f.dur("heartbeatTimeout", a.heartbeat_timeout);
-            f.i64(
-                "workflowTaskCompletedEventId",
-                a.workflow_task_completed_event_id,
-            );
-            f.retry_policy("retryPolicy", &a.retry_policy);
-            f.done(order::AT_SCHEDULED, &a.extra)
-        }
-        A::ActivityTaskStarted(a) => {
-            f.i64_req("scheduledEventId", a.scheduled_event_id);
-            f.str("identity", &a.identity);
-            f.str("requestId", &a.request_id);
-            f.i32("attempt", a.attempt);
-            f.failure("lastFailure", &a.last_failure);
-            f.done(order::AT_STARTED, &a.extra)
-        }
-        A::ActivityTaskCompleted(a) => {
-            f.payloads("result", &a.result);
-            f.i64_req("scheduledEventId", a.scheduled_event_id);
-            f.i64("startedEventId", a.started_event_id);
-            f.str("identity", &a.identity);
-            f.done(order::AT_COMPLETED, &a.extra)
-        }
-        A::ActivityTaskFailed(a) => {
-            f.failure("failure", &a.failure);
-            f.i64_req("scheduledEventId", a.scheduled_event_id);
-            f.i64("startedEventId", a.started_event_id);
-            f.str("identity", &a.identity);
-            f.enum_("retryState", &RETRY_STATE, a.retry_state as i32);
-            f.done(order::AT_FAILED, &a.extra)
-        }
-        A::ActivityTaskTimedOut(a) => {
-            f.failure("failure", &a.failure);
-            f.i64_req("scheduledEventId", a.scheduled_event_id);
-            f.i64("startedEventId", a.started_event_id);
-            f.enum_("retryState", &RETRY_STATE, a.retry_state as i32);
-            f.done(order::AT_TIMED_OUT, &a.extra)
-        }
-        A::ActivityTaskCancelRequested(a) => {
-            f.i64_req("scheduledEventId", a.scheduled_event_id);
-            f.i64(
-                "workflowTaskCompletedEventId",
-                a.workflow_task_completed_event_id,
-            );
-            f.done(order::AT_CANCEL_REQUESTED, &a.extra)
-        }
-        A::ActivityTaskCanceled(a) => {
-            f.payloads("details", &a.details);
-            f.i64(
-                "latestCancelRequestedEventId",
-                a.latest_cancel_requested_event_id,
-            );
-            f.i64_req("scheduledEventId", a.scheduled_event_id);
-            f.i64("startedEventId", a.started_event_id);
-            f.str("identity", &a.identity);
-            f.done(order::AT_CANCELED, &a.extra)
-        }
-        A::TimerStarted(a) => {
-            f.str_req("timerId", &a.timer_id);
-            f.dur("startToFireTimeout", a.start_to_fire_timeout);
-            f.i64(
-                "workflowTaskCompletedEventId",
-                a.workflow_task_completed_event_id,
-            );
-            f.done(order::TIMER_STARTED, &a.extra)
-        }
-        A::TimerFired(a) => {
-            f.str_req("timerId", &a.timer_id);
-            f.i64("startedEventId", a.started_event_id);
-            f.done(order::TIMER_FIRED, &a.extra)
-        }
-        A::TimerCanceled(a) => {
-            f.str_req("timerId", &a.timer_id);
-            f.i64("startedEventId", a.started_event_id);
-            f.i64(
-                "workflowTaskCompletedEventId",
-                a.workflow_task_completed_event_id,
-            );
-            f.str("identity", &a.identity);
-            f.done(order::TIMER_CANCELED, &a.extra)
-        }
-        A::WorkflowExecutionCancelRequested(a) => {
-            f.str("cause", &a.cause);
-            f.str("identity", &a.identity);
-            f.done(order::WF_CANCEL_REQUESTED, &a.extra)
-        }
-        A::WorkflowExecutionCanceled(a) => {
-            f.i64(
-                "workflowTaskCompletedEventId",
-                a.workflow_task_completed_event_id,
-            );
-            f.payloads("details", &a.details);
-            f.done(order::WF_CANCELED, &a.extra)
-        }
-        A::MarkerRecorded(a) => {
-            f.str_req("markerName", &a.marker_name);
-            if !a.details.is_empty() {
-                let details = a
-                    .details
-                    .iter()
-                    .map(|(k, p)| (k.clone(), write_payloads(p, shorthand)))
-                    .collect::<Map<_, _>>();
-                f.put("details", Value::Object(details));
-            }
-            f.i64(
-                "workflowTaskCompletedEventId",
-                a.workflow_task_completed_event_id,
-            );
-            f.failure("failure", &a.failure);
-            f.done(order::MARKER, &a.extra)
-        }
-        A::WorkflowExecutionSignaled(a) => {
-            f.str_req("signalName", &a.signal_name);
-            f.payloads("input", &a.input);
-            f.str("identity", &a.identity);
-            f.done(order::SIGNALED, &a.extra)
-        }
-        A::WorkflowExecutionTerminated(a) => {
-            f.str("reason", &a.reason);
-            f.payloads("details", &a.details);
-            f.str("identity", &a.identity);
-            f.done(order::TERMINATED, &a.extra)
-        }
-        A::WorkflowExecutionContinuedAsNew(a) => {
-            f.str_req("newExecutionRunId", &a.new_execution_run_id);
-            f.named("workflowType", &a.workflow_type);
-            f.task_queue("taskQueue", &a.task_queue);
-            f.payloads("input", &a.input);
-            f.dur("workflowRunTimeout", a.workflow_run_timeout);
-            f.dur("workflowTaskTimeout", a.workflow_task_timeout);
-            f.i64(
-                "workflowTaskCompletedEventId",
-                a.workflow_task_completed_event_id,
-            );
-            f.done(order::WF_CONTINUED, &a.extra)
-        }
-    }
-}
-
 /// One event as protobuf JSON. With `shorthand`, payloads are written as the CLI's text
 /// views show them (decoded JSON values).
 pub(crate) fn event_value(e: &HistoryEvent, shorthand: bool) -> Value {
     let ty = e.event_type();
-    let attrs_key = ty.attributes_key();
-    let mut f = Fields::new(shorthand);
-    f.put("eventId", Value::String(e.event_id.to_string()));
-    f.put("eventTime", Value::String(format_timestamp(e.event_time)));
-    f.put("eventType", Value::String(ty.proto_name()));
-    f.i64("taskId", e.task_id);
-    f.put(&attrs_key, write_attributes(&e.attributes, shorthand));
-    ordered(order::EVENT, f.v, &e.extra)
+    let mut out = Out::new(&e.extra, 5);
+    out.field("eventId", Some(Value::String(e.event_id.to_string())));
+    out.field(
+        "eventTime",
+        Some(Value::String(format_timestamp(e.event_time))),
+    );
+    out.field("eventType", Some(Value::String(ty.proto_name())));
+    out.known("version");
+    out.field(
+        "taskId",
+        <Plain as Codec<i64>>::write(&e.task_id, shorthand, false),
+    );
+    for key in [
+        "workerMayIgnore",
+        "userMetadata",
+        "links",
+        "principal",
+        "eventGroupMarkers",
+    ] {
+        out.known(key);
+    }
+    // The attributes come after every declared key (as the Temporal CLI writes them).
+    out.field(
+        &ty.attributes_key(),
+        Some(write_attributes(&e.attributes, shorthand)),
+    );
+    out.finish()
 }
 
 /// The history as `temporal workflow show -o json` writes it: pretty-printed with two-space
@@ -2127,6 +1510,18 @@ mod tests {
         }
         assert_eq!(parse_event_type("EVENT_TYPE_TIMERSTARTED"), None);
         assert_eq!(parse_event_type("timerStarted"), None);
+    }
+
+    #[test]
+    fn attributes_keys_are_matched_without_building_them() {
+        for t in EventType::ALL {
+            assert!(is_attributes_key(t, &t.attributes_key()));
+            assert!(!is_attributes_key(t, t.name()));
+        }
+        let ty = EventType::TimerFired;
+        assert!(!is_attributes_key(ty, "TimerFiredEventAttributes"));
+        assert!(!is_attributes_key(ty, "timerFiredEventAttribute"));
+        assert!(!is_attributes_key(ty, "éimerFireEventAttributes"));
     }
 
     #[test]
