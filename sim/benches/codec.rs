@@ -1,9 +1,5 @@
 //! How fast the JSON history codec reads and writes, on Temporal's fixtures and on a large
-//! history made of them. Ignored by default (timing needs an optimised build):
-//!
-//! ```text
-//! cargo test --release -p sim --test history_codec_speed -- --ignored --nocapture
-//! ```
+//! history made of them (medians; `cargo bench -p sim --bench codec`).
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
@@ -52,9 +48,7 @@ fn report(what: &str, events: usize, per: Duration) {
     );
 }
 
-#[test]
-#[ignore = "timing; run with --release -- --ignored --nocapture"]
-fn codec_speed() {
+fn main() {
     let small = fixture("transfer-completed");
     let h = parse_history(&small).unwrap();
     let n = h.len();
