@@ -86,18 +86,28 @@ impl Hasher for TraceHasher {
 pub enum TraceKind {
     /// A message handed to the network (`copies` = 0 when a fault dropped it).
     Send {
+        /// The sender's address.
         from: SocketAddr,
+        /// The receiver's address.
         to: SocketAddr,
+        /// The message's kind (`PollWorkflowTask`).
         msg: &'static str,
+        /// The request it is, or answers.
         request_id: u64,
+        /// Copies delivered: 0 dropped, 2 duplicated.
         copies: u8,
+        /// Extra delay a fault added, in microseconds.
         delay_us: u64,
     },
     /// A message taken off the network by its receiver.
     Recv {
+        /// The receiver's address.
         at: SocketAddr,
+        /// The sender's address.
         from: SocketAddr,
+        /// The message's kind.
         msg: &'static str,
+        /// The request it is, or answers.
         request_id: u64,
     },
     /// A fault the harness applied.
@@ -106,29 +116,44 @@ pub enum TraceKind {
     HistoryAppend {
         /// `workflow_id/run_id`, shared by every event of one write.
         run: std::sync::Arc<str>,
+        /// The event's id.
         event_id: i64,
+        /// The event's type name.
         event_type: &'static str,
     },
     /// A service applied an external effect.
     Effect {
+        /// The service.
         service: String,
+        /// The operation.
         operation: String,
+        /// The key the caller sent.
         idempotency_key: String,
+        /// False when the service recognised the key and did not apply it again.
         applied: bool,
         /// The node of the calling worker.
         caller: String,
     },
     /// The server wrote (not yet synced) its `batch`-th batch.
-    StoreWrite { batch: u64 },
+    StoreWrite {
+        /// Batches written so far, this one included.
+        batch: u64,
+    },
     /// A node started (or restarted).
-    NodeStart { node: String },
+    NodeStart {
+        /// The node's name.
+        node: String,
+    },
     /// Anything else worth a line (client results, store losses).
     Note(String),
 }
 
+/// One line of the trace: when (virtual wall-clock time) and what.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct TraceEntry {
+    /// Virtual wall-clock time.
     pub time: Timestamp,
+    /// What happened.
     pub kind: TraceKind,
 }
 
@@ -220,10 +245,6 @@ pub struct Trace {
 impl Trace {
     pub const DEFAULT_MAX_ENTRIES: usize = 1_000_000;
 
-    pub fn new(clock: crate::clock::SimClock) -> Self {
-        Self::with_limit(clock, Self::DEFAULT_MAX_ENTRIES)
-    }
-
     /// A trace that keeps at most `max_entries` entries (0: only the hash, as seed sweeps run;
     /// a failing seed is run again with its entries kept).
     pub fn with_limit(clock: crate::clock::SimClock, max_entries: usize) -> Self {
@@ -280,40 +301,9 @@ impl Trace {
         self.lock().sends
     }
 
-    pub fn len(&self) -> usize {
-        self.lock().entries.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
-    pub fn entries(&self) -> Vec<TraceEntry> {
-        self.lock().entries.clone()
-    }
-
     /// Moves the recorded entries out (the hash is unaffected).
     pub fn take_entries(&self) -> Vec<TraceEntry> {
         std::mem::take(&mut self.lock().entries)
-    }
-
-    /// The whole trace as text, one entry per line.
-    pub fn to_text(&self) -> String {
-        use std::fmt::Write;
-        let inner = self.lock();
-        let mut out = String::new();
-        for e in &inner.entries {
-            let _ = writeln!(out, "{e}");
-        }
-        if inner.dropped_entries > 0 {
-            let _ = writeln!(
-                out,
-                "... {} more entries not kept (hashed)",
-                inner.dropped_entries
-            );
-        }
-        let _ = writeln!(out, "trace hash {:016x}", inner.hasher.finish());
-        out
     }
 }
 

@@ -24,7 +24,9 @@ pub struct TaskToken {
     pub started_event_id: EventId,
 }
 
-/// Workflow id reuse policy for a closed workflow id.
+/// Workflow id reuse policy for a closed workflow id. The engine implements all three (its tests
+/// cover them); the client starts with the default until scenarios can choose (the engine issue).
+#[cfg_attr(not(test), allow(dead_code))]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum IdReusePolicy {
     #[default]
@@ -208,8 +210,13 @@ pub enum Request {
     CancelActivityTask(CancelActivityTask),
     RecordHeartbeat(RecordHeartbeat),
     Signal(Signal),
+    // The engine answers these three (its tests cover them); no node sends them yet: client
+    // cancellation, termination and describe come with the engine issue.
+    #[cfg_attr(not(test), allow(dead_code))]
     RequestCancel(RequestCancel),
+    #[cfg_attr(not(test), allow(dead_code))]
     Terminate(Terminate),
+    #[cfg_attr(not(test), allow(dead_code))]
     Describe(Describe),
     GetHistory(GetHistory),
 }

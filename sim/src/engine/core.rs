@@ -35,9 +35,13 @@ pub struct Defects {
 /// Limits (Temporal's defaults).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Limits {
+    /// Largest payload a command may carry; a bigger one fails the workflow task.
     pub payload_error_bytes: usize,
+    /// Events after which the server terminates the run.
     pub history_max_events: usize,
+    /// Activities a run may have scheduled and not closed at once.
     pub pending_activities: usize,
+    /// Timers a run may have started and not fired or cancelled at once.
     pub pending_timers: usize,
 }
 
@@ -52,14 +56,20 @@ impl Default for Limits {
     }
 }
 
+/// How the server behaves: its name, defaults, limits and (for tests of the harness) planted
+/// defects.
 #[derive(Clone, Debug)]
 pub struct EngineConfig {
+    /// The identity the server writes into the events it produces itself.
     pub identity: String,
+    /// Start-to-close timeout of workflow tasks when the start does not set one.
     pub default_workflow_task_timeout: Duration,
     /// Longest a poll is held (clients ask for less; idle clients ask for more and more, so a
     /// quiet month of virtual time costs few messages).
     pub max_long_poll: Duration,
+    /// Size and count limits (Temporal's defaults).
     pub limits: Limits,
+    /// Deliberate defects, all off by default.
     pub defects: Defects,
 }
 
@@ -182,10 +192,6 @@ impl<R: ReplyHandle> Engine<R> {
             engine.reindex(run, now);
         }
         engine
-    }
-
-    pub fn config(&self) -> &EngineConfig {
-        &self.cfg
     }
 
     /// A run's history and mutable state.

@@ -51,6 +51,6 @@ mod tests;
 mod timers;
 mod workflow_task;
 
-pub use core::{Defects, Engine, EngineConfig, Limits, ReplyHandle, Step};
+pub use core::{Defects, EngineConfig, Limits};
 pub use server::{run_server, ServerConfig};
-pub use store::{SimStore, Store, StoreSnapshot, StoreWrite};
+pub use store::SimStore;

@@ -125,6 +125,7 @@ impl SimStore {
     }
 
     /// Every synced history, by run, in key order.
+    #[cfg(test)]
     pub fn histories(&self) -> BTreeMap<ExecKey, Vec<HistoryEvent>> {
         self.lock()
             .synced
@@ -151,10 +152,6 @@ impl SimStore {
         inner.unsynced.clear();
         inner.batches_lost += n as u64;
         n
-    }
-
-    pub fn has_unsynced(&self) -> bool {
-        !self.lock().unsynced.is_empty()
     }
 
     /// Records that these appended events were acknowledged to a client. Consecutive events

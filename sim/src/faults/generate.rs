@@ -37,6 +37,7 @@ pub enum Profile {
 }
 
 impl Profile {
+    /// Every profile, mildest first.
     pub const ALL: [Profile; 5] = [
         Profile::None,
         Profile::Network,
@@ -53,6 +54,7 @@ impl Profile {
             .find(|p| p.name().eq_ignore_ascii_case(s))
     }
 
+    /// The profile's name, as `--faults` takes it.
     pub fn name(self) -> &'static str {
         match self {
             Profile::None => "none",
@@ -107,7 +109,9 @@ pub struct Topology {
 }
 
 impl Topology {
+    /// The server node's name.
     pub const SERVER: &'static str = "server";
+    /// The client node's name.
     pub const CLIENT: &'static str = "client";
 
     /// Every node name: server, workers, services, client.

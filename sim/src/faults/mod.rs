@@ -23,15 +23,24 @@ use repr::FaultRepr;
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Target {
+    /// Every message of every node.
     All,
+    /// Every message to or from this node.
     Node(String),
-    Link { from: String, to: String },
+    /// Messages from one node to another (that direction only).
+    Link {
+        /// The sending node.
+        from: String,
+        /// The receiving node.
+        to: String,
+    },
 }
 
 /// Which node a kill applies to.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum NodeRef {
+    /// The node of this name (`server`, `worker-2`, `bank`, `client`).
     Named(String),
     /// The worker whose activity made the call that triggered this fault.
     Caller,
@@ -39,38 +48,51 @@ pub enum NodeRef {
 
 /// One fault.
 ///
-/// Serialised through [`FaultRepr`], the flat shape plans have always had on disk (`"kind":
-/// "drop"`, `"kind": "delay"`, ...): saved `plan.json` files keep loading, byte for byte.
+/// Serialised through a private flat representation (`repr.rs`), the shape plans have always
+/// had on disk (`"kind": "drop"`, `"kind": "delay"`, ...): saved `plan.json` files keep
+/// loading, byte for byte.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(into = "FaultRepr", from = "FaultRepr")]
 pub enum Fault {
     /// A fault on the messages of `target` (see [`MessageFault`]).
     Message {
+        /// Which messages.
         target: Target,
+        /// What happens to them, and for how long.
         effect: MessageFault,
     },
     /// Cut the listed nodes off from every other node, both ways.
     Partition {
+        /// The nodes on the cut-off side.
         nodes: Vec<String>,
+        /// How long the partition lasts (cut short by the heal).
         duration_ms: u64,
     },
     /// Messages from `from` to `to` are lost; the other direction works.
     OneWayPartition {
+        /// The node whose messages are lost.
         from: String,
+        /// The node that does not receive them.
         to: String,
+        /// How long the partition lasts (cut short by the heal).
         duration_ms: u64,
     },
     /// Kill a node (its memory is lost; the server loses unsynced writes) and restart it later.
     Kill {
+        /// The node to kill.
         node: NodeRef,
+        /// Virtual time until it restarts (it restarts at the heal at the latest).
         restart_after_ms: u64,
     },
     /// A worker's clock runs `skew_ms` ahead (negative: behind) of everyone else's. Workers use
     /// their clock for local activity deadlines: a worker behind keeps running attempts the
     /// server already timed out; one ahead abandons attempts early.
     ClockSkew {
+        /// The worker whose clock is skewed.
         node: String,
+        /// How far ahead (negative: behind) its clock runs, in milliseconds.
         skew_ms: i64,
+        /// How long the skew lasts (cut short by the heal).
         duration_ms: u64,
     },
 }
@@ -81,17 +103,33 @@ pub enum Fault {
 #[derive(Clone, Debug, PartialEq)]
 pub enum MessageFault {
     /// Drop each message with probability `rate`.
-    Drop { rate: f64, duration_ms: u64 },
+    Drop {
+        /// Probability in (0, 1].
+        rate: f64,
+        /// How long it lasts.
+        duration_ms: u64,
+    },
     /// Deliver each message twice with probability `rate`.
-    Duplicate { rate: f64, duration_ms: u64 },
+    Duplicate {
+        /// Probability in (0, 1].
+        rate: f64,
+        /// How long it lasts.
+        duration_ms: u64,
+    },
     /// Add a random extra delay in `[min_ms, max_ms)` to each message (reorders).
     Delay {
+        /// Shortest extra delay.
         min_ms: u64,
+        /// Longest extra delay (excluded).
         max_ms: u64,
+        /// How long it lasts.
         duration_ms: u64,
     },
     /// Drop the next `count` messages.
-    DropNext { count: u32 },
+    DropNext {
+        /// How many messages, 1 to 1,000,000.
+        count: u32,
+    },
 }
 
 impl MessageFault {
@@ -159,22 +197,39 @@ impl Fault {
 #[serde(tag = "on", rename_all = "snake_case")]
 pub enum When {
     /// At a virtual time (milliseconds since the run started).
-    At { ms: u64 },
+    At {
+        /// Milliseconds since the run started.
+        ms: u64,
+    },
     /// When a service applies (or deduplicates) the `nth` (1-based) effect of `operation`.
     Effect {
+        /// The service (`bank`).
         service: String,
+        /// One of its effect operations (`deposit`).
         operation: String,
+        /// Which call of that operation, 1-based.
         nth: u32,
     },
     /// When the server has appended the `nth` event of this type (e.g. `ActivityTaskScheduled`).
-    History { event_type: String, nth: u32 },
+    History {
+        /// Temporal's event type name, without the `EVENT_TYPE_` prefix.
+        event_type: String,
+        /// Which event of that type across all runs, 1-based.
+        nth: u32,
+    },
     /// When the server has written (not yet synced) its `nth` batch.
-    StoreWrite { nth: u32 },
+    StoreWrite {
+        /// Which batch, 1-based.
+        nth: u32,
+    },
 }
 
+/// One entry of a plan: a fault and when it happens.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct FaultEvent {
+    /// When it happens: a virtual time or a trigger.
     pub when: When,
+    /// What happens.
     pub fault: Fault,
 }
 
@@ -182,27 +237,35 @@ pub struct FaultEvent {
 /// message faults stop), so liveness can be checked afterwards.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct FaultPlan {
+    /// The faults, in the order they were drawn or written.
     pub events: Vec<FaultEvent>,
+    /// Virtual time (ms) by which every fault has ended: nodes restarted, links healed.
     pub heal_at_ms: u64,
 }
 
 impl FaultPlan {
+    /// The plan without faults.
     pub fn none() -> Self {
         FaultPlan::default()
     }
 
+    /// Whether the plan has no fault events.
     pub fn is_empty(&self) -> bool {
         self.events.is_empty()
     }
 
+    /// How many fault events the plan has.
     pub fn len(&self) -> usize {
         self.events.len()
     }
 
+    /// The plan as pretty JSON (what `plan.json` holds).
     pub fn to_json(&self) -> String {
         serde_json::to_string_pretty(self).unwrap_or_else(|_| "{}".to_string())
     }
 
+    /// Reads a plan from JSON; the error names the line and column. Does not check that a run
+    /// can carry it out: see [`FaultPlan::validate`].
     pub fn from_json(text: &str) -> Result<FaultPlan, String> {
         serde_json::from_str(text)
             .map_err(|e| format!("line {} column {}: {e}", e.line(), e.column()))

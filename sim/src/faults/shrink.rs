@@ -25,7 +25,9 @@ use super::{Fault, FaultEvent, FaultPlan, MessageFault, NodeRef, Target, When};
 pub struct ShrinkStats {
     /// Calls to `still_fails`.
     pub runs: usize,
+    /// Events in the plan the shrink started from.
     pub original_events: usize,
+    /// Events in the plan it ended with.
     pub final_events: usize,
 }
 

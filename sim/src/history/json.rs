@@ -76,8 +76,9 @@ pub struct HistoryError {
     pub path: String,
     /// What is wrong.
     pub message: String,
-    /// For malformed JSON: 1-based line and column, as serde_json reports them.
+    /// For malformed JSON: 1-based line, as serde_json reports it.
     pub line: Option<usize>,
+    /// For malformed JSON: 1-based column.
     pub column: Option<usize>,
 }
 

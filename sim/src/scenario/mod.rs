@@ -17,7 +17,6 @@ use std::time::Duration;
 use crate::client::{SignalSpec, StartSpec};
 use crate::engine::EngineConfig;
 use crate::faults::{FaultPlan, Supervisor, Topology};
-use crate::history::{EventType, History};
 pub use crate::record::Outcome;
 use crate::sdk::Registry;
 use crate::service::ServiceLogic;
@@ -33,16 +32,25 @@ pub type ServiceFactory = Arc<dyn Fn() -> Vec<Arc<dyn ServiceLogic>> + Send + Sy
 /// What runs: workflows and activities, workers, services, what the client starts.
 #[derive(Clone)]
 pub struct Scenario {
+    /// The scenario's name (in reports and reproduction lines).
     pub name: String,
+    /// The workflow and activity code every worker runs.
     pub registry: Registry,
+    /// The task queue the workers poll.
     pub task_queue: String,
+    /// How many worker nodes (`worker-1` ...).
     pub workers: usize,
+    /// Activity attempts a worker runs at once.
     pub activity_slots: usize,
     /// Evict cached workflow state before every workflow task (replay every time).
     pub evict_every_task: bool,
+    /// Builds the services, with fresh state, for each run.
     pub services: ServiceFactory,
+    /// The workflows the client starts.
     pub starts: Vec<StartSpec>,
+    /// The signals the client sends.
     pub signals: Vec<SignalSpec>,
+    /// The server's configuration.
     pub engine: EngineConfig,
     /// Virtual time allowed after the faults heal for every workflow to close.
     pub liveness_deadline: Duration,
@@ -76,6 +84,8 @@ impl Scenario {
         }
     }
 
+    /// A scenario with one worker polling `task_queue`, 4 activity slots, no services, nothing
+    /// to start, the default engine, a 600 s liveness deadline and 1-5 ms of network latency.
     pub fn new(name: impl Into<String>, registry: Registry, task_queue: impl Into<String>) -> Self {
         Scenario {
             name: name.into(),
@@ -139,9 +149,4 @@ async fn simulate(sc: Arc<Scenario>, seed: u64, plan: FaultPlan) -> Outcome {
     // A run ends by killing every node (see `Nodes::kill_all`).
     nodes.kill_all();
     outcome
-}
-
-/// The event types of one history (for comparisons with Temporal's).
-pub fn event_types(h: &History) -> Vec<EventType> {
-    h.event_types()
 }

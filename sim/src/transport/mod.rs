@@ -106,17 +106,6 @@ impl Injector {
             .retain(|r| r.id != id);
     }
 
-    pub fn clear(&self) {
-        self.rules.lock().unwrap_or_else(|e| e.into_inner()).clear();
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.rules
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .is_empty()
-    }
-
     /// Decides the fate of one message from `from` to `to`, drawing from the simulation's RNG.
     pub fn decide(&self, from: IpAddr, to: IpAddr) -> SendDecision {
         let mut rules = self.rules.lock().unwrap_or_else(|e| e.into_inner());
@@ -566,12 +555,6 @@ where
         })
     }
 
-    pub fn local_addr(&self) -> SocketAddr {
-        self.ep
-            .local_addr()
-            .unwrap_or_else(|_| SocketAddr::from(([0, 0, 0, 0], 0)))
-    }
-
     pub fn new_request_id(&self) -> u64 {
         let id = self.next_id.get();
         self.next_id.set(id.wrapping_add(1));
@@ -706,12 +689,6 @@ where
             inbox: RefCell::new(inbox),
             _m: std::marker::PhantomData,
         })
-    }
-
-    pub fn local_addr(&self) -> SocketAddr {
-        self.ep
-            .local_addr()
-            .unwrap_or_else(|_| SocketAddr::from(([0, 0, 0, 0], 0)))
     }
 
     /// The next request (messages of other types on the request tag are ignored).

@@ -13,8 +13,10 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use crate::engine::core::{Engine, Step};
 use crate::engine::state::MutableState;
-use crate::engine::{Engine, EngineConfig, Limits, SimStore, Step, Store};
+use crate::engine::store::Store;
+use crate::engine::{EngineConfig, Limits, SimStore};
 use crate::history::{
     Command, ContinueAsNewWorkflowExecution, EventAttributes as A, EventType, Failure, FailureInfo,
     HistoryEvent, Payload, Payloads, RetryPolicy, RetryState, ScheduleActivityTask, TaskQueue,
