@@ -2,9 +2,8 @@
 //! check invariants, shrink failing plans, and report with a one-line reproduction.
 //!
 //! ```no_run
-//! use sim::faults::Profile;
-//! use sim::harness::Harness;
-//! let scenario = sim::scenario::Scenario::new("mine", sim::sdk::Registry::new(), "queue");
+//! use sim::{Harness, Profile, Registry, Scenario};
+//! let scenario = Scenario::new("mine", Registry::new(), "queue");
 //! Harness::new(scenario).profile(Profile::Chaos).seeds(0..500).assert_ok();
 //! ```
 //!

@@ -24,8 +24,7 @@
 //! ```
 //! use std::sync::Arc;
 //! use sim::checkers::{check_all, default_invariants, Invariant, Violation};
-//! use sim::record::Outcome;
-//! use sim::sdk::Registry;
+//! use sim::{Outcome, Registry};
 //!
 //! /// No run may have more than `max` events.
 //! struct ShortHistories {
