@@ -94,7 +94,7 @@ fn execute(args: &Args, out: &mut dyn Write) -> Result<i32, String> {
                 out,
                 "{:<18} {:<5} {}",
                 m.id,
-                format!("{:?}", m.default_level).to_lowercase(),
+                m.default_level.as_str(),
                 m.summary
             );
         }

@@ -24,28 +24,11 @@
 //! globs = ["generated/**", "**/legacy_*.rs"]
 //! ```
 
+use crate::model::Level;
+use crate::rules;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-
-/// Severity of a rule.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Deserialize, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Level {
-    Allow,
-    Warn,
-    Deny,
-}
-
-impl Level {
-    pub fn severity(self) -> &'static str {
-        match self {
-            Level::Deny => "error",
-            Level::Warn => "warning",
-            Level::Allow => "allow",
-        }
-    }
-}
 
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
@@ -152,14 +135,11 @@ impl Config {
     /// Validates a parsed file.
     pub fn from_raw(raw: RawConfig, source: Option<PathBuf>) -> Result<Config, String> {
         let mut levels = BTreeMap::new();
-        for m in crate::rules::ALL.iter().chain([
-            &crate::rules::INVALID_SUPPRESSION,
-            &crate::rules::UNUSED_SUPPRESSION,
-        ]) {
+        for m in rules::configurable() {
             levels.insert(m.id.to_string(), m.default_level);
         }
         for (id, level) in raw.rules {
-            if crate::rules::meta(&id).is_none() {
+            if rules::meta(&id).is_none() {
                 return Err(format!("unknown rule `{id}` in [rules]"));
             }
             levels.insert(id, level);
@@ -168,7 +148,7 @@ impl Config {
         for e in raw.nondeterministic {
             let rule = match e.rule.as_deref() {
                 None => "io",
-                Some(r) => match crate::rules::ALL.iter().find(|m| m.id == r) {
+                Some(r) => match rules::rule_meta(r) {
                     Some(m) => m.id,
                     None => return Err(format!("unknown rule `{r}` for `{}`", e.path)),
                 },

@@ -71,7 +71,7 @@ pub mod rules;
 pub mod select;
 pub mod suppress;
 
-use config::{Config, Level};
+use config::Config;
 use index::modtree::{self, SourceFile};
 use model::{FileError, FileSummary};
 use rayon::prelude::*;
@@ -260,9 +260,10 @@ fn analyze(
         }
     }
     let lines_scanned = summaries.iter().map(|s| s.lines).sum();
-    let mut graph = callgraph::Graph::build(&summaries, config);
-    let workflows_found = graph.entries().len();
-    let reached = graph.walk();
+    let model::Reachability {
+        workflows_found,
+        reached,
+    } = callgraph::reach(&summaries, config);
     let source_line = |file: usize, line: u32| -> String {
         lines[file]
             .and_then(|t| t.lines().nth(line.saturating_sub(1) as usize))
@@ -285,26 +286,22 @@ fn analyze(
             suppressed += 1;
             continue;
         }
-        let level = config.level(r.op.rule);
-        if level == Level::Allow {
+        let Some(severity) = config.level(r.op.rule).severity() else {
             continue;
-        }
+        };
         let chain = r
             .chain
             .iter()
-            .map(|&(f, loc)| {
-                let info = graph.info(f);
-                Step {
-                    function: model::join(&info.qual),
-                    file: summaries[graph.file_of(f)].display.clone(),
-                    line: loc.line,
-                    column: loc.column,
-                }
+            .map(|link| Step {
+                function: link.function.clone(),
+                file: summaries[link.file].display.clone(),
+                line: link.loc.line,
+                column: link.loc.column,
             })
             .collect();
         findings.push(Finding {
             rule: r.op.rule.to_string(),
-            severity: level.severity().to_string(),
+            severity,
             message: r.op.message,
             file: summaries[r.file].display.clone(),
             line: r.op.loc.line,
@@ -334,13 +331,12 @@ fn analyze(
                 ),
                 None => continue,
             };
-            let level = config.level(meta.id);
-            if level == Level::Allow {
+            let Some(severity) = config.level(meta.id).severity() else {
                 continue;
-            }
+            };
             findings.push(Finding {
                 rule: meta.id.to_string(),
-                severity: level.severity().to_string(),
+                severity,
                 message,
                 file: s.display.clone(),
                 line: sup.line,

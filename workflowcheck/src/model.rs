@@ -1,9 +1,99 @@
-//! Plain data shared by the phases: what one file contributes to the global picture.
+//! Plain data shared by the stages, below all of them: levels and severities, what one file
+//! contributes to the global picture, what the call graph reaches, and the findings.
 //!
 //! A [`FileSummary`] is produced per file in parallel (parse + per-file name resolution) and
 //! holds no syn types, so the syntax trees can be dropped as soon as a file is summarised.
 
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeSet;
+use std::fmt;
 use std::path::PathBuf;
+
+/// How a rule is reported, as configured (`deny | warn | allow` in `workflowcheck.toml`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Level {
+    /// Not reported.
+    Allow,
+    /// Reported as a warning.
+    Warn,
+    /// Reported as an error: the run fails.
+    Deny,
+}
+
+impl Level {
+    /// The severity of a finding at this level; `None` for `allow`, which is not reported.
+    pub fn severity(self) -> Option<Severity> {
+        match self {
+            Level::Deny => Some(Severity::Error),
+            Level::Warn => Some(Severity::Warning),
+            Level::Allow => None,
+        }
+    }
+
+    /// The level as written in `workflowcheck.toml`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Level::Allow => "allow",
+            Level::Warn => "warn",
+            Level::Deny => "deny",
+        }
+    }
+}
+
+impl fmt::Display for Level {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// How bad a reported finding is: an `error` makes the run fail (exit code 1), a `warning`
+/// does not. Serialised as `"error"` / `"warning"`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// Reported, does not fail the run.
+    Warning,
+    /// Reported, fails the run.
+    Error,
+}
+
+impl Severity {
+    /// `"error"` or `"warning"`, as serialised.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Warning => "warning",
+            Severity::Error => "error",
+        }
+    }
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl PartialEq<&str> for Severity {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+/// Methods of the SDKs that register workflow closures (their closure arguments are entry
+/// points).
+pub const REGISTER_WORKFLOW: &[&str] = &[
+    "register_wf",
+    "register_workflow",
+    "register_orchestration",
+    "register_orchestration_fn",
+];
+/// Methods of the SDKs that register activities (their function arguments are activities).
+pub const REGISTER_ACTIVITY: &[&str] = &[
+    "register_activity",
+    "register_activities",
+    "register_activity_fn",
+];
 
 /// A path as a list of segments, e.g. `["std", "time", "SystemTime", "now"]`.
 pub type Segs = Vec<String>;
@@ -47,6 +137,162 @@ pub struct Op {
     pub message: String,
     pub suggestion: String,
 }
+
+/// Method names too common to link by name alone when the receiver type is unknown (the call
+/// graph's by-name fallback skips them, and so does the pre-pass that anticipates it).
+pub const COMMON_METHODS: &[&str] = &[
+    "new",
+    "default",
+    "clone",
+    "len",
+    "is_empty",
+    "iter",
+    "iter_mut",
+    "into_iter",
+    "get",
+    "get_mut",
+    "insert",
+    "remove",
+    "push",
+    "pop",
+    "contains",
+    "contains_key",
+    "unwrap",
+    "expect",
+    "map",
+    "and_then",
+    "ok",
+    "err",
+    "to_string",
+    "to_owned",
+    "as_ref",
+    "as_mut",
+    "borrow",
+    "borrow_mut",
+    "from",
+    "into",
+    "try_into",
+    "try_from",
+    "fmt",
+    "eq",
+    "ne",
+    "cmp",
+    "partial_cmp",
+    "hash",
+    "next",
+    "poll",
+    "send",
+    "recv",
+    "lock",
+    "read",
+    "write",
+    "run",
+    "start",
+    "call",
+    "build",
+    "with",
+    "set",
+    "take",
+    "replace",
+    "extend",
+    "drain",
+    "clear",
+    "collect",
+    "filter",
+    "find",
+    "first",
+    "last",
+    "keys",
+    "values",
+    "entry",
+    "join",
+    "split",
+    "parse",
+    "as_str",
+    "as_bytes",
+    "as_slice",
+    "len_utf8",
+    "drop",
+    "deref",
+    "deref_mut",
+    "index",
+    "add",
+    "sub",
+    "mul",
+    "div",
+    "neg",
+    "not",
+    "finish",
+    "flush",
+    "close",
+    "wait",
+    "apply",
+    "handle",
+    "process",
+    "execute",
+    "update",
+    "load",
+    "store",
+    "serialize",
+    "deserialize",
+    "visit",
+    "to_vec",
+    "copied",
+    "cloned",
+    "sum",
+    "count",
+    "min",
+    "max",
+    "unwrap_or",
+    "unwrap_or_default",
+    "unwrap_or_else",
+    "map_err",
+    "ok_or",
+    "ok_or_else",
+    "is_some",
+    "is_none",
+    "is_ok",
+    "is_err",
+    "sort",
+    "sort_by",
+    "sort_by_key",
+    "retain",
+    "truncate",
+    "resize",
+    "append",
+    "chars",
+    "bytes",
+    "lines",
+    "trim",
+    "starts_with",
+    "ends_with",
+    "to_lowercase",
+    "to_uppercase",
+    "fold",
+    "for_each",
+    "any",
+    "all",
+    "position",
+    "zip",
+    "chain",
+    "rev",
+    "skip",
+    "enumerate",
+    "flat_map",
+    "flatten",
+    "peekable",
+    "step_by",
+    "windows",
+    "chunks",
+    "len_hint",
+    "size_hint",
+    "await",
+    "timer",
+    "start_activity",
+    "side_effect",
+    "random_seed",
+    "workflow_time",
+];
 
 /// How a function is referred to at a call site.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -135,16 +381,111 @@ pub struct FileSummary {
     /// module path -> glob-imported prefix.
     pub globs: Vec<(Segs, Segs)>,
     pub statics: Vec<StaticInfo>,
-    /// `struct path ++ [field]` -> `HashMap` / `HashSet`.
-    pub hash_fields: Vec<(Segs, &'static str)>,
+    /// `struct path ++ [field]` -> the kind of unordered collection the field holds (e.g.
+    /// `HashMap`), as a rule classified its type.
+    pub unordered_fields: Vec<(Segs, &'static str)>,
     /// Candidate paths of functions registered as activities.
     pub activity_regs: Vec<Vec<Segs>>,
     pub suppressions: Vec<Suppression>,
 }
 
 /// A file that could not be scanned.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 pub struct FileError {
     pub file: String,
     pub message: String,
+}
+
+/// One function on a call chain from a workflow entry point, and the position in it of the
+/// next call (or, for the last one, of the operation).
+#[derive(Clone, Debug)]
+pub struct ChainLink {
+    /// Qualified path of the function, `::`-joined.
+    pub function: String,
+    /// Index of the function's file among the summaries.
+    pub file: usize,
+    pub loc: Loc,
+}
+
+/// An operation reached from workflows, before levels, suppressions and rendering.
+#[derive(Clone, Debug)]
+pub struct Reached {
+    /// Index of the operation's file among the summaries.
+    pub file: usize,
+    pub op: Op,
+    /// Every entry point reaching the operation (qualified paths).
+    pub workflows: BTreeSet<String>,
+    /// A shortest call chain from one of the entry points to the operation.
+    pub chain: Vec<ChainLink>,
+}
+
+/// What the call graph stage hands on: the entry points found and each operation they reach.
+#[derive(Clone, Debug, Default)]
+pub struct Reachability {
+    pub workflows_found: usize,
+    /// Each reached operation once, ordered by (file, location, rule).
+    pub reached: Vec<Reached>,
+}
+
+/// One frame of a call chain: a function and the position in it of the next call (or, for
+/// the last frame, of the operation).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Step {
+    pub function: String,
+    pub file: String,
+    pub line: u32,
+    pub column: u32,
+}
+
+/// A reported non-deterministic operation.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Finding {
+    pub rule: String,
+    pub severity: Severity,
+    pub message: String,
+    pub file: String,
+    pub line: u32,
+    pub column: u32,
+    pub workflows: Vec<String>,
+    pub chain: Vec<Step>,
+    pub suggestion: String,
+    /// Caret width (rendering only).
+    #[serde(skip)]
+    pub len: u32,
+    /// The source line (rendering and baselines only).
+    #[serde(skip)]
+    pub source_line: String,
+}
+
+impl Finding {
+    /// Is this finding at deny level?
+    pub fn is_error(&self) -> bool {
+        self.severity == Severity::Error
+    }
+}
+
+/// The result of a scan.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Report {
+    pub findings: Vec<Finding>,
+    pub files_scanned: usize,
+    pub workflows_found: usize,
+    pub errors: Vec<FileError>,
+    /// Lines of source read (not serialised; shown in the human summary and benchmarks).
+    #[serde(skip)]
+    pub lines_scanned: usize,
+    #[serde(skip)]
+    pub suppressed: usize,
+    #[serde(skip)]
+    pub baselined: usize,
+    /// Files parsed; the others could not reach workflow code (not serialised).
+    #[serde(skip)]
+    pub files_parsed: usize,
+}
+
+impl Report {
+    /// Any deny-level finding?
+    pub fn has_errors(&self) -> bool {
+        self.findings.iter().any(Finding::is_error)
+    }
 }
