@@ -48,7 +48,7 @@ pub struct Args {
     #[arg(short, long)]
     pub jobs: Option<usize>,
     /// Files larger than this many bytes are reported and skipped.
-    #[arg(long, default_value_t = crate::parse::DEFAULT_MAX_FILE_BYTES)]
+    #[arg(long, default_value_t = crate::discover::DEFAULT_MAX_FILE_BYTES)]
     pub max_file_size: u64,
     /// Parse every file, also those of crates that cannot reach workflow code (which are
     /// otherwise only read): same findings, syntax errors reported everywhere.

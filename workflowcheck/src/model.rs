@@ -129,6 +129,20 @@ impl Loc {
     }
 }
 
+/// A file to scan, placed in the module tree.
+#[derive(Clone, Debug, Default)]
+pub struct SourceFile {
+    pub path: PathBuf,
+    /// The file as shown in the output.
+    pub display: String,
+    pub crate_name: String,
+    pub module: Segs,
+    pub test: bool,
+    /// Directory of the package (nearest `Cargo.toml` with a `[package]`) the file belongs
+    /// to; `None` for files outside any package.
+    pub package: Option<PathBuf>,
+}
+
 /// A non-deterministic operation found directly in a function body.
 #[derive(Clone, Debug)]
 pub struct Op {

@@ -31,8 +31,9 @@
 //! in them are not reported, since they are never parsed.
 
 use crate::config::Config;
-use crate::index::modtree::SourceFile;
-use crate::model::{CallKind, FileSummary, COMMON_METHODS, REGISTER_ACTIVITY, REGISTER_WORKFLOW};
+use crate::model::{
+    CallKind, FileSummary, SourceFile, COMMON_METHODS, REGISTER_ACTIVITY, REGISTER_WORKFLOW,
+};
 use memchr::memmem;
 use rayon::prelude::*;
 use std::collections::{HashMap, HashSet};

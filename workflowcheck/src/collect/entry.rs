@@ -1,6 +1,6 @@
 //! Recognising workflow entry points and activities from signatures and attributes.
 
-use super::collect::type_last_ident;
+use super::type_last_ident;
 use crate::config::{Config, WORKFLOW_METHOD_ATTRS};
 
 fn attr_names(attrs: &[syn::Attribute]) -> impl Iterator<Item = String> + '_ {

@@ -1,15 +1,22 @@
-//! The per-file pass: one syn visitor that records, for every function, the operations the
-//! rules flag (asking them through the registry, [`crate::rules`]), the calls it makes (with
-//! resolved candidate targets), and whether it is a workflow entry point or an activity; plus
-//! the file's `use` aliases, statics and struct fields holding unordered collections for the
-//! global call graph.
+//! The collect stage: what one parsed file contributes to the global picture, as a
+//! [`FileSummary`] that holds no syntax tree.
+//!
+//! One syn visitor records, for every function, the operations the rules flag (asking them
+//! through the registry, [`crate::rules`], never a rule by name), the calls it makes (with
+//! candidate targets resolved through the file's `use` trees, [`resolve`]), and whether it is
+//! a workflow entry point or an activity ([`entry`]); plus the file's `use` aliases, statics
+//! and struct fields holding unordered collections for the call graph, and its
+//! `workflowcheck:ignore` comments.
 
-use super::entry;
-use super::resolve::{build_scope, macro_statics, Resolved, Resolver, STATIC_MACROS};
+pub mod entry;
+pub mod resolve;
+
 use crate::config::Config;
 use crate::model::*;
 use crate::rules::{self, Hit, MethodCall, StaticItem};
+use crate::suppress;
 use proc_macro2::{Spacing, TokenStream, TokenTree};
+use resolve::{build_scope, macro_statics, Resolved, Resolver, STATIC_MACROS};
 use std::collections::{HashMap, HashSet};
 use syn::spanned::Spanned;
 use syn::visit::{self, Visit};
@@ -70,8 +77,44 @@ struct Frame {
     env: HashMap<String, Vec<Segs>>,
 }
 
+/// The stage, for one parsed file placed as `file` with source `text`. A test file
+/// contributes only its suppression comments and its lines.
+pub fn file(ast: &syn::File, file: &SourceFile, text: &str, config: &Config) -> FileSummary {
+    let mut summary = if file.test {
+        FileSummary::default()
+    } else {
+        let mut module = vec![file.crate_name.clone()];
+        module.extend(file.module.iter().cloned());
+        Collector::new(config, &file.crate_name).run(ast, module)
+    };
+    summary.suppressions = suppress::parse(text);
+    placed(summary, file, text)
+}
+
+/// What a file that is not parsed contributes: its lines and suppression comments.
+pub fn unparsed(file: &SourceFile, text: &str) -> FileSummary {
+    let mut summary = FileSummary::default();
+    if memchr::memmem::find(text.as_bytes(), b"workflowcheck:ignore").is_some() {
+        summary.suppressions = suppress::parse(text);
+    }
+    placed(summary, file, text)
+}
+
+fn placed(mut summary: FileSummary, file: &SourceFile, text: &str) -> FileSummary {
+    summary.path = file.path.clone();
+    summary.display = file.display.clone();
+    summary.lines = count_lines(text);
+    summary
+}
+
+/// Lines as `str::lines` counts them.
+fn count_lines(text: &str) -> usize {
+    let newlines = memchr::memchr_iter(b'\n', text.as_bytes()).count();
+    newlines + usize::from(!text.is_empty() && !text.ends_with('\n'))
+}
+
 /// Visitor state for one file.
-pub struct Collector<'a> {
+struct Collector<'a> {
     cfg: &'a Config,
     res: Resolver,
     frames: Vec<Frame>,
@@ -202,7 +245,7 @@ fn expr_text(e: &syn::Expr) -> String {
 }
 
 impl<'a> Collector<'a> {
-    pub fn new(cfg: &'a Config, crate_name: &str) -> Collector<'a> {
+    fn new(cfg: &'a Config, crate_name: &str) -> Collector<'a> {
         Collector {
             cfg,
             res: Resolver {
@@ -219,7 +262,7 @@ impl<'a> Collector<'a> {
     }
 
     /// Summarises a parsed file placed at `module` (which starts with the crate name).
-    pub fn run(mut self, file: &syn::File, module: Segs) -> FileSummary {
+    fn run(mut self, file: &syn::File, module: Segs) -> FileSummary {
         self.push_scope(module, false, file.items.iter());
         for item in &file.items {
             self.visit_item(item);
