@@ -12,6 +12,9 @@ use std::ffi::OsString;
 use std::io::Write;
 use std::path::PathBuf;
 
+/// `--color`.
+// Variant doc comments would change `--help` (clap shows them).
+#[allow(missing_docs)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Color {
     Auto,

@@ -12,9 +12,9 @@
 //! knows nothing of the next, and [`check`] calls them in order.
 //!
 //! ```text
-//! paths ─ discover ─> Sources ─ select ─> files to parse ─ parse ─> syn::File ─ collect ─> FileSummary
-//!   (per file, in parallel; the selection grows from what collect finds) ─ callgraph ─> Reachability
-//!   ─ apply ─> findings in a Report ─ report ─> human | json | sarif | github
+//! paths ─discover─> Sources ─select─> files to parse ─parse─> syn::File ─collect─> FileSummary
+//!         (select, parse and collect repeat, file by file in parallel, while the selection grows)
+//! [FileSummary] ─callgraph─> Reachability ─apply─> Report ─report─> human | json | sarif | github
 //! ```
 //!
 //! | stage | module | takes | hands on |
@@ -31,11 +31,16 @@
 //!
 //! | module | role |
 //! | --- | --- |
-//! | [`model`] | plain data shared by the stages: [`model::Level`], [`model::Severity`], summaries, reached operations, findings, the SDK vocabulary |
-//! | [`rules`] | the [`rules::Rule`] trait and the registry ([`rules::RULES`]), one file per rule: what it matches, why it breaks replay, what to write instead. `collect` and `callgraph` call the registry, never a rule |
-//! | [`config`] | `workflowcheck.toml`; rule ids are resolved through the registry |
+//! | [`model`] | plain data shared by the stages: [`model::Level`], [`model::Severity`], summaries, reached operations, findings, the SDK vocabulary. Imports nothing of the crate |
+//! | [`rules`] | the [`rules::Rule`] trait and the registry ([`rules::RULES`]), one file per rule: what it matches, why it breaks replay, what to write instead. `collect` and `callgraph` call the registry, never a rule; rules import only the model |
+//! | [`config`] | `workflowcheck.toml`; rule ids are resolved through the registry ([`rules::meta`]) |
 //! | [`suppress`], [`baseline`] | `workflowcheck:ignore` comments, `--baseline` files |
-//! | [`cli`] | argument parsing, I/O and exit codes shared by `workflowcheck` and `cargo workflowcheck` |
+//!
+//! At the edge, [`cli`]: argument parsing, I/O and exit codes, shared by `workflowcheck` and
+//! `cargo workflowcheck`.
+//!
+//! | elsewhere | role |
+//! | --- | --- |
 //! | `benches/throughput.rs` | lines/s, ratio to a parse-only pass and to `cargo clippy` with `disallowed-methods` |
 //! | `tests/` | fixture snapshots (`fixtures/workflowcheck/`, insta) and end-to-end CLI tests |
 //!
@@ -70,6 +75,8 @@
 //! [{"function","file","line","column"}],"suggestion"}],"files_scanned","workflows_found",
 //! "errors":[{"file","message"}]}`: a finding locates the operation itself; `workflows` lists
 //! every entry point reaching it and `chain` is a shortest call path from one of them.
+
+#![warn(missing_docs)]
 
 pub mod apply;
 pub mod baseline;
@@ -138,7 +145,7 @@ pub fn with_pool<T: Send>(jobs: Option<usize>, f: impl FnOnce() -> T + Send) -> 
     }
 }
 
-/// Scans files and directories.
+/// Scans files and directories: [`discover`], then the other stages in order.
 pub fn check(opts: &Options) -> Report {
     with_pool(opts.jobs, || {
         let root = opts.display_root.as_deref();
@@ -155,7 +162,7 @@ pub fn check_sources(sources: &[(&str, &str)], config: &Config) -> Report {
     })
 }
 
-/// The stages after discovery, in order; the report stage is the caller's
+/// The stages after discovery, in order. Rendering, the last stage, is the caller's
 /// ([`report::render`]).
 fn pipeline(sources: Sources, config: &Config, parse_all: bool) -> Report {
     let Sources {
@@ -163,9 +170,12 @@ fn pipeline(sources: Sources, config: &Config, parse_all: bool) -> Report {
         texts,
         mut errors,
     } = sources;
+    // select -> parse -> collect
     let collected = select_parse_collect(&files, &texts, config, parse_all);
+    // -> callgraph
     let reach = callgraph::reach(&collected.summaries, config);
     let workflows_found = reach.workflows_found;
+    // -> apply
     let applied = apply::apply(reach, &collected.summaries, &collected.texts, config);
     errors.extend(collected.errors);
     errors.sort();

@@ -106,8 +106,11 @@ pub fn join(segs: &[String]) -> String {
 /// A position in a source file; `line` and `column` are 1-based, `len` is the caret width.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Loc {
+    /// 1-based line.
     pub line: u32,
+    /// 1-based column (in characters).
     pub column: u32,
+    /// Caret width.
     pub len: u32,
 }
 
@@ -132,11 +135,15 @@ impl Loc {
 /// A file to scan, placed in the module tree.
 #[derive(Clone, Debug, Default)]
 pub struct SourceFile {
+    /// The file's path.
     pub path: PathBuf,
     /// The file as shown in the output.
     pub display: String,
+    /// The crate the file belongs to.
     pub crate_name: String,
+    /// Module path inside the crate (without the crate name).
     pub module: Segs,
+    /// Test code (`tests/`, `benches/`, `#[cfg(test)]` modules).
     pub test: bool,
     /// Directory of the package (nearest `Cargo.toml` with a `[package]`) the file belongs
     /// to; `None` for files outside any package.
@@ -146,9 +153,13 @@ pub struct SourceFile {
 /// A non-deterministic operation found directly in a function body.
 #[derive(Clone, Debug)]
 pub struct Op {
+    /// The id of the rule reporting it.
     pub rule: &'static str,
+    /// Where the operation is.
     pub loc: Loc,
+    /// What it does and why that breaks replay.
     pub message: String,
+    /// What to write instead.
     pub suggestion: String,
 }
 
@@ -322,8 +333,11 @@ pub enum CallKind {
 /// A call (or reference) from a function body, with its candidate targets in priority order.
 #[derive(Clone, Debug)]
 pub struct CallSite {
+    /// Where the call is.
     pub loc: Loc,
+    /// How the callee is referred to.
     pub kind: CallKind,
+    /// Candidate absolute paths of the callee, in priority order.
     pub candidates: Vec<Segs>,
     /// Text shown for the callee when resolution fails, e.g. `helper`.
     pub display: String,
@@ -332,9 +346,11 @@ pub struct CallSite {
 /// An iteration over a struct field whose type is only known once all files are indexed.
 #[derive(Clone, Debug)]
 pub struct FieldIter {
+    /// Where the iteration is.
     pub loc: Loc,
     /// Candidate paths of the struct owning the field.
     pub owner: Vec<Segs>,
+    /// The field's name.
     pub field: String,
     /// What the iteration does, e.g. "`.keys()`".
     pub how: String,
@@ -343,6 +359,7 @@ pub struct FieldIter {
 /// Why a function is a workflow entry point.
 #[derive(Clone, Debug)]
 pub struct Entry {
+    /// Why, e.g. "takes a `WorkflowContext` parameter".
     pub reason: String,
 }
 
@@ -353,31 +370,43 @@ pub struct FnInfo {
     pub qual: Segs,
     /// Short display name, e.g. `Transfer::run` or `money_transfer`.
     pub name: String,
+    /// Where the function's name is.
     pub loc: Loc,
+    /// Why it is a workflow entry point, if it is one.
     pub entry: Option<Entry>,
+    /// An activity: its body is not workflow code.
     pub activity: bool,
     /// A method of a workflow-context type (the SDK itself): trusted, never walked.
     pub sdk: bool,
     /// An associated function (inside an impl or trait).
     pub method: bool,
+    /// Calls and references made by the body.
     pub calls: Vec<CallSite>,
+    /// Operations the rules flagged in the body.
     pub ops: Vec<Op>,
+    /// Iterations of fields whose type the call graph resolves.
     pub field_iters: Vec<FieldIter>,
 }
 
 /// What kind of shared mutable state a static holds.
 #[derive(Clone, Debug)]
 pub struct StaticInfo {
+    /// Fully qualified path of the static.
     pub qual: Segs,
+    /// What it holds, e.g. "a `static mut`".
     pub what: String,
 }
 
 /// A `workflowcheck:ignore` comment.
 #[derive(Clone, Debug)]
 pub struct Suppression {
+    /// 1-based line of the comment.
     pub line: u32,
+    /// 1-based column of the comment.
     pub column: u32,
+    /// Rule ids named in `[..]`.
     pub rules: Vec<String>,
+    /// The reason written after the ids.
     pub reason: String,
     /// Why the comment is malformed, if it is.
     pub problem: Option<String>,
@@ -386,27 +415,35 @@ pub struct Suppression {
 /// Everything one file contributes.
 #[derive(Clone, Debug, Default)]
 pub struct FileSummary {
+    /// The file's path.
     pub path: PathBuf,
+    /// The file as shown in the output.
     pub display: String,
+    /// Lines in the file.
     pub lines: usize,
+    /// Functions (and entry closures) with bodies.
     pub fns: Vec<FnInfo>,
     /// `module path ++ [name]` -> absolute target, from `use` items.
     pub aliases: Vec<(Segs, Segs)>,
     /// module path -> glob-imported prefix.
     pub globs: Vec<(Segs, Segs)>,
+    /// Statics holding shared mutable state.
     pub statics: Vec<StaticInfo>,
     /// `struct path ++ [field]` -> the kind of unordered collection the field holds (e.g.
     /// `HashMap`), as a rule classified its type.
     pub unordered_fields: Vec<(Segs, &'static str)>,
     /// Candidate paths of functions registered as activities.
     pub activity_regs: Vec<Vec<Segs>>,
+    /// `workflowcheck:ignore` comments.
     pub suppressions: Vec<Suppression>,
 }
 
 /// A file that could not be scanned.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 pub struct FileError {
+    /// The file, as displayed.
     pub file: String,
+    /// Why it could not be scanned.
     pub message: String,
 }
 
@@ -418,6 +455,7 @@ pub struct ChainLink {
     pub function: String,
     /// Index of the function's file among the summaries.
     pub file: usize,
+    /// Position of the next call in it (of the operation, for the last link).
     pub loc: Loc,
 }
 
@@ -426,6 +464,7 @@ pub struct ChainLink {
 pub struct Reached {
     /// Index of the operation's file among the summaries.
     pub file: usize,
+    /// The operation.
     pub op: Op,
     /// Every entry point reaching the operation (qualified paths).
     pub workflows: BTreeSet<String>,
@@ -436,6 +475,7 @@ pub struct Reached {
 /// What the call graph stage hands on: the entry points found and each operation they reach.
 #[derive(Clone, Debug, Default)]
 pub struct Reachability {
+    /// Workflow entry points found.
     pub workflows_found: usize,
     /// Each reached operation once, ordered by (file, location, rule).
     pub reached: Vec<Reached>,
@@ -445,23 +485,36 @@ pub struct Reachability {
 /// the last frame, of the operation).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Step {
+    /// Qualified path of the function.
     pub function: String,
+    /// Its file, as displayed.
     pub file: String,
+    /// 1-based line.
     pub line: u32,
+    /// 1-based column.
     pub column: u32,
 }
 
 /// A reported non-deterministic operation.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Finding {
+    /// The rule id.
     pub rule: String,
+    /// Error or warning, from the rule's level.
     pub severity: Severity,
+    /// What the operation does and why that breaks replay.
     pub message: String,
+    /// The file, as displayed.
     pub file: String,
+    /// 1-based line.
     pub line: u32,
+    /// 1-based column.
     pub column: u32,
+    /// Every workflow entry point reaching the operation.
     pub workflows: Vec<String>,
+    /// A shortest call chain from one of them.
     pub chain: Vec<Step>,
+    /// What to write instead.
     pub suggestion: String,
     /// Caret width (rendering only).
     #[serde(skip)]
@@ -481,15 +534,21 @@ impl Finding {
 /// The result of a scan.
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct Report {
+    /// Findings, ordered by file, line, column and rule.
     pub findings: Vec<Finding>,
+    /// Files found, parsed or not.
     pub files_scanned: usize,
+    /// Workflow entry points found.
     pub workflows_found: usize,
+    /// Files that could not be scanned.
     pub errors: Vec<FileError>,
     /// Lines of source read (not serialised; shown in the human summary and benchmarks).
     #[serde(skip)]
     pub lines_scanned: usize,
+    /// Findings covered by a suppression comment (not serialised).
     #[serde(skip)]
     pub suppressed: usize,
+    /// Findings removed by `--baseline` (not serialised).
     #[serde(skip)]
     pub baselined: usize,
     /// Files parsed; the others could not reach workflow code (not serialised).

@@ -38,9 +38,12 @@ struct Walked {
     chain: Vec<(FnId, Loc)>,
 }
 
+/// Every function of every scanned file, with the indexes used to resolve calls.
 pub struct Graph<'a> {
+    /// The summaries the graph is built from.
     pub files: &'a [FileSummary],
     cfg: &'a Config,
+    /// (file index, fn index in that file) of each [`FnId`].
     pub fns: Vec<(usize, usize)>,
     by_path: HashMap<String, Vec<FnId>>,
     methods_by_name: HashMap<String, Vec<FnId>>,
@@ -53,6 +56,7 @@ pub struct Graph<'a> {
 }
 
 impl<'a> Graph<'a> {
+    /// Indexes every function, alias, glob, static and field of `files`.
     pub fn build(files: &'a [FileSummary], cfg: &'a Config) -> Graph<'a> {
         let mut g = Graph {
             files,
@@ -105,11 +109,13 @@ impl<'a> Graph<'a> {
         g
     }
 
+    /// The function `id`.
     pub fn info(&self, id: FnId) -> &'a FnInfo {
         let (f, i) = self.fns[id];
         &self.files[f].fns[i]
     }
 
+    /// The index of the file defining `id`.
     pub fn file_of(&self, id: FnId) -> usize {
         self.fns[id].0
     }

@@ -17,8 +17,11 @@ pub struct Scope {
     pub module: Segs,
     /// A block scope also sees the scopes around it; a module scope does not.
     pub block: bool,
+    /// `use` bindings: name -> absolute target.
     pub uses: HashMap<String, Segs>,
+    /// Glob-imported prefixes.
     pub globs: Vec<Segs>,
+    /// Names of the items declared here.
     pub items: HashSet<String>,
 }
 
@@ -305,6 +308,7 @@ pub const PRELUDE: &[&str] = &[
 /// Candidate paths for a written path, and where they came from.
 #[derive(Clone, Debug, Default)]
 pub struct Resolved {
+    /// Candidate absolute paths, in priority order.
     pub cands: Vec<Segs>,
     /// Resolved into the crate being scanned (its own items, `crate::`, `self::`, `super::`).
     pub local: bool,
@@ -315,7 +319,9 @@ pub struct Resolved {
 /// The scopes in effect at a point of a file.
 #[derive(Debug, Default)]
 pub struct Resolver {
+    /// The crate being scanned.
     pub crate_name: String,
+    /// Scopes from the file's outermost to the innermost in effect.
     pub scopes: Vec<Scope>,
     /// Resolved `Self` type of the innermost impl or trait, if any.
     pub self_ty: Vec<Option<Segs>>,

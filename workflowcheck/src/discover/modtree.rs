@@ -12,8 +12,11 @@ use std::path::{Component, Path, PathBuf};
 /// A `mod name;` declaration found by the line scan.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ModDecl {
+    /// The declared module.
     pub name: String,
+    /// The `#[path = ".."]` attribute, if any.
     pub path_attr: Option<String>,
+    /// Declared under `#[cfg(test)]`.
     pub test: bool,
 }
 

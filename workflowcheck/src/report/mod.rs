@@ -9,6 +9,8 @@ pub mod sarif;
 pub use crate::model::{Finding, Report, Step};
 
 /// Output formats.
+// Variant doc comments would change `--help` (clap shows them).
+#[allow(missing_docs)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
     Human,

@@ -19,6 +19,7 @@ fn location(file: &str, line: u32, column: u32, message: Option<&str>) -> Value 
     loc
 }
 
+/// Renders a SARIF 2.1.0 log.
 pub fn render(report: &Report) -> String {
     let rules: Vec<Value> = crate::rules::configurable()
         .map(|m| {

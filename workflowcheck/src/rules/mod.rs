@@ -212,9 +212,11 @@ impl Matcher {
 /// holds it.
 #[derive(Clone, Copy, Debug)]
 pub struct PathRule {
+    /// Which paths.
     pub matcher: Matcher,
     /// Completes "`<path>` ..." in the message, e.g. "reads the host's wall clock".
     pub what: &'static str,
+    /// What to write instead.
     pub instead: &'static str,
 }
 
@@ -223,7 +225,9 @@ pub struct PathRule {
 pub struct Hit {
     /// The id of the rule reporting it.
     pub rule: &'static str,
+    /// What it does and why that breaks replay.
     pub message: String,
+    /// What to write instead.
     pub suggestion: String,
 }
 
