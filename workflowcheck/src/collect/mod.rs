@@ -121,9 +121,11 @@ struct Collector<'a> {
     out: FileSummary,
     /// First segments of every `use` target and glob seen so far (crates the file imports).
     imported: HashSet<String>,
-    /// The method call (by location) whose result the method being visited consumes
-    /// (`.values()` in `.values().sum()`), and that method's name.
-    consumer: Option<(Loc, String)>,
+    /// A method call node (`.values()` in `.values().sum()`) and the name of the method that
+    /// consumes its result (`sum`). Set just before the receiver of a method call is
+    /// visited, taken by the next method call visited: the address identifies the node
+    /// without computing its location.
+    consumer: Option<(*const syn::ExprMethodCall, String)>,
     /// Closures visited now are workflow entry points (arguments of `register_wf`).
     force_entry: Option<String>,
     /// Inside `#[workflow_methods]` impl; inside an impl of a context type.
@@ -930,6 +932,10 @@ impl<'ast> Visit<'ast> for Collector<'_> {
     }
 
     fn visit_expr_method_call(&mut self, m: &'ast syn::ExprMethodCall) {
+        let consumer = match self.consumer.take() {
+            Some((node, consumer)) if std::ptr::eq(node, m) => Some(consumer),
+            _ => None,
+        };
         let name = m.method.to_string();
         let loc = Loc::of(m.method.span());
         let recv_ctx = self.is_ctx_expr(&m.receiver);
@@ -950,13 +956,6 @@ impl<'ast> Visit<'ast> for Collector<'_> {
             receiver_types: recv_ty.as_deref(),
             imported: &self.imported,
         });
-        let consumer = match self.consumer.take() {
-            Some((at, consumer)) if at == loc => Some(consumer),
-            other => {
-                self.consumer = other;
-                None
-            }
-        };
         if hit.is_none() && rules::iterates(&name, consumer.as_deref()) {
             let kind = recv_ty
                 .as_ref()
@@ -996,7 +995,7 @@ impl<'ast> Visit<'ast> for Collector<'_> {
             }
         }
         if let syn::Expr::MethodCall(inner) = strip_expr(&m.receiver) {
-            self.consumer = Some((Loc::of(inner.method.span()), name.clone()));
+            self.consumer = Some((inner as *const syn::ExprMethodCall, name.clone()));
         }
         self.visit_expr(&m.receiver);
         let forced = REGISTER_WORKFLOW
