@@ -19,7 +19,6 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 use workflowcheck::config::Config;
-use workflowcheck::index::modtree;
 use workflowcheck::{check, with_pool, Options};
 
 fn median(mut v: Vec<Duration>) -> Duration {
@@ -44,7 +43,7 @@ fn count_lines(files: &[PathBuf]) -> usize {
 }
 
 fn rs_files(dir: &Path) -> Vec<PathBuf> {
-    modtree::discover(&[dir.to_path_buf()], &Config::default(), &mut Vec::new())
+    workflowcheck::discover::walk(&[dir.to_path_buf()], &Config::default(), &mut Vec::new())
 }
 
 fn clippy_once(ws: &Path, target: &Path) -> Result<Duration, String> {

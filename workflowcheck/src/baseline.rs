@@ -4,22 +4,30 @@
 //! numbers, which move as code is edited), as a multiset: two identical findings need two
 //! entries.
 
-use crate::report::{Finding, Report};
+use crate::model::{Finding, Report};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::path::Path;
 
+/// A recorded finding, matched without its line number.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Entry {
+    /// The rule id.
     pub rule: String,
+    /// The file, as displayed.
     pub file: String,
+    /// The finding's message.
     pub message: String,
+    /// The trimmed source line of the finding.
     pub source: String,
 }
 
+/// A baseline file.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Baseline {
+    /// Format version (1).
     pub version: u32,
+    /// The recorded findings (a multiset).
     pub findings: Vec<Entry>,
 }
 
@@ -40,12 +48,14 @@ pub fn of(report: &Report) -> Baseline {
     }
 }
 
+/// Writes the baseline of `report` to `path`.
 pub fn write(report: &Report, path: &Path) -> Result<(), String> {
     let mut text = serde_json::to_string_pretty(&of(report)).map_err(|e| e.to_string())?;
     text.push('\n');
     std::fs::write(path, text).map_err(|e| format!("cannot write baseline {}: {e}", path.display()))
 }
 
+/// Reads a baseline file.
 pub fn read(path: &Path) -> Result<Baseline, String> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| format!("cannot read baseline {}: {e}", path.display()))?;

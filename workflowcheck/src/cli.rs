@@ -12,6 +12,9 @@ use std::ffi::OsString;
 use std::io::Write;
 use std::path::PathBuf;
 
+/// `--color`.
+// Variant doc comments would change `--help` (clap shows them).
+#[allow(missing_docs)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Color {
     Auto,
@@ -48,7 +51,7 @@ pub struct Args {
     #[arg(short, long)]
     pub jobs: Option<usize>,
     /// Files larger than this many bytes are reported and skipped.
-    #[arg(long, default_value_t = crate::parse::DEFAULT_MAX_FILE_BYTES)]
+    #[arg(long, default_value_t = crate::discover::DEFAULT_MAX_FILE_BYTES)]
     pub max_file_size: u64,
     /// Parse every file, also those of crates that cannot reach workflow code (which are
     /// otherwise only read): same findings, syntax errors reported everywhere.
@@ -94,7 +97,7 @@ fn execute(args: &Args, out: &mut dyn Write) -> Result<i32, String> {
                 out,
                 "{:<18} {:<5} {}",
                 m.id,
-                format!("{:?}", m.default_level).to_lowercase(),
+                m.default_level.as_str(),
                 m.summary
             );
         }

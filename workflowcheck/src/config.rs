@@ -24,61 +24,57 @@
 //! globs = ["generated/**", "**/legacy_*.rs"]
 //! ```
 
+use crate::model::Level;
+use crate::rules;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-/// Severity of a rule.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Deserialize, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Level {
-    Allow,
-    Warn,
-    Deny,
-}
-
-impl Level {
-    pub fn severity(self) -> &'static str {
-        match self {
-            Level::Deny => "error",
-            Level::Warn => "warning",
-            Level::Allow => "allow",
-        }
-    }
-}
-
+/// `[entry-points]`: what else makes a function workflow or activity code.
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct EntryPoints {
+    /// Parameter types that make a function a workflow.
     #[serde(default)]
     pub types: Vec<String>,
+    /// Function attributes that make a function a workflow.
     #[serde(default)]
     pub attributes: Vec<String>,
+    /// Parameter types that make a function an activity.
     #[serde(default)]
     pub activity_types: Vec<String>,
 }
 
+/// A `[[nondeterministic]]` entry.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ExtraPath {
+    /// The path, `::`-separated; a trailing `*` matches everything under it.
     pub path: String,
+    /// Completes "`<path>` ..." in the message.
     pub reason: String,
+    /// What to write instead (default: move the call into an activity).
     #[serde(default)]
     pub replacement: Option<String>,
+    /// The rule reporting it (default `io`).
     #[serde(default)]
     pub rule: Option<String>,
 }
 
+/// `[deterministic]`: paths never reported and never walked into.
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Deterministic {
+    /// The paths, `::`-separated; a trailing `*` matches everything under it.
     #[serde(default)]
     pub paths: Vec<String>,
 }
 
+/// `[skip]`: files not scanned.
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Skip {
+    /// Globs matched against paths as given and relative to the scanned root.
     #[serde(default)]
     pub globs: Vec<String>,
 }
@@ -87,14 +83,19 @@ pub struct Skip {
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct RawConfig {
+    /// `[rules]`: rule id -> level.
     #[serde(default)]
     pub rules: BTreeMap<String, Level>,
+    /// `[entry-points]`.
     #[serde(default)]
     pub entry_points: EntryPoints,
+    /// `[[nondeterministic]]`.
     #[serde(default)]
     pub nondeterministic: Vec<ExtraPath>,
+    /// `[deterministic]`.
     #[serde(default)]
     pub deterministic: Deterministic,
+    /// `[skip]`.
     #[serde(default)]
     pub skip: Skip,
 }
@@ -102,14 +103,21 @@ pub struct RawConfig {
 /// The validated configuration used by a scan.
 #[derive(Clone, Debug)]
 pub struct Config {
+    /// The level of every rule and suppression diagnostic, configured or default.
     pub levels: BTreeMap<String, Level>,
+    /// Context types that make a function workflow code (built-in and configured).
     pub workflow_types: Vec<String>,
+    /// Configured function attributes that make a function workflow code.
     pub workflow_attributes: Vec<String>,
+    /// Context types that make a function an activity (built-in and configured).
     pub activity_types: Vec<String>,
     /// (path segments, rule id, reason, replacement)
     pub nondeterministic: Vec<(Vec<String>, &'static str, String, String)>,
+    /// Paths declared deterministic.
     pub deterministic: Vec<Vec<String>>,
+    /// Skip globs.
     pub skip: globset::GlobSet,
+    /// The file this configuration was read from, if any.
     pub source: Option<PathBuf>,
 }
 
@@ -152,14 +160,11 @@ impl Config {
     /// Validates a parsed file.
     pub fn from_raw(raw: RawConfig, source: Option<PathBuf>) -> Result<Config, String> {
         let mut levels = BTreeMap::new();
-        for m in crate::rules::ALL.iter().chain([
-            &crate::rules::INVALID_SUPPRESSION,
-            &crate::rules::UNUSED_SUPPRESSION,
-        ]) {
+        for m in rules::configurable() {
             levels.insert(m.id.to_string(), m.default_level);
         }
         for (id, level) in raw.rules {
-            if crate::rules::meta(&id).is_none() {
+            if rules::meta(&id).is_none() {
                 return Err(format!("unknown rule `{id}` in [rules]"));
             }
             levels.insert(id, level);
@@ -168,7 +173,7 @@ impl Config {
         for e in raw.nondeterministic {
             let rule = match e.rule.as_deref() {
                 None => "io",
-                Some(r) => match crate::rules::ALL.iter().find(|m| m.id == r) {
+                Some(r) => match rules::rule_meta(r) {
                     Some(m) => m.id,
                     None => return Err(format!("unknown rule `{r}` for `{}`", e.path)),
                 },
@@ -247,6 +252,7 @@ impl Config {
         None
     }
 
+    /// The level of rule `rule` (deny for an id the registry does not know).
     pub fn level(&self, rule: &str) -> Level {
         self.levels.get(rule).copied().unwrap_or(Level::Deny)
     }
@@ -266,10 +272,12 @@ impl Config {
             .find(|e| path_matches(&e.0, segs))
     }
 
+    /// Is `name` a workflow context type?
     pub fn is_workflow_type(&self, name: &str) -> bool {
         self.workflow_types.iter().any(|t| t == name)
     }
 
+    /// Is `name` an activity context type?
     pub fn is_activity_type(&self, name: &str) -> bool {
         self.activity_types.iter().any(|t| t == name)
     }

@@ -8,28 +8,45 @@
 //!
 //! ## Map of the code
 //!
+//! The code is a pipeline: each stage is a module that takes the previous stage's output and
+//! knows nothing of the next, and [`check`] calls them in order.
+//!
+//! ```text
+//! paths ─discover─> Sources ─select─> files to parse ─parse─> syn::File ─collect─> FileSummary
+//!         (select, parse and collect repeat, file by file in parallel, while the selection grows)
+//! [FileSummary] ─callgraph─> Reachability ─apply─> Report ─report─> human | json | sarif | github
+//! ```
+//!
+//! | stage | module | takes | hands on |
+//! | --- | --- | --- | --- |
+//! | 1 | [`discover`] | paths, config | [`discover::Sources`]: files walked (walkdir; skips `target/`, hidden dirs, symlink loops, skip globs), read, placed in crates and modules ([`discover::modtree`]: `mod` declarations, `Cargo.toml`) |
+//! | 2 | [`select`] | sources, summaries so far | which files to parse: packages with workflow markers (memchr pre-pass over raw bytes) and what they reference; other files are read, never parsed |
+//! | 3 | [`parse`] | one file's text | its `syn::File`: tokenised, nesting guarded, parsed under `catch_unwind` |
+//! | 4 | [`collect`] | one `syn::File` and its placement | a [`model::FileSummary`] (no syntax tree): functions, calls with candidate targets ([`collect::resolve`]: `use` trees, globs, scopes), entry points and activities ([`collect::entry`]), rule hits, statics, unordered-collection fields, suppression comments |
+//! | 5 | [`callgraph`] | every summary | a [`model::Reachability`]: the global index (re-exports, globs across files and crates), a memoised worklist walk from each workflow, each reached operation with a shortest chain |
+//! | 6 | [`apply`] | reachability, summaries | [`model::Finding`]s: rule levels from the config, `workflowcheck:ignore` comments ([`suppress`]), invalid and unused suppressions |
+//! | 7 | [`report`] | a [`model::Report`] | text: human, JSON, SARIF, GitHub renderers (called by [`cli`], the edge) |
+//!
+//! Below the stages, used by them and importing none of them:
+//!
 //! | module | role |
 //! | --- | --- |
-//! | [`parse`] | reads files (size and UTF-8 checks), tokenises, guards nesting depth, parses with syn under `catch_unwind` |
-//! | [`select`] | the pre-pass over raw bytes (memchr) choosing the files to parse: packages with workflow markers and what they reference; other files are read, never parsed |
-//! | [`index::modtree`] | walks directories (walkdir; skips `target/`, hidden dirs, symlink loops), places each file in its crate and module from `mod` declarations and `Cargo.toml` |
-//! | [`index::resolve`] | `use` trees (aliases, globs, groups, `self`/`super`/`crate`, nested and block scopes) and path resolution to candidate absolute paths |
-//! | [`index::entry`] | workflow entry points (context parameter types, `#[workflow_methods]` attributes, configured attributes) and activities |
-//! | [`index::collect`] | the per-file syn visitor: functions, calls, rule hits, macro arguments parsed as expressions, statics, hash-typed fields |
-//! | [`callgraph`] | the global index (re-exports, globs across files and crates) and the memoised worklist walk from each workflow |
-//! | [`rules`] | one file per rule: what it matches, why it breaks replay, what to write instead |
-//! | [`suppress`], [`config`], [`baseline`] | `workflowcheck:ignore` comments, `workflowcheck.toml`, `--baseline` files |
-//! | [`report`] | findings as data, and the human, JSON, SARIF and GitHub renderers |
-//! | [`cli`] | argument parsing and exit codes shared by `workflowcheck` and `cargo workflowcheck` |
+//! | [`model`] | plain data shared by the stages: [`model::Level`], [`model::Severity`], summaries, reached operations, findings, the SDK vocabulary. Imports nothing of the crate |
+//! | [`rules`] | the [`rules::Rule`] trait and the registry ([`rules::RULES`]), one file per rule: what it matches, why it breaks replay, what to write instead. `collect` and `callgraph` call the registry, never a rule; rules import only the model |
+//! | [`config`] | `workflowcheck.toml`; rule ids are resolved through the registry ([`rules::meta`]) |
+//! | [`suppress`], [`baseline`] | `workflowcheck:ignore` comments, `--baseline` files |
+//!
+//! At the edge, [`cli`]: argument parsing, I/O and exit codes, shared by `workflowcheck` and
+//! `cargo workflowcheck`.
+//!
+//! | elsewhere | role |
+//! | --- | --- |
 //! | `benches/throughput.rs` | lines/s, ratio to a parse-only pass and to `cargo clippy` with `disallowed-methods` |
 //! | `tests/` | fixture snapshots (`fixtures/workflowcheck/`, insta) and end-to-end CLI tests |
 //!
-//! Data flows one way: files are read and placed, the pre-pass picks the files that can
-//! matter (files of crates that cannot reach workflow code are not parsed, so their syntax
-//! errors are not reported), those are parsed and summarised in parallel
-//! (each [`model::FileSummary`] holds no syntax tree), then the call graph is built and
-//! walked on one thread, then levels, suppressions and the baseline are applied and the
-//! report is rendered.
+//! Files of crates that cannot reach workflow code are not parsed, so their syntax errors
+//! are not reported (`--parse-all` parses everything, with the same findings). Parsing and
+//! collecting run in parallel; the call graph is built and walked on one thread.
 //!
 //! ## Example
 //!
@@ -59,11 +76,15 @@
 //! "errors":[{"file","message"}]}`: a finding locates the operation itself; `workflows` lists
 //! every entry point reaching it and `chain` is a shortest call path from one of them.
 
+#![warn(missing_docs)]
+
+pub mod apply;
 pub mod baseline;
 pub mod callgraph;
 pub mod cli;
+pub mod collect;
 pub mod config;
-pub mod index;
+pub mod discover;
 pub mod model;
 pub mod parse;
 pub mod report;
@@ -71,12 +92,11 @@ pub mod rules;
 pub mod select;
 pub mod suppress;
 
-use config::{Config, Level};
-use index::modtree::{self, SourceFile};
-use model::{FileError, FileSummary};
+use config::Config;
+use discover::Sources;
+use model::{FileError, FileSummary, Report, SourceFile};
 use rayon::prelude::*;
-use report::{Finding, Report, Step};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 /// Stack size of the scanning threads: syn and the visitors recurse per nesting level.
 pub const STACK_SIZE: usize = 256 << 20;
@@ -84,10 +104,13 @@ pub const STACK_SIZE: usize = 256 << 20;
 /// What to scan and how.
 #[derive(Clone, Debug)]
 pub struct Options {
+    /// Files and directories to scan.
     pub paths: Vec<PathBuf>,
+    /// Rule levels, entry points, extra paths, skip globs.
     pub config: Config,
     /// Paths in the output are shown relative to this directory when they are under it.
     pub display_root: Option<PathBuf>,
+    /// Files larger than this are reported and skipped.
     pub max_file_bytes: u64,
     /// Worker threads (default: one per CPU).
     pub jobs: Option<usize>,
@@ -97,12 +120,13 @@ pub struct Options {
 }
 
 impl Options {
+    /// Scans `paths` with `config` and the defaults for everything else.
     pub fn new(paths: Vec<PathBuf>, config: Config) -> Options {
         Options {
             paths,
             config,
             display_root: None,
-            max_file_bytes: parse::DEFAULT_MAX_FILE_BYTES,
+            max_file_bytes: discover::DEFAULT_MAX_FILE_BYTES,
             jobs: None,
             parse_all: false,
         }
@@ -121,88 +145,80 @@ pub fn with_pool<T: Send>(jobs: Option<usize>, f: impl FnOnce() -> T + Send) -> 
     }
 }
 
-fn display_path(p: &Path, root: Option<&Path>) -> String {
-    let shown = root.and_then(|r| p.strip_prefix(r).ok()).unwrap_or(p);
-    let s = shown.display().to_string().replace('\\', "/");
-    s.strip_prefix("./").map(str::to_string).unwrap_or(s)
-}
-
-/// Scans files and directories.
+/// Scans files and directories: [`discover`], then the other stages in order.
 pub fn check(opts: &Options) -> Report {
-    let mut errors = Vec::new();
-    let paths = modtree::discover(&opts.paths, &opts.config, &mut errors);
-    let root = opts.display_root.as_deref();
-    let displays: Vec<String> = paths.iter().map(|p| display_path(p, root)).collect();
     with_pool(opts.jobs, || {
-        let texts: Vec<Result<String, String>> = paths
-            .par_iter()
-            .map(|p| parse::read_source(p, opts.max_file_bytes))
-            .collect();
-        let inputs: Vec<(String, Result<String, String>)> =
-            displays.into_iter().zip(texts).collect();
-        analyze(&paths, inputs, &opts.config, opts.parse_all, errors)
+        let root = opts.display_root.as_deref();
+        let sources = discover::from_disk(&opts.paths, &opts.config, opts.max_file_bytes, root);
+        pipeline(sources, &opts.config, opts.parse_all)
     })
 }
 
 /// Scans in-memory sources, each `(file name, text)`; file names place them in modules as
 /// on disk (`a.rs` with `mod b;` includes `a/b.rs` or `b.rs`).
 pub fn check_sources(sources: &[(&str, &str)], config: &Config) -> Report {
-    let paths: Vec<PathBuf> = sources.iter().map(|(n, _)| PathBuf::from(n)).collect();
-    let inputs = sources
-        .iter()
-        .map(|(n, t)| (n.to_string(), Ok(t.to_string())))
-        .collect();
-    with_pool(None, || analyze(&paths, inputs, config, false, Vec::new()))
-}
-
-/// Parses and summarises one file (under `catch_unwind`).
-pub fn summarize(file: &SourceFile, text: &str, config: &Config) -> Result<FileSummary, String> {
-    parse::guarded(|| {
-        let ast = parse::parse_source(text)?;
-        let mut summary = if file.test {
-            FileSummary::default()
-        } else {
-            let mut module = vec![file.crate_name.clone()];
-            module.extend(file.module.iter().cloned());
-            index::collect::Collector::new(config, &file.crate_name).run(&ast, module)
-        };
-        summary.suppressions = suppress::parse(text);
-        Ok(summary)
+    with_pool(None, || {
+        pipeline(discover::in_memory(sources), config, false)
     })
 }
 
-/// Lines as `str::lines` counts them.
-fn count_lines(text: &str) -> usize {
-    let newlines = memchr::memchr_iter(b'\n', text.as_bytes()).count();
-    newlines + usize::from(!text.is_empty() && !text.ends_with('\n'))
-}
-
-/// What a file that is not parsed contributes: its lines and suppression comments.
-fn unparsed_summary(text: &str) -> FileSummary {
-    let mut s = FileSummary::default();
-    if memchr::memmem::find(text.as_bytes(), b"workflowcheck:ignore").is_some() {
-        s.suppressions = suppress::parse(text);
+/// The stages after discovery, in order. Rendering, the last stage, is the caller's
+/// ([`report::render`]).
+fn pipeline(sources: Sources, config: &Config, parse_all: bool) -> Report {
+    let Sources {
+        files,
+        texts,
+        mut errors,
+    } = sources;
+    // select -> parse -> collect
+    let collected = select_parse_collect(&files, &texts, config, parse_all);
+    // -> callgraph
+    let reach = callgraph::reach(&collected.summaries, config);
+    let workflows_found = reach.workflows_found;
+    // -> apply
+    let applied = apply::apply(reach, &collected.summaries, &collected.texts, config);
+    errors.extend(collected.errors);
+    errors.sort();
+    Report {
+        findings: applied.findings,
+        files_scanned: files.len(),
+        workflows_found,
+        errors,
+        lines_scanned: collected.summaries.iter().map(|s| s.lines).sum(),
+        suppressed: applied.suppressed,
+        baselined: 0,
+        files_parsed: collected.files_parsed,
     }
-    s
 }
 
-fn analyze(
-    paths: &[PathBuf],
-    inputs: Vec<(String, Result<String, String>)>,
+/// The summaries of the readable files, in file order, with their texts.
+struct Collected<'t> {
+    summaries: Vec<FileSummary>,
+    texts: Vec<&'t str>,
+    /// Files that could not be read or parsed.
+    errors: Vec<FileError>,
+    files_parsed: usize,
+}
+
+/// Select, parse and collect: the files [`select`] picks go through [`parse`] and
+/// [`collect`], file by file in parallel (each syntax tree is dropped as soon as its file is
+/// summarised); what they reveal can grow the selection, so this repeats until it does not.
+/// The other readable files contribute what [`collect::unparsed`] takes from their text.
+fn select_parse_collect<'t>(
+    files: &[SourceFile],
+    texts: &'t [Result<String, String>],
     config: &Config,
     parse_all: bool,
-    mut errors: Vec<FileError>,
-) -> Report {
-    let texts: Vec<Option<&str>> = inputs
+) -> Collected<'t> {
+    let readable: Vec<Option<&str>> = texts
         .iter()
-        .map(|(_, t)| t.as_ref().ok().map(String::as_str))
+        .map(|t| t.as_ref().ok().map(String::as_str))
         .collect();
-    let placed = modtree::place(paths, &texts);
-    let mut selection = select::Selection::new(&placed, &texts, config, parse_all);
+    let mut selection = select::Selection::new(files, &readable, config, parse_all);
     let mut parsed: Vec<Option<Result<FileSummary, String>>> =
-        (0..inputs.len()).map(|_| None).collect();
+        (0..files.len()).map(|_| None).collect();
     loop {
-        let todo: Vec<usize> = (0..inputs.len())
+        let todo: Vec<usize> = (0..files.len())
             .filter(|&i| selection.parse[i] && parsed[i].is_none())
             .collect();
         if todo.is_empty() {
@@ -211,8 +227,8 @@ fn analyze(
         let round: Vec<(usize, Result<FileSummary, String>)> = todo
             .par_iter()
             .map(|&i| {
-                let r = match &inputs[i].1 {
-                    Ok(text) => summarize(&placed[i], text, config),
+                let r = match &texts[i] {
+                    Ok(text) => parse_and_collect(&files[i], text, config),
                     Err(e) => Err(e.clone()),
                 };
                 (i, r)
@@ -226,145 +242,50 @@ fn analyze(
         }
         selection.grow(&parsed);
     }
-    let files_parsed = (0..texts.len())
-        .filter(|&i| parsed[i].is_some() && texts[i].is_some())
+    let files_parsed = (0..files.len())
+        .filter(|&i| parsed[i].is_some() && readable[i].is_some())
         .count();
     let results: Vec<Result<FileSummary, String>> = parsed
         .into_par_iter()
-        .zip(inputs.par_iter())
-        .zip(placed.par_iter())
-        .map(|((r, (display, text)), file)| {
+        .zip(texts.par_iter())
+        .zip(files.par_iter())
+        .map(|((r, text), file)| {
             let text = text.as_ref().map_err(Clone::clone)?;
-            let mut s = match r {
-                Some(r) => r?,
-                None => unparsed_summary(text),
-            };
-            s.path = file.path.clone();
-            s.display = display.clone();
-            s.lines = count_lines(text);
-            Ok(s)
+            match r {
+                Some(r) => r,
+                None => Ok(collect::unparsed(file, text)),
+            }
         })
         .collect();
-    let mut summaries = Vec::with_capacity(results.len());
-    let mut lines = Vec::with_capacity(results.len());
-    for (r, (display, text)) in results.into_iter().zip(&inputs) {
+    let mut collected = Collected {
+        summaries: Vec::with_capacity(results.len()),
+        texts: Vec::with_capacity(results.len()),
+        errors: Vec::new(),
+        files_parsed,
+    };
+    for ((r, text), file) in results.into_iter().zip(texts).zip(files) {
         match r {
             Ok(s) => {
-                summaries.push(s);
-                lines.push(text.as_ref().ok());
+                collected.summaries.push(s);
+                collected.texts.push(text.as_deref().unwrap_or_default());
             }
-            Err(message) => errors.push(FileError {
-                file: display.clone(),
+            Err(message) => collected.errors.push(FileError {
+                file: file.display.clone(),
                 message,
             }),
         }
     }
-    let lines_scanned = summaries.iter().map(|s| s.lines).sum();
-    let mut graph = callgraph::Graph::build(&summaries, config);
-    let workflows_found = graph.entries().len();
-    let reached = graph.walk();
-    let source_line = |file: usize, line: u32| -> String {
-        lines[file]
-            .and_then(|t| t.lines().nth(line.saturating_sub(1) as usize))
-            .unwrap_or("")
-            .to_string()
-    };
-    let mut used: Vec<Vec<bool>> = summaries
-        .iter()
-        .map(|s| vec![false; s.suppressions.len()])
-        .collect();
-    let mut findings = Vec::new();
-    let mut suppressed = 0;
-    for r in reached {
-        let sups = &summaries[r.file].suppressions;
-        if let Some(i) = sups
-            .iter()
-            .position(|s| suppress::covers(s, r.op.rule, r.op.loc.line))
-        {
-            used[r.file][i] = true;
-            suppressed += 1;
-            continue;
-        }
-        let level = config.level(r.op.rule);
-        if level == Level::Allow {
-            continue;
-        }
-        let chain = r
-            .chain
-            .iter()
-            .map(|&(f, loc)| {
-                let info = graph.info(f);
-                Step {
-                    function: model::join(&info.qual),
-                    file: summaries[graph.file_of(f)].display.clone(),
-                    line: loc.line,
-                    column: loc.column,
-                }
-            })
-            .collect();
-        findings.push(Finding {
-            rule: r.op.rule.to_string(),
-            severity: level.severity().to_string(),
-            message: r.op.message,
-            file: summaries[r.file].display.clone(),
-            line: r.op.loc.line,
-            column: r.op.loc.column,
-            workflows: r.workflows.into_iter().collect(),
-            chain,
-            suggestion: r.op.suggestion,
-            len: r.op.loc.len,
-            source_line: source_line(r.file, r.op.loc.line),
-        });
-    }
-    for (fi, s) in summaries.iter().enumerate() {
-        for (si, sup) in s.suppressions.iter().enumerate() {
-            let (meta, message, suggestion) = match &sup.problem {
-                Some(p) => (
-                    &rules::INVALID_SUPPRESSION,
-                    p.clone(),
-                    "write `// workflowcheck:ignore[rule-id] reason`".to_string(),
-                ),
-                None if !used[fi][si] => (
-                    &rules::UNUSED_SUPPRESSION,
-                    format!(
-                        "suppression of `{}` matches no finding on this line or the next",
-                        sup.rules.join(", ")
-                    ),
-                    "remove the suppression".to_string(),
-                ),
-                None => continue,
-            };
-            let level = config.level(meta.id);
-            if level == Level::Allow {
-                continue;
-            }
-            findings.push(Finding {
-                rule: meta.id.to_string(),
-                severity: level.severity().to_string(),
-                message,
-                file: s.display.clone(),
-                line: sup.line,
-                column: sup.column,
-                workflows: Vec::new(),
-                chain: Vec::new(),
-                suggestion,
-                len: 2,
-                source_line: source_line(fi, sup.line),
-            });
-        }
-    }
-    findings.sort_by(|a, b| {
-        (&a.file, a.line, a.column, &a.rule).cmp(&(&b.file, b.line, b.column, &b.rule))
-    });
-    errors.sort();
-    Report {
-        findings,
-        files_scanned: inputs.len(),
-        workflows_found,
-        errors,
-        lines_scanned,
-        suppressed,
-        baselined: 0,
-        files_parsed,
-    }
+    collected
+}
+
+/// One file through the parse and collect stages, under `catch_unwind`.
+fn parse_and_collect(
+    file: &SourceFile,
+    text: &str,
+    config: &Config,
+) -> Result<FileSummary, String> {
+    parse::guarded(|| {
+        let ast = parse::parse_source(text)?;
+        Ok(collect::file(&ast, file, text, config))
+    })
 }

@@ -1,9 +1,99 @@
-//! Plain data shared by the phases: what one file contributes to the global picture.
+//! Plain data shared by the stages, below all of them: levels and severities, what one file
+//! contributes to the global picture, what the call graph reaches, and the findings.
 //!
 //! A [`FileSummary`] is produced per file in parallel (parse + per-file name resolution) and
 //! holds no syn types, so the syntax trees can be dropped as soon as a file is summarised.
 
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeSet;
+use std::fmt;
 use std::path::PathBuf;
+
+/// How a rule is reported, as configured (`deny | warn | allow` in `workflowcheck.toml`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Level {
+    /// Not reported.
+    Allow,
+    /// Reported as a warning.
+    Warn,
+    /// Reported as an error: the run fails.
+    Deny,
+}
+
+impl Level {
+    /// The severity of a finding at this level; `None` for `allow`, which is not reported.
+    pub fn severity(self) -> Option<Severity> {
+        match self {
+            Level::Deny => Some(Severity::Error),
+            Level::Warn => Some(Severity::Warning),
+            Level::Allow => None,
+        }
+    }
+
+    /// The level as written in `workflowcheck.toml`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Level::Allow => "allow",
+            Level::Warn => "warn",
+            Level::Deny => "deny",
+        }
+    }
+}
+
+impl fmt::Display for Level {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// How bad a reported finding is: an `error` makes the run fail (exit code 1), a `warning`
+/// does not. Serialised as `"error"` / `"warning"`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// Reported, does not fail the run.
+    Warning,
+    /// Reported, fails the run.
+    Error,
+}
+
+impl Severity {
+    /// `"error"` or `"warning"`, as serialised.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Warning => "warning",
+            Severity::Error => "error",
+        }
+    }
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl PartialEq<&str> for Severity {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+/// Methods of the SDKs that register workflow closures (their closure arguments are entry
+/// points).
+pub const REGISTER_WORKFLOW: &[&str] = &[
+    "register_wf",
+    "register_workflow",
+    "register_orchestration",
+    "register_orchestration_fn",
+];
+/// Methods of the SDKs that register activities (their function arguments are activities).
+pub const REGISTER_ACTIVITY: &[&str] = &[
+    "register_activity",
+    "register_activities",
+    "register_activity_fn",
+];
 
 /// A path as a list of segments, e.g. `["std", "time", "SystemTime", "now"]`.
 pub type Segs = Vec<String>;
@@ -16,8 +106,11 @@ pub fn join(segs: &[String]) -> String {
 /// A position in a source file; `line` and `column` are 1-based, `len` is the caret width.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Loc {
+    /// 1-based line.
     pub line: u32,
+    /// 1-based column (in characters).
     pub column: u32,
+    /// Caret width.
     pub len: u32,
 }
 
@@ -39,14 +132,192 @@ impl Loc {
     }
 }
 
+/// A file to scan, placed in the module tree.
+#[derive(Clone, Debug, Default)]
+pub struct SourceFile {
+    /// The file's path.
+    pub path: PathBuf,
+    /// The file as shown in the output.
+    pub display: String,
+    /// The crate the file belongs to.
+    pub crate_name: String,
+    /// Module path inside the crate (without the crate name).
+    pub module: Segs,
+    /// Test code (`tests/`, `benches/`, `#[cfg(test)]` modules).
+    pub test: bool,
+    /// Directory of the package (nearest `Cargo.toml` with a `[package]`) the file belongs
+    /// to; `None` for files outside any package.
+    pub package: Option<PathBuf>,
+}
+
 /// A non-deterministic operation found directly in a function body.
 #[derive(Clone, Debug)]
 pub struct Op {
+    /// The id of the rule reporting it.
     pub rule: &'static str,
+    /// Where the operation is.
     pub loc: Loc,
+    /// What it does and why that breaks replay.
     pub message: String,
+    /// What to write instead.
     pub suggestion: String,
 }
+
+/// Method names too common to link by name alone when the receiver type is unknown (the call
+/// graph's by-name fallback skips them, and so does the pre-pass that anticipates it).
+pub const COMMON_METHODS: &[&str] = &[
+    "new",
+    "default",
+    "clone",
+    "len",
+    "is_empty",
+    "iter",
+    "iter_mut",
+    "into_iter",
+    "get",
+    "get_mut",
+    "insert",
+    "remove",
+    "push",
+    "pop",
+    "contains",
+    "contains_key",
+    "unwrap",
+    "expect",
+    "map",
+    "and_then",
+    "ok",
+    "err",
+    "to_string",
+    "to_owned",
+    "as_ref",
+    "as_mut",
+    "borrow",
+    "borrow_mut",
+    "from",
+    "into",
+    "try_into",
+    "try_from",
+    "fmt",
+    "eq",
+    "ne",
+    "cmp",
+    "partial_cmp",
+    "hash",
+    "next",
+    "poll",
+    "send",
+    "recv",
+    "lock",
+    "read",
+    "write",
+    "run",
+    "start",
+    "call",
+    "build",
+    "with",
+    "set",
+    "take",
+    "replace",
+    "extend",
+    "drain",
+    "clear",
+    "collect",
+    "filter",
+    "find",
+    "first",
+    "last",
+    "keys",
+    "values",
+    "entry",
+    "join",
+    "split",
+    "parse",
+    "as_str",
+    "as_bytes",
+    "as_slice",
+    "len_utf8",
+    "drop",
+    "deref",
+    "deref_mut",
+    "index",
+    "add",
+    "sub",
+    "mul",
+    "div",
+    "neg",
+    "not",
+    "finish",
+    "flush",
+    "close",
+    "wait",
+    "apply",
+    "handle",
+    "process",
+    "execute",
+    "update",
+    "load",
+    "store",
+    "serialize",
+    "deserialize",
+    "visit",
+    "to_vec",
+    "copied",
+    "cloned",
+    "sum",
+    "count",
+    "min",
+    "max",
+    "unwrap_or",
+    "unwrap_or_default",
+    "unwrap_or_else",
+    "map_err",
+    "ok_or",
+    "ok_or_else",
+    "is_some",
+    "is_none",
+    "is_ok",
+    "is_err",
+    "sort",
+    "sort_by",
+    "sort_by_key",
+    "retain",
+    "truncate",
+    "resize",
+    "append",
+    "chars",
+    "bytes",
+    "lines",
+    "trim",
+    "starts_with",
+    "ends_with",
+    "to_lowercase",
+    "to_uppercase",
+    "fold",
+    "for_each",
+    "any",
+    "all",
+    "position",
+    "zip",
+    "chain",
+    "rev",
+    "skip",
+    "enumerate",
+    "flat_map",
+    "flatten",
+    "peekable",
+    "step_by",
+    "windows",
+    "chunks",
+    "len_hint",
+    "size_hint",
+    "await",
+    "timer",
+    "start_activity",
+    "side_effect",
+    "random_seed",
+    "workflow_time",
+];
 
 /// How a function is referred to at a call site.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -62,8 +333,11 @@ pub enum CallKind {
 /// A call (or reference) from a function body, with its candidate targets in priority order.
 #[derive(Clone, Debug)]
 pub struct CallSite {
+    /// Where the call is.
     pub loc: Loc,
+    /// How the callee is referred to.
     pub kind: CallKind,
+    /// Candidate absolute paths of the callee, in priority order.
     pub candidates: Vec<Segs>,
     /// Text shown for the callee when resolution fails, e.g. `helper`.
     pub display: String,
@@ -72,9 +346,11 @@ pub struct CallSite {
 /// An iteration over a struct field whose type is only known once all files are indexed.
 #[derive(Clone, Debug)]
 pub struct FieldIter {
+    /// Where the iteration is.
     pub loc: Loc,
     /// Candidate paths of the struct owning the field.
     pub owner: Vec<Segs>,
+    /// The field's name.
     pub field: String,
     /// What the iteration does, e.g. "`.keys()`".
     pub how: String,
@@ -83,6 +359,7 @@ pub struct FieldIter {
 /// Why a function is a workflow entry point.
 #[derive(Clone, Debug)]
 pub struct Entry {
+    /// Why, e.g. "takes a `WorkflowContext` parameter".
     pub reason: String,
 }
 
@@ -93,31 +370,43 @@ pub struct FnInfo {
     pub qual: Segs,
     /// Short display name, e.g. `Transfer::run` or `money_transfer`.
     pub name: String,
+    /// Where the function's name is.
     pub loc: Loc,
+    /// Why it is a workflow entry point, if it is one.
     pub entry: Option<Entry>,
+    /// An activity: its body is not workflow code.
     pub activity: bool,
     /// A method of a workflow-context type (the SDK itself): trusted, never walked.
     pub sdk: bool,
     /// An associated function (inside an impl or trait).
     pub method: bool,
+    /// Calls and references made by the body.
     pub calls: Vec<CallSite>,
+    /// Operations the rules flagged in the body.
     pub ops: Vec<Op>,
+    /// Iterations of fields whose type the call graph resolves.
     pub field_iters: Vec<FieldIter>,
 }
 
 /// What kind of shared mutable state a static holds.
 #[derive(Clone, Debug)]
 pub struct StaticInfo {
+    /// Fully qualified path of the static.
     pub qual: Segs,
+    /// What it holds, e.g. "a `static mut`".
     pub what: String,
 }
 
 /// A `workflowcheck:ignore` comment.
 #[derive(Clone, Debug)]
 pub struct Suppression {
+    /// 1-based line of the comment.
     pub line: u32,
+    /// 1-based column of the comment.
     pub column: u32,
+    /// Rule ids named in `[..]`.
     pub rules: Vec<String>,
+    /// The reason written after the ids.
     pub reason: String,
     /// Why the comment is malformed, if it is.
     pub problem: Option<String>,
@@ -126,25 +415,150 @@ pub struct Suppression {
 /// Everything one file contributes.
 #[derive(Clone, Debug, Default)]
 pub struct FileSummary {
+    /// The file's path.
     pub path: PathBuf,
+    /// The file as shown in the output.
     pub display: String,
+    /// Lines in the file.
     pub lines: usize,
+    /// Functions (and entry closures) with bodies.
     pub fns: Vec<FnInfo>,
     /// `module path ++ [name]` -> absolute target, from `use` items.
     pub aliases: Vec<(Segs, Segs)>,
     /// module path -> glob-imported prefix.
     pub globs: Vec<(Segs, Segs)>,
+    /// Statics holding shared mutable state.
     pub statics: Vec<StaticInfo>,
-    /// `struct path ++ [field]` -> `HashMap` / `HashSet`.
-    pub hash_fields: Vec<(Segs, &'static str)>,
+    /// `struct path ++ [field]` -> the kind of unordered collection the field holds (e.g.
+    /// `HashMap`), as a rule classified its type.
+    pub unordered_fields: Vec<(Segs, &'static str)>,
     /// Candidate paths of functions registered as activities.
     pub activity_regs: Vec<Vec<Segs>>,
+    /// `workflowcheck:ignore` comments.
     pub suppressions: Vec<Suppression>,
 }
 
 /// A file that could not be scanned.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 pub struct FileError {
+    /// The file, as displayed.
     pub file: String,
+    /// Why it could not be scanned.
     pub message: String,
+}
+
+/// One function on a call chain from a workflow entry point, and the position in it of the
+/// next call (or, for the last one, of the operation).
+#[derive(Clone, Debug)]
+pub struct ChainLink {
+    /// Qualified path of the function, `::`-joined.
+    pub function: String,
+    /// Index of the function's file among the summaries.
+    pub file: usize,
+    /// Position of the next call in it (of the operation, for the last link).
+    pub loc: Loc,
+}
+
+/// An operation reached from workflows, before levels, suppressions and rendering.
+#[derive(Clone, Debug)]
+pub struct Reached {
+    /// Index of the operation's file among the summaries.
+    pub file: usize,
+    /// The operation.
+    pub op: Op,
+    /// Every entry point reaching the operation (qualified paths).
+    pub workflows: BTreeSet<String>,
+    /// A shortest call chain from one of the entry points to the operation.
+    pub chain: Vec<ChainLink>,
+}
+
+/// What the call graph stage hands on: the entry points found and each operation they reach.
+#[derive(Clone, Debug, Default)]
+pub struct Reachability {
+    /// Workflow entry points found.
+    pub workflows_found: usize,
+    /// Each reached operation once, ordered by (file, location, rule).
+    pub reached: Vec<Reached>,
+}
+
+/// One frame of a call chain: a function and the position in it of the next call (or, for
+/// the last frame, of the operation).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Step {
+    /// Qualified path of the function.
+    pub function: String,
+    /// Its file, as displayed.
+    pub file: String,
+    /// 1-based line.
+    pub line: u32,
+    /// 1-based column.
+    pub column: u32,
+}
+
+/// A reported non-deterministic operation.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Finding {
+    /// The rule id.
+    pub rule: String,
+    /// Error or warning, from the rule's level.
+    pub severity: Severity,
+    /// What the operation does and why that breaks replay.
+    pub message: String,
+    /// The file, as displayed.
+    pub file: String,
+    /// 1-based line.
+    pub line: u32,
+    /// 1-based column.
+    pub column: u32,
+    /// Every workflow entry point reaching the operation.
+    pub workflows: Vec<String>,
+    /// A shortest call chain from one of them.
+    pub chain: Vec<Step>,
+    /// What to write instead.
+    pub suggestion: String,
+    /// Caret width (rendering only).
+    #[serde(skip)]
+    pub len: u32,
+    /// The source line (rendering and baselines only).
+    #[serde(skip)]
+    pub source_line: String,
+}
+
+impl Finding {
+    /// Is this finding at deny level?
+    pub fn is_error(&self) -> bool {
+        self.severity == Severity::Error
+    }
+}
+
+/// The result of a scan.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Report {
+    /// Findings, ordered by file, line, column and rule.
+    pub findings: Vec<Finding>,
+    /// Files found, parsed or not.
+    pub files_scanned: usize,
+    /// Workflow entry points found.
+    pub workflows_found: usize,
+    /// Files that could not be scanned.
+    pub errors: Vec<FileError>,
+    /// Lines of source read (not serialised; shown in the human summary and benchmarks).
+    #[serde(skip)]
+    pub lines_scanned: usize,
+    /// Findings covered by a suppression comment (not serialised).
+    #[serde(skip)]
+    pub suppressed: usize,
+    /// Findings removed by `--baseline` (not serialised).
+    #[serde(skip)]
+    pub baselined: usize,
+    /// Files parsed; the others could not reach workflow code (not serialised).
+    #[serde(skip)]
+    pub files_parsed: usize,
+}
+
+impl Report {
+    /// Any deny-level finding?
+    pub fn has_errors(&self) -> bool {
+        self.findings.iter().any(Finding::is_error)
+    }
 }

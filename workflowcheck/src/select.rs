@@ -30,11 +30,10 @@
 //! `workflowcheck:ignore` comments are still checked (unused ones reported). Syntax errors
 //! in them are not reported, since they are never parsed.
 
-use crate::callgraph::COMMON_METHODS;
 use crate::config::Config;
-use crate::index::collect::{REGISTER_ACTIVITY, REGISTER_WORKFLOW};
-use crate::index::modtree::SourceFile;
-use crate::model::{CallKind, FileSummary};
+use crate::model::{
+    CallKind, FileSummary, SourceFile, COMMON_METHODS, REGISTER_ACTIVITY, REGISTER_WORKFLOW,
+};
 use memchr::memmem;
 use rayon::prelude::*;
 use std::collections::{HashMap, HashSet};

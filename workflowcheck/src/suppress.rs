@@ -67,7 +67,7 @@ pub fn parse(text: &str) -> Vec<Suppression> {
             } else if let Some(bad) = s
                 .rules
                 .iter()
-                .find(|r| !crate::rules::ALL.iter().any(|m| m.id == r.as_str()))
+                .find(|r| crate::rules::rule_meta(r).is_none())
             {
                 Some(format!("suppression names unknown rule `{bad}`"))
             } else if s.reason.is_empty() {

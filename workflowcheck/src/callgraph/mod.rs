@@ -12,161 +12,6 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
 /// A function in the graph: (file index, fn index in that file).
 pub type FnId = usize;
 
-/// Method names too common to link by name alone when the receiver type is unknown.
-pub(crate) const COMMON_METHODS: &[&str] = &[
-    "new",
-    "default",
-    "clone",
-    "len",
-    "is_empty",
-    "iter",
-    "iter_mut",
-    "into_iter",
-    "get",
-    "get_mut",
-    "insert",
-    "remove",
-    "push",
-    "pop",
-    "contains",
-    "contains_key",
-    "unwrap",
-    "expect",
-    "map",
-    "and_then",
-    "ok",
-    "err",
-    "to_string",
-    "to_owned",
-    "as_ref",
-    "as_mut",
-    "borrow",
-    "borrow_mut",
-    "from",
-    "into",
-    "try_into",
-    "try_from",
-    "fmt",
-    "eq",
-    "ne",
-    "cmp",
-    "partial_cmp",
-    "hash",
-    "next",
-    "poll",
-    "send",
-    "recv",
-    "lock",
-    "read",
-    "write",
-    "run",
-    "start",
-    "call",
-    "build",
-    "with",
-    "set",
-    "take",
-    "replace",
-    "extend",
-    "drain",
-    "clear",
-    "collect",
-    "filter",
-    "find",
-    "first",
-    "last",
-    "keys",
-    "values",
-    "entry",
-    "join",
-    "split",
-    "parse",
-    "as_str",
-    "as_bytes",
-    "as_slice",
-    "len_utf8",
-    "drop",
-    "deref",
-    "deref_mut",
-    "index",
-    "add",
-    "sub",
-    "mul",
-    "div",
-    "neg",
-    "not",
-    "finish",
-    "flush",
-    "close",
-    "wait",
-    "apply",
-    "handle",
-    "process",
-    "execute",
-    "update",
-    "load",
-    "store",
-    "serialize",
-    "deserialize",
-    "visit",
-    "to_vec",
-    "copied",
-    "cloned",
-    "sum",
-    "count",
-    "min",
-    "max",
-    "unwrap_or",
-    "unwrap_or_default",
-    "unwrap_or_else",
-    "map_err",
-    "ok_or",
-    "ok_or_else",
-    "is_some",
-    "is_none",
-    "is_ok",
-    "is_err",
-    "sort",
-    "sort_by",
-    "sort_by_key",
-    "retain",
-    "truncate",
-    "resize",
-    "append",
-    "chars",
-    "bytes",
-    "lines",
-    "trim",
-    "starts_with",
-    "ends_with",
-    "to_lowercase",
-    "to_uppercase",
-    "fold",
-    "for_each",
-    "any",
-    "all",
-    "position",
-    "zip",
-    "chain",
-    "rev",
-    "skip",
-    "enumerate",
-    "flat_map",
-    "flatten",
-    "peekable",
-    "step_by",
-    "windows",
-    "chunks",
-    "len_hint",
-    "size_hint",
-    "await",
-    "timer",
-    "start_activity",
-    "side_effect",
-    "random_seed",
-    "workflow_time",
-];
-
 /// What a function does once its calls are resolved.
 #[derive(Clone, Debug, Default)]
 struct Facts {
@@ -174,31 +19,44 @@ struct Facts {
     edges: Vec<(FnId, Loc)>,
 }
 
-/// An operation reached from workflows, before levels, suppressions and rendering.
-#[derive(Clone, Debug)]
-pub struct Reached {
-    pub file: usize,
-    pub op: Op,
-    pub workflows: BTreeSet<String>,
-    /// (function, location in it) from the entry point to the operation.
-    pub chain: Vec<(FnId, Loc)>,
+/// The stage: builds the graph of `files` and walks it from every workflow entry point.
+pub fn reach(files: &[FileSummary], cfg: &Config) -> Reachability {
+    let mut graph = Graph::build(files, cfg);
+    let workflows_found = graph.entries().len();
+    let reached = graph.walk();
+    Reachability {
+        workflows_found,
+        reached,
+    }
 }
 
+/// An operation reached while walking, with its chain as graph nodes.
+struct Walked {
+    op: Op,
+    workflows: BTreeSet<String>,
+    /// (function, location in it) from the entry point to the operation.
+    chain: Vec<(FnId, Loc)>,
+}
+
+/// Every function of every scanned file, with the indexes used to resolve calls.
 pub struct Graph<'a> {
+    /// The summaries the graph is built from.
     pub files: &'a [FileSummary],
     cfg: &'a Config,
+    /// (file index, fn index in that file) of each [`FnId`].
     pub fns: Vec<(usize, usize)>,
     by_path: HashMap<String, Vec<FnId>>,
     methods_by_name: HashMap<String, Vec<FnId>>,
     aliases: HashMap<String, Segs>,
     globs: HashMap<String, Vec<Segs>>,
     statics: HashMap<String, String>,
-    hash_fields: HashMap<String, &'static str>,
+    unordered_fields: HashMap<String, &'static str>,
     activities: HashSet<FnId>,
     facts: Vec<Option<Facts>>,
 }
 
 impl<'a> Graph<'a> {
+    /// Indexes every function, alias, glob, static and field of `files`.
     pub fn build(files: &'a [FileSummary], cfg: &'a Config) -> Graph<'a> {
         let mut g = Graph {
             files,
@@ -209,7 +67,7 @@ impl<'a> Graph<'a> {
             aliases: HashMap::new(),
             globs: HashMap::new(),
             statics: HashMap::new(),
-            hash_fields: HashMap::new(),
+            unordered_fields: HashMap::new(),
             activities: HashSet::new(),
             facts: Vec::new(),
         };
@@ -236,8 +94,8 @@ impl<'a> Graph<'a> {
             for s in &file.statics {
                 g.statics.insert(join(&s.qual), s.what.clone());
             }
-            for (k, kind) in &file.hash_fields {
-                g.hash_fields.insert(join(k), kind);
+            for (k, kind) in &file.unordered_fields {
+                g.unordered_fields.insert(join(k), kind);
             }
         }
         for file in files {
@@ -251,11 +109,13 @@ impl<'a> Graph<'a> {
         g
     }
 
+    /// The function `id`.
     pub fn info(&self, id: FnId) -> &'a FnInfo {
         let (f, i) = self.fns[id];
         &self.files[f].fns[i]
     }
 
+    /// The index of the file defining `id`.
     pub fn file_of(&self, id: FnId) -> usize {
         self.fns[id].0
     }
@@ -345,30 +205,20 @@ impl<'a> Graph<'a> {
             let kind = fi.owner.iter().find_map(|o| {
                 let mut p = o.clone();
                 p.push(fi.field.clone());
-                self.resolve_key(&p, &|k| self.hash_fields.contains_key(k))
-                    .and_then(|k| self.hash_fields.get(&k).copied())
+                self.resolve_key(&p, &|k| self.unordered_fields.contains_key(k))
+                    .and_then(|k| self.unordered_fields.get(&k).copied())
             });
-            if let Some(kind) = kind {
-                let h = rules::hash_iteration::hit(kind, &fi.how);
-                facts.ops.push(Op {
-                    rule: h.rule,
-                    loc: fi.loc,
-                    message: h.message,
-                    suggestion: h.suggestion,
-                });
+            if let Some(h) = kind.and_then(|kind| rules::unordered_iteration(kind, &fi.how)) {
+                facts.ops.push(h.at(fi.loc));
             }
         }
         for call in &info.calls {
             if call.kind == CallKind::Ref {
                 if let Some((key, what)) = self.resolve_static(&call.candidates) {
                     let name = key.rsplit("::").next().unwrap_or(&key).to_string();
-                    let h = rules::global_state::hit(&name, &what);
-                    facts.ops.push(Op {
-                        rule: h.rule,
-                        loc: call.loc,
-                        message: h.message,
-                        suggestion: h.suggestion,
-                    });
+                    if let Some(h) = rules::static_access(&name, &what) {
+                        facts.ops.push(h.at(call.loc));
+                    }
                     continue;
                 }
             }
@@ -402,13 +252,9 @@ impl<'a> Graph<'a> {
                 }
                 if self.activities.contains(&t) {
                     if call.kind != CallKind::Ref {
-                        let h = rules::activity_call::hit(&target.name);
-                        facts.ops.push(Op {
-                            rule: h.rule,
-                            loc: call.loc,
-                            message: h.message,
-                            suggestion: h.suggestion,
-                        });
+                        if let Some(h) = rules::activity_call(&target.name) {
+                            facts.ops.push(h.at(call.loc));
+                        }
                     }
                     continue;
                 }
@@ -437,7 +283,7 @@ impl<'a> Graph<'a> {
 
     /// Walks from every entry point; returns each reached operation once.
     pub fn walk(&mut self) -> Vec<Reached> {
-        let mut reached: BTreeMap<(usize, Loc, &'static str), Reached> = BTreeMap::new();
+        let mut reached: BTreeMap<(usize, Loc, &'static str), Walked> = BTreeMap::new();
         for entry in self.entries() {
             let wf_name = join(&self.info(entry).qual);
             let mut prev: HashMap<FnId, Option<(FnId, Loc)>> = HashMap::new();
@@ -468,8 +314,7 @@ impl<'a> Graph<'a> {
                         None => {
                             reached.insert(
                                 key,
-                                Reached {
-                                    file: key.0,
+                                Walked {
                                     op: op.clone(),
                                     workflows: BTreeSet::from([wf_name.clone()]),
                                     chain: chain(),
@@ -486,6 +331,22 @@ impl<'a> Graph<'a> {
                 }
             }
         }
-        reached.into_values().collect()
+        reached
+            .into_iter()
+            .map(|((file, _, _), w)| Reached {
+                file,
+                op: w.op,
+                workflows: w.workflows,
+                chain: w
+                    .chain
+                    .into_iter()
+                    .map(|(f, loc)| ChainLink {
+                        function: join(&self.info(f).qual),
+                        file: self.file_of(f),
+                        loc,
+                    })
+                    .collect(),
+            })
+            .collect()
     }
 }

@@ -1,39 +1,18 @@
-//! Reading and parsing one file, defensively.
+//! The parse stage: one file's text into a syntax tree, defensively.
 //!
-//! Files are read as bytes (non-UTF-8 and oversized files are rejected with a message),
-//! tokenised with proc-macro2 (iterative, so nesting cannot overflow the stack), checked
+//! Text is tokenised with proc-macro2 (iterative, so nesting cannot overflow the stack), checked
 //! against nesting limits, and only then handed to syn, whose recursive descent would
 //! otherwise overflow on pathological input. Parsing also runs under `catch_unwind` on
-//! threads with large stacks (see [`crate::pool`]), so no input can take the scan down.
+//! threads with large stacks (see [`crate::with_pool`]), so no input can take the scan down.
 
 use proc_macro2::{TokenStream, TokenTree};
-use std::path::Path;
 use std::str::FromStr;
 
-/// Files larger than this are reported and skipped.
-pub const DEFAULT_MAX_FILE_BYTES: u64 = 8 * 1024 * 1024;
 /// Maximum nesting of `()`/`[]`/`{}` groups.
 pub const MAX_GROUP_DEPTH: usize = 256;
 /// Maximum number of operator tokens in one group between `,`/`;` separators: bounds the
 /// depth of operator chains (`a + a + ...`, `!!!!x`, `x.f().f()...`) syn builds recursively.
 pub const MAX_OPERATOR_RUN: usize = 4096;
-
-/// Reads a file as UTF-8 source text.
-pub fn read_source(path: &Path, max_bytes: u64) -> Result<String, String> {
-    let meta = std::fs::metadata(path).map_err(|e| format!("cannot read file: {e}"))?;
-    if meta.len() > max_bytes {
-        return Err(format!(
-            "file is too large ({} bytes, limit {max_bytes}); skipped",
-            meta.len()
-        ));
-    }
-    let bytes = std::fs::read(path).map_err(|e| format!("cannot read file: {e}"))?;
-    String::from_utf8(bytes).map_err(|e| {
-        let at = e.utf8_error().valid_up_to();
-        let line = e.as_bytes()[..at].iter().filter(|&&b| b == b'\n').count() + 1;
-        format!("file is not valid UTF-8 (line {line}, byte {at}); skipped")
-    })
-}
 
 /// Removes a byte-order mark and a shebang line (keeping line numbers).
 fn strip_preamble(src: &str) -> std::borrow::Cow<'_, str> {

@@ -13,6 +13,7 @@ fn escape_prop(s: &str) -> String {
     escape_data(s).replace(':', "%3A").replace(',', "%2C")
 }
 
+/// Renders GitHub Actions workflow commands.
 pub fn render(report: &Report) -> String {
     let mut out = String::new();
     for f in &report.findings {

@@ -102,6 +102,7 @@ fn finding(out: &mut String, f: &Finding, st: &Style) {
     out.push('\n');
 }
 
+/// Renders rustc-style diagnostics and a summary line; `color` adds ANSI colours.
 pub fn render(report: &Report, color: bool) -> String {
     let st = Style { on: color };
     let mut out = String::new();

@@ -3,6 +3,7 @@
 //! execution notifications.
 
 use super::Report;
+use crate::model::Level;
 use serde_json::{json, Value};
 
 fn location(file: &str, line: u32, column: u32, message: Option<&str>) -> Value {
@@ -18,30 +19,21 @@ fn location(file: &str, line: u32, column: u32, message: Option<&str>) -> Value 
     loc
 }
 
+/// Renders a SARIF 2.1.0 log.
 pub fn render(report: &Report) -> String {
-    let rules: Vec<Value> = crate::rules::ALL
-        .iter()
-        .chain([&crate::rules::INVALID_SUPPRESSION, &crate::rules::UNUSED_SUPPRESSION])
+    let rules: Vec<Value> = crate::rules::configurable()
         .map(|m| {
             json!({
                 "id": m.id,
                 "name": m.id,
                 "shortDescription": { "text": m.summary },
                 "defaultConfiguration": {
-                    "level": if m.default_level == crate::config::Level::Deny { "error" } else { "warning" }
+                    "level": if m.default_level == Level::Deny { "error" } else { "warning" }
                 }
             })
         })
         .collect();
-    let rule_index = |id: &str| {
-        crate::rules::ALL
-            .iter()
-            .chain([
-                &crate::rules::INVALID_SUPPRESSION,
-                &crate::rules::UNUSED_SUPPRESSION,
-            ])
-            .position(|m| m.id == id)
-    };
+    let rule_index = |id: &str| crate::rules::configurable().position(|m| m.id == id);
     let results: Vec<Value> = report
         .findings
         .iter()

@@ -22,20 +22,29 @@
 //! Activities registered under another name through a closure are not linked to the
 //! function the closure calls.
 
-use super::{Hit, RuleMeta};
-use crate::config::Level;
+use super::{Hit, Rule, RuleMeta};
+use crate::model::Level;
 
+/// The rule's description.
 pub const META: RuleMeta = RuleMeta {
     id: "activity-call",
     default_level: Level::Deny,
     summary: "calls an activity function directly instead of scheduling it",
 };
 
-/// A direct call of activity `name`.
-pub fn hit(name: &str) -> Hit {
-    Hit::new(
-        META.id,
-        format!("activity `{name}` is called directly, so it runs inline on every replay and its result is not recorded"),
-        format!("schedule it: `ctx.start_activity({name}, input).await`"),
-    )
+/// The rule, for the registry.
+pub struct ActivityCall;
+
+impl Rule for ActivityCall {
+    fn meta(&self) -> &'static RuleMeta {
+        &META
+    }
+
+    fn activity_call(&self, name: &str) -> Option<Hit> {
+        Some(Hit::new(
+            META.id,
+            format!("activity `{name}` is called directly, so it runs inline on every replay and its result is not recorded"),
+            format!("schedule it: `ctx.start_activity({name}, input).await`"),
+        ))
+    }
 }

@@ -19,9 +19,10 @@
 //! ### Known problems
 //! Any method named `block_on` is reported, whatever its receiver.
 
-use super::{Hit, Matcher::*, PathRule, RuleMeta};
-use crate::config::Level;
+use super::{Hit, Matcher::*, MethodCall, PathRule, Rule, RuleMeta};
+use crate::model::Level;
 
+/// The rule's description.
 pub const META: RuleMeta = RuleMeta {
     id: "block-on",
     default_level: Level::Deny,
@@ -34,7 +35,6 @@ const INSTEAD: &str = "`.await` the future in the workflow, or do the blocking w
 
 const fn r(matcher: super::Matcher) -> PathRule {
     PathRule {
-        rule: "block-on",
         matcher,
         what: WHAT,
         instead: INSTEAD,
@@ -48,7 +48,21 @@ pub(crate) const PATHS: &[PathRule] = &[
     r(Tail(&["async_std"], &["task", "block_on"])),
 ];
 
-/// Any `.block_on(..)` method call (`Runtime`, `Handle`).
-pub fn method(name: &str) -> Option<Hit> {
-    (name == "block_on").then(|| Hit::new(META.id, format!("`.block_on()` {WHAT}"), INSTEAD))
+/// The rule, for the registry.
+pub struct BlockOn;
+
+impl Rule for BlockOn {
+    fn meta(&self) -> &'static RuleMeta {
+        &META
+    }
+
+    fn paths(&self) -> &'static [PathRule] {
+        PATHS
+    }
+
+    /// Any `.block_on(..)` method call (`Runtime`, `Handle`).
+    fn method_call(&self, call: &MethodCall<'_>) -> Option<Hit> {
+        (call.method == "block_on")
+            .then(|| Hit::new(META.id, format!("`.block_on()` {WHAT}"), INSTEAD))
+    }
 }

@@ -20,9 +20,10 @@
 //! ### Known problems
 //! Only construction is reported; a channel created outside a workflow and passed in is not.
 
-use super::{Matcher::*, PathRule, RuleMeta};
-use crate::config::Level;
+use super::{Matcher::*, PathRule, Rule, RuleMeta};
+use crate::model::Level;
 
+/// The rule's description.
 pub const META: RuleMeta = RuleMeta {
     id: "channel",
     default_level: Level::Deny,
@@ -35,7 +36,6 @@ const INSTEAD: &str = "receive external input as workflow signals or updates thr
 
 const fn r(matcher: super::Matcher) -> PathRule {
     PathRule {
-        rule: "channel",
         matcher,
         what: WHAT,
         instead: INSTEAD,
@@ -69,3 +69,16 @@ pub(crate) const PATHS: &[PathRule] = &[
         &["oneshot", "channel"],
     )),
 ];
+
+/// The rule, for the registry.
+pub struct Channel;
+
+impl Rule for Channel {
+    fn meta(&self) -> &'static RuleMeta {
+        &META
+    }
+
+    fn paths(&self) -> &'static [PathRule] {
+        PATHS
+    }
+}

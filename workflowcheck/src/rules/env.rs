@@ -17,9 +17,10 @@
 //! ### Known problems
 //! `env!`/`option_env!` are compile-time and deterministic, so they are not reported.
 
-use super::{Matcher::*, PathRule, RuleMeta};
-use crate::config::Level;
+use super::{Matcher::*, PathRule, Rule, RuleMeta};
+use crate::model::Level;
 
+/// The rule's description.
 pub const META: RuleMeta = RuleMeta {
     id: "env",
     default_level: Level::Deny,
@@ -31,7 +32,6 @@ const INSTEAD: &str = "pass the value in the workflow input, or read it in an ac
 
 const fn r(matcher: super::Matcher) -> PathRule {
     PathRule {
-        rule: "env",
         matcher,
         what: WHAT,
         instead: INSTEAD,
@@ -50,3 +50,16 @@ pub(crate) const PATHS: &[PathRule] = &[
     r(Prefix(&["std", "env", "home_dir"])),
     r(Prefix(&["std", "env", "current_exe"])),
 ];
+
+/// The rule, for the registry.
+pub struct Env;
+
+impl Rule for Env {
+    fn meta(&self) -> &'static RuleMeta {
+        &META
+    }
+
+    fn paths(&self) -> &'static [PathRule] {
+        PATHS
+    }
+}

@@ -23,17 +23,15 @@
 //! Immutable configuration in a `OnceLock` that is set before any workflow starts is reported
 //! too; suppress it with a reason.
 
-use super::{Hit, PathRule, RuleMeta};
-use crate::config::Level;
-use proc_macro2::{TokenStream, TokenTree};
+use super::{Hit, Rule, RuleMeta, StaticItem};
+use crate::model::Level;
 
+/// The rule's description.
 pub const META: RuleMeta = RuleMeta {
     id: "global-state",
     default_level: Level::Deny,
     summary: "reads or writes process-global mutable state",
 };
-
-pub(crate) const PATHS: &[PathRule] = &[];
 
 const STATEFUL: &[&str] = &[
     "Mutex",
@@ -91,35 +89,31 @@ fn walk_type_idents(ty: &syn::Type, f: &mut dyn FnMut(&str)) {
     }
 }
 
-/// Names of the statics declared in a `lazy_static!` or `thread_local!` body.
-pub fn macro_statics(tokens: &TokenStream) -> Vec<String> {
-    let toks: Vec<TokenTree> = tokens.clone().into_iter().collect();
-    let mut out = Vec::new();
-    for (i, t) in toks.iter().enumerate() {
-        if let TokenTree::Ident(id) = t {
-            if id == "static" {
-                let mut j = i + 1;
-                while let Some(TokenTree::Ident(n)) = toks.get(j) {
-                    if n == "ref" || n == "mut" {
-                        j += 1;
-                        continue;
-                    }
-                    out.push(n.to_string());
-                    break;
-                }
-            }
+/// The rule, for the registry.
+pub struct GlobalState;
+
+impl Rule for GlobalState {
+    fn meta(&self) -> &'static RuleMeta {
+        &META
+    }
+
+    /// Every name declared in `lazy_static!`/`thread_local!`; statics of a stateful type.
+    fn static_item(&self, item: &StaticItem<'_>) -> Option<String> {
+        match (item.declared_by, item.ty) {
+            (Some(mac), _) => Some(format!("declared in `{mac}!`")),
+            (None, Some(ty)) => classify_static(ty, item.mutable),
+            (None, None) => None,
         }
     }
-    out
-}
 
-/// An access to a global static.
-pub fn hit(name: &str, what: &str) -> Hit {
-    Hit::new(
-        META.id,
-        format!("`{name}` is {what}: process-global state that is not rebuilt by replay"),
-        "keep the state in the workflow (local variables), pass it in the input, or read it in an activity",
-    )
+    /// An access to a global static.
+    fn static_access(&self, name: &str, what: &str) -> Option<Hit> {
+        Some(Hit::new(
+            META.id,
+            format!("`{name}` is {what}: process-global state that is not rebuilt by replay"),
+            "keep the state in the workflow (local variables), pass it in the input, or read it in an activity",
+        ))
+    }
 }
 
 #[cfg(test)]
@@ -135,15 +129,5 @@ mod tests {
         let t: syn::Type = syn::parse_str("&'static str").unwrap();
         assert!(classify_static(&t, false).is_none());
         assert!(classify_static(&t, true).is_some());
-    }
-
-    #[test]
-    fn lazy_static_names() {
-        let ts: TokenStream = "static ref A: u8 = 1; pub static ref B: u8 = 2;"
-            .parse()
-            .unwrap();
-        assert_eq!(macro_statics(&ts), vec!["A", "B"]);
-        let ts: TokenStream = "static C: RefCell<u8> = RefCell::new(1);".parse().unwrap();
-        assert_eq!(macro_statics(&ts), vec!["C"]);
     }
 }

@@ -25,9 +25,10 @@
 //! Maps whose type is not written anywhere nearby (returned from a function, nested in
 //! another container) are not tracked. `hashbrown` and custom-hasher maps are not reported.
 
-use super::{Hit, RuleMeta};
-use crate::config::Level;
+use super::{Hit, Rule, RuleMeta};
+use crate::model::Level;
 
+/// The rule's description.
 pub const META: RuleMeta = RuleMeta {
     id: "hash-iteration",
     default_level: Level::Deny,
@@ -67,16 +68,36 @@ pub fn std_hash_kind(segs: &[String]) -> Option<&'static str> {
     }
 }
 
-/// An iteration of a hash collection; `how` describes it, e.g. "`for` loop over `balances`".
-pub fn hit(kind: &str, how: &str) -> Hit {
-    Hit::new(
-        META.id,
-        format!(
-            "{how} iterates a `{kind}`, whose order is random per process and differs on replay"
-        ),
-        format!(
-            "use `BTree{}` (ordered) or `IndexMap`, or sort the items before iterating",
-            kind.trim_start_matches("Hash")
-        ),
-    )
+/// The rule, for the registry.
+pub struct HashIteration;
+
+impl Rule for HashIteration {
+    fn meta(&self) -> &'static RuleMeta {
+        &META
+    }
+
+    fn unordered_collection(&self, ty: &[String]) -> Option<&'static str> {
+        std_hash_kind(ty)
+    }
+
+    fn iterates(&self, method: &str, consumer: Option<&str>) -> bool {
+        ITER_METHODS.contains(&method) && !consumer.is_some_and(|c| ORDER_INSENSITIVE.contains(&c))
+    }
+
+    /// An iteration of a hash collection; `how` describes it, e.g. "`for` loop over `balances`".
+    fn unordered_iteration(&self, kind: &str, how: &str) -> Option<Hit> {
+        if !matches!(kind, "HashMap" | "HashSet") {
+            return None;
+        }
+        Some(Hit::new(
+            META.id,
+            format!(
+                "{how} iterates a `{kind}`, whose order is random per process and differs on replay"
+            ),
+            format!(
+                "use `BTree{}` (ordered) or `IndexMap`, or sort the items before iterating",
+                kind.trim_start_matches("Hash")
+            ),
+        ))
+    }
 }

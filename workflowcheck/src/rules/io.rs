@@ -21,9 +21,10 @@
 //! I/O through a user type wrapping these APIs is found only if that type's code is in the
 //! scanned tree.
 
-use super::{Matcher::*, PathRule, RuleMeta};
-use crate::config::Level;
+use super::{Matcher::*, PathRule, Rule, RuleMeta};
+use crate::model::Level;
 
+/// The rule's description.
 pub const META: RuleMeta = RuleMeta {
     id: "io",
     default_level: Level::Deny,
@@ -36,7 +37,6 @@ const INSTEAD: &str = "move the I/O into an activity and call it with `ctx.start
 
 const fn r(matcher: super::Matcher) -> PathRule {
     PathRule {
-        rule: "io",
         matcher,
         what: WHAT,
         instead: INSTEAD,
@@ -88,3 +88,16 @@ pub(crate) const PATHS: &[PathRule] = &[
     r(Prefix(&["hyper", "client"])),
     r(Prefix(&["hyper_util", "client"])),
 ];
+
+/// The rule, for the registry.
+pub struct Io;
+
+impl Rule for Io {
+    fn meta(&self) -> &'static RuleMeta {
+        &META
+    }
+
+    fn paths(&self) -> &'static [PathRule] {
+        PATHS
+    }
+}

@@ -22,9 +22,10 @@
 //! ### Known problems
 //! An RNG passed in from outside the workflow is not tracked.
 
-use super::{Matcher::*, PathRule, RuleMeta};
-use crate::config::Level;
+use super::{Matcher::*, PathRule, Rule, RuleMeta};
+use crate::model::Level;
 
+/// The rule's description.
 pub const META: RuleMeta = RuleMeta {
     id: "random",
     default_level: Level::Deny,
@@ -39,7 +40,6 @@ const UUID_INSTEAD: &str =
 
 const fn r(matcher: super::Matcher) -> PathRule {
     PathRule {
-        rule: "random",
         matcher,
         what: WHAT,
         instead: INSTEAD,
@@ -47,7 +47,6 @@ const fn r(matcher: super::Matcher) -> PathRule {
 }
 const fn u(matcher: super::Matcher) -> PathRule {
     PathRule {
-        rule: "random",
         matcher,
         what: WHAT,
         instead: UUID_INSTEAD,
@@ -79,3 +78,16 @@ pub(crate) const PATHS: &[PathRule] = &[
     u(Tail(&["ulid"], &["Ulid", "new"])),
     u(Tail(&["ulid"], &["Ulid", "generate"])),
 ];
+
+/// The rule, for the registry.
+pub struct Random;
+
+impl Rule for Random {
+    fn meta(&self) -> &'static RuleMeta {
+        &META
+    }
+
+    fn paths(&self) -> &'static [PathRule] {
+        PATHS
+    }
+}

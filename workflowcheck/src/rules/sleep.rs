@@ -21,9 +21,10 @@
 //! A timeout around an activity is better expressed as an activity option
 //! (`start_to_close_timeout`) than as a timer raced against it.
 
-use super::{Matcher::*, PathRule, RuleMeta};
-use crate::config::Level;
+use super::{Matcher::*, PathRule, Rule, RuleMeta};
+use crate::model::Level;
 
+/// The rule's description.
 pub const META: RuleMeta = RuleMeta {
     id: "sleep",
     default_level: Level::Deny,
@@ -35,7 +36,6 @@ const INSTEAD: &str = "use `ctx.timer(duration).await`, a durable timer";
 
 const fn r(matcher: super::Matcher) -> PathRule {
     PathRule {
-        rule: "sleep",
         matcher,
         what: WHAT,
         instead: INSTEAD,
@@ -55,3 +55,16 @@ pub(crate) const PATHS: &[PathRule] = &[
     r(Tail(&["async_std"], &["future", "timeout"])),
     r(Tail(&["futures_timer"], &["Delay", "new"])),
 ];
+
+/// The rule, for the registry.
+pub struct Sleep;
+
+impl Rule for Sleep {
+    fn meta(&self) -> &'static RuleMeta {
+        &META
+    }
+
+    fn paths(&self) -> &'static [PathRule] {
+        PATHS
+    }
+}

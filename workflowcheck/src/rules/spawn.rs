@@ -22,9 +22,10 @@
 //! ### Known problems
 //! Parallel-iterator methods are recognised by name when the file imports rayon.
 
-use super::{Hit, Matcher::*, PathRule, RuleMeta};
-use crate::config::Level;
+use super::{Hit, Matcher::*, MethodCall, PathRule, Rule, RuleMeta};
+use crate::model::Level;
 
+/// The rule's description.
 pub const META: RuleMeta = RuleMeta {
     id: "spawn",
     default_level: Level::Deny,
@@ -37,7 +38,6 @@ const INSTEAD: &str =
 
 const fn r(matcher: super::Matcher) -> PathRule {
     PathRule {
-        rule: "spawn",
         matcher,
         what: WHAT,
         instead: INSTEAD,
@@ -77,13 +77,27 @@ const PAR_METHODS: &[&str] = &[
     "par_split",
 ];
 
-/// A rayon parallel-iterator method, when rayon is in scope.
-pub fn method(name: &str, rayon_in_scope: bool) -> Option<Hit> {
-    (rayon_in_scope && PAR_METHODS.contains(&name)).then(|| {
-        Hit::new(
-            META.id,
-            format!("`.{name}()` runs closures on rayon's thread pool in an unrecorded order"),
-            "iterate sequentially (`iter()`), or move the parallel work into an activity",
-        )
-    })
+/// The rule, for the registry.
+pub struct Spawn;
+
+impl Rule for Spawn {
+    fn meta(&self) -> &'static RuleMeta {
+        &META
+    }
+
+    fn paths(&self) -> &'static [PathRule] {
+        PATHS
+    }
+
+    /// A rayon parallel-iterator method, when the file imports rayon.
+    fn method_call(&self, call: &MethodCall<'_>) -> Option<Hit> {
+        let name = call.method;
+        (PAR_METHODS.contains(&name) && call.imports("rayon")).then(|| {
+            Hit::new(
+                META.id,
+                format!("`.{name}()` runs closures on rayon's thread pool in an unrecorded order"),
+                "iterate sequentially (`iter()`), or move the parallel work into an activity",
+            )
+        })
+    }
 }

@@ -18,9 +18,11 @@
 //! ### Known problems
 //! Harmless debugging output is reported too, which is why the default level is `warn`.
 
-use super::{Hit, Matcher::*, PathRule, RuleMeta};
-use crate::config::Level;
+use super::{Hit, Matcher::*, PathRule, Rule, RuleMeta};
+use proc_macro2::TokenStream;
+use crate::model::Level;
 
+/// The rule's description.
 pub const META: RuleMeta = RuleMeta {
     id: "stdio",
     default_level: Level::Warn,
@@ -32,7 +34,6 @@ const INSTEAD: &str = "log through the SDK's replay-aware logger, or do console 
 
 const fn r(matcher: super::Matcher) -> PathRule {
     PathRule {
-        rule: "stdio",
         matcher,
         what: WHAT,
         instead: INSTEAD,
@@ -48,21 +49,34 @@ pub(crate) const PATHS: &[PathRule] = &[
     r(Prefix(&["tokio", "io", "stderr"])),
 ];
 
-/// `println!` and friends, resolved to `segs` (bare or under `std`/`core`).
-pub fn macro_hit(segs: &[String]) -> Option<Hit> {
-    let name = segs.last()?.as_str();
-    let std_or_bare = segs.len() == 1 || matches!(segs[0].as_str(), "std" | "core");
-    (std_or_bare && matches!(name, "print" | "println" | "eprint" | "eprintln" | "dbg")).then(
-        || {
-            Hit::new(
-                META.id,
-                format!("`{name}!` {WHAT}"),
-                if name == "dbg" {
-                    "remove the `dbg!` before shipping the workflow".to_string()
-                } else {
-                    INSTEAD.to_string()
-                },
-            )
-        },
-    )
+/// The rule, for the registry.
+pub struct Stdio;
+
+impl Rule for Stdio {
+    fn meta(&self) -> &'static RuleMeta {
+        &META
+    }
+
+    fn paths(&self) -> &'static [PathRule] {
+        PATHS
+    }
+
+    /// `println!` and friends, resolved to `path` (bare or under `std`/`core`).
+    fn macro_call(&self, path: &[String], _tokens: &TokenStream) -> Option<Hit> {
+        let name = path.last()?.as_str();
+        let std_or_bare = path.len() == 1 || matches!(path[0].as_str(), "std" | "core");
+        (std_or_bare && matches!(name, "print" | "println" | "eprint" | "eprintln" | "dbg")).then(
+            || {
+                Hit::new(
+                    META.id,
+                    format!("`{name}!` {WHAT}"),
+                    if name == "dbg" {
+                        "remove the `dbg!` before shipping the workflow".to_string()
+                    } else {
+                        INSTEAD.to_string()
+                    },
+                )
+            },
+        )
+    }
 }

@@ -22,10 +22,11 @@
 //! ### Known problems
 //! A bare `select!` that cannot be resolved is treated as `tokio::select!`.
 
-use super::{Hit, Matcher::*, PathRule, RuleMeta};
-use crate::config::Level;
+use super::{Hit, Matcher::*, PathRule, Rule, RuleMeta};
+use crate::model::Level;
 use proc_macro2::{TokenStream, TokenTree};
 
+/// The rule's description.
 pub const META: RuleMeta = RuleMeta {
     id: "unordered-select",
     default_level: Level::Deny,
@@ -34,13 +35,11 @@ pub const META: RuleMeta = RuleMeta {
 
 pub(crate) const PATHS: &[PathRule] = &[
     PathRule {
-        rule: "unordered-select",
         matcher: Tail(&["futures", "futures_util"], &["select_all"]),
         what: "completes with whichever future the executor polls ready first, an order that is not recorded",
         instead: "await the futures in a fixed order, or select with `biased;`",
     },
     PathRule {
-        rule: "unordered-select",
         matcher: Tail(&["futures", "futures_util"], &["select_ok"]),
         what: "completes with whichever future the executor polls ready first, an order that is not recorded",
         instead: "await the futures in a fixed order, or select with `biased;`",
@@ -56,21 +55,34 @@ fn is_biased(tokens: &TokenStream) -> bool {
     )
 }
 
-/// Checks a macro invocation resolved to `segs`.
-pub fn macro_hit(segs: &[String], tokens: &TokenStream) -> Option<Hit> {
-    let last = segs.last()?.as_str();
-    let root = segs[0].as_str();
-    match (root, last) {
-        ("futures" | "futures_util", "select") => Some(Hit::new(
-            META.id,
-            "`futures::select!` picks a ready branch at random; replay can take another branch",
-            "use `futures::select_biased!` so branches are polled in order",
-        )),
-        ("tokio" | "madsim" | "select", "select") if !is_biased(tokens) => Some(Hit::new(
-            META.id,
-            "`tokio::select!` without `biased;` picks a ready branch at random; replay can take another branch",
-            "add `biased;` as the first line of the `select!` so branches are polled in order",
-        )),
-        _ => None,
+/// The rule, for the registry.
+pub struct UnorderedSelect;
+
+impl Rule for UnorderedSelect {
+    fn meta(&self) -> &'static RuleMeta {
+        &META
+    }
+
+    fn paths(&self) -> &'static [PathRule] {
+        PATHS
+    }
+
+    /// `select!` of futures, or of tokio/madsim (or unresolved) without `biased;`.
+    fn macro_call(&self, path: &[String], tokens: &TokenStream) -> Option<Hit> {
+        let last = path.last()?.as_str();
+        let root = path[0].as_str();
+        match (root, last) {
+            ("futures" | "futures_util", "select") => Some(Hit::new(
+                META.id,
+                "`futures::select!` picks a ready branch at random; replay can take another branch",
+                "use `futures::select_biased!` so branches are polled in order",
+            )),
+            ("tokio" | "madsim" | "select", "select") if !is_biased(tokens) => Some(Hit::new(
+                META.id,
+                "`tokio::select!` without `biased;` picks a ready branch at random; replay can take another branch",
+                "add `biased;` as the first line of the `select!` so branches are polled in order",
+            )),
+            _ => None,
+        }
     }
 }

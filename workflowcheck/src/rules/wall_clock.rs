@@ -24,9 +24,10 @@
 //! `.elapsed()` is only recognised when the receiver's type is visible (a `let` annotation, a
 //! parameter type or an `Instant::now()` initialiser).
 
-use super::{Hit, Matcher::*, PathRule, RuleMeta};
-use crate::config::Level;
+use super::{Hit, Matcher::*, MethodCall, PathRule, Rule, RuleMeta};
+use crate::model::Level;
 
+/// The rule's description.
 pub const META: RuleMeta = RuleMeta {
     id: "wall-clock",
     default_level: Level::Deny,
@@ -38,7 +39,6 @@ const INSTEAD: &str = "use `ctx.workflow_time()`, which is recorded in the workf
 
 const fn r(matcher: super::Matcher) -> PathRule {
     PathRule {
-        rule: "wall-clock",
         matcher,
         what: WHAT,
         instead: INSTEAD,
@@ -69,13 +69,31 @@ pub fn is_clock_type(segs: &[String]) -> bool {
         && matches!(segs[segs.len() - 1].as_str(), "Instant" | "SystemTime")
 }
 
-/// `.elapsed()` on a clock value.
-pub fn method(name: &str, receiver_is_clock: bool) -> Option<Hit> {
-    (receiver_is_clock && name == "elapsed").then(|| {
-        Hit::new(
-            META.id,
-            format!("`.{name}()` on an instant {WHAT}"),
-            "compute durations from `ctx.workflow_time()` values",
-        )
-    })
+/// The rule, for the registry.
+pub struct WallClock;
+
+impl Rule for WallClock {
+    fn meta(&self) -> &'static RuleMeta {
+        &META
+    }
+
+    fn paths(&self) -> &'static [PathRule] {
+        PATHS
+    }
+
+    /// `.elapsed()` on a clock value.
+    fn method_call(&self, call: &MethodCall<'_>) -> Option<Hit> {
+        let name = call.method;
+        let clock = || {
+            call.receiver_types
+                .is_some_and(|t| t.iter().any(|c| is_clock_type(c)))
+        };
+        (name == "elapsed" && clock()).then(|| {
+            Hit::new(
+                META.id,
+                format!("`.{name}()` on an instant {WHAT}"),
+                "compute durations from `ctx.workflow_time()` values",
+            )
+        })
+    }
 }

@@ -1,15 +1,23 @@
-//! The per-file pass: one syn visitor that records, for every function, the operations the
-//! rules flag, the calls it makes (with resolved candidate targets), and whether it is a
-//! workflow entry point or an activity; plus the file's `use` aliases, statics and
-//! hash-typed struct fields for the global call graph.
+//! The collect stage: what one parsed file contributes to the global picture, as a
+//! [`FileSummary`] that holds no syntax tree.
+//!
+//! One syn visitor records, for every function, the operations the rules flag (asking them
+//! through the registry, [`crate::rules`], never a rule by name), the calls it makes (with
+//! candidate targets resolved through the file's `use` trees, [`resolve`]), and whether it is
+//! a workflow entry point or an activity ([`entry`]); plus the file's `use` aliases, statics
+//! and struct fields holding unordered collections for the call graph, and its
+//! `workflowcheck:ignore` comments.
 
-use super::entry;
-use super::resolve::{build_scope, Resolved, Resolver};
+pub mod entry;
+pub mod resolve;
+
 use crate::config::Config;
 use crate::model::*;
-use crate::rules::{self, hash_iteration, Hit};
+use crate::rules::{self, Hit, MethodCall, StaticItem};
+use crate::suppress;
 use proc_macro2::{Spacing, TokenStream, TokenTree};
-use std::collections::HashMap;
+use resolve::{build_scope, macro_statics, Resolved, Resolver, STATIC_MACROS};
+use std::collections::{HashMap, HashSet};
 use syn::spanned::Spanned;
 use syn::visit::{self, Visit};
 
@@ -20,19 +28,6 @@ const SAFE_ZONE_METHODS: &[&str] = &[
     "local_activity",
     "start_local_activity",
     "execute_local_activity",
-];
-/// Methods registering workflow closures.
-pub(crate) const REGISTER_WORKFLOW: &[&str] = &[
-    "register_wf",
-    "register_workflow",
-    "register_orchestration",
-    "register_orchestration_fn",
-];
-/// Methods registering activities.
-pub(crate) const REGISTER_ACTIVITY: &[&str] = &[
-    "register_activity",
-    "register_activities",
-    "register_activity_fn",
 ];
 /// Macros whose bodies are not Rust expressions of the program being checked.
 const OPAQUE_MACROS: &[&str] = &[
@@ -82,19 +77,73 @@ struct Frame {
     env: HashMap<String, Vec<Segs>>,
 }
 
+/// The stage, for one parsed file placed as `file` with source `text`. A test file
+/// contributes only its suppression comments and its lines.
+pub fn file(ast: &syn::File, file: &SourceFile, text: &str, config: &Config) -> FileSummary {
+    let mut summary = if file.test {
+        FileSummary::default()
+    } else {
+        let mut module = vec![file.crate_name.clone()];
+        module.extend(file.module.iter().cloned());
+        Collector::new(config, &file.crate_name).run(ast, module)
+    };
+    summary.suppressions = suppress::parse(text);
+    placed(summary, file, text)
+}
+
+/// What a file that is not parsed contributes: its lines and suppression comments.
+pub fn unparsed(file: &SourceFile, text: &str) -> FileSummary {
+    let mut summary = FileSummary::default();
+    if memchr::memmem::find(text.as_bytes(), b"workflowcheck:ignore").is_some() {
+        summary.suppressions = suppress::parse(text);
+    }
+    placed(summary, file, text)
+}
+
+fn placed(mut summary: FileSummary, file: &SourceFile, text: &str) -> FileSummary {
+    summary.path = file.path.clone();
+    summary.display = file.display.clone();
+    summary.lines = count_lines(text);
+    summary
+}
+
+/// Lines as `str::lines` counts them.
+fn count_lines(text: &str) -> usize {
+    let newlines = memchr::memchr_iter(b'\n', text.as_bytes()).count();
+    newlines + usize::from(!text.is_empty() && !text.ends_with('\n'))
+}
+
 /// Visitor state for one file.
-pub struct Collector<'a> {
+struct Collector<'a> {
     cfg: &'a Config,
     res: Resolver,
     frames: Vec<Frame>,
     out: FileSummary,
-    rayon: bool,
-    /// An iteration whose order does not matter (`.values().sum()`), not reported.
-    skip_hash_at: Option<Loc>,
+    /// First segments of every `use` target and glob seen so far (crates the file imports).
+    imported: HashSet<String>,
+    /// A method call node (`.values()` in `.values().sum()`) and the name of the method that
+    /// consumes its result (`sum`). Set just before the receiver of a method call is
+    /// visited, taken by the next method call visited: the address identifies the node
+    /// without computing its location.
+    consumer: Option<(*const syn::ExprMethodCall, String)>,
     /// Closures visited now are workflow entry points (arguments of `register_wf`).
     force_entry: Option<String>,
     /// Inside `#[workflow_methods]` impl; inside an impl of a context type.
     impl_flags: Vec<(bool, bool)>,
+}
+
+/// Last segment of a type, through references, parens and groups.
+pub fn type_last_ident(ty: &syn::Type) -> Option<String> {
+    let mut ty = ty;
+    loop {
+        match ty {
+            syn::Type::Reference(r) => ty = &r.elem,
+            syn::Type::Paren(p) => ty = &p.elem,
+            syn::Type::Group(g) => ty = &g.elem,
+            syn::Type::Path(p) => return p.path.segments.last().map(|s| s.ident.to_string()),
+            _ => return None,
+        }
+    }
 }
 
 fn ident_segs(path: &syn::Path) -> Segs {
@@ -198,7 +247,7 @@ fn expr_text(e: &syn::Expr) -> String {
 }
 
 impl<'a> Collector<'a> {
-    pub fn new(cfg: &'a Config, crate_name: &str) -> Collector<'a> {
+    fn new(cfg: &'a Config, crate_name: &str) -> Collector<'a> {
         Collector {
             cfg,
             res: Resolver {
@@ -207,15 +256,15 @@ impl<'a> Collector<'a> {
             },
             frames: Vec::new(),
             out: FileSummary::default(),
-            rayon: false,
-            skip_hash_at: None,
+            imported: HashSet::new(),
+            consumer: None,
             force_entry: None,
             impl_flags: Vec::new(),
         }
     }
 
     /// Summarises a parsed file placed at `module` (which starts with the crate name).
-    pub fn run(mut self, file: &syn::File, module: Segs) -> FileSummary {
+    fn run(mut self, file: &syn::File, module: Segs) -> FileSummary {
         self.push_scope(module, false, file.items.iter());
         for item in &file.items {
             self.visit_item(item);
@@ -230,16 +279,20 @@ impl<'a> Collector<'a> {
         items: impl Iterator<Item = &'i syn::Item> + Clone,
     ) {
         let scope = build_scope(&self.res.crate_name, module, block, items);
-        if scope
+        for root in scope
             .uses
             .values()
-            .chain(scope.globs.iter())
-            .any(|t| t.first().is_some_and(|f| f == "rayon"))
+            .chain(&scope.globs)
+            .filter_map(|t| t.first())
         {
-            self.rayon = true;
+            if !self.imported.contains(root) {
+                self.imported.insert(root.clone());
+            }
         }
         if !block {
-            for (name, target) in &scope.uses {
+            let mut uses: Vec<(&String, &Segs)> = scope.uses.iter().collect();
+            uses.sort_unstable();
+            for (name, target) in uses {
                 let mut k = scope.module.clone();
                 k.push(name.clone());
                 self.out.aliases.push((k, target.clone()));
@@ -253,12 +306,7 @@ impl<'a> Collector<'a> {
 
     fn hit(&mut self, hit: Hit, loc: Loc) {
         if let Some(f) = self.frames.last_mut() {
-            f.info.ops.push(Op {
-                rule: hit.rule,
-                loc,
-                message: hit.message,
-                suggestion: hit.suggestion,
-            });
+            f.info.ops.push(hit.at(loc));
         }
     }
 
@@ -395,10 +443,18 @@ impl<'a> Collector<'a> {
         }
     }
 
-    fn hash_kind(&self, e: &syn::Expr) -> Option<&'static str> {
+    /// The kind of unordered collection (as a rule classifies it) an expression holds.
+    fn unordered_kind(&self, e: &syn::Expr) -> Option<&'static str> {
         self.infer(e)?
             .iter()
-            .find_map(|c| hash_iteration::std_hash_kind(c))
+            .find_map(|c| rules::unordered_collection(c))
+    }
+
+    /// Reports an order-sensitive iteration of an unordered collection of `kind`.
+    fn unordered_iteration(&mut self, kind: &str, how: &str, loc: Loc) {
+        if let Some(h) = rules::unordered_iteration(kind, how) {
+            self.hit(h, loc);
+        }
     }
 
     fn is_ctx_expr(&self, e: &syn::Expr) -> bool {
@@ -590,7 +646,7 @@ impl<'a> Collector<'a> {
         }
     }
 
-    /// `{:?}`-formatting of a hash map in a format-like macro.
+    /// `{:?}`-formatting of an unordered collection in a format-like macro.
     fn check_debug_format(&mut self, tokens: &TokenStream) {
         let toks: Vec<TokenTree> = tokens.clone().into_iter().collect();
         let Some(lit_idx) = toks
@@ -629,12 +685,9 @@ impl<'a> Collector<'a> {
         for (n, loc) in names {
             if let Some(kind) = self
                 .env_type(&n)
-                .and_then(|t| t.iter().find_map(|c| hash_iteration::std_hash_kind(c)))
+                .and_then(|t| t.iter().find_map(|c| rules::unordered_collection(c)))
             {
-                self.hit(
-                    hash_iteration::hit(kind, &format!("`{{:?}}` formatting of `{n}`")),
-                    loc,
-                );
+                self.unordered_iteration(kind, &format!("`{{:?}}` formatting of `{n}`"), loc);
             }
         }
     }
@@ -667,7 +720,7 @@ impl<'ast> Visit<'ast> for Collector<'_> {
                 let ty = self
                     .type_cands(&imp.self_ty)
                     .and_then(|c| c.into_iter().next());
-                let shown = rules::type_last_ident(&imp.self_ty).unwrap_or_else(|| "_".into());
+                let shown = type_last_ident(&imp.self_ty).unwrap_or_else(|| "_".into());
                 let sdk = self.cfg.is_workflow_type(&shown);
                 let wm = imp.attrs.iter().any(|a| attr_last(a) == "workflow_methods");
                 self.res.self_ty.push(ty.clone());
@@ -725,7 +778,12 @@ impl<'ast> Visit<'ast> for Collector<'_> {
                     return;
                 }
                 let mutable = matches!(s.mutability, syn::StaticMutability::Mut(_));
-                if let Some(what) = rules::global_state::classify_static(&s.ty, mutable) {
+                let item = StaticItem {
+                    ty: Some(&s.ty),
+                    mutable,
+                    declared_by: None,
+                };
+                if let Some(what) = rules::static_item(&item) {
                     self.register_statics(vec![s.ident.to_string()], &what);
                 }
             }
@@ -739,11 +797,11 @@ impl<'ast> Visit<'ast> for Collector<'_> {
                     let Some(name) = &f.ident else { continue };
                     if let Some(kind) = self
                         .type_cands(&f.ty)
-                        .and_then(|c| c.iter().find_map(|c| hash_iteration::std_hash_kind(c)))
+                        .and_then(|c| c.iter().find_map(|c| rules::unordered_collection(c)))
                     {
                         let mut k = owner.clone();
                         k.push(name.to_string());
-                        self.out.hash_fields.push((k, kind));
+                        self.out.unordered_fields.push((k, kind));
                     }
                 }
             }
@@ -797,7 +855,7 @@ impl<'ast> Visit<'ast> for Collector<'_> {
         let mut activity = false;
         for input in &c.inputs {
             if let syn::Pat::Type(pt) = input {
-                if let Some(t) = rules::type_last_ident(&pt.ty) {
+                if let Some(t) = type_last_ident(&pt.ty) {
                     if self.cfg.is_workflow_type(&t) {
                         ctx_ty = Some(t);
                     } else if self.cfg.is_activity_type(&t) {
@@ -851,9 +909,9 @@ impl<'ast> Visit<'ast> for Collector<'_> {
                 let r = self.res.resolve_ex(&segs);
                 if r.cands.iter().any(|c| is_serializer(c)) {
                     for a in &c.args {
-                        if let Some(kind) = self.hash_kind(a) {
+                        if let Some(kind) = self.unordered_kind(a) {
                             let how = format!("serialising `{}`", expr_text(a));
-                            self.hit(hash_iteration::hit(kind, &how), Loc::of(a.span()));
+                            self.unordered_iteration(kind, &how, Loc::of(a.span()));
                         }
                     }
                 }
@@ -874,6 +932,10 @@ impl<'ast> Visit<'ast> for Collector<'_> {
     }
 
     fn visit_expr_method_call(&mut self, m: &'ast syn::ExprMethodCall) {
+        let consumer = match self.consumer.take() {
+            Some((node, consumer)) if std::ptr::eq(node, m) => Some(consumer),
+            _ => None,
+        };
         let name = m.method.to_string();
         let loc = Loc::of(m.method.span());
         let recv_ctx = self.is_ctx_expr(&m.receiver);
@@ -889,33 +951,19 @@ impl<'ast> Visit<'ast> for Collector<'_> {
             return;
         }
         let recv_ty = self.infer(&m.receiver);
-        let mut hit =
-            rules::block_on::method(&name).or_else(|| rules::spawn::method(&name, self.rayon));
-        if hit.is_none() {
-            let clock = recv_ty
-                .as_ref()
-                .is_some_and(|t| t.iter().any(|c| rules::wall_clock::is_clock_type(c)));
-            hit = rules::wall_clock::method(&name, clock);
-        }
-        if hit.is_none()
-            && hash_iteration::ITER_METHODS.contains(&name.as_str())
-            && self.skip_hash_at != Some(loc)
-        {
+        let mut hit = rules::method_call(&MethodCall {
+            method: &name,
+            receiver_types: recv_ty.as_deref(),
+            imported: &self.imported,
+        });
+        if hit.is_none() && rules::iterates(&name, consumer.as_deref()) {
             let kind = recv_ty
                 .as_ref()
-                .and_then(|t| t.iter().find_map(|c| hash_iteration::std_hash_kind(c)));
+                .and_then(|t| t.iter().find_map(|c| rules::unordered_collection(c)));
+            let how = format!("`.{name}()` on `{}`", expr_text(&m.receiver));
             match kind {
-                Some(kind) => {
-                    hit = Some(hash_iteration::hit(
-                        kind,
-                        &format!("`.{name}()` on `{}`", expr_text(&m.receiver)),
-                    ));
-                }
-                None => self.field_iter(
-                    &m.receiver,
-                    loc,
-                    format!("`.{name}()` on `{}`", expr_text(&m.receiver)),
-                ),
+                Some(kind) => hit = rules::unordered_iteration(kind, &how),
+                None => self.field_iter(&m.receiver, loc, how),
             }
         }
         if let Some(h) = hit {
@@ -946,10 +994,8 @@ impl<'ast> Visit<'ast> for Collector<'_> {
                 ),
             }
         }
-        if hash_iteration::ORDER_INSENSITIVE.contains(&name.as_str()) {
-            if let syn::Expr::MethodCall(inner) = strip_expr(&m.receiver) {
-                self.skip_hash_at = Some(Loc::of(inner.method.span()));
-            }
+        if let syn::Expr::MethodCall(inner) = strip_expr(&m.receiver) {
+            self.consumer = Some((inner as *const syn::ExprMethodCall, name.clone()));
         }
         self.visit_expr(&m.receiver);
         let forced = REGISTER_WORKFLOW
@@ -997,11 +1043,8 @@ impl<'ast> Visit<'ast> for Collector<'_> {
         let target = strip_expr(&f.expr);
         match target {
             syn::Expr::Path(_) => {
-                if let Some(kind) = self.hash_kind(target) {
-                    self.hit(
-                        hash_iteration::hit(kind, &format!("`for` loop over `{text}`")),
-                        loc,
-                    );
+                if let Some(kind) = self.unordered_kind(target) {
+                    self.unordered_iteration(kind, &format!("`for` loop over `{text}`"), loc);
                 }
             }
             syn::Expr::Field(_) => {
@@ -1019,9 +1062,15 @@ impl<'ast> Visit<'ast> for Collector<'_> {
         let Some(name) = segs.last().cloned() else {
             return;
         };
-        if name == "lazy_static" || name == "thread_local" {
-            let names = rules::global_state::macro_statics(&m.tokens);
-            self.register_statics(names, &format!("declared in `{name}!`"));
+        if STATIC_MACROS.contains(&name.as_str()) {
+            let item = StaticItem {
+                ty: None,
+                mutable: false,
+                declared_by: Some(&name),
+            };
+            if let Some(what) = rules::static_item(&item) {
+                self.register_statics(macro_statics(&m.tokens), &what);
+            }
             return;
         }
         if OPAQUE_MACROS.contains(&name.as_str()) || self.frames.is_empty() {
@@ -1033,9 +1082,7 @@ impl<'ast> Visit<'ast> for Collector<'_> {
             self.visit_macro_body(&m.tokens);
             return;
         }
-        let hit = r.cands.iter().find_map(|c| {
-            rules::stdio::macro_hit(c).or_else(|| rules::unordered_select::macro_hit(c, &m.tokens))
-        });
+        let hit = r.cands.iter().find_map(|c| rules::macro_call(c, &m.tokens));
         if let Some(h) = hit {
             self.hit(h, loc);
         }

@@ -1,7 +1,7 @@
 //! Recognising workflow entry points and activities from signatures and attributes.
 
+use super::type_last_ident;
 use crate::config::{Config, WORKFLOW_METHOD_ATTRS};
-use crate::rules::type_last_ident;
 
 fn attr_names(attrs: &[syn::Attribute]) -> impl Iterator<Item = String> + '_ {
     attrs

@@ -1,96 +1,23 @@
-//! Finding the files to scan and placing each in its crate and module.
+//! Placing each file in its crate and module.
 //!
-//! Directories are walked with walkdir (following symlinks, which walkdir checks for loops;
-//! skipping `target/`, any directory holding cargo's `CACHEDIR.TAG`, and hidden directories). Each file's crate comes from the nearest
-//! `Cargo.toml`; its module path comes from the `mod foo;` declarations of the files that
-//! include it (found by a cheap line scan, before any parsing), falling back to the standard
-//! `src/` layout. Files under a package's `tests/` or `benches/`, and modules declared under
-//! `#[cfg(test)]`, are test code.
+//! Each file's crate comes from the nearest `Cargo.toml`; its module path comes from the
+//! `mod foo;` declarations of the files that include it (found by a cheap line scan, before
+//! any parsing), falling back to the standard `src/` layout. Files under a package's
+//! `tests/` or `benches/`, and modules declared under `#[cfg(test)]`, are test code.
 
-use crate::config::Config;
-use crate::model::{FileError, Segs};
+use crate::model::{Segs, SourceFile};
 use std::collections::{HashMap, VecDeque};
 use std::path::{Component, Path, PathBuf};
-
-/// A file to scan, placed in the module tree.
-#[derive(Clone, Debug, Default)]
-pub struct SourceFile {
-    pub path: PathBuf,
-    pub display: String,
-    pub crate_name: String,
-    pub module: Segs,
-    pub test: bool,
-    /// Directory of the package (nearest `Cargo.toml` with a `[package]`) the file belongs
-    /// to; `None` for files outside any package.
-    pub package: Option<PathBuf>,
-}
 
 /// A `mod name;` declaration found by the line scan.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ModDecl {
+    /// The declared module.
     pub name: String,
+    /// The `#[path = ".."]` attribute, if any.
     pub path_attr: Option<String>,
+    /// Declared under `#[cfg(test)]`.
     pub test: bool,
-}
-
-fn is_hidden_or_target(name: &str) -> bool {
-    (name.starts_with('.') && name != "." && name != "..") || name == "target"
-}
-
-/// Lists the `.rs` files under `roots`, applying skip globs.
-pub fn discover(roots: &[PathBuf], config: &Config, errors: &mut Vec<FileError>) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    for root in roots {
-        if root.is_file() {
-            out.push(root.clone());
-            continue;
-        }
-        let walker = walkdir::WalkDir::new(root)
-            .follow_links(true)
-            .sort_by_file_name()
-            .into_iter()
-            .filter_entry(|e| {
-                e.depth() == 0
-                    || !(e.file_type().is_dir()
-                        && (is_hidden_or_target(&e.file_name().to_string_lossy())
-                            // cargo marks every target directory, whatever its name
-                            || e.path().join("CACHEDIR.TAG").exists()))
-            });
-        for entry in walker {
-            match entry {
-                Ok(e) => {
-                    let p = e.path();
-                    if e.file_type().is_file()
-                        && p.extension().is_some_and(|x| x == "rs")
-                        && !is_skipped(config, root, p)
-                    {
-                        out.push(p.to_path_buf());
-                    }
-                }
-                Err(e) => {
-                    if e.loop_ancestor().is_none() {
-                        errors.push(FileError {
-                            file: e
-                                .path()
-                                .map(|p| p.display().to_string())
-                                .unwrap_or_else(|| root.display().to_string()),
-                            message: format!("cannot walk directory: {e}"),
-                        });
-                    }
-                }
-            }
-        }
-    }
-    out.sort();
-    out.dedup();
-    out
-}
-
-fn is_skipped(config: &Config, root: &Path, p: &Path) -> bool {
-    config.is_skipped(p)
-        || p.strip_prefix(root)
-            .map(|r| config.is_skipped(r))
-            .unwrap_or(false)
 }
 
 /// Scans source text for `mod name;` declarations with their `#[path]`/`#[cfg(test)]`.

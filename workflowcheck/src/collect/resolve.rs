@@ -7,6 +7,7 @@
 //! (an extern crate or prelude name) and each glob-imported prefix are candidates.
 
 use crate::model::Segs;
+use proc_macro2::{TokenStream, TokenTree};
 use std::collections::{HashMap, HashSet};
 
 /// Names visible in one module or block.
@@ -16,8 +17,11 @@ pub struct Scope {
     pub module: Segs,
     /// A block scope also sees the scopes around it; a module scope does not.
     pub block: bool,
+    /// `use` bindings: name -> absolute target.
     pub uses: HashMap<String, Segs>,
+    /// Glob-imported prefixes.
     pub globs: Vec<Segs>,
+    /// Names of the items declared here.
     pub items: HashSet<String>,
 }
 
@@ -98,6 +102,31 @@ pub fn item_name(item: &syn::Item) -> Option<String> {
     })
 }
 
+/// Macros whose bodies declare statics (`lazy_static! { static ref A: .. }`).
+pub const STATIC_MACROS: &[&str] = &["lazy_static", "thread_local"];
+
+/// Names of the statics declared in a `lazy_static!` or `thread_local!` body.
+pub fn macro_statics(tokens: &TokenStream) -> Vec<String> {
+    let toks: Vec<TokenTree> = tokens.clone().into_iter().collect();
+    let mut out = Vec::new();
+    for (i, t) in toks.iter().enumerate() {
+        if let TokenTree::Ident(id) = t {
+            if id == "static" {
+                let mut j = i + 1;
+                while let Some(TokenTree::Ident(n)) = toks.get(j) {
+                    if n == "ref" || n == "mut" {
+                        j += 1;
+                        continue;
+                    }
+                    out.push(n.to_string());
+                    break;
+                }
+            }
+        }
+    }
+    out
+}
+
 /// Builds the scope of a module or block from its items.
 pub fn build_scope<'a>(
     crate_name: &str,
@@ -141,11 +170,9 @@ pub fn build_scope<'a>(
                     .path
                     .segments
                     .last()
-                    .is_some_and(|s| s.ident == "lazy_static" || s.ident == "thread_local") =>
+                    .is_some_and(|s| STATIC_MACROS.iter().any(|n| s.ident == n)) =>
             {
-                scope
-                    .items
-                    .extend(crate::rules::global_state::macro_statics(&m.mac.tokens));
+                scope.items.extend(macro_statics(&m.mac.tokens));
             }
             other => {
                 if let Some(n) = item_name(other) {
@@ -281,6 +308,7 @@ pub const PRELUDE: &[&str] = &[
 /// Candidate paths for a written path, and where they came from.
 #[derive(Clone, Debug, Default)]
 pub struct Resolved {
+    /// Candidate absolute paths, in priority order.
     pub cands: Vec<Segs>,
     /// Resolved into the crate being scanned (its own items, `crate::`, `self::`, `super::`).
     pub local: bool,
@@ -291,7 +319,9 @@ pub struct Resolved {
 /// The scopes in effect at a point of a file.
 #[derive(Debug, Default)]
 pub struct Resolver {
+    /// The crate being scanned.
     pub crate_name: String,
+    /// Scopes from the file's outermost to the innermost in effect.
     pub scopes: Vec<Scope>,
     /// Resolved `Self` type of the innermost impl or trait, if any.
     pub self_ty: Vec<Option<Segs>>,
@@ -460,5 +490,15 @@ mod tests {
         );
         assert_eq!(res(s.clone(), "now"), ["app::clock::now"]);
         assert_eq!(res(s, "Instant::now"), ["std::time::Instant::now"]);
+    }
+
+    #[test]
+    fn lazy_static_names() {
+        let ts: TokenStream = "static ref A: u8 = 1; pub static ref B: u8 = 2;"
+            .parse()
+            .unwrap();
+        assert_eq!(macro_statics(&ts), vec!["A", "B"]);
+        let ts: TokenStream = "static C: RefCell<u8> = RefCell::new(1);".parse().unwrap();
+        assert_eq!(macro_statics(&ts), vec!["C"]);
     }
 }

@@ -1,0 +1,121 @@
+//! The fifth stage: applies the configured rule levels and the `workflowcheck:ignore`
+//! comments to what the call graph reached, and turns the rest into [`Finding`]s (data;
+//! rendering is the report stage's). Malformed and unused suppressions become findings of
+//! their own (`invalid-suppression`, `unused-suppression`).
+
+use crate::config::Config;
+use crate::model::{FileSummary, Finding, Reachability, Step};
+use crate::rules::{INVALID_SUPPRESSION, UNUSED_SUPPRESSION};
+use crate::suppress;
+
+/// What the stage hands on.
+#[derive(Clone, Debug, Default)]
+pub struct Applied {
+    /// Findings ordered by file, line, column and rule.
+    pub findings: Vec<Finding>,
+    /// Reached operations a suppression comment covered.
+    pub suppressed: usize,
+}
+
+/// Applies levels and suppressions. `texts[i]` is the source of `files[i]`, for the source
+/// lines shown with findings.
+pub fn apply(
+    reach: Reachability,
+    files: &[FileSummary],
+    texts: &[&str],
+    config: &Config,
+) -> Applied {
+    let source_line = |file: usize, line: u32| -> String {
+        texts[file]
+            .lines()
+            .nth(line.saturating_sub(1) as usize)
+            .unwrap_or("")
+            .to_string()
+    };
+    let mut used: Vec<Vec<bool>> = files
+        .iter()
+        .map(|s| vec![false; s.suppressions.len()])
+        .collect();
+    let mut findings = Vec::new();
+    let mut suppressed = 0;
+    for r in reach.reached {
+        let sups = &files[r.file].suppressions;
+        if let Some(i) = sups
+            .iter()
+            .position(|s| suppress::covers(s, r.op.rule, r.op.loc.line))
+        {
+            used[r.file][i] = true;
+            suppressed += 1;
+            continue;
+        }
+        let Some(severity) = config.level(r.op.rule).severity() else {
+            continue;
+        };
+        let chain = r
+            .chain
+            .iter()
+            .map(|link| Step {
+                function: link.function.clone(),
+                file: files[link.file].display.clone(),
+                line: link.loc.line,
+                column: link.loc.column,
+            })
+            .collect();
+        findings.push(Finding {
+            rule: r.op.rule.to_string(),
+            severity,
+            message: r.op.message,
+            file: files[r.file].display.clone(),
+            line: r.op.loc.line,
+            column: r.op.loc.column,
+            workflows: r.workflows.into_iter().collect(),
+            chain,
+            suggestion: r.op.suggestion,
+            len: r.op.loc.len,
+            source_line: source_line(r.file, r.op.loc.line),
+        });
+    }
+    for (fi, s) in files.iter().enumerate() {
+        for (si, sup) in s.suppressions.iter().enumerate() {
+            let (meta, message, suggestion) = match &sup.problem {
+                Some(p) => (
+                    &INVALID_SUPPRESSION,
+                    p.clone(),
+                    "write `// workflowcheck:ignore[rule-id] reason`".to_string(),
+                ),
+                None if !used[fi][si] => (
+                    &UNUSED_SUPPRESSION,
+                    format!(
+                        "suppression of `{}` matches no finding on this line or the next",
+                        sup.rules.join(", ")
+                    ),
+                    "remove the suppression".to_string(),
+                ),
+                None => continue,
+            };
+            let Some(severity) = config.level(meta.id).severity() else {
+                continue;
+            };
+            findings.push(Finding {
+                rule: meta.id.to_string(),
+                severity,
+                message,
+                file: s.display.clone(),
+                line: sup.line,
+                column: sup.column,
+                workflows: Vec::new(),
+                chain: Vec::new(),
+                suggestion,
+                len: 2,
+                source_line: source_line(fi, sup.line),
+            });
+        }
+    }
+    findings.sort_by(|a, b| {
+        (&a.file, a.line, a.column, &a.rule).cmp(&(&b.file, b.line, b.column, &b.rule))
+    });
+    Applied {
+        findings,
+        suppressed,
+    }
+}
