@@ -30,7 +30,7 @@ use std::collections::BTreeMap;
 use super::{verdict, Invariant, Outcome, Violation};
 use crate::clock::BASE_NANOS;
 use crate::history::{EventAttributes, EventId, EventType, Timestamp};
-use crate::service::Effect;
+use crate::record::Effect;
 
 /// The `exactly-once` invariant.
 #[derive(Clone, Copy, Debug, Default)]
