@@ -219,19 +219,32 @@ fn environment_overrides_are_checked_once_and_reported() {
         );
         assert!(!stderr(&o).contains("panicked"), "{}", stderr(&o));
     }
-    // A seed range that holds no seed runs nothing and says so.
-    let o = run(&[], &["--seed", "18446744073709551615"]);
-    assert_eq!(o.status.code(), Some(2), "{}", stdout(&o));
-    assert!(stderr(&o).contains("no seed to run"), "{}", stderr(&o));
+    // The largest seed is a seed like any other.
+    let o = run(&[], &["--seed", "18446744073709551615", "--faults", "none"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stdout(&o).contains("1 seed(s)"), "{}", stdout(&o));
+    // A shard that holds none of the seeds runs nothing and says so.
     let o = run(&[], &["--seeds", "0..3", "--shard", "5/7"]);
     assert_eq!(o.status.code(), Some(2), "{}", stdout(&o));
-    // A good SIM_SEED runs that one seed.
+    assert!(stderr(&o).contains("no seed to run"), "{}", stderr(&o));
+    // Job counts the machine cannot honour are refused, not rounded.
+    for jobs in ["0", "5000"] {
+        let o = run(&[], &["--seeds", "0..3", "--jobs", jobs]);
+        assert_eq!(o.status.code(), Some(2), "--jobs {jobs}: {}", stdout(&o));
+        assert!(stderr(&o).contains("--jobs"), "{}", stderr(&o));
+    }
+    // A good SIM_SEED runs that one seed, and says on stderr that it replaced the range.
     let o = run(
         &[("SIM_SEED", "7")],
         &["--seeds", "0..3", "--faults", "none"],
     );
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert!(stdout(&o).contains("1 seed(s)"), "{}", stdout(&o));
+    assert!(
+        stderr(&o).contains("SIM_SEED=7 from the environment"),
+        "{}",
+        stderr(&o)
+    );
     let _ = std::fs::remove_dir_all(&tmp);
 }
 

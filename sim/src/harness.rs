@@ -87,6 +87,8 @@ pub fn load_plan(path: &Path, nodes: &[String]) -> Result<FaultPlan, HarnessErro
 struct EnvOverrides {
     seed: Option<u64>,
     plan: Option<FaultPlan>,
+    /// What was overridden, one line each, for the report.
+    notes: Vec<String>,
 }
 
 impl EnvOverrides {
@@ -105,6 +107,9 @@ impl EnvOverrides {
                 message: format!("{text:?} is not a seed (a number from 0 to 2^64-1)"),
             })?;
             env.seed = Some(seed);
+            env.notes.push(format!(
+                "{var}={seed} from the environment: only seed {seed} runs"
+            ));
             break;
         }
         if let Some(path) = std::env::var_os("SIM_PLAN") {
@@ -114,10 +119,50 @@ impl EnvOverrides {
                 message: e.to_string(),
             })?;
             env.plan = Some(plan);
+            env.notes.push(format!(
+                "SIM_PLAN={} from the environment: every seed runs that plan",
+                Path::new(&path).display()
+            ));
         }
         Ok(env)
     }
 }
+
+/// The seeds a sweep runs: every `step`-th seed from `first`, `count` of them. Computed, never
+/// listed: a sweep over `0..u64::MAX` costs no memory before it runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct SeedSet {
+    first: u64,
+    step: u64,
+    count: u64,
+}
+
+impl SeedSet {
+    /// The seeds of `first..=last` with `seed % n == i % n`.
+    fn new(first: u64, last: u64, (i, n): (u64, u64)) -> SeedSet {
+        let n = n.max(1);
+        let offset = (i % n + n - first % n) % n;
+        match first.checked_add(offset) {
+            Some(start) if start <= last => SeedSet {
+                first: start,
+                step: n,
+                count: (last - start) / n + 1,
+            },
+            _ => SeedSet {
+                first,
+                step: n,
+                count: 0,
+            },
+        }
+    }
+
+    fn get(&self, k: u64) -> Option<u64> {
+        (k < self.count).then(|| self.first + k * self.step)
+    }
+}
+
+/// The most seeds a sweep runs at once (each on an OS thread of its own).
+pub const MAX_JOBS: usize = 1024;
 
 /// One failing seed.
 #[derive(Clone, Debug)]
@@ -164,6 +209,9 @@ pub struct Report {
     pub wall_seconds: f64,
     /// Seeds per wall-clock second of the sweep itself (shrinking excluded).
     pub seeds_per_second: f64,
+    /// What the environment changed about this sweep (`SIM_SEED`, `SIM_PLAN`), one line each;
+    /// the `sim` command prints them on stderr.
+    pub overrides: Vec<String>,
 }
 
 impl Report {
@@ -267,7 +315,8 @@ pub struct Harness {
     recording: Arc<Scenario>,
     profile: Profile,
     invariants: Vec<Arc<dyn Invariant>>,
-    seeds: Range<u64>,
+    /// First and last seed (inclusive), or `None` for an empty range.
+    seeds: Option<(u64, u64)>,
     jobs: usize,
     shard: (u64, u64),
     shrink_runs: usize,
@@ -305,7 +354,7 @@ impl Harness {
             recording: Arc::new(recording),
             profile: Profile::Chaos,
             invariants,
-            seeds: 0..100,
+            seeds: Some((0, 99)),
             jobs: 1,
             shard: (0, 1),
             shrink_runs: 200,
@@ -326,9 +375,16 @@ impl Harness {
         self
     }
 
-    /// Runs these seeds (`SIM_SEED` in the environment replaces them with one).
+    /// Runs these seeds (`SIM_SEED` in the environment replaces them with one). An empty range
+    /// makes [`Harness::run`] fail with [`HarnessError::NoSeeds`].
     pub fn seeds(mut self, seeds: Range<u64>) -> Self {
-        self.seeds = seeds;
+        self.seeds = (seeds.start < seeds.end).then(|| (seeds.start, seeds.end - 1));
+        self
+    }
+
+    /// Runs this one seed (any `u64`, `u64::MAX` included).
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.seeds = Some((seed, seed));
         self
     }
 
@@ -344,9 +400,9 @@ impl Harness {
         self
     }
 
-    /// Runs this many seeds at once, each on its own thread (at least 1).
+    /// Runs this many seeds at once, each on its own thread (at least 1, at most [`MAX_JOBS`]).
     pub fn jobs(mut self, jobs: usize) -> Self {
-        self.jobs = jobs.max(1);
+        self.jobs = jobs.clamp(1, MAX_JOBS);
         self
     }
 
@@ -412,24 +468,33 @@ impl Harness {
         self
     }
 
-    /// The seeds this sweep runs, after `SIM_SEED` / `MADSIM_TEST_SEED` and sharding.
-    pub fn seed_list(&self) -> Result<Vec<u64>, HarnessError> {
+    /// The seeds this sweep runs, after `SIM_SEED` / `MADSIM_TEST_SEED` and sharding, listed
+    /// (at most `limit` of them: the sweep itself never lists its seeds).
+    pub fn seed_list(&self, limit: usize) -> Result<Vec<u64>, HarnessError> {
         let env = EnvOverrides::read(&self.scenario.topology().nodes())?;
-        self.seeds_for(&env)
+        let set = self.seeds_for(&env)?;
+        Ok((0..set.count.min(limit as u64))
+            .filter_map(|k| set.get(k))
+            .collect())
     }
 
-    fn seeds_for(&self, env: &EnvOverrides) -> Result<Vec<u64>, HarnessError> {
+    fn seeds_for(&self, env: &EnvOverrides) -> Result<SeedSet, HarnessError> {
         if let Some(s) = env.seed {
-            return Ok(vec![s]);
+            return Ok(SeedSet::new(s, s, (0, 1)));
         }
         let (i, n) = self.shard;
-        let seeds: Vec<u64> = self.seeds.clone().filter(|s| s % n == i % n).collect();
-        if seeds.is_empty() {
-            return Err(HarnessError::NoSeeds {
-                asked: format!("seeds {:?}, shard {i}/{n}", self.seeds),
-            });
+        let set = match self.seeds {
+            Some((first, last)) => SeedSet::new(first, last, self.shard),
+            None => SeedSet::new(1, 0, self.shard),
+        };
+        if set.count == 0 {
+            let asked = match self.seeds {
+                Some((first, last)) => format!("seeds {first}..={last}, shard {i}/{n}"),
+                None => "an empty seed range".to_string(),
+            };
+            return Err(HarnessError::NoSeeds { asked });
         }
-        Ok(seeds)
+        Ok(set)
     }
 
     fn plan_for(&self, seed: u64, env: &EnvOverrides) -> FaultPlan {
@@ -491,7 +556,7 @@ impl Harness {
     pub fn run(&self) -> Result<Report, HarnessError> {
         let env = EnvOverrides::read(&self.scenario.topology().nodes())?;
         let seeds = self.seeds_for(&env)?;
-        let total = seeds.len() as u64;
+        let total = seeds.count;
         let started = Instant::now();
         let next = AtomicU64::new(0);
         let done = AtomicU64::new(0);
@@ -506,7 +571,7 @@ impl Harness {
                 return;
             }
             let i = next.fetch_add(1, Ordering::Relaxed);
-            let Some(&seed) = seeds.get(i as usize) else {
+            let Some(seed) = seeds.get(i) else {
                 return;
             };
             let plan = self.plan_for(seed, &env);
@@ -542,7 +607,7 @@ impl Harness {
             }
         };
         std::thread::scope(|s| {
-            for _ in 0..self.jobs.min(seeds.len().max(1)) {
+            for _ in 0..(self.jobs as u64).min(seeds.count.max(1)) {
                 s.spawn(worker);
             }
         });
@@ -575,6 +640,7 @@ impl Harness {
             } else {
                 0.0
             },
+            overrides: env.notes.clone(),
         })
     }
 
@@ -738,6 +804,9 @@ impl Harness {
         let report = self
             .run()
             .unwrap_or_else(|e| panic!("\nthe sweep did not start: {e}"));
+        for note in &report.overrides {
+            eprintln!("note: {note}");
+        }
         if !report.ok() {
             panic!("\n{}", report.render());
         }
@@ -753,6 +822,26 @@ mod tests {
         ["server", "worker-1", "bank", "client"]
             .map(String::from)
             .to_vec()
+    }
+
+    #[test]
+    fn seed_sets_are_computed_not_listed() {
+        let all = |first, last, shard| {
+            let set = SeedSet::new(first, last, shard);
+            (0..set.count)
+                .map(|k| set.get(k).unwrap())
+                .collect::<Vec<u64>>()
+        };
+        assert_eq!(all(0, 9, (1, 3)), vec![1, 4, 7]);
+        assert_eq!(all(5, 5, (0, 1)), vec![5]);
+        assert_eq!(all(u64::MAX, u64::MAX, (0, 1)), vec![u64::MAX]);
+        assert_eq!(all(10, 12, (5, 7)), vec![12]);
+        assert_eq!(all(10, 12, (6, 7)), Vec::<u64>::new());
+        let huge = SeedSet::new(0, u64::MAX, (3, 4));
+        assert_eq!(huge.count, 1 << 62);
+        assert_eq!(huge.get(0), Some(3));
+        assert_eq!(huge.get(huge.count - 1), Some(u64::MAX));
+        assert_eq!(huge.get(huge.count), None);
     }
 
     #[test]

@@ -82,7 +82,7 @@ pub use checkers::{Invariant, Violation};
 pub use client::{SignalSpec, StartSpec};
 pub use engine::{Defects, EngineConfig, Limits};
 pub use faults::{FaultPlan, Profile};
-pub use harness::{load_plan, Harness, HarnessError, Report, Repro, SeedFailure};
+pub use harness::{load_plan, Harness, HarnessError, Report, Repro, SeedFailure, MAX_JOBS};
 pub use record::{AckedEvent, Caller, ClientResult, Effect, Outcome};
 pub use scenario::{run, Scenario, ServiceFactory};
 pub use sdk::{

@@ -66,9 +66,9 @@ struct RunArgs {
     /// Replay this fault plan (JSON, as written by --out) instead of generating one.
     #[arg(long)]
     plan: Option<PathBuf>,
-    /// Parallel seeds (default: the number of CPUs).
-    #[arg(long)]
-    jobs: Option<usize>,
+    /// Parallel seeds, 1 to 1024 (default: the number of CPUs).
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=sim::MAX_JOBS as u64))]
+    jobs: Option<u64>,
     /// Run every N-th seed starting at I: `I/N`.
     #[arg(long)]
     shard: Option<String>,
@@ -141,18 +141,19 @@ fn run(r: RunArgs) -> Result<u8, String> {
             r.faults
         )
     })?;
-    let seeds = match (&r.seed, &r.seeds) {
-        (Some(s), _) => *s..s.saturating_add(1),
-        (None, Some(range)) => cli::parse_range(range)?,
-        (None, None) => 0..100,
+    let h = Harness::new(scenario);
+    let h = match (&r.seed, &r.seeds) {
+        (Some(s), _) => h.seed(*s),
+        (None, Some(range)) => h.seeds(cli::parse_range(range)?),
+        (None, None) => h.seeds(0..100),
     };
-    let mut h = Harness::new(scenario)
+    let jobs = r.jobs.map_or_else(
+        || std::thread::available_parallelism().map_or(1, |n| n.get()),
+        |j| j as usize,
+    );
+    let mut h = h
         .profile(profile)
-        .seeds(seeds)
-        .jobs(
-            r.jobs
-                .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())),
-        )
+        .jobs(jobs)
         .shrink_runs(r.shrink_runs)
         .shrink_limit(r.shrink_limit)
         .check_determinism(r.check_determinism)
@@ -193,6 +194,9 @@ fn run(r: RunArgs) -> Result<u8, String> {
         }));
     }
     let report = h.run().map_err(|e| e.to_string())?;
+    for note in &report.overrides {
+        eprintln!("note: {note}");
+    }
     if let Some(b) = bar {
         b.finish_and_clear();
     }
