@@ -28,22 +28,79 @@ pub fn list() -> String {
     s
 }
 
-/// Reads a file as UTF-8, naming the file in every error.
+/// The largest input file `sim` reads (a history of the 51,200 events Temporal allows is far
+/// smaller): a larger one, or a device that never ends (`/dev/zero`), is an error, not a hang.
+pub const MAX_INPUT_BYTES: u64 = 512 << 20;
+
+/// Reads a file as UTF-8 (a leading byte-order mark is dropped), naming the file in every
+/// error; at most [`MAX_INPUT_BYTES`].
 pub fn read_text(path: &Path) -> Result<String, String> {
-    let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    String::from_utf8(bytes).map_err(|e| {
+    use std::io::Read as _;
+    let named = |e: std::io::Error| format!("{}: {e}", path.display());
+    let file = std::fs::File::open(path).map_err(named)?;
+    let mut bytes = Vec::new();
+    file.take(MAX_INPUT_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(named)?;
+    if bytes.len() as u64 > MAX_INPUT_BYTES {
+        return Err(format!(
+            "{}: larger than {} MiB; not read",
+            path.display(),
+            MAX_INPUT_BYTES >> 20
+        ));
+    }
+    let mut text = String::from_utf8(bytes).map_err(|e| {
         format!(
             "{}: not UTF-8 (invalid byte at offset {})",
             path.display(),
             e.utf8_error().valid_up_to()
         )
-    })
+    })?;
+    if text.starts_with('\u{feff}') {
+        text.drain(..'\u{feff}'.len_utf8());
+    }
+    Ok(text)
 }
 
-/// Reads and parses one history file.
+/// Reads and parses one history file, and checks that it is one run's history: it has events,
+/// numbered 1, 2, 3, ... in order.
 pub fn read_history(path: &Path) -> Result<History, String> {
     let text = read_text(path)?;
-    parse_history(&text).map_err(|e| format!("{}: {e}", path.display()))
+    let h = parse_history(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+    if h.events.is_empty() {
+        return Err(format!("{}: the history has no events", path.display()));
+    }
+    for (i, e) in h.events.iter().enumerate() {
+        let want = i as i64 + 1;
+        if e.event_id != want {
+            return Err(format!(
+                "{}: event {} (index {i}) has eventId {}, expected {want}: event ids count \
+                 from 1 without gaps, in order",
+                path.display(),
+                i + 1,
+                e.event_id
+            ));
+        }
+    }
+    Ok(h)
+}
+
+/// Creates `dir` if needed and checks that a file can be written in it, so that `--out` fails
+/// before a sweep runs rather than after it, with the directory named.
+pub fn check_writable_dir(dir: &Path) -> Result<(), String> {
+    let named = |e: std::io::Error| format!("--out {}: {e}", dir.display());
+    std::fs::create_dir_all(dir).map_err(named)?;
+    let probe = dir.join(format!(".durasim-write-check-{}", std::process::id()));
+    std::fs::write(&probe, b"").map_err(named)?;
+    std::fs::remove_file(&probe).map_err(named)
+}
+
+/// At most `max` characters of `s`, saying how much was cut.
+fn clipped(s: &str, max: usize) -> String {
+    match s.char_indices().nth(max) {
+        None => s.to_string(),
+        Some((cut, _)) => format!("{}... ({} more bytes)", &s[..cut], s.len() - cut),
+    }
 }
 
 /// `sim show FILE [--detailed]`.
@@ -51,27 +108,46 @@ pub fn show(path: &Path, detailed: bool) -> Result<String, String> {
     Ok(render_show(&read_history(path)?, detailed))
 }
 
-/// What `sim replay` printed and the exit code it ends with.
+/// What `sim replay` printed (results on stdout, unreadable inputs on stderr) and the exit code
+/// it ends with.
 pub struct ReplayReport {
+    /// Lines about inputs that could not be read, for stderr.
+    pub errors: String,
     pub text: String,
     pub exit_code: u8,
 }
 
-fn history_files(path: &Path) -> Result<Vec<PathBuf>, String> {
+fn history_files(path: &Path) -> Result<(Vec<PathBuf>, Vec<String>), String> {
     let meta = std::fs::metadata(path).map_err(|e| format!("{}: {e}", path.display()))?;
     if !meta.is_dir() {
-        return Ok(vec![path.to_path_buf()]);
+        return Ok((vec![path.to_path_buf()], Vec::new()));
     }
-    let mut files: Vec<PathBuf> = std::fs::read_dir(path)
-        .map_err(|e| format!("{}: {e}", path.display()))?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "json") && p.is_file())
-        .collect();
+    let mut files = Vec::new();
+    let mut unreadable = Vec::new();
+    for entry in std::fs::read_dir(path).map_err(|e| format!("{}: {e}", path.display()))? {
+        let p = match entry {
+            Ok(e) => e.path(),
+            Err(e) => {
+                unreadable.push(format!("{}: {e}", path.display()));
+                continue;
+            }
+        };
+        if p.extension().is_none_or(|x| x != "json") {
+            continue;
+        }
+        // Follows links: a dangling or looping link is reported, not skipped.
+        match std::fs::metadata(&p) {
+            Ok(m) if m.is_file() => files.push(p),
+            Ok(_) => {}
+            Err(e) => unreadable.push(format!("{}: {e}", p.display())),
+        }
+    }
     files.sort();
-    if files.is_empty() {
+    unreadable.sort();
+    if files.is_empty() && unreadable.is_empty() {
         return Err(format!("{}: no .json history files", path.display()));
     }
-    Ok(files)
+    Ok((files, unreadable))
 }
 
 /// `sim replay FILE|DIR --workflow NAME`: exit 0 when every history replays, 1 with the error
@@ -84,22 +160,26 @@ pub fn replay(path: &Path, workflow: &str) -> Result<ReplayReport, String> {
             known.join(", ")
         ));
     }
-    let files = history_files(path)?;
+    let (files, unreadable) = history_files(path)?;
     let mut text = String::new();
-    let (mut failed, mut bad_input) = (0, 0);
+    let mut errors = String::new();
+    let (mut failed, mut bad_input) = (0, unreadable.len());
+    for e in &unreadable {
+        let _ = writeln!(errors, "ERROR {e}");
+    }
     for f in &files {
         let h = match read_history(f) {
             Ok(h) => h,
             Err(e) => {
                 bad_input += 1;
-                let _ = writeln!(text, "ERROR {e}");
+                let _ = writeln!(errors, "ERROR {}", clipped(&e, 2000));
                 continue;
             }
         };
         let Some(wf_type) = h.workflow_type().map(str::to_string) else {
             bad_input += 1;
             let _ = writeln!(
-                text,
+                errors,
                 "ERROR {}: history does not start with WorkflowExecutionStarted",
                 f.display()
             );
@@ -120,14 +200,19 @@ pub fn replay(path: &Path, workflow: &str) -> Result<ReplayReport, String> {
             }
             ReplayOutcome::Failed(e) => {
                 failed += 1;
-                let _ = writeln!(text, "FAIL  {}: {e}", f.display());
+                let _ = writeln!(
+                    text,
+                    "FAIL  {}: {}",
+                    f.display(),
+                    clipped(&e.to_string(), 2000)
+                );
             }
         }
     }
     let _ = writeln!(
         text,
         "{} replayed, {} failed, {} unreadable",
-        files.len() - failed - bad_input,
+        (files.len() + unreadable.len()) - failed - bad_input,
         failed,
         bad_input
     );
@@ -138,7 +223,11 @@ pub fn replay(path: &Path, workflow: &str) -> Result<ReplayReport, String> {
     } else {
         0
     };
-    Ok(ReplayReport { text, exit_code })
+    Ok(ReplayReport {
+        errors,
+        text,
+        exit_code,
+    })
 }
 
 /// Parses `A..B`.

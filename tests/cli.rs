@@ -248,6 +248,81 @@ fn environment_overrides_are_checked_once_and_reported() {
     let _ = std::fs::remove_dir_all(&tmp);
 }
 
+/// Inputs that are not one run's history are refused with the file and the event named; a
+/// byte-order mark is not a reason to refuse one; replay reports links it cannot follow.
+#[test]
+fn histories_are_checked_before_they_are_shown_or_replayed() {
+    let tmp = std::env::temp_dir().join(format!("durasim-hist-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&tmp);
+    std::fs::create_dir_all(&tmp).unwrap();
+    let good = std::fs::read_to_string(fixture("transfer-completed.json")).unwrap();
+    let bom = tmp.join("bom.json");
+    std::fs::write(&bom, format!("\u{feff}{good}")).unwrap();
+    let o = sim(&["show", bom.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(
+        stdout(&o),
+        std::fs::read_to_string(fixture("transfer-completed.txt")).unwrap()
+    );
+    for (name, text, expect) in [
+        ("empty-object.json", "{}".to_string(), "has no events"),
+        ("empty-array.json", "[]".to_string(), "has no events"),
+        (
+            "swapped.json",
+            good.replacen("\"eventId\": \"2\"", "\"eventId\": \"3\"", 1),
+            "event 2 (index 1) has eventId 3, expected 2",
+        ),
+    ] {
+        let f = tmp.join(name);
+        std::fs::write(&f, text).unwrap();
+        for args in [vec!["show"], vec!["replay", "--workflow", "MoneyTransfer"]] {
+            let mut args = args.clone();
+            args.insert(1, f.to_str().unwrap());
+            let o = sim(&args);
+            assert_eq!(o.status.code(), Some(2), "{name} {args:?}: {}", stdout(&o));
+            assert!(
+                stderr(&o).contains(name) && stderr(&o).contains(expect),
+                "{name}: {}",
+                stderr(&o)
+            );
+        }
+    }
+    // A directory with a good history and a dangling link: the link is an error on stderr.
+    let dir = tmp.join("dir");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("good.json"), &good).unwrap();
+    #[cfg(unix)]
+    std::os::unix::fs::symlink(tmp.join("absent.json"), dir.join("dangling.json")).unwrap();
+    let o = sim(&[
+        "replay",
+        dir.to_str().unwrap(),
+        "--workflow",
+        "MoneyTransfer",
+    ]);
+    assert!(stdout(&o).contains("ok    "), "{}", stdout(&o));
+    #[cfg(unix)]
+    {
+        assert_eq!(o.status.code(), Some(2), "{}", stdout(&o));
+        assert!(stderr(&o).contains("dangling.json"), "{}", stderr(&o));
+        assert!(stdout(&o).contains("1 unreadable"), "{}", stdout(&o));
+    }
+    // An --out that cannot be written is refused before the sweep runs.
+    let file = tmp.join("a-file");
+    std::fs::write(&file, "").unwrap();
+    let out = file.join("out");
+    let o = sim(&[
+        "run",
+        "money-transfer",
+        "--seed",
+        "1",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", stdout(&o));
+    assert!(stderr(&o).contains("--out"), "{}", stderr(&o));
+    let _ = std::fs::remove_dir_all(&tmp);
+}
+
 #[test]
 fn run_one_seed_writes_histories_that_show_and_replay() {
     let out = std::env::temp_dir().join(format!("durasim-run-{}", std::process::id()));

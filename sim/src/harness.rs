@@ -15,6 +15,7 @@
 
 use std::fmt;
 use std::fmt::Write as _;
+use std::io::Read as _;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -23,7 +24,7 @@ use std::time::Instant;
 
 use crate::checkers::{check_all, default_invariants, Invariant, Violation};
 use crate::faults::shrink::shrink_with_probes;
-use crate::faults::{generate, Fault, FaultEvent, FaultPlan, NodeRef, Profile, When};
+use crate::faults::{generate, Fault, FaultEvent, FaultPlan, NodeRef, Profile, Topology, When};
 use crate::scenario::{run, Outcome, Scenario};
 
 /// Why a sweep could not start: its input (an environment variable, a plan file) is unusable.
@@ -65,20 +66,32 @@ impl std::error::Error for HarnessError {}
 /// Reads a fault plan file (JSON, as `--out` writes it) and checks that a run of a scenario
 /// with these `nodes` can carry it out. Every error names the file, and the line and column
 /// (malformed JSON) or the event (an impossible fault).
-pub fn load_plan(path: &Path, nodes: &[String]) -> Result<FaultPlan, HarnessError> {
+pub fn load_plan(path: &Path, topology: &Topology) -> Result<FaultPlan, HarnessError> {
     let err = |message: String| HarnessError::Plan {
         path: path.to_path_buf(),
         message,
     };
-    let bytes = std::fs::read(path).map_err(|e| err(e.to_string()))?;
+    // A plan of the most events a run can carry is far smaller; `/dev/zero` is not a plan.
+    const MAX_PLAN_BYTES: u64 = 64 << 20;
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|f| std::io::Read::read_to_end(&mut f.take(MAX_PLAN_BYTES + 1), &mut bytes))
+        .map_err(|e| err(e.to_string()))?;
+    if bytes.len() as u64 > MAX_PLAN_BYTES {
+        return Err(err(format!(
+            "larger than {} MiB; not a fault plan",
+            MAX_PLAN_BYTES >> 20
+        )));
+    }
     let text = String::from_utf8(bytes).map_err(|e| {
         err(format!(
             "not UTF-8 (invalid byte at offset {})",
             e.utf8_error().valid_up_to()
         ))
     })?;
-    let plan = FaultPlan::from_json(&text).map_err(err)?;
-    plan.validate(nodes).map_err(err)?;
+    let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
+    let plan = FaultPlan::from_json(text).map_err(err)?;
+    plan.validate(topology).map_err(err)?;
     Ok(plan)
 }
 
@@ -92,7 +105,7 @@ struct EnvOverrides {
 }
 
 impl EnvOverrides {
-    fn read(nodes: &[String]) -> Result<EnvOverrides, HarnessError> {
+    fn read(topology: &Topology) -> Result<EnvOverrides, HarnessError> {
         let mut env = EnvOverrides::default();
         for var in ["SIM_SEED", "MADSIM_TEST_SEED"] {
             let Some(value) = std::env::var_os(var) else {
@@ -114,7 +127,7 @@ impl EnvOverrides {
         }
         if let Some(path) = std::env::var_os("SIM_PLAN") {
             // A plan the user asked for by name must be used as given, or not at all.
-            let plan = load_plan(Path::new(&path), nodes).map_err(|e| HarnessError::Env {
+            let plan = load_plan(Path::new(&path), topology).map_err(|e| HarnessError::Env {
                 var: "SIM_PLAN",
                 message: e.to_string(),
             })?;
@@ -440,7 +453,7 @@ impl Harness {
     /// Uses the plan in this file (see [`load_plan`]) for every seed, checked against this
     /// sweep's scenario.
     pub fn plan_file(self, path: &Path) -> Result<Self, HarnessError> {
-        let plan = load_plan(path, &self.scenario.topology().nodes())?;
+        let plan = load_plan(path, &self.scenario.topology())?;
         Ok(self.plan(plan))
     }
 
@@ -471,7 +484,7 @@ impl Harness {
     /// The seeds this sweep runs, after `SIM_SEED` / `MADSIM_TEST_SEED` and sharding, listed
     /// (at most `limit` of them: the sweep itself never lists its seeds).
     pub fn seed_list(&self, limit: usize) -> Result<Vec<u64>, HarnessError> {
-        let env = EnvOverrides::read(&self.scenario.topology().nodes())?;
+        let env = EnvOverrides::read(&self.scenario.topology())?;
         let set = self.seeds_for(&env)?;
         Ok((0..set.count.min(limit as u64))
             .filter_map(|k| set.get(k))
@@ -554,7 +567,7 @@ impl Harness {
     /// Runs the sweep. Fails before running anything when `SIM_SEED`, `MADSIM_TEST_SEED` or
     /// `SIM_PLAN` has a value it cannot use, or when no seed is left to run.
     pub fn run(&self) -> Result<Report, HarnessError> {
-        let env = EnvOverrides::read(&self.scenario.topology().nodes())?;
+        let env = EnvOverrides::read(&self.scenario.topology())?;
         let seeds = self.seeds_for(&env)?;
         let total = seeds.count;
         let started = Instant::now();
@@ -818,10 +831,12 @@ impl Harness {
 mod tests {
     use super::*;
 
-    fn nodes() -> Vec<String> {
-        ["server", "worker-1", "bank", "client"]
-            .map(String::from)
-            .to_vec()
+    fn nodes() -> Topology {
+        Topology {
+            workers: vec!["worker-1".into()],
+            services: vec!["bank".into()],
+            effect_operations: [("bank".to_string(), vec!["deposit".into()])].into(),
+        }
     }
 
     #[test]
@@ -855,6 +870,7 @@ mod tests {
         };
         let cases: Vec<(PathBuf, &str)> = vec![
             (dir.join("absent.json"), "absent.json: "),
+            (write("huge.json", &vec![b' '; (64 << 20) + 1]), "larger than 64 MiB"),
             (write("latin1.json", &[b'{', 0xe9, b'}']), "not UTF-8 (invalid byte at offset 1)"),
             (write("trunc.json", b"{\"events\": ["), "line 1 column"),
             (
@@ -863,6 +879,38 @@ mod tests {
                     br#"{"events":[{"when":{"on":"at","ms":5},"fault":{"kind":"kill","node":{"named":"worker-9"},"restart_after_ms":10}}],"heal_at_ms":1000}"#,
                 ),
                 "worker-9",
+            ),
+            (
+                write("field.json", br#"{"events":[],"heal_at_ms":10,"heal_at":5}"#),
+                "unknown field `heal_at`",
+            ),
+            (
+                write(
+                    "inner-field.json",
+                    br#"{"events":[{"when":{"on":"at","ms":5,"sec":1},"fault":{"kind":"kill","node":"caller","restart_after_ms":10}}],"heal_at_ms":1000}"#,
+                ),
+                "unknown field `sec`",
+            ),
+            (
+                write(
+                    "partition.json",
+                    br#"{"events":[{"when":{"on":"at","ms":5},"fault":{"kind":"partition","nodes":[],"duration_ms":10}}],"heal_at_ms":1000}"#,
+                ),
+                "a partition of no nodes cuts nothing off",
+            ),
+            (
+                write(
+                    "event-type.json",
+                    br#"{"events":[{"when":{"on":"history","event_type":"ActivityStarted","nth":1},"fault":{"kind":"kill","node":"caller","restart_after_ms":10}}],"heal_at_ms":1000}"#,
+                ),
+                "\"ActivityStarted\" is not a history event type",
+            ),
+            (
+                write(
+                    "operation.json",
+                    br#"{"events":[{"when":{"on":"effect","service":"bank","operation":"refund","nth":1},"fault":{"kind":"kill","node":"caller","restart_after_ms":10}}],"heal_at_ms":1000}"#,
+                ),
+                "bank records no effect \"refund\" (its effect operations: deposit)",
             ),
         ];
         for (path, expect) in cases {
@@ -873,6 +921,9 @@ mod tests {
         }
         let good = write("good.json", FaultPlan::none().to_json().as_bytes());
         assert_eq!(load_plan(&good, &nodes()), Ok(FaultPlan::none()));
+        let bom = format!("\u{feff}{}", FaultPlan::none().to_json());
+        let bom = write("bom.json", bom.as_bytes());
+        assert_eq!(load_plan(&bom, &nodes()), Ok(FaultPlan::none()));
         let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -97,7 +97,7 @@ fn check_plan(plan: &FaultPlan, topo: &Topology, what: &str) {
         plan.heal_at_ms
     );
     // Every node an event names is in the topology (and rates, times, counts are in range).
-    if let Err(e) = plan.validate(&topo.nodes()) {
+    if let Err(e) = plan.validate(topo) {
         panic!("{what}: {e}");
     }
     for ev in &plan.events {
@@ -461,7 +461,7 @@ fn topology_of_a_scenario() {
         }],
         heal_at_ms: 1_000,
     };
-    let err = bad.validate(&topo.nodes()).unwrap_err();
+    let err = bad.validate(&topo).unwrap_err();
     assert!(err.contains("no node named \"worker-9\""), "{err}");
 }
 
@@ -531,15 +531,14 @@ const GOLDEN_DIGESTS: [(Profile, u64); 5] = [
 #[test]
 fn every_generated_plan_validates() {
     let topo = bank_topology();
-    let nodes = topo.nodes();
     for p in Profile::ALL {
         for plan in plans(p, &topo) {
-            plan.validate(&nodes).unwrap_or_else(|e| panic!("{p}: {e}"));
+            plan.validate(&topo).unwrap_or_else(|e| panic!("{p}: {e}"));
         }
     }
     let bad = FaultPlan {
         events: vec![],
         heal_at_ms: FaultPlan::MAX_MS + 1,
     };
-    assert!(bad.validate(&nodes).unwrap_err().contains("heal_at_ms"));
+    assert!(bad.validate(&topo).unwrap_err().contains("heal_at_ms"));
 }

@@ -112,6 +112,7 @@ fn main() -> ExitCode {
             0
         }),
         Cmd::Replay { path, workflow } => cli::replay(&path, &workflow).map(|r| {
+            eprint!("{}", r.errors);
             print!("{}", r.text);
             r.exit_code
         }),
@@ -171,6 +172,7 @@ fn run(r: RunArgs) -> Result<u8, String> {
         h = h.plan_file(p).map_err(|e| e.to_string())?;
     }
     if let Some(out) = &r.out {
+        cli::check_writable_dir(out)?;
         h = h.out_dir(out, r.seed.is_some());
     }
     let bar = (!r.json && std::io::stderr().is_terminal()).then(|| {

@@ -8,6 +8,8 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use crate::history::json::parse_event_type;
+
 pub mod generate;
 mod repr;
 pub mod shrink;
@@ -21,7 +23,7 @@ use repr::FaultRepr;
 /// Which messages a network fault applies to, by node name (`server`, `worker-1`, `bank`,
 /// `client`).
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum Target {
     /// Every message of every node.
     All,
@@ -194,7 +196,7 @@ impl Fault {
 
 /// When a fault happens.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "on", rename_all = "snake_case")]
+#[serde(tag = "on", rename_all = "snake_case", deny_unknown_fields)]
 pub enum When {
     /// At a virtual time (milliseconds since the run started).
     At {
@@ -226,6 +228,7 @@ pub enum When {
 
 /// One entry of a plan: a fault and when it happens.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct FaultEvent {
     /// When it happens: a virtual time or a trigger.
     pub when: When,
@@ -236,6 +239,7 @@ pub struct FaultEvent {
 /// A run's faults. Every fault ends by `heal_at_ms` (killed nodes restart, partitions heal,
 /// message faults stop), so liveness can be checked afterwards.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct FaultPlan {
     /// The faults, in the order they were drawn or written.
     pub events: Vec<FaultEvent>,
@@ -276,7 +280,8 @@ impl FaultPlan {
 
     /// Checks that the plan is one a run can carry out and finish: rates in (0, 1], times and
     /// durations within [`FaultPlan::MAX_MS`], nodes that exist. Names the event that is not.
-    pub fn validate(&self, nodes: &[String]) -> Result<(), String> {
+    pub fn validate(&self, topology: &Topology) -> Result<(), String> {
+        let nodes = topology.nodes();
         if self.heal_at_ms > Self::MAX_MS {
             return Err(format!(
                 "heal_at_ms {} is over the limit of {} (30 days)",
@@ -285,14 +290,14 @@ impl FaultPlan {
             ));
         }
         for (i, e) in self.events.iter().enumerate() {
-            self.check_event(e, nodes)
+            self.check_event(e, topology, &nodes)
                 .map_err(|what| format!("event {} ({e}): {what}", i + 1))?;
         }
         Ok(())
     }
 
     /// What is wrong with one event of this plan, if anything.
-    fn check_event(&self, e: &FaultEvent, nodes: &[String]) -> Result<(), String> {
+    fn check_event(&self, e: &FaultEvent, topo: &Topology, nodes: &[String]) -> Result<(), String> {
         let node_ok = |n: &str| nodes.iter().any(|x| x == n);
         match &e.when {
             When::At { ms } if *ms > self.heal_at_ms => {
@@ -305,6 +310,32 @@ impl FaultPlan {
             }
             When::Effect { service, .. } if !node_ok(service) => {
                 return Err(format!("no service named {service:?}"));
+            }
+            When::Effect {
+                service, operation, ..
+            } => {
+                let ops = topo
+                    .effect_operations
+                    .get(service)
+                    .map(Vec::as_slice)
+                    .unwrap_or_default();
+                if !ops.iter().any(|o| o == operation) {
+                    return Err(format!(
+                        "{service} records no effect {operation:?} (its effect operations: {}), \
+                         so the trigger could never fire",
+                        if ops.is_empty() {
+                            "none".to_string()
+                        } else {
+                            ops.join(", ")
+                        }
+                    ));
+                }
+            }
+            When::History { event_type, .. } if parse_event_type(event_type).is_none() => {
+                return Err(format!(
+                    "{event_type:?} is not a history event type (e.g. \"ActivityTaskStarted\"), \
+                     so the trigger could never fire"
+                ));
             }
             _ => {}
         }
@@ -321,11 +352,16 @@ impl FaultPlan {
             Fault::Partition {
                 nodes: members,
                 duration_ms,
-            } => (
-                None,
-                Some(*duration_ms),
-                members.iter().find(|n| !node_ok(n)).cloned(),
-            ),
+            } => {
+                if members.is_empty() {
+                    return Err("a partition of no nodes cuts nothing off".into());
+                }
+                (
+                    None,
+                    Some(*duration_ms),
+                    members.iter().find(|n| !node_ok(n)).cloned(),
+                )
+            }
             Fault::OneWayPartition {
                 from,
                 to,

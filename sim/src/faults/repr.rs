@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use super::{Fault, MessageFault, NodeRef, Target};
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub(super) enum FaultRepr {
     Drop {
         target: Target,
