@@ -36,10 +36,7 @@ impl Default for TraceHasher {
 impl Hasher for TraceHasher {
     fn finish(&self) -> u64 {
         // A final avalanche, so every input bit reaches every output bit.
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
+        crate::rng::mix64(self.0)
     }
 
     fn write(&mut self, bytes: &[u8]) {

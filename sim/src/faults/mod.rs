@@ -271,8 +271,18 @@ impl FaultPlan {
     /// Reads a plan from JSON; the error names the line and column. Does not check that a run
     /// can carry it out: see [`FaultPlan::validate`].
     pub fn from_json(text: &str) -> Result<FaultPlan, String> {
-        serde_json::from_str(text)
-            .map_err(|e| format!("line {} column {}: {e}", e.line(), e.column()))
+        serde_json::from_str(text).map_err(|e| {
+            let mut message = e.to_string();
+            // serde_json reads a whole number past u64 (or one with a fraction) as a float and
+            // then names the float; say what the field takes instead.
+            if message.contains("invalid type: floating point") {
+                message.push_str(
+                    " (times, counts and durations are whole numbers from 0 to \
+                     18446744073709551615, within the limits `validate` names)",
+                );
+            }
+            format!("line {} column {}: {message}", e.line(), e.column())
+        })
     }
 
     /// The longest virtual time a plan may span (faults, heal, restarts): 30 days.
@@ -502,5 +512,18 @@ impl fmt::Display for Fault {
 impl fmt::Display for FaultEvent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}: {}", self.when, self.fault)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::faults::FaultPlan;
+
+    #[test]
+    fn a_number_past_u64_is_named_as_such_not_as_a_float() {
+        let e = FaultPlan::from_json(r#"{"events":[],"heal_at_ms":18446744073709551616}"#)
+            .unwrap_err();
+        assert!(e.starts_with("line 1 column"), "{e}");
+        assert!(e.contains("whole numbers from 0 to 18446744073709551615"), "{e}");
     }
 }
