@@ -521,9 +521,12 @@ mod tests {
 
     #[test]
     fn a_number_past_u64_is_named_as_such_not_as_a_float() {
-        let e = FaultPlan::from_json(r#"{"events":[],"heal_at_ms":18446744073709551616}"#)
-            .unwrap_err();
+        let e =
+            FaultPlan::from_json(r#"{"events":[],"heal_at_ms":18446744073709551616}"#).unwrap_err();
         assert!(e.starts_with("line 1 column"), "{e}");
-        assert!(e.contains("whole numbers from 0 to 18446744073709551615"), "{e}");
+        assert!(
+            e.contains("whole numbers from 0 to 18446744073709551615"),
+            "{e}"
+        );
     }
 }
