@@ -67,9 +67,10 @@ impl std::error::Error for HarnessError {}
 /// with these `nodes` can carry it out. Every error names the file, and the line and column
 /// (malformed JSON) or the event (an impossible fault).
 pub fn load_plan(path: &Path, topology: &Topology) -> Result<FaultPlan, HarnessError> {
+    // The message names the place; a long value it quotes (a 100 KB node name) is cut short.
     let err = |message: String| HarnessError::Plan {
         path: path.to_path_buf(),
-        message,
+        message: clipped(message, MAX_MESSAGE_CHARS),
     };
     // A plan of the most events a run can carry is far smaller; `/dev/zero` is not a plan.
     const MAX_PLAN_BYTES: u64 = 64 << 20;
@@ -93,6 +94,17 @@ pub fn load_plan(path: &Path, topology: &Topology) -> Result<FaultPlan, HarnessE
     let plan = FaultPlan::from_json(text).map_err(err)?;
     plan.validate(topology).map_err(err)?;
     Ok(plan)
+}
+
+/// The most characters of a plan error's message that are printed.
+const MAX_MESSAGE_CHARS: usize = 2000;
+
+/// At most `max` characters of `s`, saying how much was cut.
+fn clipped(s: String, max: usize) -> String {
+    match s.char_indices().nth(max) {
+        None => s,
+        Some((cut, _)) => format!("{}... ({} more bytes)", &s[..cut], s.len() - cut),
+    }
 }
 
 /// What the environment asks of one sweep, read once when it starts.

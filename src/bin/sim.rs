@@ -50,15 +50,17 @@ enum Cmd {
     },
 }
 
+// A value that starts with `-` (`--shard -1/2`, `--jobs -1`) is taken as the value, so the error
+// quotes what was typed; clap would otherwise read it as unknown short flags (`'-1'`).
 #[derive(clap::Args)]
 struct RunArgs {
     /// Scenario name (see `sim list`).
     scenario: String,
     /// Run exactly this seed.
-    #[arg(long, conflicts_with = "seeds")]
+    #[arg(long, conflicts_with = "seeds", allow_negative_numbers = true)]
     seed: Option<u64>,
     /// Run a range of seeds, `A..B` (B excluded).
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     seeds: Option<String>,
     /// Fault profile: none, network, crash, chaos, swarm.
     #[arg(long, default_value = "chaos")]
@@ -67,10 +69,14 @@ struct RunArgs {
     #[arg(long)]
     plan: Option<PathBuf>,
     /// Parallel seeds, 1 to 1024 (default: the number of CPUs).
-    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=sim::MAX_JOBS as u64))]
+    #[arg(
+        long,
+        allow_negative_numbers = true,
+        value_parser = clap::value_parser!(u64).range(1..=sim::MAX_JOBS as u64)
+    )]
     jobs: Option<u64>,
     /// Run every N-th seed starting at I: `I/N`.
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     shard: Option<String>,
     /// Write plan, trace and histories per failing seed (and for --seed N always).
     #[arg(long)]
@@ -85,10 +91,10 @@ struct RunArgs {
     #[arg(long)]
     evict: bool,
     /// Shrinking budget: runs per failing seed.
-    #[arg(long, default_value_t = 200)]
+    #[arg(long, default_value_t = 200, allow_negative_numbers = true)]
     shrink_runs: usize,
     /// Shrink the first N failing seeds (by seed); later ones report their whole plan.
-    #[arg(long, default_value_t = 3)]
+    #[arg(long, default_value_t = 3, allow_negative_numbers = true)]
     shrink_limit: usize,
 }
 
