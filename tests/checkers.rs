@@ -264,3 +264,87 @@ fn real_histories_replayed_against_changed_code_violate_replay() {
     assert_eq!(v.message.matches("does not replay").count(), 2, "{v}");
     assert!(v.message.ends_with("and 8 more"), "{v}");
 }
+
+/// A service model that forgets `ctx.ledger.record` for one of its declared effect operations:
+/// the node sees each such successful call, and exactly-once fails naming the contract instead
+/// of passing with nothing to check (found by a new user's saga: 200 chaos seeds passed a
+/// double-charge bug because the model recorded 0 effects).
+#[test]
+fn a_service_that_records_no_effects_fails_exactly_once_instead_of_passing_silently() {
+    use sim::sdk::ActivityContext as Ctx;
+    use sim::{ActivityError, ActivityOptions, Registry, ServiceCtx, ServiceLogic, StartSpec};
+    use std::time::Duration;
+
+    struct Counter {
+        records: bool,
+    }
+    impl ServiceLogic for Counter {
+        fn name(&self) -> &str {
+            "counter"
+        }
+        fn effect_operations(&self) -> &[&str] {
+            &["bump"]
+        }
+        fn handle(
+            &self,
+            ctx: &ServiceCtx<'_>,
+            operation: &str,
+            body: &serde_json::Value,
+            caller: Option<&sim::Caller>,
+        ) -> Result<serde_json::Value, (String, String)> {
+            if self.records {
+                let key = body["key"].as_str().unwrap_or_default();
+                ctx.ledger
+                    .record("counter", operation, key, true, caller, body.clone());
+            }
+            Ok(serde_json::json!("bumped"))
+        }
+        fn snapshot(&self) -> serde_json::Value {
+            serde_json::Value::Null
+        }
+    }
+    async fn bump(ctx: Ctx, key: String) -> Result<String, ActivityError> {
+        let v = ctx
+            .call_service("counter", "bump", serde_json::json!({ "key": key }))
+            .await?;
+        Ok(v.to_string())
+    }
+    async fn bump_once(
+        ctx: sim::WorkflowContext,
+        key: String,
+    ) -> Result<String, sim::WorkflowError> {
+        let opts = ActivityOptions::start_to_close(Duration::from_secs(5));
+        Ok(ctx.start_activity("bump", &key, opts).await?)
+    }
+    for records in [false, true] {
+        let mut registry = Registry::new();
+        registry
+            .register_workflow("BumpOnce", bump_once)
+            .register_activity("bump", bump);
+        let mut sc = Scenario::new("counter", registry, "q");
+        sc.services =
+            Arc::new(move || vec![Arc::new(Counter { records }) as Arc<dyn ServiceLogic>]);
+        sc.starts.push(StartSpec {
+            workflow_id: "bump-1".into(),
+            workflow_type: "BumpOnce".into(),
+            task_queue: "q".into(),
+            input: Some(sim::history::Payloads::json("k-1").unwrap()),
+            delay: Duration::ZERO,
+        });
+        let o = run(&Arc::new(sc), 1, &FaultPlan::none());
+        let v = ExactlyOnce.check(&o);
+        if records {
+            assert_eq!(v, Ok(()), "{}", o.trace_text());
+        } else {
+            let v = v.unwrap_err();
+            assert!(
+                v.message.starts_with(
+                    "counter answered 1 call(s) of its effect operation \"bump\" without \
+                     recording an effect in the ledger"
+                ),
+                "{v}"
+            );
+            assert!(v.message.contains("by workflow bump-1"), "{v}");
+        }
+    }
+}

@@ -59,6 +59,16 @@
 //! ```
 #![warn(missing_docs)]
 
+// Everything here runs inside madsim's simulation (its network, clock and runtime), which
+// exists only under `--cfg madsim`; without it the build would fail with unrelated-looking
+// errors about `madsim::runtime` and `NetSim`.
+#[cfg(not(madsim))]
+compile_error!(
+    "durasim's `sim` crate runs inside madsim and needs `--cfg madsim`: add \
+     `[build] rustflags = [\"--cfg\", \"madsim\"]` to your crate's `.cargo/config.toml` \
+     (a RUSTFLAGS variable in the environment replaces it: include `--cfg madsim` there too)"
+);
+
 mod alarm;
 pub mod checkers;
 mod client;
@@ -83,7 +93,7 @@ pub use client::{SignalSpec, StartSpec};
 pub use engine::{Defects, EngineConfig, Limits};
 pub use faults::{FaultPlan, Profile};
 pub use harness::{load_plan, Harness, HarnessError, Report, Repro, SeedFailure, MAX_JOBS};
-pub use record::{AckedEvent, Caller, ClientResult, Effect, Outcome};
+pub use record::{AckedEvent, Caller, ClientResult, Effect, Outcome, UnrecordedCall};
 pub use scenario::{run, Scenario, ServiceFactory};
 pub use sdk::{
     replay, ActivityContext, ActivityError, ActivityOptions, Registry, ReplayOutcome, RetryPolicy,

@@ -31,6 +31,10 @@ pub struct Outcome {
     /// Every call the services recorded in their ledger, applied or recognised as a duplicate,
     /// in the order they happened.
     pub effects: Vec<Effect>,
+    /// Calls of a service's declared effect operations that the service answered with success
+    /// but recorded nothing for in the ledger, as the service's node saw them: a service model
+    /// that forgets `EffectLedger::record` (exactly-once could not see its effects).
+    pub unrecorded_effects: Vec<UnrecordedCall>,
     /// Each service's durable state at the end, by service name.
     pub services: BTreeMap<String, serde_json::Value>,
     /// What the client saw of each workflow it started, by workflow id.
@@ -118,6 +122,19 @@ pub struct Effect {
     pub caller: Option<Caller>,
     /// Service-specific detail (the bank: account and amount), for reports.
     pub detail: Value,
+}
+
+/// A successful call of an effect operation for which the service recorded no effect.
+#[derive(Clone, Debug, PartialEq)]
+pub struct UnrecordedCall {
+    /// Virtual wall-clock time of the call.
+    pub time: Timestamp,
+    /// The service that handled it.
+    pub service: String,
+    /// The operation, one of the service's `effect_operations`.
+    pub operation: String,
+    /// The activity attempt that made the call, when the call carried one.
+    pub caller: Option<Caller>,
 }
 
 /// What the client saw of one workflow.

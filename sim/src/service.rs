@@ -11,6 +11,7 @@ use serde_json::Value;
 
 use crate::clock::SimClock;
 use crate::history::Timestamp;
+use crate::record::UnrecordedCall;
 pub use crate::record::{Caller, Effect};
 use crate::trace::{Trace, TraceKind};
 use crate::transport::{Dedup, DedupVerdict, MessageKind, NetEnv, RpcServer};
@@ -25,6 +26,7 @@ use crate::transport::{Dedup, DedupVerdict, MessageKind, NetEnv, RpcServer};
 #[derive(Clone)]
 pub struct EffectLedger {
     inner: Arc<Mutex<Vec<Effect>>>,
+    unrecorded: Arc<Mutex<Vec<UnrecordedCall>>>,
     trace: Trace,
     clock: SimClock,
 }
@@ -33,6 +35,7 @@ impl EffectLedger {
     pub(crate) fn new(trace: Trace, clock: SimClock) -> Self {
         EffectLedger {
             inner: Arc::new(Mutex::new(Vec::new())),
+            unrecorded: Arc::new(Mutex::new(Vec::new())),
             trace,
             clock,
         }
@@ -79,6 +82,32 @@ impl EffectLedger {
     /// Every recorded effect, in order.
     pub(crate) fn effects(&self) -> Vec<Effect> {
         self.lock().clone()
+    }
+
+    /// How many effects are recorded so far.
+    fn len(&self) -> usize {
+        self.lock().len()
+    }
+
+    /// Notes a successful call of an effect operation that recorded nothing (seen by the
+    /// service's node, not by the service model).
+    fn note_unrecorded(&self, call: UnrecordedCall) {
+        self.trace.note(format!(
+            "{}.{} succeeded without recording an effect in the ledger",
+            call.service, call.operation
+        ));
+        self.unrecorded
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(call);
+    }
+
+    /// Every call noted by `note_unrecorded`, in order.
+    pub(crate) fn unrecorded(&self) -> Vec<UnrecordedCall> {
+        self.unrecorded
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 }
 
@@ -170,8 +199,25 @@ pub async fn run_service(
                     ledger: &ledger,
                     now: clock.now(),
                 };
+                // The node checks the model's contract: a successful call of an effect
+                // operation records one ledger entry (applied, or recognised as a duplicate).
+                let recorded_before = ledger.len();
                 match logic.handle(&ctx, &req.operation, &req.body, req.caller.as_ref()) {
-                    Ok(v) => ServiceResponse::Ok(v),
+                    Ok(v) => {
+                        let is_effect = logic
+                            .effect_operations()
+                            .iter()
+                            .any(|op| *op == req.operation);
+                        if is_effect && ledger.len() == recorded_before {
+                            ledger.note_unrecorded(UnrecordedCall {
+                                time: ctx.now,
+                                service: logic.name().to_string(),
+                                operation: req.operation.clone(),
+                                caller: req.caller.clone(),
+                            });
+                        }
+                        ServiceResponse::Ok(v)
+                    }
                     Err((error_type, message)) => ServiceResponse::Rejected {
                         error_type,
                         message,

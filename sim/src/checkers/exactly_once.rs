@@ -135,6 +135,7 @@ impl Invariant for ExactlyOnce {
                 .push(e);
         }
         let mut problems = Vec::new();
+        unrecorded(outcome, &mut problems);
         for ((wf, run, aid, service, op), effects) in &groups {
             let end = ends.get(&(wf.clone(), run.clone(), aid.clone()));
             let ty = end
@@ -228,6 +229,40 @@ impl Invariant for ExactlyOnce {
             }
         }
         verdict(self.name(), problems)
+    }
+}
+
+/// Successful calls of effect operations that left no ledger entry: the service model broke
+/// the ledger's contract, and no effect of those calls can be checked. One problem per
+/// (service, operation), with the count and the first call.
+fn unrecorded(outcome: &Outcome, problems: &mut Vec<String>) {
+    let mut by_op: BTreeMap<(&str, &str), Vec<&crate::record::UnrecordedCall>> = BTreeMap::new();
+    for c in &outcome.unrecorded_effects {
+        by_op
+            .entry((c.service.as_str(), c.operation.as_str()))
+            .or_default()
+            .push(c);
+    }
+    for ((service, op), calls) in by_op {
+        let first = calls[0];
+        let by = first
+            .caller
+            .as_ref()
+            .map(|c| {
+                format!(
+                    " by workflow {} run {} activity {} attempt {} on {}",
+                    c.workflow_id, c.run_id, c.activity_id, c.attempt, c.node
+                )
+            })
+            .unwrap_or_default();
+        problems.push(format!(
+            "{service} answered {} call(s) of its effect operation {op:?} without recording an \
+             effect in the ledger (first at {}{by}): a ServiceLogic must call \
+             ctx.ledger.record for every call of an operation it lists in effect_operations, \
+             or exactly-once cannot see those effects",
+            calls.len(),
+            vtime(first.time)
+        ));
     }
 }
 

@@ -62,6 +62,7 @@
 //!     histories: Default::default(),
 //!     acked: vec![],
 //!     effects: vec![],
+//!     unrecorded_effects: vec![],
 //!     services: Default::default(),
 //!     client: Default::default(),
 //!     expected_workflows: vec![],

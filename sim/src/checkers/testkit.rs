@@ -330,6 +330,7 @@ pub fn outcome() -> Outcome {
         ended_at: Duration::from_secs(6),
         liveness_deadline: Duration::from_secs(600),
         applied_faults: Vec::new(),
+        unrecorded_effects: Vec::new(),
     }
 }
 

@@ -44,6 +44,7 @@ pub(super) fn collect(
         histories,
         acked: shared.store.acked(),
         effects: shared.ledger.effects(),
+        unrecorded_effects: shared.ledger.unrecorded(),
         services,
         client: shared.log.results(),
         expected_workflows: sc.starts.iter().map(|s| s.workflow_id.clone()).collect(),
