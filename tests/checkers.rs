@@ -348,3 +348,28 @@ fn a_service_that_records_no_effects_fails_exactly_once_instead_of_passing_silen
         }
     }
 }
+
+/// A workflow type nobody registered: liveness names the failing workflow task and its cause,
+/// not only "still open" (a new user's misspelt registration read as a vague liveness failure).
+#[test]
+fn an_unregistered_workflow_type_is_named_by_liveness() {
+    use sim::checkers::Liveness;
+    use sim::{Registry, StartSpec};
+    let mut sc = Scenario::new("ghost", Registry::new(), "q");
+    sc.liveness_deadline = std::time::Duration::from_secs(60);
+    sc.starts.push(StartSpec {
+        workflow_id: "ghost-1".into(),
+        workflow_type: "Ghost".into(),
+        task_queue: "q".into(),
+        input: None,
+        delay: std::time::Duration::ZERO,
+    });
+    let o = run(&Arc::new(sc), 1, &FaultPlan::none());
+    let v = Liveness.check(&o).unwrap_err();
+    assert!(
+        v.message.contains("a workflow task that keeps failing")
+            && v.message
+                .contains("workflow type \"Ghost\" is not registered on this worker"),
+        "{v}"
+    );
+}

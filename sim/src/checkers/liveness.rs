@@ -35,6 +35,9 @@ pub(crate) fn pending(h: &History) -> Vec<String> {
     let mut activities: BTreeMap<EventId, String> = BTreeMap::new();
     let mut timers: BTreeMap<EventId, String> = BTreeMap::new();
     let mut wft: Option<(EventId, bool)> = None;
+    // The last workflow task failure not followed by a completed task: often the real reason a
+    // run is stuck (an unregistered workflow type, bad input, non-determinism).
+    let mut wft_failure: Option<(EventId, String)> = None;
     for e in &h.events {
         match &e.attributes {
             EventAttributes::ActivityTaskScheduled(s) => {
@@ -83,9 +86,24 @@ pub(crate) fn pending(h: &History) -> Vec<String> {
                     *started = true;
                 }
             }
-            EventAttributes::WorkflowTaskCompleted(_)
-            | EventAttributes::WorkflowTaskFailed(_)
-            | EventAttributes::WorkflowTaskTimedOut(_) => wft = None,
+            EventAttributes::WorkflowTaskFailed(f) => {
+                wft = None;
+                let message = f
+                    .failure
+                    .as_ref()
+                    .map(|f| f.message.as_str())
+                    .unwrap_or("(no failure message)");
+                let message = match message.char_indices().nth(300) {
+                    Some((cut, _)) => format!("{}...", &message[..cut]),
+                    None => message.to_string(),
+                };
+                wft_failure = Some((e.event_id, format!("{:?}: {message}", f.cause)));
+            }
+            EventAttributes::WorkflowTaskCompleted(_) => {
+                wft = None;
+                wft_failure = None;
+            }
+            EventAttributes::WorkflowTaskTimedOut(_) => wft = None,
             _ => {}
         }
     }
@@ -95,6 +113,11 @@ pub(crate) fn pending(h: &History) -> Vec<String> {
         out.push(format!(
             "workflow task scheduled at event {id}{}",
             if started { " (started)" } else { "" }
+        ));
+    }
+    if let Some((id, why)) = wft_failure {
+        out.push(format!(
+            "a workflow task that keeps failing (WorkflowTaskFailed at event {id}, {why})"
         ));
     }
     out
@@ -216,6 +239,38 @@ mod tests {
             "liveness: workflow wf-1 run run-1 still open after 11 events at 6.000s, waiting on \
              activity 2 (deposit) scheduled at event 11; last events: 9 WorkflowTaskStarted at \
              3.000s, 10 WorkflowTaskCompleted at 3.000s, 11 ActivityTaskScheduled at 3.000s"
+        );
+    }
+
+    #[test]
+    fn a_run_stuck_on_a_failing_workflow_task_names_the_failure() {
+        let mut o = outcome();
+        let mut h = Hb::new("Transfer", WF, RUN, &1i64);
+        let s = h.wft_scheduled();
+        let t = h.wft_started(s);
+        h.push(EventAttributes::WorkflowTaskFailed(std::sync::Arc::new(
+            crate::history::WorkflowTaskFailed {
+                scheduled_event_id: s,
+                started_event_id: t,
+                cause: crate::history::WorkflowTaskFailedCause::WorkflowWorkerUnhandledFailure,
+                failure: Some(crate::history::Failure::application(
+                    "workflow type \"Transfr\" is not registered on this worker",
+                    "UnknownWorkflowType",
+                    false,
+                )),
+                identity: String::new(),
+                extra: Default::default(),
+            },
+        )));
+        *only(&mut o) = h.build();
+        let v = check(&o).unwrap_err();
+        assert!(
+            v.message.contains(
+                "a workflow task that keeps failing (WorkflowTaskFailed at event 4, \
+                 WorkflowWorkerUnhandledFailure: workflow type \"Transfr\" is not registered \
+                 on this worker)"
+            ),
+            "{v}"
         );
     }
 
