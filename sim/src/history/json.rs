@@ -218,7 +218,7 @@ fn quoted(s: &str) -> String {
     format!("{:?}", truncated(s, 64))
 }
 
-fn truncated(s: &str, max: usize) -> String {
+pub(crate) fn truncated(s: &str, max: usize) -> String {
     match s.char_indices().nth(max) {
         None => s.to_string(),
         Some((cut, _)) => format!("{}... ({} bytes)", &s[..cut], s.len()),

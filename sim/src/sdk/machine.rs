@@ -26,6 +26,7 @@ use super::context::{
 use super::error::WorkflowErrorKind;
 use super::registry::{panic_message, Registry, WorkflowRun};
 use super::rng::seed_from;
+use crate::history::json::truncated;
 use crate::history::{
     Command, EventAttributes, EventId, EventType, Failure, History, HistoryEvent, Payloads,
     RetryState,
@@ -67,12 +68,16 @@ impl fmt::Display for NonDeterminismError {
         write!(
             f,
             "[TMPRL1100] nondeterminism at event {}: {}",
-            self.event_id, self.message
+            self.event_id,
+            truncated(&self.message, MAX_ERROR_CHARS)
         )
     }
 }
 
 impl std::error::Error for NonDeterminismError {}
+
+/// The most characters of a message (or quoted name) a workflow task error displays.
+const MAX_ERROR_CHARS: usize = 2000;
 
 /// Why a workflow task could not produce commands. The worker fails the task (the server
 /// retries it); the machine should then be dropped (evicted) and the run replayed.
@@ -93,14 +98,20 @@ pub enum WorkflowTaskError {
 
 impl fmt::Display for WorkflowTaskError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Messages quote names and values from history and code, which can be of any size (a
+        // 10 MB activity name); every consumer (the failure written to history, replay's report,
+        // checkers) gets at most `MAX_ERROR_CHARS` of each.
+        let clip = |m: &str| truncated(m, MAX_ERROR_CHARS);
         match self {
             WorkflowTaskError::NonDeterminism(e) => e.fmt(f),
-            WorkflowTaskError::Panic(m) => write!(f, "workflow code panicked: {m}"),
-            WorkflowTaskError::BadInput(m) => write!(f, "bad workflow input: {m}"),
-            WorkflowTaskError::UnknownWorkflowType(t) => {
-                write!(f, "workflow type {t:?} is not registered on this worker")
-            }
-            WorkflowTaskError::BadHistory(m) => write!(f, "bad history: {m}"),
+            WorkflowTaskError::Panic(m) => write!(f, "workflow code panicked: {}", clip(m)),
+            WorkflowTaskError::BadInput(m) => write!(f, "bad workflow input: {}", clip(m)),
+            WorkflowTaskError::UnknownWorkflowType(t) => write!(
+                f,
+                "workflow type {:?} is not registered on this worker",
+                clip(t)
+            ),
+            WorkflowTaskError::BadHistory(m) => write!(f, "bad history: {}", clip(m)),
         }
     }
 }

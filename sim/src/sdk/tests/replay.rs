@@ -386,3 +386,22 @@ fn a_failed_workflow_task_is_undone_and_rerun_from_the_same_state() {
         assert!(replay(&kitchen_registry(), &sticky.history).is_ok());
     }
 }
+
+/// A 10 MB name in history must not become a 10 MB failure message, report line or checker
+/// violation: the error bounds what it quotes.
+#[test]
+fn task_errors_bound_the_names_they_quote() {
+    let huge = "x".repeat(10 << 20);
+    let e = WorkflowTaskError::UnknownWorkflowType(huge.clone());
+    let text = e.to_string();
+    assert!(text.len() < 2_100, "{}", text.len());
+    assert!(text.contains("bytes)"), "says how long the name was");
+    let nd = crate::sdk::NonDeterminismError {
+        event_id: 5,
+        kind: crate::sdk::NonDeterminismKind::Mismatch,
+        message: huge,
+        history: String::new(),
+        code: String::new(),
+    };
+    assert!(WorkflowTaskError::NonDeterminism(nd).to_string().len() < 2_100);
+}
