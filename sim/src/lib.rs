@@ -90,6 +90,7 @@ mod worker;
 
 pub use checkers::{Invariant, Violation};
 pub use client::{SignalSpec, StartSpec};
+pub use clock::BASE_NANOS;
 pub use engine::{Defects, EngineConfig, Limits};
 pub use faults::{FaultPlan, Profile};
 pub use harness::{load_plan, Harness, HarnessError, Report, Repro, SeedFailure, MAX_JOBS};

@@ -249,7 +249,8 @@ impl State {
     }
 }
 
-pub(crate) fn patch_marker_details(patch_id: &str, deprecated: bool) -> MarkerDetails {
+/// The details of a patch marker (`core_patch`) as current Temporal core writes them.
+pub fn patch_marker_details(patch_id: &str, deprecated: bool) -> MarkerDetails {
     let mut d = MarkerDetails::new();
     d.insert(
         "patch_id".to_string(),
@@ -264,7 +265,7 @@ pub(crate) fn patch_marker_details(patch_id: &str, deprecated: bool) -> MarkerDe
 
 /// Reads a patch marker's details: `{patch_id, deprecated}` (current core) or
 /// `{patch_data: {id, deprecated}}` (older core).
-pub(crate) fn parse_patch_marker(details: &MarkerDetails) -> Option<(String, bool)> {
+pub fn parse_patch_marker(details: &MarkerDetails) -> Option<(String, bool)> {
     if let Some(p) = details.get("patch_id") {
         let id: String = p.decode_first().ok()?;
         let deprecated = details

@@ -12,7 +12,6 @@
 #![allow(clippy::result_large_err)]
 
 use std::cell::RefCell;
-use std::collections::VecDeque;
 use std::fmt;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::rc::Rc;
@@ -24,6 +23,7 @@ use super::context::{
     WorkflowContext, WorkflowInfo, PATCH_MARKER_NAME, SIDE_EFFECT_MARKER_NAME,
 };
 use super::error::WorkflowErrorKind;
+use super::matching::CommandMatcher;
 use super::registry::{panic_message, Registry, WorkflowRun};
 use super::rng::seed_from;
 use crate::history::json::truncated;
@@ -94,6 +94,9 @@ pub enum WorkflowTaskError {
     UnknownWorkflowType(String),
     /// The events are not a well-formed history (gaps, a result for an unknown activity...).
     BadHistory(String),
+    /// The workflow code asked for something the simulated engine does not offer yet (a child
+    /// workflow, an update...); the message names it.
+    Unsupported(String),
 }
 
 impl fmt::Display for WorkflowTaskError {
@@ -112,6 +115,9 @@ impl fmt::Display for WorkflowTaskError {
                 clip(t)
             ),
             WorkflowTaskError::BadHistory(m) => write!(f, "bad history: {}", clip(m)),
+            WorkflowTaskError::Unsupported(m) => {
+                write!(f, "not supported by durasim's engine yet: {}", clip(m))
+            }
         }
     }
 }
@@ -144,171 +150,6 @@ impl ReplayOutcome {
     }
 }
 
-/// The key commands and command events are matched by.
-#[derive(Clone, Debug, PartialEq, Eq)]
-enum Key {
-    Activity {
-        id: String,
-        ty: String,
-    },
-    CancelActivity(EventId),
-    Timer(String),
-    CancelTimer(String),
-    Marker {
-        name: String,
-        patch: Option<(String, bool)>,
-    },
-    Complete,
-    Fail,
-    Cancel,
-    ContinueAsNew,
-}
-
-impl Key {
-    fn of_command(cmd: &Command) -> Key {
-        match cmd {
-            Command::ScheduleActivityTask(s) => Key::Activity {
-                id: s.activity_id.clone(),
-                ty: s.activity_type.clone(),
-            },
-            Command::RequestCancelActivityTask { scheduled_event_id } => {
-                Key::CancelActivity(*scheduled_event_id)
-            }
-            Command::StartTimer { timer_id, .. } => Key::Timer(timer_id.clone()),
-            Command::CancelTimer { timer_id } => Key::CancelTimer(timer_id.clone()),
-            Command::RecordMarker {
-                marker_name,
-                details,
-                ..
-            } => Key::Marker {
-                name: marker_name.clone(),
-                patch: if marker_name == PATCH_MARKER_NAME {
-                    parse_patch_marker(details)
-                } else {
-                    None
-                },
-            },
-            Command::CompleteWorkflowExecution { .. } => Key::Complete,
-            Command::FailWorkflowExecution { .. } => Key::Fail,
-            Command::CancelWorkflowExecution { .. } => Key::Cancel,
-            Command::ContinueAsNewWorkflowExecution(_) => Key::ContinueAsNew,
-        }
-    }
-
-    fn of_event(ev: &HistoryEvent) -> Option<Key> {
-        Some(match &ev.attributes {
-            EventAttributes::ActivityTaskScheduled(a) => Key::Activity {
-                id: a.activity_id.clone(),
-                ty: a.activity_type.clone(),
-            },
-            EventAttributes::ActivityTaskCancelRequested(a) => {
-                Key::CancelActivity(a.scheduled_event_id)
-            }
-            EventAttributes::TimerStarted(a) => Key::Timer(a.timer_id.clone()),
-            EventAttributes::TimerCanceled(a) => Key::CancelTimer(a.timer_id.clone()),
-            EventAttributes::MarkerRecorded(a) => Key::Marker {
-                name: a.marker_name.clone(),
-                patch: if a.marker_name == PATCH_MARKER_NAME {
-                    parse_patch_marker(&a.details)
-                } else {
-                    None
-                },
-            },
-            EventAttributes::WorkflowExecutionCompleted(_) => Key::Complete,
-            EventAttributes::WorkflowExecutionFailed(_) => Key::Fail,
-            EventAttributes::WorkflowExecutionCanceled(_) => Key::Cancel,
-            EventAttributes::WorkflowExecutionContinuedAsNew(_) => Key::ContinueAsNew,
-            _ => return None,
-        })
-    }
-
-    /// Whether a command and a command event correspond: activities by id and type, timers by
-    /// id, markers by name (patch markers also by patch id, whatever their `deprecated`
-    /// flag), terminal commands by type.
-    fn matches(&self, other: &Key) -> bool {
-        match (self, other) {
-            (Key::Marker { name: a, patch: pa }, Key::Marker { name: b, patch: pb }) => {
-                a == b && pa.as_ref().map(|p| &p.0) == pb.as_ref().map(|p| &p.0)
-            }
-            _ => self == other,
-        }
-    }
-
-    /// Same kind of command (activity/activity, timer/timer...).
-    fn same_kind(&self, other: &Key) -> bool {
-        std::mem::discriminant(self) == std::mem::discriminant(other)
-    }
-
-    fn is_terminal(&self) -> bool {
-        matches!(
-            self,
-            Key::Complete | Key::Fail | Key::Cancel | Key::ContinueAsNew
-        )
-    }
-
-    fn is_deprecated_patch(&self) -> bool {
-        matches!(
-            self,
-            Key::Marker {
-                patch: Some((_, true)),
-                ..
-            }
-        )
-    }
-
-    fn describe_command(&self) -> String {
-        match self {
-            Key::Activity { id, ty } => {
-                format!("ScheduleActivityTask(activity_id={id}, activity_type={ty})")
-            }
-            Key::CancelActivity(sid) => {
-                format!("RequestCancelActivityTask(scheduled_event_id={sid})")
-            }
-            Key::Timer(id) => format!("StartTimer(timer_id={id})"),
-            Key::CancelTimer(id) => format!("CancelTimer(timer_id={id})"),
-            Key::Marker { name, patch } => match patch {
-                Some((id, dep)) => {
-                    format!("RecordMarker(marker_name={name}, patch_id={id}, deprecated={dep})")
-                }
-                None => format!("RecordMarker(marker_name={name})"),
-            },
-            Key::Complete => "CompleteWorkflowExecution".to_string(),
-            Key::Fail => "FailWorkflowExecution".to_string(),
-            Key::Cancel => "CancelWorkflowExecution".to_string(),
-            Key::ContinueAsNew => "ContinueAsNewWorkflowExecution".to_string(),
-        }
-    }
-
-    fn describe_event(&self) -> String {
-        match self {
-            Key::Activity { id, ty } => {
-                format!("ActivityTaskScheduled(activity_id={id}, activity_type={ty})")
-            }
-            Key::CancelActivity(sid) => {
-                format!("ActivityTaskCancelRequested(scheduled_event_id={sid})")
-            }
-            Key::Timer(id) => format!("TimerStarted(timer_id={id})"),
-            Key::CancelTimer(id) => format!("TimerCanceled(timer_id={id})"),
-            Key::Marker { name, patch } => match patch {
-                Some((id, dep)) => {
-                    format!("MarkerRecorded(marker_name={name}, patch_id={id}, deprecated={dep})")
-                }
-                None => format!("MarkerRecorded(marker_name={name})"),
-            },
-            Key::Complete => "WorkflowExecutionCompleted".to_string(),
-            Key::Fail => "WorkflowExecutionFailed".to_string(),
-            Key::Cancel => "WorkflowExecutionCanceled".to_string(),
-            Key::ContinueAsNew => "WorkflowExecutionContinuedAsNew".to_string(),
-        }
-    }
-}
-
-/// A command sent (or replayed) whose event has not been seen yet.
-struct Pending {
-    key: Key,
-    link: Link,
-}
-
 /// What the code's terminal command said (for [`ReplayOutcome::Closed`]).
 #[derive(Clone, Debug, PartialEq)]
 enum CodeOutcome {
@@ -336,7 +177,7 @@ pub struct WorkflowMachine {
     root: Option<WorkflowRun>,
     waker: Waker,
     last_event_id: EventId,
-    pending: VecDeque<Pending>,
+    pending: CommandMatcher<Link>,
     /// `Some(WorkflowTaskCompleted id)` while the command events after it are being matched.
     window: Option<EventId>,
     /// Every event seen (kept so a failed task can be undone by replaying); `None` for
@@ -413,7 +254,7 @@ impl WorkflowMachine {
             root: Some(root),
             waker: Waker::from(Arc::new(NoopWake)),
             last_event_id: started.event_id,
-            pending: VecDeque::new(),
+            pending: CommandMatcher::new(),
             window: None,
             retained: retain.then(|| vec![started.clone()]),
             last_live_task: 0,
@@ -696,10 +537,7 @@ impl WorkflowMachine {
                 if e.dropped {
                     continue;
                 }
-                self.pending.push_back(Pending {
-                    key: Key::of_command(&e.cmd),
-                    link: e.link,
-                });
+                self.pending.push(&e.cmd, e.link);
                 if !replaying {
                     out.push(e.cmd);
                 }
@@ -784,136 +622,14 @@ impl WorkflowMachine {
         events: &[HistoryEvent],
         i: usize,
     ) -> Result<(), WorkflowTaskError> {
-        let ek = Key::of_event(ev).expect("command events have keys");
-        loop {
-            let Some(front) = self.pending.front() else {
-                if ek.is_deprecated_patch() {
-                    return Ok(());
-                }
-                return Err(nondet(
-                    NonDeterminismKind::Missing,
-                    ev.event_id,
-                    ek.describe_event(),
-                    "no command".to_string(),
-                    format!(
-                        "history has {} but the workflow code produced no command for it",
-                        ek.describe_event()
-                    ),
-                ));
-            };
-            if front.key.matches(&ek) {
-                let p = self.pending.pop_front().expect("front exists");
-                if let Link::Activity(seq) = p.link {
-                    let mut st = self.st.borrow_mut();
-                    st.activity_by_event.insert(ev.event_id, seq);
-                    if let Some(slot) = st.activities.get_mut(&seq) {
-                        slot.scheduled_event_id = Some(ev.event_id);
-                    }
-                }
-                return Ok(());
+        if let Some(Link::Activity(seq)) = self.pending.match_event(events, i)? {
+            let mut st = self.st.borrow_mut();
+            st.activity_by_event.insert(ev.event_id, seq);
+            if let Some(slot) = st.activities.get_mut(&seq) {
+                slot.scheduled_event_id = Some(ev.event_id);
             }
-            if front.key.is_deprecated_patch() {
-                self.pending.pop_front();
-                continue;
-            }
-            if ek.is_deprecated_patch() {
-                return Ok(());
-            }
-            return Err(self.classify(&ek, ev, events, i));
         }
-    }
-
-    fn classify(
-        &self,
-        ek: &Key,
-        ev: &HistoryEvent,
-        events: &[HistoryEvent],
-        i: usize,
-    ) -> WorkflowTaskError {
-        let fk = &self.pending.front().expect("front exists").key;
-        let history = ek.describe_event();
-        let code = fk.describe_command();
-        let id = ev.event_id;
-        if fk.same_kind(ek) {
-            let message = match (ek, fk) {
-                (Key::Activity { id: hid, ty: hty }, Key::Activity { id: cid, ty: cty }) => {
-                    if hty != cty {
-                        format!(
-                            "activity type of scheduled event '{hty}' does not match activity type of activity command '{cty}'"
-                        )
-                    } else {
-                        format!(
-                            "activity id of scheduled event '{hid}' does not match activity id of activity command '{cid}'"
-                        )
-                    }
-                }
-                (Key::Timer(h), Key::Timer(c)) => format!(
-                    "timer id of timer started event '{h}' does not match timer id of timer command '{c}'"
-                ),
-                (Key::Marker { name: hn, patch: hp }, Key::Marker { name: cn, patch: cp }) => {
-                    if hn != cn {
-                        format!(
-                            "marker name of marker recorded event '{hn}' does not match marker name of marker command '{cn}'"
-                        )
-                    } else {
-                        let h = hp.as_ref().map_or("?", |p| p.0.as_str());
-                        let c = cp.as_ref().map_or("?", |p| p.0.as_str());
-                        format!(
-                            "patch id of marker recorded event '{h}' does not match patch id of marker command '{c}'"
-                        )
-                    }
-                }
-                _ => format!("history has {history} but the workflow code produced {code}"),
-            };
-            return nondet(NonDeterminismKind::Mismatch, id, history, code, message);
-        }
-        let missing = || {
-            nondet(
-                NonDeterminismKind::Missing,
-                id,
-                history.clone(),
-                code.clone(),
-                format!(
-                    "history has {history} but the workflow code no longer produces it (it produced {code})"
-                ),
-            )
-        };
-        let extra = || {
-            nondet(
-                NonDeterminismKind::Extra,
-                id,
-                history.clone(),
-                code.clone(),
-                format!(
-                    "the workflow code produced {code} which history lacks (history has {history})"
-                ),
-            )
-        };
-        if fk.is_terminal() && !ek.is_terminal() {
-            return missing();
-        }
-        if ek.is_terminal() && !fk.is_terminal() {
-            return extra();
-        }
-        if self.pending.iter().skip(1).any(|p| p.key.matches(ek)) {
-            return extra();
-        }
-        let later_events = events[i + 1..]
-            .iter()
-            .take_while(|e| e.event_type().is_command_event());
-        if later_events
-            .filter_map(Key::of_event)
-            .any(|k| k.matches(fk))
-        {
-            return missing();
-        }
-        nondet(
-            NonDeterminismKind::Mismatch,
-            id,
-            history.clone(),
-            code.clone(),
-            format!("history has {history} but the workflow code produced {code}"),
-        )
+        Ok(())
     }
 
     /// Ends the command events of a completed task: every command must have been matched.
@@ -923,44 +639,8 @@ impl WorkflowMachine {
         next: Option<&HistoryEvent>,
     ) -> Result<(), WorkflowTaskError> {
         self.window = None;
-        while let Some(p) = self.pending.front() {
-            if !p.key.is_deprecated_patch() {
-                break;
-            }
-            self.pending.pop_front();
-        }
-        let Some(p) = self.pending.front() else {
-            return Ok(());
-        };
-        let code = p.key.describe_command();
-        let history = match next {
-            Some(e) => format!("{} (no further command events)", e.event_type()),
-            None => "end of history".to_string(),
-        };
-        Err(nondet(
-            NonDeterminismKind::Extra,
-            at,
-            history.clone(),
-            code.clone(),
-            format!("the workflow code produced {code} but history has {history}"),
-        ))
+        self.pending.close(at, next)
     }
-}
-
-fn nondet(
-    kind: NonDeterminismKind,
-    event_id: EventId,
-    history: String,
-    code: String,
-    message: String,
-) -> WorkflowTaskError {
-    WorkflowTaskError::NonDeterminism(NonDeterminismError {
-        kind,
-        event_id,
-        history,
-        code,
-        message,
-    })
 }
 
 fn resolve_activity(
@@ -982,8 +662,25 @@ fn resolve_activity(
     Ok(())
 }
 
-/// Replays a whole history (ours or Temporal's) against the registered workflows.
+impl super::runtime::WorkflowExecutor for WorkflowMachine {
+    fn last_event_id(&self) -> EventId {
+        WorkflowMachine::last_event_id(self)
+    }
+
+    fn activate(&mut self, events: &[HistoryEvent]) -> Result<Vec<Command>, WorkflowTaskError> {
+        WorkflowMachine::activate(self, events)
+    }
+}
+
+/// Replays a whole history (ours or Temporal's) against the registered workflows (run by this
+/// crate's SDK or by the runtime that registered the history's workflow type).
 pub fn replay(registry: &Registry, history: &History) -> ReplayOutcome {
+    if let Some(rt) = history
+        .started()
+        .and_then(|s| registry.runtime_for(&s.workflow_type))
+    {
+        return rt.replay(history);
+    }
     match replay_inner(registry, history) {
         Ok(o) => o,
         Err(e) => ReplayOutcome::Failed(e),

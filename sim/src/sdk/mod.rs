@@ -35,8 +35,10 @@ mod combinators;
 mod context;
 mod error;
 mod machine;
+mod matching;
 mod registry;
 mod rng;
+mod runtime;
 #[cfg(test)]
 mod tests;
 
@@ -50,6 +52,7 @@ pub use activity::{
 pub use combinators::{
     join, join_all, select2, select_all, Either, Join, JoinAll, Select2, SelectAll,
 };
+pub use context::{parse_patch_marker, patch_marker_details};
 pub use context::{
     ActivityFuture, ActivityOptions, CancelledFuture, ConditionFuture, ContinueAsNewOptions,
     SignalChannel, SignalFuture, TimerFuture, TimerResult, WorkflowContext, WorkflowInfo,
@@ -60,8 +63,10 @@ pub use machine::{
     replay, NonDeterminismError, NonDeterminismKind, ReplayOutcome, WorkflowMachine,
     WorkflowTaskError,
 };
-pub use registry::Registry;
+pub use matching::CommandMatcher;
+pub use registry::{RawActivityFn, Registry};
 pub use rng::WorkflowRng;
+pub use runtime::{WorkflowExecutor, WorkflowRuntime};
 
 pub use crate::history::RetryPolicy;
 

@@ -14,13 +14,18 @@ use serde::Serialize;
 use super::activity::ActivityContext;
 use super::context::WorkflowContext;
 use super::error::{ActivityError, WorkflowError};
+use super::machine::{WorkflowMachine, WorkflowTaskError};
+use super::runtime::{WorkflowExecutor, WorkflowRuntime};
 use super::LocalBoxFuture;
-use crate::history::{Failure, Payloads};
+use crate::history::{EventAttributes, Failure, HistoryEvent, Payloads};
 
 pub(crate) type WorkflowRun = LocalBoxFuture<'static, Result<Option<Payloads>, WorkflowError>>;
 
 type WorkflowFn =
     Arc<dyn Fn(WorkflowContext, Option<&Payloads>) -> Result<WorkflowRun, String> + Send + Sync>;
+
+/// An activity at the payload level: what [`Registry::register_activity_payloads`] takes.
+pub type RawActivityFn = ActivityFn;
 
 type ActivityFn = Arc<
     dyn Fn(
@@ -34,6 +39,8 @@ type ActivityFn = Arc<
 #[derive(Clone, Default)]
 struct Inner {
     workflows: BTreeMap<String, WorkflowFn>,
+    /// Workflow types run by another SDK's runtime.
+    runtimes: BTreeMap<String, Arc<dyn WorkflowRuntime>>,
     activities: BTreeMap<String, ActivityFn>,
 }
 
@@ -78,9 +85,33 @@ impl Registry {
                 Payloads::json(&out).map(Some).map_err(WorkflowError::from)
             }) as WorkflowRun)
         });
+        let inner = Arc::make_mut(&mut self.inner);
+        inner.runtimes.remove(workflow_type);
+        inner.workflows.insert(workflow_type.to_string(), wf);
+        self
+    }
+
+    /// Registers every workflow type `runtime` runs (replacing earlier registrations of those
+    /// types): workflows written against another SDK, e.g. Temporal's official one.
+    pub fn register_runtime(&mut self, runtime: Arc<dyn WorkflowRuntime>) -> &mut Self {
+        let inner = Arc::make_mut(&mut self.inner);
+        for ty in runtime.workflow_types() {
+            inner.workflows.remove(&ty);
+            inner.runtimes.insert(ty, Arc::clone(&runtime));
+        }
+        self
+    }
+
+    /// Registers an activity that works on payloads directly (replacing an earlier
+    /// registration): for activities of another SDK, which decode and encode their own values.
+    pub fn register_activity_payloads(
+        &mut self,
+        activity_type: &str,
+        f: RawActivityFn,
+    ) -> &mut Self {
         Arc::make_mut(&mut self.inner)
-            .workflows
-            .insert(workflow_type.to_string(), wf);
+            .activities
+            .insert(activity_type.to_string(), f);
         self
     }
 
@@ -123,6 +154,7 @@ impl Registry {
     /// Whether a workflow is registered under `workflow_type`.
     pub fn has_workflow(&self, workflow_type: &str) -> bool {
         self.inner.workflows.contains_key(workflow_type)
+            || self.inner.runtimes.contains_key(workflow_type)
     }
 
     /// Whether an activity is registered under `activity_type`.
@@ -132,12 +164,42 @@ impl Registry {
 
     /// Registered workflow types, sorted.
     pub fn workflow_types(&self) -> Vec<String> {
-        self.inner.workflows.keys().cloned().collect()
+        let mut types: Vec<String> = self
+            .inner
+            .workflows
+            .keys()
+            .chain(self.inner.runtimes.keys())
+            .cloned()
+            .collect();
+        types.sort();
+        types
     }
 
     /// Registered activity types, sorted.
     pub fn activity_types(&self) -> Vec<String> {
         self.inner.activities.keys().cloned().collect()
+    }
+
+    /// The foreign runtime that runs `workflow_type`, if one does.
+    pub(crate) fn runtime_for(&self, workflow_type: &str) -> Option<&Arc<dyn WorkflowRuntime>> {
+        self.inner.runtimes.get(workflow_type)
+    }
+
+    /// An executor for the run `started` (its WorkflowExecutionStarted event) began: this
+    /// crate's [`WorkflowMachine`], or the executor of the runtime that registered its type.
+    pub fn start_run(
+        &self,
+        workflow_id: &str,
+        run_id: &str,
+        started: &HistoryEvent,
+    ) -> Result<Box<dyn WorkflowExecutor>, WorkflowTaskError> {
+        if let EventAttributes::WorkflowExecutionStarted(s) = &started.attributes {
+            if let Some(rt) = self.runtime_for(&s.workflow_type) {
+                return rt.start(workflow_id, run_id, started);
+            }
+        }
+        WorkflowMachine::new(self, workflow_id, run_id, started)
+            .map(|m| Box::new(m) as Box<dyn WorkflowExecutor>)
     }
 
     pub(crate) fn start_workflow(

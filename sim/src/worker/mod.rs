@@ -18,7 +18,7 @@ use crate::history::{EventType, Failure, Payloads, WorkflowTaskFailedCause};
 use crate::lookup::LookupMap;
 use crate::sdk::{
     ActivityContext, ActivityHost, ActivityInfo, HeartbeatOutcome, LocalBoxFuture, Registry,
-    ServiceCallError, WorkflowMachine, WorkflowTaskError,
+    ServiceCallError, WorkflowExecutor, WorkflowTaskError,
 };
 use crate::service::{Caller, ServiceRequest, ServiceResponse};
 use crate::trace::TraceKind;
@@ -75,7 +75,7 @@ struct Worker {
     server: ServerClient,
     services: Rc<ServiceClient>,
     /// Machines by run id (look-ups only).
-    cache: RefCell<LookupMap<String, WorkflowMachine>>,
+    cache: RefCell<LookupMap<String, Box<dyn WorkflowExecutor>>>,
     env: NetEnv,
     clock: SimClock,
 }
@@ -198,14 +198,9 @@ impl Worker {
         let result = match machine.take() {
             Some(m) => Ok(m),
             None => match events.first() {
-                Some(first) if first.event_type() == EventType::WorkflowExecutionStarted => {
-                    WorkflowMachine::new(
-                        &self.registry,
-                        &task.token.exec.workflow_id,
-                        &run_id,
-                        first,
-                    )
-                }
+                Some(first) if first.event_type() == EventType::WorkflowExecutionStarted => self
+                    .registry
+                    .start_run(&task.token.exec.workflow_id, &run_id, first),
                 _ => Err(WorkflowTaskError::BadHistory(
                     "history does not start with WorkflowExecutionStarted".into(),
                 )),
@@ -388,6 +383,7 @@ fn error_type_name(e: &WorkflowTaskError) -> &'static str {
         WorkflowTaskError::BadInput(_) => "BadInput",
         WorkflowTaskError::UnknownWorkflowType(_) => "WorkflowNotRegistered",
         WorkflowTaskError::BadHistory(_) => "BadHistory",
+        WorkflowTaskError::Unsupported(_) => "Unsupported",
     }
 }
 

@@ -1,0 +1,940 @@
+//! One run of an official-SDK workflow inside a durasim worker: what sdk-core does between a
+//! history and the SDK's workflow code.
+//!
+//! History events are walked in order, as durasim's own executor does. Non-command events become
+//! activation jobs (ActivityTaskCompleted -> ResolveActivity, TimerFired -> FireTimer,
+//! WorkflowExecutionSignaled -> SignalWorkflow, ...), gathered until the next workflow task. At a
+//! WorkflowTaskStarted the jobs are sorted as core sorts them and applied to the SDK's
+//! `WorkflowInstance`; its routines (main, signal handlers) are polled until none makes progress;
+//! the `WorkflowCommand`s it pushed become durasim [`Command`]s. If history shows the task
+//! completed, the commands are matched against the command events after it (a
+//! [`CommandMatcher`]: `[TMPRL1100]` on a mismatch); if the task is the last event, they are
+//! returned to the worker.
+//!
+//! Core's local rules are reproduced where they change history: a timer started and cancelled in
+//! one task leaves no command; an activity cancelled before its schedule was sent is dropped and
+//! resolved as cancelled; TRY_CANCEL and ABANDON resolve the activity as cancelled at once (a
+//! further activation in the same task), WAIT_CANCELLATION_COMPLETED waits for its event.
+//!
+//! Invariant: no clock, no thread, no randomness but the seed core derives from the run id;
+//! ordered maps only.
+
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::hash::{Hash, Hasher};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::rc::Rc;
+use std::sync::Arc;
+use std::task::{Wake, Waker};
+
+use sim::history::{
+    Command, ContinueAsNewWorkflowExecution, EventAttributes, EventId, EventType, Failure,
+    FailureInfo, HistoryEvent, Payloads, RetryState, ScheduleActivityTask, TaskQueue,
+};
+use sim::sdk::{
+    parse_patch_marker, patch_marker_details, CommandMatcher, WorkflowExecutor, WorkflowTaskError,
+    PATCH_MARKER_NAME,
+};
+use temporalio_common::protos::coresdk::activity_result::{
+    activity_resolution::Status as Resolution, ActivityResolution, Cancellation,
+    Failure as ActivityFailed, Success,
+};
+use temporalio_common::protos::coresdk::workflow_activation::{
+    workflow_activation_job::Variant as Job, CancelWorkflow, FireTimer, InitializeWorkflow,
+    NotifyHasPatch, ResolveActivity, SignalWorkflow, WorkflowActivation, WorkflowActivationJob,
+};
+use temporalio_common::protos::coresdk::workflow_commands::{
+    workflow_command::Variant as Cmd, WorkflowCommand,
+};
+use temporalio_workflow::__private::sdk::{
+    ActivationJobResult, MainRoutineCompletion, RoutineCompletion, RoutineId, RoutineKind,
+    TerminalOutcome, WorkflowHost, WorkflowInstance, MAIN_ROUTINE_ID,
+};
+
+use crate::convert::{
+    duration_in, duration_out, failure_in, failure_out, payload_in, payload_list_in,
+    payload_list_out, payloads_in, retry_policy_in, retry_policy_out, timestamp_out,
+};
+use crate::WorkflowDef;
+
+/// Upper bound on polling passes in one activation (each must have made progress).
+const MAX_PASSES: u32 = 100_000;
+/// Upper bound on activations in one workflow task (local resolutions chain them).
+const MAX_ACTIVATIONS_PER_TASK: u32 = 10_000;
+
+/// `ActivityCancellationType` values.
+const TRY_CANCEL: i32 = 0;
+const ABANDON: i32 = 2;
+
+/// Collects the commands the workflow code pushes.
+#[derive(Default)]
+struct Sink {
+    commands: RefCell<Vec<WorkflowCommand>>,
+}
+
+impl WorkflowHost for Sink {
+    fn set_current_details(&self, _details: String) {}
+
+    fn push_command(&self, command: WorkflowCommand) {
+        self.commands.borrow_mut().push(command);
+    }
+}
+
+struct NoopWake;
+
+impl Wake for NoopWake {
+    fn wake(self: Arc<Self>) {}
+}
+
+/// What the run knows about one activity, by sequence number.
+#[derive(Clone, Debug)]
+struct ActivityMeta {
+    activity_id: String,
+    activity_type: String,
+    scheduled_event_id: EventId,
+    cancellation_type: i32,
+    /// Resolved for the code already (cancelled locally); later events for it are ignored.
+    resolved: bool,
+}
+
+/// Ties a command's event back to the run's state.
+#[derive(Clone, Copy, Debug)]
+enum Link {
+    Activity(u32),
+    Other,
+}
+
+/// What the code's terminal command said (for whole-history replay).
+#[derive(Clone, Debug)]
+pub(crate) enum CodeOutcome {
+    Completed(Option<Payloads>),
+    Failed(Box<Failure>),
+    Cancelled,
+    ContinuedAsNew,
+}
+
+/// One official-SDK workflow run (what a worker caches per run).
+pub(crate) struct OfficialRun {
+    def: Arc<WorkflowDef>,
+    workflow_id: String,
+    run_id: String,
+    started: HistoryEvent,
+    task_queue: String,
+    instance: Option<Box<dyn WorkflowInstance>>,
+    sink: Rc<Sink>,
+    routines: Vec<RoutineId>,
+    waker: Waker,
+    initialized: bool,
+    last_event_id: EventId,
+    jobs: Vec<Job>,
+    matcher: CommandMatcher<Link>,
+    window: bool,
+    /// Started timers (seq) by timer id.
+    timers: BTreeMap<String, u32>,
+    activities: BTreeMap<u32, ActivityMeta>,
+    activity_by_event: BTreeMap<EventId, u32>,
+    /// Every event seen, so a failed live task can be undone by replaying; `None` for one-shot
+    /// replay.
+    retained: Option<Vec<HistoryEvent>>,
+    last_live_task: EventId,
+    poisoned: Option<WorkflowTaskError>,
+    pub(crate) outcome: Option<CodeOutcome>,
+}
+
+impl OfficialRun {
+    pub(crate) fn new(
+        def: Arc<WorkflowDef>,
+        workflow_id: &str,
+        run_id: &str,
+        started: &HistoryEvent,
+        retain: bool,
+    ) -> Result<Self, WorkflowTaskError> {
+        let EventAttributes::WorkflowExecutionStarted(s) = &started.attributes else {
+            return Err(WorkflowTaskError::BadHistory(format!(
+                "event {} is {}, not WorkflowExecutionStarted",
+                started.event_id,
+                started.event_type()
+            )));
+        };
+        let seed_run = if s.original_execution_run_id.is_empty() {
+            run_id
+        } else {
+            &s.original_execution_run_id
+        };
+        let init = InitializeWorkflow {
+            workflow_type: s.workflow_type.clone(),
+            workflow_id: workflow_id.to_string(),
+            arguments: payload_list_out(s.input.as_ref()),
+            randomness_seed: randomness_seed(seed_run),
+            identity: s.identity.clone(),
+            workflow_execution_timeout: duration_out(s.workflow_execution_timeout),
+            workflow_run_timeout: duration_out(s.workflow_run_timeout),
+            workflow_task_timeout: duration_out(s.workflow_task_timeout),
+            continued_from_execution_run_id: s
+                .continued_execution_run_id
+                .clone()
+                .unwrap_or_default(),
+            first_execution_run_id: s.first_execution_run_id.clone(),
+            original_execution_run_id: s.original_execution_run_id.clone(),
+            retry_policy: retry_policy_out(s.retry_policy.as_ref()),
+            attempt: s.attempt.max(1),
+            start_time: Some(timestamp_out(started.event_time)),
+            ..Default::default()
+        };
+        let sink = Rc::new(Sink::default());
+        let instance = (def.instantiate)(
+            &s.task_queue.name,
+            run_id,
+            init.clone(),
+            sink.clone() as Rc<dyn WorkflowHost>,
+        )
+        .map_err(WorkflowTaskError::BadInput)?;
+        Ok(OfficialRun {
+            def,
+            workflow_id: workflow_id.to_string(),
+            run_id: run_id.to_string(),
+            started: started.clone(),
+            task_queue: s.task_queue.name.clone(),
+            instance: Some(instance),
+            sink,
+            routines: Vec::new(),
+            waker: Waker::from(Arc::new(NoopWake)),
+            initialized: false,
+            last_event_id: started.event_id,
+            jobs: vec![Job::InitializeWorkflow(init)],
+            matcher: CommandMatcher::new(),
+            window: false,
+            timers: BTreeMap::new(),
+            activities: BTreeMap::new(),
+            activity_by_event: BTreeMap::new(),
+            retained: retain.then(|| vec![started.clone()]),
+            last_live_task: 0,
+            poisoned: None,
+            outcome: None,
+        })
+    }
+
+    fn poison_on_err<T>(
+        &mut self,
+        r: Result<T, WorkflowTaskError>,
+    ) -> Result<T, WorkflowTaskError> {
+        if let Err(e) = &r {
+            self.poisoned = Some(e.clone());
+        }
+        r
+    }
+
+    /// Walks `events` (contiguous, after `last_event_id`); returns the commands of the task
+    /// run for real, if the batch ends with one.
+    pub(crate) fn process(
+        &mut self,
+        events: &[HistoryEvent],
+    ) -> Result<Vec<Command>, WorkflowTaskError> {
+        let mut out = Vec::new();
+        for (i, ev) in events.iter().enumerate() {
+            let ty = ev.event_type();
+            if ty.is_command_event() {
+                if !self.window {
+                    return Err(WorkflowTaskError::BadHistory(format!(
+                        "command event {} ({ty}) does not follow a WorkflowTaskCompleted",
+                        ev.event_id
+                    )));
+                }
+                if let Some(Link::Activity(seq)) = self.matcher.match_event(events, i)? {
+                    self.activity_by_event.insert(ev.event_id, seq);
+                    if let Some(m) = self.activities.get_mut(&seq) {
+                        m.scheduled_event_id = ev.event_id;
+                    }
+                }
+            } else {
+                if self.window {
+                    self.window = false;
+                    self.matcher.close(ev.event_id, Some(ev))?;
+                }
+                match &ev.attributes {
+                    EventAttributes::WorkflowTaskStarted(_) => {
+                        match events.get(i + 1).map(HistoryEvent::event_type) {
+                            Some(EventType::WorkflowTaskCompleted) => {
+                                self.run_task(ev, &events[i + 2..], true)?;
+                            }
+                            // Never recorded: the next task sees the same jobs.
+                            Some(
+                                EventType::WorkflowTaskFailed | EventType::WorkflowTaskTimedOut,
+                            ) => {}
+                            None => {
+                                out = self.run_task(ev, &[], false)?;
+                                self.last_live_task = ev.event_id;
+                            }
+                            Some(other) => {
+                                return Err(WorkflowTaskError::BadHistory(format!(
+                                    "WorkflowTaskStarted {} is followed by {other}",
+                                    ev.event_id
+                                )))
+                            }
+                        }
+                    }
+                    EventAttributes::WorkflowTaskCompleted(_) => self.window = true,
+                    _ => self.apply(ev)?,
+                }
+            }
+            self.last_event_id = ev.event_id;
+        }
+        Ok(out)
+    }
+
+    /// Ends whole-history replay: the last task's commands must all have been matched.
+    pub(crate) fn end_of_history(&mut self) -> Result<(), WorkflowTaskError> {
+        if self.window {
+            self.window = false;
+            self.matcher.close(self.last_event_id + 1, None)?;
+        }
+        Ok(())
+    }
+
+    /// Turns a non-command event into the activation job core would send for it.
+    fn apply(&mut self, ev: &HistoryEvent) -> Result<(), WorkflowTaskError> {
+        let job = match &ev.attributes {
+            EventAttributes::ActivityTaskCompleted(a) => {
+                self.activity_job(a.scheduled_event_id, ev.event_id, |_| {
+                    Resolution::Completed(Success {
+                        result: a
+                            .result
+                            .as_ref()
+                            .and_then(|p| p.0.first())
+                            .map(crate::convert::payload_out),
+                    })
+                })?
+            }
+            EventAttributes::ActivityTaskFailed(a) => {
+                let (started, identity, retry) = (a.started_event_id, &a.identity, a.retry_state);
+                self.activity_job(a.scheduled_event_id, ev.event_id, |m| {
+                    Resolution::Failed(ActivityFailed {
+                        failure: Some(failure_out(&activity_failure(
+                            "Activity task failed",
+                            m,
+                            started,
+                            identity,
+                            retry,
+                            a.failure.clone(),
+                        ))),
+                        ..Default::default()
+                    })
+                })?
+            }
+            EventAttributes::ActivityTaskTimedOut(a) => {
+                self.activity_job(a.scheduled_event_id, ev.event_id, |m| {
+                    Resolution::Failed(ActivityFailed {
+                        failure: Some(failure_out(&activity_failure(
+                            "Activity task timed out",
+                            m,
+                            a.started_event_id,
+                            "",
+                            a.retry_state,
+                            a.failure.clone(),
+                        ))),
+                        ..Default::default()
+                    })
+                })?
+            }
+            EventAttributes::ActivityTaskCanceled(a) => {
+                self.activity_job(a.scheduled_event_id, ev.event_id, |m| {
+                    let mut cause = Failure::canceled("Activity cancelled");
+                    cause.info = FailureInfo::Canceled {
+                        details: a.details.clone(),
+                    };
+                    Resolution::Cancelled(Cancellation {
+                        failure: Some(failure_out(&activity_failure(
+                            "Activity cancelled",
+                            m,
+                            a.started_event_id,
+                            &a.identity,
+                            RetryState::CancelRequested,
+                            Some(cause),
+                        ))),
+                    })
+                })?
+            }
+            EventAttributes::TimerFired(t) => match self.timers.remove(&t.timer_id) {
+                Some(seq) => Some(Job::FireTimer(FireTimer { seq })),
+                None => {
+                    return Err(WorkflowTaskError::BadHistory(format!(
+                        "TimerFired {} for timer {:?} that the workflow did not start",
+                        ev.event_id, t.timer_id
+                    )))
+                }
+            },
+            EventAttributes::WorkflowExecutionSignaled(s) => {
+                Some(Job::SignalWorkflow(SignalWorkflow {
+                    signal_name: s.signal_name.clone(),
+                    input: payload_list_out(s.input.as_ref()),
+                    identity: s.identity.clone(),
+                    originating_event_id: ev.event_id,
+                    ..Default::default()
+                }))
+            }
+            EventAttributes::WorkflowExecutionCancelRequested(c) => {
+                Some(Job::CancelWorkflow(CancelWorkflow {
+                    reason: c.cause.clone(),
+                }))
+            }
+            _ => None,
+        };
+        if let Some(job) = job {
+            self.jobs.push(job);
+        }
+        Ok(())
+    }
+
+    fn activity_job(
+        &mut self,
+        scheduled_event_id: EventId,
+        event_id: EventId,
+        resolution: impl FnOnce(&ActivityMeta) -> Resolution,
+    ) -> Result<Option<Job>, WorkflowTaskError> {
+        let Some(seq) = self.activity_by_event.get(&scheduled_event_id).copied() else {
+            return Err(WorkflowTaskError::BadHistory(format!(
+                "event {event_id} resolves scheduled event {scheduled_event_id}, which the workflow did not schedule"
+            )));
+        };
+        let Some(meta) = self.activities.get_mut(&seq) else {
+            return Ok(None);
+        };
+        if meta.resolved {
+            return Ok(None);
+        }
+        meta.resolved = true;
+        let status = resolution(meta);
+        Ok(Some(Job::ResolveActivity(ResolveActivity {
+            seq,
+            result: Some(ActivityResolution {
+                status: Some(status),
+            }),
+            is_local: false,
+        })))
+    }
+
+    /// Runs the workflow task started by `started`; `recorded` are the events after its
+    /// WorkflowTaskCompleted when it is a replay. Returns its commands (also when replaying:
+    /// they are queued in the matcher either way).
+    fn run_task(
+        &mut self,
+        started: &HistoryEvent,
+        recorded: &[HistoryEvent],
+        replaying: bool,
+    ) -> Result<Vec<Command>, WorkflowTaskError> {
+        if replaying {
+            // What core announces before a replayed task: the patches that task recorded.
+            for ev in recorded
+                .iter()
+                .take_while(|e| e.event_type().is_command_event())
+            {
+                if let EventAttributes::MarkerRecorded(m) = &ev.attributes {
+                    if m.marker_name == PATCH_MARKER_NAME {
+                        if let Some((patch_id, _)) = parse_patch_marker(&m.details) {
+                            self.jobs
+                                .push(Job::NotifyHasPatch(NotifyHasPatch { patch_id }));
+                        }
+                    }
+                }
+            }
+        }
+        let mut task: Vec<(Command, Link)> = Vec::new();
+        for _ in 0..MAX_ACTIVATIONS_PER_TASK {
+            if self.instance.is_none() {
+                self.jobs.clear();
+                break;
+            }
+            let mut jobs = std::mem::take(&mut self.jobs);
+            if jobs.is_empty() && self.initialized {
+                break;
+            }
+            self.initialized = true;
+            jobs.sort_by_key(job_order);
+            let activation = WorkflowActivation {
+                run_id: self.run_id.clone(),
+                timestamp: Some(timestamp_out(started.event_time)),
+                is_replaying: replaying,
+                history_length: u32::try_from(started.event_id).unwrap_or(u32::MAX),
+                jobs: jobs
+                    .into_iter()
+                    .map(|j| WorkflowActivationJob { variant: Some(j) })
+                    .collect(),
+                ..Default::default()
+            };
+            self.activate(activation)?;
+            let pushed = std::mem::take(&mut *self.sink.commands.borrow_mut());
+            for c in pushed {
+                self.translate(c, &mut task)?;
+            }
+            if self.jobs.is_empty() {
+                break;
+            }
+        }
+        let mut out = Vec::with_capacity(task.len());
+        for (cmd, link) in task {
+            self.matcher.push(&cmd, link);
+            out.push(cmd);
+        }
+        if replaying {
+            out.clear();
+        }
+        Ok(out)
+    }
+
+    /// Applies one activation and polls the routines until none makes progress.
+    fn activate(&mut self, activation: WorkflowActivation) -> Result<(), WorkflowTaskError> {
+        let Some(instance) = self.instance.as_mut() else {
+            return Ok(());
+        };
+        let waker = &self.waker;
+        let results = match catch_unwind(AssertUnwindSafe(|| instance.activate(activation, waker)))
+        {
+            Ok(Ok(r)) => r,
+            Ok(Err(f)) => return Err(WorkflowTaskError::Panic(f.message.clone())),
+            Err(p) => return Err(WorkflowTaskError::Panic(panic_message(p.as_ref()))),
+        };
+        for r in results.job_results {
+            match r {
+                ActivationJobResult::None => {}
+                ActivationJobResult::StartedRoutine(s) => match s.kind {
+                    RoutineKind::Signal(_) => self.routines.push(s.routine_id),
+                    RoutineKind::Update(u) => {
+                        return Err(WorkflowTaskError::Unsupported(format!(
+                            "update {:?}",
+                            u.name
+                        )))
+                    }
+                    RoutineKind::Main => {}
+                },
+                ActivationJobResult::QueryResponse(_) => {
+                    return Err(WorkflowTaskError::Unsupported("queries".into()))
+                }
+                ActivationJobResult::UpdateRejected(_) => {
+                    return Err(WorkflowTaskError::Unsupported("updates".into()))
+                }
+            }
+        }
+        self.drive()
+    }
+
+    fn poll(
+        &mut self,
+        routine: RoutineId,
+    ) -> Result<(Option<RoutineCompletion>, bool), WorkflowTaskError> {
+        let Some(instance) = self.instance.as_mut() else {
+            return Ok((None, false));
+        };
+        let waker = &self.waker;
+        match catch_unwind(AssertUnwindSafe(|| instance.poll_routine(routine, waker))) {
+            Ok(Ok(r)) => Ok((r.completion, r.made_progress)),
+            Ok(Err(f)) => Err(WorkflowTaskError::Panic(f.message.clone())),
+            Err(p) => Err(WorkflowTaskError::Panic(panic_message(p.as_ref()))),
+        }
+    }
+
+    /// Polls signal routines, then the main routine, until a pass makes no progress (what the
+    /// SDK's native host does).
+    fn drive(&mut self) -> Result<(), WorkflowTaskError> {
+        for _ in 0..MAX_PASSES {
+            let mut progress = false;
+            let mut still = Vec::with_capacity(self.routines.len());
+            for id in std::mem::take(&mut self.routines) {
+                let (done, p) = self.poll(id)?;
+                progress |= p;
+                match done {
+                    None => still.push(id),
+                    Some(RoutineCompletion::Signal(Ok(()))) => {}
+                    Some(RoutineCompletion::Signal(Err(f))) => {
+                        return Err(WorkflowTaskError::Panic(format!(
+                            "signal handler failed: {}",
+                            f.message
+                        )))
+                    }
+                    Some(other) => {
+                        return Err(WorkflowTaskError::Unsupported(format!(
+                            "routine completion {other:?}"
+                        )))
+                    }
+                }
+            }
+            self.routines = still;
+            let (done, p) = self.poll(MAIN_ROUTINE_ID)?;
+            progress |= p;
+            match done {
+                Some(RoutineCompletion::Main(MainRoutineCompletion::Blocked)) | None => {}
+                Some(RoutineCompletion::Main(MainRoutineCompletion::TaskFailed(t))) => {
+                    return Err(WorkflowTaskError::Panic(t.failure.message.clone()));
+                }
+                Some(RoutineCompletion::Main(MainRoutineCompletion::Terminal(t))) => {
+                    let cmd = match *t {
+                        TerminalOutcome::Completed(p) => Cmd::CompleteWorkflowExecution(
+                            temporalio_common::protos::coresdk::workflow_commands::CompleteWorkflowExecution {
+                                result: Some(p),
+                            },
+                        ),
+                        TerminalOutcome::Failed(f) => Cmd::FailWorkflowExecution(
+                            temporalio_common::protos::coresdk::workflow_commands::FailWorkflowExecution {
+                                failure: Some(*f),
+                            },
+                        ),
+                        TerminalOutcome::Cancelled(details) => Cmd::CancelWorkflowExecution(
+                            temporalio_common::protos::coresdk::workflow_commands::CancelWorkflowExecution {
+                                details,
+                            },
+                        ),
+                        TerminalOutcome::ContinueAsNew(c) => {
+                            Cmd::ContinueAsNewWorkflowExecution(*c)
+                        }
+                    };
+                    self.sink.push_command(WorkflowCommand {
+                        variant: Some(cmd),
+                        ..Default::default()
+                    });
+                    self.instance = None;
+                    self.routines.clear();
+                    return Ok(());
+                }
+                Some(other) => {
+                    return Err(WorkflowTaskError::Panic(format!(
+                        "main routine returned {other:?}"
+                    )))
+                }
+            }
+            if !progress {
+                return Ok(());
+            }
+        }
+        Err(WorkflowTaskError::Panic(format!(
+            "workflow task did not settle after {MAX_PASSES} polling passes"
+        )))
+    }
+
+    /// Turns one SDK command into durasim's, applying core's local rules.
+    fn translate(
+        &mut self,
+        c: WorkflowCommand,
+        task: &mut Vec<(Command, Link)>,
+    ) -> Result<(), WorkflowTaskError> {
+        let Some(variant) = c.variant else {
+            return Err(WorkflowTaskError::BadInput(
+                "the workflow pushed a command without a variant".into(),
+            ));
+        };
+        match variant {
+            Cmd::StartTimer(t) => {
+                let timer_id = t.seq.to_string();
+                self.timers.insert(timer_id.clone(), t.seq);
+                let Some(d) = duration_in(t.start_to_fire_timeout.as_ref()) else {
+                    return Err(WorkflowTaskError::BadInput(format!(
+                        "timer {} has no positive duration",
+                        t.seq
+                    )));
+                };
+                task.push((
+                    Command::StartTimer {
+                        timer_id,
+                        start_to_fire_timeout: d,
+                    },
+                    Link::Other,
+                ));
+            }
+            Cmd::CancelTimer(t) => {
+                let timer_id = t.seq.to_string();
+                self.timers.remove(&timer_id);
+                let unsent = task.iter().position(|(c, _)| {
+                    matches!(c, Command::StartTimer { timer_id: id, .. } if *id == timer_id)
+                });
+                match unsent {
+                    // Started and cancelled in one task: core sends neither command.
+                    Some(i) => {
+                        task.remove(i);
+                    }
+                    None => task.push((Command::CancelTimer { timer_id }, Link::Other)),
+                }
+            }
+            Cmd::ScheduleActivity(a) => {
+                let activity_id = if a.activity_id.is_empty() {
+                    a.seq.to_string()
+                } else {
+                    a.activity_id.clone()
+                };
+                let queue = if a.task_queue.is_empty() {
+                    self.task_queue.clone()
+                } else {
+                    a.task_queue.clone()
+                };
+                self.activities.insert(
+                    a.seq,
+                    ActivityMeta {
+                        activity_id: activity_id.clone(),
+                        activity_type: a.activity_type.clone(),
+                        scheduled_event_id: 0,
+                        cancellation_type: a.cancellation_type,
+                        resolved: false,
+                    },
+                );
+                task.push((
+                    Command::ScheduleActivityTask(ScheduleActivityTask {
+                        activity_id,
+                        activity_type: a.activity_type,
+                        task_queue: TaskQueue::normal(&queue),
+                        input: payload_list_in(&a.arguments),
+                        schedule_to_close_timeout: duration_in(
+                            a.schedule_to_close_timeout.as_ref(),
+                        ),
+                        schedule_to_start_timeout: duration_in(
+                            a.schedule_to_start_timeout.as_ref(),
+                        ),
+                        start_to_close_timeout: duration_in(a.start_to_close_timeout.as_ref()),
+                        heartbeat_timeout: duration_in(a.heartbeat_timeout.as_ref()),
+                        retry_policy: retry_policy_in(a.retry_policy.as_ref()),
+                    }),
+                    Link::Activity(a.seq),
+                ));
+            }
+            Cmd::RequestCancelActivity(r) => {
+                let Some(meta) = self.activities.get(&r.seq).cloned() else {
+                    return Err(WorkflowTaskError::BadInput(format!(
+                        "cancel of activity {} that the workflow did not schedule",
+                        r.seq
+                    )));
+                };
+                if meta.resolved {
+                    return Ok(());
+                }
+                let unsent = task
+                    .iter()
+                    .position(|(_, l)| matches!(l, Link::Activity(s) if *s == r.seq));
+                let resolve_now = match unsent {
+                    // Cancelled before its schedule was sent: core drops the command.
+                    Some(i) => {
+                        task.remove(i);
+                        true
+                    }
+                    None if meta.cancellation_type == ABANDON => true,
+                    None => {
+                        task.push((
+                            Command::RequestCancelActivityTask {
+                                scheduled_event_id: meta.scheduled_event_id,
+                            },
+                            Link::Other,
+                        ));
+                        meta.cancellation_type == TRY_CANCEL
+                    }
+                };
+                if resolve_now {
+                    let failure = activity_failure(
+                        "Activity cancelled",
+                        &meta,
+                        0,
+                        "",
+                        RetryState::CancelRequested,
+                        Some(Failure::canceled("Activity cancelled")),
+                    );
+                    if let Some(m) = self.activities.get_mut(&r.seq) {
+                        m.resolved = true;
+                    }
+                    self.jobs.push(Job::ResolveActivity(ResolveActivity {
+                        seq: r.seq,
+                        result: Some(ActivityResolution {
+                            status: Some(Resolution::Cancelled(Cancellation {
+                                failure: Some(failure_out(&failure)),
+                            })),
+                        }),
+                        is_local: false,
+                    }));
+                }
+            }
+            Cmd::CompleteWorkflowExecution(c) => {
+                let result = c.result.as_ref().map(|p| Payloads::one(payload_in(p)));
+                self.outcome = Some(CodeOutcome::Completed(result.clone()));
+                task.push((Command::CompleteWorkflowExecution { result }, Link::Other));
+            }
+            Cmd::FailWorkflowExecution(f) => {
+                let failure = f
+                    .failure
+                    .as_ref()
+                    .map(failure_in)
+                    .unwrap_or_else(|| Failure::application("workflow failed", "", false));
+                self.outcome = Some(CodeOutcome::Failed(Box::new(failure.clone())));
+                task.push((Command::FailWorkflowExecution { failure }, Link::Other));
+            }
+            Cmd::CancelWorkflowExecution(c) => {
+                self.outcome = Some(CodeOutcome::Cancelled);
+                task.push((
+                    Command::CancelWorkflowExecution {
+                        details: payloads_in(c.details.as_ref()),
+                    },
+                    Link::Other,
+                ));
+            }
+            Cmd::ContinueAsNewWorkflowExecution(c) => {
+                self.outcome = Some(CodeOutcome::ContinuedAsNew);
+                task.push((
+                    Command::ContinueAsNewWorkflowExecution(ContinueAsNewWorkflowExecution {
+                        workflow_type: c.workflow_type,
+                        task_queue: TaskQueue::normal(&c.task_queue),
+                        input: payload_list_in(&c.arguments),
+                        workflow_run_timeout: duration_in(c.workflow_run_timeout.as_ref()),
+                        workflow_task_timeout: duration_in(c.workflow_task_timeout.as_ref()),
+                    }),
+                    Link::Other,
+                ));
+            }
+            Cmd::SetPatchMarker(p) => task.push((
+                Command::RecordMarker {
+                    marker_name: PATCH_MARKER_NAME.to_string(),
+                    details: patch_marker_details(&p.patch_id, p.deprecated),
+                    failure: None,
+                },
+                Link::Other,
+            )),
+            other => {
+                return Err(WorkflowTaskError::Unsupported(format!(
+                    "the {} command",
+                    command_name(&other)
+                )))
+            }
+        }
+        Ok(())
+    }
+}
+
+impl WorkflowExecutor for OfficialRun {
+    fn last_event_id(&self) -> EventId {
+        self.last_event_id
+    }
+
+    fn activate(&mut self, events: &[HistoryEvent]) -> Result<Vec<Command>, WorkflowTaskError> {
+        if let Some(e) = &self.poisoned {
+            return Err(e.clone());
+        }
+        let skip = events
+            .iter()
+            .take_while(|e| e.event_id <= self.last_event_id)
+            .count();
+        let new = &events[skip..];
+        for (k, e) in new.iter().enumerate() {
+            let expected = self.last_event_id + 1 + k as EventId;
+            if e.event_id != expected {
+                let err = WorkflowTaskError::BadHistory(format!(
+                    "expected event {expected}, got event {} ({})",
+                    e.event_id,
+                    e.event_type()
+                ));
+                return self.poison_on_err(Err(err));
+            }
+        }
+        // A task this run executed for real failed or timed out: rebuild from the retained
+        // history and replay, so its effects on the workflow state are undone.
+        let live = self.last_live_task;
+        let undone = live > 0
+            && new.iter().any(|e| match &e.attributes {
+                EventAttributes::WorkflowTaskFailed(f) => f.started_event_id == live,
+                EventAttributes::WorkflowTaskTimedOut(t) => t.started_event_id == live,
+                _ => false,
+            });
+        if undone {
+            if let Some(mut all) = self.retained.take() {
+                all.extend_from_slice(new);
+                let mut fresh = OfficialRun::new(
+                    Arc::clone(&self.def),
+                    &self.workflow_id,
+                    &self.run_id,
+                    &self.started,
+                    true,
+                )?;
+                let result = fresh.process(&all[1..]);
+                fresh.retained = Some(all);
+                *self = fresh;
+                return self.poison_on_err(result);
+            }
+        }
+        if let Some(r) = &mut self.retained {
+            r.extend_from_slice(new);
+        }
+        let result = self.process(new);
+        self.poison_on_err(result)
+    }
+}
+
+/// Core's activation job order (`prepare_to_ship_activation`): initialize, patches, random
+/// seed, signals and updates, everything else, local activity resolutions, queries, eviction.
+fn job_order(j: &Job) -> u8 {
+    match j {
+        Job::InitializeWorkflow(_) => 0,
+        Job::NotifyHasPatch(_) => 1,
+        Job::UpdateRandomSeed(_) => 2,
+        Job::SignalWorkflow(_) | Job::DoUpdate(_) => 3,
+        Job::ResolveActivity(r) if r.is_local => 5,
+        Job::QueryWorkflow(_) => 6,
+        Job::RemoveFromCache(_) => 7,
+        _ => 4,
+    }
+}
+
+/// The randomness seed core derives from a run id (SipHash-1-3 of the id, as `Hash` feeds it).
+pub(crate) fn randomness_seed(run_id: &str) -> u64 {
+    let mut s = siphasher::sip::SipHasher13::new();
+    run_id.hash(&mut s);
+    s.finish()
+}
+
+/// The `ActivityFailure` wrapper core hands workflow code.
+fn activity_failure(
+    message: &str,
+    m: &ActivityMeta,
+    started_event_id: EventId,
+    identity: &str,
+    retry_state: RetryState,
+    cause: Option<Failure>,
+) -> Failure {
+    let mut f = Failure::application(message, "", false);
+    f.info = FailureInfo::Activity {
+        scheduled_event_id: m.scheduled_event_id,
+        started_event_id,
+        identity: identity.to_string(),
+        activity_type: m.activity_type.clone(),
+        activity_id: m.activity_id.clone(),
+        retry_state,
+    };
+    f.cause = cause.map(Box::new);
+    f
+}
+
+fn panic_message(p: &(dyn std::any::Any + Send)) -> String {
+    if let Some(s) = p.downcast_ref::<&str>() {
+        (*s).to_string()
+    } else if let Some(s) = p.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "panic with a non-string payload".to_string()
+    }
+}
+
+fn command_name(c: &Cmd) -> &'static str {
+    match c {
+        Cmd::StartTimer(_) => "StartTimer",
+        Cmd::ScheduleActivity(_) => "ScheduleActivity",
+        Cmd::RespondToQuery(_) => "RespondToQuery",
+        Cmd::RequestCancelActivity(_) => "RequestCancelActivity",
+        Cmd::CancelTimer(_) => "CancelTimer",
+        Cmd::CompleteWorkflowExecution(_) => "CompleteWorkflowExecution",
+        Cmd::FailWorkflowExecution(_) => "FailWorkflowExecution",
+        Cmd::ContinueAsNewWorkflowExecution(_) => "ContinueAsNewWorkflowExecution",
+        Cmd::CancelWorkflowExecution(_) => "CancelWorkflowExecution",
+        Cmd::SetPatchMarker(_) => "SetPatchMarker",
+        Cmd::StartChildWorkflowExecution(_) => "StartChildWorkflowExecution",
+        Cmd::CancelChildWorkflowExecution(_) => "CancelChildWorkflowExecution",
+        Cmd::RequestCancelExternalWorkflowExecution(_) => "RequestCancelExternalWorkflowExecution",
+        Cmd::SignalExternalWorkflowExecution(_) => "SignalExternalWorkflowExecution",
+        Cmd::CancelSignalWorkflow(_) => "CancelSignalWorkflow",
+        Cmd::ScheduleLocalActivity(_) => "ScheduleLocalActivity",
+        Cmd::RequestCancelLocalActivity(_) => "RequestCancelLocalActivity",
+        Cmd::UpsertWorkflowSearchAttributes(_) => "UpsertWorkflowSearchAttributes",
+        Cmd::ModifyWorkflowProperties(_) => "ModifyWorkflowProperties",
+        Cmd::UpdateResponse(_) => "UpdateResponse",
+        Cmd::ScheduleNexusOperation(_) => "ScheduleNexusOperation",
+        Cmd::RequestCancelNexusOperation(_) => "RequestCancelNexusOperation",
+    }
+}
