@@ -114,6 +114,9 @@ pub struct CompleteWorkflowTask {
     pub identity: String,
     /// The worker's sticky queue: the run's next workflow tasks go there.
     pub sticky_queue: Option<String>,
+    /// What the SDK records about itself in the task's WorkflowTaskCompleted (`sdkMetadata`:
+    /// core's internal flags, SDK name and version); `None`: nothing.
+    pub sdk_metadata: Option<crate::history::JsonMap>,
 }
 
 #[derive(Clone, Debug, PartialEq)]

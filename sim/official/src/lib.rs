@@ -12,12 +12,60 @@
 //! The SDK's host interface (`temporalio_workflow::__private::sdk`) is doc-hidden, so the SDK
 //! crates are pinned to exact versions.
 //!
-//! ```ignore
-//! let mut registry = sim::Registry::new();
-//! sim_official::OfficialSdk::new()
-//!     .workflow::<HelloWorldWorkflow>()
-//!     .activity(GreetingActivities::greet)
-//!     .register(&mut registry);
+//! ```
+//! use std::time::Duration;
+//! use sim_official::OfficialSdk;
+//! use temporalio_macros::{activities, workflow, workflow_methods};
+//! use temporalio_sdk::{
+//!     activities::{ActivityContext, ActivityError},
+//!     ActivityOptions, WorkflowContext, WorkflowResult,
+//! };
+//!
+//! // The team's code, as deployed with the official SDK.
+//! #[workflow]
+//! #[derive(Default)]
+//! pub struct Hello;
+//!
+//! #[workflow_methods]
+//! impl Hello {
+//!     #[run]
+//!     pub async fn run(ctx: &mut WorkflowContext<Self>, name: String) -> WorkflowResult<String> {
+//!         let opts = ActivityOptions::start_to_close_timeout(Duration::from_secs(5));
+//!         Ok(ctx.execute_activity(Greeter::greet, name, opts).await?)
+//!     }
+//! }
+//!
+//! pub struct Greeter;
+//!
+//! #[activities]
+//! impl Greeter {
+//!     #[activity]
+//!     pub async fn greet(_ctx: ActivityContext, name: String) -> Result<String, ActivityError> {
+//!         Ok(format!("Hello, {name}!"))
+//!     }
+//! }
+//!
+//! fn main() {
+//!     let mut registry = sim::Registry::new();
+//!     OfficialSdk::new()
+//!         .workflow::<Hello>()
+//!         .activity(Greeter::greet)
+//!         .register(&mut registry);
+//!     let mut scenario = sim::Scenario::new("hello", registry, "greetings");
+//!     scenario.starts = vec![sim::StartSpec {
+//!         workflow_id: "hello-1".into(),
+//!         workflow_type: "Hello".into(),
+//!         task_queue: "greetings".into(),
+//!         input: sim_official::encode(&"Ana".to_string()).unwrap(),
+//!         delay: Duration::ZERO,
+//!     }];
+//!     let report = sim::Harness::new(scenario)
+//!         .profile(sim::Profile::Chaos)
+//!         .seeds(0..20)
+//!         .run()
+//!         .unwrap();
+//!     assert!(report.ok(), "{}", report.render());
+//! }
 //! ```
 
 mod activity;

@@ -20,7 +20,7 @@
 //! ordered maps only.
 
 use std::cell::RefCell;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::hash::{Hash, Hasher};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::rc::Rc;
@@ -61,6 +61,15 @@ use crate::WorkflowDef;
 const MAX_PASSES: u32 = 100_000;
 /// Upper bound on activations in one workflow task (local resolutions chain them).
 const MAX_ACTIVATIONS_PER_TASK: u32 = 10_000;
+
+/// Core's internal flags this host behaves by (`CoreInternalFlags`): id and type determinism
+/// checks (1) and terminal commands moved last (3). Flag 2 (a search-attribute upsert with every
+/// patch) is not claimed: the engine has no search attributes yet.
+const CORE_FLAGS: [u64; 2] = [1, 3];
+/// What the official SDK's client reports as its name and version (core writes them into the
+/// first task's `sdkMetadata`).
+const SDK_NAME: &str = "temporal-rust";
+const SDK_VERSION: &str = "1.1.2";
 
 /// `ActivityCancellationType` values.
 const TRY_CANCEL: i32 = 0;
@@ -139,6 +148,11 @@ pub(crate) struct OfficialRun {
     last_live_task: EventId,
     poisoned: Option<WorkflowTaskError>,
     pub(crate) outcome: Option<CodeOutcome>,
+    /// Core flags, SDK name and version recorded in history so far (`sdkMetadata`).
+    known_flags: BTreeSet<u64>,
+    last_sdk: (String, String),
+    /// The `sdkMetadata` of the live task just run, for its WorkflowTaskCompleted.
+    metadata: Option<sim::history::JsonMap>,
 }
 
 impl OfficialRun {
@@ -211,6 +225,9 @@ impl OfficialRun {
             last_live_task: 0,
             poisoned: None,
             outcome: None,
+            known_flags: BTreeSet::new(),
+            last_sdk: (String::new(), String::new()),
+            metadata: None,
         })
     }
 
@@ -264,6 +281,7 @@ impl OfficialRun {
                             None => {
                                 out = self.run_task(ev, &[], false)?;
                                 self.last_live_task = ev.event_id;
+                                self.metadata = Some(self.gather_metadata());
                             }
                             Some(other) => {
                                 return Err(WorkflowTaskError::BadHistory(format!(
@@ -273,13 +291,60 @@ impl OfficialRun {
                             }
                         }
                     }
-                    EventAttributes::WorkflowTaskCompleted(_) => self.window = true,
+                    EventAttributes::WorkflowTaskCompleted(c) => {
+                        self.window = true;
+                        self.read_metadata(&c.extra);
+                    }
                     _ => self.apply(ev)?,
                 }
             }
             self.last_event_id = ev.event_id;
         }
         Ok(out)
+    }
+
+    /// Takes in what a completed task recorded about its SDK (`sdkMetadata`).
+    fn read_metadata(&mut self, extra: &sim::history::Extra) {
+        let Some(m) = extra.get("sdkMetadata").and_then(|m| m.as_object()) else {
+            return;
+        };
+        if let Some(flags) = m.get("coreUsedFlags").and_then(|f| f.as_array()) {
+            self.known_flags
+                .extend(flags.iter().filter_map(|f| f.as_u64()));
+        }
+        if let Some(n) = m.get("sdkName").and_then(|n| n.as_str()) {
+            if !n.is_empty() {
+                self.last_sdk.0 = n.to_string();
+            }
+        }
+        if let Some(v) = m.get("sdkVersion").and_then(|v| v.as_str()) {
+            if !v.is_empty() {
+                self.last_sdk.1 = v.to_string();
+            }
+        }
+    }
+
+    /// What core writes into a live task's completion: the flags it uses that history does not
+    /// record yet, and the SDK's name and version when they differ from the last recorded.
+    fn gather_metadata(&mut self) -> sim::history::JsonMap {
+        let mut m = sim::history::JsonMap::new();
+        let new: Vec<u64> = CORE_FLAGS
+            .iter()
+            .copied()
+            .filter(|f| !self.known_flags.contains(f))
+            .collect();
+        if !new.is_empty() {
+            self.known_flags.extend(&new);
+            m.insert("coreUsedFlags".into(), serde_json::json!(new));
+        }
+        if self.last_sdk.0 != SDK_NAME {
+            m.insert("sdkName".into(), SDK_NAME.into());
+        }
+        if self.last_sdk.1 != SDK_VERSION {
+            m.insert("sdkVersion".into(), SDK_VERSION.into());
+        }
+        self.last_sdk = (SDK_NAME.to_string(), SDK_VERSION.to_string());
+        m
     }
 
     /// Ends whole-history replay: the last task's commands must all have been matched.
@@ -469,6 +534,13 @@ impl OfficialRun {
             if self.jobs.is_empty() {
                 break;
             }
+        }
+        // Core (flag 3): non-terminal commands first, then the first terminal one; later
+        // terminal commands are dropped.
+        if let Some(i) = task.iter().position(|(c, _)| c.is_terminal()) {
+            let terminal = task.remove(i);
+            task.retain(|(c, _)| !c.is_terminal());
+            task.push(terminal);
         }
         let mut out = Vec::with_capacity(task.len());
         for (cmd, link) in task {
@@ -803,6 +875,10 @@ impl OfficialRun {
 impl WorkflowExecutor for OfficialRun {
     fn last_event_id(&self) -> EventId {
         self.last_event_id
+    }
+
+    fn task_metadata(&mut self) -> Option<sim::history::JsonMap> {
+        self.metadata.take()
     }
 
     fn activate(&mut self, events: &[HistoryEvent]) -> Result<Vec<Command>, WorkflowTaskError> {

@@ -21,8 +21,8 @@ use super::core::{not_found, Engine, ReplyHandle};
 use super::runs::{Run, RunIdx};
 use super::state::{WftStarted, WftState, STICKY_SCHEDULE_TO_START};
 use crate::history::{
-    EventAttributes, EventId, Extra, Failure, HistoryEvent, TaskQueue, TaskQueueKind, TimeoutType,
-    Timestamp, WorkflowTaskCompleted, WorkflowTaskFailed, WorkflowTaskFailedCause,
+    EventAttributes, EventId, Extra, Failure, HistoryEvent, JsonMap, TaskQueue, TaskQueueKind,
+    TimeoutType, Timestamp, WorkflowTaskCompleted, WorkflowTaskFailed, WorkflowTaskFailedCause,
     WorkflowTaskScheduled, WorkflowTaskStarted, WorkflowTaskTimedOut,
 };
 use crate::wire::{CompleteWorkflowTask, FailWorkflowTask, Response, TaskToken, WorkflowTask};
@@ -251,6 +251,7 @@ impl<R: ReplyHandle> Engine<R> {
             commands,
             identity,
             sticky_queue,
+            sdk_metadata,
         } = req;
         let run = match self.check_wft_token(&token) {
             Ok(run) => run,
@@ -279,7 +280,14 @@ impl<R: ReplyHandle> Engine<R> {
                 scheduled_event_id: sched,
                 started_event_id: started,
                 identity: identity.clone(),
-                extra: Extra::new(),
+                extra: match sdk_metadata {
+                    Some(m) => {
+                        let mut extra = JsonMap::new();
+                        extra.insert("sdkMetadata".to_string(), serde_json::Value::Object(m));
+                        Extra::from(extra)
+                    }
+                    None => Extra::new(),
+                },
             })),
         );
         {

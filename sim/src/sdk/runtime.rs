@@ -23,6 +23,13 @@ pub trait WorkflowExecutor {
     /// [`WorkflowTaskError::NonDeterminism`]); the current task's commands are returned. After an
     /// error the executor is dropped and the run replayed in a fresh one.
     fn activate(&mut self, events: &[HistoryEvent]) -> Result<Vec<Command>, WorkflowTaskError>;
+
+    /// What the SDK records about itself in the WorkflowTaskCompleted of the task just run
+    /// (Temporal's `sdkMetadata`: core's internal flags, SDK name and version). `None` (the
+    /// default): nothing, as for this crate's SDK.
+    fn task_metadata(&mut self) -> Option<crate::history::JsonMap> {
+        None
+    }
 }
 
 /// A runtime for workflow types written against another SDK.

@@ -208,7 +208,8 @@ impl Worker {
         };
         let outcome = result.and_then(|mut m| m.activate(&events).map(|commands| (m, commands)));
         match outcome {
-            Ok((m, commands)) => {
+            Ok((mut m, commands)) => {
+                let sdk_metadata = m.task_metadata();
                 let closing = commands.iter().any(|c| c.is_terminal());
                 let sticky =
                     (!self.cfg.evict_every_task && !closing).then(|| self.sticky_queue.clone());
@@ -220,6 +221,7 @@ impl Worker {
                     commands,
                     identity: self.identity.clone(),
                     sticky_queue: sticky,
+                    sdk_metadata,
                 });
                 match self
                     .server

@@ -212,6 +212,7 @@ fn terminate_closes_the_run_and_drops_pending_work() {
             commands: vec![complete_wf()],
             identity: WORKER.into(),
             sticky_queue: None,
+            sdk_metadata: None,
         }),
     );
     h.advance(secs(60));

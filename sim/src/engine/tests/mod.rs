@@ -325,6 +325,7 @@ impl H {
             commands,
             identity: WORKER.to_string(),
             sticky_queue: None,
+            sdk_metadata: None,
         }))
     }
 
@@ -334,6 +335,7 @@ impl H {
             commands,
             identity: WORKER.to_string(),
             sticky_queue: Some(STICKY.to_string()),
+            sdk_metadata: None,
         }))
     }
 

@@ -147,6 +147,7 @@ fn stale_and_timed_out_workflow_task_tokens_are_not_found_and_change_nothing() {
             commands: vec![complete_wf()],
             identity: WORKER.into(),
             sticky_queue: None,
+            sdk_metadata: None,
         }),
     );
     // After the task timed out, its token is dead for complete and fail alike.
@@ -161,6 +162,7 @@ fn stale_and_timed_out_workflow_task_tokens_are_not_found_and_change_nothing() {
             commands: vec![complete_wf()],
             identity: WORKER.into(),
             sticky_queue: None,
+            sdk_metadata: None,
         }),
         Request::FailWorkflowTask(wire::FailWorkflowTask {
             token: t1.token.clone(),
@@ -180,6 +182,7 @@ fn stale_and_timed_out_workflow_task_tokens_are_not_found_and_change_nothing() {
             commands: vec![],
             identity: WORKER.into(),
             sticky_queue: None,
+            sdk_metadata: None,
         }),
     );
     assert_eq!(h.complete(&t2, vec![timer("t", secs(100))]), Response::Ok);
@@ -190,6 +193,7 @@ fn stale_and_timed_out_workflow_task_tokens_are_not_found_and_change_nothing() {
             commands: vec![complete_wf()],
             identity: WORKER.into(),
             sticky_queue: None,
+            sdk_metadata: None,
         }),
     );
 }
