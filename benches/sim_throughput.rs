@@ -11,6 +11,9 @@
 //! 3. The retried transfer (deposit fails 3 times) alone: wall time per run (median of 21), to
 //!    compare with Temporal's time-skipping test server (~18 ms per run here).
 //! 4. The `greeting` scenario (a 30-day durable timer): wall time per run (median of 21).
+//! 5. `official-transfer` (the same 10 transfers written with Temporal's official Rust SDK)
+//!    against `money-transfer` (durasim's SDK), under chaos: seeds per second, batches
+//!    alternating side by side, and the ratio within each pair (median of 5).
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -177,6 +180,49 @@ fn main() {
             .collect::<Vec<_>>()
             .join(", ")
     );
+    }
+
+    if wants("official") {
+        // 5. The official SDK's host against durasim's own SDK: the same workflow, the same
+        // seeds and plans, the same bank; batches alternate so host speed changes hit both.
+        let batch = if quick {
+            20
+        } else if cfg!(debug_assertions) {
+            60
+        } else {
+            300
+        };
+        let sweep = |name: &str, b: u64| {
+            let start = Instant::now();
+            let report = Harness::new(fixtures::scenarios::scenario(name).unwrap())
+                .profile(Profile::Chaos)
+                .seeds(b * batch..(b + 1) * batch)
+                .jobs(1)
+                .invariant(Arc::new(Conservation::bank()))
+                .run()
+                .expect("the sweep starts");
+            assert!(report.ok(), "{}", report.render());
+            batch as f64 / start.elapsed().as_secs_f64()
+        };
+        let (mut own, mut official, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
+        for b in 0..5u64 {
+            let o = sweep("money-transfer", b);
+            let f = sweep("official-transfer", b);
+            own.push(o);
+            official.push(f);
+            ratios.push(o / f);
+        }
+        println!(
+            "official SDK: official-transfer median {:.0} seeds/s, money-transfer (durasim SDK) median {:.0} seeds/s; durasim/official = {:.2}x (median of per-pair ratios: {})",
+            median(official),
+            median(own),
+            median(ratios.clone()),
+            ratios
+                .iter()
+                .map(|r| format!("{r:.2}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
     }
 
     if wants("retried") {
