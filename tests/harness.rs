@@ -209,3 +209,52 @@ fn failing_seeds_past_the_shrink_limit_are_reported_as_not_shrunk() {
     assert!(shrunk[0]);
     assert!(shrunk[1..].iter().all(|s| !s));
 }
+
+/// A workflow cancelled by its client cancels an activity no worker has started (the server
+/// cancels it at once, between the task's command events) and schedules a cleanup in the same
+/// task: replay (every task, `evict_every_task`) must accept the ActivityTaskCanceled written
+/// among that task's command events.
+#[test]
+fn cancelling_an_unstarted_activity_and_scheduling_another_in_one_task_replays() {
+    use sim::sdk::{
+        ActivityContext, ActivityError, ActivityOptions, Registry, WorkflowContext, WorkflowError,
+    };
+    use std::time::Duration;
+
+    async fn wf(ctx: WorkflowContext, _: ()) -> Result<String, WorkflowError> {
+        let opts = ActivityOptions::start_to_close(Duration::from_secs(5));
+        // No worker polls this queue: the activity is never started.
+        let stuck =
+            ctx.start_activity::<String, _>("slow", &0, opts.clone().with_task_queue("nowhere"));
+        ctx.cancelled().await;
+        stuck.cancel();
+        let cleanup: String = ctx.start_activity("cleanup", &0, opts).await?;
+        Ok(cleanup)
+    }
+    async fn cleanup(_ctx: ActivityContext, _: u32) -> Result<String, ActivityError> {
+        Ok("cleaned".into())
+    }
+    let mut registry = Registry::new();
+    registry
+        .register_workflow("W", wf)
+        .register_activity("cleanup", cleanup);
+    let mut s = sim::Scenario::new("cancel-unstarted", registry, "q");
+    s.evict_every_task = true;
+    s.starts = vec![sim::StartSpec {
+        workflow_id: "w".into(),
+        workflow_type: "W".into(),
+        task_queue: "q".into(),
+        input: Some(sim::history::Payloads::json(&()).unwrap()),
+        delay: Duration::ZERO,
+    }];
+    s.cancels = vec![sim::CancelSpec {
+        workflow_id: "w".into(),
+        reason: "done".into(),
+        delay: Duration::from_secs(1),
+    }];
+    Harness::new(s)
+        .profile(Profile::Chaos)
+        .seeds(0..40)
+        .jobs(jobs())
+        .assert_ok();
+}

@@ -40,7 +40,22 @@ pub struct SignalSpec {
     pub signal_name: String,
     /// The signal's payload, if any.
     pub input: Option<Payloads>,
-    /// Virtual time after the client starts at which to send the signal.
+    /// How long after the start of this workflow was acknowledged to the client (for a
+    /// workflow the client starts, as a starter holding a handle does; otherwise after the
+    /// client starts) to send the signal.
+    pub delay: Duration,
+}
+
+/// A cancellation request the client sends (what `handle.cancel()` does in Temporal's SDKs): the
+/// run gets WorkflowExecutionCancelRequested and its code decides what to do.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CancelSpec {
+    /// The workflow to cancel (its current run).
+    pub workflow_id: String,
+    /// Why, as the request's reason (the event's `cause`).
+    pub reason: String,
+    /// How long after the start of this workflow was acknowledged to the client (as for
+    /// [`SignalSpec::delay`]) to send the request.
     pub delay: Duration,
 }
 
@@ -50,12 +65,15 @@ pub struct ClientConfig {
     pub server: SocketAddr,
     pub starts: Vec<StartSpec>,
     pub signals: Vec<SignalSpec>,
+    pub cancels: Vec<CancelSpec>,
 }
 
 /// The client's record, outside the node (it survives a client restart).
 #[derive(Clone, Default)]
 pub struct ClientLog {
     inner: Arc<Mutex<BTreeMap<String, ClientResult>>>,
+    /// Notified (all waiters) whenever a start is acknowledged.
+    started: Arc<tokio::sync::Notify>,
     closed: Arc<tokio::sync::Notify>,
     closed_count: Arc<std::sync::atomic::AtomicUsize>,
 }
@@ -63,6 +81,19 @@ pub struct ClientLog {
 impl ClientLog {
     fn lock(&self) -> MutexGuard<'_, BTreeMap<String, ClientResult>> {
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Waits until the client's start of `workflow_id` has been acknowledged.
+    async fn wait_started(&self, workflow_id: &str) {
+        loop {
+            let notified = self.started.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            if self.lock().contains_key(workflow_id) {
+                return;
+            }
+            notified.await;
+        }
     }
 
     /// Notified whenever a workflow closes.
@@ -95,11 +126,27 @@ pub async fn run_client(cfg: ClientConfig, env: NetEnv, clock: SimClock, log: Cl
         node: "client".into(),
     });
     let mut handles = Vec::new();
+    let started_here = |id: &str| cfg.starts.iter().any(|s| s.workflow_id == id);
     for s in cfg.signals.clone() {
         let client = client.clone();
         let server = cfg.server;
+        let after = started_here(&s.workflow_id).then(|| log.clone());
         handles.push(madsim::task::spawn_local(async move {
+            if let Some(log) = after {
+                log.wait_started(&s.workflow_id).await;
+            }
             send_signal(&client, server, s).await
+        }));
+    }
+    for c in cfg.cancels.clone() {
+        let client = client.clone();
+        let server = cfg.server;
+        let after = started_here(&c.workflow_id).then(|| log.clone());
+        handles.push(madsim::task::spawn_local(async move {
+            if let Some(log) = after {
+                log.wait_started(&c.workflow_id).await;
+            }
+            send_cancel(&client, server, c).await
         }));
     }
     for s in cfg.starts.clone() {
@@ -148,6 +195,33 @@ async fn send_signal(client: &Client, server: SocketAddr, s: SignalSpec) {
     }
 }
 
+/// Sends a cancellation request, retrying through lost messages until the server answers (a
+/// repeated request changes nothing: the server records the first one only).
+async fn send_cancel(client: &Client, server: SocketAddr, c: CancelSpec) {
+    tokio::time::sleep(c.delay).await;
+    let req = Request::RequestCancel(wire::RequestCancel {
+        workflow_id: c.workflow_id.clone(),
+        run_id: None,
+        reason: c.reason.clone(),
+        identity: "client".into(),
+    });
+    let id = client.new_request_id();
+    for _ in 0..1000 {
+        match client
+            .call_with_id(
+                server,
+                id,
+                req.clone(),
+                CallOptions::new(Duration::from_secs(3), 1),
+            )
+            .await
+        {
+            Ok(Response::Ok) | Ok(Response::Error(_)) => return,
+            _ => tokio::time::sleep(Duration::from_secs(1)).await,
+        }
+    }
+}
+
 async fn start_and_wait(
     client: &Client,
     server: SocketAddr,
@@ -170,6 +244,7 @@ async fn start_and_wait(
             closed: None,
         });
     }
+    log.started.notify_waiters();
     // Wait for the close of the current run, following continue-as-new.
     let mut wait = crate::transport::PollWait::default();
     loop {

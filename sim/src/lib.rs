@@ -89,7 +89,7 @@ mod wire;
 mod worker;
 
 pub use checkers::{Invariant, Violation};
-pub use client::{SignalSpec, StartSpec};
+pub use client::{CancelSpec, SignalSpec, StartSpec};
 pub use clock::BASE_NANOS;
 pub use engine::{Defects, EngineConfig, Limits};
 pub use faults::{FaultPlan, Profile};

@@ -172,6 +172,8 @@ pub struct Signal {
 pub struct RequestCancel {
     pub workflow_id: String,
     pub run_id: Option<String>,
+    /// Why (recorded as the event's `cause`).
+    pub reason: String,
     pub identity: String,
 }
 
@@ -215,7 +217,6 @@ pub enum Request {
     Signal(Signal),
     // The engine answers these three (its tests cover them); no node sends them yet: client
     // cancellation, termination and describe come with the engine issue.
-    #[cfg_attr(not(test), allow(dead_code))]
     RequestCancel(RequestCancel),
     #[cfg_attr(not(test), allow(dead_code))]
     Terminate(Terminate),

@@ -32,8 +32,8 @@ use sim::history::{
     FailureInfo, HistoryEvent, Payloads, RetryState, ScheduleActivityTask, TaskQueue,
 };
 use sim::sdk::{
-    parse_patch_marker, patch_marker_details, CommandMatcher, WorkflowExecutor, WorkflowTaskError,
-    PATCH_MARKER_NAME,
+    parse_patch_marker, patch_marker_details, within_task, CommandMatcher, WorkflowExecutor,
+    WorkflowTaskError, PATCH_MARKER_NAME,
 };
 use temporalio_common::protos::coresdk::activity_result::{
     activity_resolution::Status as Resolution, ActivityResolution, Cancellation,
@@ -137,7 +137,8 @@ pub(crate) struct OfficialRun {
     last_event_id: EventId,
     jobs: Vec<Job>,
     matcher: CommandMatcher<Link>,
-    window: bool,
+    /// The WorkflowTaskCompleted id while a replayed task's command events are being matched.
+    window: Option<EventId>,
     /// Started timers (seq) by timer id.
     timers: BTreeMap<String, u32>,
     activities: BTreeMap<u32, ActivityMeta>,
@@ -217,7 +218,7 @@ impl OfficialRun {
             last_event_id: started.event_id,
             jobs: vec![Job::InitializeWorkflow(init)],
             matcher: CommandMatcher::new(),
-            window: false,
+            window: None,
             timers: BTreeMap::new(),
             activities: BTreeMap::new(),
             activity_by_event: BTreeMap::new(),
@@ -251,7 +252,7 @@ impl OfficialRun {
         for (i, ev) in events.iter().enumerate() {
             let ty = ev.event_type();
             if ty.is_command_event() {
-                if !self.window {
+                if self.window.is_none() {
                     return Err(WorkflowTaskError::BadHistory(format!(
                         "command event {} ({ty}) does not follow a WorkflowTaskCompleted",
                         ev.event_id
@@ -264,9 +265,11 @@ impl OfficialRun {
                     }
                 }
             } else {
-                if self.window {
-                    self.window = false;
-                    self.matcher.close(ev.event_id, Some(ev))?;
+                if let Some(completed) = self.window {
+                    if !within_task(ev, completed) {
+                        self.window = None;
+                        self.matcher.close(ev.event_id, Some(ev))?;
+                    }
                 }
                 match &ev.attributes {
                     EventAttributes::WorkflowTaskStarted(_) => {
@@ -292,7 +295,7 @@ impl OfficialRun {
                         }
                     }
                     EventAttributes::WorkflowTaskCompleted(c) => {
-                        self.window = true;
+                        self.window = Some(ev.event_id);
                         self.read_metadata(&c.extra);
                     }
                     _ => self.apply(ev)?,
@@ -349,8 +352,7 @@ impl OfficialRun {
 
     /// Ends whole-history replay: the last task's commands must all have been matched.
     pub(crate) fn end_of_history(&mut self) -> Result<(), WorkflowTaskError> {
-        if self.window {
-            self.window = false;
+        if self.window.take().is_some() {
             self.matcher.close(self.last_event_id + 1, None)?;
         }
         Ok(())

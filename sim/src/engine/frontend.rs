@@ -262,7 +262,7 @@ impl<R: ReplyHandle> Engine<R> {
             now,
             EventAttributes::WorkflowExecutionCancelRequested(Arc::new(
                 WorkflowExecutionCancelRequested {
-                    cause: String::new(),
+                    cause: c.reason,
                     identity: c.identity,
                     extra: Extra::new(),
                 },

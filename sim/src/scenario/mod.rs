@@ -14,7 +14,7 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::client::{SignalSpec, StartSpec};
+use crate::client::{CancelSpec, SignalSpec, StartSpec};
 use crate::engine::EngineConfig;
 use crate::faults::{FaultPlan, Supervisor, Topology};
 pub use crate::record::Outcome;
@@ -50,6 +50,8 @@ pub struct Scenario {
     pub starts: Vec<StartSpec>,
     /// The signals the client sends.
     pub signals: Vec<SignalSpec>,
+    /// The cancellation requests the client sends.
+    pub cancels: Vec<CancelSpec>,
     /// The server's configuration.
     pub engine: EngineConfig,
     /// Virtual time allowed after the faults heal for every workflow to close.
@@ -97,6 +99,7 @@ impl Scenario {
             services: Arc::new(Vec::new),
             starts: Vec::new(),
             signals: Vec::new(),
+            cancels: Vec::new(),
             engine: EngineConfig::default(),
             liveness_deadline: Duration::from_secs(600),
             latency: (Duration::from_millis(1), Duration::from_millis(5)),

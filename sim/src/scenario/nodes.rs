@@ -188,6 +188,7 @@ impl Nodes {
             server: SERVER_ADDR,
             starts: sc.starts.clone(),
             signals: sc.signals.clone(),
+            cancels: sc.cancels.clone(),
         };
         let (env, log, clock) = (shared.env.clone(), shared.log.clone(), shared.clock);
         self.add(Topology::CLIENT.into(), CLIENT_IP, move || {

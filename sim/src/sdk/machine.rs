@@ -371,8 +371,10 @@ impl WorkflowMachine {
                 }
                 self.match_event(ev, events, i)?;
             } else {
-                if self.window.is_some() {
-                    self.close_window(ev.event_id, Some(ev))?;
+                if let Some(completed) = self.window {
+                    if !super::matching::within_task(ev, completed) {
+                        self.close_window(ev.event_id, Some(ev))?;
+                    }
                 }
                 match &ev.attributes {
                     EventAttributes::WorkflowTaskStarted(_) => {

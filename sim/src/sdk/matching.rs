@@ -171,6 +171,18 @@ impl Key {
     }
 }
 
+/// Whether `ev`, a non-command event among a completed task's command events (the task's
+/// WorkflowTaskCompleted is `completed`), is a consequence the server wrote while applying
+/// those commands, so more of the task's command events may follow it: an ActivityTaskCanceled
+/// answering a cancel request of the same task (an activity cancelled before it started is
+/// canceled at once, between the task's command events).
+pub fn within_task(ev: &HistoryEvent, completed: EventId) -> bool {
+    match &ev.attributes {
+        EventAttributes::ActivityTaskCanceled(c) => c.latest_cancel_requested_event_id > completed,
+        _ => false,
+    }
+}
+
 /// The commands of replayed workflow tasks whose events have not been seen yet, each with a link
 /// `L` the runtime uses to tie the command's event back to its own state (an activity's sequence
 /// number...).

@@ -63,7 +63,7 @@ pub use machine::{
     replay, NonDeterminismError, NonDeterminismKind, ReplayOutcome, WorkflowMachine,
     WorkflowTaskError,
 };
-pub use matching::CommandMatcher;
+pub use matching::{within_task, CommandMatcher};
 pub use registry::{RawActivityFn, Registry};
 pub use rng::WorkflowRng;
 pub use runtime::{WorkflowExecutor, WorkflowRuntime};

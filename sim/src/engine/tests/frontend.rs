@@ -53,6 +53,7 @@ fn cancel_request_is_recorded_and_the_workflow_decides_to_cancel() {
     let cancel = Request::RequestCancel(wire::RequestCancel {
         workflow_id: key.workflow_id.clone(),
         run_id: None,
+        reason: "no longer needed".into(),
         identity: "client".into(),
     });
     assert_eq!(h.call(cancel.clone()), Response::Ok);
