@@ -24,6 +24,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::hash::{Hash, Hasher};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::rc::Rc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::task::{Wake, Waker};
 
@@ -32,8 +33,8 @@ use sim::history::{
     FailureInfo, HistoryEvent, Payloads, RetryState, ScheduleActivityTask, TaskQueue,
 };
 use sim::sdk::{
-    parse_patch_marker, patch_marker_details, within_task, CommandMatcher, WorkflowExecutor,
-    WorkflowTaskError, PATCH_MARKER_NAME,
+    parse_patch_marker, patch_marker_details, within_task, CommandMatcher, NonDeterminismError,
+    NonDeterminismKind, WorkflowExecutor, WorkflowTaskError, PATCH_MARKER_NAME,
 };
 use temporalio_common::protos::coresdk::activity_result::{
     activity_resolution::Status as Resolution, ActivityResolution, Cancellation,
@@ -47,8 +48,8 @@ use temporalio_common::protos::coresdk::workflow_commands::{
     workflow_command::Variant as Cmd, WorkflowCommand,
 };
 use temporalio_workflow::__private::sdk::{
-    ActivationJobResult, MainRoutineCompletion, RoutineCompletion, RoutineId, RoutineKind,
-    TerminalOutcome, WorkflowHost, WorkflowInstance, MAIN_ROUTINE_ID,
+    is_sdk_wake, ActivationJobResult, MainRoutineCompletion, RoutineCompletion, RoutineId,
+    RoutineKind, TerminalOutcome, WorkflowHost, WorkflowInstance, MAIN_ROUTINE_ID,
 };
 
 use crate::convert::{
@@ -89,10 +90,23 @@ impl WorkflowHost for Sink {
     }
 }
 
-struct NoopWake;
+/// The waker workflow code is polled with. Like the SDK's own `WakeTracker`: a wake that does
+/// not come from the SDK (`is_sdk_wake`) means the code awaited something outside it (a tokio
+/// timer, channel or I/O, a thread), which replay cannot reproduce.
+struct Tracker {
+    foreign_wake: Arc<AtomicBool>,
+}
 
-impl Wake for NoopWake {
-    fn wake(self: Arc<Self>) {}
+impl Wake for Tracker {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        if !is_sdk_wake() {
+            self.foreign_wake.store(true, Ordering::Release);
+        }
+    }
 }
 
 /// What the run knows about one activity, by sequence number.
@@ -133,6 +147,9 @@ pub(crate) struct OfficialRun {
     sink: Rc<Sink>,
     routines: Vec<RoutineId>,
     waker: Waker,
+    foreign_wake: Arc<AtomicBool>,
+    /// The WorkflowTaskStarted of the task being run (for error messages).
+    current_task: EventId,
     initialized: bool,
     last_event_id: EventId,
     jobs: Vec<Job>,
@@ -197,6 +214,7 @@ impl OfficialRun {
             ..Default::default()
         };
         let sink = Rc::new(Sink::default());
+        let foreign_wake = Arc::new(AtomicBool::new(false));
         let instance = (def.instantiate)(
             &s.task_queue.name,
             run_id,
@@ -213,7 +231,11 @@ impl OfficialRun {
             instance: Some(instance),
             sink,
             routines: Vec::new(),
-            waker: Waker::from(Arc::new(NoopWake)),
+            waker: Waker::from(Arc::new(Tracker {
+                foreign_wake: Arc::clone(&foreign_wake),
+            })),
+            foreign_wake,
+            current_task: 0,
             initialized: false,
             last_event_id: started.event_id,
             jobs: vec![Job::InitializeWorkflow(init)],
@@ -505,6 +527,7 @@ impl OfficialRun {
                 }
             }
         }
+        self.current_task = started.event_id;
         let mut task: Vec<(Command, Link)> = Vec::new();
         for _ in 0..MAX_ACTIVATIONS_PER_TASK {
             if self.instance.is_none() {
@@ -555,8 +578,29 @@ impl OfficialRun {
         Ok(out)
     }
 
+    /// Fails the task when workflow code was woken by something outside the SDK (what the
+    /// official worker does with `detect_nondeterministic_futures`, its default).
+    fn check_wakes(&self) -> Result<(), WorkflowTaskError> {
+        if !self.foreign_wake.swap(false, Ordering::AcqRel) {
+            return Ok(());
+        }
+        Err(WorkflowTaskError::NonDeterminism(NonDeterminismError {
+            kind: NonDeterminismKind::Future,
+            event_id: self.current_task,
+            history: "a workflow task".to_string(),
+            code: "a waker invoked by a non-SDK source".to_string(),
+            message: "Nondeterministic future detected: a waker was invoked by a non-SDK source. \
+                      This usually means workflow code is using nondeterministic operations like \
+                      tokio async functions or channels, other async libraries, or std::thread. \
+                      Use SDK-provided alternatives (ctx.timer(), ctx.state_mut() + \
+                      ctx.wait_condition(), etc.) instead."
+                .to_string(),
+        }))
+    }
+
     /// Applies one activation and polls the routines until none makes progress.
     fn activate(&mut self, activation: WorkflowActivation) -> Result<(), WorkflowTaskError> {
+        self.check_wakes()?;
         let Some(instance) = self.instance.as_mut() else {
             return Ok(());
         };
@@ -599,7 +643,9 @@ impl OfficialRun {
             return Ok((None, false));
         };
         let waker = &self.waker;
-        match catch_unwind(AssertUnwindSafe(|| instance.poll_routine(routine, waker))) {
+        let polled = catch_unwind(AssertUnwindSafe(|| instance.poll_routine(routine, waker)));
+        self.check_wakes()?;
+        match polled {
             Ok(Ok(r)) => Ok((r.completion, r.made_progress)),
             Ok(Err(f)) => Err(WorkflowTaskError::Panic(f.message.clone())),
             Err(p) => Err(WorkflowTaskError::Panic(panic_message(p.as_ref()))),

@@ -44,6 +44,9 @@ pub enum NonDeterminismKind {
     Missing,
     /// Command and event differ in kind, or in id/type.
     Mismatch,
+    /// Workflow code waited on something outside the SDK (a tokio timer or channel, a thread):
+    /// a waker was invoked by a non-SDK source (the official SDK's detection).
+    Future,
 }
 
 /// A non-determinism error, naming the event and both sides.
