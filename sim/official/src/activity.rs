@@ -9,36 +9,99 @@
 //! activity that gets the official activity's typed input and returns its typed output, and
 //! calls durasim services, so its effects are recorded in their ledgers.
 //!
-//! Limit: heartbeat details given to the official context are not sent (the SDK hands the host
-//! only a type-erased value); a retried attempt sees no earlier details.
+//! Heartbeat details travel both ways: the last details the server recorded are handed to the
+//! next attempt (`ctx.heartbeat_details()`), and the details an attempt records are sent with its
+//! heartbeat. The SDK's test context hands the host a type-erased value, so it is encoded by
+//! type: the common ones (numbers, `bool`, `String`, `()`, `Vec<u8>`, `serde_json::Value`) are
+//! known, others are declared with [`OfficialSdk::heartbeat_details`](crate::OfficialSdk::heartbeat_details);
+//! a heartbeat whose details are of an undeclared type is still sent, without details.
 
+use std::any::Any;
 use std::future::Future;
 use std::marker::PhantomData;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, RwLock};
 
 use sim::history::{Failure, Payloads};
 use sim::sdk::{ActivityContext, ActivityError, LocalBoxFuture, RawActivityFn};
 use temporalio_common::data_converters::{
-    ActivitySerializationContext, DataConverter, GenericPayloadConverter, SerializationContext,
-    SerializationContextData,
+    ActivitySerializationContext, DataConverter, GenericPayloadConverter, PayloadConversionError,
+    PayloadConverter, SerializationContext, SerializationContextData, TemporalSerializable,
 };
 use temporalio_common::error::{OutgoingActivityError, OutgoingError};
+use temporalio_common::protos::temporal::api::common::v1::Payload as ProtoPayload;
 use temporalio_common::ActivityError as OfficialError;
 use temporalio_sdk::activities::ExecutableActivity;
 use temporalio_sdk::testing::{
     ActivityEnvironment, ActivityEnvironmentError, TestActivityInfoOptions,
 };
 
-use crate::convert::{failure_in, payload_in, payload_list_out};
+use crate::convert::{failure_in, payload_in, payload_list_in, payload_list_out};
 
 type MakeInstance<I> = Arc<dyn Fn() -> I + Send + Sync>;
+
+/// Encodes heartbeat details of one type (`None` when the value is of another type).
+pub(crate) type DetailEncoder =
+    Arc<dyn Fn(&dyn Any, &PayloadConverter) -> Option<Vec<ProtoPayload>> + Send + Sync>;
+
+/// The heartbeat detail types an [`crate::OfficialSdk`] knows, shared by its activities.
+pub(crate) type DetailEncoders = Arc<RwLock<Vec<DetailEncoder>>>;
+
+/// An encoder for heartbeat details of type `T`.
+pub(crate) fn detail_encoder<T: TemporalSerializable + 'static>() -> DetailEncoder {
+    Arc::new(|v: &dyn Any, pc: &PayloadConverter| {
+        let v = v.downcast_ref::<T>()?;
+        let data = SerializationContextData::Activity(ActivitySerializationContext::new());
+        let sctx = SerializationContext::new(&data, pc);
+        pc.to_payloads(&sctx, v).ok()
+    })
+}
+
+/// Encoders for the detail types activities usually heartbeat with.
+pub(crate) fn builtin_encoders() -> Vec<DetailEncoder> {
+    vec![
+        detail_encoder::<u8>(),
+        detail_encoder::<u16>(),
+        detail_encoder::<u32>(),
+        detail_encoder::<u64>(),
+        detail_encoder::<usize>(),
+        detail_encoder::<i8>(),
+        detail_encoder::<i16>(),
+        detail_encoder::<i32>(),
+        detail_encoder::<i64>(),
+        detail_encoder::<isize>(),
+        detail_encoder::<f32>(),
+        detail_encoder::<f64>(),
+        detail_encoder::<bool>(),
+        detail_encoder::<String>(),
+        detail_encoder::<&'static str>(),
+        detail_encoder::<()>(),
+        detail_encoder::<Vec<u8>>(),
+        detail_encoder::<serde_json::Value>(),
+    ]
+}
+
+/// Payloads passed through the SDK's converter unchanged (the details the server recorded,
+/// handed to the next attempt).
+struct RawPayloads(Vec<ProtoPayload>);
+
+impl TemporalSerializable for RawPayloads {
+    fn to_payloads(
+        &self,
+        _: &SerializationContext<'_>,
+    ) -> Result<Vec<ProtoPayload>, PayloadConversionError> {
+        Ok(self.0.clone())
+    }
+}
 
 fn decode_failure(what: &str, e: impl std::fmt::Display) -> Failure {
     Failure::application(format!("{what}: {e}"), "PayloadConversionError", true)
 }
 
 /// Runs official activity `A` for one attempt (on a clone of `instance` when it needs one).
-pub(crate) fn official_activity<A>(instance: Option<A::Implementer>) -> RawActivityFn
+pub(crate) fn official_activity<A>(
+    instance: Option<A::Implementer>,
+    encoders: DetailEncoders,
+) -> RawActivityFn
 where
     A: ExecutableActivity + Send + Sync + 'static,
     A::Input: Send,
@@ -47,20 +110,23 @@ where
 {
     let make: Option<MakeInstance<A::Implementer>> =
         instance.map(|i| Arc::new(move || i.clone()) as MakeInstance<A::Implementer>);
-    official_activity_with::<A>(make)
+    official_activity_with::<A>(make, encoders)
 }
 
 /// Like [`official_activity`], for activities that need no instance.
-pub(crate) fn official_static_activity<A>() -> RawActivityFn
+pub(crate) fn official_static_activity<A>(encoders: DetailEncoders) -> RawActivityFn
 where
     A: ExecutableActivity + Send + Sync + 'static,
     A::Input: Send,
     A::Output: Send,
 {
-    official_activity_with::<A>(None)
+    official_activity_with::<A>(None, encoders)
 }
 
-fn official_activity_with<A>(make: Option<MakeInstance<A::Implementer>>) -> RawActivityFn
+fn official_activity_with<A>(
+    make: Option<MakeInstance<A::Implementer>>,
+    encoders: DetailEncoders,
+) -> RawActivityFn
 where
     A: ExecutableActivity + Send + Sync + 'static,
     A::Input: Send,
@@ -68,6 +134,7 @@ where
 {
     Arc::new(move |ctx: ActivityContext, input: Option<Payloads>| {
         let make = make.clone();
+        let encoders = Arc::clone(&encoders);
         Box::pin(async move {
             let dc = DataConverter::default();
             let pc = dc.payload_converter().clone();
@@ -88,12 +155,24 @@ where
                 .attempt(u32::try_from(i.attempt.max(1)).unwrap_or(1))
                 .build();
             let beats = Arc::new(tokio::sync::Notify::new());
-            let on_beat = Arc::clone(&beats);
+            let latest: Arc<Mutex<Option<Vec<ProtoPayload>>>> = Arc::new(Mutex::new(None));
+            let (on_beat, on_latest, beat_pc) =
+                (Arc::clone(&beats), Arc::clone(&latest), pc.clone());
             let mut builder = ActivityEnvironment::builder_with_default()
                 .info(info)
-                .on_heartbeat(move |_| on_beat.notify_one());
+                .on_heartbeat(move |details: Box<dyn Any>| {
+                    let known = encoders.read().unwrap_or_else(|e| e.into_inner());
+                    let encoded = known.iter().find_map(|e| e(details.as_ref(), &beat_pc));
+                    *on_latest.lock().unwrap_or_else(|e| e.into_inner()) = encoded;
+                    on_beat.notify_one();
+                });
             if let Some(make) = &make {
                 builder = builder.register_activities(make());
+            }
+            if let Some(previous) = &i.heartbeat_details {
+                builder = builder
+                    .heartbeat_details(RawPayloads(payload_list_out(Some(previous))))
+                    .map_err(|e| decode_failure("heartbeat details", e))?;
             }
             let env = builder.build();
             let run = env.run(A::definition(), typed);
@@ -103,7 +182,9 @@ where
                     biased;
                     r = &mut run => break r,
                     _ = beats.notified() => {
-                        if ctx.heartbeat(&serde_json::Value::Null).await.is_err() {
+                        let details = latest.lock().unwrap_or_else(|e| e.into_inner()).take();
+                        let details = details.and_then(|d| payload_list_in(&d));
+                        if ctx.heartbeat_payloads(details).await.is_err() {
                             env.cancel();
                         }
                     }

@@ -108,10 +108,20 @@ pub(crate) struct WorkflowDef {
 }
 
 /// Official-SDK workflows and activities to register with durasim.
-#[derive(Default)]
 pub struct OfficialSdk {
     workflows: BTreeMap<String, Arc<WorkflowDef>>,
     activities: BTreeMap<String, RawActivityFn>,
+    heartbeat_types: activity::DetailEncoders,
+}
+
+impl Default for OfficialSdk {
+    fn default() -> Self {
+        OfficialSdk {
+            workflows: BTreeMap::new(),
+            activities: BTreeMap::new(),
+            heartbeat_types: Arc::new(std::sync::RwLock::new(activity::builtin_encoders())),
+        }
+    }
 }
 
 impl std::fmt::Debug for OfficialSdk {
@@ -173,8 +183,10 @@ impl OfficialSdk {
         A::Output: Send,
     {
         let name = activity.name().to_string();
-        self.activities
-            .insert(name, activity::official_static_activity::<A>());
+        self.activities.insert(
+            name,
+            activity::official_static_activity::<A>(Arc::clone(&self.heartbeat_types)),
+        );
         self
     }
 
@@ -187,8 +199,24 @@ impl OfficialSdk {
         A::Output: Send,
     {
         let name = activity.name().to_string();
-        self.activities
-            .insert(name, activity::official_activity::<A>(Some(instance)));
+        self.activities.insert(
+            name,
+            activity::official_activity::<A>(Some(instance), Arc::clone(&self.heartbeat_types)),
+        );
+        self
+    }
+
+    /// Declares a type activities record heartbeat details with (`ctx.record_heartbeat(d)`), so
+    /// those details reach the server and the next attempt. Numbers, `bool`, `String`, `()`,
+    /// `Vec<u8>` and `serde_json::Value` are known already.
+    pub fn heartbeat_details<D>(self) -> Self
+    where
+        D: temporalio_common::data_converters::TemporalSerializable + 'static,
+    {
+        self.heartbeat_types
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(activity::detail_encoder::<D>());
         self
     }
 

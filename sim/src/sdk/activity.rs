@@ -184,7 +184,13 @@ impl ActivityContext {
     /// cancelled or is no longer current; the activity should stop then.
     pub async fn heartbeat<T: Serialize>(&self, details: &T) -> Result<(), ActivityError> {
         let payloads = Payloads::json(details)?;
-        match self.host.heartbeat(Some(payloads)).await {
+        self.heartbeat_payloads(Some(payloads)).await
+    }
+
+    /// Records a heartbeat with details already encoded (`None`: no details), for activities of
+    /// another SDK that encode their own values; answers as [`ActivityContext::heartbeat`].
+    pub async fn heartbeat_payloads(&self, details: Option<Payloads>) -> Result<(), ActivityError> {
+        match self.host.heartbeat(details).await {
             HeartbeatOutcome::Ok => Ok(()),
             HeartbeatOutcome::CancelRequested | HeartbeatOutcome::NotFound => {
                 self.cancelled.set(true);
