@@ -360,6 +360,46 @@ fn run_one_seed_writes_histories_that_show_and_replay() {
     let _ = std::fs::remove_dir_all(&out);
 }
 
+/// The official SDK's examples from the command line: a seed's histories replay against the
+/// example that wrote them and fail, naming the event, against another.
+#[test]
+fn official_sdk_histories_replay_from_the_command_line() {
+    let out = std::env::temp_dir().join(format!("durasim-official-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&out);
+    let o = sim(&[
+        "run",
+        "official-saga",
+        "--seed",
+        "2",
+        "--faults",
+        "chaos",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    let histories = out.join("seed-2").join("histories");
+    let o = sim(&[
+        "replay",
+        histories.to_str().unwrap(),
+        "--workflow",
+        "SagaWorkflow",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    let o = sim(&[
+        "replay",
+        histories.to_str().unwrap(),
+        "--workflow",
+        "HelloWorldWorkflow",
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}{}", stdout(&o), stderr(&o));
+    assert!(
+        stdout(&o).contains("[TMPRL1100] nondeterminism at event 5"),
+        "{}",
+        stdout(&o)
+    );
+    let _ = std::fs::remove_dir_all(&out);
+}
+
 #[test]
 fn run_json_has_the_documented_keys_and_is_reproducible() {
     let a = sim(&[

@@ -141,12 +141,23 @@ impl OfficialSdk {
 
     /// Registers the `#[workflow]` type `W` under its workflow type name (the struct name, or
     /// `#[run(name = ...)]`), as the SDK's `WorkflowDefinitions::register_workflow` does.
-    pub fn workflow<W>(mut self) -> Self
+    pub fn workflow<W>(self) -> Self
     where
         W: WorkflowImplementation,
         <W::Run as WorkflowDefinition>::Input: Send,
     {
         let workflow_type = W::definition().workflow_type;
+        self.workflow_named::<W>(&workflow_type)
+    }
+
+    /// Registers `W` under `workflow_type` instead of its own name: a changed version replays
+    /// the histories of the original type (`sim replay --workflow`).
+    pub fn workflow_named<W>(mut self, workflow_type: &str) -> Self
+    where
+        W: WorkflowImplementation,
+        <W::Run as WorkflowDefinition>::Input: Send,
+    {
+        let workflow_type = workflow_type.to_string();
         let instantiate = move |task_queue: &str,
                                 run_id: &str,
                                 init: InitializeWorkflow,
