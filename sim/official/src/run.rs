@@ -33,13 +33,14 @@ use sim::history::{
     FailureInfo, HistoryEvent, Payloads, RetryState, ScheduleActivityTask, TaskQueue,
 };
 use sim::sdk::{
-    parse_patch_marker, patch_marker_details, within_task, CommandMatcher, NonDeterminismError,
-    NonDeterminismKind, WorkflowExecutor, WorkflowTaskError, PATCH_MARKER_NAME,
+    parse_patch_marker, within_task, CommandMatcher, NonDeterminismError, NonDeterminismKind,
+    WorkflowExecutor, WorkflowTaskError, PATCH_MARKER_NAME,
 };
 use temporalio_common::protos::coresdk::activity_result::{
     activity_resolution::Status as Resolution, ActivityResolution, Cancellation,
     Failure as ActivityFailed, Success,
 };
+use temporalio_common::protos::coresdk::common::build_has_change_marker_details;
 use temporalio_common::protos::coresdk::workflow_activation::{
     workflow_activation_job::Variant as Job, CancelWorkflow, FireTimer, InitializeWorkflow,
     NotifyHasPatch, ResolveActivity, SignalWorkflow, WorkflowActivation, WorkflowActivationJob,
@@ -901,14 +902,22 @@ impl OfficialRun {
                     Link::Other,
                 ));
             }
-            Cmd::SetPatchMarker(p) => task.push((
-                Command::RecordMarker {
-                    marker_name: PATCH_MARKER_NAME.to_string(),
-                    details: patch_marker_details(&p.patch_id, p.deprecated),
-                    failure: None,
-                },
-                Link::Other,
-            )),
+            // The details core writes (`patch-data`: `{id, deprecated}` as JSON).
+            Cmd::SetPatchMarker(p) => {
+                let details = build_has_change_marker_details(p.patch_id.clone(), p.deprecated)
+                    .map_err(|e| WorkflowTaskError::BadInput(format!("patch marker: {e}")))?
+                    .into_iter()
+                    .map(|(k, v)| (k, payload_list_in(&v.payloads).unwrap_or_default()))
+                    .collect();
+                task.push((
+                    Command::RecordMarker {
+                        marker_name: PATCH_MARKER_NAME.to_string(),
+                        details,
+                        failure: None,
+                    },
+                    Link::Other,
+                ))
+            }
             other => {
                 return Err(WorkflowTaskError::Unsupported(format!(
                     "the {} command",

@@ -263,8 +263,9 @@ pub fn patch_marker_details(patch_id: &str, deprecated: bool) -> MarkerDetails {
     d
 }
 
-/// Reads a patch marker's details: `{patch_id, deprecated}` (current core) or
-/// `{patch_data: {id, deprecated}}` (older core).
+/// Reads a patch marker's details: `{"patch-data": {id, deprecated}}` (what Temporal's core
+/// writes: the official Rust SDK, the Python SDK), `{patch_id, deprecated}` (this crate's SDK) or
+/// `{patch_data: {id, deprecated}}` (older writers).
 pub fn parse_patch_marker(details: &MarkerDetails) -> Option<(String, bool)> {
     if let Some(p) = details.get("patch_id") {
         let id: String = p.decode_first().ok()?;
@@ -274,7 +275,11 @@ pub fn parse_patch_marker(details: &MarkerDetails) -> Option<(String, bool)> {
             .unwrap_or(false);
         return Some((id, deprecated));
     }
-    let data: serde_json::Value = details.get("patch_data")?.decode_first().ok()?;
+    let data: serde_json::Value = details
+        .get("patch-data")
+        .or_else(|| details.get("patch_data"))?
+        .decode_first()
+        .ok()?;
     let id = data
         .get("id")
         .or_else(|| data.get("patch_id"))?
