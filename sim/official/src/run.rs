@@ -33,14 +33,19 @@ use sim::history::{
     FailureInfo, HistoryEvent, Payloads, RetryState, ScheduleActivityTask, TaskQueue,
 };
 use sim::sdk::{
-    parse_patch_marker, within_task, CommandMatcher, NonDeterminismError, NonDeterminismKind,
-    WorkflowExecutor, WorkflowTaskError, PATCH_MARKER_NAME,
+    parse_patch_marker, within_task, CommandMatcher, LocalActivityRequest, LocalActivityResult,
+    NonDeterminismError, NonDeterminismKind, WorkflowExecutor, WorkflowTaskError,
+    PATCH_MARKER_NAME,
 };
 use temporalio_common::protos::coresdk::activity_result::{
     activity_resolution::Status as Resolution, ActivityResolution, Cancellation,
     Failure as ActivityFailed, Success,
 };
-use temporalio_common::protos::coresdk::common::build_has_change_marker_details;
+use temporalio_common::protos::coresdk::common::{
+    build_has_change_marker_details, build_local_activity_marker_details,
+    extract_local_activity_marker_data,
+};
+use temporalio_common::protos::coresdk::external_data::LocalActivityMarkerData;
 use temporalio_common::protos::coresdk::workflow_activation::{
     workflow_activation_job::Variant as Job, CancelWorkflow, FireTimer, InitializeWorkflow,
     NotifyHasPatch, ResolveActivity, SignalWorkflow, WorkflowActivation, WorkflowActivationJob,
@@ -63,6 +68,28 @@ use crate::WorkflowDef;
 const MAX_PASSES: u32 = 100_000;
 /// Upper bound on activations in one workflow task (local resolutions chain them).
 const MAX_ACTIVATIONS_PER_TASK: u32 = 10_000;
+
+/// Marker name of local activity results (core's `LOCAL_ACTIVITY_MARKER_NAME`).
+const LOCAL_ACTIVITY_MARKER_NAME: &str = "core_local_activity";
+
+/// A local-activity marker's `data` (core's `LocalActivityMarkerData`).
+fn local_marker_data(details: &sim::history::MarkerDetails) -> Option<LocalActivityMarkerData> {
+    let proto: std::collections::HashMap<
+        String,
+        temporalio_common::protos::temporal::api::common::v1::Payloads,
+    > = details
+        .iter()
+        .map(|(k, v)| {
+            (
+                k.clone(),
+                temporalio_common::protos::temporal::api::common::v1::Payloads {
+                    payloads: v.0.iter().map(crate::convert::payload_out).collect(),
+                },
+            )
+        })
+        .collect();
+    extract_local_activity_marker_data(&proto)
+}
 
 /// Core's internal flags this host behaves by (`CoreInternalFlags`): id and type determinism
 /// checks (1) and terminal commands moved last (3). Flag 2 (a search-attribute upsert with every
@@ -172,6 +199,35 @@ pub(crate) struct OfficialRun {
     last_sdk: (String, String),
     /// The `sdkMetadata` of the live task just run, for its WorkflowTaskCompleted.
     metadata: Option<sim::history::JsonMap>,
+    /// The workflow task being run.
+    task: TaskState,
+    /// Local activities asked for and not yet handed to the worker.
+    local_requests: Vec<LocalActivityRequest>,
+    /// Local activities the running task waits on, by sequence number.
+    local_waiting: BTreeMap<u32, LocalMeta>,
+}
+
+/// One workflow task in progress.
+#[derive(Default)]
+struct TaskState {
+    /// Its WorkflowTaskStarted time (workflow time during the task).
+    time: sim::history::Timestamp,
+    history_length: u32,
+    replaying: bool,
+    /// Local-activity markers the task recorded (replay), by sequence number.
+    markers: BTreeMap<u32, (sim::history::MarkerDetails, Option<Failure>)>,
+    /// Its commands so far.
+    commands: Vec<(Command, Link)>,
+    /// Activations applied in it so far.
+    activations: u64,
+}
+
+/// What a local activity's marker records about it.
+#[derive(Clone, Debug)]
+struct LocalMeta {
+    activity_id: String,
+    activity_type: String,
+    original_schedule_time: Option<prost_types::Timestamp>,
 }
 
 impl OfficialRun {
@@ -252,6 +308,9 @@ impl OfficialRun {
             known_flags: BTreeSet::new(),
             last_sdk: (String::new(), String::new()),
             metadata: None,
+            task: TaskState::default(),
+            local_requests: Vec::new(),
+            local_waiting: BTreeMap::new(),
         })
     }
 
@@ -529,7 +588,45 @@ impl OfficialRun {
             }
         }
         self.current_task = started.event_id;
-        let mut task: Vec<(Command, Link)> = Vec::new();
+        let mut markers = BTreeMap::new();
+        if replaying {
+            for ev in recorded
+                .iter()
+                .take_while(|e| e.event_type().is_command_event() || within_task(e, 0))
+            {
+                if let EventAttributes::MarkerRecorded(m) = &ev.attributes {
+                    if m.marker_name == LOCAL_ACTIVITY_MARKER_NAME {
+                        if let Some(data) = local_marker_data(&m.details) {
+                            markers.insert(data.seq, (m.details.clone(), m.failure.clone()));
+                        }
+                    }
+                }
+            }
+        }
+        self.task = TaskState {
+            time: started.event_time,
+            history_length: u32::try_from(started.event_id).unwrap_or(u32::MAX),
+            replaying,
+            markers,
+            commands: Vec::new(),
+            activations: 0,
+        };
+        self.drive_task()?;
+        self.finish_task_unless_waiting()
+    }
+
+    /// Applies activations until no job is left (or the code finished).
+    fn drive_task(&mut self) -> Result<(), WorkflowTaskError> {
+        let mut task = std::mem::take(&mut self.task.commands);
+        let result = self.drive_activations(&mut task);
+        self.task.commands = task;
+        result
+    }
+
+    fn drive_activations(
+        &mut self,
+        task: &mut Vec<(Command, Link)>,
+    ) -> Result<(), WorkflowTaskError> {
         for _ in 0..MAX_ACTIVATIONS_PER_TASK {
             if self.instance.is_none() {
                 self.jobs.clear();
@@ -543,9 +640,9 @@ impl OfficialRun {
             jobs.sort_by_key(job_order);
             let activation = WorkflowActivation {
                 run_id: self.run_id.clone(),
-                timestamp: Some(timestamp_out(started.event_time)),
-                is_replaying: replaying,
-                history_length: u32::try_from(started.event_id).unwrap_or(u32::MAX),
+                timestamp: Some(timestamp_out(self.task.time)),
+                is_replaying: self.task.replaying,
+                history_length: self.task.history_length,
                 jobs: jobs
                     .into_iter()
                     .map(|j| WorkflowActivationJob { variant: Some(j) })
@@ -553,14 +650,25 @@ impl OfficialRun {
                 ..Default::default()
             };
             self.activate(activation)?;
+            self.task.activations += 1;
             let pushed = std::mem::take(&mut *self.sink.commands.borrow_mut());
             for c in pushed {
-                self.translate(c, &mut task)?;
+                self.translate(c, task)?;
             }
             if self.jobs.is_empty() {
                 break;
             }
         }
+        Ok(())
+    }
+
+    /// Ends the task unless it waits on local activities: its commands in core's order, queued
+    /// for matching, returned (none when replaying). While it waits, the commands so far.
+    fn finish_task_unless_waiting(&mut self) -> Result<Vec<Command>, WorkflowTaskError> {
+        if !self.local_waiting.is_empty() && !self.task.replaying {
+            return Ok(self.task.commands.iter().map(|(c, _)| c.clone()).collect());
+        }
+        let mut task = std::mem::take(&mut self.task.commands);
         // Core (flag 3): non-terminal commands first, then the first terminal one; later
         // terminal commands are dropped.
         if let Some(i) = task.iter().position(|(c, _)| c.is_terminal()) {
@@ -573,10 +681,107 @@ impl OfficialRun {
             self.matcher.push(&cmd, link);
             out.push(cmd);
         }
-        if replaying {
+        if self.task.replaying {
             out.clear();
         }
         Ok(out)
+    }
+
+    /// A local activity resolved: the job the code gets and the marker core records.
+    fn resolve_local(
+        &mut self,
+        seq: u32,
+        details: sim::history::MarkerDetails,
+        failure: Option<Failure>,
+        task: &mut Vec<(Command, Link)>,
+    ) {
+        let meta = self.local_waiting.remove(&seq);
+        let result = match &failure {
+            None => Resolution::Completed(Success {
+                result: details
+                    .get("result")
+                    .and_then(|p| p.0.first())
+                    .map(crate::convert::payload_out),
+            }),
+            Some(f) => {
+                let m = ActivityMeta {
+                    activity_id: meta
+                        .as_ref()
+                        .map(|m| m.activity_id.clone())
+                        .unwrap_or_default(),
+                    activity_type: meta
+                        .as_ref()
+                        .map(|m| m.activity_type.clone())
+                        .unwrap_or_default(),
+                    scheduled_event_id: 0,
+                    cancellation_type: TRY_CANCEL,
+                    resolved: true,
+                };
+                Resolution::Failed(ActivityFailed {
+                    failure: Some(failure_out(&activity_failure(
+                        "Local Activity task failed",
+                        &m,
+                        0,
+                        "",
+                        RetryState::Unspecified,
+                        Some(f.clone()),
+                    ))),
+                    ..Default::default()
+                })
+            }
+        };
+        self.jobs.push(Job::ResolveActivity(ResolveActivity {
+            seq,
+            result: Some(ActivityResolution {
+                status: Some(result),
+            }),
+            is_local: true,
+        }));
+        task.push((
+            Command::RecordMarker {
+                marker_name: LOCAL_ACTIVITY_MARKER_NAME.to_string(),
+                details,
+                failure,
+            },
+            Link::Other,
+        ));
+    }
+
+    fn resolve_locals(
+        &mut self,
+        results: Vec<LocalActivityResult>,
+    ) -> Result<Vec<Command>, WorkflowTaskError> {
+        let mut task = std::mem::take(&mut self.task.commands);
+        for r in results {
+            let Some(meta) = self.local_waiting.get(&r.seq).cloned() else {
+                continue;
+            };
+            let data = LocalActivityMarkerData {
+                seq: r.seq,
+                attempt: u32::try_from(r.attempt).unwrap_or(1),
+                activity_id: meta.activity_id.clone(),
+                activity_type: meta.activity_type.clone(),
+                complete_time: Some(timestamp_out(self.task.time.plus(r.runtime))),
+                backoff: None,
+                original_schedule_time: meta.original_schedule_time,
+                activation_index: Some(self.task.activations),
+            };
+            let (payload, failure) = match r.result {
+                Ok(p) => (
+                    p.and_then(|p| p.0.first().map(crate::convert::payload_out)),
+                    None,
+                ),
+                Err(f) => (None, Some(f)),
+            };
+            let details = build_local_activity_marker_details(data, payload)
+                .into_iter()
+                .map(|(k, v)| (k, payload_list_in(&v.payloads).unwrap_or_default()))
+                .collect();
+            self.resolve_local(r.seq, details, failure, &mut task);
+        }
+        self.task.commands = task;
+        self.drive_task()?;
+        self.finish_task_unless_waiting()
     }
 
     /// Fails the task when workflow code was woken by something outside the SDK (what the
@@ -866,6 +1071,55 @@ impl OfficialRun {
                     }));
                 }
             }
+            Cmd::ScheduleLocalActivity(la) => {
+                let activity_id = if la.activity_id.is_empty() {
+                    la.seq.to_string()
+                } else {
+                    la.activity_id.clone()
+                };
+                self.local_waiting.insert(
+                    la.seq,
+                    LocalMeta {
+                        activity_id: activity_id.clone(),
+                        activity_type: la.activity_type.clone(),
+                        original_schedule_time: la
+                            .original_schedule_time
+                            .or_else(|| Some(timestamp_out(self.task.time))),
+                    },
+                );
+                if self.task.replaying {
+                    // Replay: the marker the task recorded resolves it; it does not run again.
+                    let Some((details, failure)) = self.task.markers.remove(&la.seq) else {
+                        return Err(WorkflowTaskError::NonDeterminism(NonDeterminismError {
+                            kind: NonDeterminismKind::Extra,
+                            event_id: self.current_task,
+                            history: "no local activity marker".to_string(),
+                            code: format!(
+                                "ScheduleLocalActivity(seq={}, activity_type={})",
+                                la.seq, la.activity_type
+                            ),
+                            message: format!(
+                                "the workflow code scheduled local activity {} ({}) but the task recorded no marker for it",
+                                la.seq, la.activity_type
+                            ),
+                        }));
+                    };
+                    self.resolve_local(la.seq, details, failure, task);
+                } else {
+                    self.local_requests.push(LocalActivityRequest {
+                        seq: la.seq,
+                        activity_id,
+                        activity_type: la.activity_type,
+                        input: payload_list_in(&la.arguments),
+                        attempt: i32::try_from(la.attempt.max(1)).unwrap_or(1),
+                        start_to_close_timeout: duration_in(la.start_to_close_timeout.as_ref()),
+                        schedule_to_close_timeout: duration_in(
+                            la.schedule_to_close_timeout.as_ref(),
+                        ),
+                        retry_policy: retry_policy_in(la.retry_policy.as_ref()),
+                    });
+                }
+            }
             Cmd::CompleteWorkflowExecution(c) => {
                 let result = c.result.as_ref().map(|p| Payloads::one(payload_in(p)));
                 self.outcome = Some(CodeOutcome::Completed(result.clone()));
@@ -936,6 +1190,18 @@ impl WorkflowExecutor for OfficialRun {
 
     fn task_metadata(&mut self) -> Option<sim::history::JsonMap> {
         self.metadata.take()
+    }
+
+    fn take_local_activities(&mut self) -> Vec<LocalActivityRequest> {
+        std::mem::take(&mut self.local_requests)
+    }
+
+    fn resolve_local_activities(
+        &mut self,
+        results: Vec<LocalActivityResult>,
+    ) -> Result<Vec<Command>, WorkflowTaskError> {
+        let r = self.resolve_locals(results);
+        self.poison_on_err(r)
     }
 
     fn activate(&mut self, events: &[HistoryEvent]) -> Result<Vec<Command>, WorkflowTaskError> {

@@ -66,7 +66,7 @@ pub use machine::{
 pub use matching::{within_task, CommandMatcher};
 pub use registry::{RawActivityFn, Registry};
 pub use rng::WorkflowRng;
-pub use runtime::{WorkflowExecutor, WorkflowRuntime};
+pub use runtime::{LocalActivityRequest, LocalActivityResult, WorkflowExecutor, WorkflowRuntime};
 
 pub use crate::history::RetryPolicy;
 

@@ -8,8 +8,45 @@
 //! `sim-official` crate) implements [`WorkflowRuntime`] and is registered with
 //! [`Registry::register_runtime`](super::Registry::register_runtime).
 
+use std::time::Duration;
+
 use super::machine::{ReplayOutcome, WorkflowTaskError};
-use crate::history::{Command, EventId, History, HistoryEvent};
+use crate::history::{Command, EventId, Failure, History, HistoryEvent, Payloads, RetryPolicy};
+
+/// A local activity the workflow code asked for: the worker runs it inside the workflow task
+/// (retrying as its policy says) and hands the result back before completing the task.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LocalActivityRequest {
+    /// The runtime's sequence number for it.
+    pub seq: u32,
+    /// Its activity id.
+    pub activity_id: String,
+    /// The registered activity type to run.
+    pub activity_type: String,
+    /// Its arguments.
+    pub input: Option<Payloads>,
+    /// The attempt to start with (1 unless the code backs off with a timer).
+    pub attempt: i32,
+    /// Bound on one attempt.
+    pub start_to_close_timeout: Option<Duration>,
+    /// Bound on all attempts.
+    pub schedule_to_close_timeout: Option<Duration>,
+    /// How failed attempts are retried (Temporal's defaults when `None`).
+    pub retry_policy: Option<RetryPolicy>,
+}
+
+/// What running a [`LocalActivityRequest`] gave.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LocalActivityResult {
+    /// The request's sequence number.
+    pub seq: u32,
+    /// The last attempt run.
+    pub attempt: i32,
+    /// Its result or failure.
+    pub result: Result<Option<Payloads>, Failure>,
+    /// Virtual time from the task's start until it finished.
+    pub runtime: Duration,
+}
 
 /// One run's workflow code as a worker caches it (sticky execution). Not `Send`: it lives on
 /// its worker's node.
@@ -29,6 +66,25 @@ pub trait WorkflowExecutor {
     /// default): nothing, as for this crate's SDK.
     fn task_metadata(&mut self) -> Option<crate::history::JsonMap> {
         None
+    }
+
+    /// Local activities the task just run is waiting on (taken: each is returned once). The
+    /// worker runs them and calls [`WorkflowExecutor::resolve_local_activities`] before it
+    /// completes the task. Empty (the default) for runtimes without local activities.
+    fn take_local_activities(&mut self) -> Vec<LocalActivityRequest> {
+        Vec::new()
+    }
+
+    /// Hands the results of local activities back; the task continues and its commands so far
+    /// are returned (more local activities may be waiting then).
+    fn resolve_local_activities(
+        &mut self,
+        results: Vec<LocalActivityResult>,
+    ) -> Result<Vec<Command>, WorkflowTaskError> {
+        let _ = results;
+        Err(WorkflowTaskError::Unsupported(
+            "local activities in this runtime".to_string(),
+        ))
     }
 }
 

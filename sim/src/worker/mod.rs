@@ -17,8 +17,9 @@ use crate::clock::SimClock;
 use crate::history::{EventType, Failure, Payloads, WorkflowTaskFailedCause};
 use crate::lookup::LookupMap;
 use crate::sdk::{
-    ActivityContext, ActivityHost, ActivityInfo, HeartbeatOutcome, LocalBoxFuture, Registry,
-    ServiceCallError, WorkflowExecutor, WorkflowTaskError,
+    ActivityContext, ActivityHost, ActivityInfo, HeartbeatOutcome, LocalActivityRequest,
+    LocalActivityResult, LocalBoxFuture, Registry, ServiceCallError, WorkflowExecutor,
+    WorkflowTaskError,
 };
 use crate::service::{Caller, ServiceRequest, ServiceResponse};
 use crate::trace::TraceKind;
@@ -165,7 +166,7 @@ impl Worker {
             {
                 Ok(Response::WorkflowTask(Some(task))) => {
                     wait.reset();
-                    self.run_workflow_task(*task).await
+                    Worker::run_workflow_task(&self, *task).await
                 }
                 Ok(_) => wait.grow(),
                 Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
@@ -173,7 +174,7 @@ impl Worker {
         }
     }
 
-    async fn run_workflow_task(&self, mut task: WorkflowTask) {
+    async fn run_workflow_task(self: &Rc<Self>, mut task: WorkflowTask) {
         let run_id = task.token.exec.run_id.clone();
         // A cached machine continues only if the server recorded its last task: the next event
         // must be that task's WorkflowTaskCompleted. Otherwise replay from the full history.
@@ -206,7 +207,23 @@ impl Worker {
                 )),
             },
         };
-        let outcome = result.and_then(|mut m| m.activate(&events).map(|commands| (m, commands)));
+        let mut outcome =
+            result.and_then(|mut m| m.activate(&events).map(|commands| (m, commands)));
+        // Local activities run here, inside the task, until the code waits on none.
+        while let Ok((m, commands)) = &mut outcome {
+            let requests = m.take_local_activities();
+            if requests.is_empty() {
+                break;
+            }
+            let mut results = Vec::with_capacity(requests.len());
+            for r in requests {
+                results.push(self.run_local_activity(&task, r).await);
+            }
+            match m.resolve_local_activities(results) {
+                Ok(c) => *commands = c,
+                Err(e) => outcome = Err(e),
+            }
+        }
         match outcome {
             Ok((mut m, commands)) => {
                 let sdk_metadata = m.task_metadata();
@@ -254,6 +271,83 @@ impl Worker {
                     .call(self.cfg.server, req, self.request_options())
                     .await;
             }
+        }
+    }
+
+    /// Runs a local activity inside workflow task `task`: attempts with the retry policy's
+    /// backoff (virtual time passes), each bounded by its start-to-close timeout, until one
+    /// succeeds, a failure is not retryable, the attempts or the schedule-to-close budget run
+    /// out, or the next backoff exceeds a minute (Temporal's local retry threshold; beyond it
+    /// core backs off with a timer, which this worker does not do yet: the failure is returned).
+    async fn run_local_activity(
+        self: &Rc<Self>,
+        task: &WorkflowTask,
+        r: LocalActivityRequest,
+    ) -> LocalActivityResult {
+        let begun = self.clock.elapsed();
+        let policy = r.retry_policy.clone().unwrap_or_default();
+        let mut attempt = r.attempt.max(1);
+        loop {
+            let info = ActivityInfo {
+                workflow_id: task.token.exec.workflow_id.clone(),
+                run_id: task.token.exec.run_id.clone(),
+                workflow_type: task.workflow_type.clone(),
+                activity_id: r.activity_id.clone(),
+                activity_type: r.activity_type.clone(),
+                attempt,
+                scheduled_event_id: 0,
+                heartbeat_details: None,
+                task_queue: self.cfg.task_queue.clone(),
+            };
+            let host = Rc::new(Host {
+                worker: self.clone(),
+                token: task.token.clone(),
+                local: true,
+            });
+            let ctx = ActivityContext::new(info, host);
+            let run = self.registry.run_activity(ctx, r.input.clone());
+            let result = match r.start_to_close_timeout.filter(|d| !d.is_zero()) {
+                Some(limit) => match crate::alarm::timeout(limit, run).await {
+                    Ok(res) => res,
+                    Err(_) => Err(Failure::timeout(
+                        crate::history::TimeoutType::StartToClose,
+                        "activity StartToClose timeout",
+                    )),
+                },
+                None => run.await,
+            };
+            let failure = match result {
+                Ok(p) => {
+                    return LocalActivityResult {
+                        seq: r.seq,
+                        attempt,
+                        result: Ok(p),
+                        runtime: self.clock.elapsed().saturating_sub(begun),
+                    }
+                }
+                Err(f) => f,
+            };
+            let backoff = policy.backoff(attempt);
+            let spent = self.clock.elapsed().saturating_sub(begun);
+            let out_of_budget = r
+                .schedule_to_close_timeout
+                .filter(|d| !d.is_zero())
+                .is_some_and(|d| spent + backoff >= d);
+            let retry = policy.should_retry(
+                attempt,
+                failure.error_type().unwrap_or_default(),
+                failure.is_non_retryable(),
+            );
+            if !retry || out_of_budget || backoff > Duration::from_secs(60) {
+                return LocalActivityResult {
+                    seq: r.seq,
+                    attempt,
+                    result: Err(failure),
+                    runtime: spent,
+                };
+            }
+            tokio::time::sleep(backoff).await;
+            attempt += 1;
         }
     }
 
@@ -317,6 +411,7 @@ impl Worker {
         let host = Rc::new(Host {
             worker: self.clone(),
             token: task.token.clone(),
+            local: false,
         });
         let ctx = ActivityContext::new(info, host);
         let attempt = self.registry.run_activity(ctx, task.input.clone());
@@ -393,10 +488,15 @@ fn error_type_name(e: &WorkflowTaskError) -> &'static str {
 struct Host {
     worker: Rc<Worker>,
     token: TaskToken,
+    /// A local activity: it has no task on the server, so heartbeats go nowhere.
+    local: bool,
 }
 
 impl ActivityHost for Host {
     fn heartbeat(&self, details: Option<Payloads>) -> LocalBoxFuture<'static, HeartbeatOutcome> {
+        if self.local {
+            return Box::pin(std::future::ready(HeartbeatOutcome::Ok));
+        }
         let w = self.worker.clone();
         let req = Request::RecordHeartbeat(wire::RecordHeartbeat {
             token: self.token.clone(),
