@@ -249,16 +249,14 @@ impl State {
     }
 }
 
-/// The details of a patch marker (`core_patch`) as current Temporal core writes them.
+/// The details of a patch marker (`core_patch`) as Temporal's core writes them (the Python
+/// and official Rust SDKs): one `patch-data` payload, `{"id": .., "deprecated": ..}` as JSON.
 pub fn patch_marker_details(patch_id: &str, deprecated: bool) -> MarkerDetails {
     let mut d = MarkerDetails::new();
     d.insert(
-        "patch_id".to_string(),
-        Payloads::json(patch_id).expect("a string encodes"),
-    );
-    d.insert(
-        "deprecated".to_string(),
-        Payloads::json(&deprecated).expect("a bool encodes"),
+        "patch-data".to_string(),
+        Payloads::json(&serde_json::json!({"id": patch_id, "deprecated": deprecated}))
+            .expect("JSON encodes"),
     );
     d
 }

@@ -104,9 +104,9 @@ fn patched_not_replaying_records_a_marker_and_returns_true() {
             ..
         } => {
             assert_eq!(marker_name, PATCH_MARKER_NAME);
-            let id: String = details["patch_id"].decode_first().unwrap();
-            let deprecated: bool = details["deprecated"].decode_first().unwrap();
-            assert_eq!((id.as_str(), deprecated), ("p1", false));
+            // Core's format: one `patch-data` payload.
+            let data: serde_json::Value = details["patch-data"].decode_first().unwrap();
+            assert_eq!(data, serde_json::json!({"id": "p1", "deprecated": false}));
         }
         other => panic!("{other:?}"),
     }
@@ -538,4 +538,24 @@ fn rng_is_seeded_from_the_run_id_and_time_is_the_task_start() {
     let c2 = m2.activate(&rec.history.events[..3]).unwrap();
     assert_eq!(c1, c2, "the first task does not depend on the seed's value");
     assert_ne!(parts[0], "0");
+}
+
+/// Patch markers are read in every format Temporal's SDKs write: core's `patch-data` (Python,
+/// the official Rust SDK, this SDK), the older `patch_id`/`deprecated` pair and `patch_data`.
+#[test]
+fn patch_markers_are_read_in_every_writer_format() {
+    use crate::history::{MarkerDetails, Payloads};
+    use crate::sdk::{parse_patch_marker, patch_marker_details};
+    let core = patch_marker_details("p1", true);
+    assert_eq!(parse_patch_marker(&core), Some(("p1".to_string(), true)));
+    let mut pair = MarkerDetails::new();
+    pair.insert("patch_id".into(), Payloads::json("p2").unwrap());
+    pair.insert("deprecated".into(), Payloads::json(&false).unwrap());
+    assert_eq!(parse_patch_marker(&pair), Some(("p2".to_string(), false)));
+    let mut old = MarkerDetails::new();
+    old.insert(
+        "patch_data".into(),
+        Payloads::json(&serde_json::json!({"id": "p3"})).unwrap(),
+    );
+    assert_eq!(parse_patch_marker(&old), Some(("p3".to_string(), false)));
 }
