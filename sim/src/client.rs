@@ -8,7 +8,8 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use crate::clock::SimClock;
-use crate::history::Payloads;
+use crate::history::{ExecKey, Payloads};
+use crate::record::AckedRequest;
 pub use crate::record::ClientResult;
 use crate::trace::TraceKind;
 use crate::transport::{CallOptions, NetEnv, RpcClient};
@@ -131,22 +132,24 @@ pub async fn run_client(cfg: ClientConfig, env: NetEnv, clock: SimClock, log: Cl
         let client = client.clone();
         let server = cfg.server;
         let after = started_here(&s.workflow_id).then(|| log.clone());
+        let env = env.clone();
         handles.push(madsim::task::spawn_local(async move {
             if let Some(log) = after {
                 log.wait_started(&s.workflow_id).await;
             }
-            send_signal(&client, server, s).await
+            send_signal(&client, server, s, &env).await
         }));
     }
     for c in cfg.cancels.clone() {
         let client = client.clone();
         let server = cfg.server;
         let after = started_here(&c.workflow_id).then(|| log.clone());
+        let env = env.clone();
         handles.push(madsim::task::spawn_local(async move {
             if let Some(log) = after {
                 log.wait_started(&c.workflow_id).await;
             }
-            send_cancel(&client, server, c).await
+            send_cancel(&client, server, c, &env).await
         }));
     }
     for s in cfg.starts.clone() {
@@ -163,20 +166,21 @@ pub async fn run_client(cfg: ClientConfig, env: NetEnv, clock: SimClock, log: Cl
     }
 }
 
-async fn send_signal(client: &Client, server: SocketAddr, s: SignalSpec) {
+async fn send_signal(client: &Client, server: SocketAddr, s: SignalSpec, env: &NetEnv) {
     tokio::time::sleep(s.delay).await;
+    let request_id = format!(
+        "signal-{}-{}-{}",
+        s.workflow_id,
+        s.signal_name,
+        s.delay.as_millis()
+    );
     let req = Request::Signal(wire::Signal {
         workflow_id: s.workflow_id.clone(),
         run_id: None,
         signal_name: s.signal_name.clone(),
         input: s.input.clone(),
         identity: "client".into(),
-        request_id: format!(
-            "signal-{}-{}-{}",
-            s.workflow_id,
-            s.signal_name,
-            s.delay.as_millis()
-        ),
+        request_id: request_id.clone(),
     });
     let id = client.new_request_id();
     for _ in 0..1000 {
@@ -189,7 +193,18 @@ async fn send_signal(client: &Client, server: SocketAddr, s: SignalSpec) {
             )
             .await
         {
-            Ok(Response::Ok) | Ok(Response::Error(_)) => return,
+            Ok(Response::Ok) => {
+                env.acks.record(
+                    "client",
+                    AckedRequest::Signaled {
+                        workflow_id: s.workflow_id.clone(),
+                        signal_name: s.signal_name.clone(),
+                        request_id,
+                    },
+                );
+                return;
+            }
+            Ok(Response::Error(_)) => return,
             _ => tokio::time::sleep(Duration::from_secs(1)).await,
         }
     }
@@ -197,7 +212,7 @@ async fn send_signal(client: &Client, server: SocketAddr, s: SignalSpec) {
 
 /// Sends a cancellation request, retrying through lost messages until the server answers (a
 /// repeated request changes nothing: the server records the first one only).
-async fn send_cancel(client: &Client, server: SocketAddr, c: CancelSpec) {
+async fn send_cancel(client: &Client, server: SocketAddr, c: CancelSpec, env: &NetEnv) {
     tokio::time::sleep(c.delay).await;
     let req = Request::RequestCancel(wire::RequestCancel {
         workflow_id: c.workflow_id.clone(),
@@ -216,7 +231,16 @@ async fn send_cancel(client: &Client, server: SocketAddr, c: CancelSpec) {
             )
             .await
         {
-            Ok(Response::Ok) | Ok(Response::Error(_)) => return,
+            Ok(Response::Ok) => {
+                env.acks.record(
+                    "client",
+                    AckedRequest::CancelRequested {
+                        workflow_id: c.workflow_id.clone(),
+                    },
+                );
+                return;
+            }
+            Ok(Response::Error(_)) => return,
             _ => tokio::time::sleep(Duration::from_secs(1)).await,
         }
     }
@@ -297,9 +321,18 @@ async fn start(client: &Client, server: SocketAddr, s: &StartSpec, env: &NetEnv)
     let opts = CallOptions::new(Duration::from_secs(3), 1);
     loop {
         match client.call(server, req.clone(), opts).await {
-            Ok(Response::Started { run_id }) => return Some(run_id),
-            Ok(Response::Error(ServerError::WorkflowAlreadyStarted { run_id })) => {
-                return Some(run_id)
+            Ok(Response::Started { run_id })
+            | Ok(Response::Error(ServerError::WorkflowAlreadyStarted { run_id })) => {
+                env.acks.record(
+                    "client",
+                    AckedRequest::Started {
+                        exec: ExecKey {
+                            workflow_id: s.workflow_id.clone(),
+                            run_id: run_id.clone(),
+                        },
+                    },
+                );
+                return Some(run_id);
             }
             Ok(Response::Error(e)) => {
                 env.trace

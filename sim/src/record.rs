@@ -28,6 +28,10 @@ pub struct Outcome {
     pub histories: BTreeMap<ExecKey, History>,
     /// Events the server acknowledged.
     pub acked: Vec<AckedEvent>,
+    /// Acknowledgements as their receivers saw them (the client and the workers): what each
+    /// acknowledged request promises is in the histories. Recorded where the reply arrived, not
+    /// by the server under test.
+    pub observed_acks: Vec<ObservedAck>,
     /// Every call the services recorded in their ledger, applied or recognised as a duplicate,
     /// in the order they happened.
     pub effects: Vec<Effect>,
@@ -84,6 +88,75 @@ pub struct AckedEvent {
     pub event_id: EventId,
     /// The event's type (a lost event must not come back as a different one).
     pub event_type: EventType,
+}
+
+/// A reply a client or worker received that acknowledges a write: what it promises.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct ObservedAck {
+    /// The node that received it.
+    pub node: String,
+    /// What was acknowledged.
+    pub request: AckedRequest,
+}
+
+/// An acknowledged request, by what the server must have made durable.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum AckedRequest {
+    /// StartWorkflowExecution answered with this run (or "already started" naming it): the run
+    /// exists.
+    Started {
+        /// The run.
+        exec: ExecKey,
+    },
+    /// A workflow task handed to a worker showed the run's history up to this event (the
+    /// task's own WorkflowTaskScheduled/Started when they are persisted, i.e. its first
+    /// attempt): that event is in the history, with this type.
+    HistoryShown {
+        /// The run.
+        exec: ExecKey,
+        /// The last persisted event the task showed.
+        event_id: EventId,
+        /// Its type.
+        event_type: crate::history::EventType,
+    },
+    /// RespondWorkflowTaskCompleted answered Ok: the task (its WorkflowTaskStarted) is closed in
+    /// history, completed (or failed by the server, e.g. for an unhandled command).
+    WorkflowTaskClosed {
+        /// The run.
+        exec: ExecKey,
+        /// The task's WorkflowTaskStarted id.
+        started_event_id: EventId,
+    },
+    /// RespondActivityTaskCompleted answered Ok: ActivityTaskCompleted for the activity.
+    ActivityCompleted {
+        /// The run.
+        exec: ExecKey,
+        /// The activity's ActivityTaskScheduled id.
+        scheduled_event_id: EventId,
+    },
+    /// RespondActivityTaskCanceled answered Ok: ActivityTaskCanceled for the activity.
+    ActivityCanceled {
+        /// The run.
+        exec: ExecKey,
+        /// The activity's ActivityTaskScheduled id.
+        scheduled_event_id: EventId,
+    },
+    /// SignalWorkflowExecution answered Ok: a WorkflowExecutionSignaled with this name in some
+    /// run of the workflow (one per distinct request id).
+    Signaled {
+        /// The workflow id.
+        workflow_id: String,
+        /// The signal's name.
+        signal_name: String,
+        /// The request's id (a retried request is one signal).
+        request_id: String,
+    },
+    /// RequestCancelWorkflowExecution answered Ok: a WorkflowExecutionCancelRequested in some
+    /// run of the workflow.
+    CancelRequested {
+        /// The workflow id.
+        workflow_id: String,
+    },
 }
 
 /// Which activity attempt made a service call (carried with every call, like a tracing header).

@@ -5,11 +5,21 @@
 //! run, with the same event id and event type. A server that replies before its write is synced
 //! and then crashes loses the write, and fails this check.
 //!
-//! What it reads: `outcome.acked` and `outcome.histories`.
+//! Independently of the server, it also checks what the receivers were told
+//! (`outcome.observed_acks`, recorded by the client and the workers where the reply arrived):
+//! an acknowledged start left its run; an acknowledged task completion its WorkflowTaskCompleted
+//! (or the server's WorkflowTaskFailed) after the task's WorkflowTaskStarted; an acknowledged
+//! activity completion or cancellation its ActivityTaskCompleted/Canceled; acknowledged signals
+//! one WorkflowExecutionSignaled each (per distinct request id); an acknowledged cancel request a
+//! WorkflowExecutionCancelRequested. A server that replies before it syncs fails this even when
+//! its own record of acknowledgements is written after the sync (and so dies with the write).
 //!
-//! Known limits: it checks id and type, not the attributes' contents; it only covers events
-//! the server recorded as acknowledged (a reply the server sends without recording it is not
-//! covered).
+//! What it reads: `outcome.acked`, `outcome.observed_acks` and `outcome.histories`.
+//!
+//! Known limits: it checks id and type, not the attributes' contents; a failed activity attempt
+//! that the server may retry writes no event and is not checked; a task completion is checked
+//! only where the task's WorkflowTaskStarted is in the history (a retried task's started event
+//! is written with its completion).
 
 use std::collections::BTreeMap;
 
@@ -70,19 +80,183 @@ impl Invariant for Durability {
                 }
             }
         }
-        let total: usize = lost.values().sum();
+        let observed = observed_losses(outcome);
+        let observed_count = observed.len();
+        for p in observed {
+            if problems.len() < MAX_REPORTED {
+                problems.push(p);
+            }
+        }
+        let total: usize = lost.values().sum::<usize>() + observed_count;
         if total > problems.len() {
+            let mut parts: Vec<String> = lost.iter().map(|(k, n)| format!("{k}: {n}")).collect();
+            if observed_count > 0 {
+                parts.push(format!("seen by receivers: {observed_count}"));
+            }
             problems.push(format!(
                 "{} acknowledged events lost in all ({})",
                 total,
-                lost.iter()
-                    .map(|(k, n)| format!("{k}: {n}"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                parts.join(", ")
             ));
         }
         verdict(self.name(), problems)
     }
+}
+
+/// What the receivers were told was written, and is not in the histories.
+fn observed_losses(outcome: &Outcome) -> Vec<String> {
+    use crate::history::{EventAttributes, History};
+    use crate::record::AckedRequest;
+    use std::collections::BTreeSet;
+
+    let runs_of = |workflow_id: &str| -> Vec<&History> {
+        outcome
+            .histories
+            .iter()
+            .filter(|(k, _)| k.workflow_id == workflow_id)
+            .map(|(_, h)| h)
+            .collect()
+    };
+    let mut out = Vec::new();
+    // Signals: distinct acknowledged request ids per (workflow, name).
+    let mut signals: BTreeMap<(&str, &str), (BTreeSet<&str>, &str)> = BTreeMap::new();
+    for a in &outcome.observed_acks {
+        let problem = match &a.request {
+            AckedRequest::Started { exec } => match outcome.histories.get(exec) {
+                Some(h) if h.started().is_some() => None,
+                _ => Some(format!(
+                    "{exec}: {} was told the run started, but it has no history",
+                    a.node
+                )),
+            },
+            AckedRequest::HistoryShown {
+                exec,
+                event_id,
+                event_type,
+            } => {
+                let h = outcome.histories.get(exec);
+                let found = h.and_then(|h| h.events.iter().find(|e| e.event_id == *event_id));
+                match found {
+                    Some(e) if e.event_type() == *event_type => None,
+                    Some(e) => Some(format!(
+                        "{exec}: {} was shown event {event_id} {event_type} in a workflow task, but event {event_id} in the history is {}",
+                        a.node,
+                        e.event_type()
+                    )),
+                    None => Some(format!(
+                        "{exec}: {} was shown event {event_id} {event_type} in a workflow task, but the history ends at event {}",
+                        a.node,
+                        h.and_then(|h| h.events.last()).map_or(0, |e| e.event_id)
+                    )),
+                }
+            }
+            AckedRequest::WorkflowTaskClosed {
+                exec,
+                started_event_id,
+            } => {
+                let h = outcome.histories.get(exec);
+                let started =
+                    h.and_then(|h| h.events.iter().find(|e| e.event_id == *started_event_id));
+                match started.map(|e| &e.attributes) {
+                    Some(EventAttributes::WorkflowTaskStarted(_)) => {
+                        let closed = h.is_some_and(|h| {
+                            h.events.iter().any(|e| match &e.attributes {
+                                EventAttributes::WorkflowTaskCompleted(c) => {
+                                    c.started_event_id == *started_event_id
+                                }
+                                EventAttributes::WorkflowTaskFailed(f) => {
+                                    f.started_event_id == *started_event_id
+                                }
+                                _ => false,
+                            })
+                        });
+                        (!closed).then(|| {
+                            format!(
+                                "{exec}: {} was told its completion of the task started at event {started_event_id} was recorded, but the history ends at event {} without it",
+                                a.node,
+                                h.and_then(|h| h.events.last()).map_or(0, |e| e.event_id)
+                            )
+                        })
+                    }
+                    _ => None,
+                }
+            }
+            AckedRequest::ActivityCompleted {
+                exec,
+                scheduled_event_id,
+            }
+            | AckedRequest::ActivityCanceled {
+                exec,
+                scheduled_event_id,
+            } => {
+                let completed = matches!(a.request, AckedRequest::ActivityCompleted { .. });
+                let found = outcome.histories.get(exec).is_some_and(|h| {
+                    h.events.iter().any(|e| match &e.attributes {
+                        EventAttributes::ActivityTaskCompleted(c) if completed => {
+                            c.scheduled_event_id == *scheduled_event_id
+                        }
+                        EventAttributes::ActivityTaskCanceled(c) if !completed => {
+                            c.scheduled_event_id == *scheduled_event_id
+                        }
+                        _ => false,
+                    })
+                });
+                (!found).then(|| {
+                    format!(
+                        "{exec}: {} was told the activity scheduled at event {scheduled_event_id} was recorded {}, but the history has no ActivityTask{}",
+                        a.node,
+                        if completed { "completed" } else { "canceled" },
+                        if completed { "Completed" } else { "Canceled" }
+                    )
+                })
+            }
+            AckedRequest::Signaled {
+                workflow_id,
+                signal_name,
+                request_id,
+            } => {
+                signals
+                    .entry((workflow_id, signal_name))
+                    .or_insert_with(|| (BTreeSet::new(), &a.node))
+                    .0
+                    .insert(request_id);
+                None
+            }
+            AckedRequest::CancelRequested { workflow_id } => {
+                let found = runs_of(workflow_id).iter().any(|h| {
+                    h.events.iter().any(|e| {
+                        matches!(
+                            e.attributes,
+                            EventAttributes::WorkflowExecutionCancelRequested(_)
+                        )
+                    })
+                });
+                (!found).then(|| {
+                    format!(
+                        "{workflow_id}: {} was told its cancel request was recorded, but no run has WorkflowExecutionCancelRequested",
+                        a.node
+                    )
+                })
+            }
+        };
+        out.extend(problem);
+    }
+    for ((workflow_id, name), (requests, node)) in signals {
+        let recorded = runs_of(workflow_id)
+            .iter()
+            .flat_map(|h| h.events.iter())
+            .filter(|e| {
+                matches!(&e.attributes, EventAttributes::WorkflowExecutionSignaled(s) if s.signal_name == name)
+            })
+            .count();
+        if recorded < requests.len() {
+            out.push(format!(
+                "{workflow_id}: {node} was told {} signal(s) {name:?} were recorded, but its runs hold {recorded}",
+                requests.len()
+            ));
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -151,5 +325,96 @@ mod tests {
                 .ends_with("; 12 acknowledged events lost in all (wf-1/run-lost: 12)"),
             "{v}"
         );
+    }
+
+    fn observed(o: &mut Outcome, request: crate::record::AckedRequest) {
+        o.observed_acks.push(crate::record::ObservedAck {
+            node: "worker-1".into(),
+            request,
+        });
+    }
+
+    #[test]
+    fn what_receivers_were_told_and_is_in_history_passes() {
+        use crate::record::AckedRequest;
+        let mut o = outcome();
+        let exec = key(WF, RUN);
+        observed(&mut o, AckedRequest::Started { exec: exec.clone() });
+        observed(
+            &mut o,
+            AckedRequest::WorkflowTaskClosed {
+                exec: exec.clone(),
+                started_event_id: 3,
+            },
+        );
+        observed(
+            &mut o,
+            AckedRequest::HistoryShown {
+                exec: exec.clone(),
+                event_id: 3,
+                event_type: EventType::WorkflowTaskStarted,
+            },
+        );
+        observed(
+            &mut o,
+            AckedRequest::ActivityCompleted {
+                exec,
+                scheduled_event_id: 5,
+            },
+        );
+        assert_eq!(check(&o), Ok(()));
+    }
+
+    #[test]
+    fn what_receivers_were_told_and_is_lost_is_a_violation_even_without_the_servers_record() {
+        use crate::record::AckedRequest;
+        let mut o = outcome();
+        o.acked.clear();
+        only(&mut o).events.truncate(3);
+        let exec = key(WF, RUN);
+        observed(
+            &mut o,
+            AckedRequest::WorkflowTaskClosed {
+                exec: exec.clone(),
+                started_event_id: 3,
+            },
+        );
+        observed(
+            &mut o,
+            AckedRequest::ActivityCompleted {
+                exec: exec.clone(),
+                scheduled_event_id: 5,
+            },
+        );
+        observed(
+            &mut o,
+            AckedRequest::Started {
+                exec: key(WF, "run-never"),
+            },
+        );
+        observed(
+            &mut o,
+            AckedRequest::Signaled {
+                workflow_id: WF.into(),
+                signal_name: "approve".into(),
+                request_id: "r1".into(),
+            },
+        );
+        observed(
+            &mut o,
+            AckedRequest::CancelRequested {
+                workflow_id: WF.into(),
+            },
+        );
+        let v = check(&o).unwrap_err();
+        for needle in [
+            "completion of the task started at event 3 was recorded, but the history ends at event 3",
+            "activity scheduled at event 5 was recorded completed",
+            "run-never: worker-1 was told the run started",
+            "1 signal(s) \"approve\" were recorded, but its runs hold 0",
+            "cancel request was recorded",
+        ] {
+            assert!(v.message.contains(needle), "{needle}: {v}");
+        }
     }
 }

@@ -61,6 +61,7 @@
 //!     plan: Default::default(),
 //!     histories: Default::default(),
 //!     acked: vec![],
+//!     observed_acks: vec![],
 //!     effects: vec![],
 //!     unrecorded_effects: vec![],
 //!     services: Default::default(),

@@ -319,6 +319,7 @@ pub fn outcome() -> Outcome {
         plan: Default::default(),
         histories,
         acked,
+        observed_acks: Vec::new(),
         effects: transfer_effects(WF, RUN),
         services,
         client: BTreeMap::new(),

@@ -66,6 +66,7 @@ impl Shared {
             injector: Injector::default(),
             deaths: Default::default(),
             clocks: Default::default(),
+            acks: Default::default(),
         };
         Shared {
             clock,

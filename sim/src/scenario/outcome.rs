@@ -43,6 +43,7 @@ pub(super) fn collect(
         plan,
         histories,
         acked: shared.store.acked(),
+        observed_acks: shared.env.acks.all(),
         effects: shared.ledger.effects(),
         unrecorded_effects: shared.ledger.unrecorded(),
         services,

@@ -218,6 +218,33 @@ pub struct NetEnv {
     pub injector: Injector,
     pub deaths: Deaths,
     pub clocks: ClockSkews,
+    /// Acknowledgements as clients and workers received them (outside every node: a crash of
+    /// the receiver after the reply does not erase it).
+    pub acks: AckLog,
+}
+
+/// What clients and workers were told was written.
+#[derive(Clone, Default)]
+pub struct AckLog {
+    inner: Arc<Mutex<Vec<crate::record::ObservedAck>>>,
+}
+
+impl AckLog {
+    /// `node` received an acknowledgement of `request`.
+    pub fn record(&self, node: &str, request: crate::record::AckedRequest) {
+        self.inner
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(crate::record::ObservedAck {
+                node: node.to_string(),
+                request,
+            });
+    }
+
+    /// Every acknowledgement, in the order received.
+    pub fn all(&self) -> Vec<crate::record::ObservedAck> {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
 }
 
 /// Why a call failed.

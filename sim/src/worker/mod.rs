@@ -16,6 +16,7 @@ use madsim::rand::Rng;
 use crate::clock::SimClock;
 use crate::history::{EventType, Failure, Payloads, WorkflowTaskFailedCause};
 use crate::lookup::LookupMap;
+use crate::record::AckedRequest;
 use crate::sdk::{
     ActivityContext, ActivityHost, ActivityInfo, HeartbeatOutcome, LocalActivityRequest,
     LocalActivityResult, LocalBoxFuture, Registry, ServiceCallError, WorkflowExecutor,
@@ -166,6 +167,7 @@ impl Worker {
             {
                 Ok(Response::WorkflowTask(Some(task))) => {
                     wait.reset();
+                    self.note_history_shown(&task);
                     Worker::run_workflow_task(&self, *task).await
                 }
                 Ok(_) => wait.grow(),
@@ -233,6 +235,8 @@ impl Worker {
                 if sticky.is_some() {
                     self.cache.borrow_mut().insert(run_id.clone(), m);
                 }
+                let (exec, started_event_id) =
+                    (task.token.exec.clone(), task.token.started_event_id);
                 let req = Request::CompleteWorkflowTask(wire::CompleteWorkflowTask {
                     token: task.token,
                     commands,
@@ -245,7 +249,13 @@ impl Worker {
                     .call(self.cfg.server, req, self.request_options())
                     .await
                 {
-                    Ok(Response::Ok) => {}
+                    Ok(Response::Ok) => self.env.acks.record(
+                        &self.identity,
+                        AckedRequest::WorkflowTaskClosed {
+                            exec,
+                            started_event_id,
+                        },
+                    ),
                     _ => {
                         // Rejected or lost: our cached state may be ahead of the server's.
                         self.cache.borrow_mut().remove(&run_id);
@@ -271,6 +281,36 @@ impl Worker {
                     .call(self.cfg.server, req, self.request_options())
                     .await;
             }
+        }
+    }
+
+    /// Records what a workflow task showed of the run's history: its last persisted event
+    /// (a retried task's own scheduled/started pair is not persisted until it completes).
+    fn note_history_shown(&self, task: &WorkflowTask) {
+        let n = task.events.len();
+        let first_attempt = task
+            .events
+            .iter()
+            .rev()
+            .find_map(|e| match &e.attributes {
+                crate::history::EventAttributes::WorkflowTaskScheduled(s) => Some(s.attempt <= 1),
+                _ => None,
+            })
+            .unwrap_or(true);
+        let last = if first_attempt {
+            n.checked_sub(1)
+        } else {
+            n.checked_sub(3)
+        };
+        if let Some(e) = last.and_then(|i| task.events.get(i)) {
+            self.env.acks.record(
+                &self.identity,
+                AckedRequest::HistoryShown {
+                    exec: task.token.exec.clone(),
+                    event_id: e.event_id,
+                    event_type: e.event_type(),
+                },
+            );
         }
     }
 
@@ -461,11 +501,26 @@ impl Worker {
                 identity: self.identity.clone(),
             }),
         };
+        let acked = match &req {
+            Request::CompleteActivityTask(c) => Some(AckedRequest::ActivityCompleted {
+                exec: c.token.exec.clone(),
+                scheduled_event_id: c.token.scheduled_event_id,
+            }),
+            Request::CancelActivityTask(c) => Some(AckedRequest::ActivityCanceled {
+                exec: c.token.exec.clone(),
+                scheduled_event_id: c.token.scheduled_event_id,
+            }),
+            // A failed attempt may be retried, which writes no event: nothing to check.
+            _ => None,
+        };
         // NotFound (a stale attempt) is expected after timeouts; nothing to do either way.
-        let _ = self
+        let reply = self
             .server
             .call(self.cfg.server, req, self.request_options())
             .await;
+        if let (Ok(Response::Ok), Some(a)) = (reply, acked) {
+            self.env.acks.record(&self.identity, a);
+        }
     }
 }
 
