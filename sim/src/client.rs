@@ -182,6 +182,21 @@ async fn send_signal(client: &Client, server: SocketAddr, s: SignalSpec, env: &N
         identity: "client".into(),
         request_id: request_id.clone(),
     });
+    if send_until_answered(client, server, req).await {
+        env.acks.record(
+            "client",
+            AckedRequest::Signaled {
+                workflow_id: s.workflow_id.clone(),
+                signal_name: s.signal_name.clone(),
+                request_id,
+            },
+        );
+    }
+}
+
+/// Sends `req` (one request id, so the server deduplicates retries) until the server answers;
+/// `true` when it answered Ok, `false` for an error answer or after 1,000 tries.
+async fn send_until_answered(client: &Client, server: SocketAddr, req: Request) -> bool {
     let id = client.new_request_id();
     for _ in 0..1000 {
         match client
@@ -193,21 +208,12 @@ async fn send_signal(client: &Client, server: SocketAddr, s: SignalSpec, env: &N
             )
             .await
         {
-            Ok(Response::Ok) => {
-                env.acks.record(
-                    "client",
-                    AckedRequest::Signaled {
-                        workflow_id: s.workflow_id.clone(),
-                        signal_name: s.signal_name.clone(),
-                        request_id,
-                    },
-                );
-                return;
-            }
-            Ok(Response::Error(_)) => return,
+            Ok(Response::Ok) => return true,
+            Ok(Response::Error(_)) => return false,
             _ => tokio::time::sleep(Duration::from_secs(1)).await,
         }
     }
+    false
 }
 
 /// Sends a cancellation request, retrying through lost messages until the server answers (a
@@ -220,29 +226,13 @@ async fn send_cancel(client: &Client, server: SocketAddr, c: CancelSpec, env: &N
         reason: c.reason.clone(),
         identity: "client".into(),
     });
-    let id = client.new_request_id();
-    for _ in 0..1000 {
-        match client
-            .call_with_id(
-                server,
-                id,
-                req.clone(),
-                CallOptions::new(Duration::from_secs(3), 1),
-            )
-            .await
-        {
-            Ok(Response::Ok) => {
-                env.acks.record(
-                    "client",
-                    AckedRequest::CancelRequested {
-                        workflow_id: c.workflow_id.clone(),
-                    },
-                );
-                return;
-            }
-            Ok(Response::Error(_)) => return,
-            _ => tokio::time::sleep(Duration::from_secs(1)).await,
-        }
+    if send_until_answered(client, server, req).await {
+        env.acks.record(
+            "client",
+            AckedRequest::CancelRequested {
+                workflow_id: c.workflow_id.clone(),
+            },
+        );
     }
 }
 

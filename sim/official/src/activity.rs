@@ -25,7 +25,8 @@ use sim::history::{Failure, Payloads};
 use sim::sdk::{ActivityContext, ActivityError, LocalBoxFuture, RawActivityFn};
 use temporalio_common::data_converters::{
     ActivitySerializationContext, DataConverter, GenericPayloadConverter, PayloadConversionError,
-    PayloadConverter, SerializationContext, SerializationContextData, TemporalSerializable,
+    PayloadConverter, SerializationContext, SerializationContextData, TemporalDeserializable,
+    TemporalSerializable,
 };
 use temporalio_common::error::{OutgoingActivityError, OutgoingError};
 use temporalio_common::protos::temporal::api::common::v1::Payload as ProtoPayload;
@@ -97,6 +98,31 @@ fn decode_failure(what: &str, e: impl std::fmt::Display) -> Failure {
     Failure::application(format!("{what}: {e}"), "PayloadConversionError", true)
 }
 
+/// An activity's input, decoded as the SDK's default converter decodes it.
+fn decode_input<T: TemporalDeserializable + 'static>(
+    pc: &PayloadConverter,
+    input: Option<&Payloads>,
+) -> Result<T, Failure> {
+    let data = SerializationContextData::Activity(ActivitySerializationContext::new());
+    let sctx = SerializationContext::new(&data, pc);
+    pc.from_payloads(&sctx, payload_list_out(input))
+        .map_err(|e| decode_failure("activity input", e))
+}
+
+/// An activity's output as the SDK's worker reports it: one payload (`()` is a `binary/null`
+/// payload, not an empty list).
+fn encode_output<T: TemporalSerializable + 'static>(
+    pc: &PayloadConverter,
+    out: &T,
+) -> Result<Option<Payloads>, Failure> {
+    let data = SerializationContextData::Activity(ActivitySerializationContext::new());
+    let sctx = SerializationContext::new(&data, pc);
+    let payload = pc
+        .to_payload(&sctx, out)
+        .map_err(|e| decode_failure("activity result", e))?;
+    Ok(Some(Payloads::one(payload_in(&payload))))
+}
+
 /// Runs official activity `A` for one attempt (on a clone of `instance` when it needs one).
 pub(crate) fn official_activity<A>(
     instance: Option<A::Implementer>,
@@ -138,11 +164,7 @@ where
         Box::pin(async move {
             let dc = DataConverter::default();
             let pc = dc.payload_converter().clone();
-            let data = SerializationContextData::Activity(ActivitySerializationContext::new());
-            let sctx = SerializationContext::new(&data, &pc);
-            let typed: A::Input = pc
-                .from_payloads(&sctx, payload_list_out(input.as_ref()))
-                .map_err(|e| decode_failure("activity input", e))?;
+            let typed: A::Input = decode_input(&pc, input.as_ref())?;
             let i = ctx.info();
             let info = TestActivityInfoOptions::builder()
                 .task_token(format!("{}/{}/{}", i.run_id, i.activity_id, i.attempt).into_bytes())
@@ -191,14 +213,7 @@ where
                 }
             };
             match result {
-                // The SDK's worker reports an activity's output as one payload (`()` is a
-                // `binary/null` payload, not an empty list).
-                Ok(out) => {
-                    let payload = pc
-                        .to_payload(&sctx, &out)
-                        .map_err(|e| decode_failure("activity result", e))?;
-                    Ok(Some(Payloads::one(payload_in(&payload))))
-                }
+                Ok(out) => encode_output(&pc, &out),
                 Err(ActivityEnvironmentError::Activity(e)) => Err(official_failure(&dc, e)),
                 Err(e) => Err(Failure::application(
                     e.to_string(),
@@ -245,18 +260,10 @@ impl<A: ExecutableActivity + 'static> ActivityDouble<A> {
         let raw: RawActivityFn = Arc::new(move |ctx: ActivityContext, input: Option<Payloads>| {
             let f = Arc::clone(&f);
             Box::pin(async move {
-                let dc = DataConverter::default();
-                let pc = dc.payload_converter().clone();
-                let data = SerializationContextData::Activity(ActivitySerializationContext::new());
-                let sctx = SerializationContext::new(&data, &pc);
-                let typed: A::Input = pc
-                    .from_payloads(&sctx, payload_list_out(input.as_ref()))
-                    .map_err(|e| decode_failure("activity input", e))?;
+                let pc = PayloadConverter::default();
+                let typed: A::Input = decode_input(&pc, input.as_ref())?;
                 let out = f(ctx, typed).await.map_err(ActivityError::into_failure)?;
-                let payload = pc
-                    .to_payload(&sctx, &out)
-                    .map_err(|e| decode_failure("activity result", e))?;
-                Ok(Some(Payloads::one(payload_in(&payload))))
+                encode_output(&pc, &out)
             }) as LocalBoxFuture<'static, Result<Option<Payloads>, Failure>>
         });
         ActivityDouble {

@@ -111,29 +111,6 @@ fn timeout_type_out(t: TimeoutType) -> i32 {
     t as i32
 }
 
-fn timeout_type_in(t: i32) -> TimeoutType {
-    match t {
-        1 => TimeoutType::StartToClose,
-        2 => TimeoutType::ScheduleToStart,
-        3 => TimeoutType::ScheduleToClose,
-        4 => TimeoutType::Heartbeat,
-        _ => TimeoutType::Unspecified,
-    }
-}
-
-fn retry_state_in(r: i32) -> RetryState {
-    match r {
-        1 => RetryState::InProgress,
-        2 => RetryState::NonRetryableFailure,
-        3 => RetryState::Timeout,
-        4 => RetryState::MaximumAttemptsReached,
-        5 => RetryState::RetryPolicyNotSet,
-        6 => RetryState::InternalServerError,
-        7 => RetryState::CancelRequested,
-        _ => RetryState::Unspecified,
-    }
-}
-
 /// Our failure as the SDK's (with its chain of causes).
 pub(crate) fn failure_out(f: &Failure) -> pf::Failure {
     use pf::failure::FailureInfo as I;
@@ -208,7 +185,7 @@ pub(crate) fn failure_in(f: &pf::Failure) -> Failure {
             details: payloads_in(a.details.as_ref()),
         },
         Some(I::TimeoutFailureInfo(t)) => FailureInfo::Timeout {
-            timeout_type: timeout_type_in(t.timeout_type),
+            timeout_type: TimeoutType::from_number(t.timeout_type),
             last_heartbeat_details: payloads_in(t.last_heartbeat_details.as_ref()),
         },
         Some(I::CanceledFailureInfo(c)) => FailureInfo::Canceled {
@@ -228,7 +205,7 @@ pub(crate) fn failure_in(f: &pf::Failure) -> Failure {
                 .map(|t| t.name.clone())
                 .unwrap_or_default(),
             activity_id: a.activity_id.clone(),
-            retry_state: retry_state_in(a.retry_state),
+            retry_state: RetryState::from_number(a.retry_state),
         },
         _ => FailureInfo::None,
     };

@@ -259,23 +259,34 @@ impl OfficialSdk {
     }
 }
 
+/// Runs `f` with the official SDK's default payload converter in a workflow context.
+fn with_converter<R>(
+    f: impl FnOnce(
+        &temporalio_common::data_converters::PayloadConverter,
+        &temporalio_common::data_converters::SerializationContext<'_>,
+    ) -> R,
+) -> R {
+    use temporalio_common::data_converters::{
+        SerializationContext, SerializationContextData, WorkflowSerializationContext,
+    };
+    let dc = DataConverter::default();
+    let pc = dc.payload_converter();
+    let data = SerializationContextData::Workflow(WorkflowSerializationContext::new());
+    f(pc, &SerializationContext::new(&data, pc))
+}
+
 /// Encodes `value` as the official SDK's default data converter encodes a workflow or activity
 /// argument (what a starter passes to `start_workflow` or `signal`).
 pub fn encode<T>(value: &T) -> Result<Option<sim::history::Payloads>, String>
 where
     T: temporalio_common::data_converters::TemporalSerializable + 'static,
 {
-    use temporalio_common::data_converters::{
-        GenericPayloadConverter, SerializationContext, SerializationContextData,
-        WorkflowSerializationContext,
-    };
-    let dc = DataConverter::default();
-    let pc = dc.payload_converter();
-    let data = SerializationContextData::Workflow(WorkflowSerializationContext::new());
-    let ctx = SerializationContext::new(&data, pc);
-    pc.to_payloads(&ctx, value)
-        .map(|p| convert::payload_list_in(&p))
-        .map_err(|e| e.to_string())
+    use temporalio_common::data_converters::GenericPayloadConverter;
+    with_converter(|pc, ctx| {
+        pc.to_payloads(ctx, value)
+            .map(|p| convert::payload_list_in(&p))
+            .map_err(|e| e.to_string())
+    })
 }
 
 /// Decodes a workflow result (or any payload list) as the official SDK's default data
@@ -284,16 +295,11 @@ pub fn decode<T>(payloads: Option<&sim::history::Payloads>) -> Result<T, String>
 where
     T: temporalio_common::data_converters::TemporalDeserializable + 'static,
 {
-    use temporalio_common::data_converters::{
-        GenericPayloadConverter, SerializationContext, SerializationContextData,
-        WorkflowSerializationContext,
-    };
-    let dc = DataConverter::default();
-    let pc = dc.payload_converter();
-    let data = SerializationContextData::Workflow(WorkflowSerializationContext::new());
-    let ctx = SerializationContext::new(&data, pc);
-    pc.from_payloads(&ctx, convert::payload_list_out(payloads))
-        .map_err(|e| e.to_string())
+    use temporalio_common::data_converters::GenericPayloadConverter;
+    with_converter(|pc, ctx| {
+        pc.from_payloads(ctx, convert::payload_list_out(payloads))
+            .map_err(|e| e.to_string())
+    })
 }
 
 /// The [`WorkflowRuntime`] durasim's workers call for official-SDK workflow types.

@@ -33,9 +33,9 @@ use sim::history::{
     FailureInfo, HistoryEvent, Payloads, RetryState, ScheduleActivityTask, TaskQueue,
 };
 use sim::sdk::{
-    parse_patch_marker, within_task, CommandMatcher, LocalActivityRequest, LocalActivityResult,
-    NonDeterminismError, NonDeterminismKind, WorkflowExecutor, WorkflowTaskError,
-    PATCH_MARKER_NAME,
+    parse_patch_marker, undoes_live_task, unseen_events, within_task, CommandMatcher,
+    LocalActivityRequest, LocalActivityResult, NonDeterminismError, NonDeterminismKind,
+    WorkflowExecutor, WorkflowTaskError, PATCH_MARKER_NAME,
 };
 use temporalio_common::protos::coresdk::activity_result::{
     activity_resolution::Status as Resolution, ActivityResolution, Cancellation,
@@ -1208,31 +1208,13 @@ impl WorkflowExecutor for OfficialRun {
         if let Some(e) = &self.poisoned {
             return Err(e.clone());
         }
-        let skip = events
-            .iter()
-            .take_while(|e| e.event_id <= self.last_event_id)
-            .count();
-        let new = &events[skip..];
-        for (k, e) in new.iter().enumerate() {
-            let expected = self.last_event_id + 1 + k as EventId;
-            if e.event_id != expected {
-                let err = WorkflowTaskError::BadHistory(format!(
-                    "expected event {expected}, got event {} ({})",
-                    e.event_id,
-                    e.event_type()
-                ));
-                return self.poison_on_err(Err(err));
-            }
-        }
+        let new = match unseen_events(self.last_event_id, events) {
+            Ok(new) => new,
+            Err(e) => return self.poison_on_err(Err(e)),
+        };
         // A task this run executed for real failed or timed out: rebuild from the retained
         // history and replay, so its effects on the workflow state are undone.
-        let live = self.last_live_task;
-        let undone = live > 0
-            && new.iter().any(|e| match &e.attributes {
-                EventAttributes::WorkflowTaskFailed(f) => f.started_event_id == live,
-                EventAttributes::WorkflowTaskTimedOut(t) => t.started_event_id == live,
-                _ => false,
-            });
+        let undone = undoes_live_task(self.last_live_task, new);
         if undone {
             if let Some(mut all) = self.retained.take() {
                 all.extend_from_slice(new);

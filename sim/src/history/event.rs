@@ -371,6 +371,20 @@ pub enum TimeoutType {
     Heartbeat = 4,
 }
 
+impl TimeoutType {
+    /// The type with Temporal's number `n` (`TIMEOUT_TYPE_*`); unknown numbers are
+    /// [`TimeoutType::Unspecified`].
+    pub fn from_number(n: i32) -> TimeoutType {
+        match n {
+            1 => TimeoutType::StartToClose,
+            2 => TimeoutType::ScheduleToStart,
+            3 => TimeoutType::ScheduleToClose,
+            4 => TimeoutType::Heartbeat,
+            _ => TimeoutType::Unspecified,
+        }
+    }
+}
+
 /// `RETRY_STATE_*`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum RetryState {
@@ -391,6 +405,23 @@ pub enum RetryState {
     InternalServerError = 6,
     /// Cancellation was requested, so no retry.
     CancelRequested = 7,
+}
+
+impl RetryState {
+    /// The state with Temporal's number `n` (`RETRY_STATE_*`); unknown numbers are
+    /// [`RetryState::Unspecified`].
+    pub fn from_number(n: i32) -> RetryState {
+        match n {
+            1 => RetryState::InProgress,
+            2 => RetryState::NonRetryableFailure,
+            3 => RetryState::Timeout,
+            4 => RetryState::MaximumAttemptsReached,
+            5 => RetryState::RetryPolicyNotSet,
+            6 => RetryState::InternalServerError,
+            7 => RetryState::CancelRequested,
+            _ => RetryState::Unspecified,
+        }
+    }
 }
 
 /// `WORKFLOW_TASK_FAILED_CAUSE_*` (the ones the engine writes; others are kept by number).

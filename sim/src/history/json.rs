@@ -400,29 +400,6 @@ impl EnumDef {
     }
 }
 
-fn timeout_type_from(n: i32) -> TimeoutType {
-    match n {
-        1 => TimeoutType::StartToClose,
-        2 => TimeoutType::ScheduleToStart,
-        3 => TimeoutType::ScheduleToClose,
-        4 => TimeoutType::Heartbeat,
-        _ => TimeoutType::Unspecified,
-    }
-}
-
-fn retry_state_from(n: i32) -> RetryState {
-    match n {
-        1 => RetryState::InProgress,
-        2 => RetryState::NonRetryableFailure,
-        3 => RetryState::Timeout,
-        4 => RetryState::MaximumAttemptsReached,
-        5 => RetryState::RetryPolicyNotSet,
-        6 => RetryState::InternalServerError,
-        7 => RetryState::CancelRequested,
-        _ => RetryState::Unspecified,
-    }
-}
-
 fn task_queue_kind_from(n: i32) -> TaskQueueKind {
     match n {
         1 => TaskQueueKind::Normal,
@@ -767,8 +744,8 @@ macro_rules! enums {
 }
 
 enums! {
-    TimeoutType: TIMEOUT_TYPE, closed, timeout_type_from, |t| *t as i32;
-    RetryState: RETRY_STATE, closed, retry_state_from, |s| *s as i32;
+    TimeoutType: TIMEOUT_TYPE, closed, TimeoutType::from_number, |t| *t as i32;
+    RetryState: RETRY_STATE, closed, RetryState::from_number, |s| *s as i32;
     TaskQueueKind: TASK_QUEUE_KIND, closed, task_queue_kind_from, |k| *k as i32;
     WorkflowTaskFailedCause: WFT_FAILED_CAUSE, open, cause_from, |c| c.number();
 }

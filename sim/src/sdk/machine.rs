@@ -26,6 +26,7 @@ use super::error::WorkflowErrorKind;
 use super::matching::CommandMatcher;
 use super::registry::{panic_message, Registry, WorkflowRun};
 use super::rng::seed_from;
+use super::runtime::{undoes_live_task, unseen_events};
 use crate::history::json::truncated;
 use crate::history::{
     Command, EventAttributes, EventId, EventType, Failure, History, HistoryEvent, Payloads,
@@ -301,31 +302,10 @@ impl WorkflowMachine {
         if let Some(e) = &self.poisoned {
             return Err(e.clone());
         }
-        let skip = events
-            .iter()
-            .take_while(|e| e.event_id <= self.last_event_id)
-            .count();
-        let new = &events[skip..];
-        for (k, e) in new.iter().enumerate() {
-            let expected = self.last_event_id + 1 + k as EventId;
-            if e.event_id != expected {
-                let err = WorkflowTaskError::BadHistory(format!(
-                    "expected event {expected}, got event {} ({})",
-                    e.event_id,
-                    e.event_type()
-                ));
-                return Err(err);
-            }
-        }
+        let new = unseen_events(self.last_event_id, events)?;
         // A task this machine ran for real failed or timed out: its effects on the workflow
         // state must be undone, so rebuild from the retained history and replay.
-        let live = self.last_live_task;
-        let undone = live > 0
-            && new.iter().any(|e| match &e.attributes {
-                EventAttributes::WorkflowTaskFailed(f) => f.started_event_id == live,
-                EventAttributes::WorkflowTaskTimedOut(t) => t.started_event_id == live,
-                _ => false,
-            });
+        let undone = undoes_live_task(self.last_live_task, new);
         if undone {
             if let Some(mut all) = self.retained.take() {
                 all.extend_from_slice(new);

@@ -66,7 +66,10 @@ pub use machine::{
 pub use matching::{within_task, CommandMatcher};
 pub use registry::{RawActivityFn, Registry};
 pub use rng::WorkflowRng;
-pub use runtime::{LocalActivityRequest, LocalActivityResult, WorkflowExecutor, WorkflowRuntime};
+pub use runtime::{
+    undoes_live_task, unseen_events, LocalActivityRequest, LocalActivityResult, WorkflowExecutor,
+    WorkflowRuntime,
+};
 
 pub use crate::history::RetryPolicy;
 

@@ -88,6 +88,45 @@ pub trait WorkflowExecutor {
     }
 }
 
+/// The events of `events` after `last_seen` (an executor is handed the whole task, whose
+/// start it may have seen), checked to follow it without a gap.
+pub fn unseen_events(
+    last_seen: EventId,
+    events: &[HistoryEvent],
+) -> Result<&[HistoryEvent], WorkflowTaskError> {
+    let skip = events
+        .iter()
+        .take_while(|e| e.event_id <= last_seen)
+        .count();
+    let new = &events[skip..];
+    for (k, e) in new.iter().enumerate() {
+        let expected = last_seen + 1 + k as EventId;
+        if e.event_id != expected {
+            return Err(WorkflowTaskError::BadHistory(format!(
+                "expected event {expected}, got event {} ({})",
+                e.event_id,
+                e.event_type()
+            )));
+        }
+    }
+    Ok(new)
+}
+
+/// Whether `new` fails or times out the task started at `live_task` (one the executor ran for
+/// real, 0 for none): its effects on the workflow state must then be undone by replaying.
+pub fn undoes_live_task(live_task: EventId, new: &[HistoryEvent]) -> bool {
+    live_task > 0
+        && new.iter().any(|e| match &e.attributes {
+            crate::history::EventAttributes::WorkflowTaskFailed(f) => {
+                f.started_event_id == live_task
+            }
+            crate::history::EventAttributes::WorkflowTaskTimedOut(t) => {
+                t.started_event_id == live_task
+            }
+            _ => false,
+        })
+}
+
 /// A runtime for workflow types written against another SDK.
 pub trait WorkflowRuntime: Send + Sync {
     /// Who runs the code, for messages (`temporalio-sdk 1.1.1`).
