@@ -16,6 +16,9 @@
 //! known, others are declared with [`OfficialSdk::heartbeat_details`](crate::OfficialSdk::heartbeat_details);
 //! a heartbeat whose details are of an undeclared type is still sent, without details.
 
+// Activity results are `Result<_, Failure>` by contract with the worker (as in `sim::sdk`).
+#![allow(clippy::result_large_err)]
+
 use std::any::Any;
 use std::future::Future;
 use std::marker::PhantomData;
