@@ -258,3 +258,58 @@ fn cancelling_an_unstarted_activity_and_scheduling_another_in_one_task_replays()
         .jobs(jobs())
         .assert_ok();
 }
+
+/// An activity that learns of its cancellation through a heartbeat and stops ends Canceled in
+/// history (ActivityTaskCanceled), not Failed.
+#[test]
+fn an_activity_cancelled_through_its_heartbeat_ends_canceled() {
+    use sim::history::EventType;
+    use sim::sdk::{
+        ActivityContext, ActivityError, ActivityOptions, Registry, WorkflowContext, WorkflowError,
+    };
+    use std::time::Duration;
+
+    async fn wf(ctx: WorkflowContext, _: ()) -> Result<String, WorkflowError> {
+        let mut opts = ActivityOptions::start_to_close(Duration::from_secs(60));
+        opts.heartbeat_timeout = Some(Duration::from_secs(5));
+        let act = ctx.start_activity::<String, _>("beating", &0, opts);
+        ctx.timer(Duration::from_secs(1)).await;
+        act.cancel();
+        let _ = act.await;
+        ctx.timer(Duration::from_secs(10)).await;
+        Ok("done".into())
+    }
+    async fn beating(ctx: ActivityContext, _: u32) -> Result<String, ActivityError> {
+        loop {
+            ctx.heartbeat(&1).await?;
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+    let mut registry = Registry::new();
+    registry
+        .register_workflow("W", wf)
+        .register_activity("beating", beating);
+    let mut s = sim::Scenario::new("heartbeat-cancel", registry, "q");
+    s.starts = vec![sim::StartSpec {
+        workflow_id: "w".into(),
+        workflow_type: "W".into(),
+        task_queue: "q".into(),
+        input: Some(sim::history::Payloads::json(&()).unwrap()),
+        delay: Duration::ZERO,
+    }];
+    let out = sim::run(&Arc::new(s), 1, &sim::FaultPlan::default());
+    let types: Vec<EventType> = out
+        .histories
+        .values()
+        .next()
+        .unwrap()
+        .events
+        .iter()
+        .map(|e| e.event_type())
+        .collect();
+    assert!(
+        types.contains(&EventType::ActivityTaskCanceled),
+        "{types:?}"
+    );
+    assert!(!types.contains(&EventType::ActivityTaskFailed), "{types:?}");
+}

@@ -6,9 +6,13 @@ use crate::history::{
     ContinueAsNewWorkflowExecution, Failure, FailureInfo, PayloadError, Payloads,
 };
 
+/// The error type of an activity's own cancellation ([`ActivityError::cancelled`]).
+pub const CANCELLED_ERROR_TYPE: &str = "CancelledError";
+
 /// An error returned by an activity attempt. Becomes an application failure
 /// (`applicationFailureInfo {type, nonRetryable}`); whether it is retried is decided by the
-/// activity's retry policy (`non_retryable_error_types`) unless `non_retryable` is set.
+/// activity's retry policy (`non_retryable_error_types`) unless `non_retryable` is set. A
+/// cancellation ([`ActivityError::cancelled`]) becomes a cancellation instead.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ActivityError {
     /// Human-readable message; becomes the failure's `message`.
@@ -45,7 +49,7 @@ impl ActivityError {
 
     /// The error an activity sees when its cancellation was requested (via heartbeat).
     pub fn cancelled() -> Self {
-        ActivityError::retryable("CancelledError", "activity cancelled")
+        ActivityError::retryable(CANCELLED_ERROR_TYPE, "activity cancelled")
     }
 
     /// Attaches `details` to the failure.
@@ -54,8 +58,18 @@ impl ActivityError {
         self
     }
 
-    /// The failure recorded in `ActivityTaskFailed`.
+    /// The failure the worker reports: a cancellation (`canceledFailureInfo`, so the worker
+    /// answers RespondActivityTaskCanceled and history says ActivityTaskCanceled) for an error of
+    /// type [`CANCELLED_ERROR_TYPE`] (what [`ActivityError::cancelled`] builds), otherwise the
+    /// application failure recorded in `ActivityTaskFailed`.
     pub fn into_failure(self) -> Failure {
+        if self.error_type == CANCELLED_ERROR_TYPE {
+            let mut f = Failure::canceled(self.message);
+            f.info = FailureInfo::Canceled {
+                details: self.details,
+            };
+            return f;
+        }
         let mut f = Failure::application(self.message, self.error_type, self.non_retryable);
         if let FailureInfo::Application { details, .. } = &mut f.info {
             *details = self.details;
