@@ -487,17 +487,21 @@ impl<R: ReplyHandle> Engine<R> {
         } = self.runs[run].key.clone();
         let new_run_id = self.new_run_id(&workflow_id);
         let ms = self.ms(run);
-        let first_run_id = self.runs[run]
+        let started = self.runs[run]
             .exec
             .history
             .first()
             .and_then(|e| match &e.attributes {
-                EventAttributes::WorkflowExecutionStarted(s) => {
-                    Some(s.first_execution_run_id.clone())
-                }
+                EventAttributes::WorkflowExecutionStarted(s) => Some(s),
                 _ => None,
-            })
+            });
+        let first_run_id = started
+            .map(|s| s.first_execution_run_id.clone())
             .unwrap_or_else(|| ms.run_id.clone());
+        // As Temporal does: a run timeout the command leaves unset is this run's.
+        let run_timeout = c
+            .workflow_run_timeout
+            .or_else(|| started.and_then(|s| s.workflow_run_timeout));
         let task_queue = if c.task_queue.name.is_empty() {
             ms.task_queue.clone()
         } else {
@@ -519,7 +523,7 @@ impl<R: ReplyHandle> Engine<R> {
                     workflow_type: workflow_type.clone(),
                     task_queue: TaskQueue::normal(task_queue.clone()),
                     input: c.input.clone(),
-                    workflow_run_timeout: c.workflow_run_timeout,
+                    workflow_run_timeout: run_timeout,
                     workflow_task_timeout: Some(workflow_task_timeout),
                     workflow_task_completed_event_id: cx.completed_event_id,
                     extra: Extra::new(),
@@ -542,7 +546,7 @@ impl<R: ReplyHandle> Engine<R> {
                     run_id,
                     first_run_id,
                 }),
-                run_timeout: c.workflow_run_timeout,
+                run_timeout,
             },
         );
         Applied::ClosedRun

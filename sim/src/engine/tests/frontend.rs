@@ -418,3 +418,48 @@ fn every_run_gets_a_fresh_run_id_even_after_a_restart_with_the_same_seed() {
     assert_eq!(h.status(&first), WorkflowStatus::Completed);
     assert_eq!(h.status(&second), WorkflowStatus::Running);
 }
+
+/// As Temporal does, a continue-as-new that leaves the run timeout unset gives the new run this
+/// run's timeout (recorded on the ContinuedAsNew event and the new run's start).
+#[test]
+fn continue_as_new_keeps_the_run_timeout_unless_the_command_sets_one() {
+    let mut h = H::new();
+    let mut req = start_req("can-timeout", "req-can-timeout");
+    req.workflow_run_timeout = Some(secs(3600));
+    let key = match h.call(Request::from(req)) {
+        Response::Started { run_id } => ExecKey {
+            workflow_id: "can-timeout".into(),
+            run_id,
+        },
+        other => panic!("{other:?}"),
+    };
+    let t = h.poll_wft();
+    h.complete(
+        &t,
+        vec![Command::ContinueAsNewWorkflowExecution(
+            ContinueAsNewWorkflowExecution {
+                workflow_type: String::new(),
+                task_queue: TaskQueue::default(),
+                input: None,
+                workflow_run_timeout: None,
+                workflow_task_timeout: None,
+            },
+        )],
+    );
+    let old = h.events(&key);
+    let new_run = match &old[4].attributes {
+        A::WorkflowExecutionContinuedAsNew(c) => {
+            assert_eq!(c.workflow_run_timeout, Some(secs(3600)));
+            c.new_execution_run_id.clone()
+        }
+        other => panic!("{other:?}"),
+    };
+    let new_events = h.events(&ExecKey {
+        workflow_id: key.workflow_id.clone(),
+        run_id: new_run,
+    });
+    match &new_events[0].attributes {
+        A::WorkflowExecutionStarted(s) => assert_eq!(s.workflow_run_timeout, Some(secs(3600))),
+        other => panic!("{other:?}"),
+    }
+}
