@@ -2,7 +2,7 @@
 //! 1.1.1, `temporalio-workflow`/`temporalio-macros` 1.1.2), unmodified, in durasim's simulation.
 //!
 //! - [`OfficialSdk`] collects `#[workflow]` types and `#[activities]` functions and registers them
-//!   in a durasim [`Registry`](sim::Registry), next to workflows written against durasim's own
+//!   in a durasim [`sim::Registry`], next to workflows written against durasim's own
 //!   SDK. Scenarios, sweeps, fault plans and every invariant then apply to them as they are.
 //! - `run.rs`: one run's executor, what sdk-core does between history and workflow code
 //!   (history events to activation jobs, the SDK's commands to durasim's, non-determinism checks).
@@ -67,6 +67,8 @@
 //!     assert!(report.ok(), "{}", report.render());
 //! }
 //! ```
+
+#![warn(missing_docs)]
 
 mod activity;
 mod convert;

@@ -58,7 +58,9 @@ pub use context::{
     SignalChannel, SignalFuture, TimerFuture, TimerResult, WorkflowContext, WorkflowInfo,
     PATCH_MARKER_NAME, SIDE_EFFECT_MARKER_NAME,
 };
-pub use error::{ActivityError, ActivityFailed, WorkflowError, WorkflowErrorKind};
+pub use error::{
+    ActivityError, ActivityFailed, WorkflowError, WorkflowErrorKind, CANCELLED_ERROR_TYPE,
+};
 pub use machine::{
     replay, NonDeterminismError, NonDeterminismKind, ReplayOutcome, WorkflowMachine,
     WorkflowTaskError,
