@@ -373,3 +373,189 @@ fn an_unregistered_workflow_type_is_named_by_liveness() {
         "{v}"
     );
 }
+
+/// Guard rails: configuration mistakes are named before the first seed, or in the words of the
+/// mistake, never as a vague liveness failure of every seed.
+mod guard_rails {
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use sim::checkers::{ExactlyOnce, Invariant, Liveness};
+    use sim::faults::FaultPlan;
+    use sim::sdk::ActivityContext as Ctx;
+    use sim::{
+        run, ActivityError, ActivityOptions, Harness, HarnessError, Registry, Scenario, ServiceCtx,
+        ServiceLogic, StartSpec, WorkflowContext, WorkflowError,
+    };
+
+    async fn charge_once(ctx: WorkflowContext, key: String) -> Result<String, WorkflowError> {
+        let opts = ActivityOptions::start_to_close(Duration::from_secs(5));
+        Ok(ctx.start_activity("charge", &key, opts).await?)
+    }
+
+    async fn charge(ctx: Ctx, key: String) -> Result<String, ActivityError> {
+        let v = ctx
+            .call_service("payments", "charge", serde_json::json!({ "key": key }))
+            .await?;
+        Ok(v.to_string())
+    }
+
+    /// A payment service model; `declared` is what it says about its effects.
+    struct Payments {
+        declared: &'static [&'static str],
+        effect_free: bool,
+    }
+
+    impl ServiceLogic for Payments {
+        fn name(&self) -> &str {
+            "payments"
+        }
+        fn effect_operations(&self) -> &[&str] {
+            self.declared
+        }
+        fn effect_free(&self) -> bool {
+            self.effect_free
+        }
+        fn handle(
+            &self,
+            _ctx: &ServiceCtx<'_>,
+            _operation: &str,
+            _body: &serde_json::Value,
+            _caller: Option<&sim::Caller>,
+        ) -> Result<serde_json::Value, (String, String)> {
+            Ok(serde_json::json!("charged")) // never records in the ledger
+        }
+        fn snapshot(&self) -> serde_json::Value {
+            serde_json::Value::Null
+        }
+    }
+
+    fn scenario(workflow_type: &str, activity_name: &str, payments: fn() -> Payments) -> Scenario {
+        let mut registry = Registry::new();
+        registry
+            .register_workflow("ChargeOnce", charge_once)
+            .register_activity(activity_name, charge);
+        let mut sc = Scenario::new("payments", registry, "q");
+        sc.liveness_deadline = Duration::from_secs(120);
+        sc.services = Arc::new(move || vec![Arc::new(payments()) as Arc<dyn ServiceLogic>]);
+        sc.starts.push(StartSpec {
+            workflow_id: "order-1".into(),
+            workflow_type: workflow_type.into(),
+            task_queue: "q".into(),
+            input: Some(sim::history::Payloads::json("k-1").unwrap()),
+            delay: Duration::ZERO,
+        });
+        sc
+    }
+
+    fn declared() -> Payments {
+        Payments {
+            declared: &["charge"],
+            effect_free: true,
+        }
+    }
+
+    #[test]
+    fn an_unregistered_workflow_type_stops_the_sweep_before_the_first_seed() {
+        let err = Harness::new(scenario("ChargeOnse", "charge", declared))
+            .seeds(0..50)
+            .run()
+            .unwrap_err();
+        assert!(
+            matches!(&err, HarnessError::Unregistered { kind: "workflow", name, .. } if name == "ChargeOnse"),
+            "{err:?}"
+        );
+        assert_eq!(
+            err.to_string(),
+            "workflow type \"ChargeOnse\" (used by the client's start of order-1) is not \
+             registered in the scenario's Registry; did you mean \"ChargeOnce\"? (registered: \
+             ChargeOnce)"
+        );
+    }
+
+    #[test]
+    fn a_misspelt_activity_registration_stops_the_sweep_before_the_first_seed() {
+        let sweep = Harness::new(scenario("ChargeOnce", "chrage", declared)).seeds(0..50);
+        let err = sweep.run().unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "activity type \"charge\" (used by workflow order-1 (activity id 1)) is not \
+             registered in the scenario's Registry; did you mean \"chrage\"? (registered: \
+             chrage)"
+        );
+        // Opted out, the same mistake is a liveness failure that quotes the attempts' failure.
+        let report = Harness::new(scenario("ChargeOnce", "chrage", declared))
+            .seeds(0..1)
+            .skip_registration_check()
+            .run()
+            .unwrap();
+        let f = &report.failures[0];
+        assert_eq!(f.invariant, "liveness");
+        assert!(
+            f.message
+                .contains("ActivityNotRegistered: Activity function charge is not registered")
+                && f.message.contains("did you mean \"chrage\"?")
+                && f.message.contains("hint: register the activity"),
+            "{}",
+            f.message
+        );
+    }
+
+    #[test]
+    fn a_called_service_that_declares_no_effects_fails_exactly_once() {
+        let silent = || Payments {
+            declared: &[],
+            effect_free: false,
+        };
+        let o = run(
+            &Arc::new(scenario("ChargeOnce", "charge", silent)),
+            1,
+            &FaultPlan::none(),
+        );
+        let v = ExactlyOnce.check(&o).unwrap_err();
+        assert!(
+            v.message.starts_with(
+                "service payments answered 1 call(s) (charge x1) but declares no effect operations"
+            ),
+            "{v}"
+        );
+        // A service that says it is read-only is taken at its word.
+        let read_only = || Payments {
+            declared: &[],
+            effect_free: true,
+        };
+        let o = run(
+            &Arc::new(scenario("ChargeOnce", "charge", read_only)),
+            1,
+            &FaultPlan::none(),
+        );
+        assert_eq!(ExactlyOnce.check(&o), Ok(()));
+    }
+
+    async fn real_tokio(_ctx: Ctx, _key: String) -> Result<String, ActivityError> {
+        // What reqwest, sqlx or tonic do inside: the real tokio's timer.
+        tokio1::time::sleep(Duration::from_millis(1)).await;
+        Ok("slept".into())
+    }
+
+    #[test]
+    fn an_activity_on_the_real_tokio_runtime_is_named_with_the_fix() {
+        let mut sc = scenario("ChargeOnce", "charge", declared);
+        let mut registry = Registry::new();
+        registry
+            .register_workflow("ChargeOnce", charge_once)
+            .register_activity("charge", real_tokio);
+        sc.registry = registry;
+        let o = run(&Arc::new(sc), 1, &FaultPlan::none());
+        let v = Liveness.check(&o).unwrap_err();
+        assert!(
+            v.message
+                .contains("activity 1 (charge) scheduled at event 5 (failed ")
+                && v.message.contains("on worker-1: PanicError:")
+                && v.message
+                    .contains("the activity used the real tokio runtime")
+                && v.message.contains("madsim-tokio"),
+            "{v}"
+        );
+    }
+}

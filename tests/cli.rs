@@ -85,8 +85,28 @@ fn replay_accepts_temporal_histories_and_names_the_non_determinism() {
         out.contains("event 5") && out.contains("'withdraw'") && out.contains("'deposit'"),
         "{out}"
     );
-    // A directory: the greeting history replays against its own type, so use Greeting there.
+    // A directory of both types: each workflow replays its own histories and names the ones
+    // it skipped (README's own example).
+    let o = sim(&["replay", dir, "--workflow", "MoneyTransfer"]);
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    assert!(
+        stdout(&o).contains("4 replayed, 0 failed, 0 unreadable, 1 skipped (other workflow types)")
+            && stdout(&o).contains(
+                "greeting-sleep-30d.json (a Greeting history; MoneyTransfer implements \
+                 MoneyTransfer; --any-type replays it anyway)"
+            ),
+        "{}",
+        stdout(&o)
+    );
     let o = sim(&["replay", dir, "--workflow", "Greeting"]);
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    assert!(
+        stdout(&o).contains("1 replayed, 0 failed"),
+        "{}",
+        stdout(&o)
+    );
+    // Asked to, every history replays against it: the transfers do not replay as Greeting.
+    let o = sim(&["replay", dir, "--workflow", "Greeting", "--any-type"]);
     assert_eq!(
         o.status.code(),
         Some(1),
@@ -385,11 +405,25 @@ fn official_sdk_histories_replay_from_the_command_line() {
         "SagaWorkflow",
     ]);
     assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    // Saga histories are not HelloWorldWorkflow's: skipped, so nothing was checked (exit 2).
     let o = sim(&[
         "replay",
         histories.to_str().unwrap(),
         "--workflow",
         "HelloWorldWorkflow",
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}{}", stdout(&o), stderr(&o));
+    assert!(
+        stderr(&o).contains("no HelloWorldWorkflow history to replay"),
+        "{}",
+        stderr(&o)
+    );
+    let o = sim(&[
+        "replay",
+        histories.to_str().unwrap(),
+        "--workflow",
+        "HelloWorldWorkflow",
+        "--any-type",
     ]);
     assert_eq!(o.status.code(), Some(1), "{}{}", stdout(&o), stderr(&o));
     assert!(

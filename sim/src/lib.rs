@@ -83,23 +83,30 @@ mod rng;
 mod scenario;
 pub mod sdk;
 mod service;
+mod suggest;
+mod testenv;
 mod trace;
 mod transport;
 mod wire;
 mod worker;
 
 pub use checkers::{Invariant, Violation};
-pub use client::{CancelSpec, SignalSpec, StartSpec};
+pub use client::{CancelSpec, SignalSpec, StartSpec, TestClient, TestClientError, WorkflowHandle};
 pub use clock::BASE_NANOS;
 pub use engine::{Defects, EngineConfig, Limits};
 pub use faults::{FaultPlan, Profile};
 pub use harness::{load_plan, Harness, HarnessError, Report, Repro, SeedFailure, MAX_JOBS};
-pub use record::{AckedEvent, Caller, ClientResult, Effect, Outcome, UnrecordedCall};
+pub use record::{
+    AckedEvent, AttemptEnd, AttemptFailure, Caller, ClientResult, Effect, Expectation,
+    ObservedAttempt, Outcome, ServiceUse, UnrecordedCall,
+};
 pub use scenario::{run, Scenario, ServiceFactory};
 pub use sdk::{
     replay, ActivityContext, ActivityError, ActivityOptions, Registry, ReplayOutcome, RetryPolicy,
     WorkflowContext, WorkflowError,
 };
 pub use service::{EffectLedger, ServiceCtx, ServiceLogic};
+pub use suggest::closest;
+pub use testenv::{TestEnv, TestRun};
 pub use trace::{TraceEntry, TraceKind};
 pub use wire::WorkflowStatus;

@@ -39,12 +39,22 @@ pub struct Outcome {
     /// but recorded nothing for in the ledger, as the service's node saw them: a service model
     /// that forgets `EffectLedger::record` (exactly-once could not see its effects).
     pub unrecorded_effects: Vec<UnrecordedCall>,
+    /// What each service's node answered (successful calls per operation), with what the
+    /// service declares about its effects, by service name.
+    pub service_use: Vec<ServiceUse>,
+    /// The latest failed attempt of each activity that had one, as its worker saw it, in the
+    /// order activities first failed.
+    pub activity_failures: Vec<AttemptFailure>,
+    /// Every activity attempt workers received, in the order received, with how it ended.
+    pub observed_attempts: Vec<ObservedAttempt>,
     /// Each service's durable state at the end, by service name.
     pub services: BTreeMap<String, serde_json::Value>,
     /// What the client saw of each workflow it started, by workflow id.
     pub client: BTreeMap<String, ClientResult>,
     /// Workflows the client was asked to start.
     pub expected_workflows: Vec<String>,
+    /// How the scenario says workflows must end (the `expected-outcome` invariant).
+    pub expectations: Vec<Expectation>,
     /// The trace's fingerprint: the same seed and plan give the same hash, on every machine.
     pub trace_hash: u64,
     /// The trace's entries, when the scenario kept them (`record_trace`); sweeps keep only the
@@ -219,4 +229,120 @@ pub struct ClientResult {
     pub started_at: Timestamp,
     /// Final status (after following continue-as-new) and when the client learned it.
     pub closed: Option<(WorkflowStatus, Timestamp)>,
+}
+
+/// The latest failed attempt of one activity (or local activity), as the worker that ran it
+/// saw it: what the activity code returned or how it panicked. For reports (liveness names why
+/// an activity never completed); not evidence for any verdict.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AttemptFailure {
+    /// The run that scheduled the activity.
+    pub exec: ExecKey,
+    /// The activity's id within the run.
+    pub activity_id: String,
+    /// The activity's type name.
+    pub activity_type: String,
+    /// The attempt (1-based) that failed last.
+    pub attempt: i32,
+    /// The worker node that ran it.
+    pub node: String,
+    /// The failure's type (`PanicError`, `ActivityNotRegistered`, the application's type).
+    pub failure_type: String,
+    /// The failure's message.
+    pub message: String,
+    /// How many attempts of this activity failed in the run.
+    pub failed_attempts: u32,
+}
+
+/// What one service's node answered in a run: successful calls per operation, and what the
+/// service declares about its effects.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct ServiceUse {
+    /// The service.
+    pub service: String,
+    /// Its declared `effect_operations`.
+    pub effect_operations: Vec<String>,
+    /// It declares that none of its calls changes anything outside (`ServiceLogic::effect_free`).
+    pub effect_free: bool,
+    /// Calls answered with success, by operation.
+    pub calls: BTreeMap<String, u64>,
+}
+
+/// What a workflow must end with, as a scenario states it (the `expected-outcome` invariant
+/// checks it): its final status and, optionally, its result or the text of its failure.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Expectation {
+    /// The workflow (its last run, following continue-as-new).
+    pub workflow_id: String,
+    /// How it must close.
+    pub status: WorkflowStatus,
+    /// Its result, compared as JSON (the first payload), when it must be exactly this.
+    pub result: Option<Value>,
+    /// Text its failure message must contain, when it must fail a certain way.
+    pub failure_contains: Option<String>,
+}
+
+impl Expectation {
+    /// `workflow_id` must close with `status`.
+    pub fn new(workflow_id: impl Into<String>, status: WorkflowStatus) -> Self {
+        Expectation {
+            workflow_id: workflow_id.into(),
+            status,
+            result: None,
+            failure_contains: None,
+        }
+    }
+
+    /// ... and complete with this result (JSON).
+    pub fn with_result(mut self, result: Value) -> Self {
+        self.result = Some(result);
+        self
+    }
+
+    /// ... and fail with a message containing `text`.
+    pub fn failing_with(mut self, text: impl Into<String>) -> Self {
+        self.failure_contains = Some(text.into());
+        self
+    }
+}
+
+/// One activity attempt as the worker that received it saw it: when the task arrived and how
+/// the attempt ended. Recorded by workers, outside their nodes (the retry-policy and dispatch
+/// invariants read these, never the server's records).
+#[derive(Clone, Debug, PartialEq)]
+pub struct ObservedAttempt {
+    /// The run that scheduled the activity.
+    pub exec: ExecKey,
+    /// The ActivityTaskScheduled event's id.
+    pub scheduled_event_id: EventId,
+    /// The activity's id within the run.
+    pub activity_id: String,
+    /// The activity's type name.
+    pub activity_type: String,
+    /// The attempt number the task carried.
+    pub attempt: i32,
+    /// The worker (with its incarnation: a restarted worker is another) that received it.
+    pub worker: String,
+    /// Virtual time the task arrived.
+    pub received: Timestamp,
+    /// When and how the attempt ended, if it did (a killed worker's attempt never does).
+    pub end: Option<(Timestamp, AttemptEnd)>,
+}
+
+/// How an observed activity attempt ended, on the worker.
+#[derive(Clone, Debug, PartialEq)]
+pub enum AttemptEnd {
+    /// The activity returned a result (the completion was sent).
+    Completed,
+    /// The activity returned an error (the failure was sent).
+    Failed {
+        /// The failure's type.
+        error_type: String,
+        /// The failure itself forbids a retry.
+        non_retryable: bool,
+    },
+    /// The activity ended as canceled (the cancellation was sent).
+    Canceled,
+    /// The worker gave up at its own start-to-close deadline (nothing was sent).
+    GaveUp,
 }

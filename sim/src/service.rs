@@ -4,6 +4,7 @@
 //! Invariant: a service's durable state and the effect ledger live outside its node (they
 //! survive kills); checkers read the ledger after the run and never ask a node.
 
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -11,8 +12,8 @@ use serde_json::Value;
 
 use crate::clock::SimClock;
 use crate::history::Timestamp;
-use crate::record::UnrecordedCall;
 pub use crate::record::{Caller, Effect};
+use crate::record::{ServiceUse, UnrecordedCall};
 use crate::trace::{Trace, TraceKind};
 use crate::transport::{Dedup, DedupVerdict, MessageKind, NetEnv, RpcServer};
 
@@ -27,6 +28,8 @@ use crate::transport::{Dedup, DedupVerdict, MessageKind, NetEnv, RpcServer};
 pub struct EffectLedger {
     inner: Arc<Mutex<Vec<Effect>>>,
     unrecorded: Arc<Mutex<Vec<UnrecordedCall>>>,
+    /// Calls answered with success, by (service, operation), as the service nodes saw them.
+    calls: Arc<Mutex<BTreeMap<(String, String), u64>>>,
     trace: Trace,
     clock: SimClock,
 }
@@ -36,6 +39,7 @@ impl EffectLedger {
         EffectLedger {
             inner: Arc::new(Mutex::new(Vec::new())),
             unrecorded: Arc::new(Mutex::new(Vec::new())),
+            calls: Arc::new(Mutex::new(BTreeMap::new())),
             trace,
             clock,
         }
@@ -102,6 +106,39 @@ impl EffectLedger {
             .push(call);
     }
 
+    /// Counts a call of `operation` that `service` answered with success.
+    fn note_call(&self, service: &str, operation: &str) {
+        let mut calls = self.calls.lock().unwrap_or_else(|e| e.into_inner());
+        match calls.get_mut(&(service.to_string(), operation.to_string())) {
+            Some(n) => *n += 1,
+            None => {
+                calls.insert((service.to_string(), operation.to_string()), 1);
+            }
+        }
+    }
+
+    /// What each of `services` answered, with its declarations.
+    pub(crate) fn service_use(&self, services: &[Arc<dyn ServiceLogic>]) -> Vec<ServiceUse> {
+        let calls = self.calls.lock().unwrap_or_else(|e| e.into_inner());
+        services
+            .iter()
+            .map(|s| ServiceUse {
+                service: s.name().to_string(),
+                effect_operations: s
+                    .effect_operations()
+                    .iter()
+                    .map(|o| o.to_string())
+                    .collect(),
+                effect_free: s.effect_free(),
+                calls: calls
+                    .iter()
+                    .filter(|((svc, _), _)| svc == s.name())
+                    .map(|((_, op), n)| (op.clone(), *n))
+                    .collect(),
+            })
+            .collect()
+    }
+
     /// Every call noted by `note_unrecorded`, in order.
     pub(crate) fn unrecorded(&self) -> Vec<UnrecordedCall> {
         self.unrecorded
@@ -122,6 +159,16 @@ pub struct ServiceRequest {
 impl MessageKind for ServiceRequest {
     fn kind(&self) -> &'static str {
         "ServiceCall"
+    }
+
+    fn subject(&self) -> Option<String> {
+        Some(match &self.caller {
+            Some(c) => format!(
+                "{} from {} activity {} ({}) attempt {}",
+                self.operation, c.workflow_id, c.activity_id, c.activity_type, c.attempt
+            ),
+            None => self.operation.clone(),
+        })
     }
 }
 
@@ -158,6 +205,14 @@ pub trait ServiceLogic: Send + Sync + 'static {
     /// (what `exactly-once` checks and what a `When::Effect` fault trigger can match), most
     /// important first. `&[]` for a service whose calls change nothing outside.
     fn effect_operations(&self) -> &[&str];
+    /// Declares that no call of this service changes anything outside it (a read-only lookup,
+    /// a translation): `exactly-once` then expects no effects from it. A service with no
+    /// [`effect_operations`](Self::effect_operations) that activities call successfully and
+    /// that does not declare itself effect-free fails `exactly-once`: whatever it changes would
+    /// be invisible to the checker. Default: `false`.
+    fn effect_free(&self) -> bool {
+        false
+    }
     /// Handles one call: `Ok(response)` or `Err((error_type, message))`.
     fn handle(
         &self,
@@ -204,6 +259,7 @@ pub async fn run_service(
                 let recorded_before = ledger.len();
                 match logic.handle(&ctx, &req.operation, &req.body, req.caller.as_ref()) {
                     Ok(v) => {
+                        ledger.note_call(logic.name(), &req.operation);
                         let is_effect = logic
                             .effect_operations()
                             .iter()

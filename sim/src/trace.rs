@@ -146,17 +146,32 @@ pub enum TraceKind {
 }
 
 /// One line of the trace: when (virtual wall-clock time) and what.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TraceEntry {
     /// Virtual wall-clock time.
     pub time: Timestamp,
     /// What happened.
     pub kind: TraceKind,
+    /// What a message is about (workflow, activity, attempt), for people: kept only with the
+    /// entries, and not part of the trace's hash (a sweep that keeps no entries hashes the same).
+    pub detail: Option<String>,
+}
+
+impl std::hash::Hash for TraceEntry {
+    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
+        self.time.hash(h);
+        self.kind.hash(h);
+    }
 }
 
 impl fmt::Display for TraceEntry {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let t = self.time.as_nanos();
+        // Virtual time since the run began (the clock starts at BASE_NANOS), as reports give it.
+        let t = self
+            .time
+            .as_nanos()
+            .saturating_sub(crate::clock::BASE_NANOS)
+            .max(0);
         write!(
             f,
             "{:>6}.{:06}s ",
@@ -180,6 +195,9 @@ impl fmt::Display for TraceEntry {
                 }?;
                 if *delay_us > 0 {
                     write!(f, " +{delay_us}us")?;
+                }
+                if let Some(d) = &self.detail {
+                    write!(f, " ({d})")?;
                 }
                 Ok(())
             }
@@ -260,9 +278,20 @@ impl Trace {
     }
 
     pub fn record(&self, kind: TraceKind) {
+        self.record_with_detail(kind, None);
+    }
+
+    /// Whether entries are kept (so details are worth computing).
+    pub fn keeps_entries(&self) -> bool {
+        self.lock().max_entries > 0
+    }
+
+    /// Records an entry with what it is about (kept with the entry, not hashed).
+    pub fn record_with_detail(&self, kind: TraceKind, detail: Option<String>) {
         let entry = TraceEntry {
             time: self.clock.now(),
             kind,
+            detail,
         };
         let mut inner = self.lock();
         entry.hash(&mut inner.hasher);

@@ -250,6 +250,40 @@ impl MessageKind for Request {
             Request::GetHistory(_) => "GetHistory",
         }
     }
+
+    fn subject(&self) -> Option<String> {
+        Some(match self {
+            Request::StartWorkflow(s) => format!("{} {}", s.workflow_type, s.workflow_id),
+            Request::PollWorkflowTask(_) | Request::PollActivityTask(_) => return None,
+            Request::CompleteWorkflowTask(c) => task_subject(&c.token),
+            Request::FailWorkflowTask(c) => task_subject(&c.token),
+            Request::CompleteActivityTask(c) => activity_subject(&c.token),
+            Request::FailActivityTask(c) => activity_subject(&c.token),
+            Request::CancelActivityTask(c) => activity_subject(&c.token),
+            Request::RecordHeartbeat(c) => activity_subject(&c.token),
+            Request::Signal(s) => format!("{} signal {}", s.workflow_id, s.signal_name),
+            Request::RequestCancel(c) => c.workflow_id.clone(),
+            Request::Terminate(t) => t.workflow_id.clone(),
+            Request::Describe(d) => d.workflow_id.clone(),
+            Request::GetHistory(g) => g.workflow_id.clone(),
+        })
+    }
+}
+
+/// `wf-1 workflow task 5 attempt 1`.
+fn task_subject(t: &TaskToken) -> String {
+    format!(
+        "{} workflow task {} attempt {}",
+        t.exec.workflow_id, t.scheduled_event_id, t.attempt
+    )
+}
+
+/// `wf-1 activity scheduled at 5 attempt 2`.
+fn activity_subject(t: &TaskToken) -> String {
+    format!(
+        "{} activity scheduled at {} attempt {}",
+        t.exec.workflow_id, t.scheduled_event_id, t.attempt
+    )
 }
 
 /// Errors the server answers with (Temporal's gRPC status names).
@@ -322,6 +356,30 @@ impl MessageKind for Response {
             Response::Described(_) => "Described",
             Response::History { .. } => "History",
             Response::Error(_) => "Error",
+        }
+    }
+
+    fn subject(&self) -> Option<String> {
+        match self {
+            Response::Started { run_id } => Some(format!("run {run_id}")),
+            Response::WorkflowTask(Some(t)) => {
+                Some(format!("{} {}", t.workflow_type, task_subject(&t.token)))
+            }
+            Response::ActivityTask(Some(t)) => Some(format!(
+                "{} activity {} ({}) attempt {}",
+                t.token.exec.workflow_id, t.activity_id, t.activity_type, t.attempt
+            )),
+            Response::History { exec, status, .. } => {
+                Some(format!("{} {status:?}", exec.workflow_id))
+            }
+            Response::Error(e) => {
+                let text = e.to_string();
+                Some(match text.char_indices().nth(120) {
+                    Some((cut, _)) => format!("{}...", &text[..cut]),
+                    None => text,
+                })
+            }
+            _ => None,
         }
     }
 }

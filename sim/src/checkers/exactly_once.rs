@@ -136,6 +136,7 @@ impl Invariant for ExactlyOnce {
         }
         let mut problems = Vec::new();
         unrecorded(outcome, &mut problems);
+        undeclared(outcome, &mut problems);
         for ((wf, run, aid, service, op), effects) in &groups {
             let end = ends.get(&(wf.clone(), run.clone(), aid.clone()));
             let ty = end
@@ -263,6 +264,47 @@ fn unrecorded(outcome: &Outcome, problems: &mut Vec<String>) {
             calls.len(),
             vtime(first.time)
         ));
+    }
+}
+
+/// Services whose declarations leave exactly-once blind: one with no effect operations that
+/// answered calls without declaring itself effect-free (its effects, if any, are invisible),
+/// and ledger entries for an operation the service does not list (a misspelt declaration:
+/// the unrecorded-call check and effect fault triggers miss that operation).
+fn undeclared(outcome: &Outcome, problems: &mut Vec<String>) {
+    for u in &outcome.service_use {
+        let answered: u64 = u.calls.values().sum();
+        if u.effect_operations.is_empty() && !u.effect_free && answered > 0 {
+            let ops = u
+                .calls
+                .iter()
+                .map(|(op, n)| format!("{op} x{n}"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            problems.push(format!(
+                "service {} answered {answered} call(s) ({ops}) but declares no effect \
+                 operations, so exactly-once checked none of them: list the operations that \
+                 change anything in ServiceLogic::effect_operations (and record each call with \
+                 ctx.ledger.record), or declare a read-only service with \
+                 `fn effect_free(&self) -> bool {{ true }}`",
+                u.service
+            ));
+            continue;
+        }
+        let mut stray: BTreeMap<&str, u64> = BTreeMap::new();
+        for e in outcome.effects.iter().filter(|e| e.service == u.service) {
+            if !u.effect_operations.iter().any(|o| *o == e.operation) {
+                *stray.entry(e.operation.as_str()).or_default() += 1;
+            }
+        }
+        for (op, n) in stray {
+            problems.push(format!(
+                "service {} recorded {n} effect(s) of operation {op:?}, which is not among its \
+                 effect_operations {:?}: fix the declaration (the unrecorded-call check and \
+                 effect fault triggers only see declared operations)",
+                u.service, u.effect_operations
+            ));
+        }
     }
 }
 
@@ -444,6 +486,55 @@ mod tests {
         let h = only(&mut o);
         h.events.truncate(11); // deposit scheduled, not closed
         o.effects[1].applied = false;
+        assert_eq!(check(&o), Ok(()));
+    }
+
+    fn service(
+        ops: &[&str],
+        effect_free: bool,
+        calls: &[(&str, u64)],
+    ) -> crate::record::ServiceUse {
+        crate::record::ServiceUse {
+            service: "bank".into(),
+            effect_operations: ops.iter().map(|o| o.to_string()).collect(),
+            effect_free,
+            calls: calls.iter().map(|(o, n)| (o.to_string(), *n)).collect(),
+        }
+    }
+
+    #[test]
+    fn a_called_service_that_declares_no_effects_is_named() {
+        let mut o = outcome();
+        o.effects.clear();
+        o.service_use = vec![service(&[], false, &[("charge", 3)])];
+        let v = check(&o).unwrap_err();
+        assert!(
+            v.message
+                .contains("service bank answered 3 call(s) (charge x3) but declares no effect")
+                && v.message.contains("effect_free"),
+            "{v}"
+        );
+        // Declared read-only: nothing to check, nothing to say.
+        o.service_use = vec![service(&[], true, &[("charge", 3)])];
+        assert_eq!(check(&o), Ok(()));
+        // Never called: nothing to say either.
+        o.service_use = vec![service(&[], false, &[])];
+        assert_eq!(check(&o), Ok(()));
+    }
+
+    #[test]
+    fn effects_of_an_undeclared_operation_name_the_declaration() {
+        let mut o = outcome();
+        o.service_use = vec![service(&["Deposit", "withdraw"], false, &[("deposit", 1)])];
+        let v = check(&o).unwrap_err();
+        assert!(
+            v.message.contains(
+                "service bank recorded 1 effect(s) of operation \"deposit\", which is not among \
+                 its effect_operations [\"Deposit\", \"withdraw\"]"
+            ),
+            "{v}"
+        );
+        o.service_use = vec![service(&["deposit", "withdraw"], false, &[("deposit", 1)])];
         assert_eq!(check(&o), Ok(()));
     }
 }

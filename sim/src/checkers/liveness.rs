@@ -123,6 +123,33 @@ pub(crate) fn pending(h: &History) -> Vec<String> {
     out
 }
 
+/// Adds to each pending activity the last failure its attempts reported, as the worker saw
+/// it (an activity that panics or is not registered on every attempt is otherwise only
+/// "scheduled"), with a hint for the mistakes that have one.
+fn annotate_failures(waits: &mut [String], key: &ExecKey, outcome: &Outcome) {
+    for f in outcome.activity_failures.iter().filter(|f| f.exec == *key) {
+        let prefix = format!("activity {} ({})", f.activity_id, f.activity_type);
+        let Some(w) = waits.iter_mut().find(|w| w.starts_with(&prefix)) else {
+            continue;
+        };
+        let message = match f.message.char_indices().nth(300) {
+            Some((cut, _)) => format!("{}...", &f.message[..cut]),
+            None => f.message.clone(),
+        };
+        w.push_str(&format!(
+            " (failed {} attempt(s); attempt {} on {}: {}: {message}{})",
+            f.failed_attempts,
+            f.attempt,
+            f.node,
+            f.failure_type,
+            match crate::sdk::setup_hint(&f.failure_type, &f.message) {
+                Some(h) if !f.message.contains("[hint: ") => format!(" [hint: {h}]"),
+                _ => String::new(),
+            }
+        ));
+    }
+}
+
 fn last_events(h: &History, n: usize) -> String {
     let from = h.events.len().saturating_sub(n);
     h.events[from..]
@@ -170,7 +197,8 @@ impl Invariant for Liveness {
             }
             for (key, h) in &runs {
                 let Some(close) = h.close_event() else {
-                    let waits = pending(h);
+                    let mut waits = pending(h);
+                    annotate_failures(&mut waits, key, outcome);
                     problems.push(format!(
                         "workflow {wf} run {} still open after {} events at {}, waiting on {}; \
                          last events: {}",

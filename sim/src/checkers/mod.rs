@@ -12,6 +12,12 @@
 //! - [`HistoryWellFormed`] (`history-well-formed`): every history is structurally valid.
 //! - [`ReplayDeterminism`] (`replay`): every closed history replays against the registry.
 //! - [`Durability`] (`durability`): every acknowledged event is in the final history.
+//! - [`ExpectedOutcome`] (`expected-outcome`): every workflow the scenario states an ending for
+//!   ended that way (status, result, failure).
+//! - [`RetryPolicyHeld`] (`retry-policy`): activity attempts never exceed the policy's maximum,
+//!   non-retryable failures are not retried, retries wait the policy's backoff (and, without
+//!   faults, no more), start-to-close timeouts fire no earlier than their deadline.
+//! - [`SingleDispatch`] (`dispatch`): no activity attempt runs on two workers at once.
 //!
 //! A checker returns at most one [`Violation`] per run; when it finds several problems it lists
 //! them all in the one message (separated by `"; "`), so the report stays one line per
@@ -64,9 +70,13 @@
 //!     observed_acks: vec![],
 //!     effects: vec![],
 //!     unrecorded_effects: vec![],
+//!     service_use: vec![],
+//!     activity_failures: vec![],
+//!     observed_attempts: vec![],
 //!     services: Default::default(),
 //!     client: Default::default(),
 //!     expected_workflows: vec![],
+//!     expectations: vec![],
 //!     trace_hash: 0,
 //!     trace: vec![],
 //!     messages_sent: 0,
@@ -85,20 +95,26 @@ use crate::record::Outcome;
 use crate::sdk::Registry;
 
 pub mod conservation;
+pub mod dispatch;
 pub mod durability;
 pub mod exactly_once;
+pub mod expected;
 pub mod liveness;
 pub mod replay;
+pub mod retry_policy;
 pub mod well_formed;
 
 #[cfg(test)]
 mod testkit;
 
 pub use conservation::Conservation;
+pub use dispatch::SingleDispatch;
 pub use durability::Durability;
 pub use exactly_once::ExactlyOnce;
+pub use expected::ExpectedOutcome;
 pub use liveness::Liveness;
 pub use replay::ReplayDeterminism;
+pub use retry_policy::RetryPolicyHeld;
 pub use well_formed::HistoryWellFormed;
 
 /// An invariant that did not hold: which one, and what was wrong.
@@ -137,7 +153,7 @@ pub trait Invariant: Send + Sync {
 }
 
 /// The invariants every scenario gets: exactly-once, liveness, history-well-formed, replay,
-/// durability (in that order); `replay` replays against `registry`.
+/// durability, expected-outcome, retry-policy, dispatch (in that order); `replay` replays against `registry`.
 pub fn default_invariants(registry: &Registry) -> Vec<Arc<dyn Invariant>> {
     vec![
         Arc::new(ExactlyOnce),
@@ -145,6 +161,9 @@ pub fn default_invariants(registry: &Registry) -> Vec<Arc<dyn Invariant>> {
         Arc::new(HistoryWellFormed),
         Arc::new(ReplayDeterminism::new(registry.clone())),
         Arc::new(Durability),
+        Arc::new(ExpectedOutcome),
+        Arc::new(RetryPolicyHeld),
+        Arc::new(SingleDispatch),
     ]
 }
 
@@ -198,7 +217,7 @@ mod tests {
     }
 
     #[test]
-    fn default_invariants_are_the_five_in_order() {
+    fn default_invariants_are_the_eight_in_order() {
         let names: Vec<String> = default_invariants(&registry())
             .iter()
             .map(|i| i.name().to_string())
@@ -210,7 +229,10 @@ mod tests {
                 "liveness",
                 "history-well-formed",
                 "replay",
-                "durability"
+                "durability",
+                "expected-outcome",
+                "retry-policy",
+                "dispatch"
             ]
         );
     }

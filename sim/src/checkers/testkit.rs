@@ -324,6 +324,7 @@ pub fn outcome() -> Outcome {
         services,
         client: BTreeMap::new(),
         expected_workflows: vec![WF.to_string()],
+        expectations: Vec::new(),
         trace_hash: 0,
         trace: Vec::new(),
         messages_sent: 0,
@@ -332,6 +333,9 @@ pub fn outcome() -> Outcome {
         liveness_deadline: Duration::from_secs(600),
         applied_faults: Vec::new(),
         unrecorded_effects: Vec::new(),
+        service_use: Vec::new(),
+        activity_failures: Vec::new(),
+        observed_attempts: Vec::new(),
     }
 }
 

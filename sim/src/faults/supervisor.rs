@@ -482,6 +482,7 @@ mod tests {
         TraceEntry {
             time: crate::history::Timestamp::from_nanos(0),
             kind,
+            detail: None,
         }
     }
 

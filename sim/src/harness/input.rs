@@ -31,6 +31,18 @@ pub enum HarnessError {
         /// The seeds asked for and the shard, as text.
         asked: String,
     },
+    /// The scenario uses a workflow or activity type its registry does not hold (found before
+    /// the first seed: statically for the client's starts, by a fault-free run for the rest).
+    Unregistered {
+        /// `workflow` or `activity`.
+        kind: &'static str,
+        /// The type name used.
+        name: String,
+        /// Who uses it (`the client's start of order-1`, `workflow order-1`).
+        used_by: String,
+        /// The registered types of that kind.
+        known: Vec<String>,
+    },
 }
 
 impl fmt::Display for HarnessError {
@@ -39,6 +51,26 @@ impl fmt::Display for HarnessError {
             HarnessError::Env { var, message } => write!(f, "{var}: {message}"),
             HarnessError::Plan { path, message } => write!(f, "{}: {message}", path.display()),
             HarnessError::NoSeeds { asked } => write!(f, "no seed to run ({asked})"),
+            HarnessError::Unregistered {
+                kind,
+                name,
+                used_by,
+                known,
+            } => {
+                write!(
+                    f,
+                    "{kind} type {name:?} (used by {used_by}) is not registered in the \
+                     scenario's Registry"
+                )?;
+                if let Some(g) = crate::suggest::closest(name, known.iter().map(|k| k.as_str())) {
+                    write!(f, "; did you mean {g:?}?")?;
+                }
+                if known.is_empty() {
+                    write!(f, " (no {kind} is registered)")
+                } else {
+                    write!(f, " (registered: {})", known.join(", "))
+                }
+            }
         }
     }
 }
@@ -86,6 +118,8 @@ const MAX_MESSAGE_CHARS: usize = 2000;
 pub(super) struct EnvOverrides {
     pub(super) seed: Option<u64>,
     pub(super) plan: Option<FaultPlan>,
+    /// `SIM_OUT`: where failing seeds' artifacts go (created, and checked writable).
+    pub(super) out: Option<PathBuf>,
     /// What was overridden, one line each, for the report.
     pub(super) notes: Vec<String>,
 }
@@ -122,6 +156,23 @@ impl EnvOverrides {
                 "SIM_PLAN={} from the environment: every seed runs that plan",
                 Path::new(&path).display()
             ));
+        }
+        if let Some(dir) = std::env::var_os("SIM_OUT") {
+            let dir = PathBuf::from(dir);
+            let err = |e: std::io::Error| HarnessError::Env {
+                var: "SIM_OUT",
+                message: format!("{}: {e}", dir.display()),
+            };
+            std::fs::create_dir_all(&dir).map_err(err)?;
+            let probe = dir.join(format!(".durasim-write-check-{}", std::process::id()));
+            std::fs::write(&probe, b"").map_err(err)?;
+            std::fs::remove_file(&probe).map_err(err)?;
+            env.notes.push(format!(
+                "SIM_OUT={} from the environment: failing seeds' plans, traces and histories \
+                 are written there",
+                dir.display()
+            ));
+            env.out = Some(dir);
         }
         Ok(env)
     }

@@ -53,13 +53,18 @@ pub struct Harness {
     shard: (u64, u64),
     shrink_runs: usize,
     out_dir: Option<PathBuf>,
+    /// `SIM_OUT` as the running sweep read it (used when `out_dir` is not set).
+    env_out: std::sync::OnceLock<PathBuf>,
     always_write: bool,
     check_determinism: bool,
     plan_override: Option<FaultPlan>,
+    /// Where `plan_override` came from, for the report (`plan FILE`).
+    plan_source: Option<String>,
     stop_after: Option<usize>,
     shrink_limit: usize,
     repro: Repro,
     progress: Option<Arc<dyn Fn(u64, u64) + Send + Sync>>,
+    registration_check: bool,
 }
 
 impl Harness {
@@ -91,13 +96,16 @@ impl Harness {
             shard: (0, 1),
             shrink_runs: 200,
             out_dir: None,
+            env_out: std::sync::OnceLock::new(),
             always_write: false,
             check_determinism: false,
             plan_override: None,
+            plan_source: None,
             stop_after: None,
             shrink_limit: 3,
             repro,
             progress: None,
+            registration_check: true,
         }
     }
 
@@ -166,6 +174,7 @@ impl Harness {
     /// Uses this plan for every seed instead of generating one.
     pub fn plan(mut self, plan: FaultPlan) -> Self {
         self.plan_override = Some(plan);
+        self.plan_source = Some("a given fault plan".into());
         self
     }
 
@@ -173,7 +182,9 @@ impl Harness {
     /// sweep's scenario.
     pub fn plan_file(self, path: &Path) -> Result<Self, HarnessError> {
         let plan = load_plan(path, &self.scenario.topology())?;
-        Ok(self.plan(plan))
+        let mut h = self.plan(plan);
+        h.plan_source = Some(format!("plan {}", path.display()));
+        Ok(h)
     }
 
     /// Stops claiming new seeds once this many have failed (seeds in flight still finish).
@@ -251,13 +262,19 @@ impl Harness {
                     self.profile
                 ),
             },
-            Repro::CargoTest { test } => match plan_file {
-                Some(p) => format!(
-                    "SIM_SEED={seed} SIM_PLAN={} cargo test -- --exact {test}",
-                    p.display()
-                ),
-                None => format!("SIM_SEED={seed} cargo test -- --exact {test}"),
-            },
+            Repro::CargoTest { test } => {
+                // An #[ignore]d test runs only with --ignored / --include-ignored: when this
+                // process was given one, the line keeps it (harmless for a test that is not
+                // ignored), or the repro would run nothing.
+                let ignored = include_ignored(std::env::args());
+                match plan_file {
+                    Some(p) => format!(
+                        "SIM_SEED={seed} SIM_PLAN={} cargo test -- --exact {test}{ignored}",
+                        p.display()
+                    ),
+                    None => format!("SIM_SEED={seed} cargo test -- --exact {test}{ignored}"),
+                }
+            }
         }
     }
 
@@ -283,11 +300,75 @@ impl Harness {
         (outcome, violations)
     }
 
+    /// Checks, before the first seed, that every workflow and activity type the scenario uses
+    /// is registered: the client's starts statically, then one fault-free run of `seed` for
+    /// the types only the workflows' code names (activities, continue-as-new). A misspelt
+    /// registration otherwise reads as a liveness failure of every seed.
+    pub fn check_registrations(&self, seed: u64) -> Result<(), HarnessError> {
+        let registry = &self.scenario.registry;
+        for s in &self.scenario.starts {
+            if !registry.has_workflow(&s.workflow_type) {
+                return Err(HarnessError::Unregistered {
+                    kind: "workflow",
+                    name: s.workflow_type.clone(),
+                    used_by: format!("the client's start of {}", s.workflow_id),
+                    known: registry.workflow_types(),
+                });
+            }
+        }
+        let outcome = run(&self.scenario, seed, &FaultPlan::none());
+        if let Some(f) = outcome
+            .activity_failures
+            .iter()
+            .find(|f| f.failure_type == "ActivityNotRegistered")
+        {
+            return Err(HarnessError::Unregistered {
+                kind: "activity",
+                name: f.activity_type.clone(),
+                used_by: format!(
+                    "workflow {} (activity id {})",
+                    f.exec.workflow_id, f.activity_id
+                ),
+                known: registry.activity_types(),
+            });
+        }
+        for (key, h) in &outcome.histories {
+            let Some(ty) = h.workflow_type() else {
+                continue;
+            };
+            if !registry.has_workflow(ty) {
+                return Err(HarnessError::Unregistered {
+                    kind: "workflow",
+                    name: ty.to_string(),
+                    used_by: format!("workflow {} run {}", key.workflow_id, key.run_id),
+                    known: registry.workflow_types(),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Turns off the registration check [`Harness::run`] makes before the first seed (for
+    /// scenarios that use an unregistered type on purpose).
+    pub fn skip_registration_check(mut self) -> Self {
+        self.registration_check = false;
+        self
+    }
+
     /// Runs the sweep. Fails before running anything when `SIM_SEED`, `MADSIM_TEST_SEED` or
-    /// `SIM_PLAN` has a value it cannot use, or when no seed is left to run.
+    /// `SIM_PLAN` has a value it cannot use, when no seed is left to run, or when the scenario
+    /// uses a workflow or activity type that is not registered ([`Harness::check_registrations`]).
     pub fn run(&self) -> Result<Report, HarnessError> {
         let env = EnvOverrides::read(&self.scenario.topology())?;
         let seeds = self.seeds_for(&env)?;
+        if let Some(dir) = &env.out {
+            let _ = self.env_out.set(dir.clone());
+        }
+        if self.registration_check {
+            if let Some(first) = seeds.get(0) {
+                self.check_registrations(first)?;
+            }
+        }
         let total = seeds.count;
         let started = Instant::now();
         let next = AtomicU64::new(0);
@@ -359,9 +440,15 @@ impl Harness {
             .collect::<Vec<_>>();
         let wall = started.elapsed().as_secs_f64();
         let seeds_run = done.load(Ordering::Relaxed);
+        let faults = match (&self.plan_source, &env.plan) {
+            (Some(source), _) => source.clone(),
+            (None, Some(_)) => "the SIM_PLAN fault plan".to_string(),
+            (None, None) => self.profile.to_string(),
+        };
         Ok(Report {
             scenario: self.scenario.name.clone(),
             profile: self.profile,
+            faults,
             seeds_run,
             seeds_failed: failures.len() as u64,
             failures,
@@ -378,7 +465,7 @@ impl Harness {
 
     /// Reports a failing seed without shrinking it (beyond the shrink limit).
     fn unshrunk(&self, seed: u64, plan: FaultPlan, outcome: Outcome, v: Violation) -> SeedFailure {
-        let outcome = if self.out_dir.is_some() && outcome.trace.is_empty() {
+        let outcome = if self.artifacts_dir().is_some() && outcome.trace.is_empty() {
             run(&self.recording, seed, &plan)
         } else {
             outcome
@@ -429,6 +516,13 @@ impl Harness {
         }
     }
 
+    /// Where failing seeds' artifacts go: [`Harness::out_dir`], else `SIM_OUT`.
+    fn artifacts_dir(&self) -> Option<&Path> {
+        self.out_dir
+            .as_deref()
+            .or(self.env_out.get().map(|p| p.as_path()))
+    }
+
     /// Writes `seed-N/` with plan(s), trace, and each run's history in Temporal's JSON; returns
     /// the path of the plan that reproduces.
     fn write_artifacts(
@@ -437,10 +531,7 @@ impl Harness {
         original: Option<&Outcome>,
         v: Option<&Violation>,
     ) -> Option<PathBuf> {
-        let dir = self
-            .out_dir
-            .as_ref()?
-            .join(format!("seed-{}", outcome.seed));
+        let dir = self.artifacts_dir()?.join(format!("seed-{}", outcome.seed));
         let result = write_outcome(&dir, outcome, original, v);
         match result {
             Ok(p) => Some(p),
@@ -449,6 +540,16 @@ impl Harness {
                 None
             }
         }
+    }
+}
+
+/// ` --include-ignored` when the test process was run with `--ignored` or `--include-ignored`
+/// (the test being reproduced may be `#[ignore]`d), else nothing.
+fn include_ignored(mut args: impl Iterator<Item = String>) -> &'static str {
+    if args.any(|a| a == "--ignored" || a == "--include-ignored") {
+        " --include-ignored"
+    } else {
+        ""
     }
 }
 
@@ -487,11 +588,15 @@ fn crash_after_effect_probes(outcome: &Outcome, heal_at_ms: u64) -> Vec<FaultPla
 
 impl Harness {
     /// Runs the sweep and panics with the report when any seed failed, or with the error when
-    /// the sweep could not start (for `#[test]`s).
+    /// the sweep could not start (for `#[test]`s; the panic points at the calling test).
+    /// `SIM_OUT=DIR` in the environment writes each failing seed's plan, trace and histories
+    /// under `DIR/seed-N/`.
+    #[track_caller]
     pub fn assert_ok(self) -> Report {
-        let report = self
-            .run()
-            .unwrap_or_else(|e| panic!("\nthe sweep did not start: {e}"));
+        let report = match self.run() {
+            Ok(r) => r,
+            Err(e) => panic!("\nthe sweep did not start: {e}"),
+        };
         for note in &report.overrides {
             eprintln!("note: {note}");
         }
@@ -499,5 +604,29 @@ impl Harness {
             panic!("\n{}", report.render());
         }
         report
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::include_ignored;
+
+    #[test]
+    fn an_ignored_sweeps_repro_line_keeps_it_runnable() {
+        let args = |a: &[&str]| {
+            a.iter()
+                .map(|s| s.to_string())
+                .collect::<Vec<_>>()
+                .into_iter()
+        };
+        assert_eq!(
+            include_ignored(args(&["t", "--ignored"])),
+            " --include-ignored"
+        );
+        assert_eq!(
+            include_ignored(args(&["t", "name", "--include-ignored"])),
+            " --include-ignored"
+        );
+        assert_eq!(include_ignored(args(&["t", "--exact", "name"])), "");
     }
 }

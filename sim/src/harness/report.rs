@@ -38,6 +38,9 @@ pub struct Report {
     pub scenario: String,
     /// The fault profile plans were drawn from.
     pub profile: Profile,
+    /// Where the seeds' fault plans came from, for people: the profile's name, or `plan FILE`
+    /// when one plan ran for every seed.
+    pub faults: String,
     /// Seeds that ran to the end.
     pub seeds_run: u64,
     /// Seeds that broke an invariant.
@@ -69,7 +72,7 @@ impl Report {
             "{}: {} seed(s) under {}, {} failed ({:.1} s, {:.0} seeds/s)",
             self.scenario,
             self.seeds_run,
-            self.profile,
+            self.faults,
             self.seeds_failed,
             self.wall_seconds,
             self.seeds_per_second
@@ -114,6 +117,7 @@ impl Report {
         serde_json::json!({
             "scenario": self.scenario,
             "profile": self.profile.name(),
+            "faults": self.faults,
             "seeds_run": self.seeds_run,
             "seeds_failed": self.seeds_failed,
             "failures": self.failures.iter().map(|f| serde_json::json!({

@@ -52,6 +52,8 @@ pub struct Scenario {
     pub signals: Vec<SignalSpec>,
     /// The cancellation requests the client sends.
     pub cancels: Vec<CancelSpec>,
+    /// How workflows must end (checked by `expected-outcome`; none: nothing stated).
+    pub expectations: Vec<crate::record::Expectation>,
     /// The server's configuration.
     pub engine: EngineConfig,
     /// Virtual time allowed after the faults heal for every workflow to close.
@@ -61,7 +63,17 @@ pub struct Scenario {
     /// Keep the trace's entries in the outcome (the hash is always computed). Sweeps turn this
     /// off and re-run failing seeds with it on.
     pub record_trace: bool,
+    /// Test code that drives the run from a client node of its own (what [`crate::TestEnv`]
+    /// runs); the run ends when it returns (and the faults have healed).
+    pub(crate) script: Option<Script>,
 }
+
+/// A test script: given the client, the future the tester node runs.
+pub(crate) type Script = Arc<
+    dyn Fn(crate::client::TestClient) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()>>>
+        + Send
+        + Sync,
+>;
 
 impl Scenario {
     /// The nodes a fault plan can name: `worker-1..=workers` and the services, with the
@@ -100,10 +112,12 @@ impl Scenario {
             starts: Vec::new(),
             signals: Vec::new(),
             cancels: Vec::new(),
+            expectations: Vec::new(),
             engine: EngineConfig::default(),
             liveness_deadline: Duration::from_secs(600),
             latency: (Duration::from_millis(1), Duration::from_millis(5)),
             record_trace: true,
+            script: None,
         }
     }
 }

@@ -38,6 +38,9 @@ fn service_ip(i: usize) -> IpAddr {
 }
 
 const CLIENT_IP: IpAddr = IpAddr::V4(Ipv4Addr::new(10, 0, 3, 1));
+/// The test script's node: not a node fault plans name (a script restarted from its first line
+/// would be a different test).
+const TESTER_IP: IpAddr = IpAddr::V4(Ipv4Addr::new(10, 0, 3, 2));
 
 /// What lives outside the nodes: shared with every node and with the harness, it survives
 /// kills, and the outcome is collected from it.
@@ -67,6 +70,7 @@ impl Shared {
             deaths: Default::default(),
             clocks: Default::default(),
             acks: Default::default(),
+            attempts: Default::default(),
         };
         Shared {
             clock,
@@ -87,6 +91,8 @@ pub(super) struct Nodes {
     pub services: Vec<Arc<dyn ServiceLogic>>,
     /// Workflows the client starts (the work is done when all have closed).
     expected_workflows: usize,
+    /// The test script's node, when the scenario has one (the work is done when it returns).
+    tester: Option<NodeHandle>,
     clock: SimClock,
     trace: Trace,
     env: NetEnv,
@@ -103,6 +109,7 @@ impl Nodes {
             by_name: BTreeMap::new(),
             services: (sc.services)(),
             expected_workflows: sc.starts.len(),
+            tester: None,
             clock: shared.clock,
             trace: shared.trace.clone(),
             env: shared.env.clone(),
@@ -115,7 +122,49 @@ impl Nodes {
             nodes.start_worker(sc, shared, i, &service_addrs);
         }
         nodes.start_client(sc, shared);
+        if let Some(script) = &sc.script {
+            nodes.start_tester(sc, shared, script.clone());
+        }
         nodes
+    }
+
+    /// Starts the test script's node: the script runs once (the node is never killed or
+    /// restarted by a plan) and marks the client log when it returns.
+    fn start_tester(&mut self, sc: &Scenario, shared: &Shared, script: super::Script) {
+        let (env, log, clock) = (shared.env.clone(), shared.log.clone(), shared.clock);
+        let queue = sc.task_queue.clone();
+        let node = self
+            .handle
+            .create_node()
+            .name("tester")
+            .ip(TESTER_IP)
+            .init(move || {
+                let (env, log, queue, script) =
+                    (env.clone(), log.clone(), queue.clone(), script.clone());
+                async move {
+                    let addr = SocketAddr::new(TESTER_IP, 6000);
+                    match crate::client::TestClient::connect(
+                        addr,
+                        SERVER_ADDR,
+                        env.clone(),
+                        clock,
+                        queue,
+                    )
+                    .await
+                    {
+                        Ok(client) => {
+                            env.trace.record(TraceKind::NodeStart {
+                                node: "tester".into(),
+                            });
+                            script(client).await;
+                        }
+                        Err(e) => env.trace.note(format!("tester failed to bind: {e}")),
+                    }
+                    log.finish_script();
+                }
+            })
+            .build();
+        self.tester = Some(node);
     }
 
     /// Creates one node; `init` runs its main task (again on every restart).
@@ -208,6 +257,9 @@ impl Nodes {
         for (h, _) in self.by_name.values() {
             self.handle.kill(h.id());
         }
+        if let Some(t) = &self.tester {
+            self.handle.kill(t.id());
+        }
     }
 }
 
@@ -268,6 +320,7 @@ impl Cluster for Nodes {
 
     fn finished(&self) -> bool {
         self.log.all_closed(self.expected_workflows)
+            && (self.tester.is_none() || self.log.script_done())
     }
 
     fn progress(&self) -> impl Future<Output = ()> + '_ {

@@ -31,6 +31,7 @@ pub(super) fn collect(
         .into_iter()
         .map(|(k, events)| (k, History::new(events)))
         .collect();
+    let service_use = shared.ledger.service_use(services);
     let services = services
         .iter()
         .map(|s| (s.name().to_string(), s.snapshot()))
@@ -46,9 +47,13 @@ pub(super) fn collect(
         observed_acks: shared.env.acks.all(),
         effects: shared.ledger.effects(),
         unrecorded_effects: shared.ledger.unrecorded(),
+        service_use,
+        activity_failures: shared.env.attempts.all(),
+        observed_attempts: shared.env.attempts.observed(),
         services,
         client: shared.log.results(),
         expected_workflows: sc.starts.iter().map(|s| s.workflow_id.clone()).collect(),
+        expectations: sc.expectations.clone(),
         trace_hash: trace.hash(),
         trace: trace.take_entries(),
         messages_sent: trace.sends(),

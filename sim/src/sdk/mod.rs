@@ -66,7 +66,7 @@ pub use machine::{
     WorkflowTaskError,
 };
 pub use matching::{within_task, CommandMatcher};
-pub use registry::{RawActivityFn, Registry};
+pub use registry::{setup_hint, RawActivityFn, Registry};
 pub use rng::WorkflowRng;
 pub use runtime::{
     undoes_live_task, unseen_events, LocalActivityRequest, LocalActivityResult, WorkflowExecutor,

@@ -177,7 +177,9 @@ impl Registry {
 
     /// Registered activity types, sorted.
     pub fn activity_types(&self) -> Vec<String> {
-        self.inner.activities.keys().cloned().collect()
+        let mut types: Vec<String> = self.inner.activities.keys().cloned().collect();
+        types.sort();
+        types
     }
 
     /// The foreign runtime that runs `workflow_type`, if one does.
@@ -224,10 +226,14 @@ impl Registry {
     ) -> LocalBoxFuture<'static, Result<Option<Payloads>, Failure>> {
         let activity_type = ctx.info().activity_type.clone();
         let Some(f) = self.inner.activities.get(&activity_type).cloned() else {
-            let known = self.activity_types().join(", ");
+            let types = self.activity_types();
+            let known = types.join(", ");
+            let guess = crate::suggest::closest(&activity_type, types.iter().map(|s| s.as_str()))
+                .map(|g| format!(" (did you mean {g:?}?)"))
+                .unwrap_or_default();
             return Box::pin(std::future::ready(Err(Failure::application(
                 format!(
-                    "Activity function {activity_type} is not registered on this worker, available activities: {known}"
+                    "Activity function {activity_type} is not registered on this worker, available activities: {known}{guess}"
                 ),
                 "ActivityNotRegistered",
                 false,
@@ -252,7 +258,31 @@ pub(crate) fn panic_message(p: &(dyn std::any::Any + Send)) -> String {
 }
 
 fn panic_failure(p: &(dyn std::any::Any + Send)) -> Failure {
-    Failure::application(panic_message(p), "PanicError", false)
+    let mut message = panic_message(p);
+    if let Some(hint) = setup_hint("PanicError", &message) {
+        message.push_str(" [hint: ");
+        message.push_str(hint);
+        message.push(']');
+    }
+    Failure::application(message, "PanicError", false)
+}
+
+/// What to do about an activity failure that is a known setup mistake rather than a bug in the
+/// activity: the real tokio runtime used inside the simulation, an activity type that is not
+/// registered. `None` for any other failure.
+pub fn setup_hint(failure_type: &str, message: &str) -> Option<&'static str> {
+    if message.contains("no reactor running") || message.contains("context of a Tokio 1.x") {
+        Some(
+            "the activity used the real tokio runtime (directly or through a client library), \
+             which does not run inside the simulation: depend on tokio as `tokio = { package = \
+             \"madsim-tokio\", version = \"0.2\" }` so it resolves to madsim's, and reach the \
+             outside world through `ctx.call_service` to a simulated service",
+        )
+    } else if failure_type == "ActivityNotRegistered" {
+        Some("register the activity under the name the workflow schedules it by")
+    } else {
+        None
+    }
 }
 
 /// Turns a panic while polling an activity into a `PanicError` failure.

@@ -29,6 +29,11 @@ const TAG_RESPONSE: u64 = 0x0052_4553;
 /// A message kind name for traces (`"PollWorkflowTask"`).
 pub trait MessageKind {
     fn kind(&self) -> &'static str;
+    /// What the message is about, for people reading a trace (workflow, activity, attempt);
+    /// asked only when the trace keeps its entries.
+    fn subject(&self) -> Option<String> {
+        None
+    }
 }
 
 /// One message on the wire.
@@ -221,6 +226,8 @@ pub struct NetEnv {
     /// Acknowledgements as clients and workers received them (outside every node: a crash of
     /// the receiver after the reply does not erase it).
     pub acks: AckLog,
+    /// Failed activity attempts as the workers that ran them saw them (for reports).
+    pub attempts: AttemptLog,
 }
 
 /// What clients and workers were told was written.
@@ -244,6 +251,79 @@ impl AckLog {
     /// Every acknowledgement, in the order received.
     pub fn all(&self) -> Vec<crate::record::ObservedAck> {
         self.inner.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+}
+
+/// The latest failed attempt of each activity, as workers saw it (outside every node).
+#[derive(Clone, Default)]
+pub struct AttemptLog {
+    inner: Arc<Mutex<AttemptLogInner>>,
+}
+
+#[derive(Default)]
+struct AttemptLogInner {
+    /// Every attempt received, in order.
+    observed: Vec<crate::record::ObservedAttempt>,
+    /// Position in `failures` by (run, activity id): one entry per activity.
+    index: std::collections::BTreeMap<(crate::history::ExecKey, String), usize>,
+    failures: Vec<crate::record::AttemptFailure>,
+}
+
+impl AttemptLog {
+    /// A worker saw attempt `f.attempt` of `f.activity_id` fail.
+    pub fn record(&self, mut f: crate::record::AttemptFailure) {
+        let mut g = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        let key = (f.exec.clone(), f.activity_id.clone());
+        match g.index.get(&key).copied() {
+            Some(i) => {
+                f.failed_attempts = g.failures[i].failed_attempts.saturating_add(1);
+                g.failures[i] = f;
+            }
+            None => {
+                f.failed_attempts = 1;
+                let i = g.failures.len();
+                g.failures.push(f);
+                g.index.insert(key, i);
+            }
+        }
+    }
+
+    /// A worker received an activity task; returns the attempt's index for [`Self::ended`].
+    pub fn received(&self, a: crate::record::ObservedAttempt) -> usize {
+        let mut g = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        g.observed.push(a);
+        g.observed.len() - 1
+    }
+
+    /// The attempt at `index` ended at `at`, as `how`.
+    pub fn ended(
+        &self,
+        index: usize,
+        at: crate::history::Timestamp,
+        how: crate::record::AttemptEnd,
+    ) {
+        let mut g = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(a) = g.observed.get_mut(index) {
+            a.end = Some((at, how));
+        }
+    }
+
+    /// Every attempt received, in order.
+    pub fn observed(&self) -> Vec<crate::record::ObservedAttempt> {
+        self.inner
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .observed
+            .clone()
+    }
+
+    /// The latest failure of each activity, in the order activities first failed.
+    pub fn all(&self) -> Vec<crate::record::AttemptFailure> {
+        self.inner
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .failures
+            .clone()
     }
 }
 
@@ -294,19 +374,23 @@ fn decide_send(
     to: SocketAddr,
     request_id: u64,
     kind: &'static str,
+    subject: Option<String>,
 ) -> SendDecision {
     let from = ep
         .local_addr()
         .unwrap_or_else(|_| SocketAddr::from(([0, 0, 0, 0], 0)));
     let d = env.injector.decide(from.ip(), to.ip());
-    env.trace.record(TraceKind::Send {
-        from,
-        to,
-        msg: kind,
-        request_id,
-        copies: d.copies,
-        delay_us: d.delay.as_micros() as u64,
-    });
+    env.trace.record_with_detail(
+        TraceKind::Send {
+            from,
+            to,
+            msg: kind,
+            request_id,
+            copies: d.copies,
+            delay_us: d.delay.as_micros() as u64,
+        },
+        subject,
+    );
     d
 }
 
@@ -319,8 +403,9 @@ async fn send_with_faults<T: Clone + Send + Sync + 'static>(
     tag: u64,
     msg: Envelope<T>,
     kind: &'static str,
+    subject: Option<String>,
 ) {
-    let d = decide_send(ep, env, to, msg.request_id, kind);
+    let d = decide_send(ep, env, to, msg.request_id, kind, subject);
     if d.copies == 0 {
         return;
     }
@@ -340,8 +425,9 @@ fn send_detached<T: Clone + Send + Sync + 'static>(
     tag: u64,
     msg: Envelope<T>,
     kind: &'static str,
+    subject: Option<String>,
 ) {
-    let d = decide_send(ep, env, to, msg.request_id, kind);
+    let d = decide_send(ep, env, to, msg.request_id, kind, subject);
     if d.copies > 0 {
         spawn_send(ep, to, tag, msg, d);
     }
@@ -626,6 +712,12 @@ where
                     req.take().expect("request kept for retries")
                 };
                 let kind = body.kind();
+                let subject = self
+                    .env
+                    .trace
+                    .keeps_entries()
+                    .then(|| body.subject())
+                    .flatten();
                 // Boxed: the send's state (madsim's included) is large and lives only while
                 // sending; inline, it would size every call future, and a call waits much longer
                 // than it sends (a client waiting for a workflow to close holds one all run).
@@ -640,6 +732,7 @@ where
                         body,
                     },
                     kind,
+                    subject,
                 ))
                 .await;
                 match rx.await {
@@ -735,6 +828,12 @@ where
     /// Sends a response from a task of its own: the caller does not wait for the send.
     pub fn reply(&self, to: ReplyTo, resp: Resp) {
         let kind = resp.kind();
+        let subject = self
+            .env
+            .trace
+            .keeps_entries()
+            .then(|| resp.subject())
+            .flatten();
         send_detached(
             &self.ep,
             &self.env,
@@ -746,6 +845,7 @@ where
                 body: resp,
             },
             kind,
+            subject,
         );
     }
 }

@@ -367,6 +367,13 @@ impl Worker {
                 }
                 Err(f) => f,
             };
+            self.note_failed_attempt(
+                &task.token.exec,
+                &r.activity_id,
+                &r.activity_type,
+                attempt,
+                &failure,
+            );
             let backoff = policy.backoff(attempt);
             let spent = self.clock.elapsed().saturating_sub(begun);
             let out_of_budget = r
@@ -389,6 +396,34 @@ impl Worker {
             tokio::time::sleep(backoff).await;
             attempt += 1;
         }
+    }
+
+    /// Records what an activity attempt's failure was, outside the node (for reports).
+    fn note_failed_attempt(
+        &self,
+        exec: &crate::history::ExecKey,
+        activity_id: &str,
+        activity_type: &str,
+        attempt: i32,
+        failure: &Failure,
+    ) {
+        self.env.attempts.record(crate::record::AttemptFailure {
+            exec: exec.clone(),
+            activity_id: activity_id.to_string(),
+            activity_type: activity_type.to_string(),
+            attempt,
+            node: self.cfg.node.clone(),
+            failure_type: match &failure.info {
+                crate::history::FailureInfo::Application { error_type, .. } => error_type.clone(),
+                crate::history::FailureInfo::Timeout { .. } => "Timeout".into(),
+                crate::history::FailureInfo::Canceled { .. } => "Canceled".into(),
+                crate::history::FailureInfo::Terminated => "Terminated".into(),
+                crate::history::FailureInfo::Server { .. } => "ServerFailure".into(),
+                _ => "Failure".into(),
+            },
+            message: failure.message.clone(),
+            failed_attempts: 0,
+        });
     }
 
     async fn full_history(&self, task: &WorkflowTask) -> Option<Vec<crate::history::HistoryEvent>> {
@@ -454,6 +489,16 @@ impl Worker {
             local: false,
         });
         let ctx = ActivityContext::new(info, host);
+        let observed = self.env.attempts.received(crate::record::ObservedAttempt {
+            exec: task.token.exec.clone(),
+            scheduled_event_id: task.token.scheduled_event_id,
+            activity_id: task.activity_id.clone(),
+            activity_type: task.activity_type.clone(),
+            attempt: task.attempt,
+            worker: self.identity.clone(),
+            received: self.clock.now(),
+            end: None,
+        });
         let attempt = self.registry.run_activity(ctx, task.input.clone());
         // Like Temporal's SDKs, the worker gives up an attempt at its start-to-close deadline, by
         // its own clock (which a fault may skew). The server times the attempt out on its side.
@@ -476,12 +521,26 @@ impl Worker {
                             "{} gave up attempt {} of activity {} at its local deadline (clock skew {skew}ms)",
                             self.identity, task.attempt, task.activity_id
                         ));
+                        self.env.attempts.ended(
+                            observed,
+                            self.clock.now(),
+                            crate::record::AttemptEnd::GaveUp,
+                        );
                         return;
                     }
                 }
             }
             None => attempt.await,
         };
+        let end = match &result {
+            Ok(_) => crate::record::AttemptEnd::Completed,
+            Err(f) if is_cancellation(f) => crate::record::AttemptEnd::Canceled,
+            Err(f) => crate::record::AttemptEnd::Failed {
+                error_type: f.error_type().unwrap_or("").to_string(),
+                non_retryable: f.is_non_retryable(),
+            },
+        };
+        self.env.attempts.ended(observed, self.clock.now(), end);
         let req = match result {
             Ok(payloads) => Request::CompleteActivityTask(wire::CompleteActivityTask {
                 token: task.token,
@@ -495,11 +554,20 @@ impl Worker {
                     identity: self.identity.clone(),
                 })
             }
-            Err(failure) => Request::FailActivityTask(wire::FailActivityTask {
-                token: task.token,
-                failure: Box::new(failure),
-                identity: self.identity.clone(),
-            }),
+            Err(failure) => {
+                self.note_failed_attempt(
+                    &task.token.exec,
+                    &task.activity_id,
+                    &task.activity_type,
+                    task.attempt,
+                    &failure,
+                );
+                Request::FailActivityTask(wire::FailActivityTask {
+                    token: task.token,
+                    failure: Box::new(failure),
+                    identity: self.identity.clone(),
+                })
+            }
         };
         let acked = match &req {
             Request::CompleteActivityTask(c) => Some(AckedRequest::ActivityCompleted {

@@ -5,14 +5,15 @@ use std::fmt::Write as _;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
-use fixtures::scenarios::{registry_for, WORKFLOWS};
 use sim::history::{parse_history, show as render_show, History};
 use sim::sdk::{replay as replay_history, ReplayOutcome};
 
+use crate::Catalogue;
+
 /// `sim list`.
-pub fn list() -> String {
-    let mut s = String::from("Built-in scenarios (sim run NAME):\n");
-    for e in fixtures::scenarios::CATALOG {
+pub fn list(catalogue: &Catalogue) -> String {
+    let mut s = String::from("Scenarios (sim run NAME):\n");
+    for e in catalogue.scenarios() {
         let _ = writeln!(
             s,
             "  {:<24} {}  [{}]",
@@ -21,9 +22,15 @@ pub fn list() -> String {
             e.workflows.join(", ")
         );
     }
+    if catalogue.scenarios().is_empty() {
+        s.push_str("  (none)\n");
+    }
     s.push_str("\nWorkflows (sim replay --workflow NAME):\n");
-    for (name, about) in WORKFLOWS {
-        let _ = writeln!(s, "  {name:<28} {about}");
+    for w in catalogue.workflows() {
+        let _ = writeln!(s, "  {:<28} {}", w.name, w.about);
+    }
+    if catalogue.workflows().is_empty() {
+        s.push_str("  (none)\n");
     }
     s
 }
@@ -142,20 +149,35 @@ fn history_files(path: &Path) -> Result<(Vec<PathBuf>, Vec<String>), String> {
     Ok((files, unreadable))
 }
 
-/// `sim replay FILE|DIR --workflow NAME`: exit 0 when every history replays, 1 with the error
-/// per failing file, 2 (as `Err`) on usage errors or when no file could be read.
-pub fn replay(path: &Path, workflow: &str) -> Result<ReplayReport, String> {
-    if registry_for(workflow, workflow).is_none() {
-        let known: Vec<&str> = WORKFLOWS.iter().map(|(n, _)| *n).collect();
+/// `sim replay FILE|DIR --workflow NAME [--any-type]`: exit 0 when every history replays, 1
+/// with the error per failing file, 2 (as `Err`) on usage errors or when no file could be read.
+/// Histories of a workflow type other than the one `NAME` implements are skipped, each named
+/// (unless `any_type`); when every history was skipped, nothing was checked: exit 2.
+pub fn replay(
+    catalogue: &Catalogue,
+    path: &Path,
+    workflow: &str,
+    any_type: bool,
+) -> Result<ReplayReport, String> {
+    let Some(entry) = catalogue.find_workflow(workflow) else {
+        let known: Vec<&str> = catalogue
+            .workflows()
+            .iter()
+            .map(|w| w.name.as_str())
+            .collect();
+        let guess = sim::closest(workflow, known.iter().copied())
+            .map(|g| format!("; did you mean {g:?}?"))
+            .unwrap_or_default();
         return Err(format!(
-            "unknown workflow {workflow:?}; known: {}",
+            "unknown workflow {workflow:?}{guess} (known: {})",
             known.join(", ")
         ));
-    }
+    };
     let (files, unreadable) = history_files(path)?;
     let mut text = String::new();
     let mut errors = String::new();
-    let (mut failed, mut bad_input) = (0, unreadable.len());
+    let (mut failed, mut bad_input, mut skipped) = (0, unreadable.len(), 0);
+    let own_type = entry.implements.as_str();
     for e in &unreadable {
         let _ = writeln!(errors, "ERROR {e}");
     }
@@ -177,7 +199,17 @@ pub fn replay(path: &Path, workflow: &str) -> Result<ReplayReport, String> {
             );
             continue;
         };
-        let registry = registry_for(workflow, &wf_type).expect("checked above");
+        if !any_type && wf_type != own_type {
+            skipped += 1;
+            let _ = writeln!(
+                text,
+                "skip  {} (a {wf_type} history; {workflow} implements {own_type}; --any-type \
+                 replays it anyway)",
+                f.display()
+            );
+            continue;
+        }
+        let registry = entry.registry(&wf_type);
         match replay_history(&registry, &h) {
             ReplayOutcome::Closed { close, .. } => {
                 let _ = writeln!(text, "ok    {} ({} events, {close})", f.display(), h.len());
@@ -197,16 +229,27 @@ pub fn replay(path: &Path, workflow: &str) -> Result<ReplayReport, String> {
             }
         }
     }
+    let replayed = (files.len() + unreadable.len()) - failed - bad_input - skipped;
     let _ = writeln!(
         text,
-        "{} replayed, {} failed, {} unreadable",
-        (files.len() + unreadable.len()) - failed - bad_input,
-        failed,
-        bad_input
+        "{replayed} replayed, {failed} failed, {bad_input} unreadable{}",
+        if skipped > 0 {
+            format!(", {skipped} skipped (other workflow types)")
+        } else {
+            String::new()
+        }
     );
+    if replayed + failed == 0 && bad_input == 0 {
+        let _ = writeln!(
+            errors,
+            "ERROR {}: no {own_type} history to replay against {workflow} (use --any-type to \
+             replay the others against it)",
+            path.display()
+        );
+    }
     let exit_code = if failed > 0 {
         1
-    } else if bad_input > 0 {
+    } else if bad_input > 0 || replayed == 0 {
         2
     } else {
         0

@@ -7,6 +7,10 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
+mod test_client;
+
+pub use test_client::{TestClient, TestClientError, WorkflowHandle};
+
 use crate::clock::SimClock;
 use crate::history::{ExecKey, Payloads};
 use crate::record::AckedRequest;
@@ -77,6 +81,8 @@ pub struct ClientLog {
     started: Arc<tokio::sync::Notify>,
     closed: Arc<tokio::sync::Notify>,
     closed_count: Arc<std::sync::atomic::AtomicUsize>,
+    /// A test script ran to its end (see `TestEnv`).
+    script_done: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl ClientLog {
@@ -104,6 +110,18 @@ impl ClientLog {
 
     pub fn results(&self) -> BTreeMap<String, ClientResult> {
         self.lock().clone()
+    }
+
+    /// Marks the test script as finished and wakes whoever waits for progress.
+    pub fn finish_script(&self) {
+        self.script_done
+            .store(true, std::sync::atomic::Ordering::Relaxed);
+        self.closed.notify_one();
+    }
+
+    /// Whether the test script ran to its end.
+    pub fn script_done(&self) -> bool {
+        self.script_done.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Every workflow the client started has closed.

@@ -1,0 +1,327 @@
+//! The `sim` command line over a [`Catalogue`] of scenarios and workflows.
+//!
+//! durasim's own `sim` binary runs it over the built-in scenarios; a crate of your own gets the
+//! same command (`run` with `--seeds`, `--faults`, `--plan`, `--out`, `--json`, `--shard`,
+//! `--max-failures`, `show`, `replay`, and the exit codes CI gates on) over its own workflows
+//! with a three-line binary:
+//!
+//! ```no_run
+//! // src/bin/sim.rs
+//! # fn checkout_scenario() -> sim::Scenario { unimplemented!() }
+//! # fn checkout_registry(_as_type: &str) -> sim::Registry { unimplemented!() }
+//! fn main() -> std::process::ExitCode {
+//!     sim_cli::main(
+//!         sim_cli::Catalogue::new()
+//!             .scenario("checkout", "the order saga under faults", &["Checkout"], checkout_scenario)
+//!             .workflow("Checkout", "the order saga", "Checkout", checkout_registry),
+//!     )
+//! }
+//! ```
+//!
+//! then `cargo run --release --bin sim -- run checkout --seeds 0..1000 --faults chaos`.
+//!
+//! Exit codes: 0 everything held / replayed, 1 an invariant failed or a replay found
+//! non-determinism, 2 usage or input errors.
+#![warn(missing_docs)]
+
+mod catalogue;
+mod commands;
+
+use std::ffi::OsString;
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::{Parser, Subcommand};
+use sim::faults::Profile;
+use sim::{Harness, Repro};
+
+pub use catalogue::{Catalogue, ScenarioEntry, WorkflowEntry};
+pub use commands::{
+    check_writable_dir, parse_range, parse_shard, read_history, read_text, MAX_INPUT_BYTES,
+};
+
+#[derive(Parser)]
+#[command(
+    name = "sim",
+    version,
+    about = "Deterministic simulation of durable workflows under faults"
+)]
+struct Args {
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// List the scenarios and the workflows histories replay against.
+    List,
+    /// Run a scenario over seeds with a fault profile and check its invariants.
+    Run(RunArgs),
+    /// Print a history file (ours or Temporal's JSON) as `temporal workflow show` does.
+    Show {
+        file: PathBuf,
+        /// Every event with its attributes.
+        #[arg(long)]
+        detailed: bool,
+    },
+    /// Replay history files against a workflow implementation; fails on non-determinism.
+    Replay {
+        /// A history file, or a directory of `.json` histories.
+        path: PathBuf,
+        /// The workflow implementation to replay against (see `sim list`).
+        #[arg(long)]
+        workflow: String,
+        /// Replay histories of every workflow type against it (by default, histories of other
+        /// types are skipped, and said so).
+        #[arg(long)]
+        any_type: bool,
+    },
+}
+
+// A value that starts with `-` (`--shard -1/2`, `--jobs -1`) is taken as the value, so the error
+// quotes what was typed; clap would otherwise read it as unknown short flags (`'-1'`).
+#[derive(clap::Args)]
+struct RunArgs {
+    /// Scenario name (see `sim list`).
+    scenario: String,
+    /// Run exactly this seed.
+    #[arg(long, conflicts_with = "seeds", allow_negative_numbers = true)]
+    seed: Option<u64>,
+    /// Run a range of seeds, `A..B` (B excluded).
+    #[arg(long, allow_hyphen_values = true, default_value = "0..100")]
+    seeds: Option<String>,
+    /// Fault profile: none, network, crash, chaos, swarm.
+    #[arg(long, default_value = "chaos")]
+    faults: String,
+    /// Replay this fault plan (JSON, as written by --out) instead of generating one.
+    #[arg(long)]
+    plan: Option<PathBuf>,
+    /// Parallel seeds, 1 to 1024 (default: the number of CPUs).
+    #[arg(
+        long,
+        allow_negative_numbers = true,
+        value_parser = clap::value_parser!(u64).range(1..=sim::MAX_JOBS as u64)
+    )]
+    jobs: Option<u64>,
+    /// Run every N-th seed starting at I: `I/N`.
+    #[arg(long, allow_hyphen_values = true)]
+    shard: Option<String>,
+    /// Write plan, trace and histories per failing seed (and for --seed N always).
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    json: bool,
+    /// Run each seed twice and fail when the traces differ.
+    #[arg(long)]
+    check_determinism: bool,
+    /// Evict cached workflow state before every workflow task (replay every task).
+    #[arg(long)]
+    evict: bool,
+    /// Shrinking budget: runs per failing seed.
+    #[arg(long, default_value_t = 200, allow_negative_numbers = true)]
+    shrink_runs: usize,
+    /// Shrink the first N failing seeds (by seed); later ones report their whole plan.
+    #[arg(long, default_value_t = 3, allow_negative_numbers = true)]
+    shrink_limit: usize,
+    /// Stop starting new seeds once N have failed (seeds already running finish).
+    #[arg(
+        long,
+        allow_negative_numbers = true,
+        value_parser = clap::value_parser!(u64).range(1..)
+    )]
+    max_failures: Option<u64>,
+}
+
+/// What one `sim` invocation printed and its exit code.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CliOutput {
+    /// Standard output.
+    pub stdout: String,
+    /// Standard error.
+    pub stderr: String,
+    /// The exit code.
+    pub code: u8,
+}
+
+/// Runs the `sim` command with the process's arguments over `catalogue`, printing as it goes
+/// (a progress bar on a terminal); the exit code to return from `main`.
+pub fn main(catalogue: Catalogue) -> ExitCode {
+    let args = match Args::try_parse() {
+        Ok(a) => a,
+        Err(e) => {
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    let progress = std::io::stderr().is_terminal();
+    let out = dispatch(args, &catalogue, progress);
+    eprint!("{}", out.stderr);
+    print!("{}", out.stdout);
+    ExitCode::from(out.code)
+}
+
+/// Runs the `sim` command with `args` (the program name first, as `std::env::args_os` gives
+/// them) over `catalogue` and returns what it printed, without printing it (for tests).
+pub fn execute<I, T>(args: I, catalogue: &Catalogue) -> CliOutput
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    match Args::try_parse_from(args) {
+        Ok(a) => dispatch(a, catalogue, false),
+        Err(e) => {
+            let text = e.render().to_string();
+            let (stdout, stderr, code) = if e.use_stderr() {
+                (String::new(), text, 2)
+            } else {
+                (text, String::new(), 0)
+            };
+            CliOutput {
+                stdout,
+                stderr,
+                code,
+            }
+        }
+    }
+}
+
+fn dispatch(args: Args, catalogue: &Catalogue, progress: bool) -> CliOutput {
+    let mut out = CliOutput::default();
+    let result = match args.cmd {
+        Cmd::List => {
+            out.stdout = commands::list(catalogue);
+            Ok(0)
+        }
+        Cmd::Run(r) => run(r, catalogue, progress, &mut out),
+        Cmd::Show { file, detailed } => commands::show(&file, detailed).map(|text| {
+            out.stdout = text;
+            0
+        }),
+        Cmd::Replay {
+            path,
+            workflow,
+            any_type,
+        } => commands::replay(catalogue, &path, &workflow, any_type).map(|r| {
+            out.stderr = r.errors;
+            out.stdout = r.text;
+            r.exit_code
+        }),
+    };
+    match result {
+        Ok(code) => out.code = code,
+        Err(e) => {
+            out.stderr.push_str(&format!("error: {e}\n"));
+            out.code = 2;
+        }
+    }
+    out
+}
+
+fn did_you_mean<'a>(name: &str, known: impl IntoIterator<Item = &'a str>) -> String {
+    sim::closest(name, known)
+        .map(|g| format!("; did you mean {g:?}?"))
+        .unwrap_or_default()
+}
+
+fn run(
+    r: RunArgs,
+    catalogue: &Catalogue,
+    progress: bool,
+    out: &mut CliOutput,
+) -> Result<u8, String> {
+    let entry = catalogue.find_scenario(&r.scenario).ok_or_else(|| {
+        let names = catalogue.scenarios().iter().map(|e| e.name.as_str());
+        format!(
+            "unknown scenario {:?}{} (`sim list` shows them)",
+            r.scenario,
+            did_you_mean(&r.scenario, names)
+        )
+    })?;
+    let mut scenario = entry.scenario();
+    scenario.evict_every_task = r.evict;
+    let profile: Profile = r.faults.parse().map_err(|_| {
+        let names = ["none", "network", "crash", "chaos", "swarm"];
+        format!(
+            "unknown fault profile {:?}{} (none, network, crash, chaos, swarm)",
+            r.faults,
+            did_you_mean(&r.faults, names)
+        )
+    })?;
+    let h = Harness::new(scenario);
+    let h = match (&r.seed, &r.seeds) {
+        (Some(s), _) => h.seed(*s),
+        (None, Some(range)) => h.seeds(commands::parse_range(range)?),
+        (None, None) => h.seeds(0..100),
+    };
+    let h = match r.max_failures {
+        Some(n) => h.stop_after(usize::try_from(n).unwrap_or(usize::MAX)),
+        None => h,
+    };
+    let jobs = r.jobs.map_or_else(
+        || std::thread::available_parallelism().map_or(1, |n| n.get()),
+        |j| j as usize,
+    );
+    let mut h = h
+        .profile(profile)
+        .jobs(jobs)
+        .shrink_runs(r.shrink_runs)
+        .shrink_limit(r.shrink_limit)
+        .check_determinism(r.check_determinism)
+        .repro(Repro::Cli {
+            scenario: entry.name.clone(),
+        });
+    for inv in entry.extra_invariants() {
+        h = h.invariant(inv);
+    }
+    if let Some(s) = &r.shard {
+        let (i, n) = commands::parse_shard(s)?;
+        h = h.shard(i, n);
+    }
+    if let Some(p) = &r.plan {
+        h = h.plan_file(p).map_err(|e| e.to_string())?;
+    }
+    if let Some(dir) = &r.out {
+        commands::check_writable_dir(dir)?;
+        h = h.out_dir(dir, r.seed.is_some());
+    }
+    let bar = (progress && !r.json).then(|| {
+        let b = indicatif::ProgressBar::hidden();
+        b.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{bar:40} {pos}/{len} seeds {per_sec} eta {eta}",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        b
+    });
+    if let Some(b) = bar.clone() {
+        h = h.on_progress(Arc::new(move |done, total| {
+            // Shown only for sweeps of more than one seed, once the first seed is done.
+            if total > 1 && b.is_hidden() {
+                b.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+                b.set_length(total);
+            }
+            b.set_position(done);
+        }));
+    }
+    let report = h.run().map_err(|e| e.to_string())?;
+    for note in &report.overrides {
+        out.stderr.push_str(&format!("note: {note}\n"));
+    }
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+    if r.json {
+        out.stdout = format!(
+            "{}\n",
+            serde_json::to_string_pretty(&report.to_json()).unwrap_or_default()
+        );
+    } else {
+        out.stdout = report.render();
+    }
+    Ok(if report.ok() { 0 } else { 1 })
+}
