@@ -438,13 +438,76 @@ pub struct FileSummary {
     pub suppressions: Vec<Suppression>,
 }
 
-/// A file that could not be scanned.
+/// Why a file could not be analysed, and where in it (when a position is known).
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Problem {
+    /// 1-based line.
+    pub line: Option<u32>,
+    /// 1-based column, in characters.
+    pub column: Option<u32>,
+    /// What went wrong.
+    pub message: String,
+}
+
+impl Problem {
+    /// A problem with no position in the file.
+    pub fn new(message: impl Into<String>) -> Problem {
+        Problem {
+            line: None,
+            column: None,
+            message: message.into(),
+        }
+    }
+
+    /// A problem at `line`:`column` (1-based).
+    pub fn at(line: u32, column: u32, message: impl Into<String>) -> Problem {
+        Problem {
+            line: Some(line),
+            column: Some(column),
+            message: message.into(),
+        }
+    }
+}
+
+/// A file (or directory entry) that could not be analysed.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 pub struct FileError {
     /// The file, as displayed.
     pub file: String,
-    /// Why it could not be scanned.
+    /// 1-based line of the problem, when known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<u32>,
+    /// 1-based column of the problem, when known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub column: Option<u32>,
+    /// Why it could not be analysed.
     pub message: String,
+    /// The file may hold workflow code or code that workflow code reaches (its package holds
+    /// a workflow marker or is referenced by one that does, or its own bytes hold a marker):
+    /// the scan is incomplete, and the run fails unless `--allow-unanalysed`.
+    pub may_hold_workflow: bool,
+}
+
+impl FileError {
+    /// `problem` in `file`.
+    pub fn new(file: impl Into<String>, problem: Problem, may_hold_workflow: bool) -> FileError {
+        FileError {
+            file: file.into(),
+            line: problem.line,
+            column: problem.column,
+            message: problem.message,
+            may_hold_workflow,
+        }
+    }
+
+    /// `file:line:column` (as much of it as is known).
+    pub fn position(&self) -> String {
+        match (self.line, self.column) {
+            (Some(l), Some(c)) => format!("{}:{l}:{c}", self.file),
+            (Some(l), None) => format!("{}:{l}", self.file),
+            _ => self.file.clone(),
+        }
+    }
 }
 
 /// One function on a call chain from a workflow entry point, and the position in it of the
@@ -519,9 +582,13 @@ pub struct Finding {
     /// Caret width (rendering only).
     #[serde(skip)]
     pub len: u32,
-    /// The source line (rendering and baselines only).
+    /// The source line, or a window of it around the column when the line is long
+    /// (rendering and baselines only).
     #[serde(skip)]
     pub source_line: String,
+    /// Characters of the line cut before `source_line` (0 when it is the whole line).
+    #[serde(skip)]
+    pub source_start: u32,
 }
 
 impl Finding {
@@ -540,8 +607,10 @@ pub struct Report {
     pub files_scanned: usize,
     /// Workflow entry points found.
     pub workflows_found: usize,
-    /// Files that could not be scanned.
+    /// Files that could not be analysed (each says whether it may hold workflow code).
     pub errors: Vec<FileError>,
+    /// How many of `errors` may hold workflow code: the scan is incomplete when not 0.
+    pub unanalysed: usize,
     /// Lines of source read (not serialised; shown in the human summary and benchmarks).
     #[serde(skip)]
     pub lines_scanned: usize,
@@ -560,5 +629,10 @@ impl Report {
     /// Any deny-level finding?
     pub fn has_errors(&self) -> bool {
         self.findings.iter().any(Finding::is_error)
+    }
+
+    /// Could every file that may hold workflow code be analysed?
+    pub fn complete(&self) -> bool {
+        self.unanalysed == 0
     }
 }

@@ -31,9 +31,7 @@
 //! in them are not reported, since they are never parsed.
 
 use crate::config::Config;
-use crate::model::{
-    CallKind, FileSummary, SourceFile, COMMON_METHODS, REGISTER_ACTIVITY, REGISTER_WORKFLOW,
-};
+use crate::model::{CallKind, FileSummary, Problem, SourceFile, COMMON_METHODS};
 use memchr::memmem;
 use rayon::prelude::*;
 use std::collections::{HashMap, HashSet};
@@ -44,29 +42,7 @@ const IMPLICIT_CRATES: &[&str] = &["std", "core", "alloc"];
 
 /// The substrings that make a file a possible holder of workflow entry points.
 pub fn markers(config: &Config) -> Vec<String> {
-    let mut all: Vec<String> = config
-        .workflow_types
-        .iter()
-        .chain(&config.workflow_attributes)
-        .cloned()
-        .chain(["workflow_methods".to_string()])
-        .chain(
-            REGISTER_WORKFLOW
-                .iter()
-                .chain(REGISTER_ACTIVITY)
-                .map(|s| s.to_string()),
-        )
-        .filter(|m| !m.is_empty())
-        .collect();
-    all.sort();
-    all.dedup();
-    // A marker containing another is redundant (`SyncWorkflowContext`, `WorkflowContext`).
-    let kept: Vec<String> = all
-        .iter()
-        .filter(|m| !all.iter().any(|o| o != *m && m.contains(o.as_str())))
-        .cloned()
-        .collect();
-    kept
+    config.markers()
 }
 
 /// Does `text` mention one of the markers?
@@ -145,6 +121,8 @@ pub struct Selection<'a> {
     /// Files to parse (all files of needed groups, plus files defining searched methods).
     pub parse: Vec<bool>,
     searched: HashSet<String>,
+    /// Test files reference crates too (`--include-tests`).
+    include_tests: bool,
 }
 
 impl<'a> Selection<'a> {
@@ -155,6 +133,7 @@ impl<'a> Selection<'a> {
         texts: &'a [Option<&'a str>],
         config: &Config,
         all: bool,
+        include_tests: bool,
     ) -> Selection<'a> {
         let mut group_ids: HashMap<Option<&PathBuf>, usize> = HashMap::new();
         let mut groups: Vec<Vec<usize>> = Vec::new();
@@ -168,7 +147,7 @@ impl<'a> Selection<'a> {
             }
             groups[g].push(i);
             group_of.push(g);
-            if !f.test {
+            if !f.test || include_tests {
                 let gs = crate_groups.entry(f.crate_name.as_str()).or_default();
                 if gs.last() != Some(&g) && !gs.contains(&g) {
                     gs.push(g);
@@ -184,11 +163,8 @@ impl<'a> Selection<'a> {
             crate_groups,
             parse: vec![all; files.len()],
             searched: HashSet::new(),
+            include_tests,
         };
-        if all {
-            sel.group_needed.iter_mut().for_each(|n| *n = true);
-            return sel;
-        }
         let markers = markers(config);
         let finders: Vec<memmem::Finder<'_>> = markers.iter().map(memmem::Finder::new).collect();
         let marked: Vec<usize> = (0..files.len())
@@ -229,7 +205,7 @@ impl<'a> Selection<'a> {
             let members: Vec<usize> = wave
                 .iter()
                 .flat_map(|&g| self.groups[g].iter().copied())
-                .filter(|&i| !self.files[i].test)
+                .filter(|&i| self.include_tests || !self.files[i].test)
                 .collect();
             for &g in &wave {
                 for &i in &self.groups[g] {
@@ -269,9 +245,16 @@ impl<'a> Selection<'a> {
         }
     }
 
+    /// May file `i` hold workflow code, or code that workflow code reaches? True for the
+    /// files of a package holding a marker and of the packages those reference (the same
+    /// with and without `--parse-all`).
+    pub fn may_hold_workflow(&self, i: usize) -> bool {
+        self.group_needed[self.group_of[i]]
+    }
+
     /// After a round of parsing (`results[i]` is set for every parsed file): selects the
     /// files and groups the method-name fallback needs. Returns whether anything was added.
-    pub fn grow(&mut self, results: &[Option<Result<FileSummary, String>>]) -> bool {
+    pub fn grow(&mut self, results: &[Option<Result<FileSummary, Problem>>]) -> bool {
         // Methods defined by name, over everything parsed: (count, a defining file).
         let mut defs: HashMap<&str, (usize, usize)> = HashMap::new();
         for (i, r) in results.iter().enumerate() {

@@ -77,15 +77,24 @@ struct Frame {
     env: HashMap<String, Vec<Segs>>,
 }
 
-/// The stage, for one parsed file placed as `file` with source `text`. A test file
-/// contributes only its suppression comments and its lines.
-pub fn file(ast: &syn::File, file: &SourceFile, text: &str, config: &Config) -> FileSummary {
-    let mut summary = if file.test {
+/// The stage, for one parsed file placed as `file` with source `text`. Unless
+/// `include_tests`, a test file contributes only its suppression comments and its lines, and
+/// test items (`#[cfg(test)]`, `#[test]`, `#[bench]`) in other files are skipped.
+pub fn file(
+    ast: &syn::File,
+    file: &SourceFile,
+    text: &str,
+    config: &Config,
+    include_tests: bool,
+) -> FileSummary {
+    let mut summary = if file.test && !include_tests {
         FileSummary::default()
     } else {
         let mut module = vec![file.crate_name.clone()];
         module.extend(file.module.iter().cloned());
-        Collector::new(config, &file.crate_name).run(ast, module)
+        let mut c = Collector::new(config, &file.crate_name);
+        c.include_tests = include_tests;
+        c.run(ast, module)
     };
     summary.suppressions = suppress::parse(text);
     placed(summary, file, text)
@@ -130,6 +139,8 @@ struct Collector<'a> {
     force_entry: Option<String>,
     /// Inside `#[workflow_methods]` impl; inside an impl of a context type.
     impl_flags: Vec<(bool, bool)>,
+    /// Analyse test items too.
+    include_tests: bool,
 }
 
 /// Last segment of a type, through references, parens and groups.
@@ -260,6 +271,7 @@ impl<'a> Collector<'a> {
             consumer: None,
             force_entry: None,
             impl_flags: Vec::new(),
+            include_tests: false,
         }
     }
 
@@ -302,6 +314,11 @@ impl<'a> Collector<'a> {
             }
         }
         self.res.scopes.push(scope);
+    }
+
+    /// An item skipped as test code (`#[cfg(test)]`), unless tests are analysed.
+    fn is_test_item(&self, attrs: &[syn::Attribute]) -> bool {
+        !self.include_tests && is_cfg_test(attrs)
     }
 
     fn hit(&mut self, hit: Hit, loc: Loc) {
@@ -537,7 +554,7 @@ impl<'a> Collector<'a> {
         block: &syn::Block,
         owner: Option<(&Segs, String)>,
     ) {
-        if is_test_fn(attrs) {
+        if !self.include_tests && is_test_fn(attrs) {
             return;
         }
         let name = sig.ident.to_string();
@@ -696,11 +713,11 @@ impl<'a> Collector<'a> {
 impl<'ast> Visit<'ast> for Collector<'_> {
     fn visit_item(&mut self, i: &'ast syn::Item) {
         match i {
-            syn::Item::Fn(f) if !is_cfg_test(&f.attrs) => {
+            syn::Item::Fn(f) if !self.is_test_item(&f.attrs) => {
                 self.function(&f.attrs, &f.sig, &f.block, None);
             }
             syn::Item::Mod(m) => {
-                if is_cfg_test(&m.attrs) {
+                if self.is_test_item(&m.attrs) {
                     return;
                 }
                 if let Some((_, items)) = &m.content {
@@ -714,7 +731,7 @@ impl<'ast> Visit<'ast> for Collector<'_> {
                 }
             }
             syn::Item::Impl(imp) => {
-                if is_cfg_test(&imp.attrs) {
+                if self.is_test_item(&imp.attrs) {
                     return;
                 }
                 let ty = self
@@ -732,7 +749,7 @@ impl<'ast> Visit<'ast> for Collector<'_> {
                 });
                 for item in &imp.items {
                     match item {
-                        syn::ImplItem::Fn(f) if !is_cfg_test(&f.attrs) => {
+                        syn::ImplItem::Fn(f) if !self.is_test_item(&f.attrs) => {
                             self.function(
                                 &f.attrs,
                                 &f.sig,
@@ -748,7 +765,7 @@ impl<'ast> Visit<'ast> for Collector<'_> {
                 self.res.self_ty.pop();
             }
             syn::Item::Trait(t) => {
-                if is_cfg_test(&t.attrs) {
+                if self.is_test_item(&t.attrs) {
                     return;
                 }
                 let mut owner = self.res.module();
@@ -759,7 +776,7 @@ impl<'ast> Visit<'ast> for Collector<'_> {
                 for item in &t.items {
                     if let syn::TraitItem::Fn(f) = item {
                         if let Some(b) = &f.default {
-                            if !is_cfg_test(&f.attrs) {
+                            if !self.is_test_item(&f.attrs) {
                                 self.function(
                                     &f.attrs,
                                     &f.sig,
@@ -774,7 +791,7 @@ impl<'ast> Visit<'ast> for Collector<'_> {
                 self.res.self_ty.pop();
             }
             syn::Item::Static(s) => {
-                if is_cfg_test(&s.attrs) {
+                if self.is_test_item(&s.attrs) {
                     return;
                 }
                 let mutable = matches!(s.mutability, syn::StaticMutability::Mut(_));
@@ -788,7 +805,7 @@ impl<'ast> Visit<'ast> for Collector<'_> {
                 }
             }
             syn::Item::Struct(s) => {
-                if is_cfg_test(&s.attrs) {
+                if self.is_test_item(&s.attrs) {
                     return;
                 }
                 let mut owner = self.res.module();
@@ -805,7 +822,7 @@ impl<'ast> Visit<'ast> for Collector<'_> {
                     }
                 }
             }
-            syn::Item::Macro(m) if !is_cfg_test(&m.attrs) => {
+            syn::Item::Macro(m) if !self.is_test_item(&m.attrs) => {
                 self.visit_macro(&m.mac);
             }
             _ => {}
