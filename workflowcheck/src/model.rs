@@ -326,8 +326,33 @@ pub enum CallKind {
     Call,
     /// A path used as a value (`.map(helper)`, `COUNTER.fetch_add(..)`).
     Ref,
-    /// `recv.name(..)` whose receiver type is unknown: resolved by method name.
+    /// `recv.name(..)`: resolved through the receiver's type only (the candidates, or the
+    /// call site's deferred `receiver`), never by name alone.
     Method(String),
+}
+
+/// A type the collect stage could not name from one file, resolved by the call graph once
+/// every file is indexed: the type of a field, of a function's or method's return value.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TypeExpr {
+    /// Candidate paths of the type itself.
+    Paths(Vec<Segs>),
+    /// The type of field `.1` of a value of type `.0`.
+    Field(Box<TypeExpr>, String),
+    /// What a function (candidate paths) returns.
+    Return(Vec<Segs>),
+    /// What method `.1` returns when called on a value of type `.0`.
+    MethodReturn(Box<TypeExpr>, String),
+}
+
+impl TypeExpr {
+    /// Nesting depth (a chain of builder calls is as deep as it is long).
+    pub fn depth(&self) -> usize {
+        match self {
+            TypeExpr::Paths(_) | TypeExpr::Return(_) => 1,
+            TypeExpr::Field(b, _) | TypeExpr::MethodReturn(b, _) => 1 + b.depth(),
+        }
+    }
 }
 
 /// A call (or reference) from a function body, with its candidate targets in priority order.
@@ -341,6 +366,12 @@ pub struct CallSite {
     pub candidates: Vec<Segs>,
     /// Text shown for the callee when resolution fails, e.g. `helper`.
     pub display: String,
+    /// Arguments passed (for a method call, not counting the receiver); `None` for a
+    /// reference. A target taking another number of arguments is not this call's callee.
+    pub args: Option<usize>,
+    /// For a method call whose receiver's type the file alone does not tell: that type, for
+    /// the call graph to resolve.
+    pub receiver: Option<TypeExpr>,
 }
 
 /// An iteration over a struct field whose type is only known once all files are indexed.
@@ -380,6 +411,16 @@ pub struct FnInfo {
     pub sdk: bool,
     /// An associated function (inside an impl or trait).
     pub method: bool,
+    /// Parameters, not counting `self`.
+    pub params: usize,
+    /// Takes `self` (in any form).
+    pub has_self: bool,
+    /// Callable from other crates: `pub`, or a trait's method.
+    pub public: bool,
+    /// Candidate paths of the returned type (`Self` replaced by the impl's type; through
+    /// references, `Box`/`Arc`/`Rc`, and `Result`/`Option`, whose value `?` or `unwrap`
+    /// takes out).
+    pub ret: Vec<Segs>,
     /// Calls and references made by the body.
     pub calls: Vec<CallSite>,
     /// Operations the rules flagged in the body.
@@ -434,6 +475,11 @@ pub struct FileSummary {
     pub unordered_fields: Vec<(Segs, &'static str)>,
     /// Candidate paths of functions registered as activities.
     pub activity_regs: Vec<Vec<Segs>>,
+    /// `struct path ++ [field]` -> candidate paths of the field's type (through references,
+    /// `Box`/`Arc`/`Rc`; a trait object's trait).
+    pub field_types: Vec<(Segs, Vec<Segs>)>,
+    /// `impl Trait for Type`: candidate paths of the trait, and the type.
+    pub trait_impls: Vec<(Vec<Segs>, Segs)>,
     /// `workflowcheck:ignore` comments.
     pub suppressions: Vec<Suppression>,
 }

@@ -75,7 +75,56 @@ const FORMAT_MACROS: &[&str] = &[
 struct Frame {
     info: FnInfo,
     env: HashMap<String, Vec<Segs>>,
+    /// Locals whose type only the call graph can tell (`let c = self.client.clone()`).
+    deferred: HashMap<String, TypeExpr>,
 }
+
+/// Traits that say nothing about which methods a value has (`T: Send + Clone`).
+const MARKER_TRAITS: &[&str] = &[
+    "Send",
+    "Sync",
+    "Sized",
+    "Unpin",
+    "Clone",
+    "Copy",
+    "Debug",
+    "Display",
+    "Default",
+    "Eq",
+    "PartialEq",
+    "Ord",
+    "PartialOrd",
+    "Hash",
+    "Serialize",
+    "Deserialize",
+    "DeserializeOwned",
+    "Fn",
+    "FnMut",
+    "FnOnce",
+    "Into",
+    "From",
+    "AsRef",
+    "Any",
+    "Future",
+    "Error",
+];
+/// Smart pointers and wrappers whose methods calls reach through (`Arc<Client>`).
+const POINTERS: &[&str] = &["Box", "Arc", "Rc", "Pin"];
+/// Methods whose result has the receiver's type (or derefs to it) for type inference.
+const SAME_TYPE_METHODS: &[&str] = &[
+    "clone",
+    "to_owned",
+    "unwrap",
+    "expect",
+    "as_ref",
+    "as_mut",
+    "borrow",
+    "borrow_mut",
+    "unwrap_or_default",
+    "deref",
+];
+/// How deep a deferred type may nest (a builder chain is as deep as it is long).
+const MAX_TYPE_EXPR_DEPTH: usize = 32;
 
 /// The stage, for one parsed file placed as `file` with source `text`. Unless
 /// `include_tests`, a test file contributes only its suppression comments and its lines, and
@@ -141,6 +190,23 @@ struct Collector<'a> {
     impl_flags: Vec<(bool, bool)>,
     /// Analyse test items too.
     include_tests: bool,
+    /// Generic parameters in scope, each with the candidate paths of its trait bounds.
+    generics: Vec<HashMap<String, Vec<Segs>>>,
+}
+
+/// The `T` of `Box<T>`, `Arc<T>`, `Rc<T>`, `Pin<T>` (also written with a path).
+fn pointer_target(path: &syn::Path) -> Option<&syn::Type> {
+    let last = path.segments.last()?;
+    if !POINTERS.contains(&last.ident.to_string().as_str()) {
+        return None;
+    }
+    match &last.arguments {
+        syn::PathArguments::AngleBracketed(a) => match a.args.first()? {
+            syn::GenericArgument::Type(t) => Some(t),
+            _ => None,
+        },
+        _ => None,
+    }
 }
 
 /// Last segment of a type, through references, parens and groups.
@@ -272,6 +338,7 @@ impl<'a> Collector<'a> {
             force_entry: None,
             impl_flags: Vec::new(),
             include_tests: false,
+            generics: Vec::new(),
         }
     }
 
@@ -353,17 +420,24 @@ impl<'a> Collector<'a> {
     }
 
     fn call(&mut self, loc: Loc, kind: CallKind, candidates: Vec<Segs>, display: String) {
+        self.call_site(CallSite {
+            loc,
+            kind,
+            candidates,
+            display,
+            args: None,
+            receiver: None,
+        });
+    }
+
+    fn call_site(&mut self, site: CallSite) {
         if let Some(f) = self.frames.last_mut() {
-            f.info.calls.push(CallSite {
-                loc,
-                kind,
-                candidates,
-                display,
-            });
+            f.info.calls.push(site);
         }
     }
 
-    /// Candidate types of a syn type (generics dropped).
+    /// Candidate types of a syn type (generics dropped): through references and smart
+    /// pointers; a trait object, `impl Trait` or a generic parameter stands for its traits.
     fn type_cands(&self, ty: &syn::Type) -> Option<Vec<Segs>> {
         let mut ty = ty;
         loop {
@@ -371,12 +445,153 @@ impl<'a> Collector<'a> {
                 syn::Type::Reference(r) => ty = &r.elem,
                 syn::Type::Paren(p) => ty = &p.elem,
                 syn::Type::Group(g) => ty = &g.elem,
+                syn::Type::TraitObject(t) => return self.bound_cands(t.bounds.iter()),
+                syn::Type::ImplTrait(t) => return self.bound_cands(t.bounds.iter()),
                 syn::Type::Path(p) if p.qself.is_none() => {
+                    if let Some(inner) = pointer_target(&p.path) {
+                        ty = inner;
+                        continue;
+                    }
+                    if let Some(id) = p.path.get_ident() {
+                        let name = id.to_string();
+                        if let Some(b) = self.generics.iter().rev().find_map(|g| g.get(&name)) {
+                            return (!b.is_empty()).then(|| b.clone());
+                        }
+                    }
                     return Some(self.res.resolve(&ident_segs(&p.path)));
                 }
                 _ => return None,
             }
         }
+    }
+
+    /// Candidate paths of the traits in `bounds` that give a value methods.
+    fn bound_cands<'b>(
+        &self,
+        bounds: impl Iterator<Item = &'b syn::TypeParamBound>,
+    ) -> Option<Vec<Segs>> {
+        let mut out = Vec::new();
+        for b in bounds {
+            if let syn::TypeParamBound::Trait(t) = b {
+                let segs = ident_segs(&t.path);
+                if segs
+                    .last()
+                    .is_some_and(|l| !MARKER_TRAITS.contains(&l.as_str()))
+                {
+                    out.extend(self.res.resolve(&segs));
+                }
+            }
+        }
+        (!out.is_empty()).then_some(out)
+    }
+
+    /// The returned type's candidates, through `Result`/`Option` (what `?` takes out).
+    fn ret_cands(&self, output: &syn::ReturnType) -> Vec<Segs> {
+        let syn::ReturnType::Type(_, ty) = output else {
+            return Vec::new();
+        };
+        let mut ty: &syn::Type = ty;
+        for _ in 0..4 {
+            let syn::Type::Path(p) = ty else { break };
+            let Some(last) = p.path.segments.last() else {
+                break;
+            };
+            if !matches!(last.ident.to_string().as_str(), "Result" | "Option") {
+                break;
+            }
+            match &last.arguments {
+                syn::PathArguments::AngleBracketed(a) => match a.args.first() {
+                    Some(syn::GenericArgument::Type(inner)) => ty = inner,
+                    _ => return Vec::new(),
+                },
+                _ => return Vec::new(),
+            }
+        }
+        self.type_cands(ty).unwrap_or_default()
+    }
+
+    /// Generic parameters of `generics` with their trait bounds (inline and `where`).
+    fn generic_bounds(&self, generics: &syn::Generics) -> HashMap<String, Vec<Segs>> {
+        let mut out: HashMap<String, Vec<Segs>> = HashMap::new();
+        for p in &generics.params {
+            if let syn::GenericParam::Type(t) = p {
+                let b = self.bound_cands(t.bounds.iter()).unwrap_or_default();
+                out.entry(t.ident.to_string()).or_default().extend(b);
+            }
+        }
+        if let Some(w) = &generics.where_clause {
+            for pred in &w.predicates {
+                if let syn::WherePredicate::Type(t) = pred {
+                    if let syn::Type::Path(p) = &t.bounded_ty {
+                        if let Some(id) = p.path.get_ident() {
+                            if let Some(e) = out.get_mut(&id.to_string()) {
+                                e.extend(self.bound_cands(t.bounds.iter()).unwrap_or_default());
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// The type of an expression as far as the call graph can tell it: what [`Self::infer`]
+    /// knows, else a field's, a function's or a method's return type, resolved later.
+    fn infer_deferred(&self, e: &syn::Expr) -> Option<TypeExpr> {
+        self.infer_deferred_within(e, MAX_TYPE_EXPR_DEPTH)
+    }
+
+    /// [`Self::infer_deferred`], giving up beyond `budget` levels (so a chain of `n` calls
+    /// costs O(min(n, budget)) at each of its calls, not O(n)).
+    fn infer_deferred_within(&self, e: &syn::Expr, budget: usize) -> Option<TypeExpr> {
+        let budget = budget.checked_sub(1)?;
+        let mut e = strip_expr(e);
+        loop {
+            match e {
+                syn::Expr::Try(t) => e = strip_expr(&t.expr),
+                syn::Expr::Await(a) => e = strip_expr(&a.base),
+                _ => break,
+            }
+        }
+        let te = match e {
+            syn::Expr::Path(p) if p.qself.is_none() && p.path.segments.len() == 1 => {
+                let n = p.path.segments[0].ident.to_string();
+                match self.infer(e) {
+                    Some(t) if !t.is_empty() => TypeExpr::Paths(t),
+                    _ => self.frames.last()?.deferred.get(&n)?.clone(),
+                }
+            }
+            syn::Expr::Field(f) => {
+                let syn::Member::Named(field) = &f.member else {
+                    return None;
+                };
+                let base = self.infer_deferred_within(&f.base, budget)?;
+                TypeExpr::Field(Box::new(base), field.to_string())
+            }
+            syn::Expr::Call(c) => {
+                let syn::Expr::Path(p) = &*c.func else {
+                    return None;
+                };
+                if p.qself.is_some() {
+                    return None;
+                }
+                TypeExpr::Return(self.res.resolve(&ident_segs(&p.path)))
+            }
+            syn::Expr::MethodCall(m) => {
+                let name = m.method.to_string();
+                let base = self.infer_deferred_within(&m.receiver, budget)?;
+                if SAME_TYPE_METHODS.contains(&name.as_str()) {
+                    base
+                } else {
+                    TypeExpr::MethodReturn(Box::new(base), name)
+                }
+            }
+            _ => match self.infer(e) {
+                Some(t) if !t.is_empty() => TypeExpr::Paths(t),
+                _ => return None,
+            },
+        };
+        Some(te)
     }
 
     fn env_type(&self, name: &str) -> Option<&Vec<Segs>> {
@@ -443,6 +658,7 @@ impl<'a> Collector<'a> {
         match pat {
             syn::Pat::Ident(i) => {
                 let name = i.ident.to_string();
+                frame.deferred.remove(&name);
                 match ty {
                     Some(t) => {
                         frame.env.insert(name, t);
@@ -523,11 +739,16 @@ impl<'a> Collector<'a> {
                 activity: false,
                 sdk: false,
                 method: false,
+                params: 0,
+                has_self: false,
+                public: false,
+                ret: Vec::new(),
                 calls: Vec::new(),
                 ops: Vec::new(),
                 field_iters: Vec::new(),
             },
             env: HashMap::new(),
+            deferred: HashMap::new(),
         });
     }
 
@@ -553,10 +774,13 @@ impl<'a> Collector<'a> {
         sig: &syn::Signature,
         block: &syn::Block,
         owner: Option<(&Segs, String)>,
+        public: bool,
     ) {
         if !self.include_tests && is_test_fn(attrs) {
             return;
         }
+        let bounds = self.generic_bounds(&sig.generics);
+        self.generics.push(bounds);
         let name = sig.ident.to_string();
         let is_method = owner.is_some();
         let (qual, display) = match owner {
@@ -588,10 +812,18 @@ impl<'a> Collector<'a> {
             f.info.activity = activity;
             f.info.sdk = sdk;
             f.info.method = is_method;
+            f.info.public = public;
+            f.info.has_self = sig.receiver().is_some();
+            f.info.params = sig.inputs.len() - usize::from(sig.receiver().is_some());
+        }
+        let ret = self.ret_cands(&sig.output);
+        if let Some(f) = self.frames.last_mut() {
+            f.info.ret = ret;
         }
         self.bind_inputs(sig.inputs.iter());
         self.visit_block(block);
         self.finish_fn();
+        self.generics.pop();
     }
 
     fn register_statics(&mut self, names: Vec<String>, what: &str) {
@@ -714,7 +946,8 @@ impl<'ast> Visit<'ast> for Collector<'_> {
     fn visit_item(&mut self, i: &'ast syn::Item) {
         match i {
             syn::Item::Fn(f) if !self.is_test_item(&f.attrs) => {
-                self.function(&f.attrs, &f.sig, &f.block, None);
+                let public = matches!(f.vis, syn::Visibility::Public(_));
+                self.function(&f.attrs, &f.sig, &f.block, None, public);
             }
             syn::Item::Mod(m) => {
                 if self.is_test_item(&m.attrs) {
@@ -734,9 +967,16 @@ impl<'ast> Visit<'ast> for Collector<'_> {
                 if self.is_test_item(&imp.attrs) {
                     return;
                 }
+                let bounds = self.generic_bounds(&imp.generics);
+                self.generics.push(bounds);
                 let ty = self
                     .type_cands(&imp.self_ty)
                     .and_then(|c| c.into_iter().next());
+                let of_trait = imp.trait_.is_some();
+                if let (Some((_, path, _)), Some(t)) = (&imp.trait_, &ty) {
+                    let traits = self.res.resolve(&ident_segs(path));
+                    self.out.trait_impls.push((traits, t.clone()));
+                }
                 let shown = type_last_ident(&imp.self_ty).unwrap_or_else(|| "_".into());
                 let sdk = self.cfg.is_workflow_type(&shown);
                 let wm = imp.attrs.iter().any(|a| attr_last(a) == "workflow_methods");
@@ -750,11 +990,13 @@ impl<'ast> Visit<'ast> for Collector<'_> {
                 for item in &imp.items {
                     match item {
                         syn::ImplItem::Fn(f) if !self.is_test_item(&f.attrs) => {
+                            let public = of_trait || matches!(f.vis, syn::Visibility::Public(_));
                             self.function(
                                 &f.attrs,
                                 &f.sig,
                                 &f.block,
                                 Some((&owner, shown.clone())),
+                                public,
                             );
                         }
                         syn::ImplItem::Macro(m) => self.visit_macro(&m.mac),
@@ -763,6 +1005,7 @@ impl<'ast> Visit<'ast> for Collector<'_> {
                 }
                 self.impl_flags.pop();
                 self.res.self_ty.pop();
+                self.generics.pop();
             }
             syn::Item::Trait(t) => {
                 if self.is_test_item(&t.attrs) {
@@ -782,6 +1025,7 @@ impl<'ast> Visit<'ast> for Collector<'_> {
                                     &f.sig,
                                     b,
                                     Some((&owner, t.ident.to_string())),
+                                    true,
                                 );
                             }
                         }
@@ -810,8 +1054,15 @@ impl<'ast> Visit<'ast> for Collector<'_> {
                 }
                 let mut owner = self.res.module();
                 owner.push(s.ident.to_string());
+                let bounds = self.generic_bounds(&s.generics);
+                self.generics.push(bounds);
                 for f in &s.fields {
                     let Some(name) = &f.ident else { continue };
+                    if let Some(t) = self.type_cands(&f.ty) {
+                        let mut k = owner.clone();
+                        k.push(name.to_string());
+                        self.out.field_types.push((k, t));
+                    }
                     if let Some(kind) = self
                         .type_cands(&f.ty)
                         .and_then(|c| c.iter().find_map(|c| rules::unordered_collection(c)))
@@ -821,6 +1072,7 @@ impl<'ast> Visit<'ast> for Collector<'_> {
                         self.out.unordered_fields.push((k, kind));
                     }
                 }
+                self.generics.pop();
             }
             syn::Item::Macro(m) if !self.is_test_item(&m.attrs) => {
                 self.visit_macro(&m.mac);
@@ -864,7 +1116,16 @@ impl<'ast> Visit<'ast> for Collector<'_> {
             syn::Pat::Type(_) => None,
             _ => l.init.as_ref().and_then(|i| self.infer(&i.expr)),
         };
+        let deferred = match (&l.pat, &ty, &l.init) {
+            (syn::Pat::Ident(_), None, Some(init)) => self.infer_deferred(&init.expr),
+            _ => None,
+        };
         self.bind_pat(&l.pat, ty);
+        if let (syn::Pat::Ident(i), Some(te), Some(frame)) =
+            (&l.pat, deferred, self.frames.last_mut())
+        {
+            frame.deferred.insert(i.ident.to_string(), te);
+        }
     }
 
     fn visit_expr_closure(&mut self, c: &'ast syn::ExprClosure) {
@@ -933,7 +1194,14 @@ impl<'ast> Visit<'ast> for Collector<'_> {
                     }
                 }
                 if self.check_path(&r, &shown, loc).is_none() {
-                    self.call(loc, CallKind::Call, r.cands, shown);
+                    self.call_site(CallSite {
+                        loc,
+                        kind: CallKind::Call,
+                        candidates: r.cands,
+                        display: shown,
+                        args: Some(c.args.len()),
+                        receiver: None,
+                    });
                 }
             }
             let last = segs.last().map(String::as_str).unwrap_or("");
@@ -987,7 +1255,7 @@ impl<'ast> Visit<'ast> for Collector<'_> {
             self.hit(h, loc);
         } else if !recv_ctx {
             let is_self = single_ident(&m.receiver).is_some_and(|n| n == "self");
-            match recv_ty {
+            let (candidates, receiver) = match recv_ty {
                 Some(tys) if is_self || !tys.is_empty() => {
                     let cands = tys
                         .into_iter()
@@ -996,20 +1264,18 @@ impl<'ast> Visit<'ast> for Collector<'_> {
                             t
                         })
                         .collect();
-                    self.call(
-                        loc,
-                        CallKind::Method(name.clone()),
-                        cands,
-                        format!(".{name}()"),
-                    );
+                    (cands, None)
                 }
-                _ => self.call(
-                    loc,
-                    CallKind::Method(name.clone()),
-                    Vec::new(),
-                    format!(".{name}()"),
-                ),
-            }
+                _ => (Vec::new(), self.infer_deferred(&m.receiver)),
+            };
+            self.call_site(CallSite {
+                loc,
+                kind: CallKind::Method(name.clone()),
+                candidates,
+                display: format!(".{name}()"),
+                args: Some(m.args.len()),
+                receiver,
+            });
         }
         if let syn::Expr::MethodCall(inner) = strip_expr(&m.receiver) {
             self.consumer = Some((inner as *const syn::ExprMethodCall, name.clone()));
