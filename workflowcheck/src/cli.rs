@@ -71,6 +71,10 @@ pub struct Args {
     /// List the rules and exit.
     #[arg(long)]
     pub list_rules: bool,
+    /// Scan, then list the workflow entry points recognised and why (one per line:
+    /// function, position, reason; JSON with --format json) instead of findings.
+    #[arg(long)]
+    pub list_entry_points: bool,
 }
 
 /// Exit code: no deny-level finding, every file that may hold workflow code analysed.
@@ -164,6 +168,35 @@ fn execute(args: &Args, out: &mut dyn Write) -> Result<i32, String> {
     opts.parse_all = args.parse_all;
     opts.include_tests = args.include_tests;
     let mut report = check(&opts);
+    if args.list_entry_points {
+        let text = if args.format == Format::Json {
+            let mut t = serde_json::to_string_pretty(&report.entry_points)
+                .map_err(|e| format!("cannot serialise entry points: {e}"))?;
+            t.push('\n');
+            t
+        } else {
+            let mut t = String::new();
+            for e in &report.entry_points {
+                t.push_str(&format!(
+                    "{}  {}:{}:{}  {}\n",
+                    e.function, e.file, e.line, e.column, e.reason
+                ));
+            }
+            t.push_str(&format!(
+                "workflowcheck: {} entry point{}\n",
+                report.entry_points.len(),
+                if report.entry_points.len() == 1 {
+                    ""
+                } else {
+                    "s"
+                }
+            ));
+            t
+        };
+        out.write_all(text.as_bytes())
+            .map_err(|e| format!("cannot write output: {e}"))?;
+        return Ok(EXIT_CLEAN);
+    }
     if let Some(path) = &args.baseline {
         if args.write_baseline || !path.exists() {
             baseline::write(&report, path)?;

@@ -128,8 +128,16 @@ pub const WORKFLOW_TYPES: &[&str] = &[
     "WorkflowContextView",
     "WfContext",
     "SharedWorkflowContext",
+    "ObjectContext",
+    "SharedObjectContext",
     "OrchestrationContext",
 ];
+/// Attributes of traits whose implementations are workflow handlers (Restate's services,
+/// virtual objects and workflows).
+pub const ENTRY_TRAIT_ATTRS: &[&str] = &["service", "object", "workflow"];
+/// Substrings that mark a file as possibly holding entry points beyond the configured
+/// names: Restate's SDK (handler traits) and duroxide's registry (untyped closures).
+pub const EXTRA_MARKERS: &[&str] = &["restate_sdk", "OrchestrationRegistry"];
 /// Attributes of `#[workflow_methods]` impls that mark workflow code.
 pub const WORKFLOW_METHOD_ATTRS: &[&str] = &[
     "run",
@@ -292,6 +300,7 @@ impl Config {
             .chain(&self.workflow_attributes)
             .cloned()
             .chain(["workflow_methods".to_string()])
+            .chain(EXTRA_MARKERS.iter().map(|s| s.to_string()))
             .chain(
                 REGISTER_WORKFLOW
                     .iter()

@@ -179,6 +179,7 @@ fn pipeline(sources: Sources, config: &Config, parse_all: bool, include_tests: b
     // -> callgraph
     let reach = callgraph::reach(&collected.summaries, config);
     let workflows_found = reach.workflows_found;
+    let entry_points = reach.entry_points.clone();
     // -> apply
     let applied = apply::apply(reach, &collected.summaries, &collected.texts, config);
     errors.extend(collected.errors);
@@ -190,6 +191,7 @@ fn pipeline(sources: Sources, config: &Config, parse_all: bool, include_tests: b
         workflows_found,
         errors,
         unanalysed,
+        entry_points,
         lines_scanned: collected.summaries.iter().map(|s| s.lines).sum(),
         suppressed: applied.suppressed,
         baselined: 0,

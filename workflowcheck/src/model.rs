@@ -392,6 +392,24 @@ pub struct FieldIter {
 pub struct Entry {
     /// Why, e.g. "takes a `WorkflowContext` parameter".
     pub reason: String,
+    /// The context type, when the function is an entry point only because it takes one by
+    /// reference: inside the crate that defines that type (the runtime itself) it is not.
+    pub context_by_ref: Option<String>,
+}
+
+/// A recognised workflow entry point, for `--list-entry-points`.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct EntryPoint {
+    /// Qualified path of the function or closure.
+    pub function: String,
+    /// The file, as displayed.
+    pub file: String,
+    /// 1-based line.
+    pub line: u32,
+    /// 1-based column.
+    pub column: u32,
+    /// Why it is an entry point.
+    pub reason: String,
 }
 
 /// One function (or entry closure) and what its body does.
@@ -417,6 +435,8 @@ pub struct FnInfo {
     pub has_self: bool,
     /// Callable from other crates: `pub`, or a trait's method.
     pub public: bool,
+    /// Candidate paths of the trait of the enclosing `impl Trait for ..`, if any.
+    pub impl_trait: Vec<Segs>,
     /// Candidate paths of the returned type (`Self` replaced by the impl's type; through
     /// references, `Box`/`Arc`/`Rc`, and `Result`/`Option`, whose value `?` or `unwrap`
     /// takes out).
@@ -480,6 +500,12 @@ pub struct FileSummary {
     pub field_types: Vec<(Segs, Vec<Segs>)>,
     /// `impl Trait for Type`: candidate paths of the trait, and the type.
     pub trait_impls: Vec<(Vec<Segs>, Segs)>,
+    /// Traits whose implementations are workflow handlers (Restate's `#[service]`,
+    /// `#[object]`, `#[workflow]`): qualified path and the attribute.
+    pub entry_traits: Vec<(Segs, String)>,
+    /// Workflow context types (by configured name) this file defines, qualified: the crate
+    /// defining one is the runtime.
+    pub context_defs: Vec<Segs>,
     /// `workflowcheck:ignore` comments.
     pub suppressions: Vec<Suppression>,
 }
@@ -586,6 +612,8 @@ pub struct Reached {
 pub struct Reachability {
     /// Workflow entry points found.
     pub workflows_found: usize,
+    /// The entry points, with why each was recognised.
+    pub entry_points: Vec<EntryPoint>,
     /// Each reached operation once, ordered by (file, location, rule).
     pub reached: Vec<Reached>,
 }
@@ -657,6 +685,9 @@ pub struct Report {
     pub errors: Vec<FileError>,
     /// How many of `errors` may hold workflow code: the scan is incomplete when not 0.
     pub unanalysed: usize,
+    /// The workflow entry points recognised (`--list-entry-points`; not serialised).
+    #[serde(skip)]
+    pub entry_points: Vec<EntryPoint>,
     /// Lines of source read (not serialised; shown in the human summary and benchmarks).
     #[serde(skip)]
     pub lines_scanned: usize,

@@ -22,10 +22,25 @@ struct Facts {
 /// The stage: builds the graph of `files` and walks it from every workflow entry point.
 pub fn reach(files: &[FileSummary], cfg: &Config) -> Reachability {
     let mut graph = Graph::build(files, cfg);
-    let workflows_found = graph.entries().len();
+    let entries = graph.entries();
+    let workflows_found = entries.len();
+    let entry_points = entries
+        .iter()
+        .map(|&id| {
+            let info = graph.info(id);
+            EntryPoint {
+                function: join(&info.qual),
+                file: files[graph.file_of(id)].display.clone(),
+                line: info.loc.line,
+                column: info.loc.column,
+                reason: graph.entry_reason(id).unwrap_or_default(),
+            }
+        })
+        .collect();
     let reached = graph.walk();
     Reachability {
         workflows_found,
+        entry_points,
         reached,
     }
 }
@@ -52,6 +67,10 @@ pub struct Graph<'a> {
     trait_impls: HashMap<String, Vec<Segs>>,
     /// Canonical type path -> the traits it implements in the tree.
     traits_of_type: HashMap<String, Vec<Segs>>,
+    /// Handlers of entry traits (Restate `#[service]` ..), with why.
+    trait_entries: HashMap<FnId, String>,
+    /// Crates defining a workflow context type, with the type names.
+    runtimes: HashSet<(String, String)>,
     aliases: HashMap<String, Segs>,
     globs: HashMap<String, Vec<Segs>>,
     statics: HashMap<String, String>,
@@ -71,6 +90,8 @@ impl<'a> Graph<'a> {
             field_types: HashMap::new(),
             trait_impls: HashMap::new(),
             traits_of_type: HashMap::new(),
+            trait_entries: HashMap::new(),
+            runtimes: HashSet::new(),
             aliases: HashMap::new(),
             globs: HashMap::new(),
             statics: HashMap::new(),
@@ -120,6 +141,31 @@ impl<'a> Graph<'a> {
                     if !of.contains(&t) {
                         of.push(t);
                     }
+                }
+            }
+        }
+        let mut entry_traits: HashMap<String, (String, String)> = HashMap::new();
+        for file in files {
+            for (t, attr) in &file.entry_traits {
+                let shown = t.last().cloned().unwrap_or_default();
+                entry_traits.insert(join(&g.canonical(t)), (attr.clone(), shown));
+            }
+            for c in &file.context_defs {
+                if let (Some(krate), Some(name)) = (c.first(), c.last()) {
+                    g.runtimes.insert((krate.clone(), name.clone()));
+                }
+            }
+        }
+        if !entry_traits.is_empty() {
+            for id in 0..g.fns.len() {
+                let info = g.info(id);
+                let hit = info
+                    .impl_trait
+                    .iter()
+                    .find_map(|t| entry_traits.get(&join(&g.canonical(t))));
+                if let Some((attr, name)) = hit {
+                    let why = format!("handler of the `#[{attr}]` trait `{name}`");
+                    g.trait_entries.insert(id, why);
                 }
             }
         }
@@ -417,13 +463,31 @@ impl<'a> Graph<'a> {
         facts
     }
 
+    /// Why `id` is an entry point, if it is one: marked or registered, a handler of an entry
+    /// trait, or taking a context type (by reference only outside the crate defining it:
+    /// the runtime's own functions are not workflows).
+    pub fn entry_reason(&self, id: FnId) -> Option<String> {
+        if self.activities.contains(&id) {
+            return None;
+        }
+        let info = self.info(id);
+        if let Some(e) = &info.entry {
+            let runtime_internal = e.context_by_ref.as_ref().is_some_and(|t| {
+                info.qual
+                    .first()
+                    .is_some_and(|k| self.runtimes.contains(&(k.clone(), t.clone())))
+            });
+            if !runtime_internal {
+                return Some(e.reason.clone());
+            }
+        }
+        self.trait_entries.get(&id).cloned()
+    }
+
     /// Entry points, in a stable order.
     pub fn entries(&self) -> Vec<FnId> {
         let mut e: Vec<FnId> = (0..self.fns.len())
-            .filter(|&id| {
-                let i = self.info(id);
-                i.entry.is_some() && !self.activities.contains(&id)
-            })
+            .filter(|&id| self.entry_reason(id).is_some())
             .collect();
         e.sort_by_key(|&id| (join(&self.info(id).qual), id));
         e

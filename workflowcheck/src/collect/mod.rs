@@ -11,7 +11,7 @@
 pub mod entry;
 pub mod resolve;
 
-use crate::config::Config;
+use crate::config::{Config, ENTRY_TRAIT_ATTRS};
 use crate::model::*;
 use crate::rules::{self, Hit, MethodCall, StaticItem};
 use crate::suppress;
@@ -123,6 +123,14 @@ const SAME_TYPE_METHODS: &[&str] = &[
     "unwrap_or_default",
     "deref",
 ];
+/// Methods of a registry builder whose closure arguments are workflows when the builder is
+/// an orchestration registry (duroxide: `OrchestrationRegistry::builder().register(..)`).
+const REGISTRY_METHODS: &[&str] = &[
+    "register",
+    "register_versioned",
+    "register_typed",
+    "register_versioned_typed",
+];
 /// How deep a deferred type may nest (a builder chain is as deep as it is long).
 const MAX_TYPE_EXPR_DEPTH: usize = 32;
 
@@ -192,6 +200,8 @@ struct Collector<'a> {
     include_tests: bool,
     /// Generic parameters in scope, each with the candidate paths of its trait bounds.
     generics: Vec<HashMap<String, Vec<Segs>>>,
+    /// Candidate paths of the trait of each enclosing `impl Trait for ..` (empty if none).
+    impl_traits: Vec<Vec<Segs>>,
 }
 
 /// The `T` of `Box<T>`, `Arc<T>`, `Rc<T>`, `Pin<T>` (also written with a path).
@@ -339,6 +349,7 @@ impl<'a> Collector<'a> {
             impl_flags: Vec::new(),
             include_tests: false,
             generics: Vec::new(),
+            impl_traits: Vec::new(),
         }
     }
 
@@ -381,6 +392,53 @@ impl<'a> Collector<'a> {
             }
         }
         self.res.scopes.push(scope);
+    }
+
+    /// Does the root of a method chain (`Root::builder().a().b()`, or a variable) name
+    /// `needle` in its path or its known type?
+    fn chain_mentions(&self, e: &syn::Expr, needle: &str) -> bool {
+        let mut e = strip_expr(e);
+        for _ in 0..256 {
+            match e {
+                syn::Expr::MethodCall(m) => e = strip_expr(&m.receiver),
+                syn::Expr::Try(t) => e = strip_expr(&t.expr),
+                syn::Expr::Await(a) => e = strip_expr(&a.base),
+                syn::Expr::Call(c) => e = strip_expr(&c.func),
+                syn::Expr::Path(p) => {
+                    let segs = ident_segs(&p.path);
+                    if segs.iter().any(|s| s.contains(needle)) {
+                        return true;
+                    }
+                    return segs.len() == 1
+                        && self.env_type(&segs[0]).is_some_and(|t| {
+                            t.iter().any(|c| c.iter().any(|s| s.contains(needle)))
+                        });
+                }
+                _ => return false,
+            }
+        }
+        false
+    }
+
+    /// Does a type resolve to the standard library or an async runtime (`std::task::Context`
+    /// is never a workflow context, whatever the configured names)?
+    fn is_foreign_type(&self, ty: &syn::Type) -> bool {
+        let mut ty = ty;
+        while let syn::Type::Reference(r) = ty {
+            ty = &r.elem;
+        }
+        let syn::Type::Path(p) = ty else {
+            return false;
+        };
+        let cands = self.res.resolve(&ident_segs(&p.path));
+        !cands.is_empty()
+            && cands.iter().all(|c| {
+                c.len() >= 2
+                    && matches!(
+                        c[0].as_str(),
+                        "std" | "core" | "alloc" | "futures" | "futures_core" | "tokio"
+                    )
+            })
     }
 
     /// An item skipped as test code (`#[cfg(test)]`), unless tests are analysed.
@@ -742,6 +800,7 @@ impl<'a> Collector<'a> {
                 params: 0,
                 has_self: false,
                 public: false,
+                impl_trait: Vec::new(),
                 ret: Vec::new(),
                 calls: Vec::new(),
                 ops: Vec::new(),
@@ -804,15 +863,22 @@ impl<'a> Collector<'a> {
         let entry = if sdk {
             None
         } else {
-            entry::entry_reason(self.cfg, attrs, sig, workflow_methods)
+            let foreign = |ty: &syn::Type| self.is_foreign_type(ty);
+            entry::entry_reason(self.cfg, attrs, sig, workflow_methods, &foreign)
         };
         let activity = entry.is_none() && entry::is_activity(self.cfg, attrs, sig);
         if let Some(f) = self.frames.last_mut() {
-            f.info.entry = entry.map(|reason| Entry { reason });
+            f.info.entry = entry.map(|(reason, context_by_ref)| Entry {
+                reason,
+                context_by_ref,
+            });
             f.info.activity = activity;
             f.info.sdk = sdk;
             f.info.method = is_method;
             f.info.public = public;
+            if is_method {
+                f.info.impl_trait = self.impl_traits.last().cloned().unwrap_or_default();
+            }
             f.info.has_self = sig.receiver().is_some();
             f.info.params = sig.inputs.len() - usize::from(sig.receiver().is_some());
         }
@@ -973,10 +1039,16 @@ impl<'ast> Visit<'ast> for Collector<'_> {
                     .type_cands(&imp.self_ty)
                     .and_then(|c| c.into_iter().next());
                 let of_trait = imp.trait_.is_some();
-                if let (Some((_, path, _)), Some(t)) = (&imp.trait_, &ty) {
-                    let traits = self.res.resolve(&ident_segs(path));
-                    self.out.trait_impls.push((traits, t.clone()));
+                let traits = match &imp.trait_ {
+                    Some((_, path, _)) => self.res.resolve(&ident_segs(path)),
+                    None => Vec::new(),
+                };
+                if let Some(t) = &ty {
+                    if !traits.is_empty() {
+                        self.out.trait_impls.push((traits.clone(), t.clone()));
+                    }
                 }
+                self.impl_traits.push(traits);
                 let shown = type_last_ident(&imp.self_ty).unwrap_or_else(|| "_".into());
                 let sdk = self.cfg.is_workflow_type(&shown);
                 let wm = imp.attrs.iter().any(|a| attr_last(a) == "workflow_methods");
@@ -1006,6 +1078,7 @@ impl<'ast> Visit<'ast> for Collector<'_> {
                 self.impl_flags.pop();
                 self.res.self_ty.pop();
                 self.generics.pop();
+                self.impl_traits.pop();
             }
             syn::Item::Trait(t) => {
                 if self.is_test_item(&t.attrs) {
@@ -1013,6 +1086,15 @@ impl<'ast> Visit<'ast> for Collector<'_> {
                 }
                 let mut owner = self.res.module();
                 owner.push(t.ident.to_string());
+                if let Some(a) = t
+                    .attrs
+                    .iter()
+                    .map(attr_last)
+                    .find(|a| ENTRY_TRAIT_ATTRS.contains(&a.as_str()))
+                {
+                    self.out.entry_traits.push((owner.clone(), a));
+                }
+                self.impl_traits.push(Vec::new());
                 self.res.self_ty.push(Some(owner.clone()));
                 self.impl_flags
                     .push((false, self.cfg.is_workflow_type(&t.ident.to_string())));
@@ -1033,6 +1115,7 @@ impl<'ast> Visit<'ast> for Collector<'_> {
                 }
                 self.impl_flags.pop();
                 self.res.self_ty.pop();
+                self.impl_traits.pop();
             }
             syn::Item::Static(s) => {
                 if self.is_test_item(&s.attrs) {
@@ -1051,6 +1134,11 @@ impl<'ast> Visit<'ast> for Collector<'_> {
             syn::Item::Struct(s) => {
                 if self.is_test_item(&s.attrs) {
                     return;
+                }
+                if self.cfg.is_workflow_type(&s.ident.to_string()) {
+                    let mut q = self.res.module();
+                    q.push(s.ident.to_string());
+                    self.out.context_defs.push(q);
                 }
                 let mut owner = self.res.module();
                 owner.push(s.ident.to_string());
@@ -1166,7 +1254,10 @@ impl<'ast> Visit<'ast> for Collector<'_> {
         qual.push(format!("{{closure#{}:{}}}", loc.line, loc.column));
         self.start_fn(qual, format!("{enclosing}::{{closure}}"), loc);
         if let Some(f) = self.frames.last_mut() {
-            f.info.entry = Some(Entry { reason });
+            f.info.entry = Some(Entry {
+                reason,
+                context_by_ref: None,
+            });
         }
         for input in &c.inputs {
             if let syn::Pat::Type(pt) = input {
@@ -1281,9 +1372,10 @@ impl<'ast> Visit<'ast> for Collector<'_> {
             self.consumer = Some((inner as *const syn::ExprMethodCall, name.clone()));
         }
         self.visit_expr(&m.receiver);
-        let forced = REGISTER_WORKFLOW
-            .contains(&name.as_str())
-            .then_some(name.clone());
+        let forced = (REGISTER_WORKFLOW.contains(&name.as_str())
+            || (REGISTRY_METHODS.contains(&name.as_str())
+                && self.chain_mentions(&m.receiver, "Orchestration")))
+        .then_some(name.clone());
         for a in &m.args {
             if forced.is_some() && matches!(a, syn::Expr::Closure(_)) {
                 self.force_entry = forced.clone();
