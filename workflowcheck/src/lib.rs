@@ -73,8 +73,10 @@
 //!
 //! `{"findings":[{"rule","severity","message","file","line","column","workflows","chain":
 //! [{"function","file","line","column"}],"suggestion"}],"files_scanned","workflows_found",
-//! "errors":[{"file","message"}]}`: a finding locates the operation itself; `workflows` lists
-//! every entry point reaching it and `chain` is a shortest call path from one of them.
+//! "errors":[{"file","line"?,"column"?,"message","may_hold_workflow"}],"unanalysed"}`: a
+//! finding locates the operation itself; `workflows` lists every entry point reaching it and
+//! `chain` is a shortest call path from one of them; `unanalysed` counts the errors that may
+//! hold workflow code (the CLI then exits 2 unless `--allow-unanalysed`).
 
 #![warn(missing_docs)]
 
