@@ -131,6 +131,32 @@ const REGISTRY_METHODS: &[&str] = &[
     "register_typed",
     "register_versioned_typed",
 ];
+/// Iterator adapters that keep an order-insensitive consumer order-insensitive.
+const ORDER_ADAPTERS: &[&str] = &[
+    "filter",
+    "map",
+    "filter_map",
+    "cloned",
+    "copied",
+    "flat_map",
+    "flatten",
+    "inspect",
+    "by_ref",
+];
+/// Collections whose contents do not depend on insertion order.
+const UNORDERED_SINKS: &[&str] = &["BTreeMap", "BTreeSet", "HashMap", "HashSet"];
+/// The consumer name standing for "the result is sorted or collected into a set".
+const SORTED: &str = "sort";
+/// Methods sorting a vector in place.
+const SORT_METHODS: &[&str] = &[
+    "sort",
+    "sort_unstable",
+    "sort_by",
+    "sort_by_key",
+    "sort_unstable_by",
+    "sort_unstable_by_key",
+    "dedup",
+];
 /// How deep a deferred type may nest (a builder chain is as deep as it is long).
 const MAX_TYPE_EXPR_DEPTH: usize = 32;
 
@@ -198,6 +224,8 @@ struct Collector<'a> {
     impl_flags: Vec<(bool, bool)>,
     /// Analyse test items too.
     include_tests: bool,
+    /// `let` statements whose variable is sorted by a later statement of the same block.
+    sorted_locals: HashSet<*const syn::Local>,
     /// Generic parameters in scope, each with the candidate paths of its trait bounds.
     generics: Vec<HashMap<String, Vec<Segs>>>,
     /// Candidate paths of the trait of each enclosing `impl Trait for ..` (empty if none).
@@ -350,6 +378,7 @@ impl<'a> Collector<'a> {
             include_tests: false,
             generics: Vec::new(),
             impl_traits: Vec::new(),
+            sorted_locals: HashSet::new(),
         }
     }
 
@@ -392,6 +421,36 @@ impl<'a> Collector<'a> {
             }
         }
         self.res.scopes.push(scope);
+    }
+
+    /// Notes the `let` statements of `b` whose variable a later statement sorts
+    /// (`let mut v: Vec<_> = m.keys().collect(); v.sort();`).
+    fn note_sorted_locals(&mut self, b: &syn::Block) {
+        for (i, stmt) in b.stmts.iter().enumerate() {
+            let syn::Stmt::Local(l) = stmt else { continue };
+            let name = match &l.pat {
+                syn::Pat::Ident(p) => &p.ident,
+                syn::Pat::Type(pt) => match &*pt.pat {
+                    syn::Pat::Ident(p) => &p.ident,
+                    _ => continue,
+                },
+                _ => continue,
+            };
+            let sorted_later = b.stmts[i + 1..].iter().any(|s| {
+                let e = match s {
+                    syn::Stmt::Expr(e, _) => e,
+                    _ => return false,
+                };
+                let syn::Expr::MethodCall(m) = e else {
+                    return false;
+                };
+                SORT_METHODS.contains(&m.method.to_string().as_str())
+                    && single_ident(&m.receiver).is_some_and(|n| *name == n)
+            });
+            if sorted_later {
+                self.sorted_locals.insert(l as *const syn::Local);
+            }
+        }
     }
 
     /// Does the root of a method chain (`Root::builder().a().b()`, or a variable) name
@@ -1170,6 +1229,7 @@ impl<'ast> Visit<'ast> for Collector<'_> {
     }
 
     fn visit_block(&mut self, b: &'ast syn::Block) {
+        self.note_sorted_locals(b);
         let has_items = b.stmts.iter().any(|s| matches!(s, syn::Stmt::Item(_)));
         if has_items {
             let module = self
@@ -1195,6 +1255,18 @@ impl<'ast> Visit<'ast> for Collector<'_> {
 
     fn visit_local(&mut self, l: &'ast syn::Local) {
         if let Some(init) = &l.init {
+            // `let v: BTreeSet<_> = m.keys().collect();`, or `v` sorted later in the block.
+            let sorted = self.sorted_locals.contains(&(l as *const syn::Local))
+                || match &l.pat {
+                    syn::Pat::Type(pt) => type_last_ident(&pt.ty)
+                        .is_some_and(|n| UNORDERED_SINKS.contains(&n.as_str())),
+                    _ => false,
+                };
+            if sorted {
+                if let syn::Expr::MethodCall(m) = strip_expr(&init.expr) {
+                    self.consumer = Some((m as *const syn::ExprMethodCall, SORTED.to_string()));
+                }
+            }
             self.visit_expr(&init.expr);
             if let Some((_, e)) = &init.diverge {
                 self.visit_expr(e);
@@ -1315,8 +1387,10 @@ impl<'ast> Visit<'ast> for Collector<'_> {
         let name = m.method.to_string();
         let loc = Loc::of(m.method.span());
         let recv_ctx = self.is_ctx_expr(&m.receiver);
-        if SAFE_ZONE_METHODS.contains(&name.as_str())
-            || (recv_ctx && (name == "run" || name == "run_async"))
+        // Only a workflow context's own side-effect methods record their closure's result;
+        // a method of the same name on anything else is ordinary code.
+        if recv_ctx
+            && (SAFE_ZONE_METHODS.contains(&name.as_str()) || name == "run" || name == "run_async")
         {
             self.visit_expr(&m.receiver);
             return;
@@ -1369,7 +1443,28 @@ impl<'ast> Visit<'ast> for Collector<'_> {
             });
         }
         if let syn::Expr::MethodCall(inner) = strip_expr(&m.receiver) {
-            self.consumer = Some((inner as *const syn::ExprMethodCall, name.clone()));
+            // Through order-preserving adapters, the iteration's consumer is the chain's end
+            // (`.iter().filter(..).count()` is consumed by `count`); a `collect` into a set or
+            // a sorted map, or whose result is sorted next, is order-insensitive.
+            let effective = if ORDER_ADAPTERS.contains(&name.as_str()) {
+                consumer.clone().unwrap_or_else(|| name.clone())
+            } else if name == "collect" {
+                let into_set = m.turbofish.as_ref().is_some_and(|t| {
+                    t.args.first().is_some_and(|a| match a {
+                        syn::GenericArgument::Type(ty) => type_last_ident(ty)
+                            .is_some_and(|n| UNORDERED_SINKS.contains(&n.as_str())),
+                        _ => false,
+                    })
+                });
+                match consumer.as_deref() {
+                    _ if into_set => SORTED.to_string(),
+                    Some(c) if c == SORTED => SORTED.to_string(),
+                    _ => name.clone(),
+                }
+            } else {
+                name.clone()
+            };
+            self.consumer = Some((inner as *const syn::ExprMethodCall, effective));
         }
         self.visit_expr(&m.receiver);
         let forced = (REGISTER_WORKFLOW.contains(&name.as_str())
