@@ -47,3 +47,19 @@ fn side_effect_suppresses_only_on_the_context() {
     let lines: Vec<u32> = r.findings.iter().map(|f| f.line).collect();
     assert_eq!(lines, [3], "{:?}", r.findings);
 }
+
+/// Process and thread identity are host state (the `env` rule).
+#[test]
+fn process_and_thread_identity_are_flagged() {
+    let src = "pub async fn wf(ctx: WorkflowContext) {\n\
+            let pid = std::process::id();\n\
+            let tid = std::thread::current().id();\n\
+        }\n";
+    let r = check_sources(&[("wf.rs", src)], &Config::default());
+    let found: Vec<(&str, u32)> = r
+        .findings
+        .iter()
+        .map(|f| (f.rule.as_str(), f.line))
+        .collect();
+    assert_eq!(found, [("env", 2), ("env", 3)], "{:?}", r.findings);
+}

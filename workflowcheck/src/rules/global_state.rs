@@ -46,6 +46,15 @@ const STATEFUL: &[&str] = &[
     "LazyCell",
     "ArcSwap",
     "Condvar",
+    // Sync primitives: a static one is shared by every workflow in the process.
+    "Notify",
+    "Semaphore",
+    "Barrier",
+    "Event",
+    "Sender",
+    "Receiver",
+    "UnboundedSender",
+    "UnboundedReceiver",
 ];
 
 /// Describes what a static of this type holds, if it is mutable state.
@@ -126,6 +135,8 @@ mod tests {
         assert!(classify_static(&t, false).is_some());
         let t: syn::Type = syn::parse_str("Lazy<Mutex<Vec<u8>>>").unwrap();
         assert!(classify_static(&t, false).unwrap().contains("Lazy"));
+        let t: syn::Type = syn::parse_str("tokio::sync::Notify").unwrap();
+        assert!(classify_static(&t, false).unwrap().contains("Notify"));
         let t: syn::Type = syn::parse_str("&'static str").unwrap();
         assert!(classify_static(&t, false).is_none());
         assert!(classify_static(&t, true).is_some());
