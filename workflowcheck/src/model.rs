@@ -500,6 +500,9 @@ pub struct FileSummary {
     pub field_types: Vec<(Segs, Vec<Segs>)>,
     /// `impl Trait for Type`: candidate paths of the trait, and the type.
     pub trait_impls: Vec<(Vec<Segs>, Segs)>,
+    /// `struct path ++ [field]` -> what shared mutable state the field holds (a rule's
+    /// description, e.g. "an `Arc` of `AtomicUsize`").
+    pub shared_fields: Vec<(Segs, String)>,
     /// Traits whose implementations are workflow handlers (Restate's `#[service]`,
     /// `#[object]`, `#[workflow]`): qualified path and the attribute.
     pub entry_traits: Vec<(Segs, String)>,

@@ -67,6 +67,8 @@ pub struct Graph<'a> {
     trait_impls: HashMap<String, Vec<Segs>>,
     /// Canonical type path -> the traits it implements in the tree.
     traits_of_type: HashMap<String, Vec<Segs>>,
+    /// Canonical `struct path::field` -> the shared mutable state it holds.
+    shared_fields: HashMap<String, String>,
     /// Handlers of entry traits (Restate `#[service]` ..), with why.
     trait_entries: HashMap<FnId, String>,
     /// Crates defining a workflow context type, with the type names.
@@ -90,6 +92,7 @@ impl<'a> Graph<'a> {
             field_types: HashMap::new(),
             trait_impls: HashMap::new(),
             traits_of_type: HashMap::new(),
+            shared_fields: HashMap::new(),
             trait_entries: HashMap::new(),
             runtimes: HashSet::new(),
             aliases: HashMap::new(),
@@ -122,6 +125,10 @@ impl<'a> Graph<'a> {
             }
         }
         for file in files {
+            for (k, what) in &file.shared_fields {
+                let key = join(&g.canonical(k));
+                g.shared_fields.entry(key).or_insert_with(|| what.clone());
+            }
             for (k, t) in &file.field_types {
                 let key = join(&g.canonical(k));
                 g.field_types.entry(key).or_insert_with(|| t.clone());
@@ -397,6 +404,17 @@ impl<'a> Graph<'a> {
                         facts.ops.push(h.at(call.loc));
                     }
                     continue;
+                }
+            }
+            // A method called on a field holding state shared with other code.
+            if let Some(TypeExpr::Field(base, field)) = &call.receiver {
+                let shared = self.resolve_type(base).iter().find_map(|t| {
+                    let mut k = self.canonical(t);
+                    k.push(field.clone());
+                    self.shared_fields.get(&join(&k))
+                });
+                if let Some(h) = shared.and_then(|what| rules::shared_field_access(field, what)) {
+                    facts.ops.push(h.at(call.loc));
                 }
             }
             let mut targets = match &call.kind {

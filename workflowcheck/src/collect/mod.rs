@@ -1210,6 +1210,11 @@ impl<'ast> Visit<'ast> for Collector<'_> {
                         k.push(name.to_string());
                         self.out.field_types.push((k, t));
                     }
+                    if let Some(what) = rules::shared_field(&f.ty) {
+                        let mut k = owner.clone();
+                        k.push(name.to_string());
+                        self.out.shared_fields.push((k, what));
+                    }
                     if let Some(kind) = self
                         .type_cands(&f.ty)
                         .and_then(|c| c.iter().find_map(|c| rules::unordered_collection(c)))
