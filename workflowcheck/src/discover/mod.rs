@@ -286,13 +286,14 @@ pub fn read_source(path: &Path, max_bytes: u64) -> Result<String, Problem> {
 /// counts as marked: nothing says it holds no workflow code.
 pub fn bytes_have_marker(path: &Path, finders: &[memmem::Finder<'_>]) -> bool {
     const CHUNK: usize = 1 << 20;
-    let Ok(mut f) = std::fs::File::open(path) else {
-        return true;
-    };
+    // Never open anything but a regular file (opening a FIFO blocks).
     match std::fs::metadata(path) {
         Ok(m) if m.is_file() => {}
         _ => return false,
     }
+    let Ok(mut f) = std::fs::File::open(path) else {
+        return true;
+    };
     let overlap = finders.iter().map(|f| f.needle().len()).max().unwrap_or(0);
     let mut buf: Vec<u8> = Vec::with_capacity(CHUNK + overlap);
     loop {
