@@ -257,8 +257,8 @@ fn select_parse_collect<'t>(
         .filter(|&i| parsed[i].is_some() && readable[i].is_some())
         .count();
     // A file that could not be analysed blocks the run when it may hold workflow code: its
-    // package can reach workflow code, or its own bytes hold a marker. Test code counts only
-    // when tests are analysed.
+    // package holds a marker, or its own bytes hold one. Test code counts only when tests are
+    // analysed.
     let markers = config.markers();
     let finders: Vec<memchr::memmem::Finder<'_>> =
         markers.iter().map(memchr::memmem::Finder::new).collect();

@@ -557,9 +557,9 @@ pub struct FileError {
     pub column: Option<u32>,
     /// Why it could not be analysed.
     pub message: String,
-    /// The file may hold workflow code or code that workflow code reaches (its package holds
-    /// a workflow marker or is referenced by one that does, or its own bytes hold a marker):
-    /// the scan is incomplete, and the run fails unless `--allow-unanalysed`.
+    /// The file may hold workflow code (its package holds a workflow marker, or its own
+    /// bytes hold one): the scan is incomplete, and the run fails unless
+    /// `--allow-unanalysed`.
     pub may_hold_workflow: bool,
 }
 
