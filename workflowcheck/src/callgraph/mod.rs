@@ -69,6 +69,9 @@ pub struct Graph<'a> {
     traits_of_type: HashMap<String, Vec<Segs>>,
     /// Canonical `struct path::field` -> the shared mutable state it holds.
     shared_fields: HashMap<String, String>,
+    /// Types with a workflow entry method: their fields are the workflow's state (a runtime's
+    /// own types share state with the runtime by design).
+    workflow_types: HashSet<String>,
     /// Handlers of entry traits (Restate `#[service]` ..), with why.
     trait_entries: HashMap<FnId, String>,
     /// Crates defining a workflow context type, with the type names.
@@ -93,6 +96,7 @@ impl<'a> Graph<'a> {
             trait_impls: HashMap::new(),
             traits_of_type: HashMap::new(),
             shared_fields: HashMap::new(),
+            workflow_types: HashSet::new(),
             trait_entries: HashMap::new(),
             runtimes: HashSet::new(),
             aliases: HashMap::new(),
@@ -181,6 +185,13 @@ impl<'a> Graph<'a> {
                 if let Some(ids) = g.resolve_fn(cands) {
                     g.activities.extend(ids);
                 }
+            }
+        }
+        for id in 0..g.fns.len() {
+            let info = g.info(id);
+            if info.method && info.qual.len() > 1 && g.entry_reason(id).is_some() {
+                let owner = join(&g.canonical(&info.qual[..info.qual.len() - 1]));
+                g.workflow_types.insert(owner);
             }
         }
         g.facts = vec![None; g.fns.len()];
@@ -406,10 +417,14 @@ impl<'a> Graph<'a> {
                     continue;
                 }
             }
-            // A method called on a field holding state shared with other code.
+            // A method called on a field of a workflow's own type holding state shared with
+            // other code.
             if let Some(TypeExpr::Field(base, field)) = &call.receiver {
                 let shared = self.resolve_type(base).iter().find_map(|t| {
                     let mut k = self.canonical(t);
+                    if !self.workflow_types.contains(&join(&k)) {
+                        return None;
+                    }
                     k.push(field.clone());
                     self.shared_fields.get(&join(&k))
                 });
