@@ -25,12 +25,23 @@ pub fn apply(
     texts: &[&str],
     config: &Config,
 ) -> Applied {
-    let source_line = |file: usize, line: u32| -> String {
-        texts[file]
-            .lines()
-            .nth(line.saturating_sub(1) as usize)
-            .unwrap_or("")
-            .to_string()
+    // Line starts of the files with findings, computed once per file.
+    let mut line_starts: std::collections::HashMap<usize, Vec<usize>> = Default::default();
+    let mut source_line = |file: usize, line: u32, column: u32| -> (String, u32) {
+        let text = texts[file];
+        let starts = line_starts.entry(file).or_insert_with(|| {
+            std::iter::once(0)
+                .chain(memchr::memchr_iter(b'\n', text.as_bytes()).map(|i| i + 1))
+                .collect()
+        });
+        let Some(&start) = starts.get(line.saturating_sub(1) as usize) else {
+            return (String::new(), 0);
+        };
+        let end = text[start..].find('\n').map_or(text.len(), |e| start + e);
+        let full = text[start..end]
+            .strip_suffix('\r')
+            .unwrap_or(&text[start..end]);
+        excerpt(full, column)
     };
     let mut used: Vec<Vec<bool>> = files
         .iter()
@@ -61,6 +72,7 @@ pub fn apply(
                 column: link.loc.column,
             })
             .collect();
+        let (source_line, source_start) = source_line(r.file, r.op.loc.line, r.op.loc.column);
         findings.push(Finding {
             rule: r.op.rule.to_string(),
             severity,
@@ -72,7 +84,8 @@ pub fn apply(
             chain,
             suggestion: r.op.suggestion,
             len: r.op.loc.len,
-            source_line: source_line(r.file, r.op.loc.line),
+            source_line,
+            source_start,
         });
     }
     for (fi, s) in files.iter().enumerate() {
@@ -96,6 +109,7 @@ pub fn apply(
             let Some(severity) = config.level(meta.id).severity() else {
                 continue;
             };
+            let (source_line, source_start) = source_line(fi, sup.line, sup.column);
             findings.push(Finding {
                 rule: meta.id.to_string(),
                 severity,
@@ -107,7 +121,8 @@ pub fn apply(
                 chain: Vec::new(),
                 suggestion,
                 len: 2,
-                source_line: source_line(fi, sup.line),
+                source_line,
+                source_start,
             });
         }
     }
@@ -118,4 +133,31 @@ pub fn apply(
         findings,
         suppressed,
     }
+}
+
+/// Source lines longer than this many characters are cut to a window around the finding.
+pub const MAX_SOURCE_LINE_CHARS: usize = 240;
+
+/// The part of `line` shown with a finding at 1-based `column`, and how many characters were
+/// cut from its start: the whole line when short, else a window of
+/// [`MAX_SOURCE_LINE_CHARS`] around the column (a 4 MB one-line file must not print 4 MB per
+/// finding, nor hold a copy of the line in each).
+pub fn excerpt(line: &str, column: u32) -> (String, u32) {
+    if line.len() <= MAX_SOURCE_LINE_CHARS {
+        return (line.to_string(), 0);
+    }
+    let chars = line.chars().count();
+    if chars <= MAX_SOURCE_LINE_CHARS {
+        return (line.to_string(), 0);
+    }
+    let at = (column as usize).saturating_sub(1).min(chars);
+    let start = at
+        .saturating_sub(MAX_SOURCE_LINE_CHARS / 3)
+        .min(chars - MAX_SOURCE_LINE_CHARS);
+    let cut: String = line
+        .chars()
+        .skip(start)
+        .take(MAX_SOURCE_LINE_CHARS)
+        .collect();
+    (cut, start as u32)
 }

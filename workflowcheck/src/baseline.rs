@@ -9,6 +9,10 @@ use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::path::Path;
 
+/// The baseline format this version reads and writes; a file with another version is
+/// rejected rather than half-understood.
+pub const VERSION: u32 = 1;
+
 /// A recorded finding, matched without its line number.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Entry {
@@ -24,6 +28,7 @@ pub struct Entry {
 
 /// A baseline file.
 #[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Baseline {
     /// Format version (1).
     pub version: u32,
@@ -43,7 +48,7 @@ fn entry(f: &Finding) -> Entry {
 /// The baseline of a report.
 pub fn of(report: &Report) -> Baseline {
     Baseline {
-        version: 1,
+        version: VERSION,
         findings: report.findings.iter().map(entry).collect(),
     }
 }
@@ -59,7 +64,17 @@ pub fn write(report: &Report, path: &Path) -> Result<(), String> {
 pub fn read(path: &Path) -> Result<Baseline, String> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| format!("cannot read baseline {}: {e}", path.display()))?;
-    serde_json::from_str(&text).map_err(|e| format!("invalid baseline {}: {e}", path.display()))
+    let b: Baseline = serde_json::from_str(&text)
+        .map_err(|e| format!("invalid baseline {}: {e}", path.display()))?;
+    if b.version != VERSION {
+        return Err(format!(
+            "baseline {} has version {}; this workflowcheck reads version {VERSION} \
+             (rewrite it with --write-baseline)",
+            path.display(),
+            b.version
+        ));
+    }
+    Ok(b)
 }
 
 /// Removes findings recorded in `baseline`; returns how many were removed.

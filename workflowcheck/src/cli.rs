@@ -1,8 +1,11 @@
 //! The command line, shared by `workflowcheck` and `cargo workflowcheck`.
 //!
 //! Exit codes: 0 when no deny-level finding remains, 1 when one does, 2 on usage, config or
-//! I/O errors (a file that cannot be parsed is reported in the output and does not change
-//! the exit code).
+//! I/O errors, and 2 as well when a file that may hold workflow code could not be analysed
+//! (syntax error, nesting limit, non-UTF-8, NUL bytes, oversized): the scan is incomplete, so
+//! it cannot pass, whatever the findings. `--allow-unanalysed` reports such files and goes
+//! by the findings alone. Files that cannot hold workflow code are reported as warnings and
+//! never change the exit code.
 
 use crate::config::Config;
 use crate::report::{self, Format};
@@ -57,9 +60,34 @@ pub struct Args {
     /// otherwise only read): same findings, syntax errors reported everywhere.
     #[arg(long)]
     pub parse_all: bool,
+    /// Analyse test code too: `tests/`, `benches/`, `#[cfg(test)]` items and `#[test]`
+    /// functions (skipped by default).
+    #[arg(long)]
+    pub include_tests: bool,
+    /// Do not fail (exit 2) when a file that may hold workflow code could not be analysed;
+    /// such files are still reported.
+    #[arg(long)]
+    pub allow_unanalysed: bool,
     /// List the rules and exit.
     #[arg(long)]
     pub list_rules: bool,
+    /// Scan, then list the workflow entry points recognised and why (one per line:
+    /// function, position, reason; JSON with --format json) instead of findings.
+    #[arg(long)]
+    pub list_entry_points: bool,
+}
+
+/// Exit code: no deny-level finding, every file that may hold workflow code analysed.
+pub const EXIT_CLEAN: i32 = 0;
+/// Exit code: a deny-level finding.
+pub const EXIT_FINDINGS: i32 = 1;
+/// Exit code: usage, config or I/O error, or a file that may hold workflow code could not be
+/// analysed (unless `--allow-unanalysed`).
+pub const EXIT_ERROR: i32 = 2;
+
+/// Colour for a stream: never with `NO_COLOR` set or when it is not a terminal.
+fn auto_color(terminal: bool) -> bool {
+    std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && terminal
 }
 
 /// Runs the CLI; returns the exit code.
@@ -71,8 +99,22 @@ pub fn run(
     let args = match Args::try_parse_from(args) {
         Ok(a) => a,
         Err(e) => {
-            let code = if e.use_stderr() { 2 } else { 0 };
-            let text = e.render().ansi().to_string();
+            use std::io::IsTerminal;
+            let code = if e.use_stderr() {
+                EXIT_ERROR
+            } else {
+                EXIT_CLEAN
+            };
+            let terminal = if code == 0 {
+                std::io::stdout().is_terminal()
+            } else {
+                std::io::stderr().is_terminal()
+            };
+            let text = if auto_color(terminal) {
+                e.render().ansi().to_string()
+            } else {
+                e.render().to_string()
+            };
             let _ = if code == 0 {
                 write!(out, "{text}")
             } else {
@@ -85,7 +127,7 @@ pub fn run(
         Ok(code) => code,
         Err(msg) => {
             let _ = writeln!(err, "workflowcheck: error: {msg}");
-            2
+            EXIT_ERROR
         }
     }
 }
@@ -124,7 +166,37 @@ fn execute(args: &Args, out: &mut dyn Write) -> Result<i32, String> {
     opts.jobs = args.jobs;
     opts.max_file_bytes = args.max_file_size;
     opts.parse_all = args.parse_all;
+    opts.include_tests = args.include_tests;
     let mut report = check(&opts);
+    if args.list_entry_points {
+        let text = if args.format == Format::Json {
+            let mut t = serde_json::to_string_pretty(&report.entry_points)
+                .map_err(|e| format!("cannot serialise entry points: {e}"))?;
+            t.push('\n');
+            t
+        } else {
+            let mut t = String::new();
+            for e in &report.entry_points {
+                t.push_str(&format!(
+                    "{}  {}:{}:{}  {}\n",
+                    e.function, e.file, e.line, e.column, e.reason
+                ));
+            }
+            t.push_str(&format!(
+                "workflowcheck: {} entry point{}\n",
+                report.entry_points.len(),
+                if report.entry_points.len() == 1 {
+                    ""
+                } else {
+                    "s"
+                }
+            ));
+            t
+        };
+        out.write_all(text.as_bytes())
+            .map_err(|e| format!("cannot write output: {e}"))?;
+        return Ok(EXIT_CLEAN);
+    }
     if let Some(path) = &args.baseline {
         if args.write_baseline || !path.exists() {
             baseline::write(&report, path)?;
@@ -140,14 +212,18 @@ fn execute(args: &Args, out: &mut dyn Write) -> Result<i32, String> {
         Color::Never => false,
         Color::Auto => {
             use std::io::IsTerminal;
-            args.format == Format::Human
-                && std::env::var_os("NO_COLOR").is_none()
-                && std::io::stdout().is_terminal()
+            args.format == Format::Human && auto_color(std::io::stdout().is_terminal())
         }
     };
     out.write_all(report::render(&report, args.format, color).as_bytes())
         .map_err(|e| format!("cannot write output: {e}"))?;
-    Ok(if report.has_errors() { 1 } else { 0 })
+    Ok(if !report.complete() && !args.allow_unanalysed {
+        EXIT_ERROR
+    } else if report.has_errors() {
+        EXIT_FINDINGS
+    } else {
+        EXIT_CLEAN
+    })
 }
 
 /// `cargo workflowcheck ARGS` runs `cargo-workflowcheck workflowcheck ARGS`: drop the

@@ -24,7 +24,7 @@
 //! globs = ["generated/**", "**/legacy_*.rs"]
 //! ```
 
-use crate::model::Level;
+use crate::model::{Level, REGISTER_ACTIVITY, REGISTER_WORKFLOW};
 use crate::rules;
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -128,8 +128,16 @@ pub const WORKFLOW_TYPES: &[&str] = &[
     "WorkflowContextView",
     "WfContext",
     "SharedWorkflowContext",
+    "ObjectContext",
+    "SharedObjectContext",
     "OrchestrationContext",
 ];
+/// Attributes of traits whose implementations are workflow handlers (Restate's services,
+/// virtual objects and workflows).
+pub const ENTRY_TRAIT_ATTRS: &[&str] = &["service", "object", "workflow"];
+/// Substrings that mark a file as possibly holding entry points beyond the configured
+/// names: Restate's SDK (handler traits) and duroxide's registry (untyped closures).
+pub const EXTRA_MARKERS: &[&str] = &["restate_sdk", "OrchestrationRegistry"];
 /// Attributes of `#[workflow_methods]` impls that mark workflow code.
 pub const WORKFLOW_METHOD_ATTRS: &[&str] = &[
     "run",
@@ -280,6 +288,36 @@ impl Config {
     /// Is `name` an activity context type?
     pub fn is_activity_type(&self, name: &str) -> bool {
         self.activity_types.iter().any(|t| t == name)
+    }
+
+    /// The substrings that make a file a possible holder of workflow entry points: the
+    /// workflow context type names (configured ones included), the configured workflow
+    /// attributes, `workflow_methods`, and the workflow and activity registration methods.
+    pub fn markers(&self) -> Vec<String> {
+        let mut all: Vec<String> = self
+            .workflow_types
+            .iter()
+            .chain(&self.workflow_attributes)
+            .cloned()
+            .chain(["workflow_methods".to_string()])
+            .chain(EXTRA_MARKERS.iter().map(|s| s.to_string()))
+            .chain(
+                REGISTER_WORKFLOW
+                    .iter()
+                    .chain(REGISTER_ACTIVITY)
+                    .map(|s| s.to_string()),
+            )
+            .filter(|m| !m.is_empty())
+            .collect();
+        all.sort();
+        all.dedup();
+        // A marker containing another is redundant (`SyncWorkflowContext`, `WorkflowContext`).
+        let kept: Vec<String> = all
+            .iter()
+            .filter(|m| !all.iter().any(|o| o != *m && m.contains(o.as_str())))
+            .cloned()
+            .collect();
+        kept
     }
 
     /// Is a path (relative to a scanned root, or as displayed) skipped by a glob?

@@ -73,8 +73,10 @@
 //!
 //! `{"findings":[{"rule","severity","message","file","line","column","workflows","chain":
 //! [{"function","file","line","column"}],"suggestion"}],"files_scanned","workflows_found",
-//! "errors":[{"file","message"}]}`: a finding locates the operation itself; `workflows` lists
-//! every entry point reaching it and `chain` is a shortest call path from one of them.
+//! "errors":[{"file","line"?,"column"?,"message","may_hold_workflow"}],"unanalysed"}`: a
+//! finding locates the operation itself; `workflows` lists every entry point reaching it and
+//! `chain` is a shortest call path from one of them; `unanalysed` counts the errors that may
+//! hold workflow code (the CLI then exits 2 unless `--allow-unanalysed`).
 
 #![warn(missing_docs)]
 
@@ -94,7 +96,7 @@ pub mod suppress;
 
 use config::Config;
 use discover::Sources;
-use model::{FileError, FileSummary, Report, SourceFile};
+use model::{FileError, FileSummary, Problem, Report, SourceFile};
 use rayon::prelude::*;
 use std::path::PathBuf;
 
@@ -117,6 +119,8 @@ pub struct Options {
     /// Parse every file, even those of crates that cannot reach workflow code (see
     /// [`select`]); the findings are the same, syntax errors are reported everywhere.
     pub parse_all: bool,
+    /// Analyse test code too (`tests/`, `benches/`, `#[cfg(test)]`, `#[test]` functions).
+    pub include_tests: bool,
 }
 
 impl Options {
@@ -129,6 +133,7 @@ impl Options {
             max_file_bytes: discover::DEFAULT_MAX_FILE_BYTES,
             jobs: None,
             parse_all: false,
+            include_tests: false,
         }
     }
 }
@@ -150,7 +155,7 @@ pub fn check(opts: &Options) -> Report {
     with_pool(opts.jobs, || {
         let root = opts.display_root.as_deref();
         let sources = discover::from_disk(&opts.paths, &opts.config, opts.max_file_bytes, root);
-        pipeline(sources, &opts.config, opts.parse_all)
+        pipeline(sources, &opts.config, opts.parse_all, opts.include_tests)
     })
 }
 
@@ -158,32 +163,37 @@ pub fn check(opts: &Options) -> Report {
 /// on disk (`a.rs` with `mod b;` includes `a/b.rs` or `b.rs`).
 pub fn check_sources(sources: &[(&str, &str)], config: &Config) -> Report {
     with_pool(None, || {
-        pipeline(discover::in_memory(sources), config, false)
+        pipeline(discover::in_memory(sources), config, false, false)
     })
 }
 
 /// The stages after discovery, in order. Rendering, the last stage, is the caller's
 /// ([`report::render`]).
-fn pipeline(sources: Sources, config: &Config, parse_all: bool) -> Report {
+fn pipeline(sources: Sources, config: &Config, parse_all: bool, include_tests: bool) -> Report {
     let Sources {
         files,
         texts,
+        marked,
         mut errors,
     } = sources;
     // select -> parse -> collect
-    let collected = select_parse_collect(&files, &texts, config, parse_all);
+    let collected = select_parse_collect(&files, &texts, &marked, config, parse_all, include_tests);
     // -> callgraph
     let reach = callgraph::reach(&collected.summaries, config);
     let workflows_found = reach.workflows_found;
+    let entry_points = reach.entry_points.clone();
     // -> apply
     let applied = apply::apply(reach, &collected.summaries, &collected.texts, config);
     errors.extend(collected.errors);
     errors.sort();
+    let unanalysed = errors.iter().filter(|e| e.may_hold_workflow).count();
     Report {
         findings: applied.findings,
         files_scanned: files.len(),
         workflows_found,
         errors,
+        unanalysed,
+        entry_points,
         lines_scanned: collected.summaries.iter().map(|s| s.lines).sum(),
         suppressed: applied.suppressed,
         baselined: 0,
@@ -206,16 +216,18 @@ struct Collected<'t> {
 /// The other readable files contribute what [`collect::unparsed`] takes from their text.
 fn select_parse_collect<'t>(
     files: &[SourceFile],
-    texts: &'t [Result<String, String>],
+    texts: &'t [Result<String, Problem>],
+    marked: &[bool],
     config: &Config,
     parse_all: bool,
+    include_tests: bool,
 ) -> Collected<'t> {
     let readable: Vec<Option<&str>> = texts
         .iter()
         .map(|t| t.as_ref().ok().map(String::as_str))
         .collect();
-    let mut selection = select::Selection::new(files, &readable, config, parse_all);
-    let mut parsed: Vec<Option<Result<FileSummary, String>>> =
+    let mut selection = select::Selection::new(files, &readable, config, parse_all, include_tests);
+    let mut parsed: Vec<Option<Result<FileSummary, Problem>>> =
         (0..files.len()).map(|_| None).collect();
     loop {
         let todo: Vec<usize> = (0..files.len())
@@ -224,11 +236,11 @@ fn select_parse_collect<'t>(
         if todo.is_empty() {
             break;
         }
-        let round: Vec<(usize, Result<FileSummary, String>)> = todo
+        let round: Vec<(usize, Result<FileSummary, Problem>)> = todo
             .par_iter()
             .map(|&i| {
                 let r = match &texts[i] {
-                    Ok(text) => parse_and_collect(&files[i], text, config),
+                    Ok(text) => parse_and_collect(&files[i], text, config, include_tests),
                     Err(e) => Err(e.clone()),
                 };
                 (i, r)
@@ -237,15 +249,26 @@ fn select_parse_collect<'t>(
         for (i, r) in round {
             parsed[i] = Some(r);
         }
-        if parse_all {
-            break;
-        }
+        // With --parse-all nothing is left to parse, but growing the selection still tells
+        // which files may hold workflow code.
         selection.grow(&parsed);
     }
     let files_parsed = (0..files.len())
         .filter(|&i| parsed[i].is_some() && readable[i].is_some())
         .count();
-    let results: Vec<Result<FileSummary, String>> = parsed
+    // A file that could not be analysed blocks the run when it may hold workflow code: its
+    // package holds a marker, or its own bytes hold one. Test code counts only when tests are
+    // analysed.
+    let markers = config.markers();
+    let finders: Vec<memchr::memmem::Finder<'_>> =
+        markers.iter().map(memchr::memmem::Finder::new).collect();
+    let blocks = |i: usize| {
+        (include_tests || !files[i].test)
+            && (selection.may_hold_workflow(i)
+                || marked[i]
+                || readable[i].is_some_and(|t| select::has_marker(t, &finders)))
+    };
+    let results: Vec<Result<FileSummary, Problem>> = parsed
         .into_par_iter()
         .zip(texts.par_iter())
         .zip(files.par_iter())
@@ -263,16 +286,17 @@ fn select_parse_collect<'t>(
         errors: Vec::new(),
         files_parsed,
     };
-    for ((r, text), file) in results.into_iter().zip(texts).zip(files) {
+    for (i, ((r, text), file)) in results.into_iter().zip(texts).zip(files).enumerate() {
         match r {
             Ok(s) => {
                 collected.summaries.push(s);
                 collected.texts.push(text.as_deref().unwrap_or_default());
             }
-            Err(message) => collected.errors.push(FileError {
-                file: file.display.clone(),
-                message,
-            }),
+            Err(problem) => {
+                collected
+                    .errors
+                    .push(FileError::new(file.display.clone(), problem, blocks(i)))
+            }
         }
     }
     collected
@@ -283,9 +307,10 @@ fn parse_and_collect(
     file: &SourceFile,
     text: &str,
     config: &Config,
-) -> Result<FileSummary, String> {
+    include_tests: bool,
+) -> Result<FileSummary, Problem> {
     parse::guarded(|| {
         let ast = parse::parse_source(text)?;
-        Ok(collect::file(&ast, file, text, config))
+        Ok(collect::file(&ast, file, text, config, include_tests))
     })
 }

@@ -326,8 +326,33 @@ pub enum CallKind {
     Call,
     /// A path used as a value (`.map(helper)`, `COUNTER.fetch_add(..)`).
     Ref,
-    /// `recv.name(..)` whose receiver type is unknown: resolved by method name.
+    /// `recv.name(..)`: resolved through the receiver's type only (the candidates, or the
+    /// call site's deferred `receiver`), never by name alone.
     Method(String),
+}
+
+/// A type the collect stage could not name from one file, resolved by the call graph once
+/// every file is indexed: the type of a field, of a function's or method's return value.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TypeExpr {
+    /// Candidate paths of the type itself.
+    Paths(Vec<Segs>),
+    /// The type of field `.1` of a value of type `.0`.
+    Field(Box<TypeExpr>, String),
+    /// What a function (candidate paths) returns.
+    Return(Vec<Segs>),
+    /// What method `.1` returns when called on a value of type `.0`.
+    MethodReturn(Box<TypeExpr>, String),
+}
+
+impl TypeExpr {
+    /// Nesting depth (a chain of builder calls is as deep as it is long).
+    pub fn depth(&self) -> usize {
+        match self {
+            TypeExpr::Paths(_) | TypeExpr::Return(_) => 1,
+            TypeExpr::Field(b, _) | TypeExpr::MethodReturn(b, _) => 1 + b.depth(),
+        }
+    }
 }
 
 /// A call (or reference) from a function body, with its candidate targets in priority order.
@@ -341,6 +366,12 @@ pub struct CallSite {
     pub candidates: Vec<Segs>,
     /// Text shown for the callee when resolution fails, e.g. `helper`.
     pub display: String,
+    /// Arguments passed (for a method call, not counting the receiver); `None` for a
+    /// reference. A target taking another number of arguments is not this call's callee.
+    pub args: Option<usize>,
+    /// For a method call whose receiver's type the file alone does not tell: that type, for
+    /// the call graph to resolve.
+    pub receiver: Option<TypeExpr>,
 }
 
 /// An iteration over a struct field whose type is only known once all files are indexed.
@@ -361,6 +392,24 @@ pub struct FieldIter {
 pub struct Entry {
     /// Why, e.g. "takes a `WorkflowContext` parameter".
     pub reason: String,
+    /// The context type, when the function is an entry point only because it takes one by
+    /// reference: inside the crate that defines that type (the runtime itself) it is not.
+    pub context_by_ref: Option<String>,
+}
+
+/// A recognised workflow entry point, for `--list-entry-points`.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct EntryPoint {
+    /// Qualified path of the function or closure.
+    pub function: String,
+    /// The file, as displayed.
+    pub file: String,
+    /// 1-based line.
+    pub line: u32,
+    /// 1-based column.
+    pub column: u32,
+    /// Why it is an entry point.
+    pub reason: String,
 }
 
 /// One function (or entry closure) and what its body does.
@@ -380,6 +429,18 @@ pub struct FnInfo {
     pub sdk: bool,
     /// An associated function (inside an impl or trait).
     pub method: bool,
+    /// Parameters, not counting `self`.
+    pub params: usize,
+    /// Takes `self` (in any form).
+    pub has_self: bool,
+    /// Callable from other crates: `pub`, or a trait's method.
+    pub public: bool,
+    /// Candidate paths of the trait of the enclosing `impl Trait for ..`, if any.
+    pub impl_trait: Vec<Segs>,
+    /// Candidate paths of the returned type (`Self` replaced by the impl's type; through
+    /// references, `Box`/`Arc`/`Rc`, and `Result`/`Option`, whose value `?` or `unwrap`
+    /// takes out).
+    pub ret: Vec<Segs>,
     /// Calls and references made by the body.
     pub calls: Vec<CallSite>,
     /// Operations the rules flagged in the body.
@@ -434,17 +495,94 @@ pub struct FileSummary {
     pub unordered_fields: Vec<(Segs, &'static str)>,
     /// Candidate paths of functions registered as activities.
     pub activity_regs: Vec<Vec<Segs>>,
+    /// `struct path ++ [field]` -> candidate paths of the field's type (through references,
+    /// `Box`/`Arc`/`Rc`; a trait object's trait).
+    pub field_types: Vec<(Segs, Vec<Segs>)>,
+    /// `impl Trait for Type`: candidate paths of the trait, and the type.
+    pub trait_impls: Vec<(Vec<Segs>, Segs)>,
+    /// `struct path ++ [field]` -> what shared mutable state the field holds (a rule's
+    /// description, e.g. "an `Arc` of `AtomicUsize`").
+    pub shared_fields: Vec<(Segs, String)>,
+    /// Traits whose implementations are workflow handlers (Restate's `#[service]`,
+    /// `#[object]`, `#[workflow]`): qualified path and the attribute.
+    pub entry_traits: Vec<(Segs, String)>,
+    /// Workflow context types (by configured name) this file defines, qualified: the crate
+    /// defining one is the runtime.
+    pub context_defs: Vec<Segs>,
     /// `workflowcheck:ignore` comments.
     pub suppressions: Vec<Suppression>,
 }
 
-/// A file that could not be scanned.
+/// Why a file could not be analysed, and where in it (when a position is known).
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Problem {
+    /// 1-based line.
+    pub line: Option<u32>,
+    /// 1-based column, in characters.
+    pub column: Option<u32>,
+    /// What went wrong.
+    pub message: String,
+}
+
+impl Problem {
+    /// A problem with no position in the file.
+    pub fn new(message: impl Into<String>) -> Problem {
+        Problem {
+            line: None,
+            column: None,
+            message: message.into(),
+        }
+    }
+
+    /// A problem at `line`:`column` (1-based).
+    pub fn at(line: u32, column: u32, message: impl Into<String>) -> Problem {
+        Problem {
+            line: Some(line),
+            column: Some(column),
+            message: message.into(),
+        }
+    }
+}
+
+/// A file (or directory entry) that could not be analysed.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 pub struct FileError {
     /// The file, as displayed.
     pub file: String,
-    /// Why it could not be scanned.
+    /// 1-based line of the problem, when known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<u32>,
+    /// 1-based column of the problem, when known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub column: Option<u32>,
+    /// Why it could not be analysed.
     pub message: String,
+    /// The file may hold workflow code (its package holds a workflow marker, or its own
+    /// bytes hold one): the scan is incomplete, and the run fails unless
+    /// `--allow-unanalysed`.
+    pub may_hold_workflow: bool,
+}
+
+impl FileError {
+    /// `problem` in `file`.
+    pub fn new(file: impl Into<String>, problem: Problem, may_hold_workflow: bool) -> FileError {
+        FileError {
+            file: file.into(),
+            line: problem.line,
+            column: problem.column,
+            message: problem.message,
+            may_hold_workflow,
+        }
+    }
+
+    /// `file:line:column` (as much of it as is known).
+    pub fn position(&self) -> String {
+        match (self.line, self.column) {
+            (Some(l), Some(c)) => format!("{}:{l}:{c}", self.file),
+            (Some(l), None) => format!("{}:{l}", self.file),
+            _ => self.file.clone(),
+        }
+    }
 }
 
 /// One function on a call chain from a workflow entry point, and the position in it of the
@@ -477,6 +615,8 @@ pub struct Reached {
 pub struct Reachability {
     /// Workflow entry points found.
     pub workflows_found: usize,
+    /// The entry points, with why each was recognised.
+    pub entry_points: Vec<EntryPoint>,
     /// Each reached operation once, ordered by (file, location, rule).
     pub reached: Vec<Reached>,
 }
@@ -519,9 +659,13 @@ pub struct Finding {
     /// Caret width (rendering only).
     #[serde(skip)]
     pub len: u32,
-    /// The source line (rendering and baselines only).
+    /// The source line, or a window of it around the column when the line is long
+    /// (rendering and baselines only).
     #[serde(skip)]
     pub source_line: String,
+    /// Characters of the line cut before `source_line` (0 when it is the whole line).
+    #[serde(skip)]
+    pub source_start: u32,
 }
 
 impl Finding {
@@ -540,8 +684,13 @@ pub struct Report {
     pub files_scanned: usize,
     /// Workflow entry points found.
     pub workflows_found: usize,
-    /// Files that could not be scanned.
+    /// Files that could not be analysed (each says whether it may hold workflow code).
     pub errors: Vec<FileError>,
+    /// How many of `errors` may hold workflow code: the scan is incomplete when not 0.
+    pub unanalysed: usize,
+    /// The workflow entry points recognised (`--list-entry-points`; not serialised).
+    #[serde(skip)]
+    pub entry_points: Vec<EntryPoint>,
     /// Lines of source read (not serialised; shown in the human summary and benchmarks).
     #[serde(skip)]
     pub lines_scanned: usize,
@@ -560,5 +709,10 @@ impl Report {
     /// Any deny-level finding?
     pub fn has_errors(&self) -> bool {
         self.findings.iter().any(Finding::is_error)
+    }
+
+    /// Could every file that may hold workflow code be analysed?
+    pub fn complete(&self) -> bool {
+        self.unanalysed == 0
     }
 }

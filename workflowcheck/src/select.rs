@@ -13,17 +13,16 @@
 //!   non-test file of such a group (`use other::..`, `other::f()`, re-exports), or that is
 //!   the name of a crate in such a group (crates of the same name are merged by the call
 //!   graph), or `std`/`core`/`alloc`;
-//! - the group of a method that the call graph's by-name fallback (receiver type unknown)
-//!   would link to (see below).
+//! - the group of an implementation of a trait method called from parsed code (see below).
 //!
 //! Call resolution only ever looks up paths whose first segment is the caller's crate or a
 //! name written in the caller's file, so functions outside these groups are never reached by
-//! path. The one global lookup is the method-name fallback, which links a call to the only
-//! method of that name in the whole scan: for every such name called from a parsed group,
-//! the remaining files defining `fn <name>` (textually) are parsed too, so the count of
-//! methods with that name is the one a full parse sees; when the only one lies outside the
-//! parsed groups, its group is parsed in full. This repeats until nothing changes, so the
-//! findings are those of parsing everything.
+//! path. The one global lookup is dynamic dispatch: a method call on a trait object or a
+//! generic bound reaches every implementation of the trait in the tree. For every method
+//! name called from a parsed group, the remaining files defining `fn <name>` (textually) are
+//! parsed too, and the group of one implementing a trait method of that name is parsed in
+//! full. This repeats until nothing changes, so the findings are those of parsing
+//! everything.
 //!
 //! Files that are not parsed are still read: they count in `files_scanned` and the line
 //! totals, unreadable, non-UTF-8 and oversized files are still reported, and their
@@ -31,9 +30,7 @@
 //! in them are not reported, since they are never parsed.
 
 use crate::config::Config;
-use crate::model::{
-    CallKind, FileSummary, SourceFile, COMMON_METHODS, REGISTER_ACTIVITY, REGISTER_WORKFLOW,
-};
+use crate::model::{CallKind, FileSummary, Problem, SourceFile, COMMON_METHODS};
 use memchr::memmem;
 use rayon::prelude::*;
 use std::collections::{HashMap, HashSet};
@@ -44,29 +41,7 @@ const IMPLICIT_CRATES: &[&str] = &["std", "core", "alloc"];
 
 /// The substrings that make a file a possible holder of workflow entry points.
 pub fn markers(config: &Config) -> Vec<String> {
-    let mut all: Vec<String> = config
-        .workflow_types
-        .iter()
-        .chain(&config.workflow_attributes)
-        .cloned()
-        .chain(["workflow_methods".to_string()])
-        .chain(
-            REGISTER_WORKFLOW
-                .iter()
-                .chain(REGISTER_ACTIVITY)
-                .map(|s| s.to_string()),
-        )
-        .filter(|m| !m.is_empty())
-        .collect();
-    all.sort();
-    all.dedup();
-    // A marker containing another is redundant (`SyncWorkflowContext`, `WorkflowContext`).
-    let kept: Vec<String> = all
-        .iter()
-        .filter(|m| !all.iter().any(|o| o != *m && m.contains(o.as_str())))
-        .cloned()
-        .collect();
-    kept
+    config.markers()
 }
 
 /// Does `text` mention one of the markers?
@@ -142,9 +117,13 @@ pub struct Selection<'a> {
     groups: Vec<Vec<usize>>,
     crate_groups: HashMap<&'a str, Vec<usize>>,
     group_needed: Vec<bool>,
+    /// Groups holding a marker file: the packages that define workflows.
+    group_marked: Vec<bool>,
     /// Files to parse (all files of needed groups, plus files defining searched methods).
     pub parse: Vec<bool>,
     searched: HashSet<String>,
+    /// Test files reference crates too (`--include-tests`).
+    include_tests: bool,
 }
 
 impl<'a> Selection<'a> {
@@ -155,6 +134,7 @@ impl<'a> Selection<'a> {
         texts: &'a [Option<&'a str>],
         config: &Config,
         all: bool,
+        include_tests: bool,
     ) -> Selection<'a> {
         let mut group_ids: HashMap<Option<&PathBuf>, usize> = HashMap::new();
         let mut groups: Vec<Vec<usize>> = Vec::new();
@@ -168,7 +148,7 @@ impl<'a> Selection<'a> {
             }
             groups[g].push(i);
             group_of.push(g);
-            if !f.test {
+            if !f.test || include_tests {
                 let gs = crate_groups.entry(f.crate_name.as_str()).or_default();
                 if gs.last() != Some(&g) && !gs.contains(&g) {
                     gs.push(g);
@@ -180,15 +160,13 @@ impl<'a> Selection<'a> {
             texts,
             group_of,
             group_needed: vec![false; groups.len()],
+            group_marked: vec![false; groups.len()],
             groups,
             crate_groups,
             parse: vec![all; files.len()],
             searched: HashSet::new(),
+            include_tests,
         };
-        if all {
-            sel.group_needed.iter_mut().for_each(|n| *n = true);
-            return sel;
-        }
         let markers = markers(config);
         let finders: Vec<memmem::Finder<'_>> = markers.iter().map(memmem::Finder::new).collect();
         let marked: Vec<usize> = (0..files.len())
@@ -196,6 +174,9 @@ impl<'a> Selection<'a> {
             .filter(|&i| texts[i].is_some_and(|t| has_marker(t, &finders)))
             .map(|i| sel.group_of[i])
             .collect();
+        for &g in &marked {
+            sel.group_marked[g] = true;
+        }
         sel.need(marked);
         sel
     }
@@ -229,7 +210,7 @@ impl<'a> Selection<'a> {
             let members: Vec<usize> = wave
                 .iter()
                 .flat_map(|&g| self.groups[g].iter().copied())
-                .filter(|&i| !self.files[i].test)
+                .filter(|&i| self.include_tests || !self.files[i].test)
                 .collect();
             for &g in &wave {
                 for &i in &self.groups[g] {
@@ -269,50 +250,55 @@ impl<'a> Selection<'a> {
         }
     }
 
-    /// After a round of parsing (`results[i]` is set for every parsed file): selects the
-    /// files and groups the method-name fallback needs. Returns whether anything was added.
-    pub fn grow(&mut self, results: &[Option<Result<FileSummary, String>>]) -> bool {
-        // Methods defined by name, over everything parsed: (count, a defining file).
-        let mut defs: HashMap<&str, (usize, usize)> = HashMap::new();
-        for (i, r) in results.iter().enumerate() {
-            if let Some(Ok(s)) = r {
-                for f in s.fns.iter().filter(|f| f.method) {
-                    if let Some(n) = f.qual.last() {
-                        let e = defs.entry(n.as_str()).or_insert((0, i));
-                        e.0 += 1;
-                    }
-                }
-            }
-        }
-        let mut wanted: HashSet<&str> = HashSet::new();
-        let mut escalate = Vec::new();
+    /// May file `i` hold workflow code? True for the files of a package holding a marker
+    /// (the same with and without `--parse-all`). Dependencies the workflows reach are not
+    /// included: a syntax error there is syn's (rustc built them), not the user's.
+    pub fn may_hold_workflow(&self, i: usize) -> bool {
+        self.group_marked[self.group_of[i]]
+    }
+
+    /// After a round of parsing (`results[i]` is set for every parsed file): a method call
+    /// on a trait object or a generic bound reaches every implementation of the trait in the
+    /// tree, also in packages nobody references by name. So for every method name called
+    /// from a needed group, the files defining `fn <name>` (textually) are parsed, and the
+    /// group of one implementing a trait method of that name is parsed in full. Returns
+    /// whether anything was added.
+    pub fn grow(&mut self, results: &[Option<Result<FileSummary, Problem>>]) -> bool {
+        let mut called: HashSet<&str> = HashSet::new();
         for (i, r) in results.iter().enumerate() {
             let Some(Ok(s)) = r else { continue };
             if !self.group_needed[self.group_of[i]] {
                 continue;
             }
             for call in s.fns.iter().flat_map(|f| &f.calls) {
-                let CallKind::Method(name) = &call.kind else {
-                    continue;
-                };
-                if COMMON_METHODS.contains(&name.as_str()) {
-                    continue;
-                }
-                match defs.get(name.as_str()) {
-                    Some(&(n, _)) if n >= 2 => {}
-                    found => {
-                        if !self.searched.contains(name) {
-                            wanted.insert(name.as_str());
-                        }
-                        if let Some(&(1, file)) = found {
-                            if !self.group_needed[self.group_of[file]] {
-                                escalate.push(self.group_of[file]);
-                            }
-                        }
+                if let CallKind::Method(name) = &call.kind {
+                    if !COMMON_METHODS.contains(&name.as_str()) {
+                        called.insert(name.as_str());
                     }
                 }
             }
         }
+        let mut escalate = Vec::new();
+        for (i, r) in results.iter().enumerate() {
+            let Some(Ok(s)) = r else { continue };
+            if self.group_needed[self.group_of[i]] || s.trait_impls.is_empty() {
+                continue;
+            }
+            let implements = s.fns.iter().any(|f| {
+                f.method
+                    && f.qual.last().is_some_and(|n| called.contains(n.as_str()))
+                    && s.trait_impls
+                        .iter()
+                        .any(|(_, ty)| f.qual.len() == ty.len() + 1 && f.qual.starts_with(ty))
+            });
+            if implements {
+                escalate.push(self.group_of[i]);
+            }
+        }
+        let wanted: HashSet<&str> = called
+            .into_iter()
+            .filter(|n| !self.searched.contains(*n))
+            .collect();
         let before = self.parse.iter().filter(|&&p| p).count();
         if !wanted.is_empty() {
             let texts = self.texts;

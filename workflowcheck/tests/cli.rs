@@ -160,15 +160,19 @@ fn bad_files_are_reported_and_the_scan_goes_on() {
         ")".repeat(2_000)
     );
     std::fs::write(d.join("deep.rs"), deep).unwrap();
-    let unary = format!("fn f() {{ let x = {}true; }}", "!".repeat(10_000));
+    let unary = format!("fn f() {{ let x = {}true; }}", "!".repeat(20_000));
     std::fs::write(d.join("unary.rs"), unary).unwrap();
-    std::fs::write(d.join("huge.rs"), "// x\n".repeat(10_000)).unwrap();
+    std::fs::write(d.join("huge.rs"), "// x\n".repeat(20_000)).unwrap();
     let (code, out, _) = run(bin()
         .arg(&d)
         .arg("--format=json")
-        .arg("--max-file-size=20000"));
-    assert_eq!(code, 1, "the bad workflow is still reported: {out}");
+        .arg("--max-file-size=50000"));
+    assert_eq!(
+        code, 2,
+        "files that may hold workflow code were not analysed: {out}"
+    );
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["unanalysed"], 5, "{out}");
     let errors = v["errors"].as_array().unwrap();
     let msg = |name: &str| {
         errors
@@ -177,13 +181,26 @@ fn bad_files_are_reported_and_the_scan_goes_on() {
             .map(|e| e["message"].as_str().unwrap().to_string())
             .unwrap_or_else(|| panic!("{name} not reported: {errors:?}"))
     };
-    assert!(msg("broken.rs").starts_with("1:"));
+    let broken = errors
+        .iter()
+        .find(|e| e["file"].as_str().unwrap().ends_with("broken.rs"))
+        .unwrap();
+    assert_eq!((&broken["line"], &broken["column"]), (&1.into(), &7.into()));
+    assert_eq!(broken["may_hold_workflow"], true);
+    assert!(msg("broken.rs").contains("cannot"));
     assert!(msg("latin1.rs").contains("UTF-8"));
     assert!(msg("deep.rs").contains("nesting"));
     assert!(msg("unary.rs").contains("operators"));
     assert!(msg("huge.rs").contains("too large"));
     assert_eq!(v["files_scanned"], 6);
     assert_eq!(v["findings"].as_array().unwrap().len(), 2);
+    // Opting out: the files are still reported, the findings decide.
+    let (code, out, _) = run(bin()
+        .arg(&d)
+        .arg("--format=json")
+        .arg("--max-file-size=50000")
+        .arg("--allow-unanalysed"));
+    assert_eq!(code, 1, "the bad workflow is still reported: {out}");
 }
 
 #[test]
@@ -252,10 +269,10 @@ fn crates_that_cannot_reach_workflows_are_not_parsed() {
         std::fs::write(dir.join("src/broken.rs"), "fn f( {").unwrap();
     };
     // A workflow crate calling into another scanned crate by path, and into a third one only
-    // through the method-name fallback (the receiver's type is unknown).
+    // through a trait object (the third crate implements the trait; nobody names it).
     krate(
         "app",
-        "mod broken;\npub async fn wf(ctx: WorkflowContext, w: Widget) { helpers::tick(); w.frobnicate_widget(); }\n",
+        "mod broken;\npub trait Frob { fn frobnicate_widget(&self); }\npub async fn wf(ctx: WorkflowContext, w: &dyn Frob) { helpers::tick(); w.frobnicate_widget(); }\n",
     );
     krate(
         "helpers",
@@ -263,12 +280,18 @@ fn crates_that_cannot_reach_workflows_are_not_parsed() {
     );
     krate(
         "gadgets",
-        "mod broken;\npub struct Widget;\nimpl Widget { pub fn frobnicate_widget(&self) { let _ = std::env::var(\"X\"); } }\n",
+        "mod broken;\npub struct Widget;\nimpl app::Frob for Widget { fn frobnicate_widget(&self) { let _ = std::env::var(\"X\"); } }\n",
     );
     // No workflow, referenced by nobody: read, never parsed.
     krate("unrelated", "mod broken;\npub fn quiet() {}\n");
+    // The broken files of the crates that can reach workflow code make the scan fail.
+    assert_eq!(run(bin().arg(&d)).0, 2);
     let scan = |extra: &[&str]| {
-        let (code, out, err) = run(bin().arg(&d).arg("--format=json").args(extra));
+        let (code, out, err) = run(bin()
+            .arg(&d)
+            .arg("--format=json")
+            .arg("--allow-unanalysed")
+            .args(extra));
         assert_eq!(code, 1, "{out}{err}");
         serde_json::from_str::<serde_json::Value>(&out).unwrap()
     };
@@ -323,4 +346,173 @@ fn crates_that_cannot_reach_workflows_are_not_parsed() {
     };
     assert_eq!(broken(&v), ["app", "gadgets", "helpers"]);
     assert_eq!(broken(&all), ["app", "gadgets", "helpers", "unrelated"]);
+    // Only `app` defines workflows: the others' broken files are warnings, with or without
+    // --parse-all.
+    assert_eq!(v["unanalysed"], 1);
+    assert_eq!(all["unanalysed"], 1);
+    // Without the crates that reach workflow code, nothing blocks.
+    assert_eq!(run(bin().arg(d.join("unrelated")).arg("--parse-all")).0, 0);
+}
+
+/// The gate cannot pass silently: one syntax error next to a wall-clock read in a workflow
+/// fails the run in every output format.
+#[test]
+fn an_unanalysed_workflow_file_fails_every_format() {
+    let d = project("gate", "pub async fn wf(ctx: WorkflowContext) { let _ = std::time::SystemTime::now(); }\nfn broken( {\n");
+    for format in ["human", "json", "sarif", "github"] {
+        let (code, out, _) = run(bin().arg(&d).arg(format!("--format={format}")));
+        assert_eq!(code, 2, "{format}: {out}");
+        let (code, _, _) = run(bin()
+            .arg(&d)
+            .arg(format!("--format={format}"))
+            .arg("--allow-unanalysed"));
+        assert_eq!(
+            code, 0,
+            "{format}: the file holds no finding that was analysed"
+        );
+    }
+    let (_, out, _) = run(bin().arg(&d).arg("--format=sarif"));
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let invocation = &v["runs"][0]["invocations"][0];
+    assert_eq!(invocation["executionSuccessful"], false);
+    let note = &invocation["toolExecutionNotifications"][0];
+    assert_eq!(note["level"], "error");
+    assert_eq!(
+        note["locations"][0]["physicalLocation"]["region"]["startLine"],
+        2
+    );
+    let (_, out, _) = run(bin().arg(&d).arg("--format=github"));
+    assert!(
+        out.starts_with("::error file=wf.rs,line=2,col=") || out.contains(",line=2,col="),
+        "{out}"
+    );
+    assert!(
+        !out.contains("::2:"),
+        "the position is in properties: {out}"
+    );
+    let (_, out, _) = run(bin().arg(&d).arg("--color=never"));
+    assert!(out.contains("error[unanalysed]: "), "{out}");
+    assert!(out.contains("wf.rs:2:"), "{out}");
+    // The same broken file without any workflow marker in its package is a warning.
+    let quiet = project("gate-quiet", "fn broken( {\n");
+    let (code, out, _) = run(bin().arg(&quiet).arg("--color=never").arg("--parse-all"));
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("warning[scan]"), "{out}");
+}
+
+/// NUL bytes and non-UTF-8 bytes are positioned; when the bytes hold a workflow marker the run
+/// fails, oversized files included (searched in chunks, never loaded).
+#[test]
+fn binary_and_oversized_files_with_markers_block() {
+    let d = tmpdir("binary");
+    std::fs::write(d.join("nul.rs"), b"fn f() {}\n// a\0b\n").unwrap();
+    let (code, out, _) = run(bin().arg(&d).arg("--format=json"));
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(code, 0, "no marker: a warning: {out}");
+    assert_eq!(v["errors"][0]["line"], 2);
+    assert_eq!(v["errors"][0]["column"], 5);
+    assert!(v["errors"][0]["message"].as_str().unwrap().contains("NUL"));
+    std::fs::write(
+        d.join("nul.rs"),
+        b"pub async fn wf(ctx: WorkflowContext) {}\n// a\0b\n",
+    )
+    .unwrap();
+    assert_eq!(run(bin().arg(&d)).0, 2);
+    std::fs::remove_file(d.join("nul.rs")).unwrap();
+    std::fs::write(
+        d.join("latin1.rs"),
+        b"// caf\xe9\npub async fn wf(ctx: WorkflowContext) {}\n",
+    )
+    .unwrap();
+    assert_eq!(run(bin().arg(&d)).0, 2);
+    std::fs::remove_file(d.join("latin1.rs")).unwrap();
+    let mut big = "// padding\n".repeat(300_000);
+    big.push_str("pub async fn wf(ctx: WorkflowContext) {}\n");
+    std::fs::write(d.join("big.rs"), &big).unwrap();
+    let (code, out, _) = run(bin().arg(&d).arg("--max-file-size=100000"));
+    assert_eq!(code, 2, "{out}");
+    assert!(out.contains("too large"), "{out}");
+}
+
+#[cfg(unix)]
+#[test]
+fn symlink_loops_fifos_and_dangling_links_are_reported() {
+    let d = project("special", WARN_ONLY);
+    std::fs::create_dir_all(d.join("sub")).unwrap();
+    std::os::unix::fs::symlink(&d, d.join("sub").join("loop")).unwrap();
+    std::os::unix::fs::symlink(d.join("missing.rs"), d.join("dangling.rs")).unwrap();
+    let fifo = d.join("pipe.rs");
+    let made = Command::new("mkfifo").arg(&fifo).status();
+    let (code, out, err) = run(bin().arg(&d).arg("--format=json"));
+    assert_eq!(code, 0, "warnings only: {out}{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let messages: Vec<String> = v["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| format!("{} {}", e["file"], e["message"]))
+        .collect();
+    let has = |what: &str| messages.iter().any(|m| m.contains(what));
+    assert!(has("symbolic link loop"), "{messages:?}");
+    assert!(has("dangling symbolic link"), "{messages:?}");
+    if made.is_ok_and(|s| s.success()) {
+        assert!(has("FIFO"), "{messages:?}");
+        // Named on the command line, it is reported too, never opened.
+        let (code, out, _) = run(bin().arg(&fifo));
+        assert_eq!(code, 0, "{out}");
+        assert!(out.contains("FIFO"), "{out}");
+    }
+}
+
+/// A 4 MB one-line file: bounded output, done quickly.
+#[test]
+fn a_huge_one_line_literal_gives_bounded_output() {
+    let d = tmpdir("oneline");
+    let src = format!(
+        "pub async fn wf(ctx: WorkflowContext) {{ let s = \"{}\"; let _ = std::time::SystemTime::now(); }}",
+        "x".repeat(4 << 20)
+    );
+    std::fs::write(d.join("wf.rs"), src).unwrap();
+    let started = std::time::Instant::now();
+    let (code, out, _) = run(bin().arg(&d).arg("--color=never"));
+    assert_eq!(code, 1, "{}", &out[..out.len().min(2000)]);
+    assert!(out.len() < 4000, "{} bytes of output", out.len());
+    assert!(out.contains("SystemTime::now"), "{out}");
+    assert!(started.elapsed().as_secs() < 60, "{:?}", started.elapsed());
+    // Broken, it is reported with a bounded message.
+    std::fs::write(
+        d.join("wf.rs"),
+        format!(
+            "pub async fn wf(ctx: WorkflowContext) {{ \"{}\" ]",
+            "y".repeat(4 << 20)
+        ),
+    )
+    .unwrap();
+    let (code, out, _) = run(bin().arg(&d).arg("--color=never"));
+    assert_eq!(code, 2);
+    assert!(out.len() < 4000, "{} bytes of output", out.len());
+}
+
+#[test]
+fn usage_errors_have_no_colour_when_redirected_or_with_no_color() {
+    let (code, _, err) = run(bin().arg("--no-such-flag"));
+    assert_eq!(code, 2);
+    assert!(err.contains("--no-such-flag"), "{err}");
+    assert!(!err.contains('\x1b'), "{err:?}");
+    let (_, _, err) = run(bin().arg("--no-such-flag").env("NO_COLOR", "1"));
+    assert!(!err.contains('\x1b'), "{err:?}");
+    let (code, out, _) = run(bin().arg("--help"));
+    assert_eq!(code, 0);
+    assert!(!out.contains('\x1b'), "{out:?}");
+    assert!(out.contains("--allow-unanalysed") && out.contains("--include-tests"));
+}
+
+#[test]
+fn a_baseline_of_an_unknown_version_is_rejected() {
+    let d = project("baseline-version", BAD);
+    let base = d.join("baseline.json");
+    std::fs::write(&base, r#"{"version": 7, "findings": []}"#).unwrap();
+    let (code, out, err) = run(bin().arg(&d).arg("--baseline").arg(&base));
+    assert_eq!(code, 2, "{out}");
+    assert!(err.contains("version 7"), "{err}");
 }

@@ -22,10 +22,25 @@ struct Facts {
 /// The stage: builds the graph of `files` and walks it from every workflow entry point.
 pub fn reach(files: &[FileSummary], cfg: &Config) -> Reachability {
     let mut graph = Graph::build(files, cfg);
-    let workflows_found = graph.entries().len();
+    let entries = graph.entries();
+    let workflows_found = entries.len();
+    let entry_points = entries
+        .iter()
+        .map(|&id| {
+            let info = graph.info(id);
+            EntryPoint {
+                function: join(&info.qual),
+                file: files[graph.file_of(id)].display.clone(),
+                line: info.loc.line,
+                column: info.loc.column,
+                reason: graph.entry_reason(id).unwrap_or_default(),
+            }
+        })
+        .collect();
     let reached = graph.walk();
     Reachability {
         workflows_found,
+        entry_points,
         reached,
     }
 }
@@ -46,7 +61,21 @@ pub struct Graph<'a> {
     /// (file index, fn index in that file) of each [`FnId`].
     pub fns: Vec<(usize, usize)>,
     by_path: HashMap<String, Vec<FnId>>,
-    methods_by_name: HashMap<String, Vec<FnId>>,
+    /// Canonical `struct path::field` -> the field's type candidates.
+    field_types: HashMap<String, Vec<Segs>>,
+    /// Canonical trait path -> the types implementing it in the tree.
+    trait_impls: HashMap<String, Vec<Segs>>,
+    /// Canonical type path -> the traits it implements in the tree.
+    traits_of_type: HashMap<String, Vec<Segs>>,
+    /// Canonical `struct path::field` -> the shared mutable state it holds.
+    shared_fields: HashMap<String, String>,
+    /// Types with a workflow entry method: their fields are the workflow's state (a runtime's
+    /// own types share state with the runtime by design).
+    workflow_types: HashSet<String>,
+    /// Handlers of entry traits (Restate `#[service]` ..), with why.
+    trait_entries: HashMap<FnId, String>,
+    /// Crates defining a workflow context type, with the type names.
+    runtimes: HashSet<(String, String)>,
     aliases: HashMap<String, Segs>,
     globs: HashMap<String, Vec<Segs>>,
     statics: HashMap<String, String>,
@@ -63,7 +92,13 @@ impl<'a> Graph<'a> {
             cfg,
             fns: Vec::new(),
             by_path: HashMap::new(),
-            methods_by_name: HashMap::new(),
+            field_types: HashMap::new(),
+            trait_impls: HashMap::new(),
+            traits_of_type: HashMap::new(),
+            shared_fields: HashMap::new(),
+            workflow_types: HashSet::new(),
+            trait_entries: HashMap::new(),
+            runtimes: HashSet::new(),
             aliases: HashMap::new(),
             globs: HashMap::new(),
             statics: HashMap::new(),
@@ -76,11 +111,6 @@ impl<'a> Graph<'a> {
                 let id = g.fns.len();
                 g.fns.push((fi, i));
                 g.by_path.entry(join(&f.qual)).or_default().push(id);
-                if f.method {
-                    if let Some(n) = f.qual.last() {
-                        g.methods_by_name.entry(n.clone()).or_default().push(id);
-                    }
-                }
                 if f.activity {
                     g.activities.insert(id);
                 }
@@ -99,10 +129,69 @@ impl<'a> Graph<'a> {
             }
         }
         for file in files {
+            for (k, what) in &file.shared_fields {
+                let key = join(&g.canonical(k));
+                g.shared_fields.entry(key).or_insert_with(|| what.clone());
+            }
+            for (k, t) in &file.field_types {
+                let key = join(&g.canonical(k));
+                g.field_types.entry(key).or_insert_with(|| t.clone());
+            }
+            for (traits, ty) in &file.trait_impls {
+                let ty = g.canonical(ty);
+                for t in traits {
+                    let key = join(&g.canonical(t));
+                    let impls = g.trait_impls.entry(key).or_default();
+                    if !impls.contains(&ty) {
+                        impls.push(ty.clone());
+                    }
+                }
+                if let Some(t) = traits.first() {
+                    let t = g.canonical(t);
+                    let of = g.traits_of_type.entry(join(&ty)).or_default();
+                    if !of.contains(&t) {
+                        of.push(t);
+                    }
+                }
+            }
+        }
+        let mut entry_traits: HashMap<String, (String, String)> = HashMap::new();
+        for file in files {
+            for (t, attr) in &file.entry_traits {
+                let shown = t.last().cloned().unwrap_or_default();
+                entry_traits.insert(join(&g.canonical(t)), (attr.clone(), shown));
+            }
+            for c in &file.context_defs {
+                if let (Some(krate), Some(name)) = (c.first(), c.last()) {
+                    g.runtimes.insert((krate.clone(), name.clone()));
+                }
+            }
+        }
+        if !entry_traits.is_empty() {
+            for id in 0..g.fns.len() {
+                let info = g.info(id);
+                let hit = info
+                    .impl_trait
+                    .iter()
+                    .find_map(|t| entry_traits.get(&join(&g.canonical(t))));
+                if let Some((attr, name)) = hit {
+                    let why = format!("handler of the `#[{attr}]` trait `{name}`");
+                    g.trait_entries.insert(id, why);
+                }
+            }
+        }
+        for file in files {
             for cands in &file.activity_regs {
                 if let Some(ids) = g.resolve_fn(cands) {
                     g.activities.extend(ids);
                 }
+            }
+        }
+        for id in 0..g.fns.len() {
+            let info = g.info(id);
+            if info.method && info.qual.len() > 1 && g.entry_reason(id).is_some() {
+                let owner = join(&g.canonical(&info.qual[..info.qual.len() - 1]));
+                g.workflow_types.insert(owner);
             }
         }
         g.facts = vec![None; g.fns.len()];
@@ -172,6 +261,112 @@ impl<'a> Graph<'a> {
         None
     }
 
+    /// `segs` rewritten through `use` aliases (re-exports) until none applies.
+    fn canonical(&self, segs: &[String]) -> Segs {
+        let mut cur: Segs = segs.to_vec();
+        for _ in 0..16 {
+            let mut rewritten = None;
+            for k in (1..=cur.len()).rev() {
+                if let Some(t) = self.aliases.get(&join(&cur[..k])) {
+                    if t.as_slice() != &cur[..k] {
+                        let mut n = t.clone();
+                        n.extend(cur[k..].iter().cloned());
+                        rewritten = Some(n);
+                        break;
+                    }
+                }
+            }
+            match rewritten {
+                Some(n) => cur = n,
+                None => break,
+            }
+        }
+        cur
+    }
+
+    /// The types a deferred type expression stands for (at most a few).
+    fn resolve_type(&self, te: &TypeExpr) -> Vec<Segs> {
+        const MAX_TYPES: usize = 8;
+        let mut out: Vec<Segs> = match te {
+            TypeExpr::Paths(p) => p.clone(),
+            TypeExpr::Field(base, field) => self
+                .resolve_type(base)
+                .iter()
+                .filter_map(|t| {
+                    let mut k = self.canonical(t);
+                    k.push(field.clone());
+                    self.field_types.get(&join(&k)).cloned()
+                })
+                .flatten()
+                .collect(),
+            TypeExpr::Return(cands) => match self.resolve_fn(cands) {
+                Some(ids) => ids.iter().flat_map(|&i| self.info(i).ret.clone()).collect(),
+                // `Type::make()` of a type outside the tree: a constructor, by convention.
+                None => cands
+                    .iter()
+                    .filter(|c| {
+                        c.len() >= 2 && c[c.len() - 2].starts_with(|ch: char| ch.is_uppercase())
+                    })
+                    .map(|c| c[..c.len() - 1].to_vec())
+                    .collect(),
+            },
+            TypeExpr::MethodReturn(base, name) => {
+                let tys = self.resolve_type(base);
+                self.method_targets(&tys, name, true)
+                    .iter()
+                    .flat_map(|&i| self.info(i).ret.clone())
+                    .collect()
+            }
+        };
+        out.dedup();
+        out.truncate(MAX_TYPES);
+        out
+    }
+
+    /// The methods `name` of values of the types `tys`: the type's own (or its traits'
+    /// default), and for a trait (an object or a bound) every implementation in the tree.
+    /// With `union`, the targets of every type; else of the first type that has any (the
+    /// types are alternative readings of one path).
+    fn method_targets(&self, tys: &[Segs], name: &str, union: bool) -> Vec<FnId> {
+        let mut out: Vec<FnId> = Vec::new();
+        let add = |c: Segs, out: &mut Vec<FnId>| {
+            if let Some(ids) = self.resolve_fn(&[c]) {
+                for id in ids {
+                    if !out.contains(&id) {
+                        out.push(id);
+                    }
+                }
+            }
+        };
+        for t in tys {
+            let before = out.len();
+            let mut own = t.clone();
+            own.push(name.to_string());
+            add(own, &mut out);
+            let canon = self.canonical(t);
+            if let Some(impls) = self.trait_impls.get(&join(&canon)) {
+                for u in impls {
+                    let mut c = u.clone();
+                    c.push(name.to_string());
+                    add(c, &mut out);
+                }
+            }
+            if out.len() == before {
+                if let Some(traits) = self.traits_of_type.get(&join(&canon)) {
+                    for tr in traits {
+                        let mut c = tr.clone();
+                        c.push(name.to_string());
+                        add(c, &mut out);
+                    }
+                }
+            }
+            if !union && out.len() > before {
+                break;
+            }
+        }
+        out
+    }
+
     fn resolve_fn(&self, cands: &[Segs]) -> Option<Vec<FnId>> {
         cands.iter().find_map(|c| {
             self.resolve_key(c, &|k| self.by_path.contains_key(k))
@@ -222,19 +417,51 @@ impl<'a> Graph<'a> {
                     continue;
                 }
             }
-            let mut targets = self.resolve_fn(&call.candidates);
-            if targets.is_none() {
-                if let CallKind::Method(name) = &call.kind {
-                    if !COMMON_METHODS.contains(&name.as_str()) {
-                        if let Some(ids) = self.methods_by_name.get(name) {
-                            if ids.len() == 1 {
-                                targets = Some(ids.clone());
-                            }
-                        }
+            // A method called on a field of a workflow's own type holding state shared with
+            // other code.
+            if let Some(TypeExpr::Field(base, field)) = &call.receiver {
+                let shared = self.resolve_type(base).iter().find_map(|t| {
+                    let mut k = self.canonical(t);
+                    if !self.workflow_types.contains(&join(&k)) {
+                        return None;
                     }
+                    k.push(field.clone());
+                    self.shared_fields.get(&join(&k))
+                });
+                if let Some(h) = shared.and_then(|what| rules::shared_field_access(field, what)) {
+                    facts.ops.push(h.at(call.loc));
                 }
             }
-            for t in targets.unwrap_or_default() {
+            let mut targets = match &call.kind {
+                CallKind::Method(name) => {
+                    let known: Vec<Segs> = call
+                        .candidates
+                        .iter()
+                        .filter(|c| !c.is_empty())
+                        .map(|c| c[..c.len() - 1].to_vec())
+                        .collect();
+                    let mut t = self.method_targets(&known, name, false);
+                    if t.is_empty() {
+                        if let Some(r) = &call.receiver {
+                            t = self.method_targets(&self.resolve_type(r), name, true);
+                        }
+                    }
+                    t
+                }
+                _ => self.resolve_fn(&call.candidates).unwrap_or_default(),
+            };
+            // A callee takes the arguments passed, and is visible from the caller's crate.
+            targets.retain(|&t| {
+                let ti = self.info(t);
+                let arity = match (&call.kind, call.args) {
+                    (CallKind::Method(_), Some(n)) => ti.has_self && ti.params == n,
+                    (CallKind::Call, Some(n)) => ti.params + usize::from(ti.has_self) == n,
+                    _ => true,
+                };
+                let visible = ti.public || ti.qual.first() == info.qual.first();
+                arity && visible
+            });
+            for t in targets {
                 let target = self.info(t);
                 if target.sdk || self.cfg.is_deterministic(&target.qual) {
                     continue;
@@ -269,13 +496,31 @@ impl<'a> Graph<'a> {
         facts
     }
 
+    /// Why `id` is an entry point, if it is one: marked or registered, a handler of an entry
+    /// trait, or taking a context type (by reference only outside the crate defining it:
+    /// the runtime's own functions are not workflows).
+    pub fn entry_reason(&self, id: FnId) -> Option<String> {
+        if self.activities.contains(&id) {
+            return None;
+        }
+        let info = self.info(id);
+        if let Some(e) = &info.entry {
+            let runtime_internal = e.context_by_ref.as_ref().is_some_and(|t| {
+                info.qual
+                    .first()
+                    .is_some_and(|k| self.runtimes.contains(&(k.clone(), t.clone())))
+            });
+            if !runtime_internal {
+                return Some(e.reason.clone());
+            }
+        }
+        self.trait_entries.get(&id).cloned()
+    }
+
     /// Entry points, in a stable order.
     pub fn entries(&self) -> Vec<FnId> {
         let mut e: Vec<FnId> = (0..self.fns.len())
-            .filter(|&id| {
-                let i = self.info(id);
-                i.entry.is_some() && !self.activities.contains(&id)
-            })
+            .filter(|&id| self.entry_reason(id).is_some())
             .collect();
         e.sort_by_key(|&id| (join(&self.info(id).qual), id));
         e

@@ -9,38 +9,54 @@ fn attr_names(attrs: &[syn::Attribute]) -> impl Iterator<Item = String> + '_ {
         .filter_map(|a| a.path().segments.last().map(|s| s.ident.to_string()))
 }
 
-/// The context type of the first parameter typed with one of `types`.
-fn param_of(sig: &syn::Signature, pred: impl Fn(&str) -> bool) -> Option<String> {
+/// The context type of the first parameter typed with one of `types` (and whether it is
+/// taken by reference). `foreign` rejects a type that resolves outside the program (a
+/// configured `Context` is not `std::task::Context`).
+fn param_of(
+    sig: &syn::Signature,
+    pred: impl Fn(&str) -> bool,
+    foreign: &dyn Fn(&syn::Type) -> bool,
+) -> Option<(String, bool)> {
     sig.inputs.iter().find_map(|arg| match arg {
-        syn::FnArg::Typed(pt) => type_last_ident(&pt.ty).filter(|t| pred(t)),
+        syn::FnArg::Typed(pt) => type_last_ident(&pt.ty)
+            .filter(|t| pred(t) && !foreign(&pt.ty))
+            .map(|t| (t, matches!(&*pt.ty, syn::Type::Reference(_)))),
         syn::FnArg::Receiver(_) => None,
     })
 }
 
-/// Why this function is a workflow entry point, if it is one.
+/// Why this function is a workflow entry point, if it is one; a context type taken by
+/// reference is returned with the reason (see [`crate::model::Entry::context_by_ref`]).
 pub fn entry_reason(
     cfg: &Config,
     attrs: &[syn::Attribute],
     sig: &syn::Signature,
     in_workflow_methods: bool,
-) -> Option<String> {
-    if let Some(t) = param_of(sig, |t| cfg.is_workflow_type(t)) {
-        return Some(format!("takes a `{t}` parameter"));
-    }
+    foreign: &dyn Fn(&syn::Type) -> bool,
+) -> Option<(String, Option<String>)> {
     for a in attr_names(attrs) {
         if in_workflow_methods && WORKFLOW_METHOD_ATTRS.contains(&a.as_str()) {
-            return Some(format!("`#[{a}]` method of a `#[workflow_methods]` impl"));
+            return Some((
+                format!("`#[{a}]` method of a `#[workflow_methods]` impl"),
+                None,
+            ));
         }
         if cfg.workflow_attributes.contains(&a) {
-            return Some(format!("has the configured workflow attribute `#[{a}]`"));
+            return Some((
+                format!("has the configured workflow attribute `#[{a}]`"),
+                None,
+            ));
         }
+    }
+    if let Some((t, by_ref)) = param_of(sig, |t| cfg.is_workflow_type(t), foreign) {
+        return Some((format!("takes a `{t}` parameter"), by_ref.then_some(t)));
     }
     None
 }
 
 /// Is this function an activity (context parameter or `#[activity]`)?
 pub fn is_activity(cfg: &Config, attrs: &[syn::Attribute], sig: &syn::Signature) -> bool {
-    param_of(sig, |t| cfg.is_activity_type(t)).is_some()
+    param_of(sig, |t| cfg.is_activity_type(t), &|_| false).is_some()
         || attr_names(attrs).any(|a| a == "activity")
 }
 
@@ -64,10 +80,13 @@ mod tests {
             "fn a(ctx: &SyncWorkflowContext<W>) {}",
         ] {
             let (a, s) = sig_attrs(src);
-            assert!(entry_reason(&cfg, &a, &s, false).is_some(), "{src}");
+            assert!(
+                entry_reason(&cfg, &a, &s, false, &|_| false).is_some(),
+                "{src}"
+            );
         }
         let (a, s) = sig_attrs("async fn a(ctx: ActivityContext) {}");
-        assert!(entry_reason(&cfg, &a, &s, false).is_none());
+        assert!(entry_reason(&cfg, &a, &s, false, &|_| false).is_none());
         assert!(is_activity(&cfg, &a, &s));
     }
 
@@ -75,7 +94,7 @@ mod tests {
     fn workflow_method_attributes_need_the_impl_marker() {
         let cfg = Config::default();
         let (a, s) = sig_attrs("#[signal] async fn a(&mut self) {}");
-        assert!(entry_reason(&cfg, &a, &s, true).is_some());
-        assert!(entry_reason(&cfg, &a, &s, false).is_none());
+        assert!(entry_reason(&cfg, &a, &s, true, &|_| false).is_some());
+        assert!(entry_reason(&cfg, &a, &s, false, &|_| false).is_none());
     }
 }

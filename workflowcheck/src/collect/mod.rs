@@ -11,7 +11,7 @@
 pub mod entry;
 pub mod resolve;
 
-use crate::config::Config;
+use crate::config::{Config, ENTRY_TRAIT_ATTRS};
 use crate::model::*;
 use crate::rules::{self, Hit, MethodCall, StaticItem};
 use crate::suppress;
@@ -75,17 +75,109 @@ const FORMAT_MACROS: &[&str] = &[
 struct Frame {
     info: FnInfo,
     env: HashMap<String, Vec<Segs>>,
+    /// Locals whose type only the call graph can tell (`let c = self.client.clone()`).
+    deferred: HashMap<String, TypeExpr>,
 }
 
-/// The stage, for one parsed file placed as `file` with source `text`. A test file
-/// contributes only its suppression comments and its lines.
-pub fn file(ast: &syn::File, file: &SourceFile, text: &str, config: &Config) -> FileSummary {
-    let mut summary = if file.test {
+/// Traits that say nothing about which methods a value has (`T: Send + Clone`).
+const MARKER_TRAITS: &[&str] = &[
+    "Send",
+    "Sync",
+    "Sized",
+    "Unpin",
+    "Clone",
+    "Copy",
+    "Debug",
+    "Display",
+    "Default",
+    "Eq",
+    "PartialEq",
+    "Ord",
+    "PartialOrd",
+    "Hash",
+    "Serialize",
+    "Deserialize",
+    "DeserializeOwned",
+    "Fn",
+    "FnMut",
+    "FnOnce",
+    "Into",
+    "From",
+    "AsRef",
+    "Any",
+    "Future",
+    "Error",
+];
+/// Smart pointers and wrappers whose methods calls reach through (`Arc<Client>`).
+const POINTERS: &[&str] = &["Box", "Arc", "Rc", "Pin"];
+/// Methods whose result has the receiver's type (or derefs to it) for type inference.
+const SAME_TYPE_METHODS: &[&str] = &[
+    "clone",
+    "to_owned",
+    "unwrap",
+    "expect",
+    "as_ref",
+    "as_mut",
+    "borrow",
+    "borrow_mut",
+    "unwrap_or_default",
+    "deref",
+];
+/// Methods of a registry builder whose closure arguments are workflows when the builder is
+/// an orchestration registry (duroxide: `OrchestrationRegistry::builder().register(..)`).
+const REGISTRY_METHODS: &[&str] = &[
+    "register",
+    "register_versioned",
+    "register_typed",
+    "register_versioned_typed",
+];
+/// Iterator adapters that keep an order-insensitive consumer order-insensitive.
+const ORDER_ADAPTERS: &[&str] = &[
+    "filter",
+    "map",
+    "filter_map",
+    "cloned",
+    "copied",
+    "flat_map",
+    "flatten",
+    "inspect",
+    "by_ref",
+];
+/// Collections whose contents do not depend on insertion order.
+const UNORDERED_SINKS: &[&str] = &["BTreeMap", "BTreeSet", "HashMap", "HashSet"];
+/// The consumer name standing for "the result is sorted or collected into a set".
+const SORTED: &str = "sort";
+/// Methods sorting a vector in place.
+const SORT_METHODS: &[&str] = &[
+    "sort",
+    "sort_unstable",
+    "sort_by",
+    "sort_by_key",
+    "sort_unstable_by",
+    "sort_unstable_by_key",
+    "dedup",
+];
+/// How deep a deferred type may nest (a builder chain is as deep as it is long).
+const MAX_TYPE_EXPR_DEPTH: usize = 32;
+
+/// The stage, for one parsed file placed as `file` with source `text`. Unless
+/// `include_tests`, a test file contributes only its suppression comments and its lines, and
+/// test items (`#[cfg(test)]`, `#[test]`, `#[bench]`) in other files are skipped.
+pub fn file(
+    ast: &syn::File,
+    file: &SourceFile,
+    text: &str,
+    config: &Config,
+    include_tests: bool,
+) -> FileSummary {
+    let mut summary = if file.test && !include_tests {
         FileSummary::default()
     } else {
         let mut module = vec![file.crate_name.clone()];
         module.extend(file.module.iter().cloned());
-        Collector::new(config, &file.crate_name).run(ast, module)
+        let mut c = Collector::new(config, &file.crate_name);
+        c.include_tests = include_tests;
+        c.run(ast, module)
     };
     summary.suppressions = suppress::parse(text);
     placed(summary, file, text)
@@ -130,6 +222,29 @@ struct Collector<'a> {
     force_entry: Option<String>,
     /// Inside `#[workflow_methods]` impl; inside an impl of a context type.
     impl_flags: Vec<(bool, bool)>,
+    /// Analyse test items too.
+    include_tests: bool,
+    /// `let` statements whose variable is sorted by a later statement of the same block.
+    sorted_locals: HashSet<*const syn::Local>,
+    /// Generic parameters in scope, each with the candidate paths of its trait bounds.
+    generics: Vec<HashMap<String, Vec<Segs>>>,
+    /// Candidate paths of the trait of each enclosing `impl Trait for ..` (empty if none).
+    impl_traits: Vec<Vec<Segs>>,
+}
+
+/// The `T` of `Box<T>`, `Arc<T>`, `Rc<T>`, `Pin<T>` (also written with a path).
+fn pointer_target(path: &syn::Path) -> Option<&syn::Type> {
+    let last = path.segments.last()?;
+    if !POINTERS.contains(&last.ident.to_string().as_str()) {
+        return None;
+    }
+    match &last.arguments {
+        syn::PathArguments::AngleBracketed(a) => match a.args.first()? {
+            syn::GenericArgument::Type(t) => Some(t),
+            _ => None,
+        },
+        _ => None,
+    }
 }
 
 /// Last segment of a type, through references, parens and groups.
@@ -260,6 +375,10 @@ impl<'a> Collector<'a> {
             consumer: None,
             force_entry: None,
             impl_flags: Vec::new(),
+            include_tests: false,
+            generics: Vec::new(),
+            impl_traits: Vec::new(),
+            sorted_locals: HashSet::new(),
         }
     }
 
@@ -304,6 +423,88 @@ impl<'a> Collector<'a> {
         self.res.scopes.push(scope);
     }
 
+    /// Notes the `let` statements of `b` whose variable a later statement sorts
+    /// (`let mut v: Vec<_> = m.keys().collect(); v.sort();`).
+    fn note_sorted_locals(&mut self, b: &syn::Block) {
+        for (i, stmt) in b.stmts.iter().enumerate() {
+            let syn::Stmt::Local(l) = stmt else { continue };
+            let name = match &l.pat {
+                syn::Pat::Ident(p) => &p.ident,
+                syn::Pat::Type(pt) => match &*pt.pat {
+                    syn::Pat::Ident(p) => &p.ident,
+                    _ => continue,
+                },
+                _ => continue,
+            };
+            let sorted_later = b.stmts[i + 1..].iter().any(|s| {
+                let e = match s {
+                    syn::Stmt::Expr(e, _) => e,
+                    _ => return false,
+                };
+                let syn::Expr::MethodCall(m) = e else {
+                    return false;
+                };
+                SORT_METHODS.contains(&m.method.to_string().as_str())
+                    && single_ident(&m.receiver).is_some_and(|n| *name == n)
+            });
+            if sorted_later {
+                self.sorted_locals.insert(l as *const syn::Local);
+            }
+        }
+    }
+
+    /// Does the root of a method chain (`Root::builder().a().b()`, or a variable) name
+    /// `needle` in its path or its known type?
+    fn chain_mentions(&self, e: &syn::Expr, needle: &str) -> bool {
+        let mut e = strip_expr(e);
+        for _ in 0..256 {
+            match e {
+                syn::Expr::MethodCall(m) => e = strip_expr(&m.receiver),
+                syn::Expr::Try(t) => e = strip_expr(&t.expr),
+                syn::Expr::Await(a) => e = strip_expr(&a.base),
+                syn::Expr::Call(c) => e = strip_expr(&c.func),
+                syn::Expr::Path(p) => {
+                    let segs = ident_segs(&p.path);
+                    if segs.iter().any(|s| s.contains(needle)) {
+                        return true;
+                    }
+                    return segs.len() == 1
+                        && self.env_type(&segs[0]).is_some_and(|t| {
+                            t.iter().any(|c| c.iter().any(|s| s.contains(needle)))
+                        });
+                }
+                _ => return false,
+            }
+        }
+        false
+    }
+
+    /// Does a type resolve to the standard library or an async runtime (`std::task::Context`
+    /// is never a workflow context, whatever the configured names)?
+    fn is_foreign_type(&self, ty: &syn::Type) -> bool {
+        let mut ty = ty;
+        while let syn::Type::Reference(r) = ty {
+            ty = &r.elem;
+        }
+        let syn::Type::Path(p) = ty else {
+            return false;
+        };
+        let cands = self.res.resolve(&ident_segs(&p.path));
+        !cands.is_empty()
+            && cands.iter().all(|c| {
+                c.len() >= 2
+                    && matches!(
+                        c[0].as_str(),
+                        "std" | "core" | "alloc" | "futures" | "futures_core" | "tokio"
+                    )
+            })
+    }
+
+    /// An item skipped as test code (`#[cfg(test)]`), unless tests are analysed.
+    fn is_test_item(&self, attrs: &[syn::Attribute]) -> bool {
+        !self.include_tests && is_cfg_test(attrs)
+    }
+
     fn hit(&mut self, hit: Hit, loc: Loc) {
         if let Some(f) = self.frames.last_mut() {
             f.info.ops.push(hit.at(loc));
@@ -336,17 +537,24 @@ impl<'a> Collector<'a> {
     }
 
     fn call(&mut self, loc: Loc, kind: CallKind, candidates: Vec<Segs>, display: String) {
+        self.call_site(CallSite {
+            loc,
+            kind,
+            candidates,
+            display,
+            args: None,
+            receiver: None,
+        });
+    }
+
+    fn call_site(&mut self, site: CallSite) {
         if let Some(f) = self.frames.last_mut() {
-            f.info.calls.push(CallSite {
-                loc,
-                kind,
-                candidates,
-                display,
-            });
+            f.info.calls.push(site);
         }
     }
 
-    /// Candidate types of a syn type (generics dropped).
+    /// Candidate types of a syn type (generics dropped): through references and smart
+    /// pointers; a trait object, `impl Trait` or a generic parameter stands for its traits.
     fn type_cands(&self, ty: &syn::Type) -> Option<Vec<Segs>> {
         let mut ty = ty;
         loop {
@@ -354,12 +562,153 @@ impl<'a> Collector<'a> {
                 syn::Type::Reference(r) => ty = &r.elem,
                 syn::Type::Paren(p) => ty = &p.elem,
                 syn::Type::Group(g) => ty = &g.elem,
+                syn::Type::TraitObject(t) => return self.bound_cands(t.bounds.iter()),
+                syn::Type::ImplTrait(t) => return self.bound_cands(t.bounds.iter()),
                 syn::Type::Path(p) if p.qself.is_none() => {
+                    if let Some(inner) = pointer_target(&p.path) {
+                        ty = inner;
+                        continue;
+                    }
+                    if let Some(id) = p.path.get_ident() {
+                        let name = id.to_string();
+                        if let Some(b) = self.generics.iter().rev().find_map(|g| g.get(&name)) {
+                            return (!b.is_empty()).then(|| b.clone());
+                        }
+                    }
                     return Some(self.res.resolve(&ident_segs(&p.path)));
                 }
                 _ => return None,
             }
         }
+    }
+
+    /// Candidate paths of the traits in `bounds` that give a value methods.
+    fn bound_cands<'b>(
+        &self,
+        bounds: impl Iterator<Item = &'b syn::TypeParamBound>,
+    ) -> Option<Vec<Segs>> {
+        let mut out = Vec::new();
+        for b in bounds {
+            if let syn::TypeParamBound::Trait(t) = b {
+                let segs = ident_segs(&t.path);
+                if segs
+                    .last()
+                    .is_some_and(|l| !MARKER_TRAITS.contains(&l.as_str()))
+                {
+                    out.extend(self.res.resolve(&segs));
+                }
+            }
+        }
+        (!out.is_empty()).then_some(out)
+    }
+
+    /// The returned type's candidates, through `Result`/`Option` (what `?` takes out).
+    fn ret_cands(&self, output: &syn::ReturnType) -> Vec<Segs> {
+        let syn::ReturnType::Type(_, ty) = output else {
+            return Vec::new();
+        };
+        let mut ty: &syn::Type = ty;
+        for _ in 0..4 {
+            let syn::Type::Path(p) = ty else { break };
+            let Some(last) = p.path.segments.last() else {
+                break;
+            };
+            if !matches!(last.ident.to_string().as_str(), "Result" | "Option") {
+                break;
+            }
+            match &last.arguments {
+                syn::PathArguments::AngleBracketed(a) => match a.args.first() {
+                    Some(syn::GenericArgument::Type(inner)) => ty = inner,
+                    _ => return Vec::new(),
+                },
+                _ => return Vec::new(),
+            }
+        }
+        self.type_cands(ty).unwrap_or_default()
+    }
+
+    /// Generic parameters of `generics` with their trait bounds (inline and `where`).
+    fn generic_bounds(&self, generics: &syn::Generics) -> HashMap<String, Vec<Segs>> {
+        let mut out: HashMap<String, Vec<Segs>> = HashMap::new();
+        for p in &generics.params {
+            if let syn::GenericParam::Type(t) = p {
+                let b = self.bound_cands(t.bounds.iter()).unwrap_or_default();
+                out.entry(t.ident.to_string()).or_default().extend(b);
+            }
+        }
+        if let Some(w) = &generics.where_clause {
+            for pred in &w.predicates {
+                if let syn::WherePredicate::Type(t) = pred {
+                    if let syn::Type::Path(p) = &t.bounded_ty {
+                        if let Some(id) = p.path.get_ident() {
+                            if let Some(e) = out.get_mut(&id.to_string()) {
+                                e.extend(self.bound_cands(t.bounds.iter()).unwrap_or_default());
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// The type of an expression as far as the call graph can tell it: what [`Self::infer`]
+    /// knows, else a field's, a function's or a method's return type, resolved later.
+    fn infer_deferred(&self, e: &syn::Expr) -> Option<TypeExpr> {
+        self.infer_deferred_within(e, MAX_TYPE_EXPR_DEPTH)
+    }
+
+    /// [`Self::infer_deferred`], giving up beyond `budget` levels (so a chain of `n` calls
+    /// costs O(min(n, budget)) at each of its calls, not O(n)).
+    fn infer_deferred_within(&self, e: &syn::Expr, budget: usize) -> Option<TypeExpr> {
+        let budget = budget.checked_sub(1)?;
+        let mut e = strip_expr(e);
+        loop {
+            match e {
+                syn::Expr::Try(t) => e = strip_expr(&t.expr),
+                syn::Expr::Await(a) => e = strip_expr(&a.base),
+                _ => break,
+            }
+        }
+        let te = match e {
+            syn::Expr::Path(p) if p.qself.is_none() && p.path.segments.len() == 1 => {
+                let n = p.path.segments[0].ident.to_string();
+                match self.infer(e) {
+                    Some(t) if !t.is_empty() => TypeExpr::Paths(t),
+                    _ => self.frames.last()?.deferred.get(&n)?.clone(),
+                }
+            }
+            syn::Expr::Field(f) => {
+                let syn::Member::Named(field) = &f.member else {
+                    return None;
+                };
+                let base = self.infer_deferred_within(&f.base, budget)?;
+                TypeExpr::Field(Box::new(base), field.to_string())
+            }
+            syn::Expr::Call(c) => {
+                let syn::Expr::Path(p) = &*c.func else {
+                    return None;
+                };
+                if p.qself.is_some() {
+                    return None;
+                }
+                TypeExpr::Return(self.res.resolve(&ident_segs(&p.path)))
+            }
+            syn::Expr::MethodCall(m) => {
+                let name = m.method.to_string();
+                let base = self.infer_deferred_within(&m.receiver, budget)?;
+                if SAME_TYPE_METHODS.contains(&name.as_str()) {
+                    base
+                } else {
+                    TypeExpr::MethodReturn(Box::new(base), name)
+                }
+            }
+            _ => match self.infer(e) {
+                Some(t) if !t.is_empty() => TypeExpr::Paths(t),
+                _ => return None,
+            },
+        };
+        Some(te)
     }
 
     fn env_type(&self, name: &str) -> Option<&Vec<Segs>> {
@@ -426,6 +775,7 @@ impl<'a> Collector<'a> {
         match pat {
             syn::Pat::Ident(i) => {
                 let name = i.ident.to_string();
+                frame.deferred.remove(&name);
                 match ty {
                     Some(t) => {
                         frame.env.insert(name, t);
@@ -506,11 +856,17 @@ impl<'a> Collector<'a> {
                 activity: false,
                 sdk: false,
                 method: false,
+                params: 0,
+                has_self: false,
+                public: false,
+                impl_trait: Vec::new(),
+                ret: Vec::new(),
                 calls: Vec::new(),
                 ops: Vec::new(),
                 field_iters: Vec::new(),
             },
             env: HashMap::new(),
+            deferred: HashMap::new(),
         });
     }
 
@@ -536,10 +892,13 @@ impl<'a> Collector<'a> {
         sig: &syn::Signature,
         block: &syn::Block,
         owner: Option<(&Segs, String)>,
+        public: bool,
     ) {
-        if is_test_fn(attrs) {
+        if !self.include_tests && is_test_fn(attrs) {
             return;
         }
+        let bounds = self.generic_bounds(&sig.generics);
+        self.generics.push(bounds);
         let name = sig.ident.to_string();
         let is_method = owner.is_some();
         let (qual, display) = match owner {
@@ -563,18 +922,33 @@ impl<'a> Collector<'a> {
         let entry = if sdk {
             None
         } else {
-            entry::entry_reason(self.cfg, attrs, sig, workflow_methods)
+            let foreign = |ty: &syn::Type| self.is_foreign_type(ty);
+            entry::entry_reason(self.cfg, attrs, sig, workflow_methods, &foreign)
         };
         let activity = entry.is_none() && entry::is_activity(self.cfg, attrs, sig);
         if let Some(f) = self.frames.last_mut() {
-            f.info.entry = entry.map(|reason| Entry { reason });
+            f.info.entry = entry.map(|(reason, context_by_ref)| Entry {
+                reason,
+                context_by_ref,
+            });
             f.info.activity = activity;
             f.info.sdk = sdk;
             f.info.method = is_method;
+            f.info.public = public;
+            if is_method {
+                f.info.impl_trait = self.impl_traits.last().cloned().unwrap_or_default();
+            }
+            f.info.has_self = sig.receiver().is_some();
+            f.info.params = sig.inputs.len() - usize::from(sig.receiver().is_some());
+        }
+        let ret = self.ret_cands(&sig.output);
+        if let Some(f) = self.frames.last_mut() {
+            f.info.ret = ret;
         }
         self.bind_inputs(sig.inputs.iter());
         self.visit_block(block);
         self.finish_fn();
+        self.generics.pop();
     }
 
     fn register_statics(&mut self, names: Vec<String>, what: &str) {
@@ -696,11 +1070,12 @@ impl<'a> Collector<'a> {
 impl<'ast> Visit<'ast> for Collector<'_> {
     fn visit_item(&mut self, i: &'ast syn::Item) {
         match i {
-            syn::Item::Fn(f) if !is_cfg_test(&f.attrs) => {
-                self.function(&f.attrs, &f.sig, &f.block, None);
+            syn::Item::Fn(f) if !self.is_test_item(&f.attrs) => {
+                let public = matches!(f.vis, syn::Visibility::Public(_));
+                self.function(&f.attrs, &f.sig, &f.block, None, public);
             }
             syn::Item::Mod(m) => {
-                if is_cfg_test(&m.attrs) {
+                if self.is_test_item(&m.attrs) {
                     return;
                 }
                 if let Some((_, items)) = &m.content {
@@ -714,12 +1089,25 @@ impl<'ast> Visit<'ast> for Collector<'_> {
                 }
             }
             syn::Item::Impl(imp) => {
-                if is_cfg_test(&imp.attrs) {
+                if self.is_test_item(&imp.attrs) {
                     return;
                 }
+                let bounds = self.generic_bounds(&imp.generics);
+                self.generics.push(bounds);
                 let ty = self
                     .type_cands(&imp.self_ty)
                     .and_then(|c| c.into_iter().next());
+                let of_trait = imp.trait_.is_some();
+                let traits = match &imp.trait_ {
+                    Some((_, path, _)) => self.res.resolve(&ident_segs(path)),
+                    None => Vec::new(),
+                };
+                if let Some(t) = &ty {
+                    if !traits.is_empty() {
+                        self.out.trait_impls.push((traits.clone(), t.clone()));
+                    }
+                }
+                self.impl_traits.push(traits);
                 let shown = type_last_ident(&imp.self_ty).unwrap_or_else(|| "_".into());
                 let sdk = self.cfg.is_workflow_type(&shown);
                 let wm = imp.attrs.iter().any(|a| attr_last(a) == "workflow_methods");
@@ -732,12 +1120,14 @@ impl<'ast> Visit<'ast> for Collector<'_> {
                 });
                 for item in &imp.items {
                     match item {
-                        syn::ImplItem::Fn(f) if !is_cfg_test(&f.attrs) => {
+                        syn::ImplItem::Fn(f) if !self.is_test_item(&f.attrs) => {
+                            let public = of_trait || matches!(f.vis, syn::Visibility::Public(_));
                             self.function(
                                 &f.attrs,
                                 &f.sig,
                                 &f.block,
                                 Some((&owner, shown.clone())),
+                                public,
                             );
                         }
                         syn::ImplItem::Macro(m) => self.visit_macro(&m.mac),
@@ -746,25 +1136,37 @@ impl<'ast> Visit<'ast> for Collector<'_> {
                 }
                 self.impl_flags.pop();
                 self.res.self_ty.pop();
+                self.generics.pop();
+                self.impl_traits.pop();
             }
             syn::Item::Trait(t) => {
-                if is_cfg_test(&t.attrs) {
+                if self.is_test_item(&t.attrs) {
                     return;
                 }
                 let mut owner = self.res.module();
                 owner.push(t.ident.to_string());
+                if let Some(a) = t
+                    .attrs
+                    .iter()
+                    .map(attr_last)
+                    .find(|a| ENTRY_TRAIT_ATTRS.contains(&a.as_str()))
+                {
+                    self.out.entry_traits.push((owner.clone(), a));
+                }
+                self.impl_traits.push(Vec::new());
                 self.res.self_ty.push(Some(owner.clone()));
                 self.impl_flags
                     .push((false, self.cfg.is_workflow_type(&t.ident.to_string())));
                 for item in &t.items {
                     if let syn::TraitItem::Fn(f) = item {
                         if let Some(b) = &f.default {
-                            if !is_cfg_test(&f.attrs) {
+                            if !self.is_test_item(&f.attrs) {
                                 self.function(
                                     &f.attrs,
                                     &f.sig,
                                     b,
                                     Some((&owner, t.ident.to_string())),
+                                    true,
                                 );
                             }
                         }
@@ -772,9 +1174,10 @@ impl<'ast> Visit<'ast> for Collector<'_> {
                 }
                 self.impl_flags.pop();
                 self.res.self_ty.pop();
+                self.impl_traits.pop();
             }
             syn::Item::Static(s) => {
-                if is_cfg_test(&s.attrs) {
+                if self.is_test_item(&s.attrs) {
                     return;
                 }
                 let mutable = matches!(s.mutability, syn::StaticMutability::Mut(_));
@@ -788,13 +1191,30 @@ impl<'ast> Visit<'ast> for Collector<'_> {
                 }
             }
             syn::Item::Struct(s) => {
-                if is_cfg_test(&s.attrs) {
+                if self.is_test_item(&s.attrs) {
                     return;
+                }
+                if self.cfg.is_workflow_type(&s.ident.to_string()) {
+                    let mut q = self.res.module();
+                    q.push(s.ident.to_string());
+                    self.out.context_defs.push(q);
                 }
                 let mut owner = self.res.module();
                 owner.push(s.ident.to_string());
+                let bounds = self.generic_bounds(&s.generics);
+                self.generics.push(bounds);
                 for f in &s.fields {
                     let Some(name) = &f.ident else { continue };
+                    if let Some(t) = self.type_cands(&f.ty) {
+                        let mut k = owner.clone();
+                        k.push(name.to_string());
+                        self.out.field_types.push((k, t));
+                    }
+                    if let Some(what) = rules::shared_field(&f.ty) {
+                        let mut k = owner.clone();
+                        k.push(name.to_string());
+                        self.out.shared_fields.push((k, what));
+                    }
                     if let Some(kind) = self
                         .type_cands(&f.ty)
                         .and_then(|c| c.iter().find_map(|c| rules::unordered_collection(c)))
@@ -804,8 +1224,9 @@ impl<'ast> Visit<'ast> for Collector<'_> {
                         self.out.unordered_fields.push((k, kind));
                     }
                 }
+                self.generics.pop();
             }
-            syn::Item::Macro(m) if !is_cfg_test(&m.attrs) => {
+            syn::Item::Macro(m) if !self.is_test_item(&m.attrs) => {
                 self.visit_macro(&m.mac);
             }
             _ => {}
@@ -813,6 +1234,7 @@ impl<'ast> Visit<'ast> for Collector<'_> {
     }
 
     fn visit_block(&mut self, b: &'ast syn::Block) {
+        self.note_sorted_locals(b);
         let has_items = b.stmts.iter().any(|s| matches!(s, syn::Stmt::Item(_)));
         if has_items {
             let module = self
@@ -838,6 +1260,18 @@ impl<'ast> Visit<'ast> for Collector<'_> {
 
     fn visit_local(&mut self, l: &'ast syn::Local) {
         if let Some(init) = &l.init {
+            // `let v: BTreeSet<_> = m.keys().collect();`, or `v` sorted later in the block.
+            let sorted = self.sorted_locals.contains(&(l as *const syn::Local))
+                || match &l.pat {
+                    syn::Pat::Type(pt) => type_last_ident(&pt.ty)
+                        .is_some_and(|n| UNORDERED_SINKS.contains(&n.as_str())),
+                    _ => false,
+                };
+            if sorted {
+                if let syn::Expr::MethodCall(m) = strip_expr(&init.expr) {
+                    self.consumer = Some((m as *const syn::ExprMethodCall, SORTED.to_string()));
+                }
+            }
             self.visit_expr(&init.expr);
             if let Some((_, e)) = &init.diverge {
                 self.visit_expr(e);
@@ -847,7 +1281,16 @@ impl<'ast> Visit<'ast> for Collector<'_> {
             syn::Pat::Type(_) => None,
             _ => l.init.as_ref().and_then(|i| self.infer(&i.expr)),
         };
+        let deferred = match (&l.pat, &ty, &l.init) {
+            (syn::Pat::Ident(_), None, Some(init)) => self.infer_deferred(&init.expr),
+            _ => None,
+        };
         self.bind_pat(&l.pat, ty);
+        if let (syn::Pat::Ident(i), Some(te), Some(frame)) =
+            (&l.pat, deferred, self.frames.last_mut())
+        {
+            frame.deferred.insert(i.ident.to_string(), te);
+        }
     }
 
     fn visit_expr_closure(&mut self, c: &'ast syn::ExprClosure) {
@@ -888,7 +1331,10 @@ impl<'ast> Visit<'ast> for Collector<'_> {
         qual.push(format!("{{closure#{}:{}}}", loc.line, loc.column));
         self.start_fn(qual, format!("{enclosing}::{{closure}}"), loc);
         if let Some(f) = self.frames.last_mut() {
-            f.info.entry = Some(Entry { reason });
+            f.info.entry = Some(Entry {
+                reason,
+                context_by_ref: None,
+            });
         }
         for input in &c.inputs {
             if let syn::Pat::Type(pt) = input {
@@ -916,7 +1362,14 @@ impl<'ast> Visit<'ast> for Collector<'_> {
                     }
                 }
                 if self.check_path(&r, &shown, loc).is_none() {
-                    self.call(loc, CallKind::Call, r.cands, shown);
+                    self.call_site(CallSite {
+                        loc,
+                        kind: CallKind::Call,
+                        candidates: r.cands,
+                        display: shown,
+                        args: Some(c.args.len()),
+                        receiver: None,
+                    });
                 }
             }
             let last = segs.last().map(String::as_str).unwrap_or("");
@@ -939,8 +1392,10 @@ impl<'ast> Visit<'ast> for Collector<'_> {
         let name = m.method.to_string();
         let loc = Loc::of(m.method.span());
         let recv_ctx = self.is_ctx_expr(&m.receiver);
-        if SAFE_ZONE_METHODS.contains(&name.as_str())
-            || (recv_ctx && (name == "run" || name == "run_async"))
+        // Only a workflow context's own side-effect methods record their closure's result;
+        // a method of the same name on anything else is ordinary code.
+        if recv_ctx
+            && (SAFE_ZONE_METHODS.contains(&name.as_str()) || name == "run" || name == "run_async")
         {
             self.visit_expr(&m.receiver);
             return;
@@ -970,7 +1425,7 @@ impl<'ast> Visit<'ast> for Collector<'_> {
             self.hit(h, loc);
         } else if !recv_ctx {
             let is_self = single_ident(&m.receiver).is_some_and(|n| n == "self");
-            match recv_ty {
+            let (candidates, receiver) = match recv_ty {
                 Some(tys) if is_self || !tys.is_empty() => {
                     let cands = tys
                         .into_iter()
@@ -979,28 +1434,48 @@ impl<'ast> Visit<'ast> for Collector<'_> {
                             t
                         })
                         .collect();
-                    self.call(
-                        loc,
-                        CallKind::Method(name.clone()),
-                        cands,
-                        format!(".{name}()"),
-                    );
+                    (cands, None)
                 }
-                _ => self.call(
-                    loc,
-                    CallKind::Method(name.clone()),
-                    Vec::new(),
-                    format!(".{name}()"),
-                ),
-            }
+                _ => (Vec::new(), self.infer_deferred(&m.receiver)),
+            };
+            self.call_site(CallSite {
+                loc,
+                kind: CallKind::Method(name.clone()),
+                candidates,
+                display: format!(".{name}()"),
+                args: Some(m.args.len()),
+                receiver,
+            });
         }
         if let syn::Expr::MethodCall(inner) = strip_expr(&m.receiver) {
-            self.consumer = Some((inner as *const syn::ExprMethodCall, name.clone()));
+            // Through order-preserving adapters, the iteration's consumer is the chain's end
+            // (`.iter().filter(..).count()` is consumed by `count`); a `collect` into a set or
+            // a sorted map, or whose result is sorted next, is order-insensitive.
+            let effective = if ORDER_ADAPTERS.contains(&name.as_str()) {
+                consumer.clone().unwrap_or_else(|| name.clone())
+            } else if name == "collect" {
+                let into_set = m.turbofish.as_ref().is_some_and(|t| {
+                    t.args.first().is_some_and(|a| match a {
+                        syn::GenericArgument::Type(ty) => type_last_ident(ty)
+                            .is_some_and(|n| UNORDERED_SINKS.contains(&n.as_str())),
+                        _ => false,
+                    })
+                });
+                match consumer.as_deref() {
+                    _ if into_set => SORTED.to_string(),
+                    Some(c) if c == SORTED => SORTED.to_string(),
+                    _ => name.clone(),
+                }
+            } else {
+                name.clone()
+            };
+            self.consumer = Some((inner as *const syn::ExprMethodCall, effective));
         }
         self.visit_expr(&m.receiver);
-        let forced = REGISTER_WORKFLOW
-            .contains(&name.as_str())
-            .then_some(name.clone());
+        let forced = (REGISTER_WORKFLOW.contains(&name.as_str())
+            || (REGISTRY_METHODS.contains(&name.as_str())
+                && self.chain_mentions(&m.receiver, "Orchestration")))
+        .then_some(name.clone());
         for a in &m.args {
             if forced.is_some() && matches!(a, syn::Expr::Closure(_)) {
                 self.force_entry = forced.clone();

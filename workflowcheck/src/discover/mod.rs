@@ -3,14 +3,20 @@
 //!
 //! Directories are walked with walkdir (following symlinks, which walkdir checks for loops;
 //! skipping `target/`, any directory holding cargo's `CACHEDIR.TAG`, hidden directories and
-//! the configured skip globs). Files are read as bytes: non-UTF-8 and oversized files are
-//! kept with a message saying why they cannot be scanned.
+//! the configured skip globs). Symlink loops, dangling links, and `.rs` entries that are not
+//! regular files (FIFOs, sockets, devices: never opened, so a FIFO cannot hang the scan) are
+//! reported. Files are read as bytes: non-UTF-8 files, files holding NUL bytes and oversized
+//! files are kept with a message saying why they cannot be analysed and whether their bytes
+//! hold a workflow marker ([`Config::markers`]; oversized files are searched in bounded
+//! chunks, never loaded whole).
 
 pub mod modtree;
 
 use crate::config::Config;
-use crate::model::{FileError, SourceFile};
+use crate::model::{FileError, Problem, SourceFile};
+use memchr::memmem;
 use rayon::prelude::*;
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
 /// Files larger than this are reported and skipped.
@@ -22,8 +28,11 @@ pub struct Sources {
     /// The files, sorted by path, each placed in its crate and module.
     pub files: Vec<SourceFile>,
     /// `texts[i]` is the text of `files[i]`, or why it could not be read.
-    pub texts: Vec<Result<String, String>>,
-    /// Directories that could not be walked.
+    pub texts: Vec<Result<String, Problem>>,
+    /// `marked[i]`: `files[i]` could not be read as text but its bytes hold a workflow
+    /// marker (always false for readable files, which the select stage searches).
+    pub marked: Vec<bool>,
+    /// Directory entries that could not be walked or are not regular files.
     pub errors: Vec<FileError>,
 }
 
@@ -41,11 +50,19 @@ pub fn from_disk(
         .iter()
         .map(|p| display_path(p, display_root))
         .collect();
-    let texts = paths
+    let markers = config.markers();
+    let finders: Vec<memmem::Finder<'_>> = markers.iter().map(memmem::Finder::new).collect();
+    let (texts, marked) = paths
         .par_iter()
-        .map(|p| read_source(p, max_file_bytes))
-        .collect();
-    place(paths, displays, texts, errors)
+        .map(|p| match read_source(p, max_file_bytes) {
+            Ok(text) => (Ok(text), false),
+            Err(e) => {
+                let marked = bytes_have_marker(p, &finders);
+                (Err(e), marked)
+            }
+        })
+        .unzip();
+    place(paths, displays, texts, marked, errors)
 }
 
 /// In-memory sources, each `(file name, text)`; file names place them in modules as on disk
@@ -53,14 +70,19 @@ pub fn from_disk(
 pub fn in_memory(sources: &[(&str, &str)]) -> Sources {
     let paths = sources.iter().map(|(n, _)| PathBuf::from(n)).collect();
     let displays = sources.iter().map(|(n, _)| n.to_string()).collect();
-    let texts = sources.iter().map(|(_, t)| Ok(t.to_string())).collect();
-    place(paths, displays, texts, Vec::new())
+    let texts: Vec<Result<String, Problem>> = sources
+        .iter()
+        .map(|(_, t)| check_text(t).map(|()| t.to_string()))
+        .collect();
+    let marked = vec![false; texts.len()];
+    place(paths, displays, texts, marked, Vec::new())
 }
 
 fn place(
     paths: Vec<PathBuf>,
     displays: Vec<String>,
-    texts: Vec<Result<String, String>>,
+    texts: Vec<Result<String, Problem>>,
+    marked: Vec<bool>,
     errors: Vec<FileError>,
 ) -> Sources {
     let readable: Vec<Option<&str>> = texts
@@ -74,6 +96,7 @@ fn place(
     Sources {
         files,
         texts,
+        marked,
         errors,
     }
 }
@@ -88,13 +111,54 @@ fn is_hidden_or_target(name: &str) -> bool {
     (name.starts_with('.') && name != "." && name != "..") || name == "target"
 }
 
-/// Lists the `.rs` files under `roots`, sorted, applying skip globs.
+/// What kind of file system object a non-regular, non-directory entry is.
+fn special_kind(ft: &std::fs::FileType) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if ft.is_fifo() {
+            return "a FIFO";
+        }
+        if ft.is_socket() {
+            return "a socket";
+        }
+        if ft.is_block_device() || ft.is_char_device() {
+            return "a device";
+        }
+    }
+    let _ = ft;
+    "not a regular file"
+}
+
+fn is_rs(p: &Path) -> bool {
+    p.extension().is_some_and(|x| x == "rs")
+}
+
+/// Lists the `.rs` files under `roots`, sorted, applying skip globs. Symlink loops,
+/// dangling links and `.rs` entries that are not regular files go to `errors` (none of them
+/// may hold workflow code that the scan misses: a loop leads back to a directory already
+/// walked, and the others hold no source text).
 pub fn walk(roots: &[PathBuf], config: &Config, errors: &mut Vec<FileError>) -> Vec<PathBuf> {
     let mut out = Vec::new();
+    let note = |errors: &mut Vec<FileError>, p: &Path, message: String| {
+        errors.push(FileError::new(
+            p.display().to_string(),
+            Problem::new(message),
+            false,
+        ));
+    };
     for root in roots {
-        if root.is_file() {
-            out.push(root.clone());
-            continue;
+        match std::fs::metadata(root) {
+            Ok(m) if m.is_file() => {
+                out.push(root.clone());
+                continue;
+            }
+            Ok(m) if !m.is_dir() => {
+                let kind = special_kind(&m.file_type());
+                note(errors, root, format!("{kind}, not a source file; skipped"));
+                continue;
+            }
+            _ => {}
         }
         let walker = walkdir::WalkDir::new(root)
             .follow_links(true)
@@ -111,23 +175,44 @@ pub fn walk(roots: &[PathBuf], config: &Config, errors: &mut Vec<FileError>) -> 
             match entry {
                 Ok(e) => {
                     let p = e.path();
-                    if e.file_type().is_file()
-                        && p.extension().is_some_and(|x| x == "rs")
-                        && !is_skipped(config, root, p)
-                    {
+                    if !is_rs(p) || is_skipped(config, root, p) {
+                        continue;
+                    }
+                    let ft = e.file_type();
+                    if ft.is_file() {
                         out.push(p.to_path_buf());
+                    } else if !ft.is_dir() {
+                        let kind = special_kind(&ft);
+                        note(errors, p, format!("{kind}, not a source file; skipped"));
                     }
                 }
                 Err(e) => {
-                    if e.loop_ancestor().is_none() {
-                        errors.push(FileError {
-                            file: e
-                                .path()
-                                .map(|p| p.display().to_string())
-                                .unwrap_or_else(|| root.display().to_string()),
-                            message: format!("cannot walk directory: {e}"),
-                        });
+                    let p = e
+                        .path()
+                        .map(Path::to_path_buf)
+                        .unwrap_or_else(|| root.clone());
+                    if is_skipped(config, root, &p) {
+                        continue;
                     }
+                    let message = if let Some(ancestor) = e.loop_ancestor() {
+                        format!(
+                            "symbolic link loop (back to {}); not followed",
+                            ancestor.display()
+                        )
+                    } else if std::fs::symlink_metadata(&p)
+                        .is_ok_and(|m| m.file_type().is_symlink())
+                        && std::fs::metadata(&p).is_err()
+                    {
+                        match std::fs::read_link(&p) {
+                            Ok(t) => {
+                                format!("dangling symbolic link (to {}); skipped", t.display())
+                            }
+                            Err(_) => "dangling symbolic link; skipped".to_string(),
+                        }
+                    } else {
+                        format!("cannot walk directory: {e}")
+                    };
+                    note(errors, &p, message);
                 }
             }
         }
@@ -144,19 +229,88 @@ fn is_skipped(config: &Config, root: &Path, p: &Path) -> bool {
             .unwrap_or(false)
 }
 
-/// Reads a file as UTF-8 source text.
-pub fn read_source(path: &Path, max_bytes: u64) -> Result<String, String> {
-    let meta = std::fs::metadata(path).map_err(|e| format!("cannot read file: {e}"))?;
-    if meta.len() > max_bytes {
-        return Err(format!(
-            "file is too large ({} bytes, limit {max_bytes}); skipped",
-            meta.len()
-        ));
+/// Line and column (1-based, in characters) of byte `at` of `bytes`.
+fn position(bytes: &[u8], at: usize) -> (u32, u32) {
+    let before = &bytes[..at];
+    let line = memchr::memchr_iter(b'\n', before).count() + 1;
+    let start = memchr::memrchr(b'\n', before).map_or(0, |i| i + 1);
+    let column = String::from_utf8_lossy(&before[start..]).chars().count() + 1;
+    (line as u32, column as u32)
+}
+
+/// Rejects text the tokenizer would misread: NUL bytes mark binary files.
+fn check_text(text: &str) -> Result<(), Problem> {
+    match memchr::memchr(0, text.as_bytes()) {
+        Some(at) => {
+            let (line, column) = position(text.as_bytes(), at);
+            Err(Problem::at(
+                line,
+                column,
+                "file holds a NUL byte (binary data?); skipped",
+            ))
+        }
+        None => Ok(()),
     }
-    let bytes = std::fs::read(path).map_err(|e| format!("cannot read file: {e}"))?;
-    String::from_utf8(bytes).map_err(|e| {
+}
+
+/// Reads a file as UTF-8 source text. Never opens anything but a regular file.
+pub fn read_source(path: &Path, max_bytes: u64) -> Result<String, Problem> {
+    let meta =
+        std::fs::metadata(path).map_err(|e| Problem::new(format!("cannot read file: {e}")))?;
+    if !meta.is_file() {
+        let kind = special_kind(&meta.file_type());
+        return Err(Problem::new(format!("{kind}, not a source file; skipped")));
+    }
+    if meta.len() > max_bytes {
+        return Err(Problem::new(format!(
+            "file is too large ({} bytes, limit {max_bytes}; raise it with --max-file-size); skipped",
+            meta.len()
+        )));
+    }
+    let bytes = std::fs::read(path).map_err(|e| Problem::new(format!("cannot read file: {e}")))?;
+    let text = String::from_utf8(bytes).map_err(|e| {
         let at = e.utf8_error().valid_up_to();
-        let line = e.as_bytes()[..at].iter().filter(|&&b| b == b'\n').count() + 1;
-        format!("file is not valid UTF-8 (line {line}, byte {at}); skipped")
-    })
+        let (line, column) = position(e.as_bytes(), at);
+        Problem::at(
+            line,
+            column,
+            format!("file is not valid UTF-8 (byte {at}); skipped"),
+        )
+    })?;
+    check_text(&text)?;
+    Ok(text)
+}
+
+/// Do the bytes of `path` hold a marker? Read in bounded chunks (overlapping by the longest
+/// marker), so an oversized file costs no more memory than a small one. An unreadable file
+/// counts as marked: nothing says it holds no workflow code.
+pub fn bytes_have_marker(path: &Path, finders: &[memmem::Finder<'_>]) -> bool {
+    const CHUNK: usize = 1 << 20;
+    // Never open anything but a regular file (opening a FIFO blocks).
+    match std::fs::metadata(path) {
+        Ok(m) if m.is_file() => {}
+        _ => return false,
+    }
+    let Ok(mut f) = std::fs::File::open(path) else {
+        return true;
+    };
+    let overlap = finders.iter().map(|f| f.needle().len()).max().unwrap_or(0);
+    let mut buf: Vec<u8> = Vec::with_capacity(CHUNK + overlap);
+    loop {
+        let kept = buf.len();
+        buf.resize(kept + CHUNK, 0);
+        let n = match f.read(&mut buf[kept..]) {
+            Ok(n) => n,
+            Err(_) => return true,
+        };
+        buf.truncate(kept + n);
+        if finders.iter().any(|f| f.find(&buf).is_some()) {
+            return true;
+        }
+        if n == 0 {
+            return false;
+        }
+        let tail = buf.len().saturating_sub(overlap);
+        buf.drain(..tail);
+    }
 }

@@ -1,5 +1,6 @@
-//! `--format github`: GitHub Actions workflow commands (`::error file=..,line=..::msg`), one
-//! per finding and per unreadable file, so findings show up as annotations on the diff.
+//! `--format github`: GitHub Actions workflow commands (`::error file=..,line=..,col=..::msg`),
+//! one per finding and per file that could not be analysed (an error when it may hold
+//! workflow code, else a warning), so they show up as annotations on the diff.
 
 use super::Report;
 
@@ -41,9 +42,21 @@ pub fn render(report: &Report) -> String {
         ));
     }
     for e in &report.errors {
+        let (level, title) = if e.may_hold_workflow {
+            ("error", "workflowcheck: file not analysed")
+        } else {
+            ("warning", "workflowcheck: file not analysed")
+        };
+        let mut props = format!("file={}", escape_prop(&e.file));
+        if let Some(l) = e.line {
+            props.push_str(&format!(",line={l}"));
+        }
+        if let Some(c) = e.column {
+            props.push_str(&format!(",col={c}"));
+        }
         out.push_str(&format!(
-            "::warning file={},title=workflowcheck::{}\n",
-            escape_prop(&e.file),
+            "::{level} {props},title={}::{}\n",
+            escape_prop(title),
             escape_data(&e.message)
         ));
     }

@@ -54,16 +54,22 @@ fn finding(out: &mut String, f: &Finding, st: &Style) {
     if !f.source_line.is_empty() {
         let bar = st.paint("1;34", "|");
         let _ = writeln!(out, "{pad} {bar}");
+        // A window of a long line: `...` marks the cut ends.
+        let (lead, tail) = if f.source_start > 0 {
+            ("...", "...")
+        } else {
+            ("", "")
+        };
         let _ = writeln!(
             out,
-            "{} {bar} {}",
+            "{} {bar} {lead}{}{tail}",
             st.paint("1;34", &num),
             f.source_line.trim_end()
         );
-        let prefix: String = f
-            .source_line
+        let prefix: String = lead
             .chars()
-            .take(f.column.saturating_sub(1) as usize)
+            .chain(f.source_line.chars())
+            .take((f.column.saturating_sub(1) - f.source_start) as usize + lead.len())
             .map(|c| if c == '\t' { '\t' } else { ' ' })
             .collect();
         let carets = "^".repeat(f.len.clamp(1, 200) as usize);
@@ -110,13 +116,28 @@ pub fn render(report: &Report, color: bool) -> String {
         finding(&mut out, f, &st);
     }
     for e in &report.errors {
-        let _ = writeln!(
-            out,
-            "{}: {}: {}",
-            st.paint("1;33", "warning[scan]"),
-            e.file,
-            e.message
-        );
+        if e.may_hold_workflow {
+            let _ = writeln!(
+                out,
+                "{}: {}: {}",
+                st.paint("1;31", "error[unanalysed]"),
+                e.position(),
+                e.message
+            );
+            let _ = writeln!(
+                out,
+                "  {} note: this file may hold workflow code (or code workflows reach) and was not analysed",
+                st.paint("1;34", "=")
+            );
+        } else {
+            let _ = writeln!(
+                out,
+                "{}: {}: {}",
+                st.paint("1;33", "warning[scan]"),
+                e.position(),
+                e.message
+            );
+        }
     }
     if !report.errors.is_empty() {
         out.push('\n');
@@ -136,10 +157,17 @@ pub fn render(report: &Report, color: bool) -> String {
     if !report.errors.is_empty() {
         let _ = write!(
             out,
-            ", {} file{} not scanned",
+            ", {} file{} not analysed",
             report.errors.len(),
             if report.errors.len() == 1 { "" } else { "s" }
         );
+        if report.unanalysed > 0 {
+            let _ = write!(
+                out,
+                ", {} of which may hold workflow code",
+                report.unanalysed
+            );
+        }
     }
     if report.suppressed > 0 {
         let _ = write!(out, ", {} suppressed", report.suppressed);

@@ -1,6 +1,7 @@
 //! `--format sarif`: SARIF 2.1.0 for code-scanning uploads. Each result carries the call
-//! chain as a `codeFlow` (one `threadFlow` location per frame); unparsable files are tool
-//! execution notifications.
+//! chain as a `codeFlow` (one `threadFlow` location per frame); files that could not be
+//! analysed are tool execution notifications (errors when they may hold workflow code, which
+//! also makes `executionSuccessful` false).
 
 use super::Report;
 use crate::model::Level;
@@ -66,10 +67,16 @@ pub fn render(report: &Report) -> String {
         .errors
         .iter()
         .map(|e| {
+            let mut physical = json!({ "artifactLocation": { "uri": e.file.replace('\\', "/") } });
+            if let Some(l) = e.line {
+                physical["region"] =
+                    json!({ "startLine": l.max(1), "startColumn": e.column.unwrap_or(1).max(1) });
+            }
             json!({
-                "level": "warning",
+                "level": if e.may_hold_workflow { "error" } else { "warning" },
                 "message": { "text": e.message },
-                "locations": [{ "physicalLocation": { "artifactLocation": { "uri": e.file.replace('\\', "/") } } }]
+                "locations": [{ "physicalLocation": physical }],
+                "properties": { "mayHoldWorkflow": e.may_hold_workflow }
             })
         })
         .collect();
@@ -84,7 +91,8 @@ pub fn render(report: &Report) -> String {
                 "rules": rules
             }},
             "invocations": [{
-                "executionSuccessful": true,
+                // False when a file that may hold workflow code could not be analysed.
+                "executionSuccessful": report.complete(),
                 "toolExecutionNotifications": notifications
             }],
             "results": results

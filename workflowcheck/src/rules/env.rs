@@ -1,10 +1,13 @@
 //! ### What it does
 //! Finds reads of the process environment in workflow code: `std::env::{var, vars, var_os,
-//! vars_os, args, args_os, current_dir, temp_dir, home_dir, current_exe}`.
+//! vars_os, args, args_os, current_dir, temp_dir, home_dir, current_exe}`, and of the
+//! process's and thread's identity: `std::process::id`, `std::thread::current` (its `id()`
+//! and `name()`).
 //!
 //! ### Why it breaks replay
 //! A replay can run on another worker, with other variables, arguments and working
-//! directory. A decision taken on them is taken differently.
+//! directory, in another process on another thread. A decision taken on them is taken
+//! differently.
 //!
 //! ### Example
 //! ```text
@@ -49,6 +52,16 @@ pub(crate) const PATHS: &[PathRule] = &[
     r(Prefix(&["std", "env", "temp_dir"])),
     r(Prefix(&["std", "env", "home_dir"])),
     r(Prefix(&["std", "env", "current_exe"])),
+    PathRule {
+        matcher: Prefix(&["std", "process", "id"]),
+        what: "reads the worker process's id, which differs on the worker that replays",
+        instead: INSTEAD,
+    },
+    PathRule {
+        matcher: Prefix(&["std", "thread", "current"]),
+        what: "reads the current thread's identity, which differs on replay",
+        instead: INSTEAD,
+    },
 ];
 
 /// The rule, for the registry.

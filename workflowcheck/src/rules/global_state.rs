@@ -46,6 +46,15 @@ const STATEFUL: &[&str] = &[
     "LazyCell",
     "ArcSwap",
     "Condvar",
+    // Sync primitives: a static one is shared by every workflow in the process.
+    "Notify",
+    "Semaphore",
+    "Barrier",
+    "Event",
+    "Sender",
+    "Receiver",
+    "UnboundedSender",
+    "UnboundedReceiver",
 ];
 
 /// Describes what a static of this type holds, if it is mutable state.
@@ -60,6 +69,32 @@ pub fn classify_static(ty: &syn::Type, mutable: bool) -> Option<String> {
         }
     });
     found
+}
+
+/// `Arc<T>`/`Rc<T>` (also nested in `Option`) where `T` holds mutable state: what it is.
+pub fn shared_pointer(ty: &syn::Type) -> Option<String> {
+    let syn::Type::Path(p) = ty else { return None };
+    let last = p.path.segments.last()?;
+    let name = last.ident.to_string();
+    let syn::PathArguments::AngleBracketed(a) = &last.arguments else {
+        return None;
+    };
+    let Some(syn::GenericArgument::Type(inner)) = a.args.first() else {
+        return None;
+    };
+    match name.as_str() {
+        "Option" => shared_pointer(inner),
+        "Arc" | "Rc" => {
+            let mut found = None;
+            walk_type_idents(inner, &mut |id: &str| {
+                if found.is_none() && (id.starts_with("Atomic") || STATEFUL.contains(&id)) {
+                    found = Some(format!("an `{name}` of `{id}`"));
+                }
+            });
+            found
+        }
+        _ => None,
+    }
 }
 
 fn walk_type_idents(ty: &syn::Type, f: &mut dyn FnMut(&str)) {
@@ -106,6 +141,22 @@ impl Rule for GlobalState {
         }
     }
 
+    /// A field holding state shared through `Arc`/`Rc` with other code.
+    fn shared_field(&self, ty: &syn::Type) -> Option<String> {
+        shared_pointer(ty)
+    }
+
+    /// A use of such a field.
+    fn shared_field_access(&self, field: &str, what: &str) -> Option<Hit> {
+        Some(Hit::new(
+            META.id,
+            format!(
+                "`{field}` is {what}: state shared with code outside the workflow, which replay does not rebuild"
+            ),
+            "keep the state in the workflow (fields it alone owns, local variables), or pass it through signals and activities",
+        ))
+    }
+
     /// An access to a global static.
     fn static_access(&self, name: &str, what: &str) -> Option<Hit> {
         Some(Hit::new(
@@ -126,6 +177,12 @@ mod tests {
         assert!(classify_static(&t, false).is_some());
         let t: syn::Type = syn::parse_str("Lazy<Mutex<Vec<u8>>>").unwrap();
         assert!(classify_static(&t, false).unwrap().contains("Lazy"));
+        let t: syn::Type = syn::parse_str("Arc<AtomicUsize>").unwrap();
+        assert!(shared_pointer(&t).unwrap().contains("AtomicUsize"));
+        let t: syn::Type = syn::parse_str("Arc<String>").unwrap();
+        assert!(shared_pointer(&t).is_none());
+        let t: syn::Type = syn::parse_str("tokio::sync::Notify").unwrap();
+        assert!(classify_static(&t, false).unwrap().contains("Notify"));
         let t: syn::Type = syn::parse_str("&'static str").unwrap();
         assert!(classify_static(&t, false).is_none());
         assert!(classify_static(&t, true).is_some());

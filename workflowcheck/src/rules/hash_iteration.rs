@@ -52,8 +52,10 @@ pub const ITER_METHODS: &[&str] = &[
 ];
 
 /// Methods whose result does not depend on the order of the iterator they consume.
+/// `sort` stands for a result sorted before use or collected into a set or sorted map (the
+/// collect stage names the consumer so, through order-preserving adapters like `filter`).
 pub const ORDER_INSENSITIVE: &[&str] = &[
-    "count", "sum", "product", "min", "max", "any", "all", "len", "is_empty",
+    "count", "sum", "product", "min", "max", "any", "all", "len", "is_empty", "sort",
 ];
 
 /// If the resolved type is std's `HashMap` or `HashSet`, its name.

@@ -96,6 +96,18 @@ pub trait Rule: Sync {
         None
     }
 
+    /// A struct field's type: if it holds mutable state shared through a pointer
+    /// (`Arc<AtomicUsize>`, `Arc<Mutex<_>>`, `Rc<RefCell<_>>`), what it holds; the call graph
+    /// reports uses of the field through [`Rule::shared_field_access`].
+    fn shared_field(&self, _ty: &syn::Type) -> Option<String> {
+        None
+    }
+
+    /// A use, reached from a workflow, of a field that [`Rule::shared_field`] classified.
+    fn shared_field_access(&self, _field: &str, _what: &str) -> Option<Hit> {
+        None
+    }
+
     /// A resolved type (a local's, a parameter's, a struct field's): if it is a collection
     /// whose iteration order is not reproducible, its kind (e.g. `HashMap`).
     fn unordered_collection(&self, _ty: &[String]) -> Option<&'static str> {
@@ -290,6 +302,18 @@ pub fn static_item(item: &StaticItem<'_>) -> Option<String> {
 /// A use of a classified static.
 pub fn static_access(name: &str, what: &str) -> Option<Hit> {
     RULES.iter().find_map(|r| r.static_access(name, what))
+}
+
+/// What shared mutable state a struct field holds, if a rule says it does.
+pub fn shared_field(ty: &syn::Type) -> Option<String> {
+    RULES.iter().find_map(|r| r.shared_field(ty))
+}
+
+/// A use of a classified field.
+pub fn shared_field_access(field: &str, what: &str) -> Option<Hit> {
+    RULES
+        .iter()
+        .find_map(|r| r.shared_field_access(field, what))
 }
 
 /// The kind of unordered collection a resolved type is, if a rule tracks it.
