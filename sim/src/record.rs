@@ -327,6 +327,10 @@ pub struct ObservedAttempt {
     pub received: Timestamp,
     /// When and how the attempt ended, if it did (a killed worker's attempt never does).
     pub end: Option<(Timestamp, AttemptEnd)>,
+    /// The server answered the attempt's result (completion, failure, cancellation) with Ok:
+    /// the worker knows it arrived. A result that was lost leaves the server to time the attempt
+    /// out, and a retry then follows whatever the result was.
+    pub acknowledged: bool,
 }
 
 /// How an observed activity attempt ended, on the worker.

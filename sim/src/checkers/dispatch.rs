@@ -79,6 +79,7 @@ mod tests {
             worker: worker.into(),
             received: ts(received),
             end: ended.map(|t| (ts(t), AttemptEnd::Completed)),
+            acknowledged: true,
         }
     }
 

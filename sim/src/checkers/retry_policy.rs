@@ -1,11 +1,12 @@
 //! `retry-policy`: activity retries follow the policy the workflow scheduled them with.
 //!
 //! What it proves, from the attempts workers received (`outcome.observed_attempts`, recorded by
-//! the workers where the tasks arrived) and each activity's ActivityTaskScheduled event:
+//! the workers where the tasks arrived, with whether the server acknowledged each result) and
+//! each activity's ActivityTaskScheduled event:
 //! - no attempt beyond the policy's `maximum_attempts` ran;
-//! - no attempt ran after an attempt failed with a non-retryable failure (the failure says so,
-//!   or its type is in the policy's `non_retryable_error_types`);
-//! - each retry after a reported failure arrived no earlier than the policy's backoff
+//! - no attempt ran after an attempt's acknowledged failure was non-retryable (the failure says
+//!   so, or its type is in the policy's `non_retryable_error_types`);
+//! - each retry after an acknowledged failure arrived no earlier than the policy's backoff
 //!   (`initial_interval * backoff_coefficient^(n-1)`, capped at `maximum_interval`, computed
 //!   here, not by the code under test) after the failure was sent;
 //! - in a run where no fault was applied, it arrived no later than that backoff plus one second
@@ -162,6 +163,11 @@ impl Invariant for RetryPolicyHeld {
                 let Some(next) = attempts.iter().find(|b| b.attempt == a.attempt + 1) else {
                     continue;
                 };
+                if !a.acknowledged {
+                    // The failure may never have reached the server, which then timed the
+                    // attempt out: the retry follows the timeout, not this failure.
+                    continue;
+                }
                 let listed = s.policy.non_retryable_error_types.contains(error_type);
                 if *non_retryable || listed {
                     problems.push(format!(

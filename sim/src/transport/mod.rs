@@ -308,6 +308,14 @@ impl AttemptLog {
         }
     }
 
+    /// The server answered the attempt's completion, failure or cancellation with Ok.
+    pub fn acknowledged(&self, index: usize) {
+        let mut g = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(a) = g.observed.get_mut(index) {
+            a.acknowledged = true;
+        }
+    }
+
     /// Every attempt received, in order.
     pub fn observed(&self) -> Vec<crate::record::ObservedAttempt> {
         self.inner

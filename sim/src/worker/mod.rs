@@ -498,6 +498,7 @@ impl Worker {
             worker: self.identity.clone(),
             received: self.clock.now(),
             end: None,
+            acknowledged: false,
         });
         let attempt = self.registry.run_activity(ctx, task.input.clone());
         // Like Temporal's SDKs, the worker gives up an attempt at its start-to-close deadline, by
@@ -586,7 +587,11 @@ impl Worker {
             .server
             .call(self.cfg.server, req, self.request_options())
             .await;
-        if let (Ok(Response::Ok), Some(a)) = (reply, acked) {
+        let answered = matches!(reply, Ok(Response::Ok));
+        if answered {
+            self.env.attempts.acknowledged(observed);
+        }
+        if let (true, Some(a)) = (answered, acked) {
             self.env.acks.record(&self.identity, a);
         }
     }
