@@ -69,7 +69,7 @@ pub use matching::{within_task, CommandMatcher};
 pub use registry::{RawActivityFn, Registry};
 pub use rng::WorkflowRng;
 pub use runtime::{
-    undoes_live_task, unseen_events, LocalActivityRequest, LocalActivityResult, WorkflowExecutor,
+    undoes_live_task, unreplayable_event, unseen_events, LocalActivityRequest, LocalActivityResult, WorkflowExecutor,
     WorkflowRuntime,
 };
 
