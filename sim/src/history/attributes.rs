@@ -395,7 +395,7 @@ pub struct ChildWorkflowExecutionCompleted {
 }
 
 /// Attributes of ChildWorkflowExecutionFailed: the child failed.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct ChildWorkflowExecutionFailed {
     /// The child's failure.
     pub failure: Option<Failure>,
@@ -435,7 +435,7 @@ pub struct ChildWorkflowExecutionCanceled {
 }
 
 /// Attributes of ChildWorkflowExecutionTimedOut: the child's run or execution timeout expired.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct ChildWorkflowExecutionTimedOut {
     /// The child's namespace.
     pub namespace: String,
@@ -647,9 +647,10 @@ pub struct NexusOperationCompleted {
     pub extra: Extra,
 }
 
-/// Declares structs with the same fields as each other (Nexus endings, pause changes).
+/// Declares structs with the same fields as each other (Nexus endings, pause changes): the
+/// fields first, then each struct's doc and name.
 macro_rules! same_fields {
-    ($( #[doc = $doc:literal] $name:ident )* => { $( #[doc = $fdoc:literal] $field:ident: $ty:ty, )* }) => {$(
+    (@one $doc:literal $name:ident { $( #[doc = $fdoc:literal] $field:ident: $ty:ty, )* }) => {
         #[doc = $doc]
         #[derive(Clone, Debug, Default, PartialEq)]
         pub struct $name {
@@ -657,17 +658,14 @@ macro_rules! same_fields {
             /// Keys we do not model, kept verbatim so the event round-trips.
             pub extra: Extra,
         }
-    )*};
+    };
+    ($fields:tt $( #[doc = $doc:literal] $name:ident )*) => {
+        $( same_fields!(@one $doc $name $fields); )*
+    };
 }
 
 same_fields! {
-    /// Attributes of NexusOperationFailed: the operation failed.
-    NexusOperationFailed
-    /// Attributes of NexusOperationCanceled: the operation was canceled.
-    NexusOperationCanceled
-    /// Attributes of NexusOperationTimedOut: a timeout of the operation expired.
-    NexusOperationTimedOut
-    => {
+    {
         /// The NexusOperationScheduled event of the operation.
         scheduled_event_id: EventId,
         /// Why it ended.
@@ -675,6 +673,12 @@ same_fields! {
         /// The request id of the start.
         request_id: String,
     }
+    /// Attributes of NexusOperationFailed: the operation failed.
+    NexusOperationFailed
+    /// Attributes of NexusOperationCanceled: the operation was canceled.
+    NexusOperationCanceled
+    /// Attributes of NexusOperationTimedOut: a timeout of the operation expired.
+    NexusOperationTimedOut
 }
 
 /// Attributes of NexusOperationCancelRequested: the workflow asked to cancel a Nexus operation
@@ -722,11 +726,7 @@ pub struct NexusOperationCancelRequestFailed {
 // ---------------------------------------------------------------------------------------------
 
 same_fields! {
-    /// Attributes of WorkflowExecutionPaused: someone paused the run.
-    WorkflowExecutionPaused
-    /// Attributes of WorkflowExecutionUnpaused: someone unpaused the run.
-    WorkflowExecutionUnpaused
-    => {
+    {
         /// Identity of who did it.
         identity: String,
         /// Free-text reason.
@@ -734,6 +734,10 @@ same_fields! {
         /// The request's id.
         request_id: String,
     }
+    /// Attributes of WorkflowExecutionPaused: someone paused the run.
+    WorkflowExecutionPaused
+    /// Attributes of WorkflowExecutionUnpaused: someone unpaused the run.
+    WorkflowExecutionUnpaused
 }
 
 /// Attributes of WorkflowExecutionTimeSkippingTransitioned: the run's virtual time jumped.

@@ -680,8 +680,12 @@ pub struct WorkflowExecutionStarted {
     pub first_workflow_task_backoff: Option<Duration>,
     /// The workflow's retry policy; `None` (the default): a failed workflow is not retried.
     pub retry_policy: Option<RetryPolicy>,
-    /// Attribute keys we do not model (`priority`, `header`, `memo`, `searchAttributes`, ...), kept
-    /// verbatim so the event round-trips.
+    /// The memo the run was started with; `None` for none.
+    pub memo: Option<Memo>,
+    /// The search attributes the run was started with; `None` for none.
+    pub search_attributes: Option<SearchAttributes>,
+    /// Attribute keys we do not model (`priority`, `header`, ...), kept verbatim so the event
+    /// round-trips.
     pub extra: Extra,
 }
 

@@ -860,7 +860,9 @@ impl Codec<std::collections::BTreeMap<String, Payload>> for Plain {
         (required || !t.is_empty()).then(|| {
             Value::Object(
                 t.iter()
-                    .filter_map(|(k, p)| Some((k.clone(), Plain::write(p, shorthand, true)?)))
+                    .filter_map(|(k, p)| {
+                        Some((k.clone(), <Plain as Codec<Payload>>::write(p, shorthand, true)?))
+                    })
                     .collect(),
             )
         })
