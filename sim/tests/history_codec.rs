@@ -938,7 +938,10 @@ fn child_workflow_events_are_read_into_the_model() {
         f.cause,
         StartChildWorkflowExecutionFailedCause::WorkflowAlreadyExists
     );
-    assert_eq!((f.workflow_id.as_str(), f.initiated_event_id), ("terminated", 55));
+    assert_eq!(
+        (f.workflow_id.as_str(), f.initiated_event_id),
+        ("terminated", 55)
+    );
 
     // Commands name the task that sent them; results do not.
     assert_eq!(attrs(&h, 5).workflow_task_completed_event_id(), Some(4));

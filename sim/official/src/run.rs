@@ -34,9 +34,8 @@ use sim::history::{
 };
 use sim::sdk::{
     parse_patch_marker, undoes_live_task, unreplayable_event, unseen_events, within_task,
-    CommandMatcher,
-    LocalActivityRequest, LocalActivityResult, NonDeterminismError, NonDeterminismKind,
-    WorkflowExecutor, WorkflowTaskError, PATCH_MARKER_NAME,
+    CommandMatcher, LocalActivityRequest, LocalActivityResult, NonDeterminismError,
+    NonDeterminismKind, WorkflowExecutor, WorkflowTaskError, PATCH_MARKER_NAME,
 };
 use temporalio_common::protos::coresdk::activity_result::{
     activity_resolution::Status as Resolution, ActivityResolution, Cancellation,

@@ -36,10 +36,17 @@ fn every_recorded_history_survives_the_official_prost_history() {
             assert_eq!(theirs.event_id, ours.event_id, "{name}");
             assert_eq!(theirs.event_type, ours.event_type().number(), "{name}");
             assert_eq!(theirs.task_id, ours.task_id, "{name}");
-            assert!(theirs.attributes.is_some(), "{name}: event {}", ours.event_id);
+            assert!(
+                theirs.attributes.is_some(),
+                "{name}: event {}",
+                ours.event_id
+            );
         }
         let back = history_from_prost(&prost).unwrap_or_else(|e| panic!("{name}: {e}"));
-        assert_eq!(back, h, "{name}: the history differs after the prost round trip");
+        assert_eq!(
+            back, h,
+            "{name}: the history differs after the prost round trip"
+        );
         assert_eq!(to_json(&back), text, "{name}: the JSON differs");
     }
 }

@@ -143,58 +143,46 @@ pub fn history_problems(h: &History) -> Vec<String> {
 fn references(a: &EventAttributes) -> Vec<(&'static str, EventId, EventType)> {
     use EventAttributes as A;
     use EventType as T;
-    const INITIATED: &str = "initiated_event_id";
-    const SCHEDULED: &str = "scheduled_event_id";
-    let child = |initiated: EventId, started: EventId| {
-        let mut out = vec![(INITIATED, initiated, T::StartChildWorkflowExecutionInitiated)];
-        if started != 0 {
-            out.push(("started_event_id", started, T::ChildWorkflowExecutionStarted));
+    let initiated = |id: EventId, ty: EventType| vec![("initiated_event_id", id, ty)];
+    let nexus = |id: EventId| vec![("scheduled_event_id", id, T::NexusOperationScheduled)];
+    let child = |initiated_id: EventId, started_id: EventId| {
+        let mut out = initiated(initiated_id, T::StartChildWorkflowExecutionInitiated);
+        if started_id != 0 {
+            out.push((
+                "started_event_id",
+                started_id,
+                T::ChildWorkflowExecutionStarted,
+            ));
         }
         out
     };
+    let signal = T::SignalExternalWorkflowExecutionInitiated;
+    let cancel = T::RequestCancelExternalWorkflowExecutionInitiated;
     match a {
-        A::StartChildWorkflowExecutionFailed(x) => {
-            vec![(INITIATED, x.initiated_event_id, T::StartChildWorkflowExecutionInitiated)]
-        }
+        A::StartChildWorkflowExecutionFailed(x) => child(x.initiated_event_id, 0),
         A::ChildWorkflowExecutionStarted(x) => child(x.initiated_event_id, 0),
         A::ChildWorkflowExecutionCompleted(x) => child(x.initiated_event_id, x.started_event_id),
         A::ChildWorkflowExecutionFailed(x) => child(x.initiated_event_id, x.started_event_id),
         A::ChildWorkflowExecutionCanceled(x) => child(x.initiated_event_id, x.started_event_id),
         A::ChildWorkflowExecutionTimedOut(x) => child(x.initiated_event_id, x.started_event_id),
         A::ChildWorkflowExecutionTerminated(x) => child(x.initiated_event_id, x.started_event_id),
-        A::ExternalWorkflowExecutionSignaled(x) => vec![(
-            INITIATED,
-            x.initiated_event_id,
-            T::SignalExternalWorkflowExecutionInitiated,
-        )],
-        A::SignalExternalWorkflowExecutionFailed(x) => vec![(
-            INITIATED,
-            x.initiated_event_id,
-            T::SignalExternalWorkflowExecutionInitiated,
-        )],
-        A::ExternalWorkflowExecutionCancelRequested(x) => vec![(
-            INITIATED,
-            x.initiated_event_id,
-            T::RequestCancelExternalWorkflowExecutionInitiated,
-        )],
-        A::RequestCancelExternalWorkflowExecutionFailed(x) => vec![(
-            INITIATED,
-            x.initiated_event_id,
-            T::RequestCancelExternalWorkflowExecutionInitiated,
-        )],
+        A::ExternalWorkflowExecutionSignaled(x) => initiated(x.initiated_event_id, signal),
+        A::SignalExternalWorkflowExecutionFailed(x) => initiated(x.initiated_event_id, signal),
+        A::ExternalWorkflowExecutionCancelRequested(x) => initiated(x.initiated_event_id, cancel),
+        A::RequestCancelExternalWorkflowExecutionFailed(x) => {
+            initiated(x.initiated_event_id, cancel)
+        }
         A::WorkflowExecutionUpdateCompleted(x) => vec![(
             "accepted_event_id",
             x.accepted_event_id,
             T::WorkflowExecutionUpdateAccepted,
         )],
-        A::NexusOperationStarted(x) => vec![(SCHEDULED, x.scheduled_event_id, T::NexusOperationScheduled)],
-        A::NexusOperationCompleted(x) => vec![(SCHEDULED, x.scheduled_event_id, T::NexusOperationScheduled)],
-        A::NexusOperationFailed(x) => vec![(SCHEDULED, x.scheduled_event_id, T::NexusOperationScheduled)],
-        A::NexusOperationCanceled(x) => vec![(SCHEDULED, x.scheduled_event_id, T::NexusOperationScheduled)],
-        A::NexusOperationTimedOut(x) => vec![(SCHEDULED, x.scheduled_event_id, T::NexusOperationScheduled)],
-        A::NexusOperationCancelRequested(x) => {
-            vec![(SCHEDULED, x.scheduled_event_id, T::NexusOperationScheduled)]
-        }
+        A::NexusOperationStarted(x) => nexus(x.scheduled_event_id),
+        A::NexusOperationCompleted(x) => nexus(x.scheduled_event_id),
+        A::NexusOperationFailed(x) => nexus(x.scheduled_event_id),
+        A::NexusOperationCanceled(x) => nexus(x.scheduled_event_id),
+        A::NexusOperationTimedOut(x) => nexus(x.scheduled_event_id),
+        A::NexusOperationCancelRequested(x) => nexus(x.scheduled_event_id),
         _ => Vec::new(),
     }
 }
@@ -497,7 +485,11 @@ mod tests {
         // Event 10 (the first child's completion) names event 4 instead of 5.
         let from = "\"initiatedEventId\": \"5\",\n        \"startedEventId\": \"6\"";
         assert!(text.contains(from));
-        let text = text.replacen(from, "\"initiatedEventId\": \"4\",\n        \"startedEventId\": \"6\"", 1);
+        let text = text.replacen(
+            from,
+            "\"initiatedEventId\": \"4\",\n        \"startedEventId\": \"6\"",
+            1,
+        );
         let h = parse_history(&text).unwrap();
         assert_eq!(
             history_problems(&h),

@@ -861,7 +861,10 @@ impl Codec<std::collections::BTreeMap<String, Payload>> for Plain {
             Value::Object(
                 t.iter()
                     .filter_map(|(k, p)| {
-                        Some((k.clone(), <Plain as Codec<Payload>>::write(p, shorthand, true)?))
+                        Some((
+                            k.clone(),
+                            <Plain as Codec<Payload>>::write(p, shorthand, true)?,
+                        ))
                     })
                     .collect(),
             )
