@@ -25,8 +25,10 @@
 //! cases, `events!` the event attributes plus the dispatch on the event type; a key declared
 //! twice, or a struct field left undeclared, does not compile.
 //!
-//! Adding an event type: its struct and its `EventType` / `EventAttributes` variants in
-//! `event.rs`, and one declaration in `events!`. Adding a field: one line. A value type the
+//! Every event type of Temporal's `HistoryEvent` is declared. Adding one (a newer API): its
+//! struct (in `event.rs` or `attributes.rs`), one line in `event_types!` (its name and
+//! Temporal's number: the `EventType` and `EventAttributes` variants), and one declaration in
+//! `events!`. Adding a field: one line. A value type the
 //! codec does not know yet needs one `Codec` impl (one line in `scalars!` or `enums!` for a
 //! scalar or an enum).
 //!
