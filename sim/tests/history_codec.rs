@@ -3,11 +3,17 @@
 
 use std::time::Duration;
 
+use std::collections::BTreeSet;
+
 use sim::history::{
     format_duration, format_timestamp, parse_duration, parse_history, show, to_json,
-    EventAttributes, EventType, FailureInfo, History, RetryState, TaskQueueKind, TimeoutType,
+    CancelExternalWorkflowExecutionFailedCause, EventAttributes, EventType, FailureInfo, History,
+    HistoryEvent, ParentClosePolicy, RetryState, SignalExternalWorkflowExecutionFailedCause,
+    StartChildWorkflowExecutionFailedCause, TaskQueueKind, TimeoutType,
 };
 
+/// The histories recorded before every event type was read (their `.txt` is plain
+/// `temporal workflow show`; they have no `--detailed` text).
 const FIXTURES: [&str; 5] = [
     "transfer-completed",
     "transfer-retried",
@@ -15,6 +21,26 @@ const FIXTURES: [&str; 5] = [
     "transfer-worker-killed",
     "greeting-sleep-30d",
 ];
+
+fn dir() -> String {
+    format!(
+        "{}/../fixtures/temporal-histories",
+        env!("CARGO_MANIFEST_DIR")
+    )
+}
+
+/// Every recorded history (each `.json` of the folder), by name, sorted.
+fn recorded() -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir())
+        .unwrap()
+        .filter_map(|e| {
+            let name = e.unwrap().file_name().into_string().unwrap();
+            name.strip_suffix(".json").map(str::to_string)
+        })
+        .collect();
+    names.sort();
+    names
+}
 
 fn fixture(name: &str) -> String {
     let path = format!(
@@ -45,8 +71,10 @@ fn txt_rows(txt: &str) -> Vec<(i64, String)> {
 fn every_fixture_loads_with_the_events_of_its_txt() {
     let expected_counts = [17, 17, 23, 19, 5];
     for (name, count) in FIXTURES.iter().zip(expected_counts) {
-        let h = load(name);
-        assert_eq!(h.len(), count, "{name}");
+        assert_eq!(load(name).len(), count, "{name}");
+    }
+    for name in recorded() {
+        let h = load(&name);
         let rows = txt_rows(&fixture(&format!("{name}.txt")));
         let got: Vec<(i64, String)> = h
             .events
@@ -59,7 +87,10 @@ fn every_fixture_loads_with_the_events_of_its_txt() {
 
 #[test]
 fn show_matches_the_cli_text_byte_for_byte() {
-    for name in FIXTURES {
+    let names = recorded();
+    assert!(names.len() >= 21, "{} recorded histories", names.len());
+    let mut detailed = 0;
+    for name in &names {
         let h = load(name);
         let want = fixture(&format!("{name}.txt"));
         let got = show(&h, false);
@@ -67,12 +98,23 @@ fn show_matches_the_cli_text_byte_for_byte() {
             got, want,
             "{name}.txt differs:\n--- got\n{got}\n--- want\n{want}"
         );
+        let path = format!("{}/{name}.detailed.txt", dir());
+        if let Ok(want) = std::fs::read_to_string(&path) {
+            let got = show(&h, true);
+            assert_eq!(
+                got, want,
+                "{name}.detailed.txt differs:\n--- got\n{got}\n--- want\n{want}"
+            );
+            detailed += 1;
+        }
     }
+    assert_eq!(detailed, names.len() - FIXTURES.len());
 }
 
 #[test]
 fn to_json_writes_the_fixtures_back_byte_for_byte() {
-    for name in FIXTURES {
+    for name in recorded() {
+        let name = name.as_str();
         let text = fixture(&format!("{name}.json"));
         let h = parse_history(&text).unwrap();
         let out = to_json(&h);
@@ -254,7 +296,7 @@ fn unmodelled_keys_survive_a_round_trip() {
     assert_eq!(started.workflow_type, "W");
     assert_eq!(
         started.extra.keys().collect::<Vec<_>>(),
-        ["workflowType", "memo", "continuedFailure", "zzz"]
+        ["workflowType", "continuedFailure", "zzz"]
     );
     assert_eq!(started.task_queue.kind, TaskQueueKind::Normal);
     assert_eq!(started.task_queue.extra["futureTqField"], "x");
@@ -554,11 +596,21 @@ fn malformed_json_names_line_and_column() {
 fn unknown_event_type_names_the_event_and_the_type() {
     let text = mutated(
         "\"EVENT_TYPE_ACTIVITY_TASK_SCHEDULED\"",
+        "\"EVENT_TYPE_ACTIVITY_TASK_EXPLODED\"",
+    );
+    assert_eq!(
+        err(&text),
+        "event 5 (index 4): eventType: unknown event type \"EVENT_TYPE_ACTIVITY_TASK_EXPLODED\""
+    );
+    // A known type whose attributes are not where its type says.
+    let text = mutated(
+        "\"EVENT_TYPE_ACTIVITY_TASK_SCHEDULED\"",
         "\"EVENT_TYPE_NEXUS_OPERATION_SCHEDULED\"",
     );
     assert_eq!(
         err(&text),
-        "event 5 (index 4): eventType: unknown event type \"EVENT_TYPE_NEXUS_OPERATION_SCHEDULED\""
+        "event 5 (index 4): activityTaskScheduledEventAttributes: unexpected attributes for an \
+         event of type NexusOperationScheduled"
     );
     let text = mutated("\"EVENT_TYPE_WORKFLOW_TASK_STARTED\"", "99");
     assert_eq!(
@@ -739,5 +791,331 @@ fn history_error_is_a_std_error() {
     assert_eq!(
         EventType::parse("TimerStarted"),
         Some(EventType::TimerStarted)
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Every event type
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn every_event_type_of_temporals_api_is_known() {
+    assert_eq!(EventType::ALL.len(), 60);
+    for (i, t) in EventType::ALL.iter().enumerate() {
+        assert_eq!(t.number(), i as i32 + 1, "{t}");
+    }
+    assert_eq!(
+        EventType::WorkflowExecutionUpdateAdmitted.proto_name(),
+        "EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ADMITTED"
+    );
+    assert_eq!(
+        EventType::WorkflowExecutionTimeSkippingTransitioned.attributes_key(),
+        "workflowExecutionTimeSkippingTransitionedEventAttributes"
+    );
+}
+
+#[test]
+fn the_recorded_histories_cover_the_features_of_a_real_server() {
+    let mut seen = BTreeSet::new();
+    for name in recorded() {
+        seen.extend(load(&name).event_types());
+    }
+    let recorded_by_features_py = [
+        EventType::StartChildWorkflowExecutionInitiated,
+        EventType::StartChildWorkflowExecutionFailed,
+        EventType::ChildWorkflowExecutionStarted,
+        EventType::ChildWorkflowExecutionCompleted,
+        EventType::ChildWorkflowExecutionFailed,
+        EventType::ChildWorkflowExecutionCanceled,
+        EventType::ChildWorkflowExecutionTimedOut,
+        EventType::ChildWorkflowExecutionTerminated,
+        EventType::SignalExternalWorkflowExecutionInitiated,
+        EventType::SignalExternalWorkflowExecutionFailed,
+        EventType::ExternalWorkflowExecutionSignaled,
+        EventType::RequestCancelExternalWorkflowExecutionInitiated,
+        EventType::RequestCancelExternalWorkflowExecutionFailed,
+        EventType::ExternalWorkflowExecutionCancelRequested,
+        EventType::WorkflowExecutionUpdateAccepted,
+        EventType::WorkflowExecutionUpdateCompleted,
+        EventType::UpsertWorkflowSearchAttributes,
+        EventType::WorkflowPropertiesModified,
+        EventType::WorkflowExecutionTimedOut,
+        EventType::WorkflowExecutionTerminated,
+        EventType::WorkflowExecutionCancelRequested,
+        EventType::WorkflowExecutionCanceled,
+        EventType::MarkerRecorded,
+        EventType::TimerCanceled,
+    ];
+    let missing: Vec<EventType> = recorded_by_features_py
+        .into_iter()
+        .filter(|t| !seen.contains(t))
+        .collect();
+    assert_eq!(
+        missing,
+        Vec::<EventType>::new(),
+        "event types no recorded history holds"
+    );
+}
+
+fn attrs(h: &History, id: i64) -> &EventAttributes {
+    &h.events[id as usize - 1].attributes
+}
+
+fn event(h: &History, id: i64) -> &HistoryEvent {
+    &h.events[id as usize - 1]
+}
+
+#[test]
+fn child_workflow_events_are_read_into_the_model() {
+    let h = load("children");
+    let EventAttributes::StartChildWorkflowExecutionInitiated(i) = attrs(&h, 5) else {
+        panic!("{:?}", event(&h, 5).event_type())
+    };
+    assert_eq!(
+        (i.workflow_id.as_str(), i.workflow_type.as_str()),
+        ("child-completed", "Child")
+    );
+    assert_eq!(i.namespace, "default");
+    assert_eq!(i.parent_close_policy, ParentClosePolicy::Terminate);
+    assert_eq!(i.task_queue.as_ref().unwrap().name, "features");
+    assert_eq!(i.workflow_task_completed_event_id, 4);
+    assert_eq!(i.workflow_task_timeout, Some(Duration::from_secs(10)));
+    let input: String = i.input.as_ref().unwrap().decode_first().unwrap();
+    assert_eq!(input, "complete");
+    assert!(i.extra.contains_key("workflowIdReusePolicy"));
+
+    let child_run = load("child-completed")
+        .started()
+        .unwrap()
+        .original_execution_run_id
+        .clone();
+    let EventAttributes::ChildWorkflowExecutionCompleted(c) = attrs(&h, 10) else {
+        panic!()
+    };
+    assert_eq!((c.initiated_event_id, c.started_event_id), (5, 6));
+    let exec = c.workflow_execution.as_ref().unwrap();
+    assert_eq!(exec.workflow_id, "child-completed");
+    assert_eq!(exec.run_id, child_run);
+    let result: String = c.result.as_ref().unwrap().decode_first().unwrap();
+    assert_eq!(result, "child done (complete)");
+
+    let EventAttributes::ChildWorkflowExecutionFailed(f) = attrs(&h, 19) else {
+        panic!()
+    };
+    assert_eq!(f.retry_state, RetryState::RetryPolicyNotSet);
+    let failure = f.failure.as_ref().unwrap();
+    assert_eq!(failure.message, "child failed on purpose");
+    assert_eq!(failure.error_type(), Some("ChildFailure"));
+
+    let EventAttributes::ChildWorkflowExecutionTimedOut(t) = attrs(&h, 28) else {
+        panic!()
+    };
+    assert_eq!(t.retry_state, RetryState::Timeout);
+    let EventAttributes::RequestCancelExternalWorkflowExecutionInitiated(r) = attrs(&h, 37) else {
+        panic!()
+    };
+    assert!(r.child_workflow_only);
+    assert_eq!(
+        r.workflow_execution.as_ref().unwrap().workflow_id,
+        "child-canceled"
+    );
+    let EventAttributes::ExternalWorkflowExecutionCancelRequested(x) = attrs(&h, 38) else {
+        panic!()
+    };
+    assert_eq!(x.initiated_event_id, 37);
+    let EventAttributes::ChildWorkflowExecutionCanceled(c) = attrs(&h, 42) else {
+        panic!()
+    };
+    assert_eq!((c.initiated_event_id, c.started_event_id), (32, 33));
+    let EventAttributes::ChildWorkflowExecutionTerminated(c) = attrs(&h, 51) else {
+        panic!()
+    };
+    assert_eq!((c.initiated_event_id, c.started_event_id), (46, 47));
+    let EventAttributes::StartChildWorkflowExecutionFailed(f) = attrs(&h, 56) else {
+        panic!()
+    };
+    assert_eq!(
+        f.cause,
+        StartChildWorkflowExecutionFailedCause::WorkflowAlreadyExists
+    );
+    assert_eq!(
+        (f.workflow_id.as_str(), f.initiated_event_id),
+        ("terminated", 55)
+    );
+
+    // Commands name the task that sent them; results do not.
+    assert_eq!(attrs(&h, 5).workflow_task_completed_event_id(), Some(4));
+    assert_eq!(attrs(&h, 56).workflow_task_completed_event_id(), None);
+    assert!(EventType::StartChildWorkflowExecutionInitiated.is_command_event());
+    assert!(!EventType::ChildWorkflowExecutionStarted.is_command_event());
+}
+
+#[test]
+fn external_signals_and_cancels_are_read_into_the_model() {
+    let h = load("messenger");
+    let EventAttributes::SignalExternalWorkflowExecutionInitiated(s) = attrs(&h, 5) else {
+        panic!()
+    };
+    assert_eq!(s.signal_name, "hello");
+    assert_eq!(
+        s.workflow_execution.as_ref().unwrap().workflow_id,
+        "signal-target"
+    );
+    assert_eq!(s.workflow_execution.as_ref().unwrap().run_id, "");
+    let EventAttributes::ExternalWorkflowExecutionSignaled(x) = attrs(&h, 6) else {
+        panic!()
+    };
+    assert_eq!(x.initiated_event_id, 5);
+    let EventAttributes::SignalExternalWorkflowExecutionFailed(f) = attrs(&h, 11) else {
+        panic!()
+    };
+    assert_eq!(
+        f.cause,
+        SignalExternalWorkflowExecutionFailedCause::ExternalWorkflowExecutionNotFound
+    );
+    assert_eq!(f.initiated_event_id, 10);
+    let EventAttributes::RequestCancelExternalWorkflowExecutionFailed(f) = attrs(&h, 21) else {
+        panic!()
+    };
+    assert_eq!(
+        f.cause,
+        CancelExternalWorkflowExecutionFailedCause::ExternalWorkflowExecutionNotFound
+    );
+    assert_eq!(f.initiated_event_id, 20);
+
+    // The receiving ends.
+    let target = load("signal-target");
+    let EventAttributes::WorkflowExecutionSignaled(s) = attrs(&target, 5) else {
+        panic!()
+    };
+    assert_eq!(s.signal_name, "hello");
+    assert_eq!(
+        s.extra["externalWorkflowExecution"]["workflowId"],
+        "messenger"
+    );
+}
+
+#[test]
+fn updates_search_attributes_and_memo_are_read_into_the_model() {
+    let h = load("updates");
+    let EventAttributes::WorkflowExecutionUpdateAccepted(a) = attrs(&h, 8) else {
+        panic!()
+    };
+    assert_eq!(a.protocol_instance_id, "update-a");
+    assert_eq!(a.accepted_request_message_id, "update-a/request");
+    assert_eq!(a.accepted_request_sequencing_event_id, 5);
+    let request = a.accepted_request.as_ref().unwrap();
+    assert_eq!(request.meta.as_ref().unwrap().update_id, "update-a");
+    let input = request.input.as_ref().unwrap();
+    assert_eq!(input.name, "add");
+    let arg: String = input.args.as_ref().unwrap().decode_first().unwrap();
+    assert_eq!(arg, "a");
+    let EventAttributes::WorkflowExecutionUpdateCompleted(c) = attrs(&h, 9) else {
+        panic!()
+    };
+    assert_eq!(c.accepted_event_id, 8);
+    let n: i64 = c
+        .outcome
+        .as_ref()
+        .unwrap()
+        .success
+        .as_ref()
+        .unwrap()
+        .decode_first()
+        .unwrap();
+    assert_eq!(n, 1);
+    let EventAttributes::WorkflowExecutionUpdateCompleted(c) = attrs(&h, 14) else {
+        panic!()
+    };
+    let outcome = c.outcome.as_ref().unwrap();
+    assert!(outcome.success.is_none());
+    assert_eq!(
+        outcome.failure.as_ref().unwrap().message,
+        "update handler failed"
+    );
+
+    let h = load("properties");
+    let EventAttributes::UpsertWorkflowSearchAttributes(u) = attrs(&h, 5) else {
+        panic!()
+    };
+    assert_eq!(u.workflow_task_completed_event_id, 4);
+    let fields = &u.search_attributes.as_ref().unwrap().indexed_fields;
+    assert_eq!(
+        fields.keys().collect::<Vec<_>>(),
+        ["CustomIntField", "CustomKeywordField"]
+    );
+    assert_eq!(fields["CustomIntField"].data, b"42");
+    assert_eq!(fields["CustomKeywordField"].data, b"\"upserted\"");
+    let EventAttributes::WorkflowPropertiesModified(m) = attrs(&h, 11) else {
+        panic!()
+    };
+    let memo = &m.upserted_memo.as_ref().unwrap().fields;
+    assert_eq!(memo["note"].data, b"\"modified\"");
+    assert_eq!(memo["origin"].encoding(), Some("binary/null"));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Errors in the new event types
+// ---------------------------------------------------------------------------------------------
+
+/// Fixture `name` with its first `from` replaced by `to` (which must apply).
+fn mutated_in(name: &str, from: &str, to: &str) -> String {
+    let text = fixture(&format!("{name}.json"));
+    assert!(text.contains(from), "{from:?} not in {name}");
+    text.replacen(from, to, 1)
+}
+
+#[test]
+fn errors_in_new_event_types_name_the_event_and_the_field_path() {
+    let text = mutated_in("children", "\"initiatedEventId\": \"5\",", "");
+    assert_eq!(
+        err(&text),
+        "event 6 (index 5): childWorkflowExecutionStartedEventAttributes.initiatedEventId: \
+         missing required field"
+    );
+    let text = mutated_in(
+        "children",
+        "START_CHILD_WORKFLOW_EXECUTION_FAILED_CAUSE_WORKFLOW_ALREADY_EXISTS",
+        "START_CHILD_WORKFLOW_EXECUTION_FAILED_CAUSE_BUSY",
+    );
+    assert_eq!(
+        err(&text),
+        "event 56 (index 55): startChildWorkflowExecutionFailedEventAttributes.cause: unknown \
+         start child workflow failed cause \"START_CHILD_WORKFLOW_EXECUTION_FAILED_CAUSE_BUSY\""
+    );
+    let text = mutated_in(
+        "children",
+        "\"parentClosePolicy\": \"PARENT_CLOSE_POLICY_TERMINATE\"",
+        "\"parentClosePolicy\": true",
+    );
+    assert_eq!(
+        err(&text),
+        "event 5 (index 4): startChildWorkflowExecutionInitiatedEventAttributes.parentClosePolicy: \
+         expected a parent close policy name or number, found a boolean"
+    );
+    let text = mutated_in("updates", "\"updateId\": \"update-a\",", "\"updateId\": 7,");
+    assert_eq!(
+        err(&text),
+        "event 8 (index 7): workflowExecutionUpdateAcceptedEventAttributes.acceptedRequest.meta.\
+         updateId: expected a string, found a number"
+    );
+    let text = mutated_in("properties", "\"data\": \"NDI=\"", "\"data\": \"!\"");
+    let e = err(&text);
+    assert!(
+        e.starts_with(
+            "event 5 (index 4): upsertWorkflowSearchAttributesEventAttributes.searchAttributes.\
+             indexedFields.CustomIntField.data: invalid base64 \"!\""
+        ),
+        "{e}"
+    );
+    let text = mutated_in(
+        "messenger",
+        "\"workflowExecution\": {",
+        "\"workflowExecution\": [], \"x\": {",
+    );
+    assert_eq!(
+        err(&text),
+        "event 5 (index 4): signalExternalWorkflowExecutionInitiatedEventAttributes.\
+         workflowExecution: expected an object, found an array"
     );
 }

@@ -3,12 +3,16 @@
 use proptest::prelude::*;
 use sim::history::{parse_history, show, to_json};
 
-const FIXTURES: [&str; 5] = [
+const FIXTURES: [&str; 9] = [
     "transfer-completed",
     "transfer-retried",
     "transfer-failed",
     "transfer-worker-killed",
     "greeting-sleep-30d",
+    "children",
+    "messenger",
+    "updates",
+    "properties",
 ];
 
 fn fixture(name: &str) -> String {

@@ -72,6 +72,7 @@
 
 mod activity;
 mod convert;
+mod prost_history;
 mod run;
 
 use std::collections::BTreeMap;
@@ -91,6 +92,7 @@ use temporalio_workflow::__private::sdk::{
 use temporalio_workflow::BaseWorkflowContext;
 
 pub use activity::ActivityDouble;
+pub use prost_history::{history_from_prost, history_to_prost, ProstHistoryError};
 
 /// The SDK versions this crate hosts (its host interface is pinned to them).
 pub const SDK_VERSION: &str = "temporalio-sdk 1.1.1 / temporalio-workflow 1.1.2";

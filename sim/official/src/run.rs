@@ -33,9 +33,9 @@ use sim::history::{
     FailureInfo, HistoryEvent, Payloads, RetryState, ScheduleActivityTask, TaskQueue,
 };
 use sim::sdk::{
-    parse_patch_marker, undoes_live_task, unseen_events, within_task, CommandMatcher,
-    LocalActivityRequest, LocalActivityResult, NonDeterminismError, NonDeterminismKind,
-    WorkflowExecutor, WorkflowTaskError, PATCH_MARKER_NAME,
+    parse_patch_marker, undoes_live_task, unreplayable_event, unseen_events, within_task,
+    CommandMatcher, LocalActivityRequest, LocalActivityResult, NonDeterminismError,
+    NonDeterminismKind, WorkflowExecutor, WorkflowTaskError, PATCH_MARKER_NAME,
 };
 use temporalio_common::protos::coresdk::activity_result::{
     activity_resolution::Status as Resolution, ActivityResolution, Cancellation,
@@ -332,6 +332,9 @@ impl OfficialRun {
     ) -> Result<Vec<Command>, WorkflowTaskError> {
         let mut out = Vec::new();
         for (i, ev) in events.iter().enumerate() {
+            if let Some(e) = unreplayable_event(ev) {
+                return Err(e);
+            }
             let ty = ev.event_type();
             if ty.is_command_event() {
                 if self.window.is_none() {

@@ -18,7 +18,13 @@
 //!   `workflow_task_completed_event_id` of an earlier WorkflowTaskCompleted;
 //! - timers: each TimerFired / TimerCanceled refers to an earlier TimerStarted with the same
 //!   timer id; a timer fires or is canceled at most once, never both; no timer id is started
-//!   again while pending.
+//!   again while pending;
+//! - the other results name the event they answer: a child's Started and close events an
+//!   earlier StartChildWorkflowExecutionInitiated (and its close the ChildWorkflowExecutionStarted
+//!   when it names one), signals and cancel requests to other workflows their Initiated event,
+//!   an update's Completed its Accepted event, a Nexus operation's events its Scheduled event;
+//!   the command events among them (children, signals and cancels of other workflows, search
+//!   attributes, memo, Nexus) carry a `workflow_task_completed_event_id` as above.
 //!
 //! What it reads: `outcome.histories`.
 //!
@@ -92,6 +98,14 @@ pub fn history_problems(h: &History) -> Vec<String> {
                 ));
             }
         }
+        for (field, r, want) in references(&e.attributes) {
+            if r >= id || types.get(&r) != Some(&want) {
+                bad(format!(
+                    "{field} {r} is not an earlier {want}{}",
+                    describe_ref(&types, r, id)
+                ));
+            }
+        }
         check_event(e, &mut activities, &mut wfts, &mut timers, &mut bad);
         if matches!(
             ty,
@@ -119,6 +133,58 @@ pub fn history_problems(h: &History) -> Vec<String> {
         p.push(format!("and {more} more"));
     }
     p
+}
+
+/// The events a result names, as `(field, event id, the type that event must have)`: a child's
+/// events their initiation (and a child's close its start, when it names one), the answers to
+/// signals and cancel requests sent to other workflows their initiation, an update's completion
+/// its acceptance, a Nexus operation's events its scheduling. Activity, workflow-task and timer
+/// references are checked with their state in `check_event`.
+fn references(a: &EventAttributes) -> Vec<(&'static str, EventId, EventType)> {
+    use EventAttributes as A;
+    use EventType as T;
+    let initiated = |id: EventId, ty: EventType| vec![("initiated_event_id", id, ty)];
+    let nexus = |id: EventId| vec![("scheduled_event_id", id, T::NexusOperationScheduled)];
+    let child = |initiated_id: EventId, started_id: EventId| {
+        let mut out = initiated(initiated_id, T::StartChildWorkflowExecutionInitiated);
+        if started_id != 0 {
+            out.push((
+                "started_event_id",
+                started_id,
+                T::ChildWorkflowExecutionStarted,
+            ));
+        }
+        out
+    };
+    let signal = T::SignalExternalWorkflowExecutionInitiated;
+    let cancel = T::RequestCancelExternalWorkflowExecutionInitiated;
+    match a {
+        A::StartChildWorkflowExecutionFailed(x) => child(x.initiated_event_id, 0),
+        A::ChildWorkflowExecutionStarted(x) => child(x.initiated_event_id, 0),
+        A::ChildWorkflowExecutionCompleted(x) => child(x.initiated_event_id, x.started_event_id),
+        A::ChildWorkflowExecutionFailed(x) => child(x.initiated_event_id, x.started_event_id),
+        A::ChildWorkflowExecutionCanceled(x) => child(x.initiated_event_id, x.started_event_id),
+        A::ChildWorkflowExecutionTimedOut(x) => child(x.initiated_event_id, x.started_event_id),
+        A::ChildWorkflowExecutionTerminated(x) => child(x.initiated_event_id, x.started_event_id),
+        A::ExternalWorkflowExecutionSignaled(x) => initiated(x.initiated_event_id, signal),
+        A::SignalExternalWorkflowExecutionFailed(x) => initiated(x.initiated_event_id, signal),
+        A::ExternalWorkflowExecutionCancelRequested(x) => initiated(x.initiated_event_id, cancel),
+        A::RequestCancelExternalWorkflowExecutionFailed(x) => {
+            initiated(x.initiated_event_id, cancel)
+        }
+        A::WorkflowExecutionUpdateCompleted(x) => vec![(
+            "accepted_event_id",
+            x.accepted_event_id,
+            T::WorkflowExecutionUpdateAccepted,
+        )],
+        A::NexusOperationStarted(x) => nexus(x.scheduled_event_id),
+        A::NexusOperationCompleted(x) => nexus(x.scheduled_event_id),
+        A::NexusOperationFailed(x) => nexus(x.scheduled_event_id),
+        A::NexusOperationCanceled(x) => nexus(x.scheduled_event_id),
+        A::NexusOperationTimedOut(x) => nexus(x.scheduled_event_id),
+        A::NexusOperationCancelRequested(x) => nexus(x.scheduled_event_id),
+        _ => Vec::new(),
+    }
 }
 
 /// ` (event N is a T)` / ` (no event N before this one)`.
@@ -407,6 +473,31 @@ mod tests {
             n += 1;
         }
         assert!(n >= 4, "{n} fixture histories");
+    }
+
+    #[test]
+    fn a_child_result_must_name_its_initiation() {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../fixtures/temporal-histories/children.json"
+        );
+        let text = std::fs::read_to_string(path).unwrap();
+        // Event 10 (the first child's completion) names event 4 instead of 5.
+        let from = "\"initiatedEventId\": \"5\",\n        \"startedEventId\": \"6\"";
+        assert!(text.contains(from));
+        let text = text.replacen(
+            from,
+            "\"initiatedEventId\": \"4\",\n        \"startedEventId\": \"6\"",
+            1,
+        );
+        let h = parse_history(&text).unwrap();
+        assert_eq!(
+            history_problems(&h),
+            [
+                "event 10 ChildWorkflowExecutionCompleted: initiated_event_id 4 is not an earlier \
+                 StartChildWorkflowExecutionInitiated (event 4 is a WorkflowTaskCompleted)"
+            ]
+        );
     }
 
     #[test]

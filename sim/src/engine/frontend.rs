@@ -180,6 +180,8 @@ impl<R: ReplyHandle> Engine<R> {
                 attempt: 1,
                 first_workflow_task_backoff: Some(Duration::ZERO),
                 retry_policy: None,
+                memo: None,
+                search_attributes: None,
                 extra: Extra::new(),
             })),
         );

@@ -9,6 +9,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
+use super::attributes::*;
 use super::failure::Failure;
 use super::payload::Payloads;
 
@@ -110,9 +111,51 @@ impl Timestamp {
     }
 }
 
-/// Event types with Temporal's numbering (`temporal.api.enums.v1.EventType`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum EventType {
+/// Declares the event types, with Temporal's names and numbers: [`EventType`], its `ALL` and
+/// `name`, and [`EventAttributes`] (one variant per type, holding the struct of the same name).
+macro_rules! event_types {
+    ($( $(#[doc = $doc:literal])* $name:ident = $number:literal, )*) => {
+        /// Event types with Temporal's numbering (`temporal.api.enums.v1.EventType`): every type
+        /// of `temporal.api.history.v1.HistoryEvent`.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub enum EventType {
+            $( $(#[doc = $doc])* $name = $number, )*
+        }
+
+        impl EventType {
+            /// Every event type, in proto-number order.
+            pub const ALL: [EventType; [$($number),*].len()] = [$(EventType::$name),*];
+
+            /// PascalCase name, as `temporal workflow show` prints it (`ActivityTaskScheduled`).
+            pub fn name(self) -> &'static str {
+                match self {
+                    $( EventType::$name => stringify!($name), )*
+                }
+            }
+        }
+
+        /// One event's typed attributes. The variant determines the event type.
+        #[derive(Clone, Debug, PartialEq)]
+        pub enum EventAttributes {
+            $(
+                #[doc = concat!("[`", stringify!($name), "`]:")]
+                $(#[doc = $doc])*
+                $name(Arc<$name>),
+            )*
+        }
+
+        impl EventAttributes {
+            /// The event type these attributes belong to.
+            pub fn event_type(&self) -> EventType {
+                match self {
+                    $( EventAttributes::$name(_) => EventType::$name, )*
+                }
+            }
+        }
+    };
+}
+
+event_types! {
     /// First event of every run: type, input, queue and timeouts it was started with.
     WorkflowExecutionStarted = 1,
     /// The workflow returned a result (CompleteWorkflowExecution command). Closes the run.
@@ -159,6 +202,13 @@ pub enum EventType {
     WorkflowExecutionCancelRequested = 20,
     /// The workflow accepted cancellation (CancelWorkflowExecution command). Closes the run.
     WorkflowExecutionCanceled = 21,
+    /// The workflow asked to cancel another workflow, or its child
+    /// (RequestCancelExternalWorkflowExecution command).
+    RequestCancelExternalWorkflowExecutionInitiated = 22,
+    /// The cancel request could not be delivered (no such workflow, ...).
+    RequestCancelExternalWorkflowExecutionFailed = 23,
+    /// The other workflow recorded the cancel request.
+    ExternalWorkflowExecutionCancelRequested = 24,
     /// A RecordMarker command was accepted (patches, side effects, SDK-specific data).
     MarkerRecorded = 25,
     /// A signal was delivered to the run.
@@ -168,69 +218,73 @@ pub enum EventType {
     /// The workflow continued as new (ContinueAsNewWorkflowExecution command). Closes the run; a
     /// new run of the same workflow id starts.
     WorkflowExecutionContinuedAsNew = 28,
+    /// The workflow started a child workflow (StartChildWorkflowExecution command).
+    StartChildWorkflowExecutionInitiated = 29,
+    /// The child could not be started (its workflow id is taken, ...).
+    StartChildWorkflowExecutionFailed = 30,
+    /// The child's first run started.
+    ChildWorkflowExecutionStarted = 31,
+    /// The child returned a result.
+    ChildWorkflowExecutionCompleted = 32,
+    /// The child failed.
+    ChildWorkflowExecutionFailed = 33,
+    /// The child accepted cancellation.
+    ChildWorkflowExecutionCanceled = 34,
+    /// The child's run or execution timeout expired.
+    ChildWorkflowExecutionTimedOut = 35,
+    /// The child was terminated.
+    ChildWorkflowExecutionTerminated = 36,
+    /// The workflow signalled another workflow (SignalExternalWorkflowExecution command).
+    SignalExternalWorkflowExecutionInitiated = 37,
+    /// The signal could not be delivered (no such workflow, ...).
+    SignalExternalWorkflowExecutionFailed = 38,
+    /// The other workflow received the signal.
+    ExternalWorkflowExecutionSignaled = 39,
+    /// The workflow set search attributes (UpsertWorkflowSearchAttributes command).
+    UpsertWorkflowSearchAttributes = 40,
+    /// The workflow's validator accepted an update.
+    WorkflowExecutionUpdateAccepted = 41,
+    /// The workflow's validator rejected an update (current servers do not write it).
+    WorkflowExecutionUpdateRejected = 42,
+    /// An accepted update's handler finished, with a result or a failure.
+    WorkflowExecutionUpdateCompleted = 43,
+    /// The run's properties were changed from outside (not written by current servers).
+    WorkflowPropertiesModifiedExternally = 44,
+    /// An activity's retry policy was changed from outside.
+    ActivityPropertiesModifiedExternally = 45,
+    /// The workflow changed its memo (ModifyWorkflowProperties command).
+    WorkflowPropertiesModified = 46,
+    /// The server took an update in before a worker saw it.
+    WorkflowExecutionUpdateAdmitted = 47,
+    /// The workflow scheduled a Nexus operation (ScheduleNexusOperation command).
+    NexusOperationScheduled = 48,
+    /// An asynchronous Nexus operation started.
+    NexusOperationStarted = 49,
+    /// A Nexus operation returned a result.
+    NexusOperationCompleted = 50,
+    /// A Nexus operation failed.
+    NexusOperationFailed = 51,
+    /// A Nexus operation was canceled.
+    NexusOperationCanceled = 52,
+    /// A timeout of a Nexus operation expired.
+    NexusOperationTimedOut = 53,
+    /// The workflow asked to cancel a Nexus operation (RequestCancelNexusOperation command).
+    NexusOperationCancelRequested = 54,
+    /// The run's options (versioning override, priority, callbacks) were changed from outside.
+    WorkflowExecutionOptionsUpdated = 55,
+    /// A Nexus operation's handler accepted the cancel request.
+    NexusOperationCancelRequestCompleted = 56,
+    /// A Nexus operation's cancel request failed.
+    NexusOperationCancelRequestFailed = 57,
+    /// Someone paused the run.
+    WorkflowExecutionPaused = 58,
+    /// Someone unpaused the run.
+    WorkflowExecutionUnpaused = 59,
+    /// The run's virtual time jumped (time skipping).
+    WorkflowExecutionTimeSkippingTransitioned = 60,
 }
 
 impl EventType {
-    /// Every event type modelled here, in proto-number order.
-    pub const ALL: [EventType; 25] = [
-        EventType::WorkflowExecutionStarted,
-        EventType::WorkflowExecutionCompleted,
-        EventType::WorkflowExecutionFailed,
-        EventType::WorkflowExecutionTimedOut,
-        EventType::WorkflowTaskScheduled,
-        EventType::WorkflowTaskStarted,
-        EventType::WorkflowTaskCompleted,
-        EventType::WorkflowTaskTimedOut,
-        EventType::WorkflowTaskFailed,
-        EventType::ActivityTaskScheduled,
-        EventType::ActivityTaskStarted,
-        EventType::ActivityTaskCompleted,
-        EventType::ActivityTaskFailed,
-        EventType::ActivityTaskTimedOut,
-        EventType::ActivityTaskCancelRequested,
-        EventType::ActivityTaskCanceled,
-        EventType::TimerStarted,
-        EventType::TimerFired,
-        EventType::TimerCanceled,
-        EventType::WorkflowExecutionCancelRequested,
-        EventType::WorkflowExecutionCanceled,
-        EventType::MarkerRecorded,
-        EventType::WorkflowExecutionSignaled,
-        EventType::WorkflowExecutionTerminated,
-        EventType::WorkflowExecutionContinuedAsNew,
-    ];
-
-    /// PascalCase name, as `temporal workflow show` prints it (`ActivityTaskScheduled`).
-    pub fn name(self) -> &'static str {
-        match self {
-            EventType::WorkflowExecutionStarted => "WorkflowExecutionStarted",
-            EventType::WorkflowExecutionCompleted => "WorkflowExecutionCompleted",
-            EventType::WorkflowExecutionFailed => "WorkflowExecutionFailed",
-            EventType::WorkflowExecutionTimedOut => "WorkflowExecutionTimedOut",
-            EventType::WorkflowTaskScheduled => "WorkflowTaskScheduled",
-            EventType::WorkflowTaskStarted => "WorkflowTaskStarted",
-            EventType::WorkflowTaskCompleted => "WorkflowTaskCompleted",
-            EventType::WorkflowTaskTimedOut => "WorkflowTaskTimedOut",
-            EventType::WorkflowTaskFailed => "WorkflowTaskFailed",
-            EventType::ActivityTaskScheduled => "ActivityTaskScheduled",
-            EventType::ActivityTaskStarted => "ActivityTaskStarted",
-            EventType::ActivityTaskCompleted => "ActivityTaskCompleted",
-            EventType::ActivityTaskFailed => "ActivityTaskFailed",
-            EventType::ActivityTaskTimedOut => "ActivityTaskTimedOut",
-            EventType::ActivityTaskCancelRequested => "ActivityTaskCancelRequested",
-            EventType::ActivityTaskCanceled => "ActivityTaskCanceled",
-            EventType::TimerStarted => "TimerStarted",
-            EventType::TimerFired => "TimerFired",
-            EventType::TimerCanceled => "TimerCanceled",
-            EventType::WorkflowExecutionCancelRequested => "WorkflowExecutionCancelRequested",
-            EventType::WorkflowExecutionCanceled => "WorkflowExecutionCanceled",
-            EventType::MarkerRecorded => "MarkerRecorded",
-            EventType::WorkflowExecutionSignaled => "WorkflowExecutionSignaled",
-            EventType::WorkflowExecutionTerminated => "WorkflowExecutionTerminated",
-            EventType::WorkflowExecutionContinuedAsNew => "WorkflowExecutionContinuedAsNew",
-        }
-    }
-
     /// Full proto enum name (`EVENT_TYPE_ACTIVITY_TASK_SCHEDULED`).
     pub fn proto_name(self) -> String {
         let mut out = String::from("EVENT_TYPE_");
@@ -294,6 +348,13 @@ impl EventType {
                 | EventType::WorkflowExecutionFailed
                 | EventType::WorkflowExecutionCanceled
                 | EventType::WorkflowExecutionContinuedAsNew
+                | EventType::RequestCancelExternalWorkflowExecutionInitiated
+                | EventType::StartChildWorkflowExecutionInitiated
+                | EventType::SignalExternalWorkflowExecutionInitiated
+                | EventType::UpsertWorkflowSearchAttributes
+                | EventType::WorkflowPropertiesModified
+                | EventType::NexusOperationScheduled
+                | EventType::NexusOperationCancelRequested
         )
     }
 }
@@ -619,8 +680,12 @@ pub struct WorkflowExecutionStarted {
     pub first_workflow_task_backoff: Option<Duration>,
     /// The workflow's retry policy; `None` (the default): a failed workflow is not retried.
     pub retry_policy: Option<RetryPolicy>,
-    /// Attribute keys we do not model (`priority`, `header`, `memo`, `searchAttributes`, ...), kept
-    /// verbatim so the event round-trips.
+    /// The memo the run was started with; `None` for none.
+    pub memo: Option<Memo>,
+    /// The search attributes the run was started with; `None` for none.
+    pub search_attributes: Option<SearchAttributes>,
+    /// Attribute keys we do not model (`priority`, `header`, ...), kept verbatim so the event
+    /// round-trips.
     pub extra: Extra,
 }
 
@@ -1026,118 +1091,7 @@ pub struct WorkflowExecutionContinuedAsNew {
     pub extra: Extra,
 }
 
-/// One event's typed attributes. The variant determines the event type.
-#[derive(Clone, Debug, PartialEq)]
-pub enum EventAttributes {
-    /// [`WorkflowExecutionStarted`]: first event of every run: type, input, queue and timeouts it
-    /// was started with.
-    WorkflowExecutionStarted(Arc<WorkflowExecutionStarted>),
-    /// [`WorkflowExecutionCompleted`]: the workflow returned a result (CompleteWorkflowExecution
-    /// command). Closes the run.
-    WorkflowExecutionCompleted(Arc<WorkflowExecutionCompleted>),
-    /// [`WorkflowExecutionFailed`]: the workflow failed (FailWorkflowExecution command). Closes the
-    /// run.
-    WorkflowExecutionFailed(Arc<WorkflowExecutionFailed>),
-    /// [`WorkflowExecutionTimedOut`]: the workflow run or execution timeout expired. Closes the
-    /// run; written by the server, not by a command.
-    WorkflowExecutionTimedOut(Arc<WorkflowExecutionTimedOut>),
-    /// [`WorkflowTaskScheduled`]: a workflow task was put on a task queue (normal or sticky).
-    WorkflowTaskScheduled(Arc<WorkflowTaskScheduled>),
-    /// [`WorkflowTaskStarted`]: a worker polled the scheduled workflow task; its time is the
-    /// workflow time the code sees.
-    WorkflowTaskStarted(Arc<WorkflowTaskStarted>),
-    /// [`WorkflowTaskCompleted`]: the worker returned the task's commands; the command events
-    /// follow it directly.
-    WorkflowTaskCompleted(Arc<WorkflowTaskCompleted>),
-    /// [`WorkflowTaskTimedOut`]: the workflow task was not completed in time (start-to-close, or
-    /// schedule-to-start on a sticky queue); a new one is scheduled.
-    WorkflowTaskTimedOut(Arc<WorkflowTaskTimedOut>),
-    /// [`WorkflowTaskFailed`]: the worker (or the server, rejecting a command) failed the workflow
-    /// task; a new one is scheduled.
-    WorkflowTaskFailed(Arc<WorkflowTaskFailed>),
-    /// [`ActivityTaskScheduled`]: a ScheduleActivityTask command was accepted.
-    ActivityTaskScheduled(Arc<ActivityTaskScheduled>),
-    /// [`ActivityTaskStarted`]: the final attempt of an activity started. Written only when the
-    /// activity closes, carrying that attempt's number.
-    ActivityTaskStarted(Arc<ActivityTaskStarted>),
-    /// [`ActivityTaskCompleted`]: the activity returned a result.
-    ActivityTaskCompleted(Arc<ActivityTaskCompleted>),
-    /// [`ActivityTaskFailed`]: the activity failed and will not be retried (retries exhausted or
-    /// non-retryable).
-    ActivityTaskFailed(Arc<ActivityTaskFailed>),
-    /// [`ActivityTaskTimedOut`]: an activity timeout expired and no retry is left.
-    ActivityTaskTimedOut(Arc<ActivityTaskTimedOut>),
-    /// [`ActivityTaskCancelRequested`]: a RequestCancelActivityTask command was accepted.
-    ActivityTaskCancelRequested(Arc<ActivityTaskCancelRequested>),
-    /// [`ActivityTaskCanceled`]: the activity acknowledged cancellation (or was canceled before it
-    /// started).
-    ActivityTaskCanceled(Arc<ActivityTaskCanceled>),
-    /// [`TimerStarted`]: a StartTimer command was accepted.
-    TimerStarted(Arc<TimerStarted>),
-    /// [`TimerFired`]: a timer's duration elapsed.
-    TimerFired(Arc<TimerFired>),
-    /// [`TimerCanceled`]: a CancelTimer command was accepted before the timer fired.
-    TimerCanceled(Arc<TimerCanceled>),
-    /// [`WorkflowExecutionCancelRequested`]: a client asked to cancel the run; the workflow code
-    /// decides what to do.
-    WorkflowExecutionCancelRequested(Arc<WorkflowExecutionCancelRequested>),
-    /// [`WorkflowExecutionCanceled`]: the workflow accepted cancellation (CancelWorkflowExecution
-    /// command). Closes the run.
-    WorkflowExecutionCanceled(Arc<WorkflowExecutionCanceled>),
-    /// [`MarkerRecorded`]: a RecordMarker command was accepted (patches, side effects, SDK-specific
-    /// data).
-    MarkerRecorded(Arc<MarkerRecorded>),
-    /// [`WorkflowExecutionSignaled`]: a signal was delivered to the run.
-    WorkflowExecutionSignaled(Arc<WorkflowExecutionSignaled>),
-    /// [`WorkflowExecutionTerminated`]: a client terminated the run; no command, the workflow code
-    /// is not consulted. Closes the run.
-    WorkflowExecutionTerminated(Arc<WorkflowExecutionTerminated>),
-    /// [`WorkflowExecutionContinuedAsNew`]: the workflow continued as new
-    /// (ContinueAsNewWorkflowExecution command). Closes the run; a new run of the same workflow id
-    /// starts.
-    WorkflowExecutionContinuedAsNew(Arc<WorkflowExecutionContinuedAsNew>),
-}
-
 impl EventAttributes {
-    /// The event type these attributes belong to.
-    pub fn event_type(&self) -> EventType {
-        match self {
-            EventAttributes::WorkflowExecutionStarted(_) => EventType::WorkflowExecutionStarted,
-            EventAttributes::WorkflowExecutionCompleted(_) => EventType::WorkflowExecutionCompleted,
-            EventAttributes::WorkflowExecutionFailed(_) => EventType::WorkflowExecutionFailed,
-            EventAttributes::WorkflowExecutionTimedOut(_) => EventType::WorkflowExecutionTimedOut,
-            EventAttributes::WorkflowTaskScheduled(_) => EventType::WorkflowTaskScheduled,
-            EventAttributes::WorkflowTaskStarted(_) => EventType::WorkflowTaskStarted,
-            EventAttributes::WorkflowTaskCompleted(_) => EventType::WorkflowTaskCompleted,
-            EventAttributes::WorkflowTaskTimedOut(_) => EventType::WorkflowTaskTimedOut,
-            EventAttributes::WorkflowTaskFailed(_) => EventType::WorkflowTaskFailed,
-            EventAttributes::ActivityTaskScheduled(_) => EventType::ActivityTaskScheduled,
-            EventAttributes::ActivityTaskStarted(_) => EventType::ActivityTaskStarted,
-            EventAttributes::ActivityTaskCompleted(_) => EventType::ActivityTaskCompleted,
-            EventAttributes::ActivityTaskFailed(_) => EventType::ActivityTaskFailed,
-            EventAttributes::ActivityTaskTimedOut(_) => EventType::ActivityTaskTimedOut,
-            EventAttributes::ActivityTaskCancelRequested(_) => {
-                EventType::ActivityTaskCancelRequested
-            }
-            EventAttributes::ActivityTaskCanceled(_) => EventType::ActivityTaskCanceled,
-            EventAttributes::TimerStarted(_) => EventType::TimerStarted,
-            EventAttributes::TimerFired(_) => EventType::TimerFired,
-            EventAttributes::TimerCanceled(_) => EventType::TimerCanceled,
-            EventAttributes::WorkflowExecutionCancelRequested(_) => {
-                EventType::WorkflowExecutionCancelRequested
-            }
-            EventAttributes::WorkflowExecutionCanceled(_) => EventType::WorkflowExecutionCanceled,
-            EventAttributes::MarkerRecorded(_) => EventType::MarkerRecorded,
-            EventAttributes::WorkflowExecutionSignaled(_) => EventType::WorkflowExecutionSignaled,
-            EventAttributes::WorkflowExecutionTerminated(_) => {
-                EventType::WorkflowExecutionTerminated
-            }
-            EventAttributes::WorkflowExecutionContinuedAsNew(_) => {
-                EventType::WorkflowExecutionContinuedAsNew
-            }
-        }
-    }
-
     /// For command events: the WorkflowTaskCompleted event they follow.
     pub fn workflow_task_completed_event_id(&self) -> Option<EventId> {
         match self {
@@ -1156,6 +1110,25 @@ impl EventAttributes {
                 Some(a.workflow_task_completed_event_id)
             }
             EventAttributes::WorkflowExecutionContinuedAsNew(a) => {
+                Some(a.workflow_task_completed_event_id)
+            }
+            EventAttributes::RequestCancelExternalWorkflowExecutionInitiated(a) => {
+                Some(a.workflow_task_completed_event_id)
+            }
+            EventAttributes::StartChildWorkflowExecutionInitiated(a) => {
+                Some(a.workflow_task_completed_event_id)
+            }
+            EventAttributes::SignalExternalWorkflowExecutionInitiated(a) => {
+                Some(a.workflow_task_completed_event_id)
+            }
+            EventAttributes::UpsertWorkflowSearchAttributes(a) => {
+                Some(a.workflow_task_completed_event_id)
+            }
+            EventAttributes::WorkflowPropertiesModified(a) => {
+                Some(a.workflow_task_completed_event_id)
+            }
+            EventAttributes::NexusOperationScheduled(a) => Some(a.workflow_task_completed_event_id),
+            EventAttributes::NexusOperationCancelRequested(a) => {
                 Some(a.workflow_task_completed_event_id)
             }
             _ => None,

@@ -25,8 +25,10 @@
 //! cases, `events!` the event attributes plus the dispatch on the event type; a key declared
 //! twice, or a struct field left undeclared, does not compile.
 //!
-//! Adding an event type: its struct and its `EventType` / `EventAttributes` variants in
-//! `event.rs`, and one declaration in `events!`. Adding a field: one line. A value type the
+//! Every event type of Temporal's `HistoryEvent` is declared. Adding one (a newer API): its
+//! struct (in `event.rs` or `attributes.rs`), one line in `event_types!` (its name and
+//! Temporal's number: the `EventType` and `EventAttributes` variants), and one declaration in
+//! `events!`. Adding a field: one line. A value type the
 //! codec does not know yet needs one `Codec` impl (one line in `scalars!` or `enums!` for a
 //! scalar or an enum).
 //!
@@ -53,6 +55,7 @@ use std::time::Duration;
 use base64::Engine as _;
 use serde_json::{Map, Number, Value};
 
+use super::attributes::*;
 use super::event::*;
 use super::failure::{Failure, FailureInfo};
 use super::payload::{Payload, Payloads};
@@ -327,6 +330,49 @@ const WFT_FAILED_CAUSE: EnumDef = EnumDef {
         (37, "PAYLOADS_TOO_LARGE"),
         (38, "EXTERNAL_STORAGE_FAILURE"),
         (39, "WORKFLOW_PAUSE_REQUESTED_BEFORE_TASK_STARTED"),
+    ],
+};
+
+const PARENT_CLOSE_POLICY: EnumDef = EnumDef {
+    what: "parent close policy",
+    prefix: "PARENT_CLOSE_POLICY_",
+    values: &[
+        (0, "UNSPECIFIED"),
+        (1, "TERMINATE"),
+        (2, "ABANDON"),
+        (3, "REQUEST_CANCEL"),
+    ],
+};
+
+const START_CHILD_FAILED_CAUSE: EnumDef = EnumDef {
+    what: "start child workflow failed cause",
+    prefix: "START_CHILD_WORKFLOW_EXECUTION_FAILED_CAUSE_",
+    values: &[
+        (0, "UNSPECIFIED"),
+        (1, "WORKFLOW_ALREADY_EXISTS"),
+        (2, "NAMESPACE_NOT_FOUND"),
+        (3, "INVALID_VERSIONING_OVERRIDE"),
+    ],
+};
+
+const SIGNAL_EXTERNAL_FAILED_CAUSE: EnumDef = EnumDef {
+    what: "signal external workflow failed cause",
+    prefix: "SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_FAILED_CAUSE_",
+    values: &[
+        (0, "UNSPECIFIED"),
+        (1, "EXTERNAL_WORKFLOW_EXECUTION_NOT_FOUND"),
+        (2, "NAMESPACE_NOT_FOUND"),
+        (3, "SIGNAL_COUNT_LIMIT_EXCEEDED"),
+    ],
+};
+
+const CANCEL_EXTERNAL_FAILED_CAUSE: EnumDef = EnumDef {
+    what: "cancel external workflow failed cause",
+    prefix: "CANCEL_EXTERNAL_WORKFLOW_EXECUTION_FAILED_CAUSE_",
+    values: &[
+        (0, "UNSPECIFIED"),
+        (1, "EXTERNAL_WORKFLOW_EXECUTION_NOT_FOUND"),
+        (2, "NAMESPACE_NOT_FOUND"),
     ],
 };
 
@@ -724,6 +770,9 @@ scalars! {
     bool: false, boolean, |b| !*b => Value::Bool(*b);
     f64: 0.0, double, |c| *c == 0.0 => double_value(*c);
     Duration: Duration::ZERO, duration, |d| d.is_zero() => Value::String(format_duration(*d));
+    Timestamp: Timestamp::UNIX_EPOCH, timestamp, |t| *t == Timestamp::UNIX_EPOCH => {
+        Value::String(format_timestamp(*t))
+    };
     Vec<String>: Vec::new(), strings, |l| l.is_empty() => {
         Value::Array(l.iter().map(|s| Value::String(s.clone())).collect())
     };
@@ -748,6 +797,14 @@ enums! {
     RetryState: RETRY_STATE, closed, RetryState::from_number, |s| *s as i32;
     TaskQueueKind: TASK_QUEUE_KIND, closed, task_queue_kind_from, |k| *k as i32;
     WorkflowTaskFailedCause: WFT_FAILED_CAUSE, open, cause_from, |c| c.number();
+    ParentClosePolicy: PARENT_CLOSE_POLICY, closed, ParentClosePolicy::from_number,
+        |p| *p as i32;
+    StartChildWorkflowExecutionFailedCause: START_CHILD_FAILED_CAUSE, closed,
+        StartChildWorkflowExecutionFailedCause::from_number, |c| *c as i32;
+    SignalExternalWorkflowExecutionFailedCause: SIGNAL_EXTERNAL_FAILED_CAUSE, closed,
+        SignalExternalWorkflowExecutionFailedCause::from_number, |c| *c as i32;
+    CancelExternalWorkflowExecutionFailedCause: CANCEL_EXTERNAL_FAILED_CAUSE, closed,
+        CancelExternalWorkflowExecutionFailedCause::from_number, |c| *c as i32;
 }
 
 impl Codec<Payloads> for Plain {
@@ -759,6 +816,61 @@ impl Codec<Payloads> for Plain {
     }
     fn write(t: &Payloads, shorthand: bool, _: bool) -> Option<Value> {
         Some(write_payloads(t, shorthand))
+    }
+}
+
+/// One payload (`Memo` and `SearchAttributes` values, Nexus inputs and results). In the CLI's
+/// shorthand only a `json/plain` payload is decoded; others keep their protobuf JSON form.
+impl Codec<Payload> for Plain {
+    fn empty() -> Payload {
+        Payload::default()
+    }
+    fn read(v: &Value, p: &Path, _: Spill) -> Res<Payload> {
+        payload(v, p)
+    }
+    fn write(t: &Payload, shorthand: bool, _: bool) -> Option<Value> {
+        let short = shorthand && t.encoding() == Some(super::payload::JSON_PLAIN);
+        Some(
+            short
+                .then(|| payload_shorthand(t))
+                .flatten()
+                .unwrap_or_else(|| write_payload_long(t)),
+        )
+    }
+}
+
+/// A map of payloads by name (`Memo.fields`, `SearchAttributes.indexedFields`), keys sorted as
+/// protobuf JSON writes maps.
+impl Codec<std::collections::BTreeMap<String, Payload>> for Plain {
+    fn empty() -> std::collections::BTreeMap<String, Payload> {
+        std::collections::BTreeMap::new()
+    }
+    fn read(v: &Value, p: &Path, _: Spill) -> Res<std::collections::BTreeMap<String, Payload>> {
+        let mut out = std::collections::BTreeMap::new();
+        for (k, v) in obj(v, p)? {
+            if !v.is_null() {
+                out.insert(k.clone(), payload(v, &p.key(k))?);
+            }
+        }
+        Ok(out)
+    }
+    fn write(
+        t: &std::collections::BTreeMap<String, Payload>,
+        shorthand: bool,
+        required: bool,
+    ) -> Option<Value> {
+        (required || !t.is_empty()).then(|| {
+            Value::Object(
+                t.iter()
+                    .filter_map(|(k, p)| {
+                        Some((
+                            k.clone(),
+                            <Plain as Codec<Payload>>::write(p, shorthand, true)?,
+                        ))
+                    })
+                    .collect(),
+            )
+        })
     }
 }
 

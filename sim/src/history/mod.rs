@@ -4,6 +4,7 @@
 //! Invariant: nothing in `history/` reads a clock, does I/O, or draws randomness. Callers pass
 //! bytes in and get bytes out.
 
+pub mod attributes;
 pub mod command;
 pub mod event;
 pub mod exec;
@@ -13,6 +14,7 @@ pub mod payload;
 pub mod render;
 pub mod time;
 
+pub use attributes::*;
 pub use command::{Command, ContinueAsNewWorkflowExecution, ScheduleActivityTask};
 pub use event::*;
 pub use exec::ExecKey;

@@ -344,6 +344,9 @@ impl WorkflowMachine {
     fn process(&mut self, events: &[HistoryEvent]) -> Result<Vec<Command>, WorkflowTaskError> {
         let mut out = Vec::new();
         for (i, ev) in events.iter().enumerate() {
+            if let Some(e) = super::runtime::unreplayable_event(ev) {
+                return Err(e);
+            }
             let ty = ev.event_type();
             if ty.is_command_event() {
                 if self.window.is_none() {

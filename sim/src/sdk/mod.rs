@@ -69,8 +69,8 @@ pub use matching::{within_task, CommandMatcher};
 pub use registry::{setup_hint, RawActivityFn, Registry};
 pub use rng::WorkflowRng;
 pub use runtime::{
-    undoes_live_task, unseen_events, LocalActivityRequest, LocalActivityResult, WorkflowExecutor,
-    WorkflowRuntime,
+    undoes_live_task, unreplayable_event, unseen_events, LocalActivityRequest, LocalActivityResult,
+    WorkflowExecutor, WorkflowRuntime,
 };
 
 pub use crate::history::RetryPolicy;

@@ -112,6 +112,52 @@ pub fn unseen_events(
     Ok(new)
 }
 
+/// The error for an event that neither of durasim's executors (its SDK and the official-SDK
+/// host) can replay yet: a child workflow, a signal or cancel request to another workflow, an
+/// update, search attributes, memo or a Nexus operation. `None` for every other event; events
+/// that change nothing the workflow code sees (options, properties or activity retry policies
+/// changed from outside, pauses, time skipping) are replayable and ignored.
+pub fn unreplayable_event(ev: &HistoryEvent) -> Option<WorkflowTaskError> {
+    use crate::history::EventType as T;
+    let feature = match ev.event_type() {
+        T::StartChildWorkflowExecutionInitiated
+        | T::StartChildWorkflowExecutionFailed
+        | T::ChildWorkflowExecutionStarted
+        | T::ChildWorkflowExecutionCompleted
+        | T::ChildWorkflowExecutionFailed
+        | T::ChildWorkflowExecutionCanceled
+        | T::ChildWorkflowExecutionTimedOut
+        | T::ChildWorkflowExecutionTerminated => "child workflows",
+        T::SignalExternalWorkflowExecutionInitiated
+        | T::SignalExternalWorkflowExecutionFailed
+        | T::ExternalWorkflowExecutionSignaled => "signals to other workflows",
+        T::RequestCancelExternalWorkflowExecutionInitiated
+        | T::RequestCancelExternalWorkflowExecutionFailed
+        | T::ExternalWorkflowExecutionCancelRequested => "cancel requests to other workflows",
+        T::WorkflowExecutionUpdateAdmitted
+        | T::WorkflowExecutionUpdateAccepted
+        | T::WorkflowExecutionUpdateRejected
+        | T::WorkflowExecutionUpdateCompleted => "updates",
+        T::UpsertWorkflowSearchAttributes => "search attributes",
+        T::WorkflowPropertiesModified => "memo changes",
+        T::NexusOperationScheduled
+        | T::NexusOperationStarted
+        | T::NexusOperationCompleted
+        | T::NexusOperationFailed
+        | T::NexusOperationCanceled
+        | T::NexusOperationTimedOut
+        | T::NexusOperationCancelRequested
+        | T::NexusOperationCancelRequestCompleted
+        | T::NexusOperationCancelRequestFailed => "Nexus operations",
+        _ => return None,
+    };
+    Some(WorkflowTaskError::Unsupported(format!(
+        "replaying event {} {} ({feature})",
+        ev.event_id,
+        ev.event_type()
+    )))
+}
+
 /// Whether `new` fails or times out the task started at `live_task` (one the executor ran for
 /// real, 0 for none): its effects on the workflow state must then be undone by replaying.
 pub fn undoes_live_task(live_task: EventId, new: &[HistoryEvent]) -> bool {

@@ -54,6 +54,43 @@ oneof!(FailureInfo ("a failure has one info") {
     "nexusHandlerFailureInfo",
 });
 
+message!(WorkflowExecution {
+    "workflowId" => workflow_id,
+    "runId" => run_id,
+});
+
+message!(SearchAttributes {
+    "indexedFields" => indexed_fields,
+});
+
+message!(Memo {
+    "fields" => fields,
+});
+
+message!(UpdateMeta {
+    "updateId" => update_id,
+    "identity" => identity,
+});
+
+message!(UpdateInput {
+    "header",
+    "name" => name,
+    "args" => args,
+});
+
+message!(UpdateRequest {
+    "meta" => meta,
+    "input" => input,
+    "requestId",
+    "completionCallbacks",
+    "links",
+});
+
+message!(UpdateOutcome {
+    "success" => success,
+    "failure" => failure,
+});
+
 events! {
     WorkflowExecutionStarted {
         "workflowType" => workflow_type as Named (required),
@@ -78,8 +115,8 @@ events! {
         "workflowExecutionExpirationTime",
         "cronSchedule",
         "firstWorkflowTaskBackoff" => first_workflow_task_backoff,
-        "memo",
-        "searchAttributes",
+        "memo" => memo,
+        "searchAttributes" => search_attributes,
         "prevAutoResetPoints",
         "header",
         "parentInitiatedEventVersion",
@@ -198,6 +235,7 @@ events! {
         "identity" => identity,
         "retryState" => retry_state,
         "workerVersion",
+        "cause",
     }
     ActivityTaskTimedOut {
         "failure" => failure,
@@ -280,5 +318,265 @@ events! {
         "searchAttributes",
         "inheritBuildId",
         "initialVersioningBehavior",
+    }
+    RequestCancelExternalWorkflowExecutionInitiated {
+        "workflowTaskCompletedEventId" => workflow_task_completed_event_id,
+        "namespace" => namespace,
+        "namespaceId",
+        "workflowExecution" => workflow_execution,
+        "control",
+        "childWorkflowOnly" => child_workflow_only,
+        "reason" => reason,
+    }
+    RequestCancelExternalWorkflowExecutionFailed {
+        "cause" => cause,
+        "workflowTaskCompletedEventId" => workflow_task_completed_event_id,
+        "namespace" => namespace,
+        "namespaceId",
+        "workflowExecution" => workflow_execution,
+        "initiatedEventId" => initiated_event_id (required),
+        "control",
+    }
+    ExternalWorkflowExecutionCancelRequested {
+        "initiatedEventId" => initiated_event_id (required),
+        "namespace" => namespace,
+        "namespaceId",
+        "workflowExecution" => workflow_execution,
+    }
+    StartChildWorkflowExecutionInitiated {
+        "namespace" => namespace,
+        "namespaceId",
+        "workflowId" => workflow_id (required),
+        "workflowType" => workflow_type as Named (required),
+        "taskQueue" => task_queue,
+        "input" => input,
+        "workflowExecutionTimeout" => workflow_execution_timeout,
+        "workflowRunTimeout" => workflow_run_timeout,
+        "workflowTaskTimeout" => workflow_task_timeout,
+        "parentClosePolicy" => parent_close_policy,
+        "control",
+        "workflowTaskCompletedEventId" => workflow_task_completed_event_id,
+        "workflowIdReusePolicy",
+        "retryPolicy" => retry_policy,
+        "cronSchedule",
+        "header",
+        "memo" => memo,
+        "searchAttributes" => search_attributes,
+        "inheritBuildId",
+        "priority",
+        "timeSkippingConfig",
+        "timeSkippingStatePropagation",
+        "versioningOverride",
+    }
+    StartChildWorkflowExecutionFailed {
+        "namespace" => namespace,
+        "namespaceId",
+        "workflowId" => workflow_id,
+        "workflowType" => workflow_type as Named,
+        "cause" => cause,
+        "control",
+        "initiatedEventId" => initiated_event_id (required),
+        "workflowTaskCompletedEventId" => workflow_task_completed_event_id,
+    }
+    ChildWorkflowExecutionStarted {
+        "namespace" => namespace,
+        "namespaceId",
+        "initiatedEventId" => initiated_event_id (required),
+        "workflowExecution" => workflow_execution,
+        "workflowType" => workflow_type as Named,
+        "header",
+    }
+    ChildWorkflowExecutionCompleted {
+        "result" => result,
+        "namespace" => namespace,
+        "namespaceId",
+        "workflowExecution" => workflow_execution,
+        "workflowType" => workflow_type as Named,
+        "initiatedEventId" => initiated_event_id (required),
+        "startedEventId" => started_event_id,
+    }
+    ChildWorkflowExecutionFailed {
+        "failure" => failure,
+        "namespace" => namespace,
+        "namespaceId",
+        "workflowExecution" => workflow_execution,
+        "workflowType" => workflow_type as Named,
+        "initiatedEventId" => initiated_event_id (required),
+        "startedEventId" => started_event_id,
+        "retryState" => retry_state,
+    }
+    ChildWorkflowExecutionCanceled {
+        "details" => details,
+        "namespace" => namespace,
+        "namespaceId",
+        "workflowExecution" => workflow_execution,
+        "workflowType" => workflow_type as Named,
+        "initiatedEventId" => initiated_event_id (required),
+        "startedEventId" => started_event_id,
+    }
+    ChildWorkflowExecutionTimedOut {
+        "namespace" => namespace,
+        "namespaceId",
+        "workflowExecution" => workflow_execution,
+        "workflowType" => workflow_type as Named,
+        "initiatedEventId" => initiated_event_id (required),
+        "startedEventId" => started_event_id,
+        "retryState" => retry_state,
+    }
+    ChildWorkflowExecutionTerminated {
+        "namespace" => namespace,
+        "namespaceId",
+        "workflowExecution" => workflow_execution,
+        "workflowType" => workflow_type as Named,
+        "initiatedEventId" => initiated_event_id (required),
+        "startedEventId" => started_event_id,
+    }
+    SignalExternalWorkflowExecutionInitiated {
+        "workflowTaskCompletedEventId" => workflow_task_completed_event_id,
+        "namespace" => namespace,
+        "namespaceId",
+        "workflowExecution" => workflow_execution,
+        "signalName" => signal_name (required),
+        "input" => input,
+        "control",
+        "childWorkflowOnly" => child_workflow_only,
+        "header",
+    }
+    SignalExternalWorkflowExecutionFailed {
+        "cause" => cause,
+        "workflowTaskCompletedEventId" => workflow_task_completed_event_id,
+        "namespace" => namespace,
+        "namespaceId",
+        "workflowExecution" => workflow_execution,
+        "initiatedEventId" => initiated_event_id (required),
+        "control",
+    }
+    ExternalWorkflowExecutionSignaled {
+        "initiatedEventId" => initiated_event_id (required),
+        "namespace" => namespace,
+        "namespaceId",
+        "workflowExecution" => workflow_execution,
+        "control",
+    }
+    UpsertWorkflowSearchAttributes {
+        "workflowTaskCompletedEventId" => workflow_task_completed_event_id,
+        "searchAttributes" => search_attributes,
+    }
+    WorkflowExecutionUpdateAccepted {
+        "protocolInstanceId" => protocol_instance_id,
+        "acceptedRequestMessageId" => accepted_request_message_id,
+        "acceptedRequestSequencingEventId" => accepted_request_sequencing_event_id,
+        "acceptedRequest" => accepted_request,
+    }
+    WorkflowExecutionUpdateRejected {
+        "protocolInstanceId" => protocol_instance_id,
+        "rejectedRequestMessageId" => rejected_request_message_id,
+        "rejectedRequestSequencingEventId" => rejected_request_sequencing_event_id,
+        "rejectedRequest" => rejected_request,
+        "failure" => failure,
+    }
+    WorkflowExecutionUpdateCompleted {
+        "meta" => meta,
+        "acceptedEventId" => accepted_event_id,
+        "outcome" => outcome,
+    }
+    WorkflowPropertiesModifiedExternally {
+        "newTaskQueue",
+        "newWorkflowTaskTimeout",
+        "newWorkflowRunTimeout",
+        "newWorkflowExecutionTimeout",
+        "upsertedMemo" => upserted_memo,
+    }
+    ActivityPropertiesModifiedExternally {
+        "scheduledEventId" => scheduled_event_id (required),
+        "newRetryPolicy" => new_retry_policy,
+    }
+    WorkflowPropertiesModified {
+        "workflowTaskCompletedEventId" => workflow_task_completed_event_id,
+        "upsertedMemo" => upserted_memo,
+    }
+    WorkflowExecutionUpdateAdmitted {
+        "request" => request,
+        "origin",
+    }
+    NexusOperationScheduled {
+        "endpoint" => endpoint,
+        "service" => service,
+        "operation" => operation,
+        "input" => input,
+        "scheduleToCloseTimeout" => schedule_to_close_timeout,
+        "nexusHeader",
+        "workflowTaskCompletedEventId" => workflow_task_completed_event_id,
+        "requestId" => request_id,
+        "endpointId",
+        "scheduleToStartTimeout" => schedule_to_start_timeout,
+        "startToCloseTimeout" => start_to_close_timeout,
+    }
+    NexusOperationStarted {
+        "scheduledEventId" => scheduled_event_id (required),
+        "operationId",
+        "requestId" => request_id,
+        "operationToken" => operation_token,
+    }
+    NexusOperationCompleted {
+        "scheduledEventId" => scheduled_event_id (required),
+        "result" => result,
+        "requestId" => request_id,
+    }
+    NexusOperationFailed {
+        "scheduledEventId" => scheduled_event_id (required),
+        "failure" => failure,
+        "requestId" => request_id,
+    }
+    NexusOperationCanceled {
+        "scheduledEventId" => scheduled_event_id (required),
+        "failure" => failure,
+        "requestId" => request_id,
+    }
+    NexusOperationTimedOut {
+        "scheduledEventId" => scheduled_event_id (required),
+        "failure" => failure,
+        "requestId" => request_id,
+    }
+    NexusOperationCancelRequested {
+        "scheduledEventId" => scheduled_event_id (required),
+        "workflowTaskCompletedEventId" => workflow_task_completed_event_id,
+    }
+    WorkflowExecutionOptionsUpdated {
+        "versioningOverride",
+        "unsetVersioningOverride",
+        "attachedRequestId",
+        "attachedCompletionCallbacks",
+        "identity" => identity,
+        "priority",
+        "timeSkippingConfig",
+        "timeSkippingConfigUpdated",
+        "workflowUpdateOptions",
+    }
+    NexusOperationCancelRequestCompleted {
+        "requestedEventId" => requested_event_id,
+        "workflowTaskCompletedEventId" => workflow_task_completed_event_id,
+        "scheduledEventId" => scheduled_event_id,
+    }
+    NexusOperationCancelRequestFailed {
+        "requestedEventId" => requested_event_id,
+        "workflowTaskCompletedEventId" => workflow_task_completed_event_id,
+        "failure" => failure,
+        "scheduledEventId" => scheduled_event_id,
+    }
+    WorkflowExecutionPaused {
+        "identity" => identity,
+        "reason" => reason,
+        "requestId" => request_id,
+    }
+    WorkflowExecutionUnpaused {
+        "identity" => identity,
+        "reason" => reason,
+        "requestId" => request_id,
+    }
+    WorkflowExecutionTimeSkippingTransitioned {
+        "targetTime" => target_time,
+        "disabledAfterFastForward" => disabled_after_fast_forward,
+        "wallClockTime" => wall_clock_time,
     }
 }

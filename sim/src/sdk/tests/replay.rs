@@ -405,3 +405,56 @@ fn task_errors_bound_the_names_they_quote() {
     };
     assert!(WorkflowTaskError::NonDeterminism(nd).to_string().len() < 2_100);
 }
+
+/// Waits for ever without a command: a stand-in for Python workflows whose first commands are
+/// ones this SDK cannot replay.
+async fn waits(ctx: WorkflowContext) -> Result<String, WorkflowError> {
+    ctx.wait_condition(|| false).await;
+    Ok(String::new())
+}
+
+#[test]
+fn a_real_history_with_events_the_sdk_cannot_replay_names_the_first_one() {
+    for (file, ty, want) in [
+        (
+            "children",
+            "Parent",
+            "replaying event 5 StartChildWorkflowExecutionInitiated (child workflows)",
+        ),
+        (
+            "messenger",
+            "Messenger",
+            "replaying event 5 SignalExternalWorkflowExecutionInitiated (signals to other \
+             workflows)",
+        ),
+        (
+            "updates",
+            "Updatable",
+            "replaying event 8 WorkflowExecutionUpdateAccepted (updates)",
+        ),
+        (
+            "properties",
+            "Properties",
+            "replaying event 5 UpsertWorkflowSearchAttributes (search attributes)",
+        ),
+    ] {
+        let path = format!(
+            "{}/../fixtures/temporal-histories/{file}.json",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        let text = std::fs::read_to_string(&path).unwrap();
+        let h = crate::history::parse_history(&text).unwrap();
+        let mut r = Registry::new();
+        r.register_workflow(ty, |ctx: WorkflowContext, _: serde_json::Value| waits(ctx));
+        match replay(&r, &h) {
+            ReplayOutcome::Failed(e @ WorkflowTaskError::Unsupported(_)) => {
+                assert_eq!(
+                    e.to_string(),
+                    format!("not supported by durasim's engine yet: {want}"),
+                    "{file}"
+                );
+            }
+            other => panic!("{file}: {other:?}"),
+        }
+    }
+}
