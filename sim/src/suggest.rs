@@ -20,23 +20,32 @@ where
     best.map(|(_, c)| c)
 }
 
-/// Levenshtein distance over chars, with `-`/`_` and case differences already folded by the
-/// caller's lowercasing; at most 256 chars of each are compared (names, not documents).
+/// Edit distance over chars counting a swap of two neighbours as one edit (optimal string
+/// alignment), with `_` read as `-` (case is folded by the caller); at most 256 chars of each
+/// are compared (names, not documents).
 fn distance(a: &str, b: &str) -> usize {
     let fold = |c: char| if c == '_' { '-' } else { c };
     let a: Vec<char> = a.chars().take(256).map(fold).collect();
     let b: Vec<char> = b.chars().take(256).map(fold).collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    let mut cur = vec![0; b.len() + 1];
-    for (i, ca) in a.iter().enumerate() {
-        cur[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let sub = prev[j] + usize::from(ca != cb);
-            cur[j + 1] = sub.min(prev[j + 1] + 1).min(cur[j] + 1);
-        }
-        std::mem::swap(&mut prev, &mut cur);
+    let w = b.len() + 1;
+    let mut d = vec![0usize; (a.len() + 1) * w];
+    for (j, cell) in d.iter_mut().enumerate().take(w) {
+        *cell = j;
     }
-    prev[b.len()]
+    for i in 1..=a.len() {
+        d[i * w] = i;
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut best = (d[(i - 1) * w + j - 1] + cost)
+                .min(d[(i - 1) * w + j] + 1)
+                .min(d[i * w + j - 1] + 1);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                best = best.min(d[(i - 2) * w + j - 2] + 1);
+            }
+            d[i * w + j] = best;
+        }
+    }
+    d[a.len() * w + b.len()]
 }
 
 #[cfg(test)]
@@ -59,5 +68,7 @@ mod tests {
             closest("withdrew", ["withdraw", "deposit"]),
             Some("withdraw")
         );
+        assert_eq!(closest("crahs", ["crash", "chaos"]), Some("crash"));
+        assert_eq!(closest("chrage", ["charge"]), Some("charge"));
     }
 }

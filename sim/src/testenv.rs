@@ -10,7 +10,7 @@
 //! use sim::{WorkflowContext, WorkflowError};
 //!
 //! async fn remind(ctx: WorkflowContext, name: String) -> Result<String, WorkflowError> {
-//!     ctx.timer(Duration::from_secs(30 * 24 * 3600)).await; // a month
+//!     ctx.timer(Duration::from_secs(7 * 24 * 3600)).await; // a week
 //!     let opts = ActivityOptions::start_to_close(Duration::from_secs(10));
 //!     Ok(ctx.start_activity("send", &name, opts).await?)
 //! }
@@ -29,7 +29,7 @@
 //!     });
 //! let (sent, elapsed) = run.value();
 //! assert_eq!(sent, "sent to ada");
-//! assert!(elapsed >= Duration::from_secs(30 * 24 * 3600)); // virtual: the test took milliseconds
+//! assert!(elapsed >= Duration::from_secs(7 * 24 * 3600)); // virtual: the test took milliseconds
 //! ```
 //!
 //! Invariant: a script runs once, on a node of its own that no fault plan names; everything

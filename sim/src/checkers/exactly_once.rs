@@ -293,7 +293,7 @@ fn undeclared(outcome: &Outcome, problems: &mut Vec<String>) {
         }
         let mut stray: BTreeMap<&str, u64> = BTreeMap::new();
         for e in outcome.effects.iter().filter(|e| e.service == u.service) {
-            if !u.effect_operations.iter().any(|o| *o == e.operation) {
+            if !u.effect_operations.contains(&e.operation) {
                 *stray.entry(e.operation.as_str()).or_default() += 1;
             }
         }
