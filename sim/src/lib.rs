@@ -91,14 +91,17 @@ mod wire;
 mod worker;
 
 pub use checkers::{Invariant, Violation};
-pub use client::{CancelSpec, SignalSpec, StartSpec, TestClient, TestClientError, WorkflowHandle};
+pub use client::{
+    CancelSpec, SignalSpec, StartOptions, StartSpec, TerminateSpec, TestClient, TestClientError,
+    WorkflowHandle,
+};
 pub use clock::BASE_NANOS;
 pub use engine::{Defects, EngineConfig, Limits};
 pub use faults::{FaultPlan, Profile};
 pub use harness::{load_plan, Harness, HarnessError, Report, Repro, SeedFailure, MAX_JOBS};
 pub use record::{
     AckedEvent, AttemptEnd, AttemptFailure, Caller, ClientResult, Effect, Expectation,
-    ObservedAttempt, Outcome, ServiceUse, UnrecordedCall,
+    ObservedAttempt, Outcome, RequestedClose, ServiceUse, UnrecordedCall,
 };
 pub use scenario::{run, Scenario, ServiceFactory};
 pub use sdk::{
@@ -109,4 +112,4 @@ pub use service::{EffectLedger, ServiceCtx, ServiceLogic};
 pub use suggest::closest;
 pub use testenv::{TestEnv, TestRun};
 pub use trace::{TraceEntry, TraceKind};
-pub use wire::WorkflowStatus;
+pub use wire::{Description, WorkflowStatus};

@@ -70,6 +70,22 @@ pub struct Outcome {
     pub liveness_deadline: Duration,
     /// Faults actually applied, in order, with their virtual times.
     pub applied_faults: Vec<(Duration, String)>,
+    /// Workflows the scenario or its fault plan asked the server to terminate or cancel
+    /// (`expected-outcome` accepts them ending so).
+    pub requested_closes: Vec<RequestedClose>,
+}
+
+/// A workflow the scenario's client or its fault plan asked the server to end from outside:
+/// terminated, or canceled (a cancel request its code may honour).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RequestedClose {
+    /// The workflow (its current run when the request arrives).
+    pub workflow_id: String,
+    /// What the request makes acceptable: `Terminated` or `Canceled`.
+    pub status: WorkflowStatus,
+    /// Who asked: `scenario` (its terminations and cancels) or `plan` (a `Terminate` or
+    /// `Cancel` fault).
+    pub by: String,
 }
 
 impl Outcome {

@@ -8,8 +8,8 @@ use std::time::Duration;
 
 pub use crate::history::ExecKey;
 use crate::history::{
-    Command, EventId, Failure, HistoryEvent, Payloads, RetryPolicy, Timestamp,
-    WorkflowTaskFailedCause,
+    Command, EventId, Failure, HistoryEvent, Memo, Payload, Payloads, RetryPolicy,
+    SearchAttributes, Timestamp, WorkflowTaskFailedCause,
 };
 use crate::transport::MessageKind;
 
@@ -35,7 +35,7 @@ pub enum IdReusePolicy {
     RejectDuplicate,
 }
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct StartWorkflow {
     pub workflow_id: String,
     pub workflow_type: String,
@@ -45,6 +45,13 @@ pub struct StartWorkflow {
     pub identity: String,
     pub workflow_task_timeout: Option<Duration>,
     pub workflow_run_timeout: Option<Duration>,
+    /// Bound on the whole execution, across continue-as-new (Temporal's
+    /// `workflowExecutionTimeout`); `None`: unlimited.
+    pub workflow_execution_timeout: Option<Duration>,
+    /// The run's memo (WorkflowExecutionStarted's `memo`); `None`: none.
+    pub memo: Option<Memo>,
+    /// The run's search attributes (WorkflowExecutionStarted's `searchAttributes`); `None`: none.
+    pub search_attributes: Option<SearchAttributes>,
     pub id_reuse_policy: IdReusePolicy,
     pub retry_policy: Option<RetryPolicy>,
 }
@@ -168,6 +175,17 @@ pub struct Signal {
     pub request_id: String,
 }
 
+/// SignalWithStartWorkflowExecution: signals the workflow id's open run, or starts a run
+/// (`start`, with its id reuse policy) and writes the signal right after its
+/// WorkflowExecutionStarted. Answered with the run signalled. `start.request_id` identifies the
+/// request: a retried one is applied once.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SignalWithStart {
+    pub start: StartWorkflow,
+    pub signal_name: String,
+    pub signal_input: Option<Payloads>,
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct RequestCancel {
     pub workflow_id: String,
@@ -215,12 +233,10 @@ pub enum Request {
     CancelActivityTask(CancelActivityTask),
     RecordHeartbeat(RecordHeartbeat),
     Signal(Signal),
-    // The engine answers these three (its tests cover them); no node sends them yet: client
-    // cancellation, termination and describe come with the engine issue.
+    /// Boxed: it carries a whole start.
+    SignalWithStart(Box<SignalWithStart>),
     RequestCancel(RequestCancel),
-    #[cfg_attr(not(test), allow(dead_code))]
     Terminate(Terminate),
-    #[cfg_attr(not(test), allow(dead_code))]
     Describe(Describe),
     GetHistory(GetHistory),
 }
@@ -244,6 +260,7 @@ impl MessageKind for Request {
             Request::CancelActivityTask(_) => "CancelActivityTask",
             Request::RecordHeartbeat(_) => "RecordHeartbeat",
             Request::Signal(_) => "Signal",
+            Request::SignalWithStart(_) => "SignalWithStart",
             Request::RequestCancel(_) => "RequestCancel",
             Request::Terminate(_) => "Terminate",
             Request::Describe(_) => "Describe",
@@ -262,6 +279,10 @@ impl MessageKind for Request {
             Request::CancelActivityTask(c) => activity_subject(&c.token),
             Request::RecordHeartbeat(c) => activity_subject(&c.token),
             Request::Signal(s) => format!("{} signal {}", s.workflow_id, s.signal_name),
+            Request::SignalWithStart(s) => format!(
+                "{} {} signal {}",
+                s.start.workflow_type, s.start.workflow_id, s.signal_name
+            ),
             Request::RequestCancel(c) => c.workflow_id.clone(),
             Request::Terminate(t) => t.workflow_id.clone(),
             Request::Describe(d) => d.workflow_id.clone(),
@@ -312,14 +333,25 @@ impl std::fmt::Display for ServerError {
     }
 }
 
+/// A run as DescribeWorkflowExecution tells it.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Description {
+    /// Which run.
     pub exec: ExecKey,
+    /// Its workflow type.
     pub workflow_type: String,
+    /// Open, or how it closed.
     pub status: WorkflowStatus,
+    /// Events in its history.
     pub history_length: usize,
+    /// Activities scheduled and not closed.
     pub pending_activities: usize,
+    /// Timers started and not fired or canceled.
     pub pending_timers: usize,
+    /// The run's search attributes now (as started, then upserted).
+    pub search_attributes: std::collections::BTreeMap<String, Payload>,
+    /// The run's memo now (as started, then modified).
+    pub memo: std::collections::BTreeMap<String, Payload>,
 }
 
 /// Responses from the server.

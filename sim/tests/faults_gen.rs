@@ -21,6 +21,7 @@ fn bank_topology() -> Topology {
             vec!["deposit".into(), "withdraw".into()],
         )]
         .into(),
+        workflows: vec!["transfer-1".into()],
     }
 }
 
@@ -29,6 +30,7 @@ fn greeting_topology() -> Topology {
         workers: vec!["worker-1".into()],
         services: vec!["translation".into()],
         effect_operations: Default::default(),
+        workflows: vec!["greeting-1".into()],
     }
 }
 
@@ -189,6 +191,9 @@ fn check_plan(plan: &FaultPlan, topo: &Topology, what: &str) {
                     "{what}: {ev}"
                 );
                 assert!((1_000..=5_000).contains(duration_ms), "{what}: {ev}");
+            }
+            Fault::Terminate { .. } | Fault::Cancel { .. } => {
+                panic!("{what}: generated an operator's request: {ev}")
             }
         }
     }
@@ -433,6 +438,7 @@ fn topology_of_a_scenario() {
                 vec!["deposit".into(), "withdraw".into()]
             )]
             .into(),
+            workflows: Vec::new(),
         }
     );
     assert_eq!(

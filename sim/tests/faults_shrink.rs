@@ -17,6 +17,7 @@ fn topo() -> Topology {
             vec!["deposit".into(), "withdraw".into()],
         )]
         .into(),
+        workflows: vec!["transfer-1".into()],
     }
 }
 
@@ -353,4 +354,30 @@ fn every_generated_plan_shrinks_to_a_minimal_failing_core() {
         assert_eq!(small.len(), 2, "seed {seed}: {}", small.to_json());
         assert!(stats.runs < 400, "seed {seed}: {stats:?}");
     }
+}
+
+/// A failure that needs an operator's termination keeps it, whole, through shrinking: the noise
+/// around it goes, the termination's workflow and reason stay.
+#[test]
+fn a_termination_the_failure_needs_is_kept_whole() {
+    let terminate = Fault::Terminate {
+        workflow_id: "transfer-1".into(),
+        reason: "operator".into(),
+    };
+    let plan = FaultPlan {
+        events: vec![
+            at(100, kill("worker-2", 3000)),
+            at(200, drop_on(Target::All, 0.2, 2000)),
+            at(300, terminate.clone()),
+            at(400, kill("worker-3", 1000)),
+        ],
+        heal_at_ms: 10_000,
+    };
+    plan.validate(&topo()).unwrap();
+    let (min, _) = shrink(&plan, 200, |p| {
+        p.events.iter().any(|e| e.fault == terminate)
+    });
+    assert_eq!(min.events.len(), 1, "{min:?}");
+    assert_eq!(min.events[0].fault, terminate);
+    min.validate(&topo()).unwrap();
 }

@@ -990,7 +990,7 @@ fn external_signals_and_cancels_are_read_into_the_model() {
     };
     assert_eq!(s.signal_name, "hello");
     assert_eq!(
-        s.extra["externalWorkflowExecution"]["workflowId"],
+        s.external_workflow_execution.as_ref().unwrap().workflow_id,
         "messenger"
     );
 }

@@ -53,6 +53,7 @@ use temporalio_common::protos::coresdk::workflow_activation::{
 use temporalio_common::protos::coresdk::workflow_commands::{
     workflow_command::Variant as Cmd, WorkflowCommand,
 };
+use temporalio_common::protos::temporal::api::common::v1 as common;
 use temporalio_workflow::__private::sdk::{
     is_sdk_wake, ActivationJobResult, MainRoutineCompletion, RoutineCompletion, RoutineId,
     RoutineKind, TerminalOutcome, WorkflowHost, WorkflowInstance, MAIN_ROUTINE_ID,
@@ -60,7 +61,7 @@ use temporalio_workflow::__private::sdk::{
 
 use crate::convert::{
     duration_in, duration_out, failure_in, failure_out, payload_in, payload_list_in,
-    payload_list_out, payloads_in, retry_policy_in, retry_policy_out, timestamp_out,
+    payload_list_out, payload_out, payloads_in, retry_policy_in, retry_policy_out, timestamp_out,
 };
 use crate::WorkflowDef;
 
@@ -148,10 +149,20 @@ struct ActivityMeta {
     resolved: bool,
 }
 
+mod children;
+
 /// Ties a command's event back to the run's state.
 #[derive(Clone, Copy, Debug)]
 enum Link {
     Activity(u32),
+    /// A child's start (`children.rs`).
+    Child(u32),
+    /// A signal to another workflow.
+    Signal(u32),
+    /// A cancel request to another workflow.
+    CancelExternal(u32),
+    /// A cancel request for child `seq`.
+    ChildCancel(u32),
     Other,
 }
 
@@ -205,6 +216,12 @@ pub(crate) struct OfficialRun {
     local_requests: Vec<LocalActivityRequest>,
     /// Local activities the running task waits on, by sequence number.
     local_waiting: BTreeMap<u32, LocalMeta>,
+    /// Children started, by sequence number (`children.rs`).
+    children: BTreeMap<u32, children::ChildMeta>,
+    /// StartChildWorkflowExecutionInitiated event -> child sequence number.
+    child_by_event: BTreeMap<EventId, u32>,
+    /// Signal/RequestCancel...Initiated event -> what it answers to.
+    external_by_event: BTreeMap<EventId, children::External>,
 }
 
 /// One workflow task in progress.
@@ -268,6 +285,24 @@ impl OfficialRun {
             retry_policy: retry_policy_out(s.retry_policy.as_ref()),
             attempt: s.attempt.max(1),
             start_time: Some(timestamp_out(started.event_time)),
+            // The run's memo and search attributes as it started (the SDK's local view).
+            memo: s.memo.as_ref().map(|m| common::Memo {
+                fields: m
+                    .fields
+                    .iter()
+                    .map(|(k, v)| (k.clone(), payload_out(v)))
+                    .collect(),
+            }),
+            search_attributes: s
+                .search_attributes
+                .as_ref()
+                .map(|a| common::SearchAttributes {
+                    indexed_fields: a
+                        .indexed_fields
+                        .iter()
+                        .map(|(k, v)| (k.clone(), payload_out(v)))
+                        .collect(),
+                }),
             ..Default::default()
         };
         let sink = Rc::new(Sink::default());
@@ -311,6 +346,9 @@ impl OfficialRun {
             task: TaskState::default(),
             local_requests: Vec::new(),
             local_waiting: BTreeMap::new(),
+            children: BTreeMap::new(),
+            child_by_event: BTreeMap::new(),
+            external_by_event: BTreeMap::new(),
         })
     }
 
@@ -343,11 +381,15 @@ impl OfficialRun {
                         ev.event_id
                     )));
                 }
-                if let Some(Link::Activity(seq)) = self.matcher.match_event(events, i)? {
-                    self.activity_by_event.insert(ev.event_id, seq);
-                    if let Some(m) = self.activities.get_mut(&seq) {
-                        m.scheduled_event_id = ev.event_id;
+                match self.matcher.match_event(events, i)? {
+                    Some(Link::Activity(seq)) => {
+                        self.activity_by_event.insert(ev.event_id, seq);
+                        if let Some(m) = self.activities.get_mut(&seq) {
+                            m.scheduled_event_id = ev.event_id;
+                        }
                     }
+                    Some(link) => self.link_family_event(link, ev.event_id),
+                    None => {}
                 }
             } else {
                 if let Some(completed) = self.window {
@@ -490,7 +532,8 @@ impl OfficialRun {
             }
             EventAttributes::ActivityTaskCanceled(a) => {
                 self.activity_job(a.scheduled_event_id, ev.event_id, |m| {
-                    let mut cause = Failure::canceled("Activity cancelled");
+                    // core's `new_cancel_failure`: the cause has no message.
+                    let mut cause = Failure::canceled("");
                     cause.info = FailureInfo::Canceled {
                         details: a.details.clone(),
                     };
@@ -529,7 +572,7 @@ impl OfficialRun {
                     reason: c.cause.clone(),
                 }))
             }
-            _ => None,
+            _ => self.family_job(ev)?,
         };
         if let Some(job) = job {
             self.jobs.push(job);
@@ -949,6 +992,9 @@ impl OfficialRun {
                 "the workflow pushed a command without a variant".into(),
             ));
         };
+        if self.translate_family(&variant, task)? {
+            return Ok(());
+        }
         match variant {
             Cmd::StartTimer(t) => {
                 let timer_id = t.seq.to_string();
@@ -1052,13 +1098,19 @@ impl OfficialRun {
                     }
                 };
                 if resolve_now {
+                    // As core's `new_cancel_failure` with no ActivityTaskCanceled event: ids 0,
+                    // no identity, a cause with no message.
+                    let unscheduled = ActivityMeta {
+                        scheduled_event_id: 0,
+                        ..meta.clone()
+                    };
                     let failure = activity_failure(
                         "Activity cancelled",
-                        &meta,
+                        &unscheduled,
                         0,
                         "",
                         RetryState::CancelRequested,
-                        Some(Failure::canceled("Activity cancelled")),
+                        Some(Failure::canceled("")),
                     );
                     if let Some(m) = self.activities.get_mut(&r.seq) {
                         m.resolved = true;
@@ -1174,6 +1226,37 @@ impl OfficialRun {
                     },
                     Link::Other,
                 ))
+            }
+            // Search attributes and memo go to the server as they are (core's own mapping).
+            Cmd::UpsertWorkflowSearchAttributes(u) => {
+                let fields = u.search_attributes.map(|s| s.indexed_fields);
+                let search_attributes = sim::history::SearchAttributes {
+                    indexed_fields: fields
+                        .iter()
+                        .flatten()
+                        .map(|(k, v)| (k.clone(), payload_in(v)))
+                        .collect(),
+                    extra: Default::default(),
+                };
+                task.push((
+                    Command::UpsertWorkflowSearchAttributes { search_attributes },
+                    Link::Other,
+                ));
+            }
+            Cmd::ModifyWorkflowProperties(m) => {
+                let fields = m.upserted_memo.map(|s| s.fields);
+                let upserted_memo = sim::history::Memo {
+                    fields: fields
+                        .iter()
+                        .flatten()
+                        .map(|(k, v)| (k.clone(), payload_in(v)))
+                        .collect(),
+                    extra: Default::default(),
+                };
+                task.push((
+                    Command::ModifyWorkflowProperties { upserted_memo },
+                    Link::Other,
+                ));
             }
             other => {
                 return Err(WorkflowTaskError::Unsupported(format!(

@@ -18,6 +18,11 @@
 //! What it reads: `outcome.effects` (the services' ledger, each effect with the calling attempt)
 //! and `outcome.histories` (for each activity's final outcome).
 //!
+//! Local activities count as activities: their lineage is their `core_local_activity` markers
+//! (activity id and type from the marker data; the last marker without a backoff is the final
+//! outcome: completed without a failure, failed with one). Lineages are keyed by activity id
+//! and type, so a local activity and an activity that share an id are told apart by type.
+//!
 //! Known limits: effects recorded without a caller are ignored (nothing ties them to an
 //! activity). An activity still pending when the run ended (open workflow) is only checked for
 //! duplicates; liveness reports the open workflow. A lineage is keyed by activity id, so a
@@ -45,22 +50,52 @@ struct ActivityEnd {
     close: Option<(EventType, EventId)>,
 }
 
-/// `(workflow_id, run_id, activity_id)`.
-type ActivityKey = (String, String, String);
+/// `(workflow_id, run_id, activity_id, activity_type)`.
+type ActivityKey = (String, String, String, String);
 
 fn activity_ends(outcome: &Outcome) -> BTreeMap<ActivityKey, ActivityEnd> {
     let mut out = BTreeMap::new();
     for (exec, h) in &outcome.histories {
-        let mut by_scheduled: BTreeMap<EventId, String> = BTreeMap::new();
+        let mut by_scheduled: BTreeMap<EventId, (String, String)> = BTreeMap::new();
         for e in &h.events {
             match &e.attributes {
+                EventAttributes::MarkerRecorded(m)
+                    if m.marker_name == crate::sdk::LOCAL_ACTIVITY_MARKER_NAME =>
+                {
+                    let Some(d) = crate::sdk::parse_local_activity_marker(&m.details) else {
+                        continue;
+                    };
+                    if d.backoff.is_some() {
+                        continue; // not final: the workflow schedules the next attempt
+                    }
+                    let close = if m.failure.is_some() {
+                        EventType::ActivityTaskFailed
+                    } else {
+                        EventType::ActivityTaskCompleted
+                    };
+                    out.insert(
+                        (
+                            exec.workflow_id.clone(),
+                            exec.run_id.clone(),
+                            d.activity_id,
+                            d.activity_type.clone(),
+                        ),
+                        ActivityEnd {
+                            activity_type: d.activity_type,
+                            scheduled: e.event_id,
+                            close: Some((close, e.event_id)),
+                        },
+                    );
+                }
                 EventAttributes::ActivityTaskScheduled(s) => {
-                    by_scheduled.insert(e.event_id, s.activity_id.clone());
+                    by_scheduled
+                        .insert(e.event_id, (s.activity_id.clone(), s.activity_type.clone()));
                     out.insert(
                         (
                             exec.workflow_id.clone(),
                             exec.run_id.clone(),
                             s.activity_id.clone(),
+                            s.activity_type.clone(),
                         ),
                         ActivityEnd {
                             activity_type: s.activity_type.clone(),
@@ -74,10 +109,15 @@ fn activity_ends(outcome: &Outcome) -> BTreeMap<ActivityKey, ActivityEnd> {
                 | EventAttributes::ActivityTaskTimedOut(_)
                 | EventAttributes::ActivityTaskCanceled(_) => {
                     let sid = e.attributes.activity_scheduled_event_id().unwrap_or(0);
-                    let Some(aid) = by_scheduled.get(&sid) else {
+                    let Some((aid, ty)) = by_scheduled.get(&sid) else {
                         continue; // malformed; history-well-formed reports it
                     };
-                    let k = (exec.workflow_id.clone(), exec.run_id.clone(), aid.clone());
+                    let k = (
+                        exec.workflow_id.clone(),
+                        exec.run_id.clone(),
+                        aid.clone(),
+                        ty.clone(),
+                    );
                     if let Some(end) = out.get_mut(&k) {
                         if end.scheduled == sid {
                             end.close = Some((e.event_type(), e.event_id));
@@ -118,27 +158,27 @@ impl Invariant for ExactlyOnce {
 
     fn check(&self, outcome: &Outcome) -> Result<(), Violation> {
         let ends = activity_ends(outcome);
-        // (workflow_id, run_id, activity_id, service, operation) -> effects, in ledger order.
-        let mut groups: BTreeMap<(String, String, String, String, String), Vec<&Effect>> =
-            BTreeMap::new();
+        // (activity key, service, operation) -> effects, in ledger order.
+        let mut groups: BTreeMap<(ActivityKey, String, String), Vec<&Effect>> = BTreeMap::new();
         for e in &outcome.effects {
             let Some(c) = &e.caller else { continue };
+            let key = (
+                c.workflow_id.clone(),
+                c.run_id.clone(),
+                c.activity_id.clone(),
+                c.activity_type.clone(),
+            );
             groups
-                .entry((
-                    c.workflow_id.clone(),
-                    c.run_id.clone(),
-                    c.activity_id.clone(),
-                    e.service.clone(),
-                    e.operation.clone(),
-                ))
+                .entry((key, e.service.clone(), e.operation.clone()))
                 .or_default()
                 .push(e);
         }
         let mut problems = Vec::new();
         unrecorded(outcome, &mut problems);
         undeclared(outcome, &mut problems);
-        for ((wf, run, aid, service, op), effects) in &groups {
-            let end = ends.get(&(wf.clone(), run.clone(), aid.clone()));
+        for ((key, service, op), effects) in &groups {
+            let (wf, run, aid, _) = key;
+            let end = ends.get(key);
             let ty = end
                 .map(|e| e.activity_type.clone())
                 .or_else(|| {

@@ -7,8 +7,9 @@
 //! saga that compensates when it should have completed all close, and only this checker sees
 //! that the ending is the wrong one.
 //!
-//! What it reads: `outcome.expectations` (the scenario's statement, not the code under test)
-//! and `outcome.histories`.
+//! What it reads: `outcome.expectations` (the scenario's statement, not the code under test),
+//! `outcome.requested_closes` (a workflow the scenario or its fault plan terminated or
+//! canceled may end Terminated or Canceled instead) and `outcome.histories`.
 //!
 //! Known limits: a run still open is left to liveness; only the first result payload is
 //! compared, and only when it is JSON.
@@ -57,6 +58,14 @@ fn check_one(e: &Expectation, outcome: &Outcome) -> Option<String> {
         return None; // its successor is not in the histories: liveness says so
     }
     let wf = &e.workflow_id;
+    // Ended from outside because the scenario or its plan asked for it: that ending is right.
+    let requested = outcome
+        .requested_closes
+        .iter()
+        .any(|r| r.workflow_id == *wf && r.status == status);
+    if status != e.status && requested {
+        return None;
+    }
     if status != e.status {
         let why = match &close.attributes {
             EventAttributes::WorkflowExecutionFailed(f) => f

@@ -12,8 +12,12 @@
 //! A workflow still open is named with what it waits on: pending activities, timers and
 //! workflow tasks, and its last events.
 //!
-//! Known limits: only the client's workflows are checked (runs of other workflow ids, e.g.
-//! children, are not). "Closed" includes failed, timed out, canceled and terminated: whether
+//! Children count as the client's: a child a checked run started (ChildWorkflowExecutionStarted
+//! in its history) must close too, whatever its parent close policy, and an open parent names
+//! the children it waits on.
+//!
+//! Known limits: runs started by a client outside the scenario are not checked. "Closed"
+//! includes failed, timed out, canceled and terminated: whether
 //! the result is the right one is for other invariants. The histories are the synced ones, so
 //! a run whose close was written but never synced counts as open.
 
@@ -34,6 +38,7 @@ pub struct Liveness;
 pub(crate) fn pending(h: &History) -> Vec<String> {
     let mut activities: BTreeMap<EventId, String> = BTreeMap::new();
     let mut timers: BTreeMap<EventId, String> = BTreeMap::new();
+    let mut children: BTreeMap<EventId, String> = BTreeMap::new();
     let mut wft: Option<(EventId, bool)> = None;
     // The last workflow task failure not followed by a completed task: often the real reason a
     // run is stuck (an unregistered workflow type, bad input, non-determinism).
@@ -77,6 +82,33 @@ pub(crate) fn pending(h: &History) -> Vec<String> {
             EventAttributes::TimerFired(t) => {
                 timers.remove(&t.started_event_id);
             }
+            EventAttributes::StartChildWorkflowExecutionInitiated(c) => {
+                children.insert(
+                    e.event_id,
+                    format!(
+                        "child {} ({}) initiated at event {}",
+                        c.workflow_id, c.workflow_type, e.event_id
+                    ),
+                );
+            }
+            EventAttributes::StartChildWorkflowExecutionFailed(c) => {
+                children.remove(&c.initiated_event_id);
+            }
+            EventAttributes::ChildWorkflowExecutionCompleted(c) => {
+                children.remove(&c.initiated_event_id);
+            }
+            EventAttributes::ChildWorkflowExecutionFailed(c) => {
+                children.remove(&c.initiated_event_id);
+            }
+            EventAttributes::ChildWorkflowExecutionCanceled(c) => {
+                children.remove(&c.initiated_event_id);
+            }
+            EventAttributes::ChildWorkflowExecutionTimedOut(c) => {
+                children.remove(&c.initiated_event_id);
+            }
+            EventAttributes::ChildWorkflowExecutionTerminated(c) => {
+                children.remove(&c.initiated_event_id);
+            }
             EventAttributes::TimerCanceled(t) => {
                 timers.remove(&t.started_event_id);
             }
@@ -109,6 +141,7 @@ pub(crate) fn pending(h: &History) -> Vec<String> {
     }
     let mut out: Vec<String> = activities.into_values().collect();
     out.extend(timers.into_values());
+    out.extend(children.into_values());
     if let Some((id, started)) = wft {
         out.push(format!(
             "workflow task scheduled at event {id}{}",
@@ -180,14 +213,30 @@ impl Invariant for Liveness {
         let deadline = Timestamp::from_nanos(BASE_NANOS).plus(allowed);
         let mut problems = Vec::new();
         let mut seen = BTreeSet::new();
-        for wf in &outcome.expected_workflows {
-            if !seen.insert(wf.as_str()) {
+        let mut todo: Vec<String> = outcome.expected_workflows.iter().rev().cloned().collect();
+        while let Some(wf) = todo.pop() {
+            if !seen.insert(wf.clone()) {
                 continue;
             }
+            // The children its runs started must close too (checked after it).
+            let mut kids: Vec<String> = outcome
+                .histories
+                .iter()
+                .filter(|(k, _)| k.workflow_id == wf)
+                .flat_map(|(_, h)| h.events.iter())
+                .filter_map(|e| match &e.attributes {
+                    EventAttributes::ChildWorkflowExecutionStarted(c) => {
+                        c.workflow_execution.as_ref().map(|x| x.workflow_id.clone())
+                    }
+                    _ => None,
+                })
+                .collect();
+            kids.reverse();
+            todo.extend(kids);
             let runs: Vec<(&ExecKey, &History)> = outcome
                 .histories
                 .iter()
-                .filter(|(k, _)| k.workflow_id == *wf)
+                .filter(|(k, _)| k.workflow_id == wf)
                 .collect();
             if runs.is_empty() {
                 problems.push(format!(

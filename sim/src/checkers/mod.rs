@@ -84,6 +84,7 @@
 //!     ended_at: Default::default(),
 //!     liveness_deadline: Default::default(),
 //!     applied_faults: vec![],
+//!     requested_closes: vec![],
 //! };
 //! assert!(check_all(&invariants, &outcome).is_empty());
 //! ```

@@ -9,9 +9,10 @@ use std::time::Duration;
 
 mod test_client;
 
-pub use test_client::{TestClient, TestClientError, WorkflowHandle};
+pub use test_client::{StartOptions, TestClient, TestClientError, WorkflowHandle};
 
 use crate::clock::SimClock;
+use crate::faults::CloseRequest;
 use crate::history::{ExecKey, Payloads};
 use crate::record::AckedRequest;
 pub use crate::record::ClientResult;
@@ -64,6 +65,20 @@ pub struct CancelSpec {
     pub delay: Duration,
 }
 
+/// A termination the client sends (what `handle.terminate()` does in Temporal's SDKs): the run
+/// closes with WorkflowExecutionTerminated at once, none of its code runs. Liveness and
+/// expected-outcome accept the workflow ending Terminated.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TerminateSpec {
+    /// The workflow to terminate (its current run).
+    pub workflow_id: String,
+    /// Why, as the event's `reason`.
+    pub reason: String,
+    /// How long after the start of this workflow was acknowledged to the client (as for
+    /// [`SignalSpec::delay`]) to send the request.
+    pub delay: Duration,
+}
+
 #[derive(Clone, Debug)]
 pub struct ClientConfig {
     pub addr: SocketAddr,
@@ -71,6 +86,7 @@ pub struct ClientConfig {
     pub starts: Vec<StartSpec>,
     pub signals: Vec<SignalSpec>,
     pub cancels: Vec<CancelSpec>,
+    pub terminations: Vec<TerminateSpec>,
 }
 
 /// The client's record, outside the node (it survives a client restart).
@@ -170,6 +186,20 @@ pub async fn run_client(cfg: ClientConfig, env: NetEnv, clock: SimClock, log: Cl
             send_cancel(&client, server, c, &env).await
         }));
     }
+    for t in cfg.terminations.clone() {
+        let client = client.clone();
+        let server = cfg.server;
+        let after = started_here(&t.workflow_id).then(|| log.clone());
+        let env = env.clone();
+        handles.push(madsim::task::spawn_local(async move {
+            if let Some(log) = after {
+                log.wait_started(&t.workflow_id).await;
+            }
+            tokio::time::sleep(t.delay).await;
+            let req = close_request(&t.workflow_id, &t.reason, CloseRequest::Terminate, "client");
+            send_close(&client, server, req, &env, "client").await
+        }));
+    }
     for s in cfg.starts.clone() {
         let client = client.clone();
         let log = log.clone();
@@ -254,6 +284,72 @@ async fn send_cancel(client: &Client, server: SocketAddr, c: CancelSpec, env: &N
     }
 }
 
+/// The request that terminates or cancels `workflow_id`'s current run.
+fn close_request(
+    workflow_id: &str,
+    reason: &str,
+    request: CloseRequest,
+    identity: &str,
+) -> Request {
+    let (workflow_id, reason, identity) = (
+        workflow_id.to_string(),
+        reason.to_string(),
+        identity.to_string(),
+    );
+    match request {
+        CloseRequest::Terminate => Request::Terminate(wire::Terminate {
+            workflow_id,
+            run_id: None,
+            reason,
+            identity,
+        }),
+        CloseRequest::Cancel => Request::RequestCancel(wire::RequestCancel {
+            workflow_id,
+            run_id: None,
+            reason,
+            identity,
+        }),
+    }
+}
+
+/// Sends a termination or cancellation until the server answers; an acknowledged cancel
+/// request is recorded (the durability checker holds the server to it).
+async fn send_close(client: &Client, server: SocketAddr, req: Request, env: &NetEnv, node: &str) {
+    let cancel_of = match &req {
+        Request::RequestCancel(c) => Some(c.workflow_id.clone()),
+        _ => None,
+    };
+    if send_until_answered(client, server, req).await {
+        if let Some(workflow_id) = cancel_of {
+            env.acks
+                .record(node, AckedRequest::CancelRequested { workflow_id });
+        }
+    }
+}
+
+/// What a fault plan's `Terminate`/`Cancel` does: from the client node (a client of its own,
+/// bound to `addr`), asks the server to terminate or cancel `workflow_id`, retrying through
+/// faults until the server answers (or the node dies).
+pub(crate) async fn operator_request(
+    addr: SocketAddr,
+    server: SocketAddr,
+    env: NetEnv,
+    workflow_id: String,
+    reason: String,
+    request: CloseRequest,
+) {
+    let client = match Client::bind(addr, env.clone()).await {
+        Ok(c) => c,
+        Err(e) => {
+            env.trace
+                .note(format!("fault plan: cannot bind a client at {addr}: {e}"));
+            return;
+        }
+    };
+    let req = close_request(&workflow_id, &reason, request, "fault-plan");
+    send_close(&client, server, req, &env, "client").await;
+}
+
 async fn start_and_wait(
     client: &Client,
     server: SocketAddr,
@@ -321,10 +417,8 @@ async fn start(client: &Client, server: SocketAddr, s: &StartSpec, env: &NetEnv)
         input: s.input.clone(),
         request_id: format!("start-{}", s.workflow_id),
         identity: "client".into(),
-        workflow_task_timeout: None,
-        workflow_run_timeout: None,
         id_reuse_policy: IdReusePolicy::AllowDuplicate,
-        retry_policy: None,
+        ..StartWorkflow::default()
     });
     let opts = CallOptions::new(Duration::from_secs(3), 1);
     loop {

@@ -61,6 +61,22 @@ impl fmt::Display for TestClientError {
 
 impl std::error::Error for TestClientError {}
 
+/// What a start may set besides the workflow's type, id and input (Temporal's
+/// `StartWorkflowOptions`, the parts durasim implements: timeouts, memo, search attributes).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct StartOptions {
+    /// Bound on the whole execution, across continue-as-new: when it passes, the run closes
+    /// with WorkflowExecutionTimedOut. `None`: unlimited.
+    pub execution_timeout: Option<Duration>,
+    /// Bound on each run (cut to the execution timeout). `None`: the execution timeout.
+    pub run_timeout: Option<Duration>,
+    /// The run's memo (build one with [`crate::sdk::memo`]); `None`: none.
+    pub memo: Option<crate::history::Memo>,
+    /// The run's search attributes (build them with [`crate::sdk::search_attributes`]);
+    /// `None`: none.
+    pub search_attributes: Option<crate::history::SearchAttributes>,
+}
+
 /// How long a request is retried through faults before the call gives up.
 const GIVE_UP_AFTER: Duration = Duration::from_secs(3600);
 
@@ -154,18 +170,33 @@ impl TestClient {
         workflow_id: &str,
         input: Option<Payloads>,
     ) -> Result<WorkflowHandle, TestClientError> {
-        let req = Request::from(wire::StartWorkflow {
-            workflow_id: workflow_id.to_string(),
-            workflow_type: workflow_type.to_string(),
-            task_queue: self.inner.task_queue.clone(),
-            input,
-            request_id: format!("start-{workflow_id}"),
-            identity: "tester".into(),
-            workflow_task_timeout: None,
-            workflow_run_timeout: None,
-            id_reuse_policy: IdReusePolicy::AllowDuplicate,
-            retry_policy: None,
-        });
+        let options = StartOptions::default();
+        self.start_with_payloads(workflow_type, workflow_id, input, &options)
+            .await
+    }
+
+    /// Starts `workflow_type` as `workflow_id` with `input` (JSON) and `options` (timeouts).
+    pub async fn start_with<I: Serialize + ?Sized>(
+        &self,
+        workflow_type: &str,
+        workflow_id: &str,
+        input: &I,
+        options: &StartOptions,
+    ) -> Result<WorkflowHandle, TestClientError> {
+        let input = Payloads::json(input).map_err(|e| TestClientError::Payload(e.to_string()))?;
+        self.start_with_payloads(workflow_type, workflow_id, Some(input), options)
+            .await
+    }
+
+    /// Starts a workflow with input payloads as they are and `options`.
+    pub async fn start_with_payloads(
+        &self,
+        workflow_type: &str,
+        workflow_id: &str,
+        input: Option<Payloads>,
+        options: &StartOptions,
+    ) -> Result<WorkflowHandle, TestClientError> {
+        let req = Request::from(self.start_request(workflow_type, workflow_id, input, options));
         match self.call(req).await? {
             Response::Started { run_id } => {
                 self.inner.env.acks.record(
@@ -187,6 +218,85 @@ impl TestClient {
             other => Err(TestClientError::Rejected(format!(
                 "unexpected answer {other:?}"
             ))),
+        }
+    }
+
+    /// Signal-with-start: sends signal `signal_name` with `signal_input` (JSON) to
+    /// `workflow_id`'s open run, or starts `workflow_type` with `input` and `options` and
+    /// writes the signal right after its start. Retried with one request id: applied once.
+    pub async fn signal_with_start<I: Serialize + ?Sized, S: Serialize + ?Sized>(
+        &self,
+        workflow_type: &str,
+        workflow_id: &str,
+        input: &I,
+        signal_name: &str,
+        signal_input: &S,
+        options: &StartOptions,
+    ) -> Result<WorkflowHandle, TestClientError> {
+        let payload = |v: Result<Payloads, _>| {
+            v.map_err(|e: crate::history::PayloadError| TestClientError::Payload(e.to_string()))
+        };
+        let input = payload(Payloads::json(input))?;
+        let signal_input = payload(Payloads::json(signal_input))?;
+        let mut start = self.start_request(workflow_type, workflow_id, Some(input), options);
+        start.request_id = self.next_id("signal-with-start", workflow_id);
+        let request_id = start.request_id.clone();
+        let req = Request::SignalWithStart(Box::new(wire::SignalWithStart {
+            start,
+            signal_name: signal_name.to_string(),
+            signal_input: Some(signal_input),
+        }));
+        match self.call(req).await? {
+            Response::Started { run_id } => {
+                let exec = ExecKey {
+                    workflow_id: workflow_id.to_string(),
+                    run_id: run_id.clone(),
+                };
+                let acks = &self.inner.env.acks;
+                acks.record("tester", AckedRequest::Started { exec });
+                acks.record(
+                    "tester",
+                    AckedRequest::Signaled {
+                        workflow_id: workflow_id.to_string(),
+                        signal_name: signal_name.to_string(),
+                        request_id,
+                    },
+                );
+                Ok(WorkflowHandle {
+                    client: self.clone(),
+                    workflow_id: workflow_id.to_string(),
+                    first_run_id: run_id,
+                })
+            }
+            Response::Error(e) => Err(TestClientError::Rejected(e.to_string())),
+            other => Err(TestClientError::Rejected(format!(
+                "unexpected answer {other:?}"
+            ))),
+        }
+    }
+
+    /// The start request of `workflow_id`: its request id is fixed by the id, so a retried
+    /// start creates one run.
+    fn start_request(
+        &self,
+        workflow_type: &str,
+        workflow_id: &str,
+        input: Option<Payloads>,
+        options: &StartOptions,
+    ) -> wire::StartWorkflow {
+        wire::StartWorkflow {
+            workflow_id: workflow_id.to_string(),
+            workflow_type: workflow_type.to_string(),
+            task_queue: self.inner.task_queue.clone(),
+            input,
+            request_id: format!("start-{workflow_id}"),
+            identity: "tester".into(),
+            workflow_run_timeout: options.run_timeout,
+            workflow_execution_timeout: options.execution_timeout,
+            memo: options.memo.clone(),
+            search_attributes: options.search_attributes.clone(),
+            id_reuse_policy: IdReusePolicy::AllowDuplicate,
+            ..wire::StartWorkflow::default()
         }
     }
 
@@ -291,6 +401,22 @@ impl WorkflowHandle {
         });
         match self.client.call(req).await? {
             Response::Ok => Ok(()),
+            Response::Error(e) => Err(TestClientError::Rejected(e.to_string())),
+            other => Err(TestClientError::Rejected(format!(
+                "unexpected answer {other:?}"
+            ))),
+        }
+    }
+
+    /// The current run as the server describes it now: status, history length, pending work,
+    /// search attributes and memo.
+    pub async fn describe(&self) -> Result<wire::Description, TestClientError> {
+        let req = Request::Describe(wire::Describe {
+            workflow_id: self.workflow_id.clone(),
+            run_id: None,
+        });
+        match self.client.call(req).await? {
+            Response::Described(d) => Ok(*d),
             Response::Error(e) => Err(TestClientError::Rejected(e.to_string())),
             other => Err(TestClientError::Rejected(format!(
                 "unexpected answer {other:?}"

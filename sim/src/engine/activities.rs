@@ -13,10 +13,14 @@
 //! - a task token names a pending activity's current, started attempt; a stale, timed-out or
 //!   duplicate completion is rejected (NotFound) and changes nothing (unless the deliberate
 //!   defect `Defects::accept_stale_activity_completion` is on);
-//! - a heartbeat writes no event; the last heartbeat details go to the next attempt.
+//! - a heartbeat writes no event; the last heartbeat details go to the next attempt and into the
+//!   failure of a timeout that closes the activity;
+//! - the heartbeat timeout is checked when the attempt's heartbeat timer fires, which heartbeats
+//!   do not move (Temporal's timing, `activity_rules.rs`).
 
 use std::sync::Arc;
 
+use super::activity_rules::{heartbeat_timer_at, not_enough_time, timeout_close_failure};
 use super::core::{not_found, Engine, ReplyHandle};
 use super::history_builder::STARTED_JUST_BEFORE;
 use super::runs::{Run, RunIdx};
@@ -183,11 +187,16 @@ impl<R: ReplyHandle> Engine<R> {
             .get_mut(&scheduled_event_id)
             .map(Arc::make_mut)
             .expect("queued activity");
+        let heartbeat_timer = a
+            .heartbeat_timeout
+            .filter(|d| !d.is_zero())
+            .map(|d| heartbeat_timer_at(now, now.plus(d)));
         a.started = Some(ActivityStarted {
             time: now,
             identity: identity.to_string(),
             request_id,
             last_heartbeat: now,
+            heartbeat_timer_at: heartbeat_timer,
         });
         Response::ActivityTask(Some(Box::new(ActivityTask {
             token: TaskToken {
@@ -409,17 +418,27 @@ impl<R: ReplyHandle> Engine<R> {
         } else {
             RetryState::NonRetryableFailure
         };
-        let failure = f.failure;
         let close = match f.by {
             FailedBy::Worker { identity } => ActivityClose::Failed {
-                failure,
+                failure: f.failure,
                 retry_state,
                 identity,
             },
-            FailedBy::Timeout => ActivityClose::TimedOut {
-                failure,
-                retry_state,
-            },
+            FailedBy::Timeout => {
+                let failure = if retry_state == RetryState::Timeout {
+                    not_enough_time()
+                } else {
+                    f.failure
+                };
+                ActivityClose::TimedOut {
+                    failure: timeout_close_failure(
+                        failure,
+                        a.heartbeat_details.as_ref(),
+                        a.last_failure.as_ref(),
+                    ),
+                    retry_state,
+                }
+            }
         };
         self.write_activity_close(now, run, id, close);
     }
@@ -483,7 +502,11 @@ impl<R: ReplyHandle> Engine<R> {
         for a in activities {
             let id = a.scheduled_event_id;
             let timed_out = |timeout_type: TimeoutType, message: &str| ActivityClose::TimedOut {
-                failure: Failure::timeout(timeout_type, message),
+                failure: timeout_close_failure(
+                    Failure::timeout(timeout_type, message),
+                    a.heartbeat_details.as_ref(),
+                    a.last_failure.as_ref(),
+                ),
                 retry_state: RetryState::Timeout,
             };
             let attempt_timed_out = |timeout_type: TimeoutType, message: &str| AttemptFailure {
@@ -507,8 +530,22 @@ impl<R: ReplyHandle> Engine<R> {
                     attempt_timed_out(TimeoutType::StartToClose, "activity StartToClose timeout");
                 self.attempt_failed(now, run, id, f);
             } else if a.heartbeat_deadline().is_some_and(|d| d <= now) {
-                let f = attempt_timed_out(TimeoutType::Heartbeat, "activity Heartbeat timeout");
-                self.attempt_failed(now, run, id, f);
+                if a.heartbeat_expiry().is_some_and(|e| e <= now) {
+                    let f = attempt_timed_out(TimeoutType::Heartbeat, "activity Heartbeat timeout");
+                    self.attempt_failed(now, run, id, f);
+                } else if let Some(expiry) = a.heartbeat_expiry() {
+                    // A heartbeat came since the timer was set: a new timer, as Temporal's
+                    // timer queue places it.
+                    let a = self
+                        .ms_mut(run)
+                        .activities
+                        .get_mut(&id)
+                        .map(Arc::make_mut)
+                        .expect("pending");
+                    if let Some(s) = a.started.as_mut() {
+                        s.heartbeat_timer_at = Some(heartbeat_timer_at(now, expiry));
+                    }
+                }
             }
         }
     }

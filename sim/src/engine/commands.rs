@@ -14,16 +14,19 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use super::activity_rules::normalize_timeouts;
 use super::core::{Engine, ReplyHandle};
+use super::external::Transfer;
 use super::frontend::{ContinuedFrom, NewRun};
 use super::runs::RunIdx;
 use super::state::{ActivityState, MutableState, TimerState};
 use crate::history::{
     ActivityTaskCancelRequested, ActivityTaskCanceled, ActivityTaskScheduled, Command,
     ContinueAsNewWorkflowExecution, EventAttributes, EventId, ExecKey, Extra, Failure,
-    MarkerDetails, MarkerRecorded, Payloads, RetryState, ScheduleActivityTask, TaskQueue,
-    TimerCanceled, TimerStarted, Timestamp, WorkflowExecutionCanceled, WorkflowExecutionCompleted,
-    WorkflowExecutionContinuedAsNew, WorkflowExecutionFailed, WorkflowTaskFailedCause,
+    MarkerDetails, MarkerRecorded, Payloads, RetryState, ScheduleActivityTask,
+    StartChildWorkflowExecution, TaskQueue, TimerCanceled, TimerStarted, Timestamp,
+    WorkflowExecutionCanceled, WorkflowExecutionCompleted, WorkflowExecutionContinuedAsNew,
+    WorkflowExecutionFailed, WorkflowTaskFailedCause,
 };
 use crate::wire::WorkflowStatus;
 
@@ -37,7 +40,7 @@ pub(super) struct BadCommand {
 }
 
 impl BadCommand {
-    fn new(cause: WorkflowTaskFailedCause, message: impl Into<String>) -> BadCommand {
+    pub(super) fn new(cause: WorkflowTaskFailedCause, message: impl Into<String>) -> BadCommand {
         BadCommand {
             cause,
             message: message.into(),
@@ -58,7 +61,7 @@ pub(super) struct CommandContext<'a> {
 
 /// What applying one command did.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Applied {
+pub(super) enum Applied {
     /// Its event is written; nothing more.
     Recorded,
     /// It resolved something the workflow must see in a new workflow task.
@@ -68,10 +71,12 @@ enum Applied {
 }
 
 /// What applying a batch did.
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Default)]
 pub(super) struct BatchApplied {
     pub(super) closed_run: bool,
     pub(super) needs_wft: bool,
+    /// Deliveries to other runs, for after the batch's events (`external.rs`).
+    pub(super) transfers: Vec<Transfer>,
 }
 
 /// The task failed cause for a command whose payload is over the limit.
@@ -91,6 +96,36 @@ fn payload_cause(c: &Command) -> WorkflowTaskFailedCause {
 struct NewIds<'a> {
     activities: Vec<&'a str>,
     timers: Vec<&'a str>,
+    children: Vec<&'a str>,
+}
+
+/// A child start needs an id and a type, and its id must not be a pending child's (Temporal's
+/// BAD_START_CHILD_EXECUTION_ATTRIBUTES, 16).
+fn validate_start_child<'a>(
+    ms: &MutableState,
+    c: &'a StartChildWorkflowExecution,
+    new: &mut NewIds<'a>,
+) -> Result<(), BadCommand> {
+    let bad = WorkflowTaskFailedCause::Other(16);
+    if c.workflow_id.is_empty() || c.workflow_type.is_empty() {
+        return Err(BadCommand::new(
+            bad,
+            "StartChildWorkflowExecution needs a workflow id and type",
+        ));
+    }
+    if ms
+        .children
+        .values()
+        .any(|ch| ch.workflow_id == c.workflow_id)
+        || new.children.contains(&c.workflow_id.as_str())
+    {
+        return Err(BadCommand::new(
+            bad,
+            format!("child workflow id {} is already pending", c.workflow_id),
+        ));
+    }
+    new.children.push(&c.workflow_id);
+    Ok(())
 }
 
 fn validate_schedule_activity<'a>(
@@ -169,7 +204,22 @@ impl<R: ReplyHandle> Engine<R> {
                 Command::StartTimer { timer_id, .. } => {
                     validate_start_timer(ms, timer_id, &mut new)?
                 }
-                _ => {}
+                Command::StartChildWorkflowExecution(c) => validate_start_child(ms, c, &mut new)?,
+                Command::SignalExternalWorkflowExecution(c)
+                    if c.workflow_id.is_empty() || c.signal_name.is_empty() =>
+                {
+                    return Err(BadCommand::new(
+                        WorkflowTaskFailedCause::Other(15),
+                        "SignalExternalWorkflowExecution needs a workflow id and a signal name",
+                    ));
+                }
+                Command::RequestCancelExternalWorkflowExecution(c) if c.workflow_id.is_empty() => {
+                    return Err(BadCommand::new(
+                        WorkflowTaskFailedCause::Other(10),
+                        "RequestCancelExternalWorkflowExecution needs a workflow id",
+                    ));
+                }
+                _ => super::properties::validate(c)?,
             }
         }
         if ms.activities.len() + new.activities.len() > limits.pending_activities {
@@ -198,7 +248,7 @@ impl<R: ReplyHandle> Engine<R> {
     ) -> BatchApplied {
         let mut out = BatchApplied::default();
         for c in commands {
-            match self.apply_command(cx, c) {
+            match self.apply_command(cx, c, &mut out.transfers) {
                 Applied::Recorded => {}
                 Applied::Resolved => out.needs_wft = true,
                 Applied::ClosedRun => {
@@ -210,7 +260,12 @@ impl<R: ReplyHandle> Engine<R> {
         out
     }
 
-    fn apply_command(&mut self, cx: &CommandContext, c: Command) -> Applied {
+    fn apply_command(
+        &mut self,
+        cx: &CommandContext,
+        c: Command,
+        transfers: &mut Vec<Transfer>,
+    ) -> Applied {
         match c {
             Command::ScheduleActivityTask(s) => self.schedule_activity_task(cx, s),
             Command::RequestCancelActivityTask { scheduled_event_id } => {
@@ -234,6 +289,24 @@ impl<R: ReplyHandle> Engine<R> {
                 self.cancel_workflow_execution(cx, details)
             }
             Command::ContinueAsNewWorkflowExecution(c) => self.continue_as_new(cx, c),
+            Command::StartChildWorkflowExecution(c) => {
+                self.start_child_workflow_execution(cx, *c, transfers);
+                Applied::Recorded
+            }
+            Command::SignalExternalWorkflowExecution(c) => {
+                self.signal_external_workflow_execution(cx, c, transfers);
+                Applied::Recorded
+            }
+            Command::RequestCancelExternalWorkflowExecution(c) => {
+                self.request_cancel_external_workflow_execution(cx, c, transfers);
+                Applied::Recorded
+            }
+            Command::UpsertWorkflowSearchAttributes { search_attributes } => {
+                self.upsert_search_attributes(cx, search_attributes)
+            }
+            Command::ModifyWorkflowProperties { upserted_memo } => {
+                self.modify_workflow_properties(cx, upserted_memo)
+            }
         }
     }
 
@@ -247,8 +320,13 @@ impl<R: ReplyHandle> Engine<R> {
         } else {
             s.task_queue.name.clone()
         };
-        let s2c = s.schedule_to_close_timeout.filter(|d| !d.is_zero());
-        let st2c = s.start_to_close_timeout.filter(|d| !d.is_zero()).or(s2c);
+        let t = normalize_timeouts(
+            s.schedule_to_close_timeout,
+            s.schedule_to_start_timeout,
+            s.start_to_close_timeout,
+            s.heartbeat_timeout,
+        );
+        let set = |d: Duration| Some(d).filter(|d| !d.is_zero());
         let policy = s.retry_policy.clone().unwrap_or_default().with_defaults();
         let id = self.append(
             run,
@@ -258,12 +336,10 @@ impl<R: ReplyHandle> Engine<R> {
                 activity_type: s.activity_type.clone(),
                 task_queue: TaskQueue::normal(queue.clone()),
                 input: s.input.clone(),
-                schedule_to_close_timeout: Some(s2c.unwrap_or(Duration::ZERO)),
-                schedule_to_start_timeout: Some(
-                    s.schedule_to_start_timeout.unwrap_or(Duration::ZERO),
-                ),
-                start_to_close_timeout: Some(st2c.unwrap_or(Duration::ZERO)),
-                heartbeat_timeout: Some(s.heartbeat_timeout.unwrap_or(Duration::ZERO)),
+                schedule_to_close_timeout: Some(t.schedule_to_close),
+                schedule_to_start_timeout: Some(t.schedule_to_start),
+                start_to_close_timeout: Some(t.start_to_close),
+                heartbeat_timeout: Some(t.heartbeat),
                 workflow_task_completed_event_id: cx.completed_event_id,
                 retry_policy: Some(policy.clone()),
                 extra: Extra::new(),
@@ -277,10 +353,10 @@ impl<R: ReplyHandle> Engine<R> {
                 activity_type: s.activity_type,
                 task_queue: queue,
                 input: s.input,
-                schedule_to_close_timeout: s2c,
-                schedule_to_start_timeout: s.schedule_to_start_timeout,
-                start_to_close_timeout: st2c,
-                heartbeat_timeout: s.heartbeat_timeout,
+                schedule_to_close_timeout: set(t.schedule_to_close),
+                schedule_to_start_timeout: set(t.schedule_to_start),
+                start_to_close_timeout: set(t.start_to_close),
+                heartbeat_timeout: set(t.heartbeat),
                 retry_policy: policy,
                 scheduled_time: now,
                 attempt: 1,
@@ -498,16 +574,29 @@ impl<R: ReplyHandle> Engine<R> {
         let first_run_id = started
             .map(|s| s.first_execution_run_id.clone())
             .unwrap_or_else(|| ms.run_id.clone());
-        // As Temporal does: a run timeout the command leaves unset is this run's.
-        let run_timeout = c
-            .workflow_run_timeout
-            .or_else(|| started.and_then(|s| s.workflow_run_timeout));
+        // As Temporal does: a run timeout the command leaves unset is this run's, cut to the
+        // execution timeout, which goes on (with its expiration time) to the new run.
+        let execution_timeout = started.and_then(|s| s.workflow_execution_timeout);
+        let run_timeout = super::run_timeouts::effective_run_timeout(
+            c.workflow_run_timeout
+                .filter(|d| !d.is_zero())
+                .or_else(|| started.and_then(|s| s.workflow_run_timeout)),
+            execution_timeout,
+        );
+        let execution_expiration_time = ms.execution_expiration_time;
+        // As Temporal does: the new run starts with this run's memo and search attributes.
+        let memo = super::properties::current_memo(&ms.memo);
+        let search_attributes = super::properties::current_search_attributes(&ms.search_attributes);
         let task_queue = if c.task_queue.name.is_empty() {
             ms.task_queue.clone()
         } else {
             c.task_queue.name.clone()
         };
         let workflow_task_timeout = c.workflow_task_timeout.unwrap_or(ms.workflow_task_timeout);
+        // A child's chain keeps its parent (told when the chain closes) and its root.
+        let parent = ms.parent.clone();
+        let root = started.and_then(|s| s.root_workflow_execution.clone());
+        let execution_timeout = started.and_then(|s| s.workflow_execution_timeout);
         let workflow_type = if c.workflow_type.is_empty() {
             ms.workflow_type.clone()
         } else {
@@ -523,7 +612,7 @@ impl<R: ReplyHandle> Engine<R> {
                     workflow_type: workflow_type.clone(),
                     task_queue: TaskQueue::normal(task_queue.clone()),
                     input: c.input.clone(),
-                    workflow_run_timeout: run_timeout,
+                    workflow_run_timeout: Some(run_timeout.unwrap_or(Duration::ZERO)),
                     workflow_task_timeout: Some(workflow_task_timeout),
                     workflow_task_completed_event_id: cx.completed_event_id,
                     extra: Extra::new(),
@@ -545,8 +634,14 @@ impl<R: ReplyHandle> Engine<R> {
                 continued_from: Some(ContinuedFrom {
                     run_id,
                     first_run_id,
+                    execution_expiration_time,
                 }),
                 run_timeout,
+                execution_timeout,
+                parent,
+                root,
+                memo,
+                search_attributes,
             },
         );
         Applied::ClosedRun

@@ -230,6 +230,7 @@ impl<R: ReplyHandle> Engine<R> {
             Request::CancelActivityTask(c) => Some(self.close_activity_attempt(now, c.into())),
             Request::RecordHeartbeat(h) => Some(self.heartbeat(now, h)),
             Request::Signal(s) => Some(self.signal(now, s)),
+            Request::SignalWithStart(s) => Some(self.signal_with_start(now, *s)),
             Request::RequestCancel(c) => Some(self.request_cancel(now, c)),
             Request::Terminate(t) => Some(self.terminate(now, t)),
             Request::Describe(d) => Some(self.describe(d)),

@@ -18,10 +18,12 @@ use std::time::Duration;
 
 use super::core::{error, not_found, Engine, ReplyHandle, Step};
 use super::runs::{Execution, Run, RunIdx};
-use super::state::MutableState;
+use super::state::{MutableState, ParentLink};
+use super::{properties, run_timeouts};
 use crate::history::{
-    EventAttributes, ExecKey, Extra, Payloads, TaskQueue, Timestamp,
-    WorkflowExecutionCancelRequested, WorkflowExecutionSignaled, WorkflowExecutionStarted,
+    EventAttributes, ExecKey, Extra, Memo, Payloads, SearchAttributes, TaskQueue, Timestamp,
+    WorkflowExecution, WorkflowExecutionCancelRequested, WorkflowExecutionSignaled,
+    WorkflowExecutionStarted,
 };
 use crate::wire::{
     Describe, Description, GetHistory, IdReusePolicy, RequestCancel, Response, ServerError, Signal,
@@ -34,6 +36,8 @@ pub(super) struct ContinuedFrom {
     pub(super) run_id: String,
     /// The first run of the chain.
     pub(super) first_run_id: String,
+    /// When the chain's execution timeout expires (`None`: never).
+    pub(super) execution_expiration_time: Option<Timestamp>,
 }
 
 /// Everything a new run starts with.
@@ -48,6 +52,16 @@ pub(super) struct NewRun {
     pub(super) identity: String,
     pub(super) continued_from: Option<ContinuedFrom>,
     pub(super) run_timeout: Option<Duration>,
+    /// Bound on the whole chain of runs (across continue-as-new); `None`: unlimited.
+    pub(super) execution_timeout: Option<Duration>,
+    /// For a child: its parent (`children.rs`).
+    pub(super) parent: Option<ParentLink>,
+    /// For a child: the root of its tree of workflows.
+    pub(super) root: Option<WorkflowExecution>,
+    /// The memo it starts with.
+    pub(super) memo: Option<Memo>,
+    /// The search attributes it starts with.
+    pub(super) search_attributes: Option<SearchAttributes>,
 }
 
 /// The answer to a request whose payload is over the limit.
@@ -68,47 +82,58 @@ fn history_response(run: &Run) -> Response {
 impl<R: ReplyHandle> Engine<R> {
     /// StartWorkflowExecution.
     pub(super) fn start_workflow(&mut self, now: Timestamp, s: StartWorkflow) -> Response {
+        if let Err(answer) = self.admit_start(&s) {
+            return answer;
+        }
+        let run = self.start_run(now, s);
+        self.schedule_wft(run, now, 1, now);
+        Response::Started {
+            run_id: self.runs[run].key.run_id.clone(),
+        }
+    }
+
+    /// Whether a start may create a run: `Err` is the answer to give instead (a retried
+    /// start's run, a refused id, a bad argument).
+    pub(super) fn admit_start(&self, s: &StartWorkflow) -> Result<(), Response> {
         if s.workflow_id.is_empty() || s.workflow_type.is_empty() || s.task_queue.is_empty() {
-            return error(ServerError::InvalidArgument(
+            return Err(error(ServerError::InvalidArgument(
                 "workflow id, type and task queue are required".into(),
-            ));
+            )));
         }
         let limit = self.cfg.limits.payload_error_bytes;
         if let Some(size) = s.input.as_ref().map(Payloads::size_bytes) {
             if size > limit {
-                return payload_too_large("input payload", size, limit);
+                return Err(payload_too_large("input payload", size, limit));
             }
         }
         if let Some(run) = self.resolve(&s.workflow_id, None) {
             let Run { key, exec, .. } = &self.runs[run];
             if exec.ms.start_request_id == s.request_id {
                 // A retried start: same answer, no second run.
-                return Response::Started {
-                    run_id: key.run_id.clone(),
-                };
-            }
-            let allowed = match (exec.ms.status, s.id_reuse_policy) {
-                (WorkflowStatus::Running, _) => false,
-                (_, IdReusePolicy::AllowDuplicate) => true,
-                (WorkflowStatus::Completed, IdReusePolicy::AllowDuplicateFailedOnly) => false,
-                (_, IdReusePolicy::AllowDuplicateFailedOnly) => true,
-                (_, IdReusePolicy::RejectDuplicate) => false,
-            };
-            if !allowed {
-                return error(ServerError::WorkflowAlreadyStarted {
+                return Err(Response::Started {
                     run_id: key.run_id.clone(),
                 });
             }
+            if !self.id_reusable(run, s.id_reuse_policy) {
+                return Err(error(ServerError::WorkflowAlreadyStarted {
+                    run_id: key.run_id.clone(),
+                }));
+            }
         }
+        Ok(())
+    }
+
+    /// Creates the run an admitted start asks for, without its first workflow task.
+    pub(super) fn start_run(&mut self, now: Timestamp, s: StartWorkflow) -> RunIdx {
         let run_id = self.new_run_id(&s.workflow_id);
         let workflow_task_timeout = s
             .workflow_task_timeout
             .unwrap_or(self.cfg.default_workflow_task_timeout);
-        self.create_run(
+        self.create_run_unscheduled(
             now,
             NewRun {
                 workflow_id: s.workflow_id,
-                run_id: run_id.clone(),
+                run_id,
                 workflow_type: s.workflow_type,
                 task_queue: s.task_queue,
                 input: s.input,
@@ -117,14 +142,37 @@ impl<R: ReplyHandle> Engine<R> {
                 identity: s.identity,
                 continued_from: None,
                 run_timeout: s.workflow_run_timeout,
+                execution_timeout: s.workflow_execution_timeout,
+                memo: s.memo,
+                search_attributes: s.search_attributes,
+                parent: None,
+                root: None,
             },
-        );
-        Response::Started { run_id }
+        )
+    }
+
+    /// Whether a new run may take the workflow id whose current run is `run`: never while it
+    /// runs; once closed, as the reuse policy says.
+    pub(super) fn id_reusable(&self, run: RunIdx, policy: IdReusePolicy) -> bool {
+        match (self.ms(run).status, policy) {
+            (WorkflowStatus::Running, _) => false,
+            (_, IdReusePolicy::AllowDuplicate) => true,
+            (WorkflowStatus::Completed, IdReusePolicy::AllowDuplicateFailedOnly) => false,
+            (_, IdReusePolicy::AllowDuplicateFailedOnly) => true,
+            (_, IdReusePolicy::RejectDuplicate) => false,
+        }
     }
 
     /// Creates a run, makes it its workflow id's current run, and writes
     /// WorkflowExecutionStarted and the first workflow task.
     pub(super) fn create_run(&mut self, now: Timestamp, new: NewRun) {
+        let run = self.create_run_unscheduled(now, new);
+        self.schedule_wft(run, now, 1, now);
+    }
+
+    /// Creates a run, makes it its workflow id's current run, and writes
+    /// WorkflowExecutionStarted; the caller schedules the first workflow task.
+    pub(super) fn create_run_unscheduled(&mut self, now: Timestamp, new: NewRun) -> RunIdx {
         let key = ExecKey {
             workflow_id: new.workflow_id.clone(),
             run_id: new.run_id.clone(),
@@ -133,6 +181,19 @@ impl<R: ReplyHandle> Engine<R> {
             Some(c) => c.first_run_id.clone(),
             None => new.run_id.clone(),
         };
+        let continued = new.continued_from.is_some();
+        let execution_expiration_time = match &new.continued_from {
+            Some(c) => c.execution_expiration_time,
+            None => run_timeouts::expiration_time(now, new.execution_timeout),
+        };
+        let run_timeout =
+            run_timeouts::effective_run_timeout(new.run_timeout, new.execution_timeout);
+        // As Temporal does: a workflow task may not outlast the run.
+        let workflow_task_timeout = run_timeout
+            .filter(|d| !d.is_zero())
+            .map_or(new.workflow_task_timeout, |r| {
+                new.workflow_task_timeout.min(r)
+            });
         let run = self.runs.insert(
             key,
             Execution {
@@ -144,7 +205,7 @@ impl<R: ReplyHandle> Engine<R> {
                     task_queue: new.task_queue.clone(),
                     status: WorkflowStatus::Running,
                     start_request_id: new.request_id,
-                    workflow_task_timeout: new.workflow_task_timeout,
+                    workflow_task_timeout,
                     next_event_id: 1,
                     wft: None,
                     sticky_queue: None,
@@ -155,9 +216,24 @@ impl<R: ReplyHandle> Engine<R> {
                     cancel_requested: false,
                     signal_request_ids: Vec::new(),
                     close_time: None,
+                    parent: new.parent.clone(),
+                    children: BTreeMap::new(),
+                    run_expiration_time: run_timeout.filter(|d| !d.is_zero()).map(|d| now.plus(d)),
+                    execution_expiration_time,
+                    search_attributes: BTreeMap::new(),
+                    memo: BTreeMap::new(),
                 },
             },
         );
+        {
+            let ms = &mut self.runs[run].exec.ms;
+            if let Some(sa) = &new.search_attributes {
+                properties::apply_search_attributes(&mut ms.search_attributes, sa);
+            }
+            if let Some(memo) = &new.memo {
+                properties::apply_memo(&mut ms.memo, memo);
+            }
+        }
         // The whole history is new.
         self.dirty.insert(run, 0);
         self.current_run.insert(new.workflow_id.clone(), run);
@@ -170,22 +246,42 @@ impl<R: ReplyHandle> Engine<R> {
                 workflow_id: new.workflow_id,
                 task_queue: TaskQueue::normal(new.task_queue),
                 input: new.input,
-                workflow_execution_timeout: None,
-                workflow_run_timeout: new.run_timeout,
-                workflow_task_timeout: Some(new.workflow_task_timeout),
+                workflow_execution_timeout: new.execution_timeout.filter(|d| !d.is_zero()),
+                // Temporal writes a continued run's (and a child's) run timeout even when it
+                // is zero.
+                workflow_run_timeout: match continued || new.parent.is_some() {
+                    true => Some(run_timeout.unwrap_or(Duration::ZERO)),
+                    false => run_timeout,
+                },
+                workflow_task_timeout: Some(workflow_task_timeout),
                 continued_execution_run_id: new.continued_from.map(|c| c.run_id),
                 original_execution_run_id: new.run_id,
                 first_execution_run_id,
-                identity: new.identity,
+                // A continued run records neither who started it nor a first-task backoff.
+                identity: if continued {
+                    String::new()
+                } else {
+                    new.identity
+                },
                 attempt: 1,
-                first_workflow_task_backoff: Some(Duration::ZERO),
+                first_workflow_task_backoff: (!continued).then_some(Duration::ZERO),
                 retry_policy: None,
-                memo: None,
-                search_attributes: None,
-                extra: Extra::new(),
+                memo: new.memo,
+                search_attributes: new.search_attributes,
+                parent_workflow_namespace: match &new.parent {
+                    Some(_) => super::children::NAMESPACE.to_string(),
+                    None => String::new(),
+                },
+                parent_workflow_execution: new
+                    .parent
+                    .as_ref()
+                    .and_then(|p| super::external::execution(&p.workflow_id, &p.run_id)),
+                parent_initiated_event_id: new.parent.as_ref().map_or(0, |p| p.initiated_event_id),
+                root_workflow_execution: new.root,
+                extra: run_timeouts::started_extra(continued, execution_expiration_time),
             })),
         );
-        self.schedule_wft(run, now, 1, now);
+        run
     }
 
     /// The open run a client request names, or the NotFound answer.
@@ -224,6 +320,11 @@ impl<R: ReplyHandle> Engine<R> {
             ));
         }
         self.touch(run);
+        // As Temporal writes it: the signal's request id is in its event.
+        let mut extra = Extra::new();
+        if !s.request_id.is_empty() {
+            extra.insert("requestId".into(), s.request_id.clone().into());
+        }
         {
             let ms = self.ms_mut(run);
             if !s.request_id.is_empty() {
@@ -240,7 +341,8 @@ impl<R: ReplyHandle> Engine<R> {
                 signal_name: s.signal_name,
                 input: s.input,
                 identity: s.identity,
-                extra: Extra::new(),
+                external_workflow_execution: None,
+                extra,
             })),
         );
         self.schedule_wft(run, now, 1, now);
@@ -266,6 +368,8 @@ impl<R: ReplyHandle> Engine<R> {
                 WorkflowExecutionCancelRequested {
                     cause: c.reason,
                     identity: c.identity,
+                    external_initiated_event_id: 0,
+                    external_workflow_execution: None,
                     extra: Extra::new(),
                 },
             )),
@@ -299,6 +403,8 @@ impl<R: ReplyHandle> Engine<R> {
             history_length: e.history.len(),
             pending_activities: e.ms.activities.len(),
             pending_timers: e.ms.timers.len(),
+            search_attributes: e.ms.search_attributes.clone(),
+            memo: e.ms.memo.clone(),
         }))
     }
 

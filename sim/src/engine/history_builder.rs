@@ -215,7 +215,7 @@ impl<R: ReplyHandle> Engine<R> {
             attrs.event_type().is_close(),
             "a run closes with a close event"
         );
-        self.append(run, now, attrs);
+        self.append(run, now, attrs.clone());
         let ms = self.ms_mut(run);
         ms.status = status;
         ms.close_time = Some(now);
@@ -223,9 +223,14 @@ impl<R: ReplyHandle> Engine<R> {
         ms.activities.clear();
         ms.timers.clear();
         ms.buffered.clear();
+        let children = std::mem::take(&mut ms.children);
+        // The parent hears of it; its own children get their parent close policy
+        // (`children.rs`).
+        self.after_close(run, now, &attrs, children);
     }
 
-    /// Closes a run with WorkflowExecutionTerminated.
+    /// Closes a run with WorkflowExecutionTerminated (a running workflow task is failed first,
+    /// `run_timeouts.rs` `force_close_wft`).
     pub(super) fn terminate_run(
         &mut self,
         run: RunIdx,
@@ -233,9 +238,7 @@ impl<R: ReplyHandle> Engine<R> {
         reason: String,
         identity: String,
     ) {
-        let ms = self.ms_mut(run);
-        ms.wft = None;
-        ms.buffered.clear();
+        self.force_close_wft(run, now);
         self.close(
             run,
             now,

@@ -19,7 +19,19 @@
 //! - `commands.rs`: validating a completed task's commands, then one function per command kind.
 //! - `activities.rs`: activity attempts: start, heartbeat, complete/fail/cancel, retries and
 //!   backoff, the four timeouts.
+//! - `activity_rules.rs`: Temporal's rules for an activity's timeouts (the values written on
+//!   ActivityTaskScheduled, heartbeat timer timing) and the failures timeouts end with.
 //! - `timers.rs`: durable timers and the deadline index `tick` drains (`on_time`).
+//! - `children.rs`: child workflows: start (or start failed), the parent told of the child's
+//!   close, parent close policies.
+//! - `external.rs`: signals and cancel requests to other workflows, and the transfers every
+//!   cross-run command leaves for after its batch.
+//! - `properties.rs`: search attributes and memo: as started, upserted by the commands
+//!   UpsertWorkflowSearchAttributes and ModifyWorkflowProperties, inherited by continue-as-new.
+//! - `signal_with_start.rs`: signal-with-start (signal the open run, or start one with the
+//!   signal right after WorkflowExecutionStarted), idempotent by request id.
+//! - `run_timeouts.rs`: workflow run and execution timeouts (WorkflowExecutionTimedOut), the
+//!   execution's expiration carried across continue-as-new, and the force-closed workflow task.
 //! - `frontend.rs`: client calls: start (id reuse), signal, cancel, terminate, describe, history
 //!   (and its wait-for-close long poll); creating a run (also continue-as-new's).
 //! - `state.rs`: per-run mutable state (data); `store.rs`: the durable store; `server.rs`: the
@@ -33,17 +45,25 @@
 //! - which history a worker gets (sticky, transient) -> `workflow_task.rs` `start_wft`;
 //! - a command turned into an event -> `commands.rs` `apply_command` and the function it names;
 //! - a signal or timer arriving while a task runs -> `history_builder.rs` `append_or_buffer`;
+//! - a child started, or its parent told of its close -> `children.rs` `start_child`,
+//!   `after_close` (called from `history_builder.rs` `close`);
 //! - a poll answered -> `matching.rs` `poll`, `match_pollers`;
 //! - what a step writes, and what is checked at its end -> `core.rs` `finish_step`.
 
 mod activities;
+mod activity_rules;
+mod children;
 mod commands;
 mod core;
+mod external;
 mod frontend;
 mod history_builder;
 mod matching;
+mod properties;
+mod run_timeouts;
 mod runs;
 pub mod server;
+mod signal_with_start;
 pub mod state;
 pub mod store;
 #[cfg(test)]

@@ -252,6 +252,8 @@ fn index_entries(run: RunIdx, ms: &MutableState, now: Timestamp) -> Indexed {
     for t in ms.timers.values() {
         consider(Some(t.fire_at));
     }
+    consider(ms.run_expiration_time);
+    consider(ms.execution_expiration_time);
     Indexed {
         queue_entries,
         deadline,

@@ -8,7 +8,8 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use crate::history::{
-    EventAttributes, EventId, Failure, Payloads, RetryPolicy, TaskQueue, Timestamp,
+    EventAttributes, EventId, Failure, ParentClosePolicy, Payload, Payloads, RetryPolicy,
+    TaskQueue, Timestamp,
 };
 use crate::wire::WorkflowStatus;
 
@@ -53,6 +54,9 @@ pub struct ActivityStarted {
     pub identity: String,
     pub request_id: String,
     pub last_heartbeat: Timestamp,
+    /// When the server's heartbeat timer task for this attempt fires (`None`: no heartbeat
+    /// timeout). Not moved by heartbeats; re-armed when it fires early (`activity_rules.rs`).
+    pub heartbeat_timer_at: Option<Timestamp>,
 }
 
 /// A scheduled, not yet closed activity.
@@ -100,7 +104,15 @@ impl ActivityState {
         nonzero(self.start_to_close_timeout).map(|d| started.time.plus(d))
     }
 
+    /// When the heartbeat timer fires: the server looks at the heartbeat then (the index's
+    /// deadline), not at every heartbeat.
     pub fn heartbeat_deadline(&self) -> Option<Timestamp> {
+        self.started.as_ref()?.heartbeat_timer_at
+    }
+
+    /// When the attempt's heartbeat expires: the last heartbeat (or the start) plus the
+    /// heartbeat timeout.
+    pub fn heartbeat_expiry(&self) -> Option<Timestamp> {
         let started = self.started.as_ref()?;
         nonzero(self.heartbeat_timeout).map(|d| started.last_heartbeat.plus(d))
     }
@@ -110,6 +122,29 @@ impl ActivityState {
 pub struct TimerState {
     pub started_event_id: EventId,
     pub fire_at: Timestamp,
+}
+
+/// A child's link to the parent run that started it (kept across the child's continue-as-new
+/// runs: the parent hears of the chain's close).
+#[derive(Clone, Debug, PartialEq)]
+pub struct ParentLink {
+    pub workflow_id: String,
+    pub run_id: String,
+    /// The parent's StartChildWorkflowExecutionInitiated event.
+    pub initiated_event_id: EventId,
+}
+
+/// A child the run started that has not closed yet.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ChildState {
+    pub initiated_event_id: EventId,
+    /// The parent's ChildWorkflowExecutionStarted event.
+    pub started_event_id: EventId,
+    pub workflow_id: String,
+    /// The child's first run (the one ChildWorkflowExecutionStarted names).
+    pub run_id: String,
+    pub workflow_type: String,
+    pub parent_close_policy: ParentClosePolicy,
 }
 
 /// Mutable state of one run.
@@ -139,6 +174,20 @@ pub struct MutableState {
     pub signal_request_ids: Vec<String>,
     /// Why the run closed, when it did.
     pub close_time: Option<Timestamp>,
+    /// For a child: the parent run to tell when the child's chain of runs closes.
+    pub parent: Option<ParentLink>,
+    /// Children started and not yet closed, by their Initiated event.
+    pub children: BTreeMap<EventId, ChildState>,
+    /// When the run times out (its start plus its run timeout); `None`: never
+    /// (`run_timeouts.rs`).
+    pub run_expiration_time: Option<Timestamp>,
+    /// When the execution times out (the first run's start plus the execution timeout, carried
+    /// across continue-as-new); `None`: never.
+    pub execution_expiration_time: Option<Timestamp>,
+    /// The run's search attributes: as started, then upserted (`properties.rs`).
+    pub search_attributes: BTreeMap<String, Payload>,
+    /// The run's memo: as started, then modified (`properties.rs`).
+    pub memo: BTreeMap<String, Payload>,
 }
 
 impl MutableState {

@@ -38,6 +38,9 @@ impl<R: ReplyHandle> Engine<R> {
             return;
         }
         self.touch(run);
+        if self.workflow_timeouts(run, now) {
+            return;
+        }
         self.workflow_task_timeouts(run, now);
         self.activity_timeouts(run, now);
         self.fire_timers(run, now);

@@ -227,7 +227,11 @@ impl<R: ReplyHandle> Engine<R> {
 
     /// Writes the Scheduled/Started events of a transient task that is now closing; returns
     /// the task's scheduled and started event ids.
-    fn materialize_transient(&mut self, run: RunIdx, now: Timestamp) -> (EventId, EventId) {
+    pub(super) fn materialize_transient(
+        &mut self,
+        run: RunIdx,
+        now: Timestamp,
+    ) -> (EventId, EventId) {
         let (wft, timeout) = {
             let ms = self.ms(run);
             (ms.wft.clone().expect("wft"), ms.workflow_task_timeout)
@@ -266,7 +270,13 @@ impl<R: ReplyHandle> Engine<R> {
         if has_terminal && !self.ms(run).buffered.is_empty() {
             let failure = WftFailure {
                 cause: WorkflowTaskFailedCause::UnhandledCommand,
-                failure: Failure::application("UnhandledCommand", "UnhandledCommand", false),
+                // As Temporal writes it (`unhandled-command.json`): a server failure.
+                failure: Failure {
+                    info: crate::history::FailureInfo::Server {
+                        non_retryable: false,
+                    },
+                    ..Failure::application("UnhandledCommand", "", false)
+                },
                 identity,
             };
             self.record_wft_failure(now, run, failure);
@@ -305,7 +315,8 @@ impl<R: ReplyHandle> Engine<R> {
         let applied = self.apply_commands(&cx, commands);
         if !applied.closed_run {
             let any = self.flush_buffered(run, now);
-            if any || applied.needs_wft {
+            let delivered = self.run_transfers(now, run, applied.transfers);
+            if any || delivered || applied.needs_wft {
                 self.schedule_wft(run, now, 1, now);
             }
         }

@@ -106,6 +106,9 @@ pub struct Topology {
     /// Per service, the operations it records as effects (what `When::Effect` can match), most
     /// important first; services without effects are absent.
     pub effect_operations: BTreeMap<String, Vec<String>>,
+    /// The workflow ids the scenario's client starts (what `Fault::Terminate` and
+    /// `Fault::Cancel` may name; plans are never drawn with them).
+    pub workflows: Vec<String>,
 }
 
 impl Topology {
@@ -650,6 +653,8 @@ pub fn named_nodes(event: &FaultEvent) -> Vec<&str> {
             }
         }
         Fault::ClockSkew { node, .. } => out.push(node),
+        // Sent from the client node.
+        Fault::Terminate { .. } | Fault::Cancel { .. } => out.push(Topology::CLIENT),
     }
     out
 }

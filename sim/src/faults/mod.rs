@@ -97,6 +97,33 @@ pub enum Fault {
         /// How long the skew lasts (cut short by the heal).
         duration_ms: u64,
     },
+    /// An operator terminates a workflow: the client node asks the server to terminate the
+    /// workflow id's current run (WorkflowExecutionTerminated; none of its code runs, nothing
+    /// is compensated). Liveness and expected-outcome accept the run ending Terminated.
+    Terminate {
+        /// The workflow (one the scenario starts).
+        workflow_id: String,
+        /// Why, as the event's `reason`.
+        reason: String,
+    },
+    /// An operator cancels a workflow: the client node asks the server to cancel the workflow
+    /// id's current run (WorkflowExecutionCancelRequested; its code decides what to do).
+    /// Expected-outcome accepts the run ending Canceled.
+    Cancel {
+        /// The workflow (one the scenario starts).
+        workflow_id: String,
+        /// Why, as the event's `cause`.
+        reason: String,
+    },
+}
+
+/// What a workflow fault asks of the server.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CloseRequest {
+    /// TerminateWorkflowExecution.
+    Terminate,
+    /// RequestCancelWorkflowExecution.
+    Cancel,
 }
 
 /// What a message fault does to each message of its target, and for how long. The timed ones
@@ -190,6 +217,17 @@ impl Fault {
             Fault::OneWayPartition { .. } => "one_way_partition",
             Fault::Kill { .. } => "kill",
             Fault::ClockSkew { .. } => "clock_skew",
+            Fault::Terminate { .. } => "terminate",
+            Fault::Cancel { .. } => "cancel",
+        }
+    }
+
+    /// For a workflow fault: the workflow it names and what it asks of the server.
+    pub fn close_request(&self) -> Option<(&str, CloseRequest)> {
+        match self {
+            Fault::Terminate { workflow_id, .. } => Some((workflow_id, CloseRequest::Terminate)),
+            Fault::Cancel { workflow_id, .. } => Some((workflow_id, CloseRequest::Cancel)),
+            _ => None,
         }
     }
 }
@@ -349,6 +387,19 @@ impl FaultPlan {
             }
             _ => {}
         }
+        if let Some((workflow_id, _)) = e.fault.close_request() {
+            if !topo.workflows.iter().any(|w| w == workflow_id) {
+                return Err(format!(
+                    "no workflow {workflow_id:?} is started by the scenario (its workflows: {})",
+                    if topo.workflows.is_empty() {
+                        "none".to_string()
+                    } else {
+                        topo.workflows.join(", ")
+                    }
+                ));
+            }
+            return Ok(());
+        }
         let target_ok = |t: &Target| match t {
             Target::All => None,
             Target::Node(n) => (!node_ok(n)).then(|| n.clone()),
@@ -405,6 +456,8 @@ impl FaultPlan {
                     (!node_ok(node)).then(|| node.clone()),
                 )
             }
+            // Checked above.
+            Fault::Terminate { .. } | Fault::Cancel { .. } => (None, None, None),
         };
         if let Some(r) = rate {
             if !(r > 0.0 && r <= 1.0) {
@@ -505,6 +558,14 @@ impl fmt::Display for Fault {
                     "skew {node}'s clock by {skew_ms:+}ms for {duration_ms}ms"
                 )
             }
+            Fault::Terminate {
+                workflow_id,
+                reason,
+            } => write!(f, "terminate workflow {workflow_id} ({reason})"),
+            Fault::Cancel {
+                workflow_id,
+                reason,
+            } => write!(f, "cancel workflow {workflow_id} ({reason})"),
         }
     }
 }
@@ -517,7 +578,50 @@ impl fmt::Display for FaultEvent {
 
 #[cfg(test)]
 mod tests {
-    use crate::faults::FaultPlan;
+    use crate::faults::{Fault, FaultEvent, FaultPlan, When};
+
+    /// `Terminate` and `Cancel` are flat objects in a plan, like every fault, and load back.
+    #[test]
+    fn workflow_faults_serialise_flat_and_load_back() {
+        let plan = FaultPlan {
+            events: vec![
+                FaultEvent {
+                    when: When::At { ms: 5 },
+                    fault: Fault::Terminate {
+                        workflow_id: "transfer-1".into(),
+                        reason: "operator".into(),
+                    },
+                },
+                FaultEvent {
+                    when: When::History {
+                        event_type: "ActivityTaskScheduled".into(),
+                        nth: 1,
+                    },
+                    fault: Fault::Cancel {
+                        workflow_id: "transfer-1".into(),
+                        reason: "changed my mind".into(),
+                    },
+                },
+            ],
+            heal_at_ms: 10,
+        };
+        let json = plan.to_json();
+        assert!(
+            json.contains(
+                r#""fault": {
+        "kind": "terminate",
+        "workflow_id": "transfer-1",
+        "reason": "operator"
+      }"#
+            ),
+            "{json}"
+        );
+        assert!(json.contains(r#""kind": "cancel""#), "{json}");
+        assert_eq!(FaultPlan::from_json(&json).unwrap(), plan);
+        let missing = json.replace(r#""reason": "operator""#, r#""why": "operator""#);
+        let e = FaultPlan::from_json(&missing).unwrap_err();
+        assert!(e.contains("why") || e.contains("reason"), "{e}");
+    }
 
     #[test]
     fn a_number_past_u64_is_named_as_such_not_as_a_float() {

@@ -52,6 +52,14 @@ pub(super) enum FaultRepr {
         skew_ms: i64,
         duration_ms: u64,
     },
+    Terminate {
+        workflow_id: String,
+        reason: String,
+    },
+    Cancel {
+        workflow_id: String,
+        reason: String,
+    },
 }
 
 impl From<Fault> for FaultRepr {
@@ -105,6 +113,20 @@ impl From<Fault> for FaultRepr {
                 node,
                 skew_ms,
                 duration_ms,
+            },
+            Fault::Terminate {
+                workflow_id,
+                reason,
+            } => FaultRepr::Terminate {
+                workflow_id,
+                reason,
+            },
+            Fault::Cancel {
+                workflow_id,
+                reason,
+            } => FaultRepr::Cancel {
+                workflow_id,
+                reason,
             },
         }
     }
@@ -165,6 +187,20 @@ impl From<FaultRepr> for Fault {
                 node,
                 skew_ms,
                 duration_ms,
+            },
+            FaultRepr::Terminate {
+                workflow_id,
+                reason,
+            } => Fault::Terminate {
+                workflow_id,
+                reason,
+            },
+            FaultRepr::Cancel {
+                workflow_id,
+                reason,
+            } => Fault::Cancel {
+                workflow_id,
+                reason,
             },
         }
     }

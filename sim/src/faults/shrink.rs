@@ -509,6 +509,8 @@ fn fault_candidates(fault: &Fault, when: &When) -> Vec<Vec<Fault>> {
                     .collect(),
             ]
         }
+        // Nothing simpler: the workflow it names is what it is about.
+        Fault::Terminate { .. } | Fault::Cancel { .. } => Vec::new(),
     }
 }
 

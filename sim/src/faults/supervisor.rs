@@ -2,8 +2,8 @@
 //! the run's work to finish.
 //!
 //! It reaches the nodes only through [`Cluster`], which the composition root implements (kill
-//! or restart a node by name, cut a link, install a message rule, skew a clock, tell whether
-//! the work is done), so `faults/` never imports `scenario/`. It watches the trace for the
+//! or restart a node by name, cut a link, install a message rule, skew a clock, ask the server
+//! through the client to terminate or cancel a workflow, tell whether the work is done), so `faults/` never imports `scenario/`. It watches the trace for the
 //! plan's triggers (`When::Effect`, `When::History`, `When::StoreWrite`) and keeps a queue of
 //! timed faults and of undo actions (restarts, unclogs, rule removals) by virtual time.
 //!
@@ -25,7 +25,7 @@ use std::time::Duration;
 
 use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver, UnboundedSender};
 
-use super::{Fault, FaultPlan, MessageFault, NodeRef, Target, When};
+use super::{CloseRequest, Fault, FaultPlan, MessageFault, NodeRef, Target, When};
 use crate::alarm::Alarm;
 use crate::clock::SimClock;
 use crate::trace::{Trace, TraceEntry, TraceKind};
@@ -51,6 +51,9 @@ pub(crate) trait Cluster {
     fn remove_message_rule(&self, id: u64);
     /// Sets a node's clock skew (0: back in step).
     fn set_clock_skew(&self, node: &str, skew_ms: i64);
+    /// Asks the server, from the client node, to terminate or cancel `workflow_id`'s current
+    /// run (retried through faults until the server answers or the client node dies).
+    fn request_close(&self, workflow_id: &str, reason: &str, request: CloseRequest);
     /// Whether the run's work is done (every workflow the client started has closed).
     fn finished(&self) -> bool;
     /// Resolves when `finished` may have changed.
@@ -300,6 +303,15 @@ impl Supervisor {
                 cluster.kill(&name);
                 self.schedule_undo(until(restart_after_ms), Undo::Restart(name));
             }
+            // One request, nothing to undo: a closed run stays closed.
+            Fault::Terminate {
+                workflow_id,
+                reason,
+            } => cluster.request_close(&workflow_id, &reason, CloseRequest::Terminate),
+            Fault::Cancel {
+                workflow_id,
+                reason,
+            } => cluster.request_close(&workflow_id, &reason, CloseRequest::Cancel),
         }
     }
 

@@ -220,6 +220,7 @@ mod tests {
             workers: vec!["worker-1".into()],
             services: vec!["bank".into()],
             effect_operations: [("bank".to_string(), vec!["deposit".into()])].into(),
+            workflows: vec!["transfer-1".into()],
         }
     }
 

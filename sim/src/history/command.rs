@@ -4,6 +4,7 @@
 
 use std::time::Duration;
 
+use super::attributes::{Memo, ParentClosePolicy, SearchAttributes};
 use super::event::{EventId, MarkerDetails, RetryPolicy, TaskQueue};
 use super::failure::Failure;
 use super::payload::Payloads;
@@ -51,6 +52,71 @@ pub struct ContinueAsNewWorkflowExecution {
     pub workflow_run_timeout: Option<Duration>,
     /// The new run's workflow task timeout; `None`: this run's.
     pub workflow_task_timeout: Option<Duration>,
+}
+
+/// Attributes of a StartChildWorkflowExecution command: start a child workflow. Becomes
+/// StartChildWorkflowExecutionInitiated, then ChildWorkflowExecutionStarted (or
+/// StartChildWorkflowExecutionFailed), and one of the child-closed events when the child's chain
+/// of runs closes.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct StartChildWorkflowExecution {
+    /// The child's workflow id; must not name a running workflow (the start then fails with
+    /// `WorkflowAlreadyExists`).
+    pub workflow_id: String,
+    /// The child's workflow type.
+    pub workflow_type: String,
+    /// The child's task queue; an empty name: the parent's.
+    pub task_queue: TaskQueue,
+    /// The child's arguments; `None` for none.
+    pub input: Option<Payloads>,
+    /// Bound on the child's whole chain of runs; `None`: unlimited.
+    pub workflow_execution_timeout: Option<Duration>,
+    /// Bound on one run of the child; `None`: unlimited.
+    pub workflow_run_timeout: Option<Duration>,
+    /// The child's workflow task timeout; `None`: the server's default.
+    pub workflow_task_timeout: Option<Duration>,
+    /// What happens to the child when the parent closes; `Unspecified` is `Terminate`.
+    pub parent_close_policy: ParentClosePolicy,
+    /// Temporal's `WORKFLOW_ID_REUSE_POLICY_*` number (0: unspecified, which allows a duplicate).
+    pub workflow_id_reuse_policy: i32,
+    /// The child's retry policy; `None`: not retried.
+    pub retry_policy: Option<RetryPolicy>,
+    /// The child's memo.
+    pub memo: Option<Memo>,
+    /// The child's search attributes.
+    pub search_attributes: Option<SearchAttributes>,
+}
+
+/// Attributes of a SignalExternalWorkflowExecution command: signal another workflow (or a child).
+/// Becomes SignalExternalWorkflowExecutionInitiated, then ExternalWorkflowExecutionSignaled or
+/// SignalExternalWorkflowExecutionFailed.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct SignalExternalWorkflowExecution {
+    /// The target's workflow id.
+    pub workflow_id: String,
+    /// The target's run id; empty: its current run.
+    pub run_id: String,
+    /// The signal's name.
+    pub signal_name: String,
+    /// The signal's arguments; `None` for none.
+    pub input: Option<Payloads>,
+    /// The target must be a child of this workflow.
+    pub child_workflow_only: bool,
+}
+
+/// Attributes of a RequestCancelExternalWorkflowExecution command: ask another workflow (or a
+/// child) to cancel. Becomes RequestCancelExternalWorkflowExecutionInitiated, then
+/// ExternalWorkflowExecutionCancelRequested or RequestCancelExternalWorkflowExecutionFailed.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct RequestCancelExternalWorkflowExecution {
+    /// The target's workflow id.
+    pub workflow_id: String,
+    /// The target's run id; empty: its current run.
+    pub run_id: String,
+    /// The target must be a child of this workflow.
+    pub child_workflow_only: bool,
+    /// Free-text reason passed on to the target.
+    pub reason: String,
 }
 
 /// A command from a workflow task. Each accepted command becomes one event.
@@ -104,6 +170,22 @@ pub enum Command {
     /// Close the run and start a new one with the same workflow id; becomes
     /// WorkflowExecutionContinuedAsNew.
     ContinueAsNewWorkflowExecution(ContinueAsNewWorkflowExecution),
+    /// Start a child workflow; becomes StartChildWorkflowExecutionInitiated.
+    StartChildWorkflowExecution(Box<StartChildWorkflowExecution>),
+    /// Signal another workflow; becomes SignalExternalWorkflowExecutionInitiated.
+    SignalExternalWorkflowExecution(Box<SignalExternalWorkflowExecution>),
+    /// Ask another workflow to cancel; becomes RequestCancelExternalWorkflowExecutionInitiated.
+    RequestCancelExternalWorkflowExecution(RequestCancelExternalWorkflowExecution),
+    /// Set (or unset) search attributes of the run; becomes UpsertWorkflowSearchAttributes.
+    UpsertWorkflowSearchAttributes {
+        /// The attributes to set; a value whose data is empty, `null` or `[]` unsets its name.
+        search_attributes: SearchAttributes,
+    },
+    /// Change the run's memo; becomes WorkflowPropertiesModified.
+    ModifyWorkflowProperties {
+        /// The memo keys to set; a `binary/null` value removes its key.
+        upserted_memo: Memo,
+    },
 }
 
 impl Command {
@@ -119,6 +201,13 @@ impl Command {
             Command::CancelWorkflowExecution { .. } => "CancelWorkflowExecution",
             Command::RecordMarker { .. } => "RecordMarker",
             Command::ContinueAsNewWorkflowExecution(_) => "ContinueAsNewWorkflowExecution",
+            Command::StartChildWorkflowExecution(_) => "StartChildWorkflowExecution",
+            Command::SignalExternalWorkflowExecution(_) => "SignalExternalWorkflowExecution",
+            Command::RequestCancelExternalWorkflowExecution(_) => {
+                "RequestCancelExternalWorkflowExecution"
+            }
+            Command::UpsertWorkflowSearchAttributes { .. } => "UpsertWorkflowSearchAttributes",
+            Command::ModifyWorkflowProperties { .. } => "ModifyWorkflowProperties",
         }
     }
 
@@ -148,6 +237,20 @@ impl Command {
             }
             Command::ContinueAsNewWorkflowExecution(c) => {
                 c.input.as_ref().map_or(0, Payloads::size_bytes)
+            }
+            Command::StartChildWorkflowExecution(c) => {
+                c.input.as_ref().map_or(0, Payloads::size_bytes)
+            }
+            Command::SignalExternalWorkflowExecution(c) => {
+                c.input.as_ref().map_or(0, Payloads::size_bytes)
+            }
+            Command::UpsertWorkflowSearchAttributes { search_attributes } => search_attributes
+                .indexed_fields
+                .values()
+                .map(|p| p.size_bytes())
+                .sum(),
+            Command::ModifyWorkflowProperties { upserted_memo } => {
+                upserted_memo.fields.values().map(|p| p.size_bytes()).sum()
             }
             _ => 0,
         }

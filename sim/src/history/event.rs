@@ -684,6 +684,15 @@ pub struct WorkflowExecutionStarted {
     pub memo: Option<Memo>,
     /// The search attributes the run was started with; `None` for none.
     pub search_attributes: Option<SearchAttributes>,
+    /// A child's parent's namespace; empty for a workflow that is no child.
+    pub parent_workflow_namespace: String,
+    /// A child's parent run; `None` for a workflow that is no child.
+    pub parent_workflow_execution: Option<WorkflowExecution>,
+    /// The parent's StartChildWorkflowExecutionInitiated event; 0 for a workflow that is no
+    /// child.
+    pub parent_initiated_event_id: EventId,
+    /// The root of a tree of children (the run that is no child); `None` when not written.
+    pub root_workflow_execution: Option<WorkflowExecution>,
     /// Attribute keys we do not model (`priority`, `header`, ...), kept verbatim so the event
     /// round-trips.
     pub extra: Extra,
@@ -1004,8 +1013,12 @@ pub struct WorkflowExecutionCancelRequested {
     pub cause: String,
     /// Identity of the client that asked for cancellation.
     pub identity: String,
-    /// Attribute keys we do not model (`externalInitiatedEventId`, `externalWorkflowExecution`,
-    /// ...), kept verbatim so the event round-trips.
+    /// When another workflow asked (a parent cancelling its child, or a
+    /// RequestCancelExternalWorkflowExecution command): its Initiated event; 0 otherwise.
+    pub external_initiated_event_id: EventId,
+    /// When another workflow asked: that workflow's run.
+    pub external_workflow_execution: Option<WorkflowExecution>,
+    /// Attribute keys we do not model, kept verbatim so the event round-trips.
     pub extra: Extra,
 }
 
@@ -1049,6 +1062,9 @@ pub struct WorkflowExecutionSignaled {
     pub input: Option<Payloads>,
     /// Identity of the client that sent the signal.
     pub identity: String,
+    /// When another workflow sent it (a SignalExternalWorkflowExecution command): that
+    /// workflow's run.
+    pub external_workflow_execution: Option<WorkflowExecution>,
     /// Attribute keys we do not model (`header`, `skipGenerateWorkflowTask`, ...), kept verbatim so
     /// the event round-trips.
     pub extra: Extra,

@@ -15,7 +15,10 @@ pub mod render;
 pub mod time;
 
 pub use attributes::*;
-pub use command::{Command, ContinueAsNewWorkflowExecution, ScheduleActivityTask};
+pub use command::{
+    Command, ContinueAsNewWorkflowExecution, RequestCancelExternalWorkflowExecution,
+    ScheduleActivityTask, SignalExternalWorkflowExecution, StartChildWorkflowExecution,
+};
 pub use event::*;
 pub use exec::ExecKey;
 pub use failure::{Failure, FailureInfo};

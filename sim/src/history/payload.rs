@@ -124,6 +124,22 @@ impl Payloads {
         }
     }
 
+    /// Decodes the arguments of a workflow or activity: one payload is the argument itself;
+    /// several (the Python SDK's positional arguments) decode as one JSON array, so a tuple
+    /// (or a `Vec`) receives them in order.
+    pub fn decode_args<T: DeserializeOwned>(&self) -> Result<T, PayloadError> {
+        if self.0.len() <= 1 {
+            return self.decode_first();
+        }
+        let values = self
+            .0
+            .iter()
+            .map(Payload::decode::<serde_json::Value>)
+            .collect::<Result<Vec<_>, _>>()?;
+        serde_json::from_value(serde_json::Value::Array(values))
+            .map_err(|e| PayloadError(format!("decode {} arguments: {e}", self.0.len())))
+    }
+
     /// Total [`Payload::size_bytes`] of all payloads: what the payload size limits count.
     pub fn size_bytes(&self) -> usize {
         self.0.iter().map(Payload::size_bytes).sum()

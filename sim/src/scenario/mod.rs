@@ -14,7 +14,7 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::client::{CancelSpec, SignalSpec, StartSpec};
+use crate::client::{CancelSpec, SignalSpec, StartSpec, TerminateSpec};
 use crate::engine::EngineConfig;
 use crate::faults::{FaultPlan, Supervisor, Topology};
 pub use crate::record::Outcome;
@@ -52,6 +52,8 @@ pub struct Scenario {
     pub signals: Vec<SignalSpec>,
     /// The cancellation requests the client sends.
     pub cancels: Vec<CancelSpec>,
+    /// The terminations the client sends.
+    pub terminations: Vec<TerminateSpec>,
     /// How workflows must end (checked by `expected-outcome`; none: nothing stated).
     pub expectations: Vec<crate::record::Expectation>,
     /// The server's configuration.
@@ -76,8 +78,8 @@ pub(crate) type Script = Arc<
 >;
 
 impl Scenario {
-    /// The nodes a fault plan can name: `worker-1..=workers` and the services, with the
-    /// operations each service declares as effects.
+    /// What a fault plan can name: `worker-1..=workers` and the services, with the operations
+    /// each service declares as effects, and the workflows the client starts.
     pub fn topology(&self) -> Topology {
         let services = (self.services)();
         Topology {
@@ -95,6 +97,7 @@ impl Scenario {
                     (s.name().to_string(), ops)
                 })
                 .collect(),
+            workflows: self.starts.iter().map(|s| s.workflow_id.clone()).collect(),
         }
     }
 
@@ -112,6 +115,7 @@ impl Scenario {
             starts: Vec::new(),
             signals: Vec::new(),
             cancels: Vec::new(),
+            terminations: Vec::new(),
             expectations: Vec::new(),
             engine: EngineConfig::default(),
             liveness_deadline: Duration::from_secs(600),

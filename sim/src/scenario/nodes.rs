@@ -23,7 +23,7 @@ use super::{Scenario, SERVER_ADDR};
 use crate::client::{run_client, ClientConfig, ClientLog};
 use crate::clock::SimClock;
 use crate::engine::{run_server, ServerConfig, SimStore};
-use crate::faults::{Cluster, Topology};
+use crate::faults::{CloseRequest, Cluster, Topology};
 use crate::service::{run_service, EffectLedger, ServiceLogic};
 use crate::trace::{Trace, TraceKind};
 use crate::transport::{Injector, MessageRule, NetEnv};
@@ -98,6 +98,8 @@ pub(super) struct Nodes {
     env: NetEnv,
     store: SimStore,
     log: ClientLog,
+    /// Fault-plan requests sent from the client node so far (each binds a port of its own).
+    operator_requests: std::cell::Cell<u16>,
 }
 
 impl Nodes {
@@ -115,6 +117,7 @@ impl Nodes {
             env: shared.env.clone(),
             store: shared.store.clone(),
             log: shared.log.clone(),
+            operator_requests: std::cell::Cell::new(0),
         };
         let service_addrs = nodes.start_services(shared);
         nodes.start_server(sc, shared);
@@ -239,6 +242,7 @@ impl Nodes {
             starts: sc.starts.clone(),
             signals: sc.signals.clone(),
             cancels: sc.cancels.clone(),
+            terminations: sc.terminations.clone(),
         };
         let (env, log, clock) = (shared.env.clone(), shared.log.clone(), shared.clock);
         self.add(Topology::CLIENT.into(), CLIENT_IP, move || {
@@ -316,6 +320,32 @@ impl Cluster for Nodes {
 
     fn set_clock_skew(&self, node: &str, skew_ms: i64) {
         self.env.clocks.set(node, skew_ms);
+    }
+
+    fn request_close(&self, workflow_id: &str, reason: &str, request: CloseRequest) {
+        let Some(node) = self.node(Topology::CLIENT) else {
+            return;
+        };
+        // Each request binds a port of its own on the client node.
+        let n = self.operator_requests.get();
+        self.operator_requests.set(n + 1);
+        let addr = SocketAddr::new(CLIENT_IP, 7000u16.wrapping_add(n));
+        let (env, workflow_id, reason) = (
+            self.env.clone(),
+            workflow_id.to_string(),
+            reason.to_string(),
+        );
+        // The request's future is the node's own (not `Send`): spawned from inside the node.
+        node.spawn(async move {
+            madsim::task::spawn_local(crate::client::operator_request(
+                addr,
+                SERVER_ADDR,
+                env,
+                workflow_id,
+                reason,
+                request,
+            ));
+        });
     }
 
     fn finished(&self) -> bool {

@@ -11,10 +11,11 @@ use std::sync::Arc;
 
 use super::nodes::Shared;
 use super::Scenario;
-use crate::faults::{FaultPlan, SupervisorReport};
+use crate::faults::{CloseRequest, FaultPlan, SupervisorReport};
 use crate::history::History;
-use crate::record::Outcome;
+use crate::record::{Outcome, RequestedClose};
 use crate::service::ServiceLogic;
+use crate::wire::WorkflowStatus;
 
 /// The outcome of `sc` run with `seed` and `plan`.
 pub(super) fn collect(
@@ -37,6 +38,12 @@ pub(super) fn collect(
         .map(|s| (s.name().to_string(), s.snapshot()))
         .collect();
     let trace = &shared.trace;
+    let plan_requests: Vec<(String, CloseRequest)> = plan
+        .events
+        .iter()
+        .filter_map(|e| e.fault.close_request())
+        .map(|(w, r)| (w.to_string(), r))
+        .collect();
     Outcome {
         scenario: sc.name.clone(),
         seed,
@@ -60,5 +67,30 @@ pub(super) fn collect(
         ended_at: report.ended_at,
         liveness_deadline: sc.liveness_deadline,
         applied_faults: report.applied,
+        requested_closes: requested_closes(sc, &plan_requests),
     }
+}
+
+/// The terminations and cancellations the scenario's client sends, then those of the plan.
+fn requested_closes(sc: &Scenario, plan: &[(String, CloseRequest)]) -> Vec<RequestedClose> {
+    let close = |workflow_id: &str, status, by: &str| RequestedClose {
+        workflow_id: workflow_id.to_string(),
+        status,
+        by: by.to_string(),
+    };
+    let status = |r: CloseRequest| match r {
+        CloseRequest::Terminate => WorkflowStatus::Terminated,
+        CloseRequest::Cancel => WorkflowStatus::Canceled,
+    };
+    let scenario = sc
+        .terminations
+        .iter()
+        .map(|t| close(&t.workflow_id, WorkflowStatus::Terminated, "scenario"))
+        .chain(
+            sc.cancels
+                .iter()
+                .map(|c| close(&c.workflow_id, WorkflowStatus::Canceled, "scenario")),
+        );
+    let plan = plan.iter().map(|(w, r)| close(w, status(*r), "plan"));
+    scenario.chain(plan).collect()
 }

@@ -16,6 +16,7 @@ use std::time::Duration;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
+use super::cancellation::ActivityCancellationType;
 use super::error::{ActivityFailed, WorkflowError, WorkflowErrorKind};
 use super::rng::WorkflowRng;
 use crate::history::{
@@ -65,6 +66,8 @@ pub struct ActivityOptions {
     pub heartbeat_timeout: Option<Duration>,
     /// `None`: the server applies Temporal's default policy.
     pub retry_policy: Option<RetryPolicy>,
+    /// What [`ActivityFuture::cancel`] does (see [`ActivityCancellationType`]).
+    pub cancellation_type: ActivityCancellationType,
 }
 
 impl ActivityOptions {
@@ -125,6 +128,12 @@ impl ActivityOptions {
         self.heartbeat_timeout = Some(d);
         self
     }
+
+    /// Sets what cancelling the activity does.
+    pub fn with_cancellation_type(mut self, t: ActivityCancellationType) -> Self {
+        self.cancellation_type = t;
+        self
+    }
 }
 
 /// Options of [`WorkflowContext::continue_as_new_with`]. `None` fields keep this run's values.
@@ -134,8 +143,8 @@ pub struct ContinueAsNewOptions {
     pub workflow_type: Option<String>,
     /// The new run's task queue; `None`: this run's.
     pub task_queue: Option<String>,
-    /// The new run's run timeout; `None`: none (unlike the other fields, this run's is not kept:
-    /// the engine gives the new run no run timeout).
+    /// The new run's run timeout; `None`: this run's (as Temporal does), in either case cut to
+    /// the execution timeout, which spans the whole chain.
     pub workflow_run_timeout: Option<Duration>,
     /// The new run's workflow task timeout; `None`: this run's.
     pub workflow_task_timeout: Option<Duration>,
@@ -156,6 +165,10 @@ pub(crate) enum Link {
     None,
     Activity(u32),
     Timer(u32),
+    /// A child workflow's start (`children.rs`).
+    Child(u32),
+    /// A signal or cancel request to another workflow (`children.rs`).
+    External(u32),
 }
 
 pub(crate) struct Emitted {
@@ -174,6 +187,9 @@ pub(crate) struct ActivitySlot {
     /// Boxed: a `Failure` is large, and a machine's activity map allocates room for eleven
     /// slots at once.
     pub result: Option<Box<Result<Option<Payloads>, Failure>>>,
+    pub cancellation_type: ActivityCancellationType,
+    /// A cancel request was sent (or, abandoned, the activity was let go).
+    pub cancel_requested: bool,
 }
 
 pub(crate) struct TimerSlot {
@@ -210,6 +226,16 @@ pub(crate) struct State {
     pub patches_memo: BTreeMap<String, bool>,
     /// Side-effect values recorded in the history of the task being replayed, by sequence.
     pub side_effects: BTreeMap<u32, Payloads>,
+    pub child_seq: u32,
+    pub children: BTreeMap<u32, super::children::ChildSlot>,
+    /// StartChildWorkflowExecutionInitiated event -> child sequence number.
+    pub child_by_event: BTreeMap<EventId, u32>,
+    pub external_seq: u32,
+    pub externals: BTreeMap<u32, super::children::ExternalSlot>,
+    /// Signal/RequestCancel...Initiated event -> external sequence number.
+    pub external_by_event: BTreeMap<EventId, u32>,
+    /// Local activities (`local_activity.rs`).
+    pub locals: super::local_activity::LocalState,
 }
 
 impl State {
@@ -235,6 +261,13 @@ impl State {
             patches_notified: BTreeSet::new(),
             patches_memo: BTreeMap::new(),
             side_effects: BTreeMap::new(),
+            child_seq: 0,
+            children: BTreeMap::new(),
+            child_by_event: BTreeMap::new(),
+            external_seq: 0,
+            externals: BTreeMap::new(),
+            external_by_event: BTreeMap::new(),
+            locals: Default::default(),
         }
     }
 
@@ -321,7 +354,7 @@ pub(crate) fn activity_failure(
     }
 }
 
-fn cancelled_activity_failure(slot: &ActivitySlot) -> Failure {
+pub(crate) fn cancelled_activity_failure(slot: &ActivitySlot) -> Failure {
     activity_failure(
         "Activity cancelled",
         slot,
@@ -347,6 +380,11 @@ impl std::fmt::Debug for WorkflowContext {
 }
 
 impl WorkflowContext {
+    /// The run's shared state (for the other files of the SDK).
+    pub(crate) fn state(&self) -> Rc<RefCell<State>> {
+        Rc::clone(&self.st)
+    }
+
     pub(crate) fn new(st: Rc<RefCell<State>>) -> Self {
         WorkflowContext { st }
     }
@@ -403,6 +441,8 @@ impl WorkflowContext {
             scheduled_event_id: None,
             cmd_index: None,
             result: None,
+            cancellation_type: options.cancellation_type,
+            cancel_requested: false,
         };
         match Payloads::json(input) {
             Ok(payloads) => {
@@ -582,6 +622,34 @@ impl WorkflowContext {
         }
     }
 
+    /// Upserts search attributes of this run (`workflow.upsert_search_attributes`): the
+    /// command UpsertWorkflowSearchAttributes, matched by kind on replay. Nothing is sent for
+    /// no attributes.
+    pub fn upsert_search_attributes<K: Into<String>>(
+        &self,
+        attrs: impl IntoIterator<Item = (K, super::SearchAttributeValue)>,
+    ) {
+        let search_attributes = super::properties::search_attributes(attrs);
+        if !search_attributes.indexed_fields.is_empty() {
+            let cmd = Command::UpsertWorkflowSearchAttributes { search_attributes };
+            self.st.borrow_mut().emit(cmd, Link::None);
+        }
+    }
+
+    /// Upserts this run's memo (`workflow.upsert_memo`): each key set to its JSON value, a
+    /// `null` value removes the key. The command ModifyWorkflowProperties, matched by kind on
+    /// replay. Nothing is sent for no fields.
+    pub fn upsert_memo<K: Into<String>>(
+        &self,
+        fields: impl IntoIterator<Item = (K, serde_json::Value)>,
+    ) {
+        let upserted_memo = super::properties::memo(fields);
+        if !upserted_memo.fields.is_empty() {
+            let cmd = Command::ModifyWorkflowProperties { upserted_memo };
+            self.st.borrow_mut().emit(cmd, Link::None);
+        }
+    }
+
     /// The error to return to continue as new with `input` (same type and task queue).
     pub fn continue_as_new<I: Serialize + ?Sized>(&self, input: &I) -> WorkflowError {
         self.continue_as_new_with(input, ContinueAsNewOptions::default())
@@ -636,30 +704,11 @@ impl<O> std::fmt::Debug for ActivityFuture<O> {
 }
 
 impl<O> ActivityFuture<O> {
-    /// Requests cancellation (Temporal's TryCancel): the future resolves at once with a
-    /// cancelled `ActivityFailure`. If the schedule command was not sent yet, it is not sent.
+    /// Cancels the activity as its [`ActivityOptions::cancellation_type`] says (default
+    /// TryCancel: request cancellation, and the future resolves at once with a cancelled
+    /// `ActivityFailure`). If the schedule command was not sent yet, it is not sent.
     pub fn cancel(&self) {
-        let mut st = self.st.borrow_mut();
-        let st = &mut *st;
-        let Some(slot) = st.activities.get_mut(&self.seq) else {
-            return;
-        };
-        if slot.result.is_some() {
-            return;
-        }
-        if let Some(idx) = slot.cmd_index.take() {
-            st.commands[idx].dropped = true;
-        } else if let Some(sid) = slot.scheduled_event_id {
-            st.commands.push(Emitted {
-                cmd: Command::RequestCancelActivityTask {
-                    scheduled_event_id: sid,
-                },
-                link: Link::None,
-                dropped: false,
-            });
-        }
-        slot.result = Some(Box::new(Err(cancelled_activity_failure(slot))));
-        st.progress += 1;
+        super::cancellation::cancel_activity(&mut self.st.borrow_mut(), self.seq);
     }
 }
 

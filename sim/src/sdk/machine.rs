@@ -191,6 +191,8 @@ pub struct WorkflowMachine {
     last_live_task: EventId,
     poisoned: Option<WorkflowTaskError>,
     outcome: Option<CodeOutcome>,
+    /// The commands of the task running for real so far (local activities resolve into it).
+    live_commands: Vec<Command>,
 }
 
 impl fmt::Debug for WorkflowMachine {
@@ -264,6 +266,7 @@ impl WorkflowMachine {
             last_live_task: 0,
             poisoned: None,
             outcome: None,
+            live_commands: Vec::new(),
         })
     }
 
@@ -463,8 +466,7 @@ impl WorkflowMachine {
             EventAttributes::WorkflowExecutionCancelRequested(_) => {
                 st.cancel_requested = true;
             }
-            // Scheduling/start bookkeeping, and closes that need no command.
-            _ => {}
+            _ => super::children::apply_event(st, ev)?,
         }
         Ok(())
     }
@@ -497,12 +499,45 @@ impl WorkflowMachine {
                             if let Some((seq, data)) = parse_side_effect_marker(&m.details) {
                                 st.side_effects.insert(seq, data);
                             }
+                        } else if m.marker_name == super::local_activity::LOCAL_ACTIVITY_MARKER_NAME
+                        {
+                            super::local_activity::note_recorded(&mut st, &m.details, &m.failure);
                         }
                     }
                 }
             }
         }
         self.poll_workflow()?;
+        self.check_local_activities(started.event_id)?;
+        let out = self.drain_commands(replaying);
+        self.st.borrow_mut().side_effects.clear();
+        self.st.borrow_mut().locals.recorded.clear();
+        if !replaying {
+            self.live_commands = out.clone();
+        }
+        Ok(out)
+    }
+
+    /// A local activity the replayed task `task` has no (matching) marker for is a
+    /// non-determinism error.
+    fn check_local_activities(&mut self, task: EventId) -> Result<(), WorkflowTaskError> {
+        let Some((history, code)) = self.st.borrow_mut().locals.mismatch.take() else {
+            return Ok(());
+        };
+        Err(WorkflowTaskError::NonDeterminism(NonDeterminismError {
+            kind: NonDeterminismKind::Mismatch,
+            event_id: task,
+            message: format!(
+                "[TMPRL1100] the workflow task started at event {task} recorded {history}, but the code asked for {code}"
+            ),
+            history,
+            code,
+        }))
+    }
+
+    /// Moves the commands the code issued since the last drain into the pending matcher, and
+    /// returns them unless replaying.
+    fn drain_commands(&mut self, replaying: bool) -> Vec<Command> {
         let emitted = std::mem::take(&mut self.st.borrow_mut().commands);
         let mut out = Vec::with_capacity(if replaying { 0 } else { emitted.len() });
         {
@@ -520,6 +555,16 @@ impl WorkflowMachine {
                             s.started = !e.dropped;
                         }
                     }
+                    Link::Child(seq) => {
+                        if let Some(s) = st.children.get_mut(&seq) {
+                            s.cmd_index = None;
+                        }
+                    }
+                    Link::External(seq) => {
+                        if let Some(s) = st.externals.get_mut(&seq) {
+                            s.cmd_index = None;
+                        }
+                    }
                     Link::None => {}
                 }
                 if e.dropped {
@@ -530,9 +575,21 @@ impl WorkflowMachine {
                     out.push(e.cmd);
                 }
             }
-            st.side_effects.clear();
         }
-        Ok(out)
+        out
+    }
+
+    /// Resolves local activities of the task running for real and runs the code on; returns
+    /// all the task's commands so far.
+    fn resolve_locals(
+        &mut self,
+        results: Vec<super::runtime::LocalActivityResult>,
+    ) -> Result<Vec<Command>, WorkflowTaskError> {
+        super::local_activity::resolve(&mut self.st.borrow_mut(), results);
+        self.poll_workflow()?;
+        let more = self.drain_commands(false);
+        self.live_commands.extend(more);
+        Ok(self.live_commands.clone())
     }
 
     /// Polls the workflow until it finishes or a poll changes nothing.
@@ -610,12 +667,28 @@ impl WorkflowMachine {
         events: &[HistoryEvent],
         i: usize,
     ) -> Result<(), WorkflowTaskError> {
-        if let Some(Link::Activity(seq)) = self.pending.match_event(events, i)? {
-            let mut st = self.st.borrow_mut();
-            st.activity_by_event.insert(ev.event_id, seq);
-            if let Some(slot) = st.activities.get_mut(&seq) {
-                slot.scheduled_event_id = Some(ev.event_id);
+        match self.pending.match_event(events, i)? {
+            Some(Link::Activity(seq)) => {
+                let mut st = self.st.borrow_mut();
+                st.activity_by_event.insert(ev.event_id, seq);
+                if let Some(slot) = st.activities.get_mut(&seq) {
+                    slot.scheduled_event_id = Some(ev.event_id);
+                }
             }
+            Some(Link::Child(seq)) => {
+                let mut st = self.st.borrow_mut();
+                st.child_by_event.insert(ev.event_id, seq);
+                if let Some(slot) = st.children.get_mut(&seq) {
+                    slot.initiated_event_id = Some(ev.event_id);
+                }
+            }
+            Some(Link::External(seq)) => {
+                self.st
+                    .borrow_mut()
+                    .external_by_event
+                    .insert(ev.event_id, seq);
+            }
+            _ => {}
         }
         Ok(())
     }
@@ -657,6 +730,21 @@ impl super::runtime::WorkflowExecutor for WorkflowMachine {
 
     fn activate(&mut self, events: &[HistoryEvent]) -> Result<Vec<Command>, WorkflowTaskError> {
         WorkflowMachine::activate(self, events)
+    }
+
+    fn take_local_activities(&mut self) -> Vec<super::runtime::LocalActivityRequest> {
+        std::mem::take(&mut self.st.borrow_mut().locals.requests)
+    }
+
+    fn resolve_local_activities(
+        &mut self,
+        results: Vec<super::runtime::LocalActivityResult>,
+    ) -> Result<Vec<Command>, WorkflowTaskError> {
+        if let Some(e) = &self.poisoned {
+            return Err(e.clone());
+        }
+        let r = self.resolve_locals(results);
+        self.poison_on_err(r)
     }
 }
 

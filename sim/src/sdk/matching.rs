@@ -30,6 +30,17 @@ pub(crate) enum Key {
     Fail,
     Cancel,
     ContinueAsNew,
+    /// Child workflows by id and type (sdk-core's id-and-type determinism check).
+    Child {
+        id: String,
+        ty: String,
+    },
+    /// Signals and cancel requests to other workflows by kind only, as sdk-core matches them.
+    SignalExternal,
+    CancelExternal,
+    /// Search attribute and memo upserts are matched by kind only (as core does).
+    UpsertSearchAttributes,
+    ModifyProperties,
 }
 
 impl Key {
@@ -60,6 +71,14 @@ impl Key {
             Command::FailWorkflowExecution { .. } => Key::Fail,
             Command::CancelWorkflowExecution { .. } => Key::Cancel,
             Command::ContinueAsNewWorkflowExecution(_) => Key::ContinueAsNew,
+            Command::StartChildWorkflowExecution(c) => Key::Child {
+                id: c.workflow_id.clone(),
+                ty: c.workflow_type.clone(),
+            },
+            Command::SignalExternalWorkflowExecution(_) => Key::SignalExternal,
+            Command::RequestCancelExternalWorkflowExecution(_) => Key::CancelExternal,
+            Command::UpsertWorkflowSearchAttributes { .. } => Key::UpsertSearchAttributes,
+            Command::ModifyWorkflowProperties { .. } => Key::ModifyProperties,
         }
     }
 
@@ -86,6 +105,16 @@ impl Key {
             EventAttributes::WorkflowExecutionFailed(_) => Key::Fail,
             EventAttributes::WorkflowExecutionCanceled(_) => Key::Cancel,
             EventAttributes::WorkflowExecutionContinuedAsNew(_) => Key::ContinueAsNew,
+            EventAttributes::StartChildWorkflowExecutionInitiated(a) => Key::Child {
+                id: a.workflow_id.clone(),
+                ty: a.workflow_type.clone(),
+            },
+            EventAttributes::SignalExternalWorkflowExecutionInitiated(_) => Key::SignalExternal,
+            EventAttributes::RequestCancelExternalWorkflowExecutionInitiated(_) => {
+                Key::CancelExternal
+            }
+            EventAttributes::UpsertWorkflowSearchAttributes(_) => Key::UpsertSearchAttributes,
+            EventAttributes::WorkflowPropertiesModified(_) => Key::ModifyProperties,
             _ => return None,
         })
     }
@@ -144,6 +173,13 @@ impl Key {
             Key::Fail => "FailWorkflowExecution".to_string(),
             Key::Cancel => "CancelWorkflowExecution".to_string(),
             Key::ContinueAsNew => "ContinueAsNewWorkflowExecution".to_string(),
+            Key::Child { id, ty } => {
+                format!("StartChildWorkflowExecution(workflow_id={id}, workflow_type={ty})")
+            }
+            Key::SignalExternal => "SignalExternalWorkflowExecution".to_string(),
+            Key::CancelExternal => "RequestCancelExternalWorkflowExecution".to_string(),
+            Key::UpsertSearchAttributes => "UpsertWorkflowSearchAttributes".to_string(),
+            Key::ModifyProperties => "ModifyWorkflowProperties".to_string(),
         }
     }
 
@@ -167,6 +203,13 @@ impl Key {
             Key::Fail => "WorkflowExecutionFailed".to_string(),
             Key::Cancel => "WorkflowExecutionCanceled".to_string(),
             Key::ContinueAsNew => "WorkflowExecutionContinuedAsNew".to_string(),
+            Key::Child { id, ty } => format!(
+                "StartChildWorkflowExecutionInitiated(workflow_id={id}, workflow_type={ty})"
+            ),
+            Key::SignalExternal => "SignalExternalWorkflowExecutionInitiated".to_string(),
+            Key::CancelExternal => "RequestCancelExternalWorkflowExecutionInitiated".to_string(),
+            Key::UpsertSearchAttributes => "UpsertWorkflowSearchAttributes".to_string(),
+            Key::ModifyProperties => "WorkflowPropertiesModified".to_string(),
         }
     }
 }
@@ -315,6 +358,17 @@ impl<L> CommandMatcher<L> {
                     } else {
                         format!(
                             "activity id of scheduled event '{hid}' does not match activity id of activity command '{cid}'"
+                        )
+                    }
+                }
+                (Key::Child { id: hid, ty: hty }, Key::Child { id: cid, ty: cty }) => {
+                    if hid != cid {
+                        format!(
+                            "Child workflow id of scheduled event '{hid}' does not match child workflow id of command '{cid}'"
+                        )
+                    } else {
+                        format!(
+                            "Child workflow type of scheduled event '{hty}' does not match child workflow type of command '{cty}'"
                         )
                     }
                 }

@@ -31,11 +31,15 @@
 //! ```
 
 mod activity;
+mod cancellation;
+mod children;
 mod combinators;
 mod context;
 mod error;
+mod local_activity;
 mod machine;
 mod matching;
+mod properties;
 mod registry;
 mod rng;
 mod runtime;
@@ -49,6 +53,11 @@ pub use activity::{
     ActivityContext, ActivityHost, ActivityInfo, HeartbeatOutcome, ServiceCallError,
     ServiceCallErrorKind,
 };
+pub use cancellation::ActivityCancellationType;
+pub use children::{
+    ChildEnd, ChildResultFuture, ChildStartFuture, ChildWorkflow, ChildWorkflowFailed,
+    ChildWorkflowOptions, ExternalFailed, ExternalFuture,
+};
 pub use combinators::{
     join, join_all, select2, select_all, Either, Join, JoinAll, Select2, SelectAll,
 };
@@ -61,11 +70,17 @@ pub use context::{
 pub use error::{
     ActivityError, ActivityFailed, WorkflowError, WorkflowErrorKind, CANCELLED_ERROR_TYPE,
 };
+pub use local_activity::{
+    local_activity_marker_details, parse_local_activity_marker, LocalActivityMarkerData,
+    LocalActivityOptions, ProtoDuration, ProtoTime, LOCAL_ACTIVITY_MARKER_NAME,
+    LOCAL_RETRY_THRESHOLD,
+};
 pub use machine::{
     replay, NonDeterminismError, NonDeterminismKind, ReplayOutcome, WorkflowMachine,
     WorkflowTaskError,
 };
 pub use matching::{within_task, CommandMatcher};
+pub use properties::{memo, search_attributes, SearchAttributeValue};
 pub use registry::{setup_hint, RawActivityFn, Registry};
 pub use rng::WorkflowRng;
 pub use runtime::{

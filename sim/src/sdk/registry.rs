@@ -75,7 +75,7 @@ impl Registry {
     {
         let wf: WorkflowFn = Arc::new(move |ctx: WorkflowContext, input: Option<&Payloads>| {
             let input: I = match input {
-                Some(p) => p.decode_first().map_err(|e| e.0)?,
+                Some(p) => p.decode_args().map_err(|e| e.0)?,
                 None => serde_json::from_value(serde_json::Value::Null)
                     .map_err(|e| format!("workflow input missing: {e}"))?,
             };
@@ -128,7 +128,7 @@ impl Registry {
             let f = Arc::clone(&f);
             Box::pin(async move {
                 let decoded: Result<I, _> = match &input {
-                    Some(p) => p.decode_first(),
+                    Some(p) => p.decode_args(),
                     None => serde_json::from_value(serde_json::Value::Null)
                         .map_err(|e| crate::history::PayloadError(e.to_string())),
                 };

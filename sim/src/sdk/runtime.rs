@@ -46,6 +46,10 @@ pub struct LocalActivityResult {
     pub result: Result<Option<Payloads>, Failure>,
     /// Virtual time from the task's start until it finished.
     pub runtime: Duration,
+    /// Set when the attempts stopped because the next backoff is longer than the local retry
+    /// threshold (`result` is the last failure): the workflow waits this long with a timer and
+    /// schedules the next attempt (core's `DoBackoff`).
+    pub backoff: Option<Duration>,
 }
 
 /// One run's workflow code as a worker caches it (sticky execution). Not `Send`: it lives on
@@ -113,33 +117,17 @@ pub fn unseen_events(
 }
 
 /// The error for an event that neither of durasim's executors (its SDK and the official-SDK
-/// host) can replay yet: a child workflow, a signal or cancel request to another workflow, an
-/// update, search attributes, memo or a Nexus operation. `None` for every other event; events
+/// host) can replay yet: an update or a Nexus operation (search attribute and memo upserts
+/// replay as commands). `None` for every other event; events
 /// that change nothing the workflow code sees (options, properties or activity retry policies
 /// changed from outside, pauses, time skipping) are replayable and ignored.
 pub fn unreplayable_event(ev: &HistoryEvent) -> Option<WorkflowTaskError> {
     use crate::history::EventType as T;
     let feature = match ev.event_type() {
-        T::StartChildWorkflowExecutionInitiated
-        | T::StartChildWorkflowExecutionFailed
-        | T::ChildWorkflowExecutionStarted
-        | T::ChildWorkflowExecutionCompleted
-        | T::ChildWorkflowExecutionFailed
-        | T::ChildWorkflowExecutionCanceled
-        | T::ChildWorkflowExecutionTimedOut
-        | T::ChildWorkflowExecutionTerminated => "child workflows",
-        T::SignalExternalWorkflowExecutionInitiated
-        | T::SignalExternalWorkflowExecutionFailed
-        | T::ExternalWorkflowExecutionSignaled => "signals to other workflows",
-        T::RequestCancelExternalWorkflowExecutionInitiated
-        | T::RequestCancelExternalWorkflowExecutionFailed
-        | T::ExternalWorkflowExecutionCancelRequested => "cancel requests to other workflows",
         T::WorkflowExecutionUpdateAdmitted
         | T::WorkflowExecutionUpdateAccepted
         | T::WorkflowExecutionUpdateRejected
         | T::WorkflowExecutionUpdateCompleted => "updates",
-        T::UpsertWorkflowSearchAttributes => "search attributes",
-        T::WorkflowPropertiesModified => "memo changes",
         T::NexusOperationScheduled
         | T::NexusOperationStarted
         | T::NexusOperationCompleted

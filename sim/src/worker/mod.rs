@@ -318,7 +318,7 @@ impl Worker {
     /// backoff (virtual time passes), each bounded by its start-to-close timeout, until one
     /// succeeds, a failure is not retryable, the attempts or the schedule-to-close budget run
     /// out, or the next backoff exceeds a minute (Temporal's local retry threshold; beyond it
-    /// core backs off with a timer, which this worker does not do yet: the failure is returned).
+    /// the result says `backoff`, and the workflow waits with a timer, as core's `DoBackoff`).
     async fn run_local_activity(
         self: &Rc<Self>,
         task: &WorkflowTask,
@@ -363,6 +363,7 @@ impl Worker {
                         attempt,
                         result: Ok(p),
                         runtime: self.clock.elapsed().saturating_sub(begun),
+                        backoff: None,
                     }
                 }
                 Err(f) => f,
@@ -385,12 +386,23 @@ impl Worker {
                 failure.error_type().unwrap_or_default(),
                 failure.is_non_retryable(),
             );
-            if !retry || out_of_budget || backoff > Duration::from_secs(60) {
+            if !retry || out_of_budget {
                 return LocalActivityResult {
                     seq: r.seq,
                     attempt,
                     result: Err(failure),
                     runtime: spent,
+                    backoff: None,
+                };
+            }
+            if backoff > crate::sdk::LOCAL_RETRY_THRESHOLD {
+                // Longer than the local retry threshold: the workflow backs off with a timer.
+                return LocalActivityResult {
+                    seq: r.seq,
+                    attempt,
+                    result: Err(failure),
+                    runtime: spent,
+                    backoff: Some(backoff),
                 };
             }
             tokio::time::sleep(backoff).await;

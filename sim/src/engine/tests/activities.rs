@@ -297,3 +297,52 @@ fn heartbeat_timeout_fails_the_attempt_and_hands_details_to_the_next() {
         seq("ActivityTaskStarted ActivityTaskCompleted WorkflowTaskScheduled")
     );
 }
+
+/// Server 1.32's heartbeat timing (`activity_rules.rs`): the timer set at start is not moved by
+/// heartbeats; when it fires early it is re-armed no sooner than 1 s later.
+#[test]
+fn a_heartbeat_at_start_moves_a_one_second_heartbeat_timeout_to_two_seconds() {
+    let mut h = H::new();
+    let mut a = act("1");
+    a.start_to_close_timeout = Some(secs(60));
+    a.heartbeat_timeout = Some(secs(1));
+    a.retry_policy = Some(crate::history::RetryPolicy {
+        maximum_attempts: 1,
+        ..Default::default()
+    });
+    let key = started_with(&mut h, "hb-timing", vec![schedule(a)]);
+    let t = h.poll_act();
+    let start = h.now;
+    h.advance(Duration::from_millis(10));
+    h.heartbeat(&t.token, Some(payload("first")));
+    h.advance_to(start.plus(Duration::from_millis(1999)));
+    assert!(h
+        .eng
+        .execution(&key)
+        .unwrap()
+        .ms
+        .activities
+        .contains_key(&5));
+    h.advance_to(start.plus(secs(2)));
+    let events = h.events(&key);
+    let timed_out = events
+        .iter()
+        .find_map(|e| match &e.attributes {
+            A::ActivityTaskTimedOut(t) => Some((e.event_time, t.clone())),
+            _ => None,
+        })
+        .expect("timed out at +2 s");
+    assert_eq!(timed_out.0, start.plus(secs(2)));
+    let failure = timed_out.1.failure.clone().unwrap();
+    assert_eq!(
+        failure.info,
+        FailureInfo::Timeout {
+            timeout_type: TimeoutType::Heartbeat,
+            last_heartbeat_details: Some(payload("first")),
+        }
+    );
+    assert_eq!(
+        failure.cause, None,
+        "a first attempt has no earlier failure"
+    );
+}

@@ -12,6 +12,7 @@ fn signaled() -> A {
         signal_name: "poke".to_string(),
         input: None,
         identity: "test".to_string(),
+        external_workflow_execution: None,
         extra: Extra::new(),
     }))
 }

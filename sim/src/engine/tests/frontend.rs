@@ -193,10 +193,15 @@ fn terminate_closes_the_run_and_drops_pending_work() {
         types(&events[4..]),
         seq(
             "ActivityTaskScheduled TimerStarted WorkflowExecutionSignaled WorkflowTaskScheduled \
-             WorkflowTaskStarted WorkflowExecutionTerminated"
+             WorkflowTaskStarted WorkflowTaskFailed WorkflowExecutionTerminated"
         )
     );
-    assert_eq!(terminated_reason(&events[9]), "operator");
+    // As Temporal's TerminateWorkflow: the running task is force-closed first.
+    assert_eq!(
+        wft_failed(&events[9]).cause,
+        WorkflowTaskFailedCause::Other(17)
+    );
+    assert_eq!(terminated_reason(&events[10]), "operator");
     let n = events.len();
     h.assert_rejected_unchanged(
         &key,

@@ -84,10 +84,8 @@ fn start_req(workflow_id: &str, request_id: &str) -> StartWorkflow {
         input: Some(payload("order-1")),
         request_id: request_id.to_string(),
         identity: "client".to_string(),
-        workflow_task_timeout: None,
-        workflow_run_timeout: None,
         id_reuse_policy: IdReusePolicy::AllowDuplicate,
-        retry_policy: None,
+        ..StartWorkflow::default()
     }
 }
 
@@ -218,8 +216,16 @@ impl H {
     }
 
     /// Moves virtual time to `to` and fires everything due.
+    /// Moves time to `to`, ticking at every wakeup on the way as the server node does (the
+    /// engine's timers may depend on when they fire, e.g. a re-armed heartbeat timer).
     fn advance_to(&mut self, to: Timestamp) {
         assert!(to >= self.now, "time goes forward");
+        while let Some(t) = self.eng.next_wakeup().filter(|&t| t < to && t > self.now) {
+            self.now = t;
+            let step = self.eng.tick(t);
+            let replies = self.absorb(step);
+            self.late.extend(replies);
+        }
         self.now = to;
         let step = self.eng.tick(to);
         let replies = self.absorb(step);
@@ -458,7 +464,10 @@ mod commands;
 mod frontend;
 mod limits;
 mod matching;
+mod properties;
 mod recovery;
+mod run_timeouts;
+mod signal_with_start;
 mod task_tokens;
 mod timers;
 mod workflow_tasks;

@@ -156,6 +156,15 @@ fn activity_result_during_a_running_task_with_a_terminal_command_fails_it_unhand
         wft_failed(&events[8]).cause,
         WorkflowTaskFailedCause::UnhandledCommand
     );
+    // The failure as Server 1.32 writes it: `serverFailureInfo`, message "UnhandledCommand".
+    let recorded = crate::history::json::parse_history(include_str!(
+        "../../../../fixtures/temporal-histories/unhandled-command.json"
+    ))
+    .expect("fixture");
+    assert_eq!(
+        wft_failed(&events[8]).failure,
+        wft_failed(&recorded.events[7]).failure
+    );
     match &events[10].attributes {
         A::ActivityTaskCompleted(c) => {
             assert_eq!((c.scheduled_event_id, c.started_event_id), (5, 10))

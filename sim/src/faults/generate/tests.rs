@@ -13,11 +13,13 @@ fn topologies() -> [Topology; 2] {
                 vec!["deposit".into(), "withdraw".into()],
             )]
             .into(),
+            workflows: vec!["transfer-1".into()],
         },
         Topology {
             workers: vec!["worker-1".into()],
             services: vec!["translation".into()],
             effect_operations: Default::default(),
+            workflows: Vec::new(),
         },
     ]
 }

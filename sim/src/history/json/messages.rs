@@ -94,10 +94,10 @@ message!(UpdateOutcome {
 events! {
     WorkflowExecutionStarted {
         "workflowType" => workflow_type as Named (required),
-        "parentWorkflowNamespace",
+        "parentWorkflowNamespace" => parent_workflow_namespace,
         "parentWorkflowNamespaceId",
-        "parentWorkflowExecution",
-        "parentInitiatedEventId",
+        "parentWorkflowExecution" => parent_workflow_execution,
+        "parentInitiatedEventId" => parent_initiated_event_id,
         "taskQueue" => task_queue (required),
         "input" => input,
         "workflowExecutionTimeout" => workflow_execution_timeout,
@@ -123,7 +123,7 @@ events! {
         "workflowId" => workflow_id,
         "sourceVersionStamp",
         "completionCallbacks",
-        "rootWorkflowExecution",
+        "rootWorkflowExecution" => root_workflow_execution,
         "inheritedBuildId",
         "versioningOverride",
         "parentPinnedWorkerDeploymentVersion",
@@ -272,8 +272,8 @@ events! {
     }
     WorkflowExecutionCancelRequested {
         "cause" => cause,
-        "externalInitiatedEventId",
-        "externalWorkflowExecution",
+        "externalInitiatedEventId" => external_initiated_event_id,
+        "externalWorkflowExecution" => external_workflow_execution,
         "identity" => identity,
     }
     WorkflowExecutionCanceled {
@@ -293,7 +293,7 @@ events! {
         "identity" => identity,
         "header",
         "skipGenerateWorkflowTask",
-        "externalWorkflowExecution",
+        "externalWorkflowExecution" => external_workflow_execution,
         "requestId",
     }
     WorkflowExecutionTerminated {

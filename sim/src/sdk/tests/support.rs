@@ -310,6 +310,28 @@ pub fn run(
                     )));
                     closed = true;
                 }
+                Command::UpsertWorkflowSearchAttributes { search_attributes } => {
+                    d.push(EventAttributes::UpsertWorkflowSearchAttributes(Arc::new(
+                        crate::history::UpsertWorkflowSearchAttributes {
+                            workflow_task_completed_event_id: completed,
+                            search_attributes: Some(search_attributes),
+                            extra: Default::default(),
+                        },
+                    )));
+                }
+                Command::ModifyWorkflowProperties { upserted_memo } => {
+                    d.push(EventAttributes::WorkflowPropertiesModified(Arc::new(
+                        crate::history::WorkflowPropertiesModified {
+                            workflow_task_completed_event_id: completed,
+                            upserted_memo: Some(upserted_memo),
+                            extra: Default::default(),
+                        },
+                    )));
+                }
+                other => panic!(
+                    "the scripted server does not model {} (test it against the engine)",
+                    other.name()
+                ),
             }
         }
         if closed {
