@@ -183,6 +183,17 @@ pub enum AckedRequest {
         /// The workflow id.
         workflow_id: String,
     },
+    /// UpdateWorkflowExecution answered that the update was accepted (and, `completed`, that
+    /// its handler returned): one WorkflowExecutionUpdateAccepted with this update id in some
+    /// run of the workflow (and one WorkflowExecutionUpdateCompleted).
+    Updated {
+        /// The workflow id.
+        workflow_id: String,
+        /// The update's id.
+        update_id: String,
+        /// The client was told the outcome (not only the acceptance).
+        completed: bool,
+    },
 }
 
 /// Which activity attempt made a service call (carried with every call, like a tracing header).

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 pub use crate::history::ExecKey;
 use crate::history::{
-    Command, EventId, Failure, HistoryEvent, Memo, Payload, Payloads, RetryPolicy,
+    Command, EventId, Failure, HistoryEvent, Memo, Payload, Payloads, ProtocolMessage, RetryPolicy,
     SearchAttributes, Timestamp, WorkflowTaskFailedCause,
 };
 use crate::transport::MessageKind;
@@ -66,6 +66,22 @@ pub struct WorkflowTask {
     pub events: Vec<HistoryEvent>,
     /// The queue it was polled from (sticky or normal).
     pub sticky: bool,
+    /// Update requests for the workflow to validate and run in this task.
+    pub messages: Vec<ProtocolMessage>,
+    /// A query task: answer `query` from the state after the last completed task
+    /// ([`Request::AnswerQuery`]); the task has no commands and writes no event.
+    pub query: Option<WorkflowQuery>,
+}
+
+/// A query for a worker to answer (Temporal's legacy query task).
+#[derive(Clone, Debug, PartialEq)]
+pub struct WorkflowQuery {
+    /// The server's id for it, echoed in the answer.
+    pub query_id: u64,
+    /// The query handler's name.
+    pub query_type: String,
+    /// Its arguments.
+    pub args: Option<Payloads>,
 }
 
 /// An activity task handed to a worker.
@@ -124,6 +140,10 @@ pub struct CompleteWorkflowTask {
     /// What the SDK records about itself in the task's WorkflowTaskCompleted (`sdkMetadata`:
     /// core's internal flags, SDK name and version); `None`: nothing.
     pub sdk_metadata: Option<crate::history::JsonMap>,
+    /// The workflow's answers to the task's update requests (acceptances, rejections,
+    /// responses); those a [`Command::ProtocolMessage`] does not place are processed after the
+    /// commands.
+    pub messages: Vec<ProtocolMessage>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -209,6 +229,69 @@ pub struct Describe {
     pub run_id: Option<String>,
 }
 
+/// How far an update has got, as Temporal's `UpdateWorkflowExecutionLifecycleStage` names it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum UpdateStage {
+    /// The server took it in; no worker has accepted it yet.
+    Admitted,
+    /// The workflow's validator accepted it (WorkflowExecutionUpdateAccepted is written).
+    Accepted,
+    /// Its handler returned, or the validator rejected it: the outcome is known.
+    Completed,
+}
+
+/// UpdateWorkflowExecution: asks a run to run its update handler `name` (the validator first).
+/// Answered once the update reaches `wait_for`, or after `wait` with the stage it reached; a
+/// request with the same `update_id` attaches to the same update (a retry never runs it twice).
+#[derive(Clone, Debug, PartialEq)]
+pub struct UpdateWorkflow {
+    pub workflow_id: String,
+    pub run_id: Option<String>,
+    pub update_id: String,
+    pub name: String,
+    pub args: Option<Payloads>,
+    pub identity: String,
+    pub wait_for: UpdateStage,
+    pub wait: Duration,
+}
+
+/// What an update request got.
+#[derive(Clone, Debug, PartialEq)]
+pub struct UpdateResult {
+    /// The run the update went to.
+    pub exec: ExecKey,
+    pub update_id: String,
+    /// The stage reached.
+    pub stage: UpdateStage,
+    /// At `Completed`: the handler's result, or its failure (or the validator's rejection).
+    pub outcome: Option<Result<Option<Payloads>, Failure>>,
+}
+
+/// QueryWorkflow: asks a worker to answer query `query_type` from the run's state (open or
+/// closed). Writes nothing.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Query {
+    pub workflow_id: String,
+    pub run_id: Option<String>,
+    pub query_type: String,
+    pub args: Option<Payloads>,
+    pub identity: String,
+    /// How long the server waits for a worker's answer before it answers with an error.
+    pub wait: Duration,
+}
+
+/// RespondQueryTaskCompleted: a worker's answer to a query task.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AnswerQuery {
+    /// The query task's token (which run).
+    pub token: TaskToken,
+    /// The query's id.
+    pub query_id: u64,
+    /// The answer, or why the workflow could not answer.
+    pub result: Result<Option<Payloads>, Failure>,
+    pub identity: String,
+}
+
 /// The run's history; with `wait_for_close`, answered when the run closes (long poll).
 #[derive(Clone, Debug, PartialEq)]
 pub struct GetHistory {
@@ -239,6 +322,10 @@ pub enum Request {
     Terminate(Terminate),
     Describe(Describe),
     GetHistory(GetHistory),
+    /// Boxed, as the start: it carries a payload and ids.
+    Update(Box<UpdateWorkflow>),
+    Query(Box<Query>),
+    AnswerQuery(Box<AnswerQuery>),
 }
 
 impl From<StartWorkflow> for Request {
@@ -265,6 +352,9 @@ impl MessageKind for Request {
             Request::Terminate(_) => "Terminate",
             Request::Describe(_) => "Describe",
             Request::GetHistory(_) => "GetHistory",
+            Request::Update(_) => "Update",
+            Request::Query(_) => "Query",
+            Request::AnswerQuery(_) => "AnswerQuery",
         }
     }
 
@@ -287,6 +377,9 @@ impl MessageKind for Request {
             Request::Terminate(t) => t.workflow_id.clone(),
             Request::Describe(d) => d.workflow_id.clone(),
             Request::GetHistory(g) => g.workflow_id.clone(),
+            Request::Update(u) => format!("{} update {} {}", u.workflow_id, u.name, u.update_id),
+            Request::Query(q) => format!("{} query {}", q.workflow_id, q.query_type),
+            Request::AnswerQuery(a) => format!("{} query {}", a.token.exec.workflow_id, a.query_id),
         })
     }
 }
@@ -318,6 +411,8 @@ pub enum ServerError {
     InvalidArgument(String),
     /// A limit was hit (history size, pending activities, payload size).
     ResourceExhausted(String),
+    /// Nobody answered in time (a query no worker took or answered).
+    DeadlineExceeded(String),
 }
 
 impl std::fmt::Display for ServerError {
@@ -329,6 +424,7 @@ impl std::fmt::Display for ServerError {
             }
             ServerError::InvalidArgument(s) => write!(f, "invalid argument: {s}"),
             ServerError::ResourceExhausted(s) => write!(f, "resource exhausted: {s}"),
+            ServerError::DeadlineExceeded(s) => write!(f, "deadline exceeded: {s}"),
         }
     }
 }
@@ -372,6 +468,9 @@ pub enum Response {
         events: Vec<HistoryEvent>,
         status: WorkflowStatus,
     },
+    Update(Box<UpdateResult>),
+    /// A query's answer (or the workflow's failure to answer it).
+    QueryResult(Box<Result<Option<Payloads>, Failure>>),
     Error(ServerError),
 }
 
@@ -387,6 +486,8 @@ impl MessageKind for Response {
             Response::Heartbeat { .. } => "HeartbeatResponse",
             Response::Described(_) => "Described",
             Response::History { .. } => "History",
+            Response::Update(_) => "UpdateResult",
+            Response::QueryResult(_) => "QueryResult",
             Response::Error(_) => "Error",
         }
     }
@@ -404,6 +505,10 @@ impl MessageKind for Response {
             Response::History { exec, status, .. } => {
                 Some(format!("{} {status:?}", exec.workflow_id))
             }
+            Response::Update(u) => Some(format!(
+                "{} update {} {:?}",
+                u.exec.workflow_id, u.update_id, u.stage
+            )),
             Response::Error(e) => {
                 let text = e.to_string();
                 Some(match text.char_indices().nth(120) {

@@ -11,7 +11,8 @@
 //! (or the server's WorkflowTaskFailed) after the task's WorkflowTaskStarted; an acknowledged
 //! activity completion or cancellation its ActivityTaskCompleted/Canceled; acknowledged signals
 //! one WorkflowExecutionSignaled each (per distinct request id); an acknowledged cancel request a
-//! WorkflowExecutionCancelRequested. A server that replies before it syncs fails this even when
+//! WorkflowExecutionCancelRequested; an update the client was told was accepted exactly one
+//! WorkflowExecutionUpdateAccepted (and, told its outcome, one ...UpdateCompleted). A server that replies before it syncs fails this even when
 //! its own record of acknowledgements is written after the sync (and so dies with the write).
 //!
 //! What it reads: `outcome.acked`, `outcome.observed_acks` and `outcome.histories`.
@@ -222,6 +223,39 @@ fn observed_losses(outcome: &Outcome) -> Vec<String> {
                     .insert(request_id);
                 None
             }
+            AckedRequest::Updated {
+                workflow_id,
+                update_id,
+                completed,
+            } => {
+                let (mut accepted, mut done) = (0, 0);
+                for h in runs_of(workflow_id) {
+                    for e in &h.events {
+                        match &e.attributes {
+                            EventAttributes::WorkflowExecutionUpdateAccepted(u)
+                                if u.protocol_instance_id == *update_id =>
+                            {
+                                accepted += 1
+                            }
+                            EventAttributes::WorkflowExecutionUpdateCompleted(u)
+                                if u.meta.as_ref().is_some_and(|m| m.update_id == *update_id) =>
+                            {
+                                done += 1
+                            }
+                            _ => {}
+                        }
+                    }
+                }
+                let want_done = usize::from(*completed);
+                (accepted != 1 || (*completed && done != 1)).then(|| {
+                    format!(
+                        "{workflow_id}: {} was told update {update_id} was accepted{}, but its runs hold {accepted} WorkflowExecutionUpdateAccepted and {done} WorkflowExecutionUpdateCompleted (expected 1 and {})",
+                        a.node,
+                        if *completed { " and completed" } else { "" },
+                        if *completed { want_done.to_string() } else { "any".to_string() }
+                    )
+                })
+            }
             AckedRequest::CancelRequested { workflow_id } => {
                 let found = runs_of(workflow_id).iter().any(|h| {
                     h.events.iter().any(|e| {
@@ -406,6 +440,14 @@ mod tests {
                 workflow_id: WF.into(),
             },
         );
+        observed(
+            &mut o,
+            AckedRequest::Updated {
+                workflow_id: WF.into(),
+                update_id: "u1".into(),
+                completed: true,
+            },
+        );
         let v = check(&o).unwrap_err();
         for needle in [
             "completion of the task started at event 3 was recorded, but the history ends at event 3",
@@ -413,6 +455,7 @@ mod tests {
             "run-never: worker-1 was told the run started",
             "1 signal(s) \"approve\" were recorded, but its runs hold 0",
             "cancel request was recorded",
+            "was told update u1 was accepted and completed, but its runs hold 0",
         ] {
             assert!(v.message.contains(needle), "{needle}: {v}");
         }

@@ -40,6 +40,9 @@ pub enum TestClientError {
     /// No answer after retrying for longer than any fault of a plan lasts (the server is down
     /// for good).
     Unavailable,
+    /// An update was rejected (by its validator, or for want of a handler) or its handler
+    /// failed; or a query's handler failed.
+    Failed(Box<Failure>),
 }
 
 impl fmt::Display for TestClientError {
@@ -55,6 +58,7 @@ impl fmt::Display for TestClientError {
                 Ok(())
             }
             TestClientError::Unavailable => write!(f, "the server did not answer"),
+            TestClientError::Failed(fl) => write!(f, "failed: {}", fl.message),
         }
     }
 }
@@ -377,6 +381,124 @@ impl WorkflowHandle {
         self.expect_ok(req, acked).await
     }
 
+    /// Sends update `name` with `input` (JSON) to the current run and waits for its outcome,
+    /// decoded as `O`. A rejection or a failed handler is [`TestClientError::Failed`].
+    pub async fn update<I: Serialize + ?Sized, O: DeserializeOwned>(
+        &self,
+        name: &str,
+        input: &I,
+    ) -> Result<O, TestClientError> {
+        let input = Payloads::json(input).map_err(|e| TestClientError::Payload(e.to_string()))?;
+        let update_id = self.client.next_id("update", &self.workflow_id);
+        let out = self
+            .update_payloads(&update_id, name, Some(input))
+            .await?
+            .unwrap_or_default();
+        decode_result(out)
+    }
+
+    /// Sends update `name` with id `update_id` (a repeated id attaches to the same update:
+    /// it never runs twice) and waits for its outcome.
+    pub async fn update_payloads(
+        &self,
+        update_id: &str,
+        name: &str,
+        input: Option<Payloads>,
+    ) -> Result<Option<Payloads>, TestClientError> {
+        let mut wait = PollWait::default();
+        loop {
+            let req = Request::Update(Box::new(wire::UpdateWorkflow {
+                workflow_id: self.workflow_id.clone(),
+                run_id: None,
+                update_id: update_id.to_string(),
+                name: name.to_string(),
+                args: input.clone(),
+                identity: "tester".into(),
+                wait_for: wire::UpdateStage::Completed,
+                wait: wait.current,
+            }));
+            wait.grow();
+            match self.client.call(req).await? {
+                Response::Update(u) => match u.outcome {
+                    Some(outcome) => {
+                        // A rejection writes nothing: only what history holds is acknowledged.
+                        let rejected = u.stage == wire::UpdateStage::Completed
+                            && outcome.is_err()
+                            && !self.update_accepted(update_id).await;
+                        if !rejected {
+                            self.client.inner.env.acks.record(
+                                "tester",
+                                AckedRequest::Updated {
+                                    workflow_id: self.workflow_id.clone(),
+                                    update_id: update_id.to_string(),
+                                    completed: true,
+                                },
+                            );
+                        }
+                        return outcome.map_err(|f| TestClientError::Failed(Box::new(f)));
+                    }
+                    None => continue,
+                },
+                Response::Error(e) => return Err(TestClientError::Rejected(e.to_string())),
+                other => {
+                    return Err(TestClientError::Rejected(format!(
+                        "unexpected answer {other:?}"
+                    )))
+                }
+            }
+        }
+    }
+
+    /// Whether the update was accepted (its accepted event is in the current run's history):
+    /// a failed outcome is either a rejection or a failed handler.
+    async fn update_accepted(&self, update_id: &str) -> bool {
+        self.history().await.is_ok_and(|h| {
+            h.events.iter().any(|e| {
+                matches!(&e.attributes, EventAttributes::WorkflowExecutionUpdateAccepted(a)
+                    if a.protocol_instance_id == update_id)
+            })
+        })
+    }
+
+    /// Asks query `name` with `input` (JSON) of the current run (open or closed) and decodes
+    /// the answer as `O`. A failed handler is [`TestClientError::Failed`].
+    pub async fn query<I: Serialize + ?Sized, O: DeserializeOwned>(
+        &self,
+        name: &str,
+        input: &I,
+    ) -> Result<O, TestClientError> {
+        let input = Payloads::json(input).map_err(|e| TestClientError::Payload(e.to_string()))?;
+        let out = self
+            .query_payloads(name, Some(input))
+            .await?
+            .unwrap_or_default();
+        decode_result(out)
+    }
+
+    /// Asks query `name` with input payloads as they are; waits up to a minute of virtual time
+    /// for a worker's answer.
+    pub async fn query_payloads(
+        &self,
+        name: &str,
+        input: Option<Payloads>,
+    ) -> Result<Option<Payloads>, TestClientError> {
+        let req = Request::Query(Box::new(wire::Query {
+            workflow_id: self.workflow_id.clone(),
+            run_id: None,
+            query_type: name.to_string(),
+            args: input,
+            identity: "tester".into(),
+            wait: Duration::from_secs(60),
+        }));
+        match self.client.call(req).await? {
+            Response::QueryResult(r) => (*r).map_err(|f| TestClientError::Failed(Box::new(f))),
+            Response::Error(e) => Err(TestClientError::Rejected(e.to_string())),
+            other => Err(TestClientError::Rejected(format!(
+                "unexpected answer {other:?}"
+            ))),
+        }
+    }
+
     /// Requests cancellation of the current run (its code decides what to do).
     pub async fn cancel(&self, reason: &str) -> Result<(), TestClientError> {
         let req = Request::RequestCancel(wire::RequestCancel {
@@ -480,6 +602,17 @@ impl WorkflowHandle {
             .decode_first()
             .map_err(|e| TestClientError::Payload(e.to_string()))
     }
+}
+
+/// Decodes a result's first payload (an empty result decodes as JSON `null`).
+fn decode_result<O: DeserializeOwned>(p: Payloads) -> Result<O, TestClientError> {
+    let p = if p.0.is_empty() {
+        Payloads::json(&()).map_err(|e| TestClientError::Payload(e.to_string()))?
+    } else {
+        p
+    };
+    p.decode_first()
+        .map_err(|e| TestClientError::Payload(e.to_string()))
 }
 
 /// The result of a closed run, from its close event.

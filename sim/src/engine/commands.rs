@@ -245,9 +245,23 @@ impl<R: ReplyHandle> Engine<R> {
         &mut self,
         cx: &CommandContext,
         commands: Vec<Command>,
+        messages: Vec<crate::history::ProtocolMessage>,
     ) -> BatchApplied {
         let mut out = BatchApplied::default();
+        let mut messages: Vec<Option<crate::history::ProtocolMessage>> =
+            messages.into_iter().map(Some).collect();
         for c in commands {
+            if let Command::ProtocolMessage { message_id } = &c {
+                // The message is processed here, in the commands' order (validated to exist).
+                let m = messages
+                    .iter_mut()
+                    .find(|m| m.as_ref().is_some_and(|m| &m.id == message_id))
+                    .and_then(Option::take);
+                if let Some(m) = m {
+                    self.apply_update_message(cx, m);
+                }
+                continue;
+            }
             match self.apply_command(cx, c, &mut out.transfers) {
                 Applied::Recorded => {}
                 Applied::Resolved => out.needs_wft = true,
@@ -255,6 +269,12 @@ impl<R: ReplyHandle> Engine<R> {
                     out.closed_run = true;
                     break;
                 }
+            }
+        }
+        // Messages no command placed come after the commands (none once the run closed).
+        if !out.closed_run {
+            for m in messages.into_iter().flatten() {
+                self.apply_update_message(cx, m);
             }
         }
         out
@@ -307,6 +327,8 @@ impl<R: ReplyHandle> Engine<R> {
             Command::ModifyWorkflowProperties { upserted_memo } => {
                 self.modify_workflow_properties(cx, upserted_memo)
             }
+            // Placed by `apply_commands`, which processes its message in its stead.
+            Command::ProtocolMessage { .. } => Applied::Recorded,
         }
     }
 

@@ -16,8 +16,10 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::time::Duration;
 
 use super::matching::{ParkedPoll, PollKind, QueueEntry};
+use super::queries::PendingQuery;
 use super::runs::{Execution, Run, RunIdx, Runs};
 use super::store::{StoreSnapshot, StoreWrite};
+use super::updates::UpdateWaiter;
 use crate::history::{EventType, ExecKey, Timestamp};
 use crate::lookup::LookupMap;
 use crate::rng::splitmix64;
@@ -124,6 +126,19 @@ pub struct Engine<R> {
     pub(super) history_waiters: BTreeMap<RunIdx, Vec<(R, Timestamp)>>,
     /// Deadlines of `history_waiters` (entries may outlive their waiter: checked lazily).
     pub(super) waiter_deadlines: BTreeSet<(Timestamp, RunIdx)>,
+    /// Clients waiting for an update to reach a stage (`updates.rs`), by run.
+    pub(super) update_waiters: BTreeMap<RunIdx, Vec<UpdateWaiter<R>>>,
+    /// Deadlines of `update_waiters` (checked lazily, as `waiter_deadlines`).
+    pub(super) update_deadlines: BTreeSet<(Timestamp, RunIdx)>,
+    /// Updates rejected in this step, for their waiting clients (run, update id, why).
+    pub(super) rejections: Vec<(RunIdx, String, crate::history::Failure)>,
+    /// Queries waiting for a worker's answer, by id (`queries.rs`); never durable.
+    pub(super) queries: BTreeMap<u64, PendingQuery<R>>,
+    pub(super) next_query_id: u64,
+    /// Deadlines of `queries`.
+    pub(super) query_deadlines: BTreeSet<(Timestamp, u64)>,
+    /// Replies to parked requests made in this step (sent with the step's other replies).
+    pub(super) pending_replies: Vec<(R, Response)>,
     /// History length per touched run before this step (for building writes).
     pub(super) dirty: BTreeMap<RunIdx, usize>,
     pub(super) dirty_current: BTreeSet<String>,
@@ -151,6 +166,13 @@ impl<R: ReplyHandle> Engine<R> {
             pollers: BTreeMap::new(),
             history_waiters: BTreeMap::new(),
             waiter_deadlines: BTreeSet::new(),
+            update_waiters: BTreeMap::new(),
+            update_deadlines: BTreeSet::new(),
+            rejections: Vec::new(),
+            queries: BTreeMap::new(),
+            next_query_id: 1,
+            query_deadlines: BTreeSet::new(),
+            pending_replies: Vec::new(),
             dirty: BTreeMap::new(),
             dirty_current: BTreeSet::new(),
             step_time: Timestamp::from_nanos(i64::MIN),
@@ -211,7 +233,9 @@ impl<R: ReplyHandle> Engine<R> {
         let d = self.deadlines.first().map(|(t, _)| *t);
         let p = self.next_poll_deadline();
         let h = self.waiter_deadlines.first().map(|(t, _)| *t);
-        [d, p, h].into_iter().flatten().min()
+        let u = self.update_deadlines.first().map(|(t, _)| *t);
+        let q = self.query_deadlines.first().map(|(t, _)| *t);
+        [d, p, h, u, q].into_iter().flatten().min()
     }
 
     // ----- the step function -----
@@ -235,6 +259,9 @@ impl<R: ReplyHandle> Engine<R> {
             Request::Terminate(t) => Some(self.terminate(now, t)),
             Request::Describe(d) => Some(self.describe(d)),
             Request::GetHistory(g) => self.get_history(now, from, g),
+            Request::Update(u) => self.update(now, from, *u),
+            Request::Query(q) => self.query(now, from, *q),
+            Request::AnswerQuery(a) => Some(self.answer_query(*a)),
         };
         let mut step = Step::default();
         if let Some(r) = reply {
@@ -251,6 +278,8 @@ impl<R: ReplyHandle> Engine<R> {
         self.fire_deadlines(now);
         self.expire_polls(now, &mut step);
         self.expire_history_waiters(now, &mut step);
+        self.expire_update_waiters(now, &mut step);
+        self.expire_queries(now, &mut step);
         self.finish_step(now, &mut step);
         step
     }
@@ -278,6 +307,9 @@ impl<R: ReplyHandle> Engine<R> {
         }
         self.match_pollers(now, step);
         self.answer_close_waiters(&touched, step);
+        self.answer_update_waiters(&touched, step);
+        self.dispatch_queries(step);
+        step.replies.append(&mut self.pending_replies);
         for &run in self.dirty.keys() {
             self.assert_run_consistent(run);
         }
@@ -394,6 +426,8 @@ impl<R: ReplyHandle> Engine<R> {
     fn assert_tasks_written(&self, step: &Step<R>) {
         for (_, resp) in &step.replies {
             let token = match resp {
+                // A query task writes nothing (`queries.rs`).
+                Response::WorkflowTask(Some(t)) if t.query.is_some() => continue,
                 Response::WorkflowTask(Some(t)) => &t.token,
                 Response::ActivityTask(Some(t)) => &t.token,
                 _ => continue,

@@ -222,6 +222,7 @@ impl<R: ReplyHandle> Engine<R> {
                     execution_expiration_time,
                     search_attributes: BTreeMap::new(),
                     memo: BTreeMap::new(),
+                    updates: BTreeMap::new(),
                 },
             },
         );

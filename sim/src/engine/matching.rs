@@ -69,6 +69,11 @@ impl<R: ReplyHandle> Engine<R> {
         req: PollTaskQueue,
         kind: PollKind,
     ) -> Option<Response> {
+        if kind == PollKind::Workflow {
+            if let Some(task) = self.take_query_task(&req.task_queue) {
+                return Some(task);
+            }
+        }
         let queue = (kind, req.task_queue);
         if let Some(resp) = self.dispatch(now, &queue, &req.identity) {
             return Some(resp);
@@ -84,6 +89,22 @@ impl<R: ReplyHandle> Engine<R> {
                 deadline: now.plus(req.wait.min(self.cfg.max_long_poll)),
             });
         None
+    }
+
+    /// Whether a poll of `queue` is parked.
+    pub(super) fn has_parked_poll(&self, queue: &(PollKind, String)) -> bool {
+        self.pollers.get(queue).is_some_and(|p| !p.is_empty())
+    }
+
+    /// Takes the poll of `queue` that has waited longest (for a task handed out by another
+    /// route than the queue's ready tasks: a query).
+    pub(super) fn pop_parked_poll(&mut self, queue: &(PollKind, String)) -> Option<R> {
+        let polls = self.pollers.get_mut(queue)?;
+        let p = polls.pop_front()?;
+        if polls.is_empty() {
+            self.pollers.remove(queue);
+        }
+        Some(p.reply)
     }
 
     /// Takes the first ready task of `queue` and starts it.

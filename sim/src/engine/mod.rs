@@ -60,6 +60,7 @@ mod frontend;
 mod history_builder;
 mod matching;
 mod properties;
+mod queries;
 mod run_timeouts;
 mod runs;
 pub mod server;
@@ -69,6 +70,7 @@ pub mod store;
 #[cfg(test)]
 mod tests;
 mod timers;
+mod updates;
 mod workflow_task;
 
 pub use core::{Defects, EngineConfig, Limits};

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use crate::history::{
     EventAttributes, EventId, Failure, ParentClosePolicy, Payload, Payloads, RetryPolicy,
-    TaskQueue, Timestamp,
+    TaskQueue, Timestamp, UpdateOutcome, UpdateRequest,
 };
 use crate::wire::WorkflowStatus;
 
@@ -40,6 +40,9 @@ pub struct WftState {
     /// Temporal converts it to a normal task.
     pub scheduled_next_event_id: EventId,
     pub started: Option<WftStarted>,
+    /// Scheduled for an update alone (Temporal's speculative task): like a transient task its
+    /// events are written only when it completes, and not at all when it only rejected updates.
+    pub speculative: bool,
 }
 
 impl WftState {
@@ -188,6 +191,30 @@ pub struct MutableState {
     pub search_attributes: BTreeMap<String, Payload>,
     /// The run's memo: as started, then modified (`properties.rs`).
     pub memo: BTreeMap<String, Payload>,
+    /// Updates taken in and not rejected, by update id (`updates.rs`); completed ones stay, so
+    /// a retried request gets the same outcome.
+    pub updates: BTreeMap<String, UpdateState>,
+}
+
+/// An update a run has taken in.
+#[derive(Clone, Debug, PartialEq)]
+pub struct UpdateState {
+    /// What the client asked for.
+    pub request: UpdateRequest,
+    /// How far it has got.
+    pub progress: UpdateProgress,
+}
+
+/// How far an update has got.
+#[derive(Clone, Debug, PartialEq)]
+pub enum UpdateProgress {
+    /// Waiting for the workflow's validator. `sent_with`: the scheduled event id of the started
+    /// workflow task that carries it (its sequencing event), `None` until one does.
+    Admitted { sent_with: Option<EventId> },
+    /// Accepted: its WorkflowExecutionUpdateAccepted event.
+    Accepted { accepted_event_id: EventId },
+    /// Its handler returned.
+    Completed { outcome: UpdateOutcome },
 }
 
 impl MutableState {

@@ -102,6 +102,7 @@ impl<R: ReplyHandle> Engine<R> {
             ready_at,
             started: None,
             scheduled_next_event_id: ms.next_event_id,
+            speculative: false,
         });
     }
 
@@ -126,6 +127,7 @@ impl<R: ReplyHandle> Engine<R> {
             let id = self.append(run, now, event);
             let wft = self.ms_mut(run).wft.as_mut().expect("queued wft");
             wft.scheduled_event_id = id;
+            wft.speculative = false;
         }
         let started = WftStarted {
             started_event_id: 0,
@@ -182,7 +184,7 @@ impl<R: ReplyHandle> Engine<R> {
             started_event_id,
             ..started
         });
-        Response::WorkflowTask(Some(Box::new(WorkflowTask {
+        let mut task = WorkflowTask {
             token: TaskToken {
                 exec: key.clone(),
                 scheduled_event_id: token_scheduled,
@@ -193,7 +195,11 @@ impl<R: ReplyHandle> Engine<R> {
             first_event_id,
             events,
             sticky,
-        })))
+            messages: Vec::new(),
+            query: None,
+        };
+        task.messages = self.take_update_requests(run, token_scheduled);
+        Response::WorkflowTask(Some(Box::new(task)))
     }
 
     /// The run of a workflow task token that names the current, started workflow task.
@@ -243,6 +249,12 @@ impl<R: ReplyHandle> Engine<R> {
         let scheduled = scheduled_event(wft.task_queue.clone(), timeout, wft.attempt);
         let sched = self.append_late(run, now, wft.scheduled_time, scheduled);
         let start = self.append_late(run, now, started.time, started_event(sched, &started, 0));
+        if let Some(w) = self.ms_mut(run).wft.as_mut() {
+            w.scheduled_event_id = sched;
+            if let Some(s) = w.started.as_mut() {
+                s.started_event_id = start;
+            }
+        }
         (sched, start)
     }
 
@@ -256,14 +268,42 @@ impl<R: ReplyHandle> Engine<R> {
             identity,
             sticky_queue,
             sdk_metadata,
+            messages,
         } = req;
         let run = match self.check_wft_token(&token) {
             Ok(run) => run,
             Err(r) => return r,
         };
         self.touch(run);
-        if let Err(bad) = self.validate_commands(run, &commands) {
+        if let Err(bad) = self
+            .validate_commands(run, &commands)
+            .and_then(|()| self.validate_messages(run, &commands, &messages))
+        {
             self.reject_commands(now, run, bad, identity);
+            return Response::Ok;
+        }
+        let speculative = self.ms(run).wft.as_ref().is_some_and(|w| w.speculative);
+        if speculative
+            && super::updates::speculative_leaves_nothing(
+                &commands,
+                &messages,
+                !self.ms(run).buffered.is_empty(),
+            )
+        {
+            // Only rejections: the task leaves no trace in history (Temporal drops it).
+            let cx = CommandContext {
+                now,
+                run,
+                completed_event_id: 0,
+                identity: &identity,
+            };
+            for m in messages {
+                self.apply_update_message(&cx, m);
+            }
+            self.ms_mut(run).wft = None;
+            if self.updates_waiting(run) {
+                self.schedule_speculative_wft(run, now);
+            }
             return Response::Ok;
         }
         let has_terminal = commands.iter().any(|c| c.is_terminal());
@@ -312,12 +352,14 @@ impl<R: ReplyHandle> Engine<R> {
             completed_event_id: completed,
             identity: &identity,
         };
-        let applied = self.apply_commands(&cx, commands);
+        let applied = self.apply_commands(&cx, commands, messages);
         if !applied.closed_run {
             let any = self.flush_buffered(run, now);
             let delivered = self.run_transfers(now, run, applied.transfers);
             if any || delivered || applied.needs_wft {
                 self.schedule_wft(run, now, 1, now);
+            } else if self.updates_waiting(run) {
+                self.schedule_speculative_wft(run, now);
             }
         }
         Response::Ok
@@ -359,7 +401,8 @@ impl<R: ReplyHandle> Engine<R> {
     fn record_wft_failure(&mut self, now: Timestamp, run: RunIdx, f: WftFailure) {
         let wft = self.ms(run).wft.clone().expect("wft");
         let unhandled = f.cause == WorkflowTaskFailedCause::UnhandledCommand;
-        if !wft.is_transient() || unhandled {
+        self.unsend_updates(run);
+        if !wft.is_transient() || unhandled || wft.speculative {
             let (sched, started) = self.materialize_transient(run, now);
             self.append(
                 run,
@@ -399,7 +442,15 @@ impl<R: ReplyHandle> Engine<R> {
         };
         match &wft.started {
             Some(s) if s.time.plus(ms.workflow_task_timeout) <= now => {
-                if !wft.is_transient() {
+                self.unsend_updates(run);
+                if wft.speculative {
+                    // Written as Temporal converts a timed-out speculative task to a normal one.
+                    self.materialize_transient(run, now);
+                }
+                let ms = self.ms(run);
+                let wft = ms.wft.clone().expect("wft");
+                let s = wft.started.clone().expect("started");
+                if !wft.is_transient() || wft.speculative {
                     self.append(
                         run,
                         now,
@@ -419,6 +470,18 @@ impl<R: ReplyHandle> Engine<R> {
                 self.flush_buffered(run, now);
                 let attempt = wft.attempt + 1;
                 self.schedule_wft(run, now, attempt, now.plus(wft_retry_backoff(attempt)));
+            }
+            None if wft.task_queue.kind == TaskQueueKind::Sticky
+                && wft.scheduled_time.plus(STICKY_SCHEDULE_TO_START) <= now
+                && wft.speculative =>
+            {
+                // A speculative task has nothing written: it just moves to the normal queue.
+                let ms = self.ms_mut(run);
+                ms.sticky_queue = None;
+                let normal = TaskQueue::normal(ms.task_queue.clone());
+                if let Some(w) = ms.wft.as_mut() {
+                    w.task_queue = normal;
+                }
             }
             None if wft.task_queue.kind == TaskQueueKind::Sticky
                 && wft.scheduled_time.plus(STICKY_SCHEDULE_TO_START) <= now =>

@@ -186,6 +186,13 @@ pub enum Command {
         /// The memo keys to set; a `binary/null` value removes its key.
         upserted_memo: Memo,
     },
+    /// Process one of the task's protocol messages (an update's acceptance or response) here,
+    /// among the commands; becomes the message's event (WorkflowExecutionUpdateAccepted or
+    /// WorkflowExecutionUpdateCompleted).
+    ProtocolMessage {
+        /// The [`ProtocolMessage`](super::protocol::ProtocolMessage)'s id.
+        message_id: String,
+    },
 }
 
 impl Command {
@@ -208,6 +215,7 @@ impl Command {
             }
             Command::UpsertWorkflowSearchAttributes { .. } => "UpsertWorkflowSearchAttributes",
             Command::ModifyWorkflowProperties { .. } => "ModifyWorkflowProperties",
+            Command::ProtocolMessage { .. } => "ProtocolMessage",
         }
     }
 

@@ -355,6 +355,8 @@ impl EventType {
                 | EventType::WorkflowPropertiesModified
                 | EventType::NexusOperationScheduled
                 | EventType::NexusOperationCancelRequested
+                | EventType::WorkflowExecutionUpdateAccepted
+                | EventType::WorkflowExecutionUpdateCompleted
         )
     }
 }

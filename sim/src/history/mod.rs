@@ -11,6 +11,7 @@ pub mod exec;
 pub mod failure;
 pub mod json;
 pub mod payload;
+pub mod protocol;
 pub mod render;
 pub mod time;
 
@@ -24,5 +25,6 @@ pub use exec::ExecKey;
 pub use failure::{Failure, FailureInfo};
 pub use json::{parse_history, to_json, HistoryError};
 pub use payload::{Payload, PayloadError, Payloads, JSON_PLAIN};
+pub use protocol::{MessageBody, ProtocolMessage};
 pub use render::show;
 pub use time::{format_duration, format_timestamp, parse_duration, parse_timestamp};

@@ -236,6 +236,8 @@ pub(crate) struct State {
     pub external_by_event: BTreeMap<EventId, u32>,
     /// Local activities (`local_activity.rs`).
     pub locals: super::local_activity::LocalState,
+    /// Update and query handlers, update requests and answers (`updates.rs`).
+    pub messages: super::updates::MessageState,
 }
 
 impl State {
@@ -268,6 +270,7 @@ impl State {
             externals: BTreeMap::new(),
             external_by_event: BTreeMap::new(),
             locals: Default::default(),
+            messages: Default::default(),
         }
     }
 

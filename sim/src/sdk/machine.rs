@@ -193,6 +193,8 @@ pub struct WorkflowMachine {
     outcome: Option<CodeOutcome>,
     /// The commands of the task running for real so far (local activities resolve into it).
     live_commands: Vec<Command>,
+    /// Accepted updates whose handlers are still running, in acceptance order (`updates.rs`).
+    updates_running: Vec<(crate::history::UpdateRequest, super::updates::UpdateRoutine)>,
 }
 
 impl fmt::Debug for WorkflowMachine {
@@ -267,6 +269,7 @@ impl WorkflowMachine {
             poisoned: None,
             outcome: None,
             live_commands: Vec::new(),
+            updates_running: Vec::new(),
         })
     }
 
@@ -508,6 +511,21 @@ impl WorkflowMachine {
             }
         }
         self.poll_workflow()?;
+        // Update requests go to the handlers the first poll registered.
+        let incoming = if replaying {
+            let command_events: Vec<HistoryEvent> = events[i + 2..]
+                .iter()
+                .take_while(|e| e.event_type().is_command_event())
+                .cloned()
+                .collect();
+            super::updates::replayed_requests(&command_events)
+        } else {
+            std::mem::take(&mut self.st.borrow_mut().messages.requests)
+        };
+        if !incoming.is_empty() {
+            self.start_updates(started.event_id, &incoming, replaying)?;
+            self.poll_workflow()?;
+        }
         self.check_local_activities(started.event_id)?;
         let out = self.drain_commands(replaying);
         self.st.borrow_mut().side_effects.clear();
@@ -592,15 +610,74 @@ impl WorkflowMachine {
         Ok(self.live_commands.clone())
     }
 
-    /// Polls the workflow until it finishes or a poll changes nothing.
+    /// Validates and accepts the task's update requests; accepted handlers start running.
+    fn start_updates(
+        &mut self,
+        task: EventId,
+        incoming: &[super::updates::IncomingUpdate],
+        replaying: bool,
+    ) -> Result<(), WorkflowTaskError> {
+        let ctx = WorkflowContext::new(Rc::clone(&self.st));
+        for u in incoming {
+            match super::updates::start_update(&ctx, u, replaying) {
+                Ok(super::updates::Started::Accepted(routine)) => {
+                    self.updates_running.push((u.request.clone(), routine));
+                }
+                Ok(super::updates::Started::Rejected) => {}
+                Err(message) => {
+                    return Err(WorkflowTaskError::NonDeterminism(NonDeterminismError {
+                        kind: NonDeterminismKind::Mismatch,
+                        event_id: task,
+                        message: format!(
+                            "[TMPRL1100] the workflow task started at event {task} accepted \
+                             update {}, but the code cannot run it: {message}",
+                            u.request.update_id()
+                        ),
+                        history: format!("update {} ({})", u.request.update_id(), u.request.name()),
+                        code: "no handler".to_string(),
+                    }));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Polls each running update handler once; those that returned send their response.
+    fn poll_updates(&mut self, cx: &mut Context<'_>) -> Result<(), WorkflowTaskError> {
+        let mut k = 0;
+        while k < self.updates_running.len() {
+            let polled = {
+                let routine = &mut self.updates_running[k].1;
+                catch_unwind(AssertUnwindSafe(|| routine.as_mut().poll(cx)))
+            };
+            match polled {
+                Err(p) => return Err(WorkflowTaskError::Panic(panic_message(p.as_ref()))),
+                Ok(Poll::Pending) => k += 1,
+                Ok(Poll::Ready(result)) => {
+                    let (request, _) = self.updates_running.remove(k);
+                    let replaying = self.st.borrow().replaying;
+                    let ctx = WorkflowContext::new(Rc::clone(&self.st));
+                    super::updates::complete_update(&ctx, &request, result, replaying);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Polls the workflow (and its running update handlers) until it finishes or a poll
+    /// changes nothing.
     fn poll_workflow(&mut self) -> Result<(), WorkflowTaskError> {
-        let Some(root) = self.root.as_mut() else {
+        let waker = self.waker.clone();
+        let mut cx = Context::from_waker(&waker);
+        if self.root.is_none() {
             return Ok(());
-        };
-        let mut cx = Context::from_waker(&self.waker);
+        }
         let mut rechecked = false;
         for _ in 0..MAX_POLLS_PER_TASK {
             let before = self.st.borrow().progress;
+            let Some(root) = self.root.as_mut() else {
+                return Ok(());
+            };
             let polled = catch_unwind(AssertUnwindSafe(|| root.as_mut().poll(&mut cx)));
             match polled {
                 Err(p) => {
@@ -614,6 +691,7 @@ impl WorkflowMachine {
                     return Ok(());
                 }
                 Ok(Poll::Pending) => {
+                    self.poll_updates(&mut cx)?;
                     let st = self.st.borrow();
                     if st.progress != before {
                         rechecked = false;
@@ -736,6 +814,18 @@ impl super::runtime::WorkflowExecutor for WorkflowMachine {
         std::mem::take(&mut self.st.borrow_mut().locals.requests)
     }
 
+    fn deliver_messages(
+        &mut self,
+        messages: Vec<crate::history::ProtocolMessage>,
+    ) -> Result<(), WorkflowTaskError> {
+        self.st.borrow_mut().messages.requests = super::updates::live_requests(messages);
+        Ok(())
+    }
+
+    fn take_messages(&mut self) -> Vec<crate::history::ProtocolMessage> {
+        std::mem::take(&mut self.st.borrow_mut().messages.outgoing)
+    }
+
     fn resolve_local_activities(
         &mut self,
         results: Vec<super::runtime::LocalActivityResult>,
@@ -746,6 +836,32 @@ impl super::runtime::WorkflowExecutor for WorkflowMachine {
         let r = self.resolve_locals(results);
         self.poison_on_err(r)
     }
+}
+
+/// Answers query `query_type` (with `args`) from the state the run's workflow reaches by
+/// replaying `history`, by the runtime that registered its type (this crate's SDK or another).
+/// A history that does not replay, or a query with no handler, is a failure.
+pub fn query(
+    registry: &Registry,
+    history: &History,
+    query_type: &str,
+    args: Option<&Payloads>,
+) -> Result<Option<Payloads>, Failure> {
+    if let Some(rt) = history
+        .started()
+        .and_then(|s| registry.runtime_for(&s.workflow_type))
+    {
+        return rt.query(history, query_type, args);
+    }
+    let m = replayed_machine(registry, history).map_err(|e| {
+        Failure::application(
+            format!("query {query_type:?}: the history does not replay: {e}"),
+            "QueryFailed",
+            true,
+        )
+    })?;
+    let ctx = WorkflowContext::new(Rc::clone(&m.st));
+    super::updates::answer_query(&ctx, query_type, args)
 }
 
 /// Replays a whole history (ours or Temporal's) against the registered workflows (run by this
@@ -763,10 +879,11 @@ pub fn replay(registry: &Registry, history: &History) -> ReplayOutcome {
     }
 }
 
-fn replay_inner(
+/// A machine that has replayed the whole of `history`.
+fn replayed_machine(
     registry: &Registry,
     history: &History,
-) -> Result<ReplayOutcome, WorkflowTaskError> {
+) -> Result<WorkflowMachine, WorkflowTaskError> {
     let Some(first) = history.events.first() else {
         return Err(WorkflowTaskError::BadHistory("empty history".to_string()));
     };
@@ -800,6 +917,14 @@ fn replay_inner(
     if m.window.is_some() {
         m.close_window(m.last_event_id + 1, None)?;
     }
+    Ok(m)
+}
+
+fn replay_inner(
+    registry: &Registry,
+    history: &History,
+) -> Result<ReplayOutcome, WorkflowTaskError> {
+    let m = replayed_machine(registry, history)?;
     let Some(close) = history.close_event() else {
         return Ok(ReplayOutcome::Open);
     };

@@ -41,6 +41,18 @@ pub(crate) enum Key {
     /// Search attribute and memo upserts are matched by kind only (as core does).
     UpsertSearchAttributes,
     ModifyProperties,
+    /// An update's acceptance and completion, by update id (the worker's message ids are
+    /// `<update id>/accept` and `<update id>/complete`: [`update_message_id`]).
+    UpdateAccepted(String),
+    UpdateCompleted(String),
+    /// A protocol message command of no known form: matches no event.
+    Message(String),
+}
+
+/// The id of the message a worker sends for update `update_id`: `kind` is `accept`, `reject`
+/// or `complete` (the ids the engine's events are matched back by on replay).
+pub fn update_message_id(update_id: &str, kind: &str) -> String {
+    format!("{update_id}/{kind}")
 }
 
 impl Key {
@@ -79,6 +91,15 @@ impl Key {
             Command::RequestCancelExternalWorkflowExecution(_) => Key::CancelExternal,
             Command::UpsertWorkflowSearchAttributes { .. } => Key::UpsertSearchAttributes,
             Command::ModifyWorkflowProperties { .. } => Key::ModifyProperties,
+            Command::ProtocolMessage { message_id } => {
+                if let Some(id) = message_id.strip_suffix("/accept") {
+                    Key::UpdateAccepted(id.to_string())
+                } else if let Some(id) = message_id.strip_suffix("/complete") {
+                    Key::UpdateCompleted(id.to_string())
+                } else {
+                    Key::Message(message_id.clone())
+                }
+            }
         }
     }
 
@@ -115,6 +136,14 @@ impl Key {
             }
             EventAttributes::UpsertWorkflowSearchAttributes(_) => Key::UpsertSearchAttributes,
             EventAttributes::WorkflowPropertiesModified(_) => Key::ModifyProperties,
+            EventAttributes::WorkflowExecutionUpdateAccepted(a) => {
+                Key::UpdateAccepted(a.protocol_instance_id.clone())
+            }
+            EventAttributes::WorkflowExecutionUpdateCompleted(a) => Key::UpdateCompleted(
+                a.meta
+                    .as_ref()
+                    .map_or_else(String::new, |m| m.update_id.clone()),
+            ),
             _ => return None,
         })
     }
@@ -180,6 +209,9 @@ impl Key {
             Key::CancelExternal => "RequestCancelExternalWorkflowExecution".to_string(),
             Key::UpsertSearchAttributes => "UpsertWorkflowSearchAttributes".to_string(),
             Key::ModifyProperties => "ModifyWorkflowProperties".to_string(),
+            Key::UpdateAccepted(id) => format!("ProtocolMessage(accept update {id})"),
+            Key::UpdateCompleted(id) => format!("ProtocolMessage(complete update {id})"),
+            Key::Message(id) => format!("ProtocolMessage({id})"),
         }
     }
 
@@ -210,6 +242,11 @@ impl Key {
             Key::CancelExternal => "RequestCancelExternalWorkflowExecutionInitiated".to_string(),
             Key::UpsertSearchAttributes => "UpsertWorkflowSearchAttributes".to_string(),
             Key::ModifyProperties => "WorkflowPropertiesModified".to_string(),
+            Key::UpdateAccepted(id) => format!("WorkflowExecutionUpdateAccepted(update_id={id})"),
+            Key::UpdateCompleted(id) => {
+                format!("WorkflowExecutionUpdateCompleted(update_id={id})")
+            }
+            Key::Message(id) => format!("protocol message {id}"),
         }
     }
 }

@@ -45,6 +45,7 @@ mod rng;
 mod runtime;
 #[cfg(test)]
 mod tests;
+mod updates;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -76,10 +77,10 @@ pub use local_activity::{
     LOCAL_RETRY_THRESHOLD,
 };
 pub use machine::{
-    replay, NonDeterminismError, NonDeterminismKind, ReplayOutcome, WorkflowMachine,
+    query, replay, NonDeterminismError, NonDeterminismKind, ReplayOutcome, WorkflowMachine,
     WorkflowTaskError,
 };
-pub use matching::{within_task, CommandMatcher};
+pub use matching::{update_message_id, within_task, CommandMatcher};
 pub use properties::{memo, search_attributes, SearchAttributeValue};
 pub use registry::{setup_hint, RawActivityFn, Registry};
 pub use rng::WorkflowRng;

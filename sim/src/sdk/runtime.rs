@@ -11,7 +11,9 @@
 use std::time::Duration;
 
 use super::machine::{ReplayOutcome, WorkflowTaskError};
-use crate::history::{Command, EventId, Failure, History, HistoryEvent, Payloads, RetryPolicy};
+use crate::history::{
+    Command, EventId, Failure, History, HistoryEvent, Payloads, ProtocolMessage, RetryPolicy,
+};
 
 /// A local activity the workflow code asked for: the worker runs it inside the workflow task
 /// (retrying as its policy says) and hands the result back before completing the task.
@@ -79,6 +81,29 @@ pub trait WorkflowExecutor {
         Vec::new()
     }
 
+    /// Hands the update requests the server sent with the task about to be activated (before
+    /// [`WorkflowExecutor::activate`]): the workflow validates them and answers with
+    /// [`WorkflowExecutor::take_messages`]. The default (a runtime without updates) fails the
+    /// task, naming the feature.
+    fn deliver_messages(
+        &mut self,
+        messages: Vec<ProtocolMessage>,
+    ) -> Result<(), WorkflowTaskError> {
+        if messages.is_empty() {
+            return Ok(());
+        }
+        Err(WorkflowTaskError::Unsupported(
+            "updates in this runtime".to_string(),
+        ))
+    }
+
+    /// The workflow's answers to update requests in the task just run (acceptances,
+    /// rejections, responses), taken: each is returned once. Their place among the commands is
+    /// given by [`Command::ProtocolMessage`]s.
+    fn take_messages(&mut self) -> Vec<ProtocolMessage> {
+        Vec::new()
+    }
+
     /// Hands the results of local activities back; the task continues and its commands so far
     /// are returned (more local activities may be waiting then).
     fn resolve_local_activities(
@@ -117,17 +142,13 @@ pub fn unseen_events(
 }
 
 /// The error for an event that neither of durasim's executors (its SDK and the official-SDK
-/// host) can replay yet: an update or a Nexus operation (search attribute and memo upserts
+/// host) can replay yet: a Nexus operation (search attribute and memo upserts and updates
 /// replay as commands). `None` for every other event; events
 /// that change nothing the workflow code sees (options, properties or activity retry policies
 /// changed from outside, pauses, time skipping) are replayable and ignored.
 pub fn unreplayable_event(ev: &HistoryEvent) -> Option<WorkflowTaskError> {
     use crate::history::EventType as T;
     let feature = match ev.event_type() {
-        T::WorkflowExecutionUpdateAdmitted
-        | T::WorkflowExecutionUpdateAccepted
-        | T::WorkflowExecutionUpdateRejected
-        | T::WorkflowExecutionUpdateCompleted => "updates",
         T::NexusOperationScheduled
         | T::NexusOperationStarted
         | T::NexusOperationCompleted
@@ -179,4 +200,24 @@ pub trait WorkflowRuntime: Send + Sync {
 
     /// Replays a whole history of one of its workflow types.
     fn replay(&self, history: &History) -> ReplayOutcome;
+
+    /// Answers query `query_type` from the state the workflow reaches by replaying `history`
+    /// (an open run's history up to its last completed task, or a closed run's whole
+    /// history). The default, for a runtime without queries, fails naming the feature.
+    fn query(
+        &self,
+        history: &History,
+        query_type: &str,
+        args: Option<&Payloads>,
+    ) -> Result<Option<Payloads>, Failure> {
+        let _ = (history, args);
+        Err(Failure::application(
+            format!(
+                "{}: query {query_type:?}: queries are not supported",
+                self.name()
+            ),
+            "QueryNotSupported",
+            true,
+        ))
+    }
 }

@@ -167,6 +167,10 @@ impl Worker {
             {
                 Ok(Response::WorkflowTask(Some(task))) => {
                     wait.reset();
+                    if task.query.is_some() {
+                        self.answer_query(*task).await;
+                        continue;
+                    }
                     self.note_history_shown(&task);
                     Worker::run_workflow_task(&self, *task).await
                 }
@@ -209,8 +213,11 @@ impl Worker {
                 )),
             },
         };
-        let mut outcome =
-            result.and_then(|mut m| m.activate(&events).map(|commands| (m, commands)));
+        let messages = std::mem::take(&mut task.messages);
+        let mut outcome = result.and_then(|mut m| {
+            m.deliver_messages(messages)?;
+            m.activate(&events).map(|commands| (m, commands))
+        });
         // Local activities run here, inside the task, until the code waits on none.
         while let Ok((m, commands)) = &mut outcome {
             let requests = m.take_local_activities();
@@ -229,6 +236,7 @@ impl Worker {
         match outcome {
             Ok((mut m, commands)) => {
                 let sdk_metadata = m.task_metadata();
+                let messages = m.take_messages();
                 let closing = commands.iter().any(|c| c.is_terminal());
                 let sticky =
                     (!self.cfg.evict_every_task && !closing).then(|| self.sticky_queue.clone());
@@ -243,6 +251,7 @@ impl Worker {
                     identity: self.identity.clone(),
                     sticky_queue: sticky,
                     sdk_metadata,
+                    messages,
                 });
                 match self
                     .server
@@ -282,6 +291,26 @@ impl Worker {
                     .await;
             }
         }
+    }
+
+    /// Answers a query task: replays the run's history it carries and asks the workflow's
+    /// query handler (a fresh replay each time: a query never touches the cached machines).
+    async fn answer_query(&self, task: WorkflowTask) {
+        let Some(q) = task.query else {
+            return;
+        };
+        let history = crate::history::History::new(task.events);
+        let result = crate::sdk::query(&self.registry, &history, &q.query_type, q.args.as_ref());
+        let req = Request::AnswerQuery(Box::new(wire::AnswerQuery {
+            token: task.token,
+            query_id: q.query_id,
+            result,
+            identity: self.identity.clone(),
+        }));
+        let _ = self
+            .server
+            .call(self.cfg.server, req, self.request_options())
+            .await;
     }
 
     /// Records what a workflow task showed of the run's history: its last persisted event

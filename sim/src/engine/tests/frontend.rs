@@ -214,6 +214,7 @@ fn terminate_closes_the_run_and_drops_pending_work() {
     h.assert_rejected_unchanged(
         &key,
         Request::CompleteWorkflowTask(wire::CompleteWorkflowTask {
+            messages: Vec::new(),
             token: t.token.clone(),
             commands: vec![complete_wf()],
             identity: WORKER.into(),

@@ -327,6 +327,7 @@ impl H {
 
     fn complete(&mut self, task: &WorkflowTask, commands: Vec<Command>) -> Response {
         self.call(Request::CompleteWorkflowTask(wire::CompleteWorkflowTask {
+            messages: Vec::new(),
             token: task.token.clone(),
             commands,
             identity: WORKER.to_string(),
@@ -337,6 +338,7 @@ impl H {
 
     fn complete_sticky(&mut self, task: &WorkflowTask, commands: Vec<Command>) -> Response {
         self.call(Request::CompleteWorkflowTask(wire::CompleteWorkflowTask {
+            messages: Vec::new(),
             token: task.token.clone(),
             commands,
             identity: WORKER.to_string(),
@@ -470,4 +472,5 @@ mod run_timeouts;
 mod signal_with_start;
 mod task_tokens;
 mod timers;
+mod updates;
 mod workflow_tasks;

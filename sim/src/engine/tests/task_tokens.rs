@@ -143,6 +143,7 @@ fn stale_and_timed_out_workflow_task_tokens_are_not_found_and_change_nothing() {
     h.assert_rejected_unchanged(
         &key,
         Request::CompleteWorkflowTask(wire::CompleteWorkflowTask {
+            messages: Vec::new(),
             token: forged,
             commands: vec![complete_wf()],
             identity: WORKER.into(),
@@ -158,6 +159,7 @@ fn stale_and_timed_out_workflow_task_tokens_are_not_found_and_change_nothing() {
     );
     for req in [
         Request::CompleteWorkflowTask(wire::CompleteWorkflowTask {
+            messages: Vec::new(),
             token: t1.token.clone(),
             commands: vec![complete_wf()],
             identity: WORKER.into(),
@@ -178,6 +180,7 @@ fn stale_and_timed_out_workflow_task_tokens_are_not_found_and_change_nothing() {
     h.assert_rejected_unchanged(
         &key,
         Request::CompleteWorkflowTask(wire::CompleteWorkflowTask {
+            messages: Vec::new(),
             token: t1.token.clone(),
             commands: vec![],
             identity: WORKER.into(),
@@ -189,6 +192,7 @@ fn stale_and_timed_out_workflow_task_tokens_are_not_found_and_change_nothing() {
     h.assert_rejected_unchanged(
         &key,
         Request::CompleteWorkflowTask(wire::CompleteWorkflowTask {
+            messages: Vec::new(),
             token: t2.token.clone(),
             commands: vec![complete_wf()],
             identity: WORKER.into(),
