@@ -374,6 +374,18 @@ impl OfficialRun {
                 return Err(e);
             }
             let ty = ev.event_type();
+            if matches!(
+                ty,
+                EventType::WorkflowExecutionUpdateAdmitted
+                    | EventType::WorkflowExecutionUpdateAccepted
+                    | EventType::WorkflowExecutionUpdateRejected
+                    | EventType::WorkflowExecutionUpdateCompleted
+            ) {
+                return Err(WorkflowTaskError::Unsupported(format!(
+                    "replaying event {} {ty} (updates in the official-SDK host)",
+                    ev.event_id
+                )));
+            }
             if ty.is_command_event() {
                 if self.window.is_none() {
                     return Err(WorkflowTaskError::BadHistory(format!(

@@ -102,7 +102,9 @@ impl<R: ReplyHandle> Engine<R> {
                     progress: UpdateProgress::Admitted { sent_with: None },
                 },
             );
-            self.schedule_speculative_wft(run, now);
+            if self.ms(run).sticky_seen_through > 0 {
+                self.schedule_speculative_wft(run, now);
+            }
         }
         let state = &self.ms(run).updates[&u.update_id];
         if stage_of(&state.progress) >= u.wait_for {
@@ -169,6 +171,11 @@ impl<R: ReplyHandle> Engine<R> {
     ) -> Vec<ProtocolMessage> {
         let ms = self.ms_mut(run);
         let mut out = Vec::new();
+        // As Temporal: no update reaches a workflow before its first task has completed (the
+        // code has registered its handlers); they wait for the task after it.
+        if ms.sticky_seen_through == 0 {
+            return out;
+        }
         for (id, u) in ms.updates.iter_mut() {
             if let UpdateProgress::Admitted { sent_with } = &mut u.progress {
                 *sent_with = Some(scheduled_event_id);
@@ -193,13 +200,16 @@ impl<R: ReplyHandle> Engine<R> {
     }
 
     /// Whether admitted updates wait for a task to carry them (after a task completed: those
-    /// it carried and did not answer go again).
+    /// it carried and did not answer go again). `sticky_seen_through` is the last completed
+    /// task's started event: 0 until the first task completes.
     pub(super) fn updates_waiting(&mut self, run: RunIdx) -> bool {
         self.unsend_updates(run);
-        self.ms(run)
-            .updates
-            .values()
-            .any(|u| matches!(u.progress, UpdateProgress::Admitted { .. }))
+        let ms = self.ms(run);
+        ms.sticky_seen_through > 0
+            && ms
+                .updates
+                .values()
+                .any(|u| matches!(u.progress, UpdateProgress::Admitted { .. }))
     }
 
     /// Checks a completed task's messages against the run's updates before anything is applied:

@@ -414,7 +414,7 @@ async fn waits(ctx: WorkflowContext) -> Result<String, WorkflowError> {
 }
 
 #[test]
-fn a_real_history_with_events_the_sdk_cannot_replay_names_the_first_one() {
+fn a_real_history_with_an_update_the_code_has_no_handler_for_names_the_update() {
     let path = format!(
         "{}/../fixtures/temporal-histories/updates.json",
         env!("CARGO_MANIFEST_DIR")
@@ -426,12 +426,10 @@ fn a_real_history_with_events_the_sdk_cannot_replay_names_the_first_one() {
         waits(ctx)
     });
     match replay(&r, &h) {
-        ReplayOutcome::Failed(e @ WorkflowTaskError::Unsupported(_)) => {
-            assert_eq!(
-                e.to_string(),
-                "not supported by durasim's engine yet: replaying event 8 \
-                 WorkflowExecutionUpdateAccepted (updates)"
-            );
+        ReplayOutcome::Failed(WorkflowTaskError::NonDeterminism(e)) => {
+            assert_eq!(e.event_id, 6, "{e}");
+            assert!(e.message.contains("accepted update update-a"), "{e}");
+            assert!(e.message.contains("no update handler for \"add\""), "{e}");
         }
         other => panic!("updates: {other:?}"),
     }
