@@ -8,6 +8,7 @@
 //! and struct fields holding unordered collections for the call graph, and its
 //! `workflowcheck:ignore` comments.
 
+mod captures;
 pub mod entry;
 pub mod resolve;
 
@@ -77,6 +78,9 @@ struct Frame {
     env: HashMap<String, Vec<Segs>>,
     /// Locals whose type only the call graph can tell (`let c = self.client.clone()`).
     deferred: HashMap<String, TypeExpr>,
+    /// Locals holding state shared through `Arc`/`Rc`, and which of them a workflow closure
+    /// captured from outside ([`captures`]).
+    shared: captures::SharedLocals,
 }
 
 /// Traits that say nothing about which methods a value has (`T: Send + Clone`).
@@ -776,6 +780,7 @@ impl<'a> Collector<'a> {
             syn::Pat::Ident(i) => {
                 let name = i.ident.to_string();
                 frame.deferred.remove(&name);
+                frame.shared.remove(&name);
                 match ty {
                     Some(t) => {
                         frame.env.insert(name, t);
@@ -867,6 +872,7 @@ impl<'a> Collector<'a> {
             },
             env: HashMap::new(),
             deferred: HashMap::new(),
+            shared: HashMap::new(),
         });
     }
 
@@ -881,6 +887,10 @@ impl<'a> Collector<'a> {
             if let syn::FnArg::Typed(pt) = arg {
                 let t = self.type_cands(&pt.ty);
                 self.bind_pat(&pt.pat, t);
+                self.bind_shared(
+                    &pt.pat,
+                    captures::of_type(&pt.ty).map(captures::Shared::made),
+                );
             }
         }
     }
@@ -1285,7 +1295,18 @@ impl<'ast> Visit<'ast> for Collector<'_> {
             (syn::Pat::Ident(_), None, Some(init)) => self.infer_deferred(&init.expr),
             _ => None,
         };
+        let shared = self.frames.last().and_then(|f| {
+            let from_init = l
+                .init
+                .as_ref()
+                .and_then(|i| captures::of_init(&i.expr, &f.shared));
+            from_init.or_else(|| match &l.pat {
+                syn::Pat::Type(pt) => captures::of_type(&pt.ty).map(captures::Shared::made),
+                _ => None,
+            })
+        });
         self.bind_pat(&l.pat, ty);
+        self.bind_shared(&l.pat, shared);
         if let (syn::Pat::Ident(i), Some(te), Some(frame)) =
             (&l.pat, deferred, self.frames.last_mut())
         {
@@ -1324,6 +1345,11 @@ impl<'ast> Visit<'ast> for Collector<'_> {
             return;
         };
         let loc = Loc::of(c.or1_token.span);
+        let captured = self
+            .frames
+            .last()
+            .map(|f| captures::captured_by_entry(&f.shared, f.info.entry.is_some()))
+            .unwrap_or_default();
         let (mut qual, enclosing) = match self.frames.last() {
             Some(f) => (f.info.qual.clone(), f.info.name.clone()),
             None => (self.res.module(), "<item>".to_string()),
@@ -1335,6 +1361,7 @@ impl<'ast> Visit<'ast> for Collector<'_> {
                 reason,
                 context_by_ref: None,
             });
+            f.shared = captured;
         }
         for input in &c.inputs {
             if let syn::Pat::Type(pt) = input {
@@ -1404,6 +1431,9 @@ impl<'ast> Visit<'ast> for Collector<'_> {
             self.visit_expr(&m.receiver);
             self.register_activity_args(m.args.iter());
             return;
+        }
+        if name != "clone" {
+            self.captured_use(&m.receiver, loc);
         }
         let recv_ty = self.infer(&m.receiver);
         let mut hit = rules::method_call(&MethodCall {
@@ -1574,6 +1604,32 @@ impl<'ast> Visit<'ast> for Collector<'_> {
 }
 
 impl Collector<'_> {
+    /// Records that the local bound by `pat` (a plain name, also annotated) holds `shared`.
+    fn bind_shared(&mut self, pat: &syn::Pat, shared: Option<captures::Shared>) {
+        let pat = match pat {
+            syn::Pat::Type(pt) => &*pt.pat,
+            other => other,
+        };
+        if let (syn::Pat::Ident(i), Some(s), Some(f)) = (pat, shared, self.frames.last_mut()) {
+            f.shared.insert(i.ident.to_string(), s);
+        }
+    }
+
+    /// A method called on `receiver`: reported if it is shared state the workflow closure
+    /// being visited captured from outside.
+    fn captured_use(&mut self, receiver: &syn::Expr, loc: Loc) {
+        let Some(name) = captures::local_name(receiver) else {
+            return;
+        };
+        let what = self.frames.last().and_then(|f| {
+            let s = f.shared.get(&name)?;
+            s.captured.then(|| s.what.clone())
+        });
+        if let Some(h) = what.and_then(|w| rules::captured_state_access(&name, &w)) {
+            self.hit(h, loc);
+        }
+    }
+
     fn register_activity_args<'e>(&mut self, args: impl Iterator<Item = &'e syn::Expr>) {
         for a in args {
             if let syn::Expr::Path(p) = strip_expr(a) {
