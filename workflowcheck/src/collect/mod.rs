@@ -181,6 +181,7 @@ pub fn file(
         module.extend(file.module.iter().cloned());
         let mut c = Collector::new(config, &file.crate_name);
         c.include_tests = include_tests;
+        c.hidden = vec![file.hidden];
         c.run(ast, module)
     };
     summary.suppressions = suppress::parse(text);
@@ -234,6 +235,8 @@ struct Collector<'a> {
     generics: Vec<HashMap<String, Vec<Segs>>>,
     /// Candidate paths of the trait of each enclosing `impl Trait for ..` (empty if none).
     impl_traits: Vec<Vec<Segs>>,
+    /// For each enclosing module: other crates cannot name it (a private `mod` on its path).
+    hidden: Vec<bool>,
 }
 
 /// The `T` of `Box<T>`, `Arc<T>`, `Rc<T>`, `Pin<T>` (also written with a path).
@@ -383,6 +386,7 @@ impl<'a> Collector<'a> {
             generics: Vec::new(),
             impl_traits: Vec::new(),
             sorted_locals: HashSet::new(),
+            hidden: Vec::new(),
         }
     }
 
@@ -413,6 +417,9 @@ impl<'a> Collector<'a> {
             }
         }
         if !block {
+            if !self.hidden.last().copied().unwrap_or(false) {
+                self.out.reexports.extend(scope.reexports.iter().cloned());
+            }
             let mut uses: Vec<(&String, &Segs)> = scope.uses.iter().collect();
             uses.sort_unstable();
             for (name, target) in uses {
@@ -864,6 +871,7 @@ impl<'a> Collector<'a> {
                 params: 0,
                 has_self: false,
                 public: false,
+                hidden: true,
                 impl_trait: Vec::new(),
                 ret: Vec::new(),
                 calls: Vec::new(),
@@ -928,6 +936,7 @@ impl<'a> Collector<'a> {
         } else {
             (false, false)
         };
+        let hidden = self.hidden.last().copied().unwrap_or(false) || !self.frames.is_empty();
         self.start_fn(qual, display, Loc::of(sig.ident.span()));
         let entry = if sdk {
             None
@@ -945,6 +954,7 @@ impl<'a> Collector<'a> {
             f.info.sdk = sdk;
             f.info.method = is_method;
             f.info.public = public;
+            f.info.hidden = hidden;
             if is_method {
                 f.info.impl_trait = self.impl_traits.last().cloned().unwrap_or_default();
             }
@@ -1091,11 +1101,16 @@ impl<'ast> Visit<'ast> for Collector<'_> {
                 if let Some((_, items)) = &m.content {
                     let mut module = self.res.real_module();
                     module.push(m.ident.to_string());
+                    let hidden = self.hidden.last().copied().unwrap_or(false)
+                        || !matches!(m.vis, syn::Visibility::Public(_))
+                        || !self.frames.is_empty();
+                    self.hidden.push(hidden);
                     self.push_scope(module, false, items.iter());
                     for it in items {
                         self.visit_item(it);
                     }
                     self.res.scopes.pop();
+                    self.hidden.pop();
                 }
             }
             syn::Item::Impl(imp) => {

@@ -246,6 +246,7 @@ mod tests {
                     module: Vec::new(),
                     package: None,
                     test: false,
+                    hidden: false,
                 };
                 let config = crate::config::Config::default();
                 let summary = crate::collect::file(&file, &placed, &src, &config, false);
