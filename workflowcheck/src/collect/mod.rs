@@ -190,10 +190,10 @@ pub fn file(
 
 /// What a file that is not parsed contributes: its lines and suppression comments.
 pub fn unparsed(file: &SourceFile, text: &str) -> FileSummary {
-    let mut summary = FileSummary::default();
-    if memchr::memmem::find(text.as_bytes(), b"workflowcheck:ignore").is_some() {
-        summary.suppressions = suppress::parse(text);
-    }
+    let summary = FileSummary {
+        suppressions: suppress::parse(text),
+        ..FileSummary::default()
+    };
     placed(summary, file, text)
 }
 
