@@ -6,9 +6,11 @@
 //! ```
 //!
 //! Prints, as medians of N runs over the same files: a parse-only pass (read + `syn::parse_file`
-//! in parallel), the full workflowcheck scan, lines per second and their ratio, and how many
-//! files the scan parsed and skipped (files of crates that cannot reach workflow code are
-//! read but not parsed). With `--clippy`, also `cargo clippy` with `disallowed-methods`
+//! in parallel), the full workflowcheck scan, the same with `--parse-all`, lines per second,
+//! and how many files the scan parsed and skipped (files of crates that cannot reach workflow
+//! code are read but not parsed). The three passes run back to back in each round, so the
+//! ratios to the parse-only floor are also taken per round (side by side, under the same
+//! machine load) and their median and range printed. With `--clippy`, also `cargo clippy` with `disallowed-methods`
 //! configured on a copy of the
 //! committed WORKSPACE (`git archive HEAD`): cold (fresh target dir, every dependency is
 //! checked: the same crates as the registry sources) and warm (only the workspace's own
@@ -29,6 +31,18 @@ fn median(mut v: Vec<Duration>) -> Duration {
     } else {
         v[n / 2]
     }
+}
+
+/// Median, smallest and largest of per-round ratios.
+fn ratio_summary(mut v: Vec<f64>) -> String {
+    v.sort_by(f64::total_cmp);
+    let n = v.len();
+    let med = if n & 1 == 0 {
+        (v[n / 2 - 1] + v[n / 2]) / 2.0
+    } else {
+        v[n / 2]
+    };
+    format!("median {med:.2}x (rounds {:.2}-{:.2}x)", v[0], v[n - 1])
 }
 
 fn count_lines(files: &[PathBuf]) -> usize {
@@ -151,6 +165,17 @@ fn main() {
         all_times.push(t.elapsed());
         last = Some((parsed, report));
     }
+    let per_round = |times: &[Duration]| {
+        ratio_summary(
+            times
+                .iter()
+                .zip(&parse_times)
+                .map(|(t, p)| t.as_secs_f64() / p.as_secs_f64())
+                .collect(),
+        )
+    };
+    let check_rounds = per_round(&check_times);
+    let all_rounds = per_round(&all_times);
     let (parsed, report) = last.expect("at least one run");
     let parse = median(parse_times);
     let full = median(check_times);
@@ -176,12 +201,13 @@ fn main() {
         report.files_scanned - report.files_parsed
     );
     println!(
-        "ratio workflowcheck / parse-only: {:.2}x (target <= 1.5x)",
+        "ratio workflowcheck / parse-only: {:.2}x of medians; per round {check_rounds}",
         full.as_secs_f64() / parse.as_secs_f64()
     );
     let all = median(all_times);
     println!(
-        "--parse-all  : {:>7.3} s  {:>10.0} lines/s; ratio to parse-only {:.2}x",
+        "--parse-all  : {:>7.3} s  {:>10.0} lines/s; ratio to parse-only {:.2}x of medians; \
+         per round {all_rounds} (target <= 1.5x)",
         all.as_secs_f64(),
         lps(all, lines),
         all.as_secs_f64() / parse.as_secs_f64()

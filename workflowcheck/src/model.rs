@@ -148,6 +148,9 @@ pub struct SourceFile {
     /// Directory of the package (nearest `Cargo.toml` with a `[package]`) the file belongs
     /// to; `None` for files outside any package.
     pub package: Option<PathBuf>,
+    /// Declared through a private `mod` somewhere between the crate root and the file, so
+    /// other crates cannot name its items by their own paths (only through re-exports).
+    pub hidden: bool,
 }
 
 /// A non-deterministic operation found directly in a function body.
@@ -435,6 +438,9 @@ pub struct FnInfo {
     pub has_self: bool,
     /// Callable from other crates: `pub`, or a trait's method.
     pub public: bool,
+    /// Other crates cannot name it by its own path: declared in a private module (or a
+    /// function body). A re-export (`pub use`) or a method call can still reach it.
+    pub hidden: bool,
     /// Candidate paths of the trait of the enclosing `impl Trait for ..`, if any.
     pub impl_trait: Vec<Segs>,
     /// Candidate paths of the returned type (`Self` replaced by the impl's type; through
@@ -488,6 +494,9 @@ pub struct FileSummary {
     pub aliases: Vec<(Segs, Segs)>,
     /// module path -> glob-imported prefix.
     pub globs: Vec<(Segs, Segs)>,
+    /// Targets of `pub use` items (names and globs) in modules other crates can name: the
+    /// items, and everything under the modules, other crates can reach by those names.
+    pub reexports: Vec<Segs>,
     /// Statics holding shared mutable state.
     pub statics: Vec<StaticInfo>,
     /// `struct path ++ [field]` -> the kind of unordered collection the field holds (e.g.

@@ -11,6 +11,10 @@ const MARKER: &str = "workflowcheck:ignore";
 /// Finds the suppression comments of a file.
 pub fn parse(text: &str) -> Vec<Suppression> {
     let mut out = Vec::new();
+    // Most files hold none: one SIMD search instead of a search per line.
+    if memchr::memmem::find(text.as_bytes(), MARKER.as_bytes()).is_none() {
+        return out;
+    }
     for (i, line) in text.lines().enumerate() {
         let Some(at) = line.find(MARKER) else {
             continue;

@@ -81,6 +81,9 @@ pub struct Graph<'a> {
     statics: HashMap<String, String>,
     unordered_fields: HashMap<String, &'static str>,
     activities: HashSet<FnId>,
+    /// Per function: other crates cannot name it by a path (declared under a private
+    /// module and not re-exported); only a method call reaches it from there.
+    hidden: Vec<bool>,
     facts: Vec<Option<Facts>>,
 }
 
@@ -104,6 +107,7 @@ impl<'a> Graph<'a> {
             statics: HashMap::new(),
             unordered_fields: HashMap::new(),
             activities: HashSet::new(),
+            hidden: Vec::new(),
             facts: Vec::new(),
         };
         for (fi, file) in files.iter().enumerate() {
@@ -194,8 +198,30 @@ impl<'a> Graph<'a> {
                 g.workflow_types.insert(owner);
             }
         }
+        g.hidden = g.path_hidden();
         g.facts = vec![None; g.fns.len()];
         g
+    }
+
+    /// Which functions other crates cannot name: declared under a private module (or in a
+    /// function body) and not re-exported, neither themselves nor a module or type holding
+    /// them (`pub use inner::Client;` opens `Client`'s methods).
+    fn path_hidden(&self) -> Vec<bool> {
+        let reexports: HashSet<String> = self
+            .files
+            .iter()
+            .flat_map(|f| &f.reexports)
+            .map(|t| join(&self.canonical(t)))
+            .collect();
+        (0..self.fns.len())
+            .map(|id| {
+                let info = self.info(id);
+                info.hidden
+                    && (reexports.is_empty()
+                        || !(2..=info.qual.len())
+                            .any(|k| reexports.contains(&join(&info.qual[..k]))))
+            })
+            .collect()
     }
 
     /// The function `id`.
@@ -450,7 +476,9 @@ impl<'a> Graph<'a> {
                 }
                 _ => self.resolve_fn(&call.candidates).unwrap_or_default(),
             };
-            // A callee takes the arguments passed, and is visible from the caller's crate.
+            // A callee takes the arguments passed, and is visible from the caller's crate: a
+            // `pub` item, named through public modules or a re-export unless called as a
+            // method (a value of a type can be had without naming its path).
             targets.retain(|&t| {
                 let ti = self.info(t);
                 let arity = match (&call.kind, call.args) {
@@ -458,7 +486,9 @@ impl<'a> Graph<'a> {
                     (CallKind::Call, Some(n)) => ti.params + usize::from(ti.has_self) == n,
                     _ => true,
                 };
-                let visible = ti.public || ti.qual.first() == info.qual.first();
+                let same_crate = ti.qual.first() == info.qual.first();
+                let by_method = matches!(call.kind, CallKind::Method(_));
+                let visible = same_crate || (ti.public && (by_method || !self.hidden[t]));
                 arity && visible
             });
             for t in targets {

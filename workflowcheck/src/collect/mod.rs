@@ -8,6 +8,7 @@
 //! and struct fields holding unordered collections for the call graph, and its
 //! `workflowcheck:ignore` comments.
 
+mod captures;
 pub mod entry;
 pub mod resolve;
 
@@ -77,6 +78,9 @@ struct Frame {
     env: HashMap<String, Vec<Segs>>,
     /// Locals whose type only the call graph can tell (`let c = self.client.clone()`).
     deferred: HashMap<String, TypeExpr>,
+    /// Locals holding state shared through `Arc`/`Rc`, and which of them a workflow closure
+    /// captured from outside ([`captures`]).
+    shared: captures::SharedLocals,
 }
 
 /// Traits that say nothing about which methods a value has (`T: Send + Clone`).
@@ -177,6 +181,7 @@ pub fn file(
         module.extend(file.module.iter().cloned());
         let mut c = Collector::new(config, &file.crate_name);
         c.include_tests = include_tests;
+        c.hidden = vec![file.hidden];
         c.run(ast, module)
     };
     summary.suppressions = suppress::parse(text);
@@ -185,10 +190,10 @@ pub fn file(
 
 /// What a file that is not parsed contributes: its lines and suppression comments.
 pub fn unparsed(file: &SourceFile, text: &str) -> FileSummary {
-    let mut summary = FileSummary::default();
-    if memchr::memmem::find(text.as_bytes(), b"workflowcheck:ignore").is_some() {
-        summary.suppressions = suppress::parse(text);
-    }
+    let summary = FileSummary {
+        suppressions: suppress::parse(text),
+        ..FileSummary::default()
+    };
     placed(summary, file, text)
 }
 
@@ -230,6 +235,8 @@ struct Collector<'a> {
     generics: Vec<HashMap<String, Vec<Segs>>>,
     /// Candidate paths of the trait of each enclosing `impl Trait for ..` (empty if none).
     impl_traits: Vec<Vec<Segs>>,
+    /// For each enclosing module: other crates cannot name it (a private `mod` on its path).
+    hidden: Vec<bool>,
 }
 
 /// The `T` of `Box<T>`, `Arc<T>`, `Rc<T>`, `Pin<T>` (also written with a path).
@@ -379,6 +386,7 @@ impl<'a> Collector<'a> {
             generics: Vec::new(),
             impl_traits: Vec::new(),
             sorted_locals: HashSet::new(),
+            hidden: Vec::new(),
         }
     }
 
@@ -409,6 +417,9 @@ impl<'a> Collector<'a> {
             }
         }
         if !block {
+            if !self.hidden.last().copied().unwrap_or(false) {
+                self.out.reexports.extend(scope.reexports.iter().cloned());
+            }
             let mut uses: Vec<(&String, &Segs)> = scope.uses.iter().collect();
             uses.sort_unstable();
             for (name, target) in uses {
@@ -776,6 +787,7 @@ impl<'a> Collector<'a> {
             syn::Pat::Ident(i) => {
                 let name = i.ident.to_string();
                 frame.deferred.remove(&name);
+                frame.shared.remove(&name);
                 match ty {
                     Some(t) => {
                         frame.env.insert(name, t);
@@ -859,6 +871,7 @@ impl<'a> Collector<'a> {
                 params: 0,
                 has_self: false,
                 public: false,
+                hidden: true,
                 impl_trait: Vec::new(),
                 ret: Vec::new(),
                 calls: Vec::new(),
@@ -867,6 +880,7 @@ impl<'a> Collector<'a> {
             },
             env: HashMap::new(),
             deferred: HashMap::new(),
+            shared: HashMap::new(),
         });
     }
 
@@ -881,6 +895,10 @@ impl<'a> Collector<'a> {
             if let syn::FnArg::Typed(pt) = arg {
                 let t = self.type_cands(&pt.ty);
                 self.bind_pat(&pt.pat, t);
+                self.bind_shared(
+                    &pt.pat,
+                    captures::of_type(&pt.ty).map(captures::Shared::made),
+                );
             }
         }
     }
@@ -918,6 +936,7 @@ impl<'a> Collector<'a> {
         } else {
             (false, false)
         };
+        let hidden = self.hidden.last().copied().unwrap_or(false) || !self.frames.is_empty();
         self.start_fn(qual, display, Loc::of(sig.ident.span()));
         let entry = if sdk {
             None
@@ -935,6 +954,7 @@ impl<'a> Collector<'a> {
             f.info.sdk = sdk;
             f.info.method = is_method;
             f.info.public = public;
+            f.info.hidden = hidden;
             if is_method {
                 f.info.impl_trait = self.impl_traits.last().cloned().unwrap_or_default();
             }
@@ -1081,11 +1101,16 @@ impl<'ast> Visit<'ast> for Collector<'_> {
                 if let Some((_, items)) = &m.content {
                     let mut module = self.res.real_module();
                     module.push(m.ident.to_string());
+                    let hidden = self.hidden.last().copied().unwrap_or(false)
+                        || !matches!(m.vis, syn::Visibility::Public(_))
+                        || !self.frames.is_empty();
+                    self.hidden.push(hidden);
                     self.push_scope(module, false, items.iter());
                     for it in items {
                         self.visit_item(it);
                     }
                     self.res.scopes.pop();
+                    self.hidden.pop();
                 }
             }
             syn::Item::Impl(imp) => {
@@ -1285,7 +1310,18 @@ impl<'ast> Visit<'ast> for Collector<'_> {
             (syn::Pat::Ident(_), None, Some(init)) => self.infer_deferred(&init.expr),
             _ => None,
         };
+        let shared = self.frames.last().and_then(|f| {
+            let from_init = l
+                .init
+                .as_ref()
+                .and_then(|i| captures::of_init(&i.expr, &f.shared));
+            from_init.or_else(|| match &l.pat {
+                syn::Pat::Type(pt) => captures::of_type(&pt.ty).map(captures::Shared::made),
+                _ => None,
+            })
+        });
         self.bind_pat(&l.pat, ty);
+        self.bind_shared(&l.pat, shared);
         if let (syn::Pat::Ident(i), Some(te), Some(frame)) =
             (&l.pat, deferred, self.frames.last_mut())
         {
@@ -1324,6 +1360,11 @@ impl<'ast> Visit<'ast> for Collector<'_> {
             return;
         };
         let loc = Loc::of(c.or1_token.span);
+        let captured = self
+            .frames
+            .last()
+            .map(|f| captures::captured_by_entry(&f.shared, f.info.entry.is_some()))
+            .unwrap_or_default();
         let (mut qual, enclosing) = match self.frames.last() {
             Some(f) => (f.info.qual.clone(), f.info.name.clone()),
             None => (self.res.module(), "<item>".to_string()),
@@ -1335,6 +1376,7 @@ impl<'ast> Visit<'ast> for Collector<'_> {
                 reason,
                 context_by_ref: None,
             });
+            f.shared = captured;
         }
         for input in &c.inputs {
             if let syn::Pat::Type(pt) = input {
@@ -1404,6 +1446,9 @@ impl<'ast> Visit<'ast> for Collector<'_> {
             self.visit_expr(&m.receiver);
             self.register_activity_args(m.args.iter());
             return;
+        }
+        if name != "clone" {
+            self.captured_use(&m.receiver, loc);
         }
         let recv_ty = self.infer(&m.receiver);
         let mut hit = rules::method_call(&MethodCall {
@@ -1574,6 +1619,32 @@ impl<'ast> Visit<'ast> for Collector<'_> {
 }
 
 impl Collector<'_> {
+    /// Records that the local bound by `pat` (a plain name, also annotated) holds `shared`.
+    fn bind_shared(&mut self, pat: &syn::Pat, shared: Option<captures::Shared>) {
+        let pat = match pat {
+            syn::Pat::Type(pt) => &*pt.pat,
+            other => other,
+        };
+        if let (syn::Pat::Ident(i), Some(s), Some(f)) = (pat, shared, self.frames.last_mut()) {
+            f.shared.insert(i.ident.to_string(), s);
+        }
+    }
+
+    /// A method called on `receiver`: reported if it is shared state the workflow closure
+    /// being visited captured from outside.
+    fn captured_use(&mut self, receiver: &syn::Expr, loc: Loc) {
+        let Some(name) = captures::local_name(receiver) else {
+            return;
+        };
+        let what = self.frames.last().and_then(|f| {
+            let s = f.shared.get(&name)?;
+            s.captured.then(|| s.what.clone())
+        });
+        if let Some(h) = what.and_then(|w| rules::captured_state_access(&name, &w)) {
+            self.hit(h, loc);
+        }
+    }
+
     fn register_activity_args<'e>(&mut self, args: impl Iterator<Item = &'e syn::Expr>) {
         for a in args {
             if let syn::Expr::Path(p) = strip_expr(a) {

@@ -23,6 +23,8 @@ pub struct Scope {
     pub globs: Vec<Segs>,
     /// Names of the items declared here.
     pub items: HashSet<String>,
+    /// Absolute targets of this scope's `pub use` items (bindings and globs): re-exports.
+    pub reexports: Vec<Segs>,
 }
 
 /// Flattens a use tree into `(binding, target)` pairs and glob prefixes.
@@ -142,6 +144,7 @@ pub fn build_scope<'a>(
     let mut raw_uses = Vec::new();
     let mut raw_globs = Vec::new();
     let mut absolute = Vec::new(); // leading `::`
+    let mut public = Vec::new(); // `pub use`
     for item in items {
         match item {
             syn::Item::Use(u) => {
@@ -149,9 +152,11 @@ pub fn build_scope<'a>(
                 let (mut o, mut g) = (Vec::new(), Vec::new());
                 flatten_use(&u.tree, &mut prefix, &mut o, &mut g);
                 let abs = u.leading_colon.is_some();
+                let export = matches!(u.vis, syn::Visibility::Public(_));
                 absolute.extend(std::iter::repeat_n(abs, o.len()));
+                public.extend(std::iter::repeat_n(export, o.len()));
                 raw_uses.extend(o);
-                raw_globs.extend(g.into_iter().map(|g| (g, abs)));
+                raw_globs.extend(g.into_iter().map(|g| (g, abs, export)));
             }
             syn::Item::ExternCrate(e) => {
                 let name = e.ident.to_string();
@@ -163,6 +168,7 @@ pub fn build_scope<'a>(
                 if binding != "_" && name != "self" {
                     raw_uses.push((binding, vec![name]));
                     absolute.push(true);
+                    public.push(matches!(e.vis, syn::Visibility::Public(_)));
                 }
             }
             syn::Item::Macro(m)
@@ -182,20 +188,26 @@ pub fn build_scope<'a>(
         }
     }
     let bindings: HashMap<String, Segs> = raw_uses.iter().cloned().collect();
-    for ((name, target), abs) in raw_uses.into_iter().zip(absolute) {
+    for (((name, target), abs), export) in raw_uses.into_iter().zip(absolute).zip(public) {
         let t = if abs {
             target
         } else {
             absolutize(crate_name, &scope, &bindings, target, Some(&name))
         };
+        if export {
+            scope.reexports.push(t.clone());
+        }
         scope.uses.insert(name, t);
     }
-    for (g, abs) in raw_globs {
+    for (g, abs, export) in raw_globs {
         let t = if abs {
             g
         } else {
             absolutize(crate_name, &scope, &bindings, g, None)
         };
+        if export {
+            scope.reexports.push(t.clone());
+        }
         scope.globs.push(t);
     }
     scope
@@ -490,6 +502,24 @@ mod tests {
         );
         assert_eq!(res(s.clone(), "now"), ["app::clock::now"]);
         assert_eq!(res(s, "Instant::now"), ["std::time::Instant::now"]);
+    }
+
+    #[test]
+    fn pub_uses_are_reexports() {
+        let s = scope_of(
+            "mod inner { } pub use inner::{run, Client as C}; pub use self::inner::prelude::*; pub(crate) use inner::hidden; use inner::private;",
+            &["app"],
+        );
+        let mut re: Vec<String> = s.reexports.iter().map(|t| t.join("::")).collect();
+        re.sort();
+        assert_eq!(
+            re,
+            [
+                "app::inner::Client",
+                "app::inner::prelude",
+                "app::inner::run"
+            ]
+        );
     }
 
     #[test]

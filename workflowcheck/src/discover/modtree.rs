@@ -18,6 +18,8 @@ pub struct ModDecl {
     pub path_attr: Option<String>,
     /// Declared under `#[cfg(test)]`.
     pub test: bool,
+    /// Declared `pub mod` (not `pub(crate)` or narrower): other crates can name it.
+    pub public: bool,
 }
 
 /// Scans source text for `mod name;` declarations with their `#[path]`/`#[cfg(test)]`.
@@ -38,6 +40,7 @@ pub fn scan_mod_decls(text: &str) -> Vec<ModDecl> {
             continue;
         }
         let rest = strip_visibility(line);
+        let public = rest.len() < line.len() && !line["pub".len()..].trim_start().starts_with('(');
         if let Some(after) = rest.strip_prefix("mod ") {
             let after = after.trim();
             let name: String = after
@@ -51,6 +54,7 @@ pub fn scan_mod_decls(text: &str) -> Vec<ModDecl> {
                     name,
                     path_attr: path_attr.take(),
                     test,
+                    public,
                 });
             }
         }
@@ -254,6 +258,7 @@ pub fn place(paths: &[PathBuf], texts: &[Option<&str>]) -> Vec<SourceFile> {
                 module,
                 test,
                 package: pkg.map(|(_, dir)| dir),
+                hidden: false,
             });
             queue.push_back(r);
         }
@@ -275,6 +280,7 @@ pub fn place(paths: &[PathBuf], texts: &[Option<&str>]) -> Vec<SourceFile> {
                     module,
                     test: parent.test || decl.test,
                     package: parent.package.clone(),
+                    hidden: parent.hidden || !decl.public,
                 });
                 queue.push_back(c);
             }
@@ -301,6 +307,8 @@ mod tests {
         assert_eq!(names, ["a", "b", "c", "tests", "e", "t2"]);
         assert!(decls[3].test && decls[5].test && !decls[0].test);
         assert_eq!(decls[4].path_attr.as_deref(), Some("x/y.rs"));
+        let public: Vec<_> = decls.iter().map(|d| d.public).collect();
+        assert_eq!(public, [false, true, false, false, false, false]);
     }
 
     #[test]
@@ -322,6 +330,8 @@ mod tests {
         assert_eq!(placed[1].module, ["helpers"]);
         assert_eq!(placed[2].module, ["helpers", "deep"]);
         assert!(placed[3].test && !placed[1].test);
+        // `mod helpers;` is private, so everything under it is hidden from other crates.
+        assert!(!placed[0].hidden && placed[1].hidden && placed[2].hidden);
     }
 
     #[test]

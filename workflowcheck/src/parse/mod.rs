@@ -124,22 +124,47 @@ fn nests(p: &proc_macro2::Punct, prev: Option<char>) -> bool {
     }
 }
 
+/// What the nesting check remembers of a token: enough to tell `mod name {` and `->`/`=>`
+/// (no clone of the token itself).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Seen {
+    Nothing,
+    Punct(char),
+    Mod,
+    Ident,
+    Other,
+}
+
+impl Seen {
+    fn of(tt: &TokenTree) -> Seen {
+        match tt {
+            TokenTree::Punct(p) => Seen::Punct(p.as_char()),
+            TokenTree::Ident(i) if i == "mod" => Seen::Mod,
+            TokenTree::Ident(_) => Seen::Ident,
+            _ => Seen::Other,
+        }
+    }
+}
+
 /// Iteratively measures group nesting and operator runs.
 pub fn check_nesting(tokens: &TokenStream) -> Result<(), Problem> {
     struct Level {
         iter: proc_macro2::token_stream::IntoIter,
         run: usize,
-        /// How often each operator appears in the current run (for the message).
-        ops: [usize; 128],
-        prev: Option<TokenTree>,
-        prev2: Option<TokenTree>,
+        /// How often each operator appears in the current run (for the message), and which
+        /// entries are non-zero (so a reset touches only those).
+        ops: [u32; 128],
+        touched: u128,
+        prev: Seen,
+        prev2: Seen,
     }
     let level = |iter| Level {
         iter,
         run: 0,
         ops: [0; 128],
-        prev: None,
-        prev2: None,
+        touched: 0,
+        prev: Seen::Nothing,
+        prev2: Seen::Nothing,
     };
     let mut stack: Vec<Level> = vec![level(tokens.clone().into_iter())];
     let mut kinds: Vec<GroupKind> = Vec::new();
@@ -151,16 +176,13 @@ pub fn check_nesting(tokens: &TokenStream) -> Result<(), Problem> {
             kinds.pop();
             continue;
         };
-        let prev_char = match &top.prev {
-            Some(TokenTree::Punct(p)) => Some(p.as_char()),
+        let prev_char = match top.prev {
+            Seen::Punct(c) => Some(c),
             _ => None,
         };
         match &tt {
             TokenTree::Group(g) => {
-                let after_mod = matches!(
-                    (&top.prev2, &top.prev),
-                    (Some(TokenTree::Ident(m)), Some(TokenTree::Ident(_))) if m == "mod"
-                );
+                let after_mod = top.prev2 == Seen::Mod && top.prev == Seen::Ident;
                 let kind = GroupKind::of(g.delimiter(), after_mod);
                 if depth > MAX_GROUP_DEPTH {
                     let loc = g.span().start();
@@ -174,7 +196,7 @@ pub fn check_nesting(tokens: &TokenStream) -> Result<(), Problem> {
                         ),
                     ));
                 }
-                top.prev2 = top.prev.replace(tt.clone());
+                top.prev2 = std::mem::replace(&mut top.prev, Seen::Other);
                 let inner = g.stream().into_iter();
                 kinds.push(kind);
                 stack.push(level(inner));
@@ -183,10 +205,15 @@ pub fn check_nesting(tokens: &TokenStream) -> Result<(), Problem> {
             TokenTree::Punct(p) => {
                 if matches!(p.as_char(), ',' | ';') {
                     top.run = 0;
-                    top.ops = [0; 128];
+                    while top.touched != 0 {
+                        top.ops[top.touched.trailing_zeros() as usize] = 0;
+                        top.touched &= top.touched - 1;
+                    }
                 } else if nests(p, prev_char) {
                     top.run += 1;
-                    top.ops[p.as_char() as usize & 127] += 1;
+                    let op = p.as_char() as usize & 127;
+                    top.ops[op] += 1;
+                    top.touched |= 1u128 << op;
                     if top.run > MAX_OPERATOR_RUN {
                         let loc = p.span().start();
                         let most = (0..128u8)
@@ -206,7 +233,7 @@ pub fn check_nesting(tokens: &TokenStream) -> Result<(), Problem> {
             }
             _ => {}
         }
-        top.prev2 = top.prev.replace(tt);
+        top.prev2 = std::mem::replace(&mut top.prev, Seen::of(&tt));
     }
     Ok(())
 }
@@ -246,6 +273,7 @@ mod tests {
                     module: Vec::new(),
                     package: None,
                     test: false,
+                    hidden: false,
                 };
                 let config = crate::config::Config::default();
                 let summary = crate::collect::file(&file, &placed, &src, &config, false);

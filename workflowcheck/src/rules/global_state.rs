@@ -1,8 +1,11 @@
 //! ### What it does
 //! Finds reads and writes of process-global mutable state from workflow code: any
 //! `static mut`, and statics holding atomics, `Mutex`/`RwLock`, `Cell`/`RefCell`,
-//! `OnceLock`/`OnceCell`, `Lazy`/`LazyLock`, plus everything declared in `lazy_static!` and
-//! `thread_local!`.
+//! `OnceLock`/`OnceCell`, `Lazy`/`LazyLock`, sync primitives (`Notify`, channel ends), plus
+//! everything declared in `lazy_static!` and `thread_local!`. Also state shared through
+//! `Arc`/`Rc` (`Arc<AtomicUsize>`, `Arc<Mutex<_>>`, `Rc<RefCell<_>>`) with code outside the
+//! workflow: methods called on such a field of a workflow's own type, and on such a local
+//! that a workflow closure captured from the function registering it.
 //!
 //! ### Why it breaks replay
 //! A replay runs in a fresh process (or after other workflows changed the value). State kept
@@ -15,13 +18,23 @@
 //! async fn retrying(ctx: WorkflowContext) { ATTEMPTS.fetch_add(1, Ordering::SeqCst); }
 //! ```
 //!
+//! ```text
+//! let attempts = Arc::new(AtomicUsize::new(0));
+//! let seen = attempts.clone();
+//! worker.register_wf("retrying", move |ctx: WfContext| {
+//!     let seen = seen.clone();
+//!     async move { if seen.fetch_add(1, SeqCst) == 0 { panic!("first try") } .. }
+//! });
+//! ```
+//!
 //! ### Instead
 //! Keep state in local variables of the workflow (it is rebuilt by replay), pass
 //! configuration in the workflow input, or read it in an activity.
 //!
 //! ### Known problems
 //! Immutable configuration in a `OnceLock` that is set before any workflow starts is reported
-//! too; suppress it with a reason.
+//! too; suppress it with a reason. A captured local is followed through `let` bindings and
+//! clones, not through helper functions it is passed to.
 
 use super::{Hit, Rule, RuleMeta, StaticItem};
 use crate::model::Level;
@@ -154,6 +167,17 @@ impl Rule for GlobalState {
                 "`{field}` is {what}: state shared with code outside the workflow, which replay does not rebuild"
             ),
             "keep the state in the workflow (fields it alone owns, local variables), or pass it through signals and activities",
+        ))
+    }
+
+    /// A use of such state captured by a workflow closure from the code that registered it.
+    fn captured_state_access(&self, local: &str, what: &str) -> Option<Hit> {
+        Some(Hit::new(
+            META.id,
+            format!(
+                "`{local}` is {what} captured from outside the workflow: state shared with the code that registered it and with every execution, which replay does not rebuild"
+            ),
+            "keep the state in the workflow (local variables), or pass it through the input, signals and activities",
         ))
     }
 

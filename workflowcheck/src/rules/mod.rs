@@ -108,6 +108,12 @@ pub trait Rule: Sync {
         None
     }
 
+    /// A method called, in a workflow closure, on a local it captured from the code that
+    /// built it, holding what [`Rule::shared_field`] classified (`Arc<AtomicUsize>` ..).
+    fn captured_state_access(&self, _local: &str, _what: &str) -> Option<Hit> {
+        None
+    }
+
     /// A resolved type (a local's, a parameter's, a struct field's): if it is a collection
     /// whose iteration order is not reproducible, its kind (e.g. `HashMap`).
     fn unordered_collection(&self, _ty: &[String]) -> Option<&'static str> {
@@ -314,6 +320,13 @@ pub fn shared_field_access(field: &str, what: &str) -> Option<Hit> {
     RULES
         .iter()
         .find_map(|r| r.shared_field_access(field, what))
+}
+
+/// A use of classified shared state a workflow closure captured.
+pub fn captured_state_access(local: &str, what: &str) -> Option<Hit> {
+    RULES
+        .iter()
+        .find_map(|r| r.captured_state_access(local, what))
 }
 
 /// The kind of unordered collection a resolved type is, if a rule tracks it.
