@@ -92,8 +92,8 @@ mod worker;
 
 pub use checkers::{Invariant, Violation};
 pub use client::{
-    CancelSpec, SignalSpec, StartOptions, StartSpec, TerminateSpec, TestClient, TestClientError,
-    WorkflowHandle,
+    CancelSpec, QuerySpec, SignalSpec, StartOptions, StartSpec, TerminateSpec, TestClient,
+    TestClientError, UpdateSpec, WorkflowHandle,
 };
 pub use clock::BASE_NANOS;
 pub use engine::{Defects, EngineConfig, Limits};

@@ -265,6 +265,8 @@ pub struct UpdateResult {
     pub stage: UpdateStage,
     /// At `Completed`: the handler's result, or its failure (or the validator's rejection).
     pub outcome: Option<Result<Option<Payloads>, Failure>>,
+    /// The outcome is a rejection: nothing of the update is in history.
+    pub rejected: bool,
 }
 
 /// QueryWorkflow: asks a worker to answer query `query_type` from the run's state (open or

@@ -17,7 +17,7 @@ use crate::history::{ExecKey, Payloads};
 use crate::record::AckedRequest;
 pub use crate::record::ClientResult;
 use crate::trace::TraceKind;
-use crate::transport::{CallOptions, NetEnv, RpcClient};
+use crate::transport::{CallOptions, NetEnv, PollWait, RpcClient};
 use crate::wire::{
     self, IdReusePolicy, Request, Response, ServerError, StartWorkflow, WorkflowStatus,
 };
@@ -79,6 +79,35 @@ pub struct TerminateSpec {
     pub delay: Duration,
 }
 
+/// An update the client sends (what `handle.execute_update(..)` does in Temporal's SDKs): it
+/// waits for the outcome, retrying with the same update id, so the update runs once.
+#[derive(Clone, Debug, PartialEq)]
+pub struct UpdateSpec {
+    /// The workflow to update (its current run).
+    pub workflow_id: String,
+    /// The update's id (unique per workflow; a retry reuses it).
+    pub update_id: String,
+    /// The update handler's name.
+    pub name: String,
+    /// Its arguments, if any.
+    pub input: Option<Payloads>,
+    /// When to send it (as [`SignalSpec::delay`]).
+    pub delay: Duration,
+}
+
+/// A query the client asks (its answer goes into the trace; queries change nothing).
+#[derive(Clone, Debug, PartialEq)]
+pub struct QuerySpec {
+    /// The workflow to query (its current run).
+    pub workflow_id: String,
+    /// The query handler's name.
+    pub query_type: String,
+    /// Its arguments, if any.
+    pub input: Option<Payloads>,
+    /// When to ask (as [`SignalSpec::delay`]).
+    pub delay: Duration,
+}
+
 #[derive(Clone, Debug)]
 pub struct ClientConfig {
     pub addr: SocketAddr,
@@ -87,6 +116,8 @@ pub struct ClientConfig {
     pub signals: Vec<SignalSpec>,
     pub cancels: Vec<CancelSpec>,
     pub terminations: Vec<TerminateSpec>,
+    pub updates: Vec<UpdateSpec>,
+    pub queries: Vec<QuerySpec>,
 }
 
 /// The client's record, outside the node (it survives a client restart).
@@ -200,6 +231,30 @@ pub async fn run_client(cfg: ClientConfig, env: NetEnv, clock: SimClock, log: Cl
             send_close(&client, server, req, &env, "client").await
         }));
     }
+    for u in cfg.updates.clone() {
+        let client = client.clone();
+        let server = cfg.server;
+        let after = started_here(&u.workflow_id).then(|| log.clone());
+        let env = env.clone();
+        handles.push(madsim::task::spawn_local(async move {
+            if let Some(log) = after {
+                log.wait_started(&u.workflow_id).await;
+            }
+            send_update(&client, server, u, &env).await
+        }));
+    }
+    for q in cfg.queries.clone() {
+        let client = client.clone();
+        let server = cfg.server;
+        let after = started_here(&q.workflow_id).then(|| log.clone());
+        let env = env.clone();
+        handles.push(madsim::task::spawn_local(async move {
+            if let Some(log) = after {
+                log.wait_started(&q.workflow_id).await;
+            }
+            send_query(&client, server, q, &env).await
+        }));
+    }
     for s in cfg.starts.clone() {
         let client = client.clone();
         let log = log.clone();
@@ -262,6 +317,107 @@ async fn send_until_answered(client: &Client, server: SocketAddr, req: Request) 
         }
     }
     false
+}
+
+/// Sends an update and waits for its outcome (re-asking with the same update id until the
+/// server tells it, through lost messages and restarts); an outcome the server wrote to history
+/// (not a rejection) is recorded as acknowledged.
+async fn send_update(client: &Client, server: SocketAddr, u: UpdateSpec, env: &NetEnv) {
+    tokio::time::sleep(u.delay).await;
+    let mut wait = PollWait::default();
+    for _ in 0..1000 {
+        let req = Request::Update(Box::new(wire::UpdateWorkflow {
+            workflow_id: u.workflow_id.clone(),
+            run_id: None,
+            update_id: u.update_id.clone(),
+            name: u.name.clone(),
+            args: u.input.clone(),
+            identity: "client".into(),
+            wait_for: wire::UpdateStage::Completed,
+            wait: wait.current,
+        }));
+        let opts = CallOptions::new(wait.current + Duration::from_secs(3), 1);
+        match client.call(server, req, opts).await {
+            Ok(Response::Update(r)) => match r.outcome {
+                Some(outcome) => {
+                    env.trace.note(format!(
+                        "client: update {} of {} {}",
+                        u.update_id,
+                        u.workflow_id,
+                        match (&outcome, r.rejected) {
+                            (Ok(_), _) => "completed".to_string(),
+                            (Err(f), true) => format!("rejected: {}", f.message),
+                            (Err(f), false) => format!("failed: {}", f.message),
+                        }
+                    ));
+                    if !r.rejected {
+                        env.acks.record(
+                            "client",
+                            AckedRequest::Updated {
+                                workflow_id: u.workflow_id.clone(),
+                                update_id: u.update_id.clone(),
+                                completed: true,
+                            },
+                        );
+                    }
+                    return;
+                }
+                None => wait.grow(),
+            },
+            Ok(Response::Error(e)) => {
+                env.trace.note(format!(
+                    "client: update {} of {} refused: {e}",
+                    u.update_id, u.workflow_id
+                ));
+                return;
+            }
+            _ => tokio::time::sleep(Duration::from_secs(1)).await,
+        }
+    }
+}
+
+/// Asks a query until a worker answers it (or the server says why not); the answer goes into
+/// the trace.
+async fn send_query(client: &Client, server: SocketAddr, q: QuerySpec, env: &NetEnv) {
+    tokio::time::sleep(q.delay).await;
+    for _ in 0..100 {
+        let req = Request::Query(Box::new(wire::Query {
+            workflow_id: q.workflow_id.clone(),
+            run_id: None,
+            query_type: q.query_type.clone(),
+            args: q.input.clone(),
+            identity: "client".into(),
+            wait: Duration::from_secs(30),
+        }));
+        let opts = CallOptions::new(Duration::from_secs(35), 1);
+        match client.call(server, req, opts).await {
+            Ok(Response::QueryResult(r)) => {
+                let answer = match *r {
+                    Ok(p) => format!(
+                        "{}",
+                        p.and_then(|p| p.decode_first::<serde_json::Value>().ok())
+                            .unwrap_or(serde_json::Value::Null)
+                    ),
+                    Err(f) => format!("failed: {}", f.message),
+                };
+                env.trace.note(format!(
+                    "client: query {} of {}: {answer}",
+                    q.query_type, q.workflow_id
+                ));
+                return;
+            }
+            Ok(Response::Error(ServerError::DeadlineExceeded(_))) | Err(_) => {
+                tokio::time::sleep(Duration::from_secs(1)).await
+            }
+            Ok(other) => {
+                env.trace.note(format!(
+                    "client: query {} of {}: {other:?}",
+                    q.query_type, q.workflow_id
+                ));
+                return;
+            }
+        }
+    }
 }
 
 /// Sends a cancellation request, retrying through lost messages until the server answers (a

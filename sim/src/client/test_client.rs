@@ -422,10 +422,7 @@ impl WorkflowHandle {
                 Response::Update(u) => match u.outcome {
                     Some(outcome) => {
                         // A rejection writes nothing: only what history holds is acknowledged.
-                        let rejected = u.stage == wire::UpdateStage::Completed
-                            && outcome.is_err()
-                            && !self.update_accepted(update_id).await;
-                        if !rejected {
+                        if !u.rejected {
                             self.client.inner.env.acks.record(
                                 "tester",
                                 AckedRequest::Updated {
@@ -447,17 +444,6 @@ impl WorkflowHandle {
                 }
             }
         }
-    }
-
-    /// Whether the update was accepted (its accepted event is in the current run's history):
-    /// a failed outcome is either a rejection or a failed handler.
-    async fn update_accepted(&self, update_id: &str) -> bool {
-        self.history().await.is_ok_and(|h| {
-            h.events.iter().any(|e| {
-                matches!(&e.attributes, EventAttributes::WorkflowExecutionUpdateAccepted(a)
-                    if a.protocol_instance_id == update_id)
-            })
-        })
     }
 
     /// Asks query `name` with `input` (JSON) of the current run (open or closed) and decodes

@@ -136,6 +136,7 @@ impl<R: ReplyHandle> Engine<R> {
             update_id: update_id.to_string(),
             stage: stage_of(&state.progress),
             outcome,
+            rejected: false,
         }))
     }
 
@@ -354,6 +355,7 @@ impl<R: ReplyHandle> Engine<R> {
                         update_id: id.clone(),
                         stage: UpdateStage::Completed,
                         outcome: Some(Err(failure.clone())),
+                        rejected: true,
                     }))
                 } else {
                     match self.ms(run).updates.get(&w.update_id) {

@@ -14,7 +14,7 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::client::{CancelSpec, SignalSpec, StartSpec, TerminateSpec};
+use crate::client::{CancelSpec, QuerySpec, SignalSpec, StartSpec, TerminateSpec, UpdateSpec};
 use crate::engine::EngineConfig;
 use crate::faults::{FaultPlan, Supervisor, Topology};
 pub use crate::record::Outcome;
@@ -54,6 +54,10 @@ pub struct Scenario {
     pub cancels: Vec<CancelSpec>,
     /// The terminations the client sends.
     pub terminations: Vec<TerminateSpec>,
+    /// The updates the client sends (each waits for its outcome).
+    pub updates: Vec<UpdateSpec>,
+    /// The queries the client asks.
+    pub queries: Vec<QuerySpec>,
     /// How workflows must end (checked by `expected-outcome`; none: nothing stated).
     pub expectations: Vec<crate::record::Expectation>,
     /// The server's configuration.
@@ -115,6 +119,8 @@ impl Scenario {
             starts: Vec::new(),
             signals: Vec::new(),
             cancels: Vec::new(),
+            updates: Vec::new(),
+            queries: Vec::new(),
             terminations: Vec::new(),
             expectations: Vec::new(),
             engine: EngineConfig::default(),

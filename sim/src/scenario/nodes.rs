@@ -243,6 +243,8 @@ impl Nodes {
             signals: sc.signals.clone(),
             cancels: sc.cancels.clone(),
             terminations: sc.terminations.clone(),
+            updates: sc.updates.clone(),
+            queries: sc.queries.clone(),
         };
         let (env, log, clock) = (shared.env.clone(), shared.log.clone(), shared.clock);
         self.add(Topology::CLIENT.into(), CLIENT_IP, move || {

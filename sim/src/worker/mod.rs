@@ -194,9 +194,15 @@ impl Worker {
                     .is_some_and(|e| e.event_type() == EventType::WorkflowTaskCompleted)
         });
         let events = if machine.is_none() && task.first_event_id > 1 {
-            // Sticky task without a cached machine: fetch the full history and replay it.
+            // Sticky task without a cached machine: fetch the full history and replay it. A
+            // speculative task's own Scheduled/Started events exist only in the task: they
+            // follow what the server stored.
             match self.full_history(&task).await {
-                Some(e) => e,
+                Some(mut e) => {
+                    let stored = e.last().map_or(0, |l| l.event_id);
+                    e.extend(task.events.iter().filter(|t| t.event_id > stored).cloned());
+                    e
+                }
                 None => return,
             }
         } else {
