@@ -101,7 +101,7 @@ pub use faults::{FaultPlan, Profile};
 pub use harness::{load_plan, Harness, HarnessError, Report, Repro, SeedFailure, MAX_JOBS};
 pub use record::{
     AckedEvent, AttemptEnd, AttemptFailure, Caller, ClientResult, Effect, Expectation,
-    ObservedAttempt, Outcome, RequestedClose, ServiceUse, UnrecordedCall,
+    ObservedAttempt, Outcome, RequestedClose, ServiceUse, UnrecordedCall, UpdateRecord,
 };
 pub use scenario::{run, Scenario, ServiceFactory};
 pub use sdk::{

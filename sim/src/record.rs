@@ -73,6 +73,21 @@ pub struct Outcome {
     /// Workflows the scenario or its fault plan asked the server to terminate or cancel
     /// (`expected-outcome` accepts them ending so).
     pub requested_closes: Vec<RequestedClose>,
+    /// The updates the scenario's client sent, with what it learned of each (`liveness`
+    /// requires an answer for every one).
+    pub updates: Vec<UpdateRecord>,
+}
+
+/// An update the client sent and what it learned of it.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct UpdateRecord {
+    /// The workflow updated.
+    pub workflow_id: String,
+    /// The update's id.
+    pub update_id: String,
+    /// `completed`, `failed: ...`, `rejected: ...`, `refused: ...` (the server's error); `None`:
+    /// the client never learned.
+    pub answer: Option<String>,
 }
 
 /// A workflow the scenario's client or its fault plan asked the server to end from outside:

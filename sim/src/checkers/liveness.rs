@@ -16,6 +16,9 @@
 //! in its history) must close too, whatever its parent close policy, and an open parent names
 //! the children it waits on.
 //!
+//! Updates count too: every update the client sent (`outcome.updates`) must have got an answer
+//! (its outcome, a rejection, or the server's refusal).
+//!
 //! Known limits: runs started by a client outside the scenario are not checked. "Closed"
 //! includes failed, timed out, canceled and terminated: whether
 //! the result is the right one is for other invariants. The histories are the synced ones, so
@@ -287,6 +290,15 @@ impl Invariant for Liveness {
                 }
             }
         }
+        for u in outcome.updates.iter().filter(|u| u.answer.is_none()) {
+            problems.push(format!(
+                "update {} of workflow {} was sent, but the client never learned its outcome \
+                 (by {})",
+                u.update_id,
+                u.workflow_id,
+                secs(outcome.ended_at)
+            ));
+        }
         verdict(self.name(), problems)
     }
 }
@@ -304,6 +316,29 @@ mod tests {
     #[test]
     fn passes_when_every_expected_workflow_closed_in_time() {
         assert_eq!(check(&outcome()), Ok(()));
+    }
+
+    #[test]
+    fn an_update_the_client_never_heard_back_from_is_named() {
+        let mut o = outcome();
+        o.updates = vec![
+            crate::record::UpdateRecord {
+                workflow_id: WF.into(),
+                update_id: "u-answered".into(),
+                answer: Some("completed".into()),
+            },
+            crate::record::UpdateRecord {
+                workflow_id: WF.into(),
+                update_id: "u-lost".into(),
+                answer: None,
+            },
+        ];
+        let v = check(&o).unwrap_err().to_string();
+        assert!(
+            v.contains("update u-lost of workflow wf-1 was sent, but the client never learned"),
+            "{v}"
+        );
+        assert!(!v.contains("u-answered"), "{v}");
     }
 
     #[test]

@@ -85,6 +85,7 @@
 //!     liveness_deadline: Default::default(),
 //!     applied_faults: vec![],
 //!     requested_closes: vec![],
+//!     updates: vec![],
 //! };
 //! assert!(check_all(&invariants, &outcome).is_empty());
 //! ```

@@ -337,6 +337,7 @@ pub fn outcome() -> Outcome {
         activity_failures: Vec::new(),
         observed_attempts: Vec::new(),
         requested_closes: Vec::new(),
+        updates: Vec::new(),
     }
 }
 

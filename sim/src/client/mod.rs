@@ -130,6 +130,8 @@ pub struct ClientLog {
     closed_count: Arc<std::sync::atomic::AtomicUsize>,
     /// A test script ran to its end (see `TestEnv`).
     script_done: Arc<std::sync::atomic::AtomicBool>,
+    /// Updates sent, by (workflow id, update id), with the answer learned.
+    updates: Arc<Mutex<BTreeMap<(String, String), Option<String>>>>,
 }
 
 impl ClientLog {
@@ -148,6 +150,47 @@ impl ClientLog {
             }
             notified.await;
         }
+    }
+
+    /// Notes an update sent (once per update id; a resend after a restart changes nothing).
+    fn note_update_sent(&self, workflow_id: &str, update_id: &str) {
+        self.updates
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .entry((workflow_id.to_string(), update_id.to_string()))
+            .or_insert(None);
+    }
+
+    /// Notes what the client learned of an update.
+    fn note_update_answer(&self, workflow_id: &str, update_id: &str, answer: String) {
+        self.updates
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(
+                (workflow_id.to_string(), update_id.to_string()),
+                Some(answer),
+            );
+        self.closed.notify_one();
+    }
+
+    /// Whether `expected` updates were sent and every one got its answer.
+    pub fn updates_answered(&self, expected: usize) -> bool {
+        let u = self.updates.lock().unwrap_or_else(|e| e.into_inner());
+        u.len() >= expected && u.values().all(Option::is_some)
+    }
+
+    /// The updates sent and what was learned of each, in id order.
+    pub fn updates(&self) -> Vec<crate::record::UpdateRecord> {
+        self.updates
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .map(|((w, u), a)| crate::record::UpdateRecord {
+                workflow_id: w.clone(),
+                update_id: u.clone(),
+                answer: a.clone(),
+            })
+            .collect()
     }
 
     /// Notified whenever a workflow closes.
@@ -235,12 +278,13 @@ pub async fn run_client(cfg: ClientConfig, env: NetEnv, clock: SimClock, log: Cl
         let client = client.clone();
         let server = cfg.server;
         let after = started_here(&u.workflow_id).then(|| log.clone());
+        let log_u = log.clone();
         let env = env.clone();
         handles.push(madsim::task::spawn_local(async move {
             if let Some(log) = after {
                 log.wait_started(&u.workflow_id).await;
             }
-            send_update(&client, server, u, &env).await
+            send_update(&client, server, u, &env, &log_u).await
         }));
     }
     for q in cfg.queries.clone() {
@@ -322,8 +366,15 @@ async fn send_until_answered(client: &Client, server: SocketAddr, req: Request) 
 /// Sends an update and waits for its outcome (re-asking with the same update id until the
 /// server tells it, through lost messages and restarts); an outcome the server wrote to history
 /// (not a rejection) is recorded as acknowledged.
-async fn send_update(client: &Client, server: SocketAddr, u: UpdateSpec, env: &NetEnv) {
+async fn send_update(
+    client: &Client,
+    server: SocketAddr,
+    u: UpdateSpec,
+    env: &NetEnv,
+    log: &ClientLog,
+) {
     tokio::time::sleep(u.delay).await;
+    log.note_update_sent(&u.workflow_id, &u.update_id);
     let mut wait = PollWait::default();
     for _ in 0..1000 {
         let req = Request::Update(Box::new(wire::UpdateWorkflow {
@@ -340,16 +391,16 @@ async fn send_update(client: &Client, server: SocketAddr, u: UpdateSpec, env: &N
         match client.call(server, req, opts).await {
             Ok(Response::Update(r)) => match r.outcome {
                 Some(outcome) => {
+                    let answer = match (&outcome, r.rejected) {
+                        (Ok(_), _) => "completed".to_string(),
+                        (Err(f), true) => format!("rejected: {}", f.message),
+                        (Err(f), false) => format!("failed: {}", f.message),
+                    };
                     env.trace.note(format!(
-                        "client: update {} of {} {}",
-                        u.update_id,
-                        u.workflow_id,
-                        match (&outcome, r.rejected) {
-                            (Ok(_), _) => "completed".to_string(),
-                            (Err(f), true) => format!("rejected: {}", f.message),
-                            (Err(f), false) => format!("failed: {}", f.message),
-                        }
+                        "client: update {} of {} {answer}",
+                        u.update_id, u.workflow_id
                     ));
+                    log.note_update_answer(&u.workflow_id, &u.update_id, answer);
                     if !r.rejected {
                         env.acks.record(
                             "client",
@@ -369,6 +420,7 @@ async fn send_update(client: &Client, server: SocketAddr, u: UpdateSpec, env: &N
                     "client: update {} of {} refused: {e}",
                     u.update_id, u.workflow_id
                 ));
+                log.note_update_answer(&u.workflow_id, &u.update_id, format!("refused: {e}"));
                 return;
             }
             _ => tokio::time::sleep(Duration::from_secs(1)).await,

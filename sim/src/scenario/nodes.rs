@@ -91,6 +91,8 @@ pub(super) struct Nodes {
     pub services: Vec<Arc<dyn ServiceLogic>>,
     /// Workflows the client starts (the work is done when all have closed).
     expected_workflows: usize,
+    /// Updates the client sends: the run goes on until it has learned every outcome.
+    expected_updates: usize,
     /// The test script's node, when the scenario has one (the work is done when it returns).
     tester: Option<NodeHandle>,
     clock: SimClock,
@@ -111,6 +113,7 @@ impl Nodes {
             by_name: BTreeMap::new(),
             services: (sc.services)(),
             expected_workflows: sc.starts.len(),
+            expected_updates: sc.updates.len(),
             tester: None,
             clock: shared.clock,
             trace: shared.trace.clone(),
@@ -352,6 +355,7 @@ impl Cluster for Nodes {
 
     fn finished(&self) -> bool {
         self.log.all_closed(self.expected_workflows)
+            && self.log.updates_answered(self.expected_updates)
             && (self.tester.is_none() || self.log.script_done())
     }
 

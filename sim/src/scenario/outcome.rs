@@ -68,6 +68,7 @@ pub(super) fn collect(
         liveness_deadline: sc.liveness_deadline,
         applied_faults: report.applied,
         requested_closes: requested_closes(sc, &plan_requests),
+        updates: shared.log.updates(),
     }
 }
 

@@ -332,7 +332,10 @@ impl Worker {
                 _ => None,
             })
             .unwrap_or(true);
-        let last = if first_attempt {
+        // A retried attempt's Scheduled/Started pair is not persisted until it completes, nor
+        // is a speculative task's (one carrying update requests may be speculative: the claim
+        // is kept to what is surely written).
+        let last = if first_attempt && task.messages.is_empty() {
             n.checked_sub(1)
         } else {
             n.checked_sub(3)
