@@ -154,6 +154,33 @@ fn engine_replying_before_sync_is_caught_as_durability() {
     assert_eq!(f.invariant, "durability", "{}", report.render());
 }
 
+/// Planted bug 5: a server that forgets an accepted update and admits a retried request with
+/// its id again runs the update twice; the client's record of what it was told (one accepted
+/// update) shows it.
+#[test]
+fn engine_running_a_retried_update_twice_is_caught() {
+    let mut s = scenario("household");
+    s.engine.defects.readmit_accepted_updates = true;
+    let report = Harness::new(s)
+        .profile(Profile::Chaos)
+        .seeds(0..300)
+        .jobs(jobs())
+        .stop_after(1)
+        .run()
+        .expect("the sweep starts");
+    let f = first_failure(&report);
+    assert!(
+        ["durability", "expected-outcome", "liveness"].contains(&f.invariant.as_str()),
+        "{}",
+        report.render()
+    );
+    Harness::new(scenario("household"))
+        .profile(Profile::Chaos)
+        .seeds(0..300)
+        .jobs(jobs())
+        .assert_ok();
+}
+
 /// `SIM_SEED` re-runs exactly one seed (as the repro line says).
 #[test]
 fn seed_list_honours_shards() {

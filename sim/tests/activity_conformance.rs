@@ -333,6 +333,8 @@ fn compare_cancel(cancellation_type: &str) {
         "{id}: ours vs Temporal's"
     );
     assert_eq!(run.value(), "CancelledError");
+    // And Temporal's recording (two positional arguments) replays against the port.
+    replays(&theirs);
     let abandoned = cancellation_type == "ABANDON";
     assert_eq!(
         ours.event_types()

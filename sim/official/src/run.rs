@@ -382,7 +382,7 @@ impl OfficialRun {
                     | EventType::WorkflowExecutionUpdateCompleted
             ) {
                 return Err(WorkflowTaskError::Unsupported(format!(
-                    "replaying event {} {ty} (updates in the official-SDK host)",
+                    "replaying event {} {ty} (updates) in the official-SDK host",
                     ev.event_id
                 )));
             }

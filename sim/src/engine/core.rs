@@ -32,6 +32,9 @@ pub struct Defects {
     pub accept_stale_activity_completion: bool,
     /// Reply to requests before their store write is synced.
     pub reply_before_sync: bool,
+    /// Forget an update once it is accepted: a retried request with its id is admitted (and
+    /// run) again.
+    pub readmit_accepted_updates: bool,
 }
 
 /// Limits (Temporal's defaults).

@@ -74,6 +74,17 @@ impl<R: ReplyHandle> Engine<R> {
         let Some(run) = self.resolve(&u.workflow_id, u.run_id.as_deref()) else {
             return Some(not_found(format!("workflow {}", u.workflow_id)));
         };
+        if self.cfg.defects.readmit_accepted_updates
+            && self.ms(run).is_open()
+            && self
+                .ms(run)
+                .updates
+                .get(&u.update_id)
+                .is_some_and(|s| !matches!(s.progress, UpdateProgress::Admitted { .. }))
+        {
+            self.touch(run);
+            self.ms_mut(run).updates.remove(&u.update_id);
+        }
         if !self.ms(run).updates.contains_key(&u.update_id) {
             if !self.ms(run).is_open() {
                 return Some(not_found(format!(

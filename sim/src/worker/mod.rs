@@ -251,6 +251,14 @@ impl Worker {
                 }
                 let (exec, started_event_id) =
                     (task.token.exec.clone(), task.token.started_event_id);
+                // A task that carried update requests may be speculative: the server writes it
+                // only if it did something besides rejecting them, so only then is it surely
+                // recorded.
+                let surely_written = task.messages.is_empty()
+                    || !commands.is_empty()
+                    || messages
+                        .iter()
+                        .any(|m| !matches!(m.body, crate::history::MessageBody::Rejection { .. }));
                 let req = Request::CompleteWorkflowTask(wire::CompleteWorkflowTask {
                     token: task.token,
                     commands,
@@ -264,13 +272,14 @@ impl Worker {
                     .call(self.cfg.server, req, self.request_options())
                     .await
                 {
-                    Ok(Response::Ok) => self.env.acks.record(
+                    Ok(Response::Ok) if surely_written => self.env.acks.record(
                         &self.identity,
                         AckedRequest::WorkflowTaskClosed {
                             exec,
                             started_event_id,
                         },
                     ),
+                    Ok(Response::Ok) => {}
                     _ => {
                         // Rejected or lost: our cached state may be ahead of the server's.
                         self.cache.borrow_mut().remove(&run_id);
