@@ -220,6 +220,7 @@ impl Worker {
             },
         };
         let messages = std::mem::take(&mut task.messages);
+        let carried_requests = !messages.is_empty();
         let mut outcome = result.and_then(|mut m| {
             m.deliver_messages(messages)?;
             m.activate(&events).map(|commands| (m, commands))
@@ -254,7 +255,7 @@ impl Worker {
                 // A task that carried update requests may be speculative: the server writes it
                 // only if it did something besides rejecting them, so only then is it surely
                 // recorded.
-                let surely_written = task.messages.is_empty()
+                let surely_written = !carried_requests
                     || !commands.is_empty()
                     || messages
                         .iter()

@@ -4,6 +4,9 @@
 //! Invariant: plain data, below every node kind and every checker; it imports no node kind,
 //! no engine and no transport.
 
+mod logs;
+pub use logs::{AckLog, AttemptLog};
+
 use std::collections::BTreeMap;
 use std::time::Duration;
 
