@@ -251,6 +251,13 @@ impl Worker {
                 }
                 let (exec, started_event_id) =
                     (task.token.exec.clone(), task.token.started_event_id);
+                // A task that answered only with rejections may be speculative: the server then
+                // writes nothing and reuses its event ids, so its completion is not claimed.
+                let maybe_dropped = commands.is_empty()
+                    && !messages.is_empty()
+                    && messages
+                        .iter()
+                        .all(|m| matches!(m.body, crate::history::MessageBody::Rejection { .. }));
                 let req = Request::CompleteWorkflowTask(wire::CompleteWorkflowTask {
                     token: task.token,
                     commands,
@@ -264,6 +271,7 @@ impl Worker {
                     .call(self.cfg.server, req, self.request_options())
                     .await
                 {
+                    Ok(Response::Ok) if maybe_dropped => {}
                     Ok(Response::Ok) => self.env.acks.record(
                         &self.identity,
                         AckedRequest::WorkflowTaskClosed {
