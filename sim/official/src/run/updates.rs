@@ -105,10 +105,9 @@ impl OfficialRun {
     /// Jobs for the live requests the code sees before event `event_id` (those sequenced
     /// before it), as core processes messages before each event.
     pub(super) fn live_update_jobs(&mut self, event_id: EventId) {
-        let (due, later): (Vec<Incoming>, Vec<Incoming>) =
-            std::mem::take(&mut self.updates.live)
-                .into_iter()
-                .partition(|r| r.sequencing_event_id < event_id);
+        let (due, later): (Vec<Incoming>, Vec<Incoming>) = std::mem::take(&mut self.updates.live)
+            .into_iter()
+            .partition(|r| r.sequencing_event_id < event_id);
         self.updates.live = later;
         for r in due {
             self.push_update_job(r, true);
