@@ -22,6 +22,9 @@
 //! replayed; the SDK answers synchronously and its answer is what its host sends as
 //! `RespondToQuery`.
 
+// Query answers are `Result<_, Failure>` by contract with the worker (`WorkflowRuntime::query`).
+#![allow(clippy::result_large_err)]
+
 use super::*;
 use sim::history::{MessageBody, ProtocolMessage, UpdateMeta, UpdateOutcome, UpdateRequest};
 use sim::sdk::update_message_id;
