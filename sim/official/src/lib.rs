@@ -356,9 +356,28 @@ impl WorkflowRuntime for Runtime {
             Err(e) => ReplayOutcome::Failed(e),
         }
     }
+
+    /// Replays the whole history into a fresh instance, then asks it the query (a
+    /// `QueryWorkflow` activation, as core sends for a legacy query task).
+    fn query(
+        &self,
+        history: &History,
+        query_type: &str,
+        args: Option<&sim::history::Payloads>,
+    ) -> Result<Option<sim::history::Payloads>, sim::history::Failure> {
+        let mut run = replayed_run(self, history).map_err(|e| {
+            sim::history::Failure::application(
+                format!("query {query_type:?}: the history does not replay: {e}"),
+                "QueryFailed",
+                true,
+            )
+        })?;
+        run.query(query_type, args)
+    }
 }
 
-fn replay(rt: &Runtime, history: &History) -> Result<ReplayOutcome, WorkflowTaskError> {
+/// A run that has replayed the whole of `history`.
+fn replayed_run(rt: &Runtime, history: &History) -> Result<run::OfficialRun, WorkflowTaskError> {
     let Some(first) = history.events.first() else {
         return Err(WorkflowTaskError::BadHistory("empty history".to_string()));
     };
@@ -385,6 +404,11 @@ fn replay(rt: &Runtime, history: &History) -> Result<ReplayOutcome, WorkflowTask
     let mut run = run::OfficialRun::new(def, &started.workflow_id, &run_id, first, false)?;
     run.process(&history.events[1..])?;
     run.end_of_history()?;
+    Ok(run)
+}
+
+fn replay(rt: &Runtime, history: &History) -> Result<ReplayOutcome, WorkflowTaskError> {
+    let mut run = replayed_run(rt, history)?;
     let Some(close) = history.close_event() else {
         return Ok(ReplayOutcome::Open);
     };

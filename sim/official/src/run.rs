@@ -150,6 +150,7 @@ struct ActivityMeta {
 }
 
 mod children;
+mod updates;
 
 /// Ties a command's event back to the run's state.
 #[derive(Clone, Copy, Debug)]
@@ -183,6 +184,8 @@ pub(crate) struct OfficialRun {
     started: HistoryEvent,
     task_queue: String,
     instance: Option<Box<dyn WorkflowInstance>>,
+    /// The instance after its main routine ended (queries of a closed run read it).
+    finished: Option<Box<dyn WorkflowInstance>>,
     sink: Rc<Sink>,
     routines: Vec<RoutineId>,
     waker: Waker,
@@ -222,6 +225,8 @@ pub(crate) struct OfficialRun {
     child_by_event: BTreeMap<EventId, u32>,
     /// Signal/RequestCancel...Initiated event -> what it answers to.
     external_by_event: BTreeMap<EventId, children::External>,
+    /// Update requests, answers and messages (`updates.rs`).
+    updates: updates::Updates,
 }
 
 /// One workflow task in progress.
@@ -321,6 +326,7 @@ impl OfficialRun {
             started: started.clone(),
             task_queue: s.task_queue.name.clone(),
             instance: Some(instance),
+            finished: None,
             sink,
             routines: Vec::new(),
             waker: Waker::from(Arc::new(Tracker {
@@ -349,6 +355,7 @@ impl OfficialRun {
             children: BTreeMap::new(),
             child_by_event: BTreeMap::new(),
             external_by_event: BTreeMap::new(),
+            updates: updates::Updates::default(),
         })
     }
 
@@ -374,18 +381,8 @@ impl OfficialRun {
                 return Err(e);
             }
             let ty = ev.event_type();
-            if matches!(
-                ty,
-                EventType::WorkflowExecutionUpdateAdmitted
-                    | EventType::WorkflowExecutionUpdateAccepted
-                    | EventType::WorkflowExecutionUpdateRejected
-                    | EventType::WorkflowExecutionUpdateCompleted
-            ) {
-                return Err(WorkflowTaskError::Unsupported(format!(
-                    "replaying event {} {ty} (updates) in the official-SDK host",
-                    ev.event_id
-                )));
-            }
+            // Live update requests the code sees before this event (`updates.rs`).
+            self.live_update_jobs(ev.event_id);
             if ty.is_command_event() {
                 if self.window.is_none() {
                     return Err(WorkflowTaskError::BadHistory(format!(
@@ -442,6 +439,8 @@ impl OfficialRun {
             }
             self.last_event_id = ev.event_id;
         }
+        // Requests for a task the batch does not run are not the code's to see.
+        self.updates.clear_live();
         Ok(out)
     }
 
@@ -644,6 +643,8 @@ impl OfficialRun {
                     }
                 }
             }
+            // Core's look-ahead: the updates the task accepted, after its other events.
+            self.replayed_update_jobs(recorded);
         }
         self.current_task = started.event_id;
         let mut markers = BTreeMap::new();
@@ -709,7 +710,9 @@ impl OfficialRun {
             };
             self.activate(activation)?;
             self.task.activations += 1;
-            let pushed = std::mem::take(&mut *self.sink.commands.borrow_mut());
+            // As the SDK's native host: update responses first, then the code's commands.
+            let mut pushed = std::mem::take(&mut self.updates.responses);
+            pushed.extend(std::mem::take(&mut *self.sink.commands.borrow_mut()));
             for c in pushed {
                 self.translate(c, task)?;
             }
@@ -869,30 +872,47 @@ impl OfficialRun {
             return Ok(());
         };
         let waker = &self.waker;
+        // The update each job is for (the SDK's rejection does not say).
+        let update_of: Vec<Option<String>> = activation
+            .jobs
+            .iter()
+            .map(|j| match &j.variant {
+                Some(Job::DoUpdate(u)) => Some(u.protocol_instance_id.clone()),
+                _ => None,
+            })
+            .collect();
         let results = match catch_unwind(AssertUnwindSafe(|| instance.activate(activation, waker)))
         {
             Ok(Ok(r)) => r,
             Ok(Err(f)) => return Err(WorkflowTaskError::Panic(f.message.clone())),
             Err(p) => return Err(WorkflowTaskError::Panic(panic_message(p.as_ref()))),
         };
-        for r in results.job_results {
+        if results.job_results.len() != update_of.len() {
+            return Err(WorkflowTaskError::BadInput(format!(
+                "the SDK gave {} job results for {} jobs",
+                results.job_results.len(),
+                update_of.len()
+            )));
+        }
+        for (r, update) in results.job_results.into_iter().zip(update_of) {
+            if let Some(id) = update {
+                self.update_job_result(id, r)?;
+                continue;
+            }
             match r {
                 ActivationJobResult::None => {}
                 ActivationJobResult::StartedRoutine(s) => match s.kind {
                     RoutineKind::Signal(_) => self.routines.push(s.routine_id),
-                    RoutineKind::Update(u) => {
-                        return Err(WorkflowTaskError::Unsupported(format!(
-                            "update {:?}",
-                            u.name
+                    other => {
+                        return Err(WorkflowTaskError::BadInput(format!(
+                            "a job that is no update started routine {other:?}"
                         )))
                     }
-                    RoutineKind::Main => {}
                 },
-                ActivationJobResult::QueryResponse(_) => {
-                    return Err(WorkflowTaskError::Unsupported("queries".into()))
-                }
-                ActivationJobResult::UpdateRejected(_) => {
-                    return Err(WorkflowTaskError::Unsupported("updates".into()))
+                other => {
+                    return Err(WorkflowTaskError::BadInput(format!(
+                        "a job that is no update or query gave {other:?}"
+                    )))
                 }
             }
         }
@@ -934,6 +954,7 @@ impl OfficialRun {
                             f.message
                         )))
                     }
+                    Some(RoutineCompletion::Update(u)) => self.update_routine_done(u),
                     Some(other) => {
                         return Err(WorkflowTaskError::Unsupported(format!(
                             "routine completion {other:?}"
@@ -974,7 +995,7 @@ impl OfficialRun {
                         variant: Some(cmd),
                         ..Default::default()
                     });
-                    self.instance = None;
+                    self.finished = self.instance.take();
                     self.routines.clear();
                     return Ok(());
                 }
@@ -1270,6 +1291,7 @@ impl OfficialRun {
                     Link::Other,
                 ));
             }
+            Cmd::UpdateResponse(u) => self.translate_update_response(u, task)?,
             other => {
                 return Err(WorkflowTaskError::Unsupported(format!(
                     "the {} command",
@@ -1292,6 +1314,18 @@ impl WorkflowExecutor for OfficialRun {
 
     fn take_local_activities(&mut self) -> Vec<LocalActivityRequest> {
         std::mem::take(&mut self.local_requests)
+    }
+
+    fn deliver_messages(
+        &mut self,
+        messages: Vec<sim::history::ProtocolMessage>,
+    ) -> Result<(), WorkflowTaskError> {
+        self.deliver(messages);
+        Ok(())
+    }
+
+    fn take_messages(&mut self) -> Vec<sim::history::ProtocolMessage> {
+        self.take_outgoing()
     }
 
     fn resolve_local_activities(
@@ -1323,6 +1357,7 @@ impl WorkflowExecutor for OfficialRun {
                     &self.started,
                     true,
                 )?;
+                fresh.updates.take_live_from(&mut self.updates);
                 let result = fresh.process(&all[1..]);
                 fresh.retained = Some(all);
                 *self = fresh;

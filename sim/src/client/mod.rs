@@ -131,8 +131,11 @@ pub struct ClientLog {
     /// A test script ran to its end (see `TestEnv`).
     script_done: Arc<std::sync::atomic::AtomicBool>,
     /// Updates sent, by (workflow id, update id), with the answer learned.
-    updates: Arc<Mutex<BTreeMap<(String, String), Option<String>>>>,
+    updates: Arc<Mutex<UpdateAnswers>>,
 }
+
+/// The answer learned for each update sent, by (workflow id, update id).
+type UpdateAnswers = BTreeMap<(String, String), Option<String>>;
 
 impl ClientLog {
     fn lock(&self) -> MutexGuard<'_, BTreeMap<String, ClientResult>> {

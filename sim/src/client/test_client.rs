@@ -132,15 +132,40 @@ impl TestClient {
     /// Sends `req` until the server answers (retrying through lost messages and crashes with
     /// one request id), for at most an hour of virtual time.
     async fn call(&self, req: Request) -> Result<Response, TestClientError> {
+        self.send_until_answered(req, Duration::ZERO, false).await
+    }
+
+    /// As [`TestClient::call`], for an update or a query, which the server may hold for up to
+    /// `wait` (a long poll): each attempt waits that long for its answer (plus three seconds),
+    /// under a request id of its own. The server keeps no copy of these answers for a retry of
+    /// the same request id (it would drop the retry of a lost answer); they need none: an
+    /// update attaches to the run's update of the same update id, a query changes nothing.
+    async fn call_waiting(
+        &self,
+        req: Request,
+        wait: Duration,
+    ) -> Result<Response, TestClientError> {
+        self.send_until_answered(req, wait, true).await
+    }
+
+    async fn send_until_answered(
+        &self,
+        req: Request,
+        wait: Duration,
+        id_per_attempt: bool,
+    ) -> Result<Response, TestClientError> {
         let i = &self.inner;
-        let id = i.rpc.new_request_id();
+        let mut id = i.rpc.new_request_id();
         let began = i.clock.elapsed();
         loop {
-            let opts = CallOptions::new(Duration::from_secs(3), 1);
+            let opts = CallOptions::new(wait + Duration::from_secs(3), 1);
             match i.rpc.call_with_id(i.server, id, req.clone(), opts).await {
                 Ok(r) => return Ok(r),
                 Err(_) if i.clock.elapsed().saturating_sub(began) < GIVE_UP_AFTER => {
                     tokio::time::sleep(Duration::from_millis(500)).await;
+                    if id_per_attempt {
+                        id = i.rpc.new_request_id();
+                    }
                 }
                 Err(_) => return Err(TestClientError::Unavailable),
             }
@@ -417,8 +442,9 @@ impl WorkflowHandle {
                 wait_for: wire::UpdateStage::Completed,
                 wait: wait.current,
             }));
+            let held = wait.current;
             wait.grow();
-            match self.client.call(req).await? {
+            match self.client.call_waiting(req, held).await? {
                 Response::Update(u) => match u.outcome {
                     Some(outcome) => {
                         // A rejection writes nothing: only what history holds is acknowledged.
@@ -476,7 +502,11 @@ impl WorkflowHandle {
             identity: "tester".into(),
             wait: Duration::from_secs(60),
         }));
-        match self.client.call(req).await? {
+        match self
+            .client
+            .call_waiting(req, Duration::from_secs(60))
+            .await?
+        {
             Response::QueryResult(r) => (*r).map_err(|f| TestClientError::Failed(Box::new(f))),
             Response::Error(e) => Err(TestClientError::Rejected(e.to_string())),
             other => Err(TestClientError::Rejected(format!(

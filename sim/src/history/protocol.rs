@@ -6,6 +6,9 @@
 //! task's commands, so the events it becomes (WorkflowExecutionUpdateAccepted, ...Completed) are
 //! written in the order the workflow code produced them.
 
+// Update outcomes are `Result<_, Failure>`, as the wire and the engine carry them.
+#![allow(clippy::result_large_err)]
+
 use super::{EventId, Failure, UpdateMeta, UpdateOutcome, UpdateRequest};
 
 /// One protocol message of the update protocol.
