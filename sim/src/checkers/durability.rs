@@ -10,7 +10,8 @@
 //! an acknowledged start left its run; an acknowledged task completion its WorkflowTaskCompleted
 //! (or the server's WorkflowTaskFailed) after the task's WorkflowTaskStarted; an acknowledged
 //! activity completion or cancellation its ActivityTaskCompleted/Canceled; acknowledged signals
-//! one WorkflowExecutionSignaled each (per distinct request id); an acknowledged cancel request a
+//! one WorkflowExecutionSignaled each (per distinct request id, and never two with one request
+//! id); an acknowledged cancel request a
 //! WorkflowExecutionCancelRequested; an update the client was told was accepted exactly one
 //! WorkflowExecutionUpdateAccepted (and, told its outcome, one ...UpdateCompleted). A server that replies before it syncs fails this even when
 //! its own record of acknowledgements is written after the sync (and so dies with the write).
@@ -276,18 +277,35 @@ fn observed_losses(outcome: &Outcome) -> Vec<String> {
         out.extend(problem);
     }
     for ((workflow_id, name), (requests, node)) in signals {
-        let recorded = runs_of(workflow_id)
+        let signaled: Vec<&crate::history::WorkflowExecutionSignaled> = runs_of(workflow_id)
             .iter()
             .flat_map(|h| h.events.iter())
-            .filter(|e| {
-                matches!(&e.attributes, EventAttributes::WorkflowExecutionSignaled(s) if s.signal_name == name)
+            .filter_map(|e| match &e.attributes {
+                EventAttributes::WorkflowExecutionSignaled(s) if s.signal_name == name => {
+                    Some(&**s)
+                }
+                _ => None,
             })
-            .count();
-        if recorded < requests.len() {
+            .collect();
+        if signaled.len() < requests.len() {
             out.push(format!(
-                "{workflow_id}: {node} was told {} signal(s) {name:?} were recorded, but its runs hold {recorded}",
-                requests.len()
+                "{workflow_id}: {node} was told {} signal(s) {name:?} were recorded, but its runs hold {}",
+                requests.len(),
+                signaled.len()
             ));
+        }
+        // Each acknowledged request is one signal: a retried request applied twice shows as
+        // two events with its request id (the server writes it on each).
+        for request_id in &requests {
+            let times = signaled
+                .iter()
+                .filter(|s| s.extra.get("requestId").and_then(|v| v.as_str()) == Some(request_id))
+                .count();
+            if times > 1 {
+                out.push(format!(
+                    "{workflow_id}: signal {name:?} request {request_id} was applied {times} times (a retried request must be applied once)"
+                ));
+            }
         }
     }
     out
@@ -357,6 +375,45 @@ mod tests {
         assert!(
             v.message
                 .ends_with("; 12 acknowledged events lost in all (wf-1/run-lost: 12)"),
+            "{v}"
+        );
+    }
+
+    #[test]
+    fn a_signal_applied_twice_for_one_request_is_a_violation() {
+        use crate::record::AckedRequest;
+        let mut o = outcome();
+        let h = only(&mut o);
+        let at = h.events.last().unwrap().event_time;
+        for _ in 0..2 {
+            let id = h.events.len() as i64 + 1;
+            let mut extra = crate::history::Extra::new();
+            extra.insert("requestId".into(), "r1".into());
+            h.events.push(crate::history::HistoryEvent {
+                event_id: id,
+                event_time: at,
+                task_id: 0,
+                attributes: crate::history::EventAttributes::WorkflowExecutionSignaled(
+                    std::sync::Arc::new(crate::history::WorkflowExecutionSignaled {
+                        signal_name: "approve".into(),
+                        extra,
+                        ..Default::default()
+                    }),
+                ),
+                extra: crate::history::Extra::new(),
+            });
+        }
+        observed(
+            &mut o,
+            AckedRequest::Signaled {
+                workflow_id: WF.into(),
+                signal_name: "approve".into(),
+                request_id: "r1".into(),
+            },
+        );
+        let v = check(&o).unwrap_err().to_string();
+        assert!(
+            v.contains("signal \"approve\" request r1 was applied 2 times"),
             "{v}"
         );
     }
