@@ -415,6 +415,9 @@ pub enum ServerError {
     ResourceExhausted(String),
     /// Nobody answered in time (a query no worker took or answered).
     DeadlineExceeded(String),
+    /// The request was dropped and may be sent again (an update whose run continued as new
+    /// before accepting it: sent again, it goes to the new run).
+    Aborted(String),
 }
 
 impl std::fmt::Display for ServerError {
@@ -427,6 +430,7 @@ impl std::fmt::Display for ServerError {
             ServerError::InvalidArgument(s) => write!(f, "invalid argument: {s}"),
             ServerError::ResourceExhausted(s) => write!(f, "resource exhausted: {s}"),
             ServerError::DeadlineExceeded(s) => write!(f, "deadline exceeded: {s}"),
+            ServerError::Aborted(s) => write!(f, "aborted: {s}"),
         }
     }
 }

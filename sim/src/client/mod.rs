@@ -418,6 +418,8 @@ async fn send_update(
                 }
                 None => wait.grow(),
             },
+            // Its run continued as new first: the same update goes to the new run.
+            Ok(Response::Error(ServerError::Aborted(_))) => {}
             Ok(Response::Error(e)) => {
                 env.trace.note(format!(
                     "client: update {} of {} refused: {e}",

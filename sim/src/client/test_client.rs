@@ -462,6 +462,8 @@ impl WorkflowHandle {
                     }
                     None => continue,
                 },
+                // Its run continued as new first: the same update goes to the new run.
+                Response::Error(ServerError::Aborted(_)) => continue,
                 Response::Error(e) => return Err(TestClientError::Rejected(e.to_string())),
                 other => {
                     return Err(TestClientError::Rejected(format!(

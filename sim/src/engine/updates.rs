@@ -28,7 +28,9 @@ use crate::history::{
     UpdateInput, UpdateMeta, UpdateRequest, WorkflowExecutionUpdateAccepted,
     WorkflowExecutionUpdateCompleted, WorkflowTaskFailedCause,
 };
-use crate::wire::{Response, ServerError, UpdateResult, UpdateStage, UpdateWorkflow};
+use crate::wire::{
+    Response, ServerError, UpdateResult, UpdateStage, UpdateWorkflow, WorkflowStatus,
+};
 
 /// Temporal's cause for a task whose update messages do not fit the updates it was given
 /// (`BAD_UPDATE_WORKFLOW_EXECUTION_MESSAGE`).
@@ -374,6 +376,18 @@ impl<R: ReplyHandle> Engine<R> {
                             self.update_response(run, &w.update_id)
                         }
                         Some(_) if open => return true,
+                        // As Temporal: an update the run never accepted before it continued as
+                        // new is aborted, and the client sends it again to the new run.
+                        Some(u)
+                            if matches!(u.progress, UpdateProgress::Admitted { .. })
+                                && self.ms(run).status == WorkflowStatus::ContinuedAsNew =>
+                        {
+                            Response::Error(ServerError::Aborted(format!(
+                                "workflow {} continued as new before it accepted update {}: \
+                                 send it again",
+                                self.runs[run].key, w.update_id
+                            )))
+                        }
                         _ => not_found(format!(
                             "workflow {} closed before update {} completed",
                             self.runs[run].key, w.update_id

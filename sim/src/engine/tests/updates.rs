@@ -297,6 +297,48 @@ fn a_client_waiting_past_its_wait_is_told_the_stage_reached_and_survives_a_resta
     assert_eq!(got.outcome, Some(Ok(Some(payload("late")))));
 }
 
+#[test]
+fn an_update_the_run_never_accepted_before_continuing_as_new_is_aborted_and_goes_to_the_new_run() {
+    let mut h = H::new();
+    let key = h.start("updatable");
+    let first = h.poll_wft();
+    let (client, _) = h.send(update_req(&key, "u1", UpdateStage::Completed));
+    // The task that was running when the update came continues as new.
+    let can = Command::ContinueAsNewWorkflowExecution(ContinueAsNewWorkflowExecution {
+        workflow_type: "OrderWorkflow".into(),
+        task_queue: TaskQueue::normal(QUEUE),
+        input: None,
+        workflow_run_timeout: None,
+        workflow_task_timeout: None,
+    });
+    assert_eq!(h.complete(&first, vec![can]), Response::Ok);
+    assert_eq!(h.status(&key), WorkflowStatus::ContinuedAsNew);
+    match h.late_reply(client) {
+        Some(Response::Error(ServerError::Aborted(m))) => {
+            assert!(
+                m.contains("continued as new before it accepted update u1"),
+                "{m}"
+            )
+        }
+        other => panic!("expected Aborted, got {other:?}"),
+    }
+    // Sent again (no run id), it is admitted by the new run, after its first task.
+    let (client, _) = h.send(update_req(&key, "u1", UpdateStage::Completed));
+    let first_of_new = h.poll_wft();
+    assert!(
+        first_of_new.messages.is_empty(),
+        "not before the first task"
+    );
+    h.complete(&first_of_new, vec![]);
+    let task = h.poll_wft();
+    assert_ne!(task.token.exec.run_id, key.run_id);
+    let (m, req) = request_of(&task, "u1");
+    let (a, c) = (accept(&m, &req), respond(&req, "moved"));
+    h.complete_with(&task, vec![placed(&a), placed(&c)], vec![a, c]);
+    let got = update_result(h.late_reply(client).expect("answered"));
+    assert_eq!(got.outcome, Some(Ok(Some(payload("moved")))));
+}
+
 fn query_req(key: &ExecKey) -> Request {
     Request::Query(Box::new(wire::Query {
         workflow_id: key.workflow_id.clone(),
