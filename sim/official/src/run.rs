@@ -38,7 +38,7 @@ use sim::sdk::{
     NonDeterminismKind, WorkflowExecutor, WorkflowTaskError, PATCH_MARKER_NAME,
 };
 use temporalio_common::protos::coresdk::activity_result::{
-    activity_resolution::Status as Resolution, ActivityResolution, Cancellation,
+    activity_resolution::Status as Resolution, ActivityResolution, Cancellation, DoBackoff,
     Failure as ActivityFailed, Success,
 };
 use temporalio_common::protos::coresdk::common::{
@@ -757,7 +757,20 @@ impl OfficialRun {
         task: &mut Vec<(Command, Link)>,
     ) {
         let meta = self.local_waiting.remove(&seq);
+        // Attempts that stopped for a backoff over the local retry threshold: the SDK waits with
+        // a timer and schedules the next attempt (core's DoBackoff), live and on replay.
+        let backoff = sim::sdk::parse_local_activity_marker(&details).and_then(|d| {
+            d.backoff.map(|b| DoBackoff {
+                attempt: d.attempt.saturating_add(1),
+                backoff_duration: Some(prost_types::Duration {
+                    seconds: b.seconds,
+                    nanos: b.nanos,
+                }),
+                original_schedule_time: meta.as_ref().and_then(|m| m.original_schedule_time),
+            })
+        });
         let result = match &failure {
+            _ if backoff.is_some() => Resolution::Backoff(backoff.expect("checked")),
             None => Resolution::Completed(Success {
                 result: details
                     .get("result")
@@ -823,7 +836,7 @@ impl OfficialRun {
                 activity_id: meta.activity_id.clone(),
                 activity_type: meta.activity_type.clone(),
                 complete_time: Some(timestamp_out(self.task.time.plus(r.runtime))),
-                backoff: None,
+                backoff: crate::convert::duration_out(r.backoff),
                 original_schedule_time: meta.original_schedule_time,
                 activation_index: Some(self.task.activations),
             };
