@@ -111,13 +111,18 @@ fn clock_reading_workflow_is_caught_as_replay_non_determinism() {
     assert!(f.message.contains("nondeterminism"), "{}", f.message);
 }
 
-/// Planted bug 3: an engine that accepts stale activity completions.
-#[test]
-fn engine_accepting_stale_completions_is_caught() {
-    let mut s = scenario("money-transfer");
-    s.engine.defects.accept_stale_activity_completion = true;
+/// Sweeps `name` under `profile` with a planted engine defect: the first failing seed breaks
+/// one of `caught_by`; the correct engine holds on the same seeds.
+fn planted_engine_defect_is_caught(
+    name: &str,
+    plant: impl FnOnce(&mut sim::Defects),
+    profile: Profile,
+    caught_by: &[&str],
+) {
+    let mut s = scenario(name);
+    plant(&mut s.engine.defects);
     let report = Harness::new(s)
-        .profile(Profile::Chaos)
+        .profile(profile)
         .seeds(0..300)
         .jobs(jobs())
         .stop_after(1)
@@ -125,16 +130,26 @@ fn engine_accepting_stale_completions_is_caught() {
         .expect("the sweep starts");
     let f = first_failure(&report);
     assert!(
-        ["history-well-formed", "exactly-once", "replay"].contains(&f.invariant.as_str()),
+        caught_by.contains(&f.invariant.as_str()),
         "{}",
         report.render()
     );
-    // The correct engine holds on the same seeds.
-    Harness::new(scenario("money-transfer"))
-        .profile(Profile::Chaos)
+    Harness::new(scenario(name))
+        .profile(profile)
         .seeds(0..300)
         .jobs(jobs())
         .assert_ok();
+}
+
+/// Planted bug 3: an engine that accepts stale activity completions.
+#[test]
+fn engine_accepting_stale_completions_is_caught() {
+    planted_engine_defect_is_caught(
+        "money-transfer",
+        |d| d.accept_stale_activity_completion = true,
+        Profile::Chaos,
+        &["history-well-formed", "exactly-once", "replay"],
+    );
 }
 
 /// Planted bug 4: a server that replies before its write is synced loses acknowledged events
@@ -159,26 +174,12 @@ fn engine_replying_before_sync_is_caught_as_durability() {
 /// update) shows it.
 #[test]
 fn engine_running_a_retried_update_twice_is_caught() {
-    let mut s = scenario("household");
-    s.engine.defects.readmit_accepted_updates = true;
-    let report = Harness::new(s)
-        .profile(Profile::Chaos)
-        .seeds(0..300)
-        .jobs(jobs())
-        .stop_after(1)
-        .run()
-        .expect("the sweep starts");
-    let f = first_failure(&report);
-    assert!(
-        ["durability", "expected-outcome", "liveness"].contains(&f.invariant.as_str()),
-        "{}",
-        report.render()
+    planted_engine_defect_is_caught(
+        "household",
+        |d| d.readmit_accepted_updates = true,
+        Profile::Chaos,
+        &["durability", "expected-outcome", "liveness"],
     );
-    Harness::new(scenario("household"))
-        .profile(Profile::Chaos)
-        .seeds(0..300)
-        .jobs(jobs())
-        .assert_ok();
 }
 
 /// `SIM_SEED` re-runs exactly one seed (as the repro line says).
