@@ -14,6 +14,9 @@
 //! 5. `official-transfer` (the same 10 transfers written with Temporal's official Rust SDK)
 //!    against `money-transfer` (durasim's SDK), under chaos: seeds per second, batches
 //!    alternating side by side, and the ratio within each pair (median of 5).
+//! 6. Eager activity execution: `money-transfer` under chaos with it on (the default) and off
+//!    (server and workers, every activity through the task queue as before it existed), batches
+//!    alternating side by side, and the ratio within each pair (median of 5).
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -78,7 +81,7 @@ fn main() {
         return;
     }
 
-    // `--only seeds|growth|retried|greeting`: one section.
+    // `--only seeds|growth|official|eager|retried|greeting`: one section.
     let only = args
         .iter()
         .position(|a| a == "--only")
@@ -216,6 +219,53 @@ fn main() {
             "official SDK: official-transfer median {:.0} seeds/s, money-transfer (durasim SDK) median {:.0} seeds/s; durasim/official = {:.2}x (median of per-pair ratios: {})",
             median(official),
             median(own),
+            median(ratios.clone()),
+            ratios
+                .iter()
+                .map(|r| format!("{r:.2}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
+
+    if wants("eager") {
+        // 6. Eager activity execution on against off: the same seeds and plans.
+        let batch = if quick {
+            20
+        } else if cfg!(debug_assertions) {
+            60
+        } else {
+            300
+        };
+        let sweep = |eager: bool, b: u64| {
+            let mut s = fixtures::scenarios::scenario("money-transfer").unwrap();
+            if !eager {
+                s.engine.activity_eager_execution = false;
+                s.max_eager_activities = 0;
+            }
+            let start = Instant::now();
+            let report = Harness::new(s)
+                .profile(Profile::Chaos)
+                .seeds(b * batch..(b + 1) * batch)
+                .jobs(1)
+                .invariant(Arc::new(Conservation::bank()))
+                .run()
+                .expect("the sweep starts");
+            assert!(report.ok(), "{}", report.render());
+            batch as f64 / start.elapsed().as_secs_f64()
+        };
+        let (mut on, mut off, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
+        for b in 0..5u64 {
+            let y = sweep(true, b);
+            let n = sweep(false, b);
+            on.push(y);
+            off.push(n);
+            ratios.push(y / n);
+        }
+        println!(
+            "eager activities: money-transfer under chaos median {:.0} seeds/s with eager execution, {:.0} without; on/off = {:.2}x (median of per-pair ratios: {})",
+            median(on),
+            median(off),
             median(ratios.clone()),
             ratios
                 .iter()

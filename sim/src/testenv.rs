@@ -117,6 +117,19 @@ impl TestEnv {
         self
     }
 
+    /// Activity attempts each worker runs at once (4 unless told).
+    pub fn activity_slots(mut self, n: usize) -> Self {
+        self.scenario.activity_slots = n.max(1);
+        self
+    }
+
+    /// Most activities a worker asks to run eagerly per workflow task (3, as Temporal's SDKs;
+    /// 0 turns eager activity execution off).
+    pub fn max_eager_activities(mut self, n: usize) -> Self {
+        self.scenario.max_eager_activities = n;
+        self
+    }
+
     /// The task queue workflows are started on and workers poll.
     pub fn task_queue(mut self, q: &str) -> Self {
         self.scenario.task_queue = q.to_string();

@@ -464,6 +464,11 @@ pub enum Response {
     },
     WorkflowTask(Option<Box<WorkflowTask>>),
     ActivityTask(Option<Box<ActivityTask>>),
+    /// RespondWorkflowTaskCompleted's answer: the first attempts of the activities the server
+    /// started eagerly for the completing worker (empty when none was asked for or granted).
+    WorkflowTaskCompleted {
+        activity_tasks: Vec<ActivityTask>,
+    },
     Ok,
     Heartbeat {
         cancel_requested: bool,
@@ -488,6 +493,7 @@ impl MessageKind for Response {
             Response::WorkflowTask(None) => "NoWorkflowTask",
             Response::ActivityTask(Some(_)) => "ActivityTask",
             Response::ActivityTask(None) => "NoActivityTask",
+            Response::WorkflowTaskCompleted { .. } => "WorkflowTaskCompleted",
             Response::Ok => "Ok",
             Response::Heartbeat { .. } => "HeartbeatResponse",
             Response::Described(_) => "Described",
@@ -508,6 +514,13 @@ impl MessageKind for Response {
                 "{} activity {} ({}) attempt {}",
                 t.token.exec.workflow_id, t.activity_id, t.activity_type, t.attempt
             )),
+            Response::WorkflowTaskCompleted { activity_tasks } if !activity_tasks.is_empty() => {
+                let ids: Vec<&str> = activity_tasks
+                    .iter()
+                    .map(|t| t.activity_id.as_str())
+                    .collect();
+                Some(format!("eager activities {}", ids.join(", ")))
+            }
             Response::History { exec, status, .. } => {
                 Some(format!("{} {status:?}", exec.workflow_id))
             }

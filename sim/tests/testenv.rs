@@ -255,17 +255,25 @@ fn trace_lines_name_workflow_activity_and_attempt_without_changing_the_hash() {
     sc.record_trace = true;
     let kept = sim::run(&Arc::new(sc.clone()), 4, &FaultPlan::none());
     sc.record_trace = false;
-    let hashed = sim::run(&Arc::new(sc), 4, &FaultPlan::none());
+    let hashed = sim::run(&Arc::new(sc.clone()), 4, &FaultPlan::none());
     assert_eq!(kept.trace_hash, hashed.trace_hash);
     let text = kept.trace_text();
     assert!(text.starts_with("     0.00"), "{}", &text[..200]);
     assert!(
-        text.contains("ActivityTask #")
-            && text.contains("(exp-9 activity 1 (pay) attempt 1)")
+        text.contains("WorkflowTaskCompleted #")
+            && text.contains("(eager activities 1)")
             && text.contains("ServiceCall #")
             && text.contains("(pay from exp-9 activity 1 (pay) attempt 1)")
             && text.contains("Signal #")
             && text.contains("(exp-9 signal approve)"),
         "{text}"
+    );
+    // Without eager execution the attempt comes through the queue: its task names it.
+    sc.record_trace = true;
+    sc.max_eager_activities = 0;
+    let queued = sim::run(&Arc::new(sc), 4, &FaultPlan::none()).trace_text();
+    assert!(
+        queued.contains("ActivityTask #") && queued.contains("(exp-9 activity 1 (pay) attempt 1)"),
+        "{queued}"
     );
 }

@@ -1109,6 +1109,7 @@ impl OfficialRun {
                         start_to_close_timeout: duration_in(a.start_to_close_timeout.as_ref()),
                         heartbeat_timeout: duration_in(a.heartbeat_timeout.as_ref()),
                         retry_policy: retry_policy_in(a.retry_policy.as_ref()),
+                        request_eager_execution: !a.do_not_eagerly_execute,
                     }),
                     Link::Activity(a.seq),
                 ));

@@ -74,6 +74,11 @@ pub struct EngineConfig {
     pub max_long_poll: Duration,
     /// Size and count limits (Temporal's defaults).
     pub limits: Limits,
+    /// Honour a ScheduleActivityTask's `request_eager_execution` (Temporal's
+    /// `system.enableActivityEagerExecution`, on in the dev server and test servers the SDKs
+    /// start): the first attempt starts with the workflow task's completion and goes back to the
+    /// completing worker in its reply, bypassing the task queue.
+    pub activity_eager_execution: bool,
     /// Deliberate defects, all off by default.
     pub defects: Defects,
 }
@@ -85,6 +90,7 @@ impl Default for EngineConfig {
             default_workflow_task_timeout: Duration::from_secs(10),
             max_long_poll: Duration::from_secs(3600),
             limits: Limits::default(),
+            activity_eager_execution: true,
             defects: Defects::default(),
         }
     }

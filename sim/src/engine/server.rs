@@ -158,6 +158,11 @@ async fn commit(node: &Node<'_>, dedup: &mut Dedup<Response>, step: Step<ReplyTo
 /// the worker polls again with a new request id anyway.
 fn keep_for_retry(resp: &Response) -> Option<Response> {
     match resp {
+        // Eager activity tasks are handed out once: a retry learns that the task completed,
+        // and activities whose first reply was lost time out and retry through the queue.
+        Response::WorkflowTaskCompleted { .. } => Some(Response::WorkflowTaskCompleted {
+            activity_tasks: Vec::new(),
+        }),
         Response::Ok
         | Response::Started { .. }
         | Response::Heartbeat { .. }

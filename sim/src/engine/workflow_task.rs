@@ -21,11 +21,13 @@ use super::core::{not_found, Engine, ReplyHandle};
 use super::runs::{Run, RunIdx};
 use super::state::{WftStarted, WftState, STICKY_SCHEDULE_TO_START};
 use crate::history::{
-    EventAttributes, EventId, Extra, Failure, HistoryEvent, JsonMap, TaskQueue, TaskQueueKind,
-    TimeoutType, Timestamp, WorkflowTaskCompleted, WorkflowTaskFailed, WorkflowTaskFailedCause,
-    WorkflowTaskScheduled, WorkflowTaskStarted, WorkflowTaskTimedOut,
+    Command, EventAttributes, EventId, Extra, Failure, HistoryEvent, JsonMap, TaskQueue,
+    TaskQueueKind, TimeoutType, Timestamp, WorkflowTaskCompleted, WorkflowTaskFailed,
+    WorkflowTaskFailedCause, WorkflowTaskScheduled, WorkflowTaskStarted, WorkflowTaskTimedOut,
 };
-use crate::wire::{CompleteWorkflowTask, FailWorkflowTask, Response, TaskToken, WorkflowTask};
+use crate::wire::{
+    ActivityTask, CompleteWorkflowTask, FailWorkflowTask, Response, TaskToken, WorkflowTask,
+};
 
 /// Why a workflow task failed, and who says so.
 pub(super) struct WftFailure {
@@ -304,7 +306,9 @@ impl<R: ReplyHandle> Engine<R> {
             if self.updates_waiting(run) {
                 self.schedule_speculative_wft(run, now);
             }
-            return Response::Ok;
+            return Response::WorkflowTaskCompleted {
+                activity_tasks: Vec::new(),
+            };
         }
         let has_terminal = commands.iter().any(|c| c.is_terminal());
         if has_terminal && !self.ms(run).buffered.is_empty() {
@@ -346,6 +350,11 @@ impl<R: ReplyHandle> Engine<R> {
             ms.sticky_queue = sticky_queue;
             ms.sticky_seen_through = started;
         }
+        let eager = if self.cfg.activity_eager_execution {
+            eager_requests(&commands)
+        } else {
+            Vec::new()
+        };
         let cx = CommandContext {
             now,
             run,
@@ -353,6 +362,7 @@ impl<R: ReplyHandle> Engine<R> {
             identity: &identity,
         };
         let applied = self.apply_commands(&cx, commands, messages);
+        let mut activity_tasks = Vec::new();
         if !applied.closed_run {
             let any = self.flush_buffered(run, now);
             let delivered = self.run_transfers(now, run, applied.transfers);
@@ -361,8 +371,37 @@ impl<R: ReplyHandle> Engine<R> {
             } else if self.updates_waiting(run) {
                 self.schedule_speculative_wft(run, now);
             }
+            activity_tasks = self.start_eager_activities(now, run, &eager, &identity);
         }
-        Response::Ok
+        Response::WorkflowTaskCompleted { activity_tasks }
+    }
+
+    /// Starts the first attempt of each activity the batch asked to run eagerly, for the worker
+    /// that completed the task, as Temporal does after the batch's commands: an activity the
+    /// same batch canceled (or a run it closed) starts nothing.
+    fn start_eager_activities(
+        &mut self,
+        now: Timestamp,
+        run: RunIdx,
+        activity_ids: &[String],
+        identity: &str,
+    ) -> Vec<ActivityTask> {
+        let mut tasks = Vec::new();
+        for activity_id in activity_ids {
+            let pending =
+                self.ms(run).activities.values().find(|a| {
+                    &a.activity_id == activity_id && a.started.is_none() && a.attempt == 1
+                });
+            let Some(scheduled_event_id) = pending.map(|a| a.scheduled_event_id) else {
+                continue;
+            };
+            if let Response::ActivityTask(Some(task)) =
+                self.start_activity(now, run, scheduled_event_id, identity)
+            {
+                tasks.push(*task);
+            }
+        }
+        tasks
     }
 
     /// A task whose commands failed validation: the task fails with the command's cause, and a
@@ -506,4 +545,17 @@ impl<R: ReplyHandle> Engine<R> {
             _ => {}
         }
     }
+}
+
+/// The activity ids of a batch's ScheduleActivityTask commands that ask for eager execution.
+fn eager_requests(commands: &[Command]) -> Vec<String> {
+    commands
+        .iter()
+        .filter_map(|c| match c {
+            Command::ScheduleActivityTask(s) if s.request_eager_execution => {
+                Some(s.activity_id.clone())
+            }
+            _ => None,
+        })
+        .collect()
 }

@@ -36,6 +36,11 @@ pub struct ScheduleActivityTask {
     /// How failed attempts are retried; unset fields (or `None` for the whole policy) take
     /// Temporal's defaults: 1 s initial interval, coefficient 2, unlimited attempts.
     pub retry_policy: Option<RetryPolicy>,
+    /// Ask the server to start the first attempt at once and hand it back with the workflow
+    /// task's completion, to be run by the worker that scheduled it (Temporal's eager activity
+    /// execution). The worker clears it when it has no free activity slot or the activity goes
+    /// to another task queue; the server honours it only when eager execution is enabled.
+    pub request_eager_execution: bool,
 }
 
 /// Attributes of a ContinueAsNewWorkflowExecution command: end this run and start a new run of the

@@ -42,6 +42,9 @@ pub struct Scenario {
     pub workers: usize,
     /// Activity attempts a worker runs at once.
     pub activity_slots: usize,
+    /// Most activities a worker asks to run eagerly per workflow task (3, as Temporal's
+    /// SDKs; 0: none). The server side is `engine.activity_eager_execution`.
+    pub max_eager_activities: usize,
     /// Evict cached workflow state before every workflow task (replay every time).
     pub evict_every_task: bool,
     /// Builds the services, with fresh state, for each run.
@@ -114,6 +117,7 @@ impl Scenario {
             task_queue: task_queue.into(),
             workers: 1,
             activity_slots: 4,
+            max_eager_activities: 3,
             evict_every_task: false,
             services: Arc::new(Vec::new),
             starts: Vec::new(),

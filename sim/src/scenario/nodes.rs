@@ -230,6 +230,7 @@ impl Nodes {
             sc.task_queue.clone(),
         );
         cfg.activity_slots = sc.activity_slots;
+        cfg.max_eager_activities = sc.max_eager_activities;
         cfg.evict_every_task = sc.evict_every_task;
         cfg.services = services.clone();
         let (env, registry, clock) = (shared.env.clone(), sc.registry.clone(), shared.clock);

@@ -68,6 +68,10 @@ pub struct ActivityOptions {
     pub retry_policy: Option<RetryPolicy>,
     /// What [`ActivityFuture::cancel`] does (see [`ActivityCancellationType`]).
     pub cancellation_type: ActivityCancellationType,
+    /// Never run the first attempt eagerly on this worker (Temporal's `disable_eager_execution`);
+    /// by default the SDK asks for eager execution and the worker grants it when it has a free
+    /// activity slot on the activity's task queue.
+    pub disable_eager_execution: bool,
 }
 
 impl ActivityOptions {
@@ -90,6 +94,13 @@ impl ActivityOptions {
     /// Sets an explicit activity id instead of the sequence number.
     pub fn with_activity_id(mut self, id: impl Into<String>) -> Self {
         self.activity_id = Some(id.into());
+        self
+    }
+
+    /// Never runs the first attempt eagerly on the scheduling worker: it goes through the task
+    /// queue like every retry.
+    pub fn without_eager_execution(mut self) -> Self {
+        self.disable_eager_execution = true;
         self
     }
 
@@ -463,6 +474,7 @@ impl WorkflowContext {
                     start_to_close_timeout: options.start_to_close_timeout,
                     heartbeat_timeout: options.heartbeat_timeout,
                     retry_policy: options.retry_policy,
+                    request_eager_execution: !options.disable_eager_execution,
                 });
                 slot.cmd_index = Some(st.emit(cmd, Link::Activity(seq)));
             }

@@ -9,12 +9,14 @@ use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::rc::Rc;
+use std::sync::Arc;
 use std::time::Duration;
 
 use madsim::rand::Rng;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::clock::SimClock;
-use crate::history::{EventType, Failure, Payloads, WorkflowTaskFailedCause};
+use crate::history::{Command, EventType, Failure, Payloads, WorkflowTaskFailedCause};
 use crate::lookup::LookupMap;
 use crate::record::AckedRequest;
 use crate::sdk::{
@@ -34,8 +36,15 @@ pub struct WorkerConfig {
     pub addr: SocketAddr,
     pub server: SocketAddr,
     pub task_queue: String,
-    /// Concurrent activity attempts.
+    /// Concurrent activity attempts (polled or eager).
     pub activity_slots: usize,
+    /// Activity polls kept outstanding; each holds a slot while it waits, as in Temporal's
+    /// SDKs, so the slots beyond them are free for eager activities.
+    pub activity_pollers: usize,
+    /// Most activities one workflow task completion asks to run eagerly on this worker
+    /// (core's `max_eager_activity_reservations_per_workflow_task`, 3); 0 turns eager
+    /// execution off on this worker.
+    pub max_eager_activities: usize,
     /// Drop the cached machine after every workflow task, so every task replays from history.
     pub evict_every_task: bool,
     /// Where the services activities call live.
@@ -58,6 +67,8 @@ impl WorkerConfig {
             server,
             task_queue: task_queue.into(),
             activity_slots: 4,
+            activity_pollers: 2,
+            max_eager_activities: 3,
             evict_every_task: false,
             services: BTreeMap::new(),
             request_timeout: Duration::from_secs(3),
@@ -76,6 +87,8 @@ struct Worker {
     registry: Registry,
     server: ServerClient,
     services: Rc<ServiceClient>,
+    /// Free activity slots: a poll or a running attempt holds one.
+    activity_slots: Arc<Semaphore>,
     /// Machines by run id (look-ups only).
     cache: RefCell<LookupMap<String, Box<dyn WorkflowExecutor>>>,
     env: NetEnv,
@@ -105,6 +118,7 @@ pub async fn run_worker(cfg: WorkerConfig, registry: Registry, env: NetEnv, cloc
     env.trace.record(TraceKind::NodeStart {
         node: identity.clone(),
     });
+    let cfg_slots = cfg.activity_slots.max(1);
     let worker = Rc::new(Worker {
         cfg,
         identity,
@@ -112,6 +126,7 @@ pub async fn run_worker(cfg: WorkerConfig, registry: Registry, env: NetEnv, cloc
         registry,
         server,
         services,
+        activity_slots: Arc::new(Semaphore::new(cfg_slots)),
         cache: RefCell::new(LookupMap::default()),
         env,
         clock,
@@ -131,7 +146,7 @@ pub async fn run_worker(cfg: WorkerConfig, registry: Registry, env: NetEnv, cloc
             w.workflow_poll_loop(q).await
         }));
     }
-    for _ in 0..worker.cfg.activity_slots.max(1) {
+    for _ in 0..worker.cfg.activity_pollers.clamp(1, cfg_slots) {
         let w = worker.clone();
         tasks.push(madsim::task::spawn_local(async move {
             w.activity_poll_loop().await
@@ -241,7 +256,8 @@ impl Worker {
             }
         }
         match outcome {
-            Ok((mut m, commands)) => {
+            Ok((mut m, mut commands)) => {
+                let reserved = self.reserve_eager_slots(&mut commands);
                 let sdk_metadata = m.task_metadata();
                 let messages = m.take_messages();
                 let closing = commands.iter().any(|c| c.is_terminal());
@@ -273,6 +289,19 @@ impl Worker {
                     .call(self.cfg.server, req, self.request_options())
                     .await
                 {
+                    Ok(Response::WorkflowTaskCompleted { activity_tasks }) => {
+                        if surely_written {
+                            self.env.acks.record(
+                                &self.identity,
+                                AckedRequest::WorkflowTaskClosed {
+                                    exec,
+                                    started_event_id,
+                                },
+                            );
+                        }
+                        self.run_eager_activities(activity_tasks, reserved);
+                    }
+                    // The task failed on the server (a command it refused).
                     Ok(Response::Ok) if surely_written => self.env.acks.record(
                         &self.identity,
                         AckedRequest::WorkflowTaskClosed {
@@ -508,9 +537,61 @@ impl Worker {
         }
     }
 
+    /// Reserves a free activity slot for each activity the SDK asked to run eagerly, up to
+    /// `max_eager_activities`, on this worker's task queue; clears the request of the others
+    /// (as core does before completing a task).
+    fn reserve_eager_slots(&self, commands: &mut [Command]) -> Vec<OwnedSemaphorePermit> {
+        let mut reserved = Vec::new();
+        for c in commands {
+            let Command::ScheduleActivityTask(s) = c else {
+                continue;
+            };
+            if !s.request_eager_execution {
+                continue;
+            }
+            let same_queue =
+                s.task_queue.name.is_empty() || s.task_queue.name == self.cfg.task_queue;
+            let permit = (same_queue && reserved.len() < self.cfg.max_eager_activities)
+                .then(|| self.activity_slots.clone().try_acquire_owned().ok())
+                .flatten();
+            match permit {
+                Some(p) => reserved.push(p),
+                None => s.request_eager_execution = false,
+            }
+        }
+        reserved
+    }
+
+    /// Runs the activity tasks a workflow task's completion handed back, each in a slot
+    /// reserved for it; slots the server did not use are freed.
+    fn run_eager_activities(
+        self: &Rc<Self>,
+        tasks: Vec<ActivityTask>,
+        mut reserved: Vec<OwnedSemaphorePermit>,
+    ) {
+        for task in tasks {
+            let permit = reserved.pop();
+            if permit.is_none() {
+                self.env.trace.note(format!(
+                    "{} received eager activity {} without a reserved slot",
+                    self.identity, task.activity_id
+                ));
+            }
+            let w = self.clone();
+            madsim::task::spawn_local(async move {
+                w.run_activity_task(task).await;
+                drop(permit);
+            });
+        }
+    }
+
     async fn activity_poll_loop(self: Rc<Self>) {
         let mut wait = PollWait::default();
         loop {
+            let permit = match self.activity_slots.clone().acquire_owned().await {
+                Ok(p) => p,
+                Err(_) => return,
+            };
             let req = Request::PollActivityTask(wire::PollTaskQueue {
                 task_queue: self.cfg.task_queue.clone(),
                 identity: self.identity.clone(),
@@ -523,10 +604,20 @@ impl Worker {
             {
                 Ok(Response::ActivityTask(Some(task))) => {
                     wait.reset();
-                    self.clone().run_activity_task(*task).await
+                    let w = self.clone();
+                    madsim::task::spawn_local(async move {
+                        w.run_activity_task(*task).await;
+                        drop(permit);
+                    });
                 }
-                Ok(_) => wait.grow(),
-                Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
+                Ok(_) => {
+                    drop(permit);
+                    wait.grow()
+                }
+                Err(_) => {
+                    drop(permit);
+                    tokio::time::sleep(Duration::from_millis(200)).await
+                }
             }
         }
     }

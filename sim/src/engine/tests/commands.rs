@@ -24,7 +24,7 @@ fn activity_without_start_or_schedule_to_close_timeout_is_rejected() {
     let mut only_s2c = act("1");
     only_s2c.start_to_close_timeout = None;
     only_s2c.schedule_to_close_timeout = Some(secs(30));
-    assert_eq!(h.complete(&retry, vec![schedule(only_s2c)]), Response::Ok);
+    assert_eq!(h.complete(&retry, vec![schedule(only_s2c)]), completed());
     assert_eq!(
         *h.types(&key).last().unwrap(),
         EventType::ActivityTaskScheduled

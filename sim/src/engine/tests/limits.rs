@@ -202,7 +202,7 @@ fn drive_until_terminated(h: &mut H, wid: &str, limit: usize) -> ExecKey {
             } else {
                 schedule(act(&format!("a{tasks}")))
             };
-            assert_eq!(h.complete(&task, vec![cmd]), Response::Ok);
+            assert_eq!(h.complete(&task, vec![cmd]), completed());
         } else if let Some(a) = h.try_poll_act() {
             assert_eq!(h.complete_act(&a.token, "ok"), Response::Ok);
         } else {
@@ -269,7 +269,7 @@ fn history_count_limit_at_the_real_default_of_51200_events() {
         let mut commands: Vec<Command> = (0..995).map(|i| marker(&format!("m{i}"))).collect();
         commands.push(timer(&format!("t{rounds}"), secs(1)));
         let len_before = h.len(&key);
-        assert_eq!(h.complete_sticky(&task, commands), Response::Ok);
+        assert_eq!(h.complete_sticky(&task, commands), completed());
         rounds += 1;
         if h.status(&key) != WorkflowStatus::Running {
             assert!(len_before < limit);
@@ -326,7 +326,7 @@ fn more_than_2000_pending_activities_fail_the_task_and_it_is_retried() {
     let retry = h.poll_wft();
     assert_eq!(retry.token.attempt, 2);
     let exactly: Vec<Command> = (0..limit).map(|i| schedule(act(&i.to_string()))).collect();
-    assert_eq!(h.complete(&retry, exactly), Response::Ok);
+    assert_eq!(h.complete(&retry, exactly), completed());
     let events = h.events(&key);
     assert_eq!(events.len(), 4 + 3 + limit);
     assert_eq!(wft_scheduled(&events[4]).attempt, 2);

@@ -101,6 +101,7 @@ fn act(id: &str) -> ScheduleActivityTask {
         start_to_close_timeout: Some(secs(10)),
         heartbeat_timeout: None,
         retry_policy: None,
+        request_eager_execution: false,
     }
 }
 
@@ -350,7 +351,7 @@ impl H {
     /// Polls a workflow task and completes it with `commands`.
     fn run_wft(&mut self, commands: Vec<Command>) -> WorkflowTask {
         let task = self.poll_wft();
-        assert_eq!(self.complete(&task, commands), Response::Ok);
+        assert_eq!(self.complete(&task, commands), completed());
         task
     }
 
@@ -463,6 +464,7 @@ fn wft_scheduled(e: &HistoryEvent) -> &crate::history::WorkflowTaskScheduled {
 mod activities;
 mod assertions;
 mod commands;
+mod eager;
 mod frontend;
 mod limits;
 mod matching;
@@ -474,3 +476,10 @@ mod task_tokens;
 mod timers;
 mod updates;
 mod workflow_tasks;
+
+/// RespondWorkflowTaskCompleted's answer when no activity runs eagerly.
+fn completed() -> Response {
+    Response::WorkflowTaskCompleted {
+        activity_tasks: Vec::new(),
+    }
+}

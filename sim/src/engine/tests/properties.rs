@@ -181,7 +181,12 @@ fn empty_upserts_fail_the_workflow_task() {
     ] {
         let mut h = H::new();
         let key = h.start("empty");
-        h.run_wft(vec![timer("t", secs(5)), command]);
+        let task = h.poll_wft();
+        assert_eq!(
+            h.complete(&task, vec![timer("t", secs(5)), command]),
+            Response::Ok,
+            "a refused batch is answered as a failed task, not a completed one"
+        );
         let events = h.events(&key);
         assert_eq!(
             types(&events[3..]),

@@ -188,7 +188,7 @@ fn stale_and_timed_out_workflow_task_tokens_are_not_found_and_change_nothing() {
             sdk_metadata: None,
         }),
     );
-    assert_eq!(h.complete(&t2, vec![timer("t", secs(100))]), Response::Ok);
+    assert_eq!(h.complete(&t2, vec![timer("t", secs(100))]), completed());
     h.assert_rejected_unchanged(
         &key,
         Request::CompleteWorkflowTask(wire::CompleteWorkflowTask {

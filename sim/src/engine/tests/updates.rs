@@ -130,7 +130,7 @@ fn an_accepted_update_writes_its_task_then_accepted_and_completed_and_answers_th
     let (a, c) = (accept(&m, &req), respond(&req, "1"));
     assert_eq!(
         h.complete_with(&task, vec![placed(&a), placed(&c)], vec![a, c]),
-        Response::Ok
+        completed()
     );
     // As the real server wrote update-a (updates.json events 5-9).
     assert_eq!(
@@ -172,7 +172,7 @@ fn a_rejected_update_leaves_no_event_and_the_client_gets_the_failure() {
     let (m, req) = request_of(&task, "update-empty");
     assert_eq!(
         h.complete_with(&task, vec![], vec![reject(&m, &req)]),
-        Response::Ok
+        completed()
     );
     assert_eq!(h.events(&key), before, "the speculative task is dropped");
     let got = update_result(h.late_reply(client).expect("answered"));
@@ -192,7 +192,7 @@ fn an_update_sent_while_a_task_runs_goes_with_the_next_task() {
     let first = h.poll_wft();
     assert!(first.messages.is_empty());
     let (client, _) = h.send(update_req(&key, "u1", UpdateStage::Accepted));
-    assert_eq!(h.complete(&first, vec![]), Response::Ok);
+    assert_eq!(h.complete(&first, vec![]), completed());
     let next = h.poll_wft();
     let (m, req) = request_of(&next, "u1");
     let a = accept(&m, &req);
@@ -227,7 +227,7 @@ fn a_failed_task_hands_its_update_to_the_next_attempt() {
     let (a, c) = (accept(&m, &req), respond(&req, "ok"));
     assert_eq!(
         h.complete_with(&retry, vec![placed(&a), placed(&c)], vec![a, c]),
-        Response::Ok
+        completed()
     );
     assert_eq!(
         *h.types(&key).last().expect("events"),
@@ -311,7 +311,7 @@ fn an_update_the_run_never_accepted_before_continuing_as_new_is_aborted_and_goes
         workflow_run_timeout: None,
         workflow_task_timeout: None,
     });
-    assert_eq!(h.complete(&first, vec![can]), Response::Ok);
+    assert_eq!(h.complete(&first, vec![can]), completed());
     assert_eq!(h.status(&key), WorkflowStatus::ContinuedAsNew);
     match h.late_reply(client) {
         Some(Response::Error(ServerError::Aborted(m))) => {

@@ -43,7 +43,7 @@ fn workflow_task_times_out_after_10s_and_the_retry_is_transient() {
     h.advance(secs(1));
     let t3 = h.poll_wft();
     assert_eq!(t3.token.attempt, 3);
-    assert_eq!(h.complete(&t3, vec![complete_wf()]), Response::Ok);
+    assert_eq!(h.complete(&t3, vec![complete_wf()]), completed());
     let events = h.events(&key);
     assert_eq!(
         types(&events[4..]),
