@@ -16,7 +16,9 @@ use madsim::rand::Rng;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::clock::SimClock;
-use crate::history::{Command, EventType, Failure, Payloads, WorkflowTaskFailedCause};
+use crate::history::{
+    Command, EventAttributes, EventType, Failure, Payloads, WorkflowTaskFailedCause,
+};
 use crate::lookup::LookupMap;
 use crate::record::AckedRequest;
 use crate::sdk::{
@@ -198,7 +200,9 @@ impl Worker {
     async fn run_workflow_task(self: &Rc<Self>, mut task: WorkflowTask) {
         let run_id = task.token.exec.run_id.clone();
         // A cached machine continues only if the server recorded its last task: the next event
-        // must be that task's WorkflowTaskCompleted. Otherwise replay from the full history.
+        // must be that task's WorkflowTaskCompleted, written for this worker (a speculative task
+        // the server dropped leaves its event ids to the next task, which another worker may
+        // complete). Otherwise replay from the full history.
         let mut machine = self.cache.borrow_mut().remove(&run_id).filter(|m| {
             let next = m.last_event_id() + 1;
             task.first_event_id <= next
@@ -206,7 +210,10 @@ impl Worker {
                     .events
                     .iter()
                     .find(|e| e.event_id == next)
-                    .is_some_and(|e| e.event_type() == EventType::WorkflowTaskCompleted)
+                    .is_some_and(|e| match &e.attributes {
+                        EventAttributes::WorkflowTaskCompleted(c) => c.identity == self.identity,
+                        _ => false,
+                    })
         });
         let events = if machine.is_none() && task.first_event_id > 1 {
             // Sticky task without a cached machine: fetch the full history and replay it. A
@@ -261,13 +268,6 @@ impl Worker {
                 let sdk_metadata = m.task_metadata();
                 let messages = m.take_messages();
                 let closing = commands.iter().any(|c| c.is_terminal());
-                let sticky =
-                    (!self.cfg.evict_every_task && !closing).then(|| self.sticky_queue.clone());
-                if sticky.is_some() {
-                    self.cache.borrow_mut().insert(run_id.clone(), m);
-                }
-                let (exec, started_event_id) =
-                    (task.token.exec.clone(), task.token.started_event_id);
                 // A task that carried update requests may be speculative: the server writes it
                 // only if it did something besides rejecting them, so only then is it surely
                 // recorded.
@@ -276,6 +276,14 @@ impl Worker {
                     || messages
                         .iter()
                         .any(|m| !matches!(m.body, crate::history::MessageBody::Rejection { .. }));
+                let sticky =
+                    (!self.cfg.evict_every_task && !closing).then(|| self.sticky_queue.clone());
+                // A machine past a task the server may drop would run ahead of the history.
+                if sticky.is_some() && surely_written {
+                    self.cache.borrow_mut().insert(run_id.clone(), m);
+                }
+                let (exec, started_event_id) =
+                    (task.token.exec.clone(), task.token.started_event_id);
                 let req = Request::CompleteWorkflowTask(wire::CompleteWorkflowTask {
                     token: task.token,
                     commands,
