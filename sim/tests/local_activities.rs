@@ -186,9 +186,24 @@ async fn retried(
     Ok(ctx.local_activity::<i32, _>("flaky", &fails, opts).await?)
 }
 
+/// `retried` with a 2 s first backoff and the local retry threshold set to `threshold_secs`.
+async fn retried_with_threshold(
+    ctx: WorkflowContext,
+    threshold_secs: u64,
+) -> Result<i32, WorkflowError> {
+    let opts = LocalActivityOptions::start_to_close(Duration::from_secs(5))
+        .with_retry_policy(RetryPolicy {
+            initial_interval: Some(Duration::from_secs(2)),
+            ..RetryPolicy::default()
+        })
+        .with_local_retry_threshold(Duration::from_secs(threshold_secs));
+    Ok(ctx.local_activity::<i32, _>("flaky", &1, opts).await?)
+}
+
 fn retry_env() -> TestEnv {
     let mut r = Registry::new();
     r.register_workflow("Retried", retried)
+        .register_workflow("RetriedWithThreshold", retried_with_threshold)
         .register_activity("flaky", flaky);
     TestEnv::new(r)
 }
@@ -374,5 +389,35 @@ fn a_local_activity_the_history_never_recorded_is_a_nondeterminism_error() {
             );
         }
         other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn the_local_retry_threshold_of_the_options_decides_timer_or_in_task_retry() {
+    // The same 2 s backoff: under a 3 s threshold it is waited for inside the task (one
+    // marker); over a 1 s threshold it becomes a marker with the backoff and a timer.
+    for (threshold, markers, timers) in [(3u64, 1usize, 0usize), (1, 2, 1)] {
+        let id = format!("threshold-{threshold}");
+        let wid = id.clone();
+        let run = retry_env().run(move |client| async move {
+            let h = client
+                .start("RetriedWithThreshold", &wid, &threshold)
+                .await
+                .unwrap();
+            h.result::<i32>().await.unwrap()
+        });
+        assert!(run.violations.is_empty(), "{:?}", run.violations);
+        let h = run.history(&id).unwrap().clone();
+        let count = |t: EventType| h.event_types().iter().filter(|e| **e == t).count();
+        assert_eq!(
+            (
+                count(EventType::MarkerRecorded),
+                count(EventType::TimerStarted)
+            ),
+            (markers, timers),
+            "threshold {threshold} s: {:?}",
+            h.event_types()
+        );
+        assert_eq!(run.value(), 2);
     }
 }

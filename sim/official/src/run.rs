@@ -1219,6 +1219,7 @@ impl OfficialRun {
                             la.schedule_to_close_timeout.as_ref(),
                         ),
                         retry_policy: retry_policy_in(la.retry_policy.as_ref()),
+                        local_retry_threshold: duration_in(la.local_retry_threshold.as_ref()),
                     });
                 }
             }

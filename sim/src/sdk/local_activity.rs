@@ -38,6 +38,9 @@ pub struct LocalActivityOptions {
     pub schedule_to_close_timeout: Option<Duration>,
     /// `None`: Temporal's default policy.
     pub retry_policy: Option<RetryPolicy>,
+    /// Backoffs up to this long are waited for inside the workflow task; a longer one ends the
+    /// task and the workflow backs off with a durable timer (`None`: a minute, core's default).
+    pub local_retry_threshold: Option<Duration>,
 }
 
 impl LocalActivityOptions {
@@ -47,6 +50,12 @@ impl LocalActivityOptions {
             start_to_close_timeout: Some(timeout),
             ..LocalActivityOptions::default()
         }
+    }
+
+    /// Sets the local retry threshold (see [`LocalActivityOptions::local_retry_threshold`]).
+    pub fn with_local_retry_threshold(mut self, d: Duration) -> Self {
+        self.local_retry_threshold = Some(d);
+        self
     }
 
     /// Sets the retry policy.
@@ -324,6 +333,7 @@ fn schedule(
             start_to_close_timeout: options.start_to_close_timeout,
             schedule_to_close_timeout: options.schedule_to_close_timeout,
             retry_policy: options.retry_policy.clone(),
+            local_retry_threshold: options.local_retry_threshold,
         });
     }
     st.locals.slots.insert(seq, slot);

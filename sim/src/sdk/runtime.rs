@@ -38,6 +38,9 @@ pub struct LocalActivityRequest {
     pub schedule_to_close_timeout: Option<Duration>,
     /// How failed attempts are retried (Temporal's defaults when `None`).
     pub retry_policy: Option<RetryPolicy>,
+    /// Backoffs up to this long are waited for inside the workflow task, longer ones with a
+    /// timer (core's `local_retry_threshold`); `None`: core's default, a minute.
+    pub local_retry_threshold: Option<Duration>,
 }
 
 /// What running a [`LocalActivityRequest`] gave.

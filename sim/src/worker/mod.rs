@@ -480,7 +480,10 @@ impl Worker {
                     backoff: None,
                 };
             }
-            if backoff > crate::sdk::LOCAL_RETRY_THRESHOLD {
+            let threshold = r
+                .local_retry_threshold
+                .unwrap_or(crate::sdk::LOCAL_RETRY_THRESHOLD);
+            if backoff > threshold {
                 // Longer than the local retry threshold: the workflow backs off with a timer.
                 return LocalActivityResult {
                     seq: r.seq,
