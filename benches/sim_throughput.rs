@@ -44,6 +44,43 @@ fn big_bank(mut s: sim::Scenario) -> sim::Scenario {
     s
 }
 
+/// Seeds per second of two scenarios under chaos, in 5 pairs of `batch`-seed sweeps that
+/// alternate (so host speed changes hit both alike): both rates and each pair's a/b ratio.
+fn side_by_side(
+    batch: u64,
+    a: impl Fn() -> sim::Scenario,
+    b: impl Fn() -> sim::Scenario,
+) -> (Vec<f64>, Vec<f64>, Vec<f64>) {
+    let sweep = |s: sim::Scenario, round: u64| {
+        let start = Instant::now();
+        let report = Harness::new(s)
+            .profile(Profile::Chaos)
+            .seeds(round * batch..(round + 1) * batch)
+            .jobs(1)
+            .invariant(Arc::new(Conservation::bank()))
+            .run()
+            .expect("the sweep starts");
+        assert!(report.ok(), "{}", report.render());
+        batch as f64 / start.elapsed().as_secs_f64()
+    };
+    let (mut ra, mut rb, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
+    for round in 0..5u64 {
+        let x = sweep(a(), round);
+        let y = sweep(b(), round);
+        ra.push(x);
+        rb.push(y);
+        ratios.push(x / y);
+    }
+    (ra, rb, ratios)
+}
+
+fn listed(v: &[f64]) -> String {
+    v.iter()
+        .map(|r| format!("{r:.2}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(|a, b| a.total_cmp(b));
     v[v.len() / 2]
@@ -185,93 +222,48 @@ fn main() {
     );
     }
 
+    let side_batch = if quick {
+        20
+    } else if cfg!(debug_assertions) {
+        60
+    } else {
+        300
+    };
     if wants("official") {
         // 5. The official SDK's host against durasim's own SDK: the same workflow, the same
-        // seeds and plans, the same bank; batches alternate so host speed changes hit both.
-        let batch = if quick {
-            20
-        } else if cfg!(debug_assertions) {
-            60
-        } else {
-            300
-        };
-        let sweep = |name: &str, b: u64| {
-            let start = Instant::now();
-            let report = Harness::new(fixtures::scenarios::scenario(name).unwrap())
-                .profile(Profile::Chaos)
-                .seeds(b * batch..(b + 1) * batch)
-                .jobs(1)
-                .invariant(Arc::new(Conservation::bank()))
-                .run()
-                .expect("the sweep starts");
-            assert!(report.ok(), "{}", report.render());
-            batch as f64 / start.elapsed().as_secs_f64()
-        };
-        let (mut own, mut official, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
-        for b in 0..5u64 {
-            let o = sweep("money-transfer", b);
-            let f = sweep("official-transfer", b);
-            own.push(o);
-            official.push(f);
-            ratios.push(o / f);
-        }
+        // seeds and plans, the same bank.
+        let (own, official, ratios) = side_by_side(
+            side_batch,
+            || fixtures::scenarios::scenario("money-transfer").unwrap(),
+            || fixtures::scenarios::scenario("official-transfer").unwrap(),
+        );
         println!(
             "official SDK: official-transfer median {:.0} seeds/s, money-transfer (durasim SDK) median {:.0} seeds/s; durasim/official = {:.2}x (median of per-pair ratios: {})",
             median(official),
             median(own),
             median(ratios.clone()),
-            ratios
-                .iter()
-                .map(|r| format!("{r:.2}"))
-                .collect::<Vec<_>>()
-                .join(", ")
+            listed(&ratios)
         );
     }
 
     if wants("eager") {
         // 6. Eager activity execution on against off: the same seeds and plans.
-        let batch = if quick {
-            20
-        } else if cfg!(debug_assertions) {
-            60
-        } else {
-            300
-        };
-        let sweep = |eager: bool, b: u64| {
-            let mut s = fixtures::scenarios::scenario("money-transfer").unwrap();
-            if !eager {
+        let (on, off, ratios) = side_by_side(
+            side_batch,
+            || fixtures::scenarios::scenario("money-transfer").unwrap(),
+            || {
+                let mut s = fixtures::scenarios::scenario("money-transfer").unwrap();
                 s.engine.activity_eager_execution = false;
                 s.max_eager_activities = 0;
-            }
-            let start = Instant::now();
-            let report = Harness::new(s)
-                .profile(Profile::Chaos)
-                .seeds(b * batch..(b + 1) * batch)
-                .jobs(1)
-                .invariant(Arc::new(Conservation::bank()))
-                .run()
-                .expect("the sweep starts");
-            assert!(report.ok(), "{}", report.render());
-            batch as f64 / start.elapsed().as_secs_f64()
-        };
-        let (mut on, mut off, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
-        for b in 0..5u64 {
-            let y = sweep(true, b);
-            let n = sweep(false, b);
-            on.push(y);
-            off.push(n);
-            ratios.push(y / n);
-        }
+                s
+            },
+        );
         println!(
             "eager activities: money-transfer under chaos median {:.0} seeds/s with eager execution, {:.0} without; on/off = {:.2}x (median of per-pair ratios: {})",
             median(on),
             median(off),
             median(ratios.clone()),
-            ratios
-                .iter()
-                .map(|r| format!("{r:.2}"))
-                .collect::<Vec<_>>()
-                .join(", ")
+            listed(&ratios)
         );
     }
 

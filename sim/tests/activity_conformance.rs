@@ -9,23 +9,15 @@
 use std::time::Duration;
 
 use sim::history::EventType;
-use sim::history::{
-    json::parse_history, EventAttributes, Failure, FailureInfo, History, RetryPolicy,
-};
+use sim::history::{EventAttributes, Failure, FailureInfo, History, RetryPolicy};
 use sim::sdk::ActivityCancellationType;
 use sim::{
     ActivityContext, ActivityError, ActivityOptions, Registry, TestEnv, WorkflowContext,
     WorkflowError,
 };
 
-fn fixture(name: &str) -> History {
-    let path = format!(
-        "{}/../fixtures/temporal-histories/{name}.json",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
-    parse_history(&text).unwrap_or_else(|e| panic!("{path}: {e}"))
-}
+mod common;
+use common::fixture;
 
 /// `hang` of activity_features.py.
 async fn hang(ctx: ActivityContext, mode: String) -> Result<String, ActivityError> {

@@ -13,17 +13,11 @@
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-use sim::history::{json::parse_history, EventAttributes, EventType, History};
+use sim::history::{EventAttributes, EventType, History};
 use sim::{ActivityContext, ActivityError, ActivityOptions, Registry, TestEnv, WorkflowContext};
 
-fn fixture(name: &str) -> History {
-    let path = format!(
-        "{}/../fixtures/temporal-histories/{name}.json",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
-    parse_history(&text).unwrap_or_else(|e| panic!("{path}: {e}"))
-}
+mod common;
+use common::fixture;
 
 /// `stamp` of eager_features.py.
 async fn stamp(ctx: ActivityContext, n: i64) -> Result<String, ActivityError> {

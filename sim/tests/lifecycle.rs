@@ -6,23 +6,17 @@
 
 use std::time::Duration;
 
-use sim::history::{parse_history, EventAttributes as A, EventType, History, RetryState};
+use sim::history::{EventAttributes as A, EventType, History, RetryState};
 use sim::sdk::{memo, search_attributes, ReplayOutcome, SearchAttributeValue as Sa};
 use sim::{
     Registry, StartOptions, TestClientError, TestEnv, WorkflowContext, WorkflowError,
     WorkflowStatus,
 };
 
-const HOUR: Duration = Duration::from_secs(3600);
+mod common;
+use common::fixture;
 
-fn fixture(name: &str) -> History {
-    let path = format!(
-        "{}/../fixtures/temporal-histories/{name}.json",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
-    parse_history(&text).unwrap_or_else(|e| panic!("{path}: {e}"))
-}
+const HOUR: Duration = Duration::from_secs(3600);
 
 fn types(h: &History) -> Vec<EventType> {
     h.events.iter().map(|e| e.event_type()).collect()

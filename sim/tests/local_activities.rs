@@ -8,23 +8,15 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use sim::history::{
-    json::parse_history, EventAttributes, EventType, History, HistoryEvent, RetryPolicy,
-};
+use sim::history::{EventAttributes, EventType, History, HistoryEvent, RetryPolicy};
 use sim::sdk::{parse_local_activity_marker, LocalActivityOptions, LOCAL_ACTIVITY_MARKER_NAME};
 use sim::{
     ActivityContext, ActivityError, Caller, Registry, ReplayOutcome, ServiceCtx, ServiceLogic,
     TestEnv, WorkflowContext, WorkflowError,
 };
 
-fn fixture(name: &str) -> History {
-    let path = format!(
-        "{}/../fixtures/temporal-histories/{name}.json",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
-    parse_history(&text).unwrap_or_else(|e| panic!("{path}: {e}"))
-}
+mod common;
+use common::fixture;
 
 /// `shout` of features.py.
 async fn shout(_ctx: ActivityContext, text: String) -> Result<String, ActivityError> {
