@@ -556,3 +556,50 @@ fn list_names_the_scenarios() {
         assert!(stdout(&o).contains(s), "{s}");
     }
 }
+
+#[test]
+fn coverage_names_the_fault_step_pairs_reached_and_those_no_seed_reached() {
+    let args = [
+        "run",
+        "money-transfer",
+        "--seeds",
+        "0..40",
+        "--faults",
+        "chaos",
+        "--jobs",
+        "2",
+        "--coverage",
+    ];
+    let text = sim(&args);
+    assert_eq!(text.status.code(), Some(0), "{}", stderr(&text));
+    let out = stdout(&text);
+    assert!(
+        out.contains("fault-space coverage over 40 seed(s):")
+            && out.contains("crash     x worker: activity after a service call")
+            && out.contains("not reached by any seed:"),
+        "{out}"
+    );
+    let mut with_json = args.to_vec();
+    with_json.push("--json");
+    let j = sim(&with_json);
+    let v: serde_json::Value = serde_json::from_slice(&j.stdout).expect("json");
+    let c = &v["coverage"];
+    assert_eq!(c["seeds"], 40);
+    let reached = c["reached"].as_array().expect("reached");
+    let unreached = c["unreached"].as_array().expect("unreached");
+    assert_eq!(
+        reached.len() + unreached.len(),
+        c["possible"].as_u64().unwrap() as usize,
+        "every possible pair is reached or not: {c}"
+    );
+    assert!(reached
+        .iter()
+        .any(|p| p["fault"] == "drop" && p["step"] == "message CompleteActivityTask"));
+    // Without the flag, nothing is recorded or printed.
+    let plain = sim(&args[..args.len() - 1]);
+    assert!(!stdout(&plain).contains("coverage"));
+    let mut plain_json = args[..args.len() - 1].to_vec();
+    plain_json.push("--json");
+    let p: serde_json::Value = serde_json::from_slice(&sim(&plain_json).stdout).expect("json");
+    assert!(p.get("coverage").is_none(), "{p}");
+}

@@ -99,6 +99,7 @@ pub use clock::BASE_NANOS;
 pub use engine::{Defects, EngineConfig, Limits};
 pub use faults::{FaultPlan, Profile};
 pub use harness::{load_plan, Harness, HarnessError, Report, Repro, SeedFailure, MAX_JOBS};
+pub use record::coverage;
 pub use record::{
     AckedEvent, AttemptEnd, AttemptFailure, Caller, ClientResult, Effect, Expectation,
     ObservedAttempt, Outcome, RequestedClose, ServiceUse, UnrecordedCall, UpdateRecord,

@@ -120,6 +120,11 @@ struct RunArgs {
     /// Evict cached workflow state before every workflow task (replay every task).
     #[arg(long)]
     evict: bool,
+    /// Report fault-space coverage: which fault kinds (drop, duplicate, delay, partition,
+    /// crash) hit which protocol steps (message kinds, crash windows), in how many seeds, and
+    /// the pairs no seed reached (in --json under "coverage").
+    #[arg(long)]
+    coverage: bool,
     /// Shrinking budget: runs per failing seed.
     #[arg(long, default_value_t = 200, allow_negative_numbers = true)]
     shrink_runs: usize,
@@ -271,6 +276,7 @@ fn run(
         .shrink_runs(r.shrink_runs)
         .shrink_limit(r.shrink_limit)
         .check_determinism(r.check_determinism)
+        .coverage(r.coverage)
         .repro(Repro::Cli {
             scenario: entry.name.clone(),
         });

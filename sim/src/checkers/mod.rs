@@ -73,6 +73,7 @@
 //!     service_use: vec![],
 //!     activity_failures: vec![],
 //!     observed_attempts: vec![],
+//!     coverage: None,
 //!     services: Default::default(),
 //!     client: Default::default(),
 //!     expected_workflows: vec![],

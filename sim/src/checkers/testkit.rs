@@ -338,6 +338,7 @@ pub fn outcome() -> Outcome {
         observed_attempts: Vec::new(),
         requested_closes: Vec::new(),
         updates: Vec::new(),
+        coverage: None,
     }
 }
 

@@ -8,9 +8,10 @@ use super::core::{Engine, EngineConfig, Step};
 use super::store::{SimStore, Store, StoreWrite};
 use crate::alarm::Alarm;
 use crate::clock::SimClock;
+use crate::record::coverage::windows;
 use crate::record::AckedEvent;
 use crate::trace::TraceKind;
-use crate::transport::{Dedup, DedupVerdict, NetEnv, ReplyTo, RpcServer};
+use crate::transport::{Dedup, DedupVerdict, MessageKind, NetEnv, ReplyTo, RpcServer};
 use crate::wire::{ExecKey, Request, Response};
 
 #[derive(Clone, Debug)]
@@ -65,12 +66,20 @@ pub async fn run_server(cfg: ServerConfig, store: SimStore, env: NetEnv, clock: 
     };
     loop {
         let wake = engine.next_wakeup().map(|t| clock.instant_at(t));
+        // The kinds of work in this step, for fault-space coverage (only when it records).
+        let mut kinds: Vec<&'static str> = Vec::new();
+        let covering = env.coverage.is_enabled();
         let mut step = tokio::select! {
             biased;
             msg = rpc.recv() => {
                 let Ok((from, req)) = msg else { return };
                 match dedup.check(from) {
-                    DedupVerdict::New => engine.handle(clock.now(), from, req),
+                    DedupVerdict::New => {
+                        if covering {
+                            kinds.push(req.kind());
+                        }
+                        engine.handle(clock.now(), from, req)
+                    }
                     DedupVerdict::Drop => continue,
                     DedupVerdict::Answered(resp) => {
                         rpc.reply(from, resp);
@@ -78,7 +87,12 @@ pub async fn run_server(cfg: ServerConfig, store: SimStore, env: NetEnv, clock: 
                     }
                 }
             }
-            _ = wait_until(&mut alarm, wake) => engine.tick(clock.now()),
+            _ = wait_until(&mut alarm, wake) => {
+                if covering {
+                    kinds.push("timer or timeout");
+                }
+                engine.tick(clock.now())
+            }
         };
         // Group commit: every request already waiting joins this step, so one write and one
         // sync cover them all, as a database commits concurrent transactions together. Their
@@ -89,6 +103,9 @@ pub async fn run_server(cfg: ServerConfig, store: SimStore, env: NetEnv, clock: 
             };
             match dedup.check(from) {
                 DedupVerdict::New => {
+                    if covering {
+                        kinds.push(req.kind());
+                    }
                     let more = engine.handle(clock.now(), from, req);
                     step.writes.extend(more.writes);
                     step.replies.extend(more.replies);
@@ -102,7 +119,7 @@ pub async fn run_server(cfg: ServerConfig, store: SimStore, env: NetEnv, clock: 
         for (ip, at) in deaths {
             engine.drop_polls_from(|r: &ReplyTo| r.addr.ip() == ip, at);
         }
-        commit(&node, &mut dedup, step).await;
+        commit(&node, &mut dedup, step, &kinds).await;
     }
 }
 
@@ -122,8 +139,14 @@ struct Node<'a> {
     rpc: &'a RpcServer<Request, Response>,
 }
 
-/// Makes a step durable (write, then sync), then sends its replies.
-async fn commit(node: &Node<'_>, dedup: &mut Dedup<Response>, step: Step<ReplyTo>) {
+/// Makes a step durable (write, then sync), then sends its replies. `kinds`: the work the
+/// step did, whose writes a crash before the sync loses (fault-space coverage's windows).
+async fn commit(
+    node: &Node<'_>,
+    dedup: &mut Dedup<Response>,
+    step: Step<ReplyTo>,
+    kinds: &[&'static str],
+) {
     let Node {
         cfg,
         store,
@@ -134,6 +157,10 @@ async fn commit(node: &Node<'_>, dedup: &mut Dedup<Response>, step: Step<ReplyTo
     if !writes.is_empty() {
         let appended = appended_events(&writes);
         store.write(writes);
+        let _unsynced: Vec<_> = kinds
+            .iter()
+            .map(|k| env.coverage.enter("server", windows::server_unsynced(k)))
+            .collect();
         env.trace.record(TraceKind::StoreWrite {
             batch: store.stats().0,
         });

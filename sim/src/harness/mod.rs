@@ -65,6 +65,7 @@ pub struct Harness {
     repro: Repro,
     progress: Option<Arc<dyn Fn(u64, u64) + Send + Sync>>,
     registration_check: bool,
+    coverage: bool,
 }
 
 impl Harness {
@@ -106,7 +107,17 @@ impl Harness {
             repro,
             progress: None,
             registration_check: true,
+            coverage: false,
         }
+    }
+
+    /// Records and reports fault-space coverage: which fault kinds hit which protocol steps,
+    /// with the seeds that hit each, and the pairs no seed reached (`Report::coverage`).
+    pub fn coverage(mut self, on: bool) -> Self {
+        self.coverage = on;
+        Arc::make_mut(&mut self.scenario).record_coverage = on;
+        Arc::make_mut(&mut self.recording).record_coverage = on;
+        self
     }
 
     /// Draws each seed's fault plan from profile `p`.
@@ -375,6 +386,7 @@ impl Harness {
         let done = AtomicU64::new(0);
         let failed: Mutex<Vec<(u64, FaultPlan, Outcome, Violation)>> = Mutex::new(Vec::new());
         let last_hash = Mutex::new(None);
+        let coverage = Mutex::new(crate::record::CoverageReport::default());
         let failures_seen = AtomicU64::new(0);
         let worker = || loop {
             if self
@@ -403,6 +415,9 @@ impl Harness {
             }
             if total == 1 {
                 *last_hash.lock().unwrap_or_else(|e| e.into_inner()) = Some(outcome.trace_hash);
+            }
+            if let Some(c) = &outcome.coverage {
+                coverage.lock().unwrap_or_else(|e| e.into_inner()).merge(c);
             }
             if self.always_write {
                 self.write_artifacts(&outcome, None, violations.first());
@@ -460,6 +475,9 @@ impl Harness {
                 0.0
             },
             overrides: env.notes.clone(),
+            coverage: self
+                .coverage
+                .then(|| coverage.into_inner().unwrap_or_else(|e| e.into_inner())),
         })
     }
 

@@ -56,6 +56,9 @@ pub struct Report {
     /// What the environment changed about this sweep (`SIM_SEED`, `SIM_PLAN`), one line each;
     /// the `sim` command prints them on stderr.
     pub overrides: Vec<String>,
+    /// Which fault kinds hit which protocol steps over the sweep, when it was asked for
+    /// ([`crate::Harness::coverage`]).
+    pub coverage: Option<crate::record::CoverageReport>,
 }
 
 impl Report {
@@ -109,12 +112,15 @@ impl Report {
             }
             let _ = writeln!(s, "  reproduce: {}", f.repro);
         }
+        if let Some(c) = &self.coverage {
+            let _ = write!(s, "\n{}", c.render());
+        }
         s
     }
 
     /// The `--json` object.
     pub fn to_json(&self) -> serde_json::Value {
-        serde_json::json!({
+        let mut v = serde_json::json!({
             "scenario": self.scenario,
             "profile": self.profile.name(),
             "faults": self.faults,
@@ -133,7 +139,11 @@ impl Report {
             "trace_hash": self.trace_hash.map(|h| format!("{h:016x}")),
             "wall_seconds": self.wall_seconds,
             "seeds_per_second": self.seeds_per_second,
-        })
+        });
+        if let (Some(c), Some(o)) = (&self.coverage, v.as_object_mut()) {
+            o.insert("coverage".to_string(), c.to_json());
+        }
+        v
     }
 }
 

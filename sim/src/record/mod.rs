@@ -4,7 +4,9 @@
 //! Invariant: plain data, below every node kind and every checker; it imports no node kind,
 //! no engine and no transport.
 
+pub mod coverage;
 mod logs;
+pub use coverage::{CoverageLog, CoverageRecord, CoverageReport};
 pub use logs::{AckLog, AttemptLog};
 
 use std::collections::BTreeMap;
@@ -79,6 +81,9 @@ pub struct Outcome {
     /// The updates the scenario's client sent, with what it learned of each (`liveness`
     /// requires an answer for every one).
     pub updates: Vec<UpdateRecord>,
+    /// Which fault kinds hit which protocol steps, when the scenario recorded it
+    /// (`Scenario::record_coverage`).
+    pub coverage: Option<CoverageRecord>,
 }
 
 /// An update the client sent and what it learned of it.

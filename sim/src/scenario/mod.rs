@@ -72,6 +72,9 @@ pub struct Scenario {
     /// Keep the trace's entries in the outcome (the hash is always computed). Sweeps turn this
     /// off and re-run failing seeds with it on.
     pub record_trace: bool,
+    /// Record which fault kinds hit which protocol steps (`Outcome::coverage`; the sweep's
+    /// `--coverage`). Off by default: it costs a map update per message.
+    pub record_coverage: bool,
     /// Test code that drives the run from a client node of its own (what [`crate::TestEnv`]
     /// runs); the run ends when it returns (and the faults have healed).
     pub(crate) script: Option<Script>,
@@ -131,6 +134,7 @@ impl Scenario {
             liveness_deadline: Duration::from_secs(600),
             latency: (Duration::from_millis(1), Duration::from_millis(5)),
             record_trace: true,
+            record_coverage: false,
             script: None,
         }
     }
@@ -171,7 +175,7 @@ pub fn run_on_this_thread(scenario: &Arc<Scenario>, seed: u64, plan: &FaultPlan)
 /// One run, inside the simulation: build the nodes, let the supervisor carry out the plan
 /// until the work is done (or the liveness deadline), collect the outcome, stop every node.
 async fn simulate(sc: Arc<Scenario>, seed: u64, plan: FaultPlan) -> Outcome {
-    let shared = Shared::new(sc.record_trace);
+    let shared = Shared::new(sc.record_trace, sc.record_coverage);
     // Before the nodes: the supervisor's triggers watch the trace from its first entry.
     let supervisor = Supervisor::new(plan.clone(), shared.trace.clone(), shared.clock);
     let nodes = Nodes::build(&sc, &shared);

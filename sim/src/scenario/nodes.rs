@@ -56,7 +56,7 @@ pub(super) struct Shared {
 
 impl Shared {
     /// Fresh records for one run, with the clock starting now.
-    pub fn new(record_trace: bool) -> Self {
+    pub fn new(record_trace: bool, record_coverage: bool) -> Self {
         let clock = SimClock::start();
         let max_entries = if record_trace {
             Trace::DEFAULT_MAX_ENTRIES
@@ -71,6 +71,11 @@ impl Shared {
             clocks: Default::default(),
             acks: Default::default(),
             attempts: Default::default(),
+            coverage: if record_coverage {
+                crate::record::CoverageLog::enabled()
+            } else {
+                Default::default()
+            },
         };
         Shared {
             clock,
@@ -286,6 +291,8 @@ impl Cluster for Nodes {
         let Some((h, ip)) = self.by_name.get(node) else {
             return;
         };
+        // The windows the node is inside are cut now.
+        self.env.coverage.crash(node);
         self.handle.kill(h.id());
         self.env.deaths.record(*ip, self.clock.now());
         if node == Topology::SERVER {
@@ -308,11 +315,17 @@ impl Cluster for Nodes {
         if let (Some(a), Some(b)) = (self.node(from), self.node(to)) {
             NetSim::current().clog_link(a.id(), b.id());
         }
+        if let (Some(a), Some(b)) = (self.ip(from), self.ip(to)) {
+            self.env.coverage.clog(a, b);
+        }
     }
 
     fn unclog(&self, from: &str, to: &str) {
         if let (Some(a), Some(b)) = (self.node(from), self.node(to)) {
             NetSim::current().unclog_link(a.id(), b.id());
+        }
+        if let (Some(a), Some(b)) = (self.ip(from), self.ip(to)) {
+            self.env.coverage.unclog(a, b);
         }
     }
 

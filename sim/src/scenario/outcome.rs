@@ -69,6 +69,7 @@ pub(super) fn collect(
         applied_faults: report.applied,
         requested_closes: requested_closes(sc, &plan_requests),
         updates: shared.log.updates(),
+        coverage: shared.env.coverage.snapshot(),
     }
 }
 

@@ -228,6 +228,8 @@ pub struct NetEnv {
     pub acks: crate::record::AckLog,
     /// Failed activity attempts as the workers that ran them saw them (for reports).
     pub attempts: crate::record::AttemptLog,
+    /// Which faults hit which protocol steps (recording only when the scenario asks).
+    pub coverage: crate::record::CoverageLog,
 }
 
 /// Why a call failed.
@@ -283,6 +285,8 @@ fn decide_send(
         .local_addr()
         .unwrap_or_else(|_| SocketAddr::from(([0, 0, 0, 0], 0)));
     let d = env.injector.decide(from.ip(), to.ip());
+    env.coverage
+        .message(from.ip(), to.ip(), kind, d.copies, !d.delay.is_zero());
     env.trace.record_with_detail(
         TraceKind::Send {
             from,

@@ -20,6 +20,7 @@ use crate::history::{
     Command, EventAttributes, EventType, Failure, Payloads, WorkflowTaskFailedCause,
 };
 use crate::lookup::LookupMap;
+use crate::record::coverage::{windows, PhaseGuard};
 use crate::record::AckedRequest;
 use crate::sdk::{
     ActivityContext, ActivityHost, ActivityInfo, HeartbeatOutcome, LocalActivityRequest,
@@ -189,6 +190,10 @@ impl Worker {
                         continue;
                     }
                     self.note_history_shown(&task);
+                    let _window = self
+                        .env
+                        .coverage
+                        .enter(&self.cfg.node, windows::WORKFLOW_TASK);
                     Worker::run_workflow_task(&self, *task).await
                 }
                 Ok(_) => wait.grow(),
@@ -424,12 +429,8 @@ impl Worker {
                 heartbeat_details: None,
                 task_queue: self.cfg.task_queue.clone(),
             };
-            let host = Rc::new(Host {
-                worker: self.clone(),
-                token: task.token.clone(),
-                local: true,
-            });
-            let ctx = ActivityContext::new(info, host);
+            let host = Host::new(self, &task.token, true);
+            let ctx = ActivityContext::new(info, host.clone());
             let run = self.registry.run_activity(ctx, r.input.clone());
             let result = match r.start_to_close_timeout.filter(|d| !d.is_zero()) {
                 Some(limit) => match crate::alarm::timeout(limit, run).await {
@@ -645,12 +646,8 @@ impl Worker {
             heartbeat_details: task.heartbeat_details.clone(),
             task_queue: task.task_queue.clone(),
         };
-        let host = Rc::new(Host {
-            worker: self.clone(),
-            token: task.token.clone(),
-            local: false,
-        });
-        let ctx = ActivityContext::new(info, host);
+        let host = Host::new(&self, &task.token, false);
+        let ctx = ActivityContext::new(info, host.clone());
         let observed = self.env.attempts.received(crate::record::ObservedAttempt {
             exec: task.token.exec.clone(),
             scheduled_event_id: task.token.scheduled_event_id,
@@ -749,6 +746,7 @@ impl Worker {
             .server
             .call(self.cfg.server, req, self.request_options())
             .await;
+        host.close_window();
         let answered = matches!(reply, Ok(Response::Ok));
         if answered {
             self.env.attempts.acknowledged(observed);
@@ -780,6 +778,29 @@ struct Host {
     token: TaskToken,
     /// A local activity: it has no task on the server, so heartbeats go nowhere.
     local: bool,
+    /// The attempt's crash window (fault-space coverage): before any service call, then after
+    /// one until its result is acknowledged.
+    window: RefCell<PhaseGuard>,
+}
+
+impl Host {
+    fn new(worker: &Rc<Worker>, token: &TaskToken, local: bool) -> Rc<Host> {
+        let window = worker
+            .env
+            .coverage
+            .enter(&worker.cfg.node, windows::ACTIVITY_BEFORE_CALL);
+        Rc::new(Host {
+            worker: worker.clone(),
+            token: token.clone(),
+            local,
+            window: RefCell::new(window),
+        })
+    }
+
+    /// The attempt's result is acknowledged (or given up): its window closes.
+    fn close_window(&self) {
+        *self.window.borrow_mut() = PhaseGuard::none();
+    }
 }
 
 impl ActivityHost for Host {
@@ -813,6 +834,12 @@ impl ActivityHost for Host {
         request: serde_json::Value,
     ) -> LocalBoxFuture<'static, Result<serde_json::Value, ServiceCallError>> {
         let w = self.worker.clone();
+        if w.env.coverage.is_enabled() {
+            *self.window.borrow_mut() = w
+                .env
+                .coverage
+                .enter(&w.cfg.node, windows::ACTIVITY_AFTER_CALL);
+        }
         let Some(addr) = w.cfg.services.get(service).copied() else {
             let msg = format!(
                 "no service named {service:?} is configured on {}",

@@ -1,0 +1,127 @@
+//! Fault-space coverage attributes each fault to the protocol step it hit: a worker killed
+//! right after its activity's effect is a crash in the window between the effect and the
+//! acknowledged result; a partition of a worker loses the messages of that worker's links.
+#![cfg(madsim)]
+
+use std::collections::BTreeSet;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use sim::coverage::{windows, CoverageReport, FaultKind, Step};
+use sim::faults::{Fault, FaultEvent, FaultPlan, NodeRef, When};
+use sim::{ActivityContext, ActivityError, ActivityOptions, Caller, Harness, Registry, Scenario};
+use sim::{ServiceCtx, ServiceLogic, StartSpec, WorkflowContext, WorkflowError};
+
+/// Applies each payment once per idempotency key.
+#[derive(Default)]
+struct Ledger {
+    keys: Mutex<BTreeSet<String>>,
+}
+
+impl ServiceLogic for Ledger {
+    fn name(&self) -> &str {
+        "ledger"
+    }
+    fn effect_operations(&self) -> &[&str] {
+        &["pay"]
+    }
+    fn handle(
+        &self,
+        ctx: &ServiceCtx<'_>,
+        operation: &str,
+        body: &serde_json::Value,
+        caller: Option<&Caller>,
+    ) -> Result<serde_json::Value, (String, String)> {
+        let key = body["key"].as_str().unwrap_or_default().to_string();
+        let applied = self.keys.lock().unwrap().insert(key.clone());
+        ctx.ledger
+            .record("ledger", operation, &key, applied, caller, body.clone());
+        Ok(serde_json::json!("ok"))
+    }
+    fn snapshot(&self) -> serde_json::Value {
+        serde_json::json!(self.keys.lock().unwrap().len())
+    }
+}
+
+async fn pay(ctx: ActivityContext, amount: i64) -> Result<i64, ActivityError> {
+    let body = serde_json::json!({ "amount": amount, "key": ctx.idempotency_key() });
+    ctx.call_service("ledger", "pay", body).await?;
+    Ok(amount)
+}
+
+async fn payment(ctx: WorkflowContext, amount: i64) -> Result<i64, WorkflowError> {
+    let opts = ActivityOptions::start_to_close(Duration::from_secs(5));
+    Ok(ctx.start_activity::<i64, _>("pay", &amount, opts).await?)
+}
+
+fn scenario() -> Scenario {
+    let mut r = Registry::new();
+    r.register_workflow("Payment", payment)
+        .register_activity("pay", pay);
+    let mut s = Scenario::new("coverage", r, "q");
+    s.services = Arc::new(|| vec![Arc::new(Ledger::default()) as Arc<dyn ServiceLogic>]);
+    s.starts.push(StartSpec {
+        workflow_id: "pay-1".into(),
+        workflow_type: "Payment".into(),
+        task_queue: "q".into(),
+        input: Some(sim::history::Payloads::json(&5).unwrap()),
+        delay: Duration::ZERO,
+    });
+    s
+}
+
+fn coverage_of(plan: FaultPlan) -> CoverageReport {
+    let report = Harness::new(scenario())
+        .plan(plan)
+        .seeds(3..4)
+        .coverage(true)
+        .run()
+        .expect("the sweep starts");
+    assert!(report.ok(), "{}", report.render());
+    report.coverage.expect("coverage asked for")
+}
+
+#[test]
+fn a_kill_right_after_the_effect_hits_the_effect_to_acknowledgement_window() {
+    let plan = FaultPlan {
+        events: vec![FaultEvent {
+            when: When::Effect {
+                service: "ledger".into(),
+                operation: "pay".into(),
+                nth: 1,
+            },
+            fault: Fault::Kill {
+                node: NodeRef::Caller,
+                restart_after_ms: 500,
+            },
+        }],
+        heal_at_ms: 2_000,
+    };
+    let c = coverage_of(plan);
+    let crashes: Vec<Step> = c
+        .pairs
+        .keys()
+        .filter(|(k, _)| *k == FaultKind::Crash)
+        .map(|(_, s)| *s)
+        .collect();
+    assert_eq!(
+        crashes,
+        vec![windows::ACTIVITY_AFTER_CALL],
+        "{}",
+        c.render()
+    );
+    assert_eq!(
+        c.pairs[&(FaultKind::Crash, windows::ACTIVITY_AFTER_CALL)].seeds,
+        1
+    );
+}
+
+#[test]
+fn without_faults_steps_are_seen_and_nothing_is_hit() {
+    let c = coverage_of(FaultPlan::none());
+    assert!(c.pairs.is_empty(), "{}", c.render());
+    assert!(c.steps.contains_key(&Step::Message("CompleteActivityTask")));
+    assert!(c.steps.contains_key(&windows::WORKFLOW_TASK));
+    assert!(c.steps.contains_key(&windows::ACTIVITY_AFTER_CALL));
+    assert_eq!(c.unreached().len(), c.possible());
+}
