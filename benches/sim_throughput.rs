@@ -17,6 +17,8 @@
 //! 6. Eager activity execution: `money-transfer` under chaos with it on (the default) and off
 //!    (server and workers, every activity through the task queue as before it existed), batches
 //!    alternating side by side, and the ratio within each pair (median of 5).
+//! 7. Coverage-guided plans (`--guided`) against plain `swarm` plans: seeds to the first
+//!    failure for each planted bug, from 8 starting seeds, side by side (`--only guided`).
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -267,6 +269,11 @@ fn main() {
         );
     }
 
+    if wants("guided") {
+        // 7. Seeds to the first failure, plain swarm plans against guided ones.
+        guided_against_plain(if quick { 2 } else { 8 });
+    }
+
     if wants("retried") {
         // 3. The retried transfer alone.
         let retried = Arc::new(fixtures::scenarios::scenario("transfer-retried").unwrap());
@@ -298,3 +305,88 @@ fn main() {
     );
     }
 }
+
+/// The planted bugs the guided search is measured on: built-in buggy scenarios and engine
+/// defects switched on in correct ones.
+fn planted_bugs() -> Vec<(&'static str, sim::Scenario)> {
+    let named = |n: &str| fixtures::scenarios::scenario(n).unwrap();
+    let with_defect = |n: &str, plant: fn(&mut sim::Defects)| {
+        let mut s = named(n);
+        plant(&mut s.engine.defects);
+        s
+    };
+    vec![
+        ("money-transfer-buggy", named("money-transfer-buggy")),
+        ("official-transfer-buggy", named("official-transfer-buggy")),
+        ("money-transfer-clock", named("money-transfer-clock")),
+        (
+            "stale activity completion accepted",
+            with_defect("money-transfer", |d| {
+                d.accept_stale_activity_completion = true
+            }),
+        ),
+        (
+            "reply before sync",
+            with_defect("money-transfer", |d| d.reply_before_sync = true),
+        ),
+        (
+            "accepted updates readmitted",
+            with_defect("household", |d| d.readmit_accepted_updates = true),
+        ),
+    ]
+}
+
+/// Seeds until the first failure (capped at `cap`), from `start`.
+fn seeds_to_failure(s: &sim::Scenario, start: u64, cap: u64, guided: bool) -> u64 {
+    let report = Harness::new(s.clone())
+        .profile(Profile::Swarm)
+        .seeds(start..start + cap)
+        .jobs(1)
+        .stop_after(1)
+        .shrink_limit(0)
+        .guided(guided)
+        .run()
+        .expect("the sweep starts");
+    report
+        .failures
+        .first()
+        .map_or(cap, |f| f.seed - start + 1)
+}
+
+fn guided_against_plain(starts: u64) {
+    const CAP: u64 = 2000;
+    println!("coverage-guided plans against plain swarm plans: seeds to the first failure (cap {CAP}), from {starts} starting seeds");
+    let (mut all_plain, mut all_guided) = (Vec::new(), Vec::new());
+    for (name, s) in planted_bugs() {
+        let (mut plain, mut guided) = (Vec::new(), Vec::new());
+        for k in 0..starts {
+            let start = 100_000 * (k + 1);
+            plain.push(seeds_to_failure(&s, start, CAP, false) as f64);
+            guided.push(seeds_to_failure(&s, start, CAP, true) as f64);
+        }
+        println!(
+            "  {name}: plain median {:.0} seeds ({}), guided median {:.0} ({})",
+            median(plain.clone()),
+            listed0(&plain),
+            median(guided.clone()),
+            listed0(&guided)
+        );
+        all_plain.extend(plain);
+        all_guided.extend(guided);
+    }
+    println!(
+        "  all bugs: plain median {:.0} seeds, guided median {:.0}; mean {:.1} against {:.1}",
+        median(all_plain.clone()),
+        median(all_guided.clone()),
+        all_plain.iter().sum::<f64>() / all_plain.len() as f64,
+        all_guided.iter().sum::<f64>() / all_guided.len() as f64
+    );
+}
+
+fn listed0(v: &[f64]) -> String {
+    v.iter()
+        .map(|r| format!("{r:.0}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+

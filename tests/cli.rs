@@ -603,3 +603,49 @@ fn coverage_names_the_fault_step_pairs_reached_and_those_no_seed_reached() {
     let p: serde_json::Value = serde_json::from_slice(&sim(&plain_json).stdout).expect("json");
     assert!(p.get("coverage").is_none(), "{p}");
 }
+
+#[test]
+fn a_guided_failure_is_reproduced_from_its_plan() {
+    let out = std::env::temp_dir().join(format!("durasim-guided-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&out);
+    let args = [
+        "run",
+        "money-transfer-buggy",
+        "--seeds",
+        "0..64",
+        "--faults",
+        "swarm",
+        "--guided",
+        "--max-failures",
+        "1",
+        "--shrink-limit",
+        "1",
+    ];
+    let o = sim(&args);
+    assert_eq!(o.status.code(), Some(1), "{}{}", stdout(&o), stderr(&o));
+    let text = stdout(&o);
+    assert!(
+        text.contains("--plan PLAN.json (PLAN.json: the plan above; --out DIR writes it)")
+            && text.contains("fault-space coverage over"),
+        "{text}"
+    );
+    let mut with_out = args.to_vec();
+    with_out.extend(["--out", out.to_str().unwrap()]);
+    let o = sim(&with_out);
+    let text = stdout(&o);
+    let line = text
+        .lines()
+        .find(|l| l.contains("reproduce:"))
+        .unwrap_or_else(|| panic!("{text}"));
+    let plan = line
+        .split("--plan ")
+        .nth(1)
+        .unwrap_or_else(|| panic!("{line}"))
+        .trim();
+    let seed = line.split("--seed ").nth(1).unwrap().split(' ').next().unwrap();
+    let again = sim(&["run", "money-transfer-buggy", "--seed", seed, "--plan", plan]);
+    assert_eq!(again.status.code(), Some(1), "{}", stdout(&again));
+    assert!(stdout(&again).contains("broke exactly-once"), "{}", stdout(&again));
+    let _ = std::fs::remove_dir_all(&out);
+}
+

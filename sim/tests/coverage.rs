@@ -125,3 +125,51 @@ fn without_faults_steps_are_seen_and_nothing_is_hit() {
     assert!(c.steps.contains_key(&windows::ACTIVITY_AFTER_CALL));
     assert_eq!(c.unreached().len(), c.possible());
 }
+
+/// A scenario of three payments, two workers: room for crashes in different windows.
+fn three_payments() -> Scenario {
+    let mut s = scenario();
+    s.workers = 2;
+    for i in 2..=3 {
+        s.starts.push(StartSpec {
+            workflow_id: format!("pay-{i}"),
+            workflow_type: "Payment".into(),
+            task_queue: "q".into(),
+            input: Some(sim::history::Payloads::json(&i).unwrap()),
+            delay: Duration::from_millis(100 * i as u64),
+        });
+    }
+    s
+}
+
+fn guided_sweep(jobs: usize) -> sim::Report {
+    Harness::new(three_payments())
+        .profile(sim::Profile::Swarm)
+        .seeds(0..48)
+        .jobs(jobs)
+        .guided(true)
+        .run()
+        .expect("the sweep starts")
+}
+
+#[test]
+fn a_guided_sweep_is_the_same_whatever_the_jobs_and_its_corpus_changes_later_plans() {
+    let one = guided_sweep(1);
+    let two = guided_sweep(2);
+    assert!(one.ok(), "{}", one.render());
+    assert_eq!(
+        one.coverage, two.coverage,
+        "plans depend on the seeds and the corpus only"
+    );
+    let guided = one.coverage.expect("guided sweeps record coverage");
+    let plain = Harness::new(three_payments())
+        .profile(sim::Profile::Swarm)
+        .seeds(0..48)
+        .coverage(true)
+        .run()
+        .expect("the sweep starts")
+        .coverage
+        .expect("asked for");
+    // The first round (16 seeds) has the same plans; later rounds derive from the corpus.
+    assert_ne!(guided, plain, "the corpus changed later plans");
+}

@@ -125,6 +125,12 @@ struct RunArgs {
     /// the pairs no seed reached (in --json under "coverage").
     #[arg(long)]
     coverage: bool,
+    /// Steer the sweep toward fault/step pairs not reached yet: seeds whose runs reach new
+    /// pairs keep their plans in a corpus, and most later plans derive from it (splice,
+    /// crossover, drop, retime). Implies --coverage; a failure reproduces from its plan
+    /// (printed; --out writes it), not from its seed alone.
+    #[arg(long, conflicts_with = "plan")]
+    guided: bool,
     /// Shrinking budget: runs per failing seed.
     #[arg(long, default_value_t = 200, allow_negative_numbers = true)]
     shrink_runs: usize,
@@ -277,6 +283,7 @@ fn run(
         .shrink_limit(r.shrink_limit)
         .check_determinism(r.check_determinism)
         .coverage(r.coverage)
+        .guided(r.guided)
         .repro(Repro::Cli {
             scenario: entry.name.clone(),
         });

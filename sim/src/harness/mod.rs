@@ -17,6 +17,7 @@
 //! the seed set. `report.rs`: [`Report`] as text and JSON. `artifacts.rs`: a failing seed's files.
 
 mod artifacts;
+mod guided;
 mod input;
 mod report;
 
@@ -66,6 +67,7 @@ pub struct Harness {
     progress: Option<Arc<dyn Fn(u64, u64) + Send + Sync>>,
     registration_check: bool,
     coverage: bool,
+    guided: bool,
 }
 
 impl Harness {
@@ -108,6 +110,7 @@ impl Harness {
             progress: None,
             registration_check: true,
             coverage: false,
+            guided: false,
         }
     }
 
@@ -117,6 +120,18 @@ impl Harness {
         self.coverage = on;
         Arc::make_mut(&mut self.scenario).record_coverage = on;
         Arc::make_mut(&mut self.recording).record_coverage = on;
+        self
+    }
+
+    /// Coverage-guided plans: seeds whose runs reach fault/step pairs no earlier seed reached
+    /// keep their plans in a corpus, and most later seeds' plans derive from it (see
+    /// `guided.rs`); turns coverage on. A seed alone no longer names its plan: failures are
+    /// reproduced from their plan (the report prints it; `--out` writes it).
+    pub fn guided(mut self, on: bool) -> Self {
+        self.guided = on;
+        if on {
+            self = self.coverage(true);
+        }
         self
     }
 
@@ -268,6 +283,10 @@ impl Harness {
                     "cargo run --release --bin sim -- run {scenario} --seed {seed} --plan {}",
                     p.display()
                 ),
+                None if self.guided => format!(
+                    "cargo run --release --bin sim -- run {scenario} --seed {seed} --plan PLAN.json \
+                     (PLAN.json: the plan above; --out DIR writes it)"
+                ),
                 None => format!(
                     "cargo run --release --bin sim -- run {scenario} --seed {seed} --faults {}",
                     self.profile
@@ -388,19 +407,8 @@ impl Harness {
         let last_hash = Mutex::new(None);
         let coverage = Mutex::new(crate::record::CoverageReport::default());
         let failures_seen = AtomicU64::new(0);
-        let worker = || loop {
-            if self
-                .stop_after
-                .is_some_and(|n| failures_seen.load(Ordering::Relaxed) >= n as u64)
-            {
-                return;
-            }
-            let i = next.fetch_add(1, Ordering::Relaxed);
-            let Some(seed) = seeds.get(i) else {
-                return;
-            };
-            let plan = self.plan_for(seed, &env);
-            let (outcome, mut violations) = self.run_one(seed, &plan);
+        // Everything done with a seed's run once it has run (in seed order when guided).
+        let finish = |seed: u64, plan: FaultPlan, outcome: Outcome, mut violations: Vec<Violation>| {
             if self.check_determinism {
                 let again = run(&self.scenario, seed, &plan);
                 if again.trace_hash != outcome.trace_hash {
@@ -417,7 +425,10 @@ impl Harness {
                 *last_hash.lock().unwrap_or_else(|e| e.into_inner()) = Some(outcome.trace_hash);
             }
             if let Some(c) = &outcome.coverage {
-                coverage.lock().unwrap_or_else(|e| e.into_inner()).merge(c);
+                coverage
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .merge(c);
             }
             if self.always_write {
                 self.write_artifacts(&outcome, None, violations.first());
@@ -434,11 +445,31 @@ impl Harness {
                 p(d, total);
             }
         };
-        std::thread::scope(|s| {
-            for _ in 0..(self.jobs as u64).min(seeds.count.max(1)) {
-                s.spawn(worker);
-            }
-        });
+        let stopped = || {
+            self.stop_after
+                .is_some_and(|n| failures_seen.load(Ordering::Relaxed) >= n as u64)
+        };
+        if self.guided && self.plan_override.is_none() && env.plan.is_none() {
+            self.run_guided(&seeds, &stopped, &finish);
+        } else {
+            let worker = || loop {
+                if stopped() {
+                    return;
+                }
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                let Some(seed) = seeds.get(i) else {
+                    return;
+                };
+                let plan = self.plan_for(seed, &env);
+                let (outcome, violations) = self.run_one(seed, &plan);
+                finish(seed, plan, outcome, violations);
+            };
+            std::thread::scope(|s| {
+                for _ in 0..(self.jobs as u64).min(seeds.count.max(1)) {
+                    s.spawn(worker);
+                }
+            });
+        }
         let sweep_wall = started.elapsed().as_secs_f64();
         let mut failed = failed.into_inner().unwrap_or_else(|e| e.into_inner());
         failed.sort_by_key(|(seed, ..)| *seed);
@@ -479,6 +510,53 @@ impl Harness {
                 .coverage
                 .then(|| coverage.into_inner().unwrap_or_else(|e| e.into_inner())),
         })
+    }
+
+    /// The guided sweep: rounds of `GUIDED_ROUND` seeds (a fixed size, so the plans do not
+    /// depend on `jobs`), each round's plans drawn from the corpus as it stood, run on up to
+    /// `jobs` threads, then learned from and finished in seed order.
+    fn run_guided(
+        &self,
+        seeds: &SeedSet,
+        stopped: &(dyn Fn() -> bool + Sync),
+        finish: &(dyn Fn(u64, FaultPlan, Outcome, Vec<Violation>) + Sync),
+    ) {
+        const GUIDED_ROUND: u64 = 16;
+        let mut guide = guided::Guide::new(self.profile, self.scenario.topology());
+        let mut i = 0u64;
+        while i < seeds.count && !stopped() {
+            let n = GUIDED_ROUND.min(seeds.count - i);
+            let round: Vec<(u64, FaultPlan)> = (i..i + n)
+                .filter_map(|k| seeds.get(k))
+                .map(|seed| (seed, guide.plan_for(seed)))
+                .collect();
+            let slots: Vec<Mutex<Option<(Outcome, Vec<Violation>)>>> =
+                round.iter().map(|_| Mutex::new(None)).collect();
+            let next = AtomicU64::new(0);
+            let work = || loop {
+                let k = next.fetch_add(1, Ordering::Relaxed) as usize;
+                let Some((seed, plan)) = round.get(k) else {
+                    return;
+                };
+                let r = self.run_one(*seed, plan);
+                *slots[k].lock().unwrap_or_else(|e| e.into_inner()) = Some(r);
+            };
+            std::thread::scope(|s| {
+                for _ in 0..(self.jobs as u64).min(n) {
+                    s.spawn(work);
+                }
+            });
+            for ((seed, plan), slot) in round.into_iter().zip(slots) {
+                let Some((outcome, violations)) =
+                    slot.into_inner().unwrap_or_else(|e| e.into_inner())
+                else {
+                    continue;
+                };
+                guide.learn(&plan, outcome.coverage.as_ref());
+                finish(seed, plan, outcome, violations);
+            }
+            i += n;
+        }
     }
 
     /// Reports a failing seed without shrinking it (beyond the shrink limit).
