@@ -121,6 +121,9 @@ pub struct Options {
     pub parse_all: bool,
     /// Analyse test code too (`tests/`, `benches/`, `#[cfg(test)]`, `#[test]` functions).
     pub include_tests: bool,
+    /// Follow the path dependencies of the packages given (default), scanning them as
+    /// context ([`discover::expand`]).
+    pub follow_path_deps: bool,
 }
 
 impl Options {
@@ -134,6 +137,7 @@ impl Options {
             jobs: None,
             parse_all: false,
             include_tests: false,
+            follow_path_deps: true,
         }
     }
 }
@@ -154,7 +158,12 @@ pub fn with_pool<T: Send>(jobs: Option<usize>, f: impl FnOnce() -> T + Send) -> 
 pub fn check(opts: &Options) -> Report {
     with_pool(opts.jobs, || {
         let root = opts.display_root.as_deref();
-        let sources = discover::from_disk(&opts.paths, &opts.config, opts.max_file_bytes, root);
+        let reach = discover::Reach {
+            follow_path_deps: opts.follow_path_deps,
+            include_tests: opts.include_tests,
+        };
+        let sources =
+            discover::from_disk(&opts.paths, &opts.config, opts.max_file_bytes, root, reach);
         pipeline(sources, &opts.config, opts.parse_all, opts.include_tests)
     })
 }
@@ -193,6 +202,7 @@ fn pipeline(sources: Sources, config: &Config, parse_all: bool, include_tests: b
         workflows_found,
         errors,
         unanalysed,
+        unresolved: applied.unresolved,
         entry_points,
         lines_scanned: collected.summaries.iter().map(|s| s.lines).sum(),
         suppressed: applied.suppressed,
