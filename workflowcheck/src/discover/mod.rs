@@ -75,12 +75,20 @@ pub fn from_disk(
         f.context_only = c;
     }
     // Manifests that could not be parsed: the scan is incomplete when it relies on one.
+    // One manifest may have been read under several spellings: show a relative one.
+    let mut problems = manifests.problems();
+    problems.sort_by_key(|(path, _)| path.is_absolute());
+    let cwd = std::env::current_dir().unwrap_or_default();
     let mut reported = std::collections::BTreeSet::new();
-    for (path, problem) in manifests.problems() {
+    for (path, problem) in problems {
         let abs = expand::absolute(&path);
         if reported.insert(abs.clone()) {
             let relied_on = plan.relied_on.contains(&abs);
-            let file = display_path(&path, display_root);
+            let shown = match path.strip_prefix(&cwd) {
+                Ok(rel) if display_root.is_none() => rel,
+                _ => &path,
+            };
+            let file = display_path(shown, display_root);
             sources
                 .errors
                 .push(FileError::new(file, problem, relied_on));

@@ -209,11 +209,12 @@ pub fn render(report: &Report, color: bool, verbose: bool) -> String {
                 e.position(),
                 e.message
             );
-            let _ = writeln!(
-                out,
-                "  {} note: this file may hold workflow code (or code workflows reach) and was not analysed",
-                st.paint("1;34", "=")
-            );
+            let why = if e.file.ends_with("Cargo.toml") {
+                "the scan relies on this manifest (the package of a path given, or a path dependency)"
+            } else {
+                "this file may hold workflow code (or code workflows reach) and was not analysed"
+            };
+            let _ = writeln!(out, "  {} note: {why}", st.paint("1;34", "="));
         } else {
             let _ = writeln!(
                 out,
