@@ -19,11 +19,11 @@
 //!
 //! | stage | module | takes | hands on |
 //! | --- | --- | --- | --- |
-//! | 1 | [`discover`] | paths, config | [`discover::Sources`]: files walked (walkdir; skips `target/`, hidden dirs, symlink loops, skip globs), read, placed in crates and modules ([`discover::modtree`]: `mod` declarations, `Cargo.toml`) |
+//! | 1 | [`discover`] | paths, config | [`discover::Sources`]: files walked (walkdir; skips `target/`, hidden dirs, symlink loops, skip globs), with the crate of a file given alone and the path dependencies of the packages given as context ([`discover::expand`], [`discover::manifest`]), read, placed in crates and modules ([`discover::modtree`]: `mod` declarations, `Cargo.toml`) |
 //! | 2 | [`select`] | sources, summaries so far | which files to parse: packages with workflow markers (memchr pre-pass over raw bytes) and what they reference; other files are read, never parsed |
 //! | 3 | [`parse`] | one file's text | its `syn::File`: tokenised, nesting guarded, parsed under `catch_unwind` |
 //! | 4 | [`collect`] | one `syn::File` and its placement | a [`model::FileSummary`] (no syntax tree): functions, calls with candidate targets ([`collect::resolve`]: `use` trees, globs, scopes), entry points and activities ([`collect::entry`]), rule hits, statics, unordered-collection fields, suppression comments |
-//! | 5 | [`callgraph`] | every summary | a [`model::Reachability`]: the global index (re-exports, globs across files and crates), a memoised worklist walk from each workflow, each reached operation with a shortest chain |
+//! | 5 | [`callgraph`] | every summary | a [`model::Reachability`]: the global index (re-exports, globs across files and crates), a memoised worklist walk from each workflow (of the files given, not of context files), each reached operation with a shortest chain, the calls walked that resolve to nothing scanned |
 //! | 6 | [`apply`] | reachability, summaries | [`model::Finding`]s: rule levels from the config, `workflowcheck:ignore` comments ([`suppress`]), invalid and unused suppressions |
 //! | 7 | [`report`] | a [`model::Report`] | text: human, JSON, SARIF, GitHub renderers (called by [`cli`], the edge) |
 //!
@@ -73,10 +73,13 @@
 //!
 //! `{"findings":[{"rule","severity","message","file","line","column","workflows","chain":
 //! [{"function","file","line","column"}],"suggestion"}],"files_scanned","workflows_found",
-//! "errors":[{"file","line"?,"column"?,"message","may_hold_workflow"}],"unanalysed"}`: a
+//! "errors":[{"file","line"?,"column"?,"message","may_hold_workflow"}],"unanalysed",
+//! "unresolved":[{"file","line","column","callee","reason","function","workflows"}]}`: a
 //! finding locates the operation itself; `workflows` lists every entry point reaching it and
 //! `chain` is a shortest call path from one of them; `unanalysed` counts the errors that may
-//! hold workflow code (the CLI then exits 2 unless `--allow-unanalysed`).
+//! hold workflow code (the CLI then exits 2 unless `--allow-unanalysed`); `unresolved` lists
+//! the calls from workflow code that resolve to no code scanned (notes, see
+//! [`callgraph`]: they never change the exit code).
 
 #![warn(missing_docs)]
 

@@ -656,6 +656,7 @@ pub const KNOWN_CRATES: &[&str] = &[
     "temporalio_sdk",
     "temporalio_workflow",
     "temporalio_common",
+    "temporalio_common_wasm",
     "temporalio_client",
     "temporalio_macros",
     "temporalio_protos",
