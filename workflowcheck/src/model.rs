@@ -402,9 +402,10 @@ pub struct FieldIter {
 pub struct Entry {
     /// Why, e.g. "takes a `WorkflowContext` parameter".
     pub reason: String,
-    /// The context type, when the function is an entry point only because it takes one by
-    /// reference: inside the crate that defines that type (the runtime itself) it is not.
-    pub context_by_ref: Option<String>,
+    /// The context type, when the function is an entry point only because it takes one as
+    /// a parameter (by value or by reference): inside the crate that defines that type (the
+    /// runtime itself, e.g. the SDK's own handler dispatch) it is not.
+    pub context_param: Option<String>,
 }
 
 /// A recognised workflow entry point, for `--list-entry-points`.

@@ -543,15 +543,15 @@ impl<'a> Graph<'a> {
     }
 
     /// Why `id` is an entry point, if it is one: marked or registered, a handler of an entry
-    /// trait, or taking a context type (by reference only outside the crate defining it:
-    /// the runtime's own functions are not workflows).
+    /// trait, or taking a context type outside the crate defining it (the runtime's own
+    /// functions, such as an SDK dispatching to the user's handlers, are not workflows).
     pub fn entry_reason(&self, id: FnId) -> Option<String> {
         if self.activities.contains(&id) {
             return None;
         }
         let info = self.info(id);
         if let Some(e) = &info.entry {
-            let runtime_internal = e.context_by_ref.as_ref().is_some_and(|t| {
+            let runtime_internal = e.context_param.as_ref().is_some_and(|t| {
                 info.qual
                     .first()
                     .is_some_and(|k| self.runtimes.contains(&(k.clone(), t.clone())))

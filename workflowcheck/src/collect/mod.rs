@@ -960,9 +960,9 @@ impl<'a> Collector<'a> {
         };
         let activity = entry.is_none() && entry::is_activity(self.cfg, attrs, sig);
         if let Some(f) = self.frames.last_mut() {
-            f.info.entry = entry.map(|(reason, context_by_ref)| Entry {
+            f.info.entry = entry.map(|(reason, context_param)| Entry {
                 reason,
-                context_by_ref,
+                context_param,
             });
             f.info.activity = activity;
             f.info.sdk = sdk;
@@ -1388,7 +1388,7 @@ impl<'ast> Visit<'ast> for Collector<'_> {
         if let Some(f) = self.frames.last_mut() {
             f.info.entry = Some(Entry {
                 reason,
-                context_by_ref: None,
+                context_param: None,
             });
             f.shared = captured;
         }
