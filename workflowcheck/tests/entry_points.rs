@@ -128,7 +128,7 @@ fn duroxide_untyped_closures_and_the_runtimes_own_functions() {
                              let _ = std::time::SystemTime::now();\n\
                              Ok(name)\n\
                          })\n\
-                         .register_versioned(\"Greet\", \"2.0.0\", |ctx, name| async move { Ok(name) })\n\
+                         .register_versioned(\"Greet\", \"2.0.0\", |ctx, name| async move { duroxide::internal_helper(&ctx); Ok(name) })\n\
                          .build()\n\
                  }\n\
                  pub fn activities() -> ActivityRegistry {\n\
@@ -149,7 +149,7 @@ fn duroxide_untyped_closures_and_the_runtimes_own_functions() {
                  impl ReplayEngine {\n\
                      pub fn apply(&mut self, ctx: &OrchestrationContext) { let _ = std::time::Instant::now(); }\n\
                  }\n\
-                 pub fn internal_helper(ctx: &OrchestrationContext) {}\n\
+                 pub fn internal_helper(ctx: &OrchestrationContext) { CURRENT.with(|c| c.set(2)); }\n\
                  thread_local! { static CURRENT: std::cell::Cell<u8> = std::cell::Cell::new(0); }\n\
                  pub struct Dispatch;\n\
                  impl Dispatch {\n\

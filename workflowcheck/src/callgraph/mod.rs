@@ -512,6 +512,15 @@ impl<'a> Graph<'a> {
                 if target.sdk || self.cfg.is_deterministic(&target.qual) {
                     continue;
                 }
+                // A workflow SDK's own code (a crate defining a workflow context type), called
+                // from another crate, is the runtime: trusted like the context's methods, not
+                // walked (its thread-locals and wakers are not the workflow's state).
+                let target_crate = target.qual.first();
+                if target_crate != info.qual.first()
+                    && target_crate.is_some_and(|c| self.runtimes.iter().any(|(k, _)| k == c))
+                {
+                    continue;
+                }
                 if let Some((_, rule, reason, instead)) =
                     self.cfg.extra_nondeterministic(&target.qual)
                 {
