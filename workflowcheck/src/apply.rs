@@ -4,7 +4,7 @@
 //! their own (`invalid-suppression`, `unused-suppression`).
 
 use crate::config::Config;
-use crate::model::{FileSummary, Finding, Reachability, Step};
+use crate::model::{FileSummary, Finding, Reachability, Step, UnresolvedCall};
 use crate::rules::{INVALID_SUPPRESSION, UNUSED_SUPPRESSION};
 use crate::suppress;
 
@@ -15,6 +15,8 @@ pub struct Applied {
     pub findings: Vec<Finding>,
     /// Reached operations a suppression comment covered.
     pub suppressed: usize,
+    /// Calls from workflow code that resolve to nothing scanned, by file and position.
+    pub unresolved: Vec<UnresolvedCall>,
 }
 
 /// Applies levels and suppressions. `texts[i]` is the source of `files[i]`, for the source
@@ -49,6 +51,20 @@ pub fn apply(
         .collect();
     let mut findings = Vec::new();
     let mut suppressed = 0;
+    let mut unresolved: Vec<UnresolvedCall> = reach
+        .unresolved
+        .into_iter()
+        .map(|u| UnresolvedCall {
+            file: files[u.file].display.clone(),
+            line: u.loc.line,
+            column: u.loc.column,
+            callee: u.callee,
+            reason: u.reason,
+            function: u.function,
+            workflows: u.workflows.into_iter().collect(),
+        })
+        .collect();
+    unresolved.sort_by(|a, b| (&a.file, a.line, a.column).cmp(&(&b.file, b.line, b.column)));
     for r in reach.reached {
         let sups = &files[r.file].suppressions;
         if let Some(i) = sups
@@ -88,7 +104,9 @@ pub fn apply(
             source_start,
         });
     }
-    for (fi, s) in files.iter().enumerate() {
+    // A context file's workflows were not walked: its suppressions may be unused for that
+    // alone, and it is not the code the run was asked to check.
+    for (fi, s) in files.iter().enumerate().filter(|(_, s)| !s.context_only) {
         for (si, sup) in s.suppressions.iter().enumerate() {
             let (meta, message, suggestion) = match &sup.problem {
                 Some(p) => (
@@ -132,6 +150,7 @@ pub fn apply(
     Applied {
         findings,
         suppressed,
+        unresolved,
     }
 }
 

@@ -29,7 +29,9 @@ pub enum Color {
 #[derive(Debug, Parser)]
 #[command(name = "workflowcheck", version)]
 pub struct Args {
-    /// Files or directories to scan.
+    /// Files or directories to scan. A file is checked in its crate: the rest of its
+    /// package (nearest Cargo.toml above it) is scanned too, and the workflows the file
+    /// defines are checked with everything they reach there.
     #[arg(default_value = ".")]
     pub paths: Vec<PathBuf>,
     /// Output format.
@@ -64,6 +66,16 @@ pub struct Args {
     /// functions (skipped by default).
     #[arg(long)]
     pub include_tests: bool,
+    /// Do not follow path dependencies. By default the `path = ".."` dependencies of the
+    /// packages given (also through `workspace = true`, renamed ones under the name the
+    /// code uses; dev-dependencies with --include-tests) are scanned too, transitively, so
+    /// calls into them are followed; their own workflows are not checked.
+    #[arg(long)]
+    pub no_follow_path_deps: bool,
+    /// List every call from workflow code that could not be resolved (by default the
+    /// first few are listed with the count).
+    #[arg(short, long)]
+    pub verbose: bool,
     /// Do not fail (exit 2) when a file that may hold workflow code could not be analysed;
     /// such files are still reported.
     #[arg(long)]
@@ -167,6 +179,7 @@ fn execute(args: &Args, out: &mut dyn Write) -> Result<i32, String> {
     opts.max_file_bytes = args.max_file_size;
     opts.parse_all = args.parse_all;
     opts.include_tests = args.include_tests;
+    opts.follow_path_deps = !args.no_follow_path_deps;
     let mut report = check(&opts);
     if args.list_entry_points {
         let text = if args.format == Format::Json {
@@ -215,7 +228,7 @@ fn execute(args: &Args, out: &mut dyn Write) -> Result<i32, String> {
             args.format == Format::Human && auto_color(std::io::stdout().is_terminal())
         }
     };
-    out.write_all(report::render(&report, args.format, color).as_bytes())
+    out.write_all(report::render(&report, args.format, color, args.verbose).as_bytes())
         .map_err(|e| format!("cannot write output: {e}"))?;
     Ok(if !report.complete() && !args.allow_unanalysed {
         EXIT_ERROR

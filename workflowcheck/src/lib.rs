@@ -19,11 +19,11 @@
 //!
 //! | stage | module | takes | hands on |
 //! | --- | --- | --- | --- |
-//! | 1 | [`discover`] | paths, config | [`discover::Sources`]: files walked (walkdir; skips `target/`, hidden dirs, symlink loops, skip globs), read, placed in crates and modules ([`discover::modtree`]: `mod` declarations, `Cargo.toml`) |
+//! | 1 | [`discover`] | paths, config | [`discover::Sources`]: files walked (walkdir; skips `target/`, hidden dirs, symlink loops, skip globs), with the crate of a file given alone and the path dependencies of the packages given as context ([`discover::expand`], [`discover::manifest`]), read, placed in crates and modules ([`discover::modtree`]: `mod` declarations, `Cargo.toml`) |
 //! | 2 | [`select`] | sources, summaries so far | which files to parse: packages with workflow markers (memchr pre-pass over raw bytes) and what they reference; other files are read, never parsed |
 //! | 3 | [`parse`] | one file's text | its `syn::File`: tokenised, nesting guarded, parsed under `catch_unwind` |
 //! | 4 | [`collect`] | one `syn::File` and its placement | a [`model::FileSummary`] (no syntax tree): functions, calls with candidate targets ([`collect::resolve`]: `use` trees, globs, scopes), entry points and activities ([`collect::entry`]), rule hits, statics, unordered-collection fields, suppression comments |
-//! | 5 | [`callgraph`] | every summary | a [`model::Reachability`]: the global index (re-exports, globs across files and crates), a memoised worklist walk from each workflow, each reached operation with a shortest chain |
+//! | 5 | [`callgraph`] | every summary | a [`model::Reachability`]: the global index (re-exports, globs across files and crates), a memoised worklist walk from each workflow (of the files given, not of context files), each reached operation with a shortest chain, the calls walked that resolve to nothing scanned |
 //! | 6 | [`apply`] | reachability, summaries | [`model::Finding`]s: rule levels from the config, `workflowcheck:ignore` comments ([`suppress`]), invalid and unused suppressions |
 //! | 7 | [`report`] | a [`model::Report`] | text: human, JSON, SARIF, GitHub renderers (called by [`cli`], the edge) |
 //!
@@ -73,10 +73,13 @@
 //!
 //! `{"findings":[{"rule","severity","message","file","line","column","workflows","chain":
 //! [{"function","file","line","column"}],"suggestion"}],"files_scanned","workflows_found",
-//! "errors":[{"file","line"?,"column"?,"message","may_hold_workflow"}],"unanalysed"}`: a
+//! "errors":[{"file","line"?,"column"?,"message","may_hold_workflow"}],"unanalysed",
+//! "unresolved":[{"file","line","column","callee","reason","function","workflows"}]}`: a
 //! finding locates the operation itself; `workflows` lists every entry point reaching it and
 //! `chain` is a shortest call path from one of them; `unanalysed` counts the errors that may
-//! hold workflow code (the CLI then exits 2 unless `--allow-unanalysed`).
+//! hold workflow code (the CLI then exits 2 unless `--allow-unanalysed`); `unresolved` lists
+//! the calls from workflow code that resolve to no code scanned (notes, see
+//! [`callgraph`]: they never change the exit code).
 
 #![warn(missing_docs)]
 
@@ -121,6 +124,9 @@ pub struct Options {
     pub parse_all: bool,
     /// Analyse test code too (`tests/`, `benches/`, `#[cfg(test)]`, `#[test]` functions).
     pub include_tests: bool,
+    /// Follow the path dependencies of the packages given (default), scanning them as
+    /// context ([`discover::expand`]).
+    pub follow_path_deps: bool,
 }
 
 impl Options {
@@ -134,6 +140,7 @@ impl Options {
             jobs: None,
             parse_all: false,
             include_tests: false,
+            follow_path_deps: true,
         }
     }
 }
@@ -154,7 +161,12 @@ pub fn with_pool<T: Send>(jobs: Option<usize>, f: impl FnOnce() -> T + Send) -> 
 pub fn check(opts: &Options) -> Report {
     with_pool(opts.jobs, || {
         let root = opts.display_root.as_deref();
-        let sources = discover::from_disk(&opts.paths, &opts.config, opts.max_file_bytes, root);
+        let reach = discover::Reach {
+            follow_path_deps: opts.follow_path_deps,
+            include_tests: opts.include_tests,
+        };
+        let sources =
+            discover::from_disk(&opts.paths, &opts.config, opts.max_file_bytes, root, reach);
         pipeline(sources, &opts.config, opts.parse_all, opts.include_tests)
     })
 }
@@ -193,6 +205,7 @@ fn pipeline(sources: Sources, config: &Config, parse_all: bool, include_tests: b
         workflows_found,
         errors,
         unanalysed,
+        unresolved: applied.unresolved,
         entry_points,
         lines_scanned: collected.summaries.iter().map(|s| s.lines).sum(),
         suppressed: applied.suppressed,

@@ -151,6 +151,13 @@ pub struct SourceFile {
     /// Declared through a private `mod` somewhere between the crate root and the file, so
     /// other crates cannot name its items by their own paths (only through re-exports).
     pub hidden: bool,
+    /// Dependencies of the file's package known in its code by another name than the crate
+    /// they build (`prices = { package = "pricing", .. }`): `(name in the code, crate)`.
+    pub renames: Vec<(String, String)>,
+    /// Scanned only as context for the paths given (the rest of a given file's crate, path
+    /// dependencies): what the given code reaches in it is checked, its own workflow entry
+    /// points are not.
+    pub context_only: bool,
 }
 
 /// A non-deterministic operation found directly in a function body.
@@ -395,9 +402,10 @@ pub struct FieldIter {
 pub struct Entry {
     /// Why, e.g. "takes a `WorkflowContext` parameter".
     pub reason: String,
-    /// The context type, when the function is an entry point only because it takes one by
-    /// reference: inside the crate that defines that type (the runtime itself) it is not.
-    pub context_by_ref: Option<String>,
+    /// The context type, when the function is an entry point only because it takes one as
+    /// a parameter (by value or by reference): inside the crate that defines that type (the
+    /// runtime itself, e.g. the SDK's own handler dispatch) it is not.
+    pub context_param: Option<String>,
 }
 
 /// A recognised workflow entry point, for `--list-entry-points`.
@@ -486,6 +494,8 @@ pub struct FileSummary {
     pub path: PathBuf,
     /// The file as shown in the output.
     pub display: String,
+    /// The crate the file belongs to.
+    pub crate_name: String,
     /// Lines in the file.
     pub lines: usize,
     /// Functions (and entry closures) with bodies.
@@ -520,6 +530,9 @@ pub struct FileSummary {
     pub context_defs: Vec<Segs>,
     /// `workflowcheck:ignore` comments.
     pub suppressions: Vec<Suppression>,
+    /// Scanned as context only ([`SourceFile::context_only`]): its entry points are not
+    /// checked, and its suppression comments are not reported when unused.
+    pub context_only: bool,
 }
 
 /// Why a file could not be analysed, and where in it (when a position is known).
@@ -628,6 +641,85 @@ pub struct Reachability {
     pub entry_points: Vec<EntryPoint>,
     /// Each reached operation once, ordered by (file, location, rule).
     pub reached: Vec<Reached>,
+    /// Calls from workflow code that resolve to no code scanned, ordered by file and
+    /// position.
+    pub unresolved: Vec<Unresolved>,
+}
+
+/// Crates whose determinism the rules decide (besides the crates their path tables name):
+/// the standard library, the workflow SDKs, and the runtime, serialisation and error
+/// crates workflow code calls everywhere. A call into one that resolves to nothing is not
+/// reported as unresolved.
+pub const KNOWN_CRATES: &[&str] = &[
+    "std",
+    "core",
+    "alloc",
+    "temporalio_sdk",
+    "temporalio_workflow",
+    "temporalio_common",
+    "temporalio_common_wasm",
+    "temporalio_client",
+    "temporalio_macros",
+    "temporalio_protos",
+    "temporalio_sdk_core",
+    "temporal_sdk",
+    "temporal_sdk_core",
+    "temporal_sdk_core_protos",
+    "temporal_sdk_core_api",
+    "temporal_client",
+    "restate_sdk",
+    "duroxide",
+    // durasim's own SDK
+    "sim",
+    "tokio",
+    "futures",
+    "futures_util",
+    "serde",
+    "serde_json",
+    "tracing",
+    "log",
+    "anyhow",
+    "thiserror",
+    "async_trait",
+    "prost",
+    "prost_types",
+];
+
+/// A call from workflow-reachable code that resolves to no code the tool was given: what it
+/// reaches is not checked.
+#[derive(Clone, Debug)]
+pub struct Unresolved {
+    /// Index of the caller's file among the summaries.
+    pub file: usize,
+    /// Where the call is.
+    pub loc: Loc,
+    /// The callee as written, e.g. `prices::missing` or `.total()`.
+    pub callee: String,
+    /// Why it could not be resolved.
+    pub reason: String,
+    /// The calling function, qualified.
+    pub function: String,
+    /// The entry points reaching the call.
+    pub workflows: BTreeSet<String>,
+}
+
+/// A reported unresolved call ([`Unresolved`], rendered).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct UnresolvedCall {
+    /// The file, as displayed.
+    pub file: String,
+    /// 1-based line.
+    pub line: u32,
+    /// 1-based column.
+    pub column: u32,
+    /// The callee as written.
+    pub callee: String,
+    /// Why it could not be resolved.
+    pub reason: String,
+    /// The calling function, qualified.
+    pub function: String,
+    /// The entry points reaching the call.
+    pub workflows: Vec<String>,
 }
 
 /// One frame of a call chain: a function and the position in it of the next call (or, for
@@ -697,6 +789,9 @@ pub struct Report {
     pub errors: Vec<FileError>,
     /// How many of `errors` may hold workflow code: the scan is incomplete when not 0.
     pub unanalysed: usize,
+    /// Calls from workflow code that resolve to no code scanned (notes: they never change
+    /// the exit code), ordered by file and position.
+    pub unresolved: Vec<UnresolvedCall>,
     /// The workflow entry points recognised (`--list-entry-points`; not serialised).
     #[serde(skip)]
     pub entry_points: Vec<EntryPoint>,

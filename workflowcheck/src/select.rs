@@ -9,7 +9,8 @@
 //! `[package]`; files outside any package form one group). Parsed, in full, are:
 //!
 //! - every group holding a marker file;
-//! - transitively, every group holding a crate whose name is an identifier in a parsed
+//! - transitively, every group holding a crate whose name (or, for a dependency renamed in
+//!   the file's `Cargo.toml`, the name it is given there) is an identifier in a parsed
 //!   non-test file of such a group (`use other::..`, `other::f()`, re-exports), or that is
 //!   the name of a crate in such a group (crates of the same name are merged by the call
 //!   graph), or `std`/`core`/`alloc`;
@@ -226,9 +227,19 @@ impl<'a> Selection<'a> {
                     let own = crate_groups.get(files[i].crate_name.as_str());
                     acc.extend(own.into_iter().flatten().copied());
                     if let Some(t) = texts[i] {
+                        let renames = &files[i].renames;
                         for id in idents(t) {
                             if let Some(gs) = crate_groups.get(id) {
                                 acc.extend(gs.iter().copied());
+                            }
+                            // A renamed dependency is named by its key.
+                            if !renames.is_empty() {
+                                let built = renames.iter().find(|(used, _)| used == id);
+                                if let Some(gs) =
+                                    built.and_then(|(_, b)| crate_groups.get(b.as_str()))
+                                {
+                                    acc.extend(gs.iter().copied());
+                                }
                             }
                         }
                     }

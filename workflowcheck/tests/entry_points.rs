@@ -1,6 +1,6 @@
 //! Entry points as real projects write them (issue #13, points 2 and 3): Restate handler
 //! traits, duroxide's untyped registered closures, runtimes' own functions taking their
-//! context by reference, `std::task::Context`, test code on request, and
+//! context (by reference, or by value as the SDK's handler dispatch does), `std::task::Context`, test code on request, and
 //! `--list-entry-points`.
 
 use std::process::Command;
@@ -128,7 +128,7 @@ fn duroxide_untyped_closures_and_the_runtimes_own_functions() {
                              let _ = std::time::SystemTime::now();\n\
                              Ok(name)\n\
                          })\n\
-                         .register_versioned(\"Greet\", \"2.0.0\", |ctx, name| async move { Ok(name) })\n\
+                         .register_versioned(\"Greet\", \"2.0.0\", |ctx, name| async move { duroxide::internal_helper(&ctx); Ok(name) })\n\
                          .build()\n\
                  }\n\
                  pub fn activities() -> ActivityRegistry {\n\
@@ -149,7 +149,12 @@ fn duroxide_untyped_closures_and_the_runtimes_own_functions() {
                  impl ReplayEngine {\n\
                      pub fn apply(&mut self, ctx: &OrchestrationContext) { let _ = std::time::Instant::now(); }\n\
                  }\n\
-                 pub fn internal_helper(ctx: &OrchestrationContext) {}\n",
+                 pub fn internal_helper(ctx: &OrchestrationContext) { CURRENT.with(|c| c.set(2)); }\n\
+                 thread_local! { static CURRENT: std::cell::Cell<u8> = std::cell::Cell::new(0); }\n\
+                 pub struct Dispatch;\n\
+                 impl Dispatch {\n\
+                     pub fn dispatch(self, ctx: OrchestrationContext) { CURRENT.with(|c| c.set(1)); }\n\
+                 }\n",
             ),
         ],
     );

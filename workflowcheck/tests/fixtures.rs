@@ -26,11 +26,11 @@ fn snapshot(group: &str) -> Report {
     let report = scan(group);
     insta::assert_snapshot!(
         format!("{group}_human"),
-        report::render(&report, Format::Human, false)
+        report::render(&report, Format::Human, false, false)
     );
     insta::assert_snapshot!(
         format!("{group}_json"),
-        report::render(&report, Format::Json, false)
+        report::render(&report, Format::Json, false, false)
     );
     report
 }

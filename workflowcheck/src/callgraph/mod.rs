@@ -4,6 +4,8 @@
 //! is a shortest one). Each function's resolved edges and operations are computed once and
 //! memoised; visited sets make cycles terminate.
 
+mod unresolved;
+
 use crate::config::Config;
 use crate::model::*;
 use crate::rules;
@@ -17,6 +19,8 @@ pub type FnId = usize;
 struct Facts {
     ops: Vec<Op>,
     edges: Vec<(FnId, Loc)>,
+    /// Calls resolving to nothing scanned: (where, callee as written, why).
+    unresolved: Vec<(Loc, String, String)>,
 }
 
 /// The stage: builds the graph of `files` and walks it from every workflow entry point.
@@ -37,11 +41,12 @@ pub fn reach(files: &[FileSummary], cfg: &Config) -> Reachability {
             }
         })
         .collect();
-    let reached = graph.walk();
+    let (reached, unresolved) = graph.walk();
     Reachability {
         workflows_found,
         entry_points,
         reached,
+        unresolved,
     }
 }
 
@@ -84,6 +89,8 @@ pub struct Graph<'a> {
     /// Per function: other crates cannot name it by a path (declared under a private
     /// module and not re-exported); only a method call reaches it from there.
     hidden: Vec<bool>,
+    /// Crates and types of the tree, for telling unresolved calls.
+    known: unresolved::Known,
     facts: Vec<Option<Facts>>,
 }
 
@@ -108,6 +115,7 @@ impl<'a> Graph<'a> {
             unordered_fields: HashMap::new(),
             activities: HashSet::new(),
             hidden: Vec::new(),
+            known: unresolved::Known::default(),
             facts: Vec::new(),
         };
         for (fi, file) in files.iter().enumerate() {
@@ -199,6 +207,7 @@ impl<'a> Graph<'a> {
             }
         }
         g.hidden = g.path_hidden();
+        g.known = g.known();
         g.facts = vec![None; g.fns.len()];
         g
     }
@@ -421,6 +430,7 @@ impl<'a> Graph<'a> {
         let mut facts = Facts {
             ops: info.ops.clone(),
             edges: Vec::new(),
+            unresolved: Vec::new(),
         };
         for fi in &info.field_iters {
             let kind = fi.owner.iter().find_map(|o| {
@@ -476,6 +486,7 @@ impl<'a> Graph<'a> {
                 }
                 _ => self.resolve_fn(&call.candidates).unwrap_or_default(),
             };
+            let matched = targets.len();
             // A callee takes the arguments passed, and is visible from the caller's crate: a
             // `pub` item, named through public modules or a re-export unless called as a
             // method (a value of a type can be had without naming its path).
@@ -491,9 +502,23 @@ impl<'a> Graph<'a> {
                 let visible = same_crate || (ti.public && (by_method || !self.hidden[t]));
                 arity && visible
             });
+            if targets.is_empty() {
+                if let Some(why) = self.unresolved_reason(call, matched) {
+                    facts.unresolved.push((call.loc, call.display.clone(), why));
+                }
+            }
             for t in targets {
                 let target = self.info(t);
                 if target.sdk || self.cfg.is_deterministic(&target.qual) {
+                    continue;
+                }
+                // A workflow SDK's own code (a crate defining a workflow context type), called
+                // from another crate, is the runtime: trusted like the context's methods, not
+                // walked (its thread-locals and wakers are not the workflow's state).
+                let target_crate = target.qual.first();
+                if target_crate != info.qual.first()
+                    && target_crate.is_some_and(|c| self.runtimes.iter().any(|(k, _)| k == c))
+                {
                     continue;
                 }
                 if let Some((_, rule, reason, instead)) =
@@ -527,15 +552,15 @@ impl<'a> Graph<'a> {
     }
 
     /// Why `id` is an entry point, if it is one: marked or registered, a handler of an entry
-    /// trait, or taking a context type (by reference only outside the crate defining it:
-    /// the runtime's own functions are not workflows).
+    /// trait, or taking a context type outside the crate defining it (the runtime's own
+    /// functions, such as an SDK dispatching to the user's handlers, are not workflows).
     pub fn entry_reason(&self, id: FnId) -> Option<String> {
         if self.activities.contains(&id) {
             return None;
         }
         let info = self.info(id);
         if let Some(e) = &info.entry {
-            let runtime_internal = e.context_by_ref.as_ref().is_some_and(|t| {
+            let runtime_internal = e.context_param.as_ref().is_some_and(|t| {
                 info.qual
                     .first()
                     .is_some_and(|k| self.runtimes.contains(&(k.clone(), t.clone())))
@@ -547,18 +572,23 @@ impl<'a> Graph<'a> {
         self.trait_entries.get(&id).cloned()
     }
 
-    /// Entry points, in a stable order.
+    /// Entry points, in a stable order; those of context-only files (scanned for what the
+    /// given code reaches, [`FileSummary::context_only`]) are not checked.
     pub fn entries(&self) -> Vec<FnId> {
         let mut e: Vec<FnId> = (0..self.fns.len())
-            .filter(|&id| self.entry_reason(id).is_some())
+            .filter(|&id| {
+                !self.files[self.file_of(id)].context_only && self.entry_reason(id).is_some()
+            })
             .collect();
         e.sort_by_key(|&id| (join(&self.info(id).qual), id));
         e
     }
 
-    /// Walks from every entry point; returns each reached operation once.
-    pub fn walk(&mut self) -> Vec<Reached> {
+    /// Walks from every entry point; returns each reached operation once, and each
+    /// unresolved call in the code walked.
+    pub fn walk(&mut self) -> (Vec<Reached>, Vec<Unresolved>) {
         let mut reached: BTreeMap<(usize, Loc, &'static str), Walked> = BTreeMap::new();
+        let mut unresolved: BTreeMap<(usize, Loc), Unresolved> = BTreeMap::new();
         for entry in self.entries() {
             let wf_name = join(&self.info(entry).qual);
             let mut prev: HashMap<FnId, Option<(FnId, Loc)>> = HashMap::new();
@@ -566,6 +596,21 @@ impl<'a> Graph<'a> {
             let mut queue = VecDeque::from([entry]);
             while let Some(f) = queue.pop_front() {
                 let facts = self.facts(f).clone();
+                for (loc, callee, why) in &facts.unresolved {
+                    let file = self.file_of(f);
+                    unresolved
+                        .entry((file, *loc))
+                        .or_insert_with(|| Unresolved {
+                            file,
+                            loc: *loc,
+                            callee: callee.clone(),
+                            reason: why.clone(),
+                            function: join(&self.info(f).qual),
+                            workflows: BTreeSet::new(),
+                        })
+                        .workflows
+                        .insert(wf_name.clone());
+                }
                 for op in &facts.ops {
                     let key = (self.file_of(f), op.loc, op.rule);
                     let chain = || {
@@ -606,7 +651,7 @@ impl<'a> Graph<'a> {
                 }
             }
         }
-        reached
+        let reached = reached
             .into_iter()
             .map(|((file, _, _), w)| Reached {
                 file,
@@ -622,6 +667,7 @@ impl<'a> Graph<'a> {
                     })
                     .collect(),
             })
-            .collect()
+            .collect();
+        (reached, unresolved.into_values().collect())
     }
 }

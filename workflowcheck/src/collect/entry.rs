@@ -25,8 +25,8 @@ fn param_of(
     })
 }
 
-/// Why this function is a workflow entry point, if it is one; a context type taken by
-/// reference is returned with the reason (see [`crate::model::Entry::context_by_ref`]).
+/// Why this function is a workflow entry point, if it is one; a context type taken as a
+/// parameter is returned with the reason (see [`crate::model::Entry::context_param`]).
 pub fn entry_reason(
     cfg: &Config,
     attrs: &[syn::Attribute],
@@ -48,8 +48,8 @@ pub fn entry_reason(
             ));
         }
     }
-    if let Some((t, by_ref)) = param_of(sig, |t| cfg.is_workflow_type(t), foreign) {
-        return Some((format!("takes a `{t}` parameter"), by_ref.then_some(t)));
+    if let Some((t, _by_ref)) = param_of(sig, |t| cfg.is_workflow_type(t), foreign) {
+        return Some((format!("takes a `{t}` parameter"), Some(t)));
     }
     None
 }

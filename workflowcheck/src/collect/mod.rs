@@ -180,6 +180,12 @@ pub fn file(
         let mut module = vec![file.crate_name.clone()];
         module.extend(file.module.iter().cloned());
         let mut c = Collector::new(config, &file.crate_name);
+        c.res.renames = file
+            .renames
+            .iter()
+            .filter(|(used, _)| !rules::decides_crate(used))
+            .cloned()
+            .collect();
         c.include_tests = include_tests;
         c.hidden = vec![file.hidden];
         c.run(ast, module)
@@ -200,6 +206,8 @@ pub fn unparsed(file: &SourceFile, text: &str) -> FileSummary {
 fn placed(mut summary: FileSummary, file: &SourceFile, text: &str) -> FileSummary {
     summary.path = file.path.clone();
     summary.display = file.display.clone();
+    summary.context_only = file.context_only;
+    summary.crate_name = file.crate_name.clone();
     summary.lines = count_lines(text);
     summary
 }
@@ -405,7 +413,13 @@ impl<'a> Collector<'a> {
         block: bool,
         items: impl Iterator<Item = &'i syn::Item> + Clone,
     ) {
-        let scope = build_scope(&self.res.crate_name, module, block, items);
+        let scope = build_scope(
+            &self.res.crate_name,
+            &self.res.renames,
+            module,
+            block,
+            items,
+        );
         for root in scope
             .uses
             .values()
@@ -946,9 +960,9 @@ impl<'a> Collector<'a> {
         };
         let activity = entry.is_none() && entry::is_activity(self.cfg, attrs, sig);
         if let Some(f) = self.frames.last_mut() {
-            f.info.entry = entry.map(|(reason, context_by_ref)| Entry {
+            f.info.entry = entry.map(|(reason, context_param)| Entry {
                 reason,
-                context_by_ref,
+                context_param,
             });
             f.info.activity = activity;
             f.info.sdk = sdk;
@@ -1374,7 +1388,7 @@ impl<'ast> Visit<'ast> for Collector<'_> {
         if let Some(f) = self.frames.last_mut() {
             f.info.entry = Some(Entry {
                 reason,
-                context_by_ref: None,
+                context_param: None,
             });
             f.shared = captured;
         }

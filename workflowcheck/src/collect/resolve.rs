@@ -129,9 +129,22 @@ pub fn macro_statics(tokens: &TokenStream) -> Vec<String> {
     out
 }
 
-/// Builds the scope of a module or block from its items.
+/// `segs` with a renamed dependency's name (`prices` for `prices = { package = "pricing"
+/// .. }`) replaced by the crate it builds.
+pub fn renamed(mut segs: Segs, renames: &[(String, String)]) -> Segs {
+    if let Some(first) = segs.first_mut() {
+        if let Some((_, built)) = renames.iter().find(|(used, _)| used == first) {
+            *first = built.clone();
+        }
+    }
+    segs
+}
+
+/// Builds the scope of a module or block from its items; `renames` maps the names of
+/// renamed dependencies to their crates.
 pub fn build_scope<'a>(
     crate_name: &str,
+    renames: &[(String, String)],
     module: Segs,
     block: bool,
     items: impl Iterator<Item = &'a syn::Item> + Clone,
@@ -194,6 +207,7 @@ pub fn build_scope<'a>(
         } else {
             absolutize(crate_name, &scope, &bindings, target, Some(&name))
         };
+        let t = renamed(t, renames);
         if export {
             scope.reexports.push(t.clone());
         }
@@ -205,6 +219,7 @@ pub fn build_scope<'a>(
         } else {
             absolutize(crate_name, &scope, &bindings, g, None)
         };
+        let t = renamed(t, renames);
         if export {
             scope.reexports.push(t.clone());
         }
@@ -337,6 +352,8 @@ pub struct Resolver {
     pub scopes: Vec<Scope>,
     /// Resolved `Self` type of the innermost impl or trait, if any.
     pub self_ty: Vec<Option<Segs>>,
+    /// Renamed dependencies: (name in the code, crate it builds).
+    pub renames: Vec<(String, String)>,
 }
 
 impl Resolver {
@@ -415,7 +432,7 @@ impl Resolver {
             }
         }
         let mut out = Vec::with_capacity(1 + globs.len());
-        out.push(segs.to_vec());
+        out.push(renamed(segs.to_vec(), &self.renames));
         if !PRELUDE.contains(&first.as_str()) {
             for g in globs {
                 let mut t = g.clone();
@@ -452,6 +469,7 @@ mod tests {
         let f: syn::File = syn::parse_str(src).unwrap();
         build_scope(
             "app",
+            &[],
             module.iter().map(|s| s.to_string()).collect(),
             false,
             f.items.iter(),
@@ -463,6 +481,7 @@ mod tests {
             crate_name: "app".into(),
             scopes: vec![scope],
             self_ty: vec![],
+            renames: vec![("prices".into(), "pricing".into())],
         };
         let segs: Vec<String> = path.split("::").map(String::from).collect();
         r.resolve(&segs).into_iter().map(|c| c.join("::")).collect()
@@ -491,7 +510,21 @@ mod tests {
             res(s.clone(), "Local::now"),
             ["Local::now", "chrono::prelude::Local::now"]
         );
-        assert_eq!(res(s, "crate::x::y"), ["app::x::y"]);
+        assert_eq!(res(s.clone(), "crate::x::y"), ["app::x::y"]);
+        // A renamed dependency (`prices = { package = "pricing", .. }`).
+        assert_eq!(
+            res(s, "prices::quote"),
+            ["pricing::quote", "chrono::prelude::prices::quote"]
+        );
+        let s = scope_of_renamed("use prices::quote; use prices::{self as p};");
+        assert_eq!(s.uses["quote"].join("::"), "pricing::quote");
+        assert_eq!(s.uses["p"].join("::"), "pricing");
+    }
+
+    fn scope_of_renamed(src: &str) -> Scope {
+        let f: syn::File = syn::parse_str(src).unwrap();
+        let renames = [("prices".to_string(), "pricing".to_string())];
+        build_scope("app", &renames, vec!["app".into()], false, f.items.iter())
     }
 
     #[test]

@@ -10,7 +10,11 @@
 //! hold a workflow marker ([`Config::markers`]; oversized files are searched in bounded
 //! chunks, never loaded whole).
 
+pub mod expand;
+pub mod manifest;
 pub mod modtree;
+
+pub use expand::Reach;
 
 use crate::config::Config;
 use crate::model::{FileError, Problem, SourceFile};
@@ -36,16 +40,20 @@ pub struct Sources {
     pub errors: Vec<FileError>,
 }
 
-/// Walks `roots`, reads every `.rs` file (in parallel) and places it. Displayed names are
+/// Walks `roots`, and what they reach ([`expand`]: the crate of a file given alone, path
+/// dependencies), reads every `.rs` file (in parallel) and places it. Displayed names are
 /// relative to `display_root` when under it.
 pub fn from_disk(
     roots: &[PathBuf],
     config: &Config,
     max_file_bytes: u64,
     display_root: Option<&Path>,
+    reach: Reach,
 ) -> Sources {
     let mut errors = Vec::new();
-    let paths = walk(roots, config, &mut errors);
+    let mut manifests = manifest::Manifests::default();
+    let plan = expand::plan(roots, config, reach, &mut manifests, &mut errors);
+    let (paths, context): (Vec<PathBuf>, Vec<bool>) = plan.files.into_iter().unzip();
     let displays = paths
         .iter()
         .map(|p| display_path(p, display_root))
@@ -62,7 +70,31 @@ pub fn from_disk(
             }
         })
         .unzip();
-    place(paths, displays, texts, marked, errors)
+    let mut sources = place(paths, displays, texts, marked, errors, &mut manifests);
+    for (f, c) in sources.files.iter_mut().zip(context) {
+        f.context_only = c;
+    }
+    // Manifests that could not be parsed: the scan is incomplete when it relies on one.
+    // One manifest may have been read under several spellings: show a relative one.
+    let mut problems = manifests.problems();
+    problems.sort_by_key(|(path, _)| path.is_absolute());
+    let cwd = std::env::current_dir().unwrap_or_default();
+    let mut reported = std::collections::BTreeSet::new();
+    for (path, problem) in problems {
+        let abs = expand::absolute(&path);
+        if reported.insert(abs.clone()) {
+            let relied_on = plan.relied_on.contains(&abs);
+            let shown = match path.strip_prefix(&cwd) {
+                Ok(rel) if display_root.is_none() => rel,
+                _ => &path,
+            };
+            let file = display_path(shown, display_root);
+            sources
+                .errors
+                .push(FileError::new(file, problem, relied_on));
+        }
+    }
+    sources
 }
 
 /// In-memory sources, each `(file name, text)`; file names place them in modules as on disk
@@ -75,7 +107,8 @@ pub fn in_memory(sources: &[(&str, &str)]) -> Sources {
         .map(|(_, t)| check_text(t).map(|()| t.to_string()))
         .collect();
     let marked = vec![false; texts.len()];
-    place(paths, displays, texts, marked, Vec::new())
+    let mut manifests = manifest::Manifests::default();
+    place(paths, displays, texts, marked, Vec::new(), &mut manifests)
 }
 
 fn place(
@@ -84,12 +117,13 @@ fn place(
     texts: Vec<Result<String, Problem>>,
     marked: Vec<bool>,
     errors: Vec<FileError>,
+    manifests: &mut manifest::Manifests,
 ) -> Sources {
     let readable: Vec<Option<&str>> = texts
         .iter()
         .map(|t| t.as_ref().ok().map(String::as_str))
         .collect();
-    let mut files = modtree::place(&paths, &readable);
+    let mut files = modtree::place_with(&paths, &readable, manifests);
     for (f, d) in files.iter_mut().zip(displays) {
         f.display = d;
     }
@@ -139,6 +173,17 @@ fn is_rs(p: &Path) -> bool {
 /// may hold workflow code that the scan misses: a loop leads back to a directory already
 /// walked, and the others hold no source text).
 pub fn walk(roots: &[PathBuf], config: &Config, errors: &mut Vec<FileError>) -> Vec<PathBuf> {
+    walk_dirs(roots, config, errors, false)
+}
+
+/// [`walk`]; with `own_package_only`, a directory below a root holding a `Cargo.toml` (a
+/// package of its own) is not entered.
+pub fn walk_dirs(
+    roots: &[PathBuf],
+    config: &Config,
+    errors: &mut Vec<FileError>,
+    own_package_only: bool,
+) -> Vec<PathBuf> {
     let mut out = Vec::new();
     let note = |errors: &mut Vec<FileError>, p: &Path, message: String| {
         errors.push(FileError::new(
@@ -169,7 +214,8 @@ pub fn walk(roots: &[PathBuf], config: &Config, errors: &mut Vec<FileError>) -> 
                     || !(e.file_type().is_dir()
                         && (is_hidden_or_target(&e.file_name().to_string_lossy())
                             // cargo marks every target directory, whatever its name
-                            || e.path().join("CACHEDIR.TAG").exists()))
+                            || e.path().join("CACHEDIR.TAG").exists()
+                            || (own_package_only && e.path().join("Cargo.toml").is_file())))
             });
         for entry in walker {
             match entry {

@@ -5,6 +5,7 @@
 //! any parsing), falling back to the standard `src/` layout. Files under a package's
 //! `tests/` or `benches/`, and modules declared under `#[cfg(test)]`, are test code.
 
+use super::manifest::Manifests;
 use crate::model::{Segs, SourceFile};
 use std::collections::{HashMap, VecDeque};
 use std::path::{Component, Path, PathBuf};
@@ -98,52 +99,19 @@ pub fn normalize(p: &Path) -> PathBuf {
         match c {
             Component::CurDir => {}
             Component::ParentDir => {
-                if !out.pop() {
-                    out.push("..");
+                // Pop a name, never a `..` (nor past a root).
+                match out.components().next_back() {
+                    Some(Component::Normal(_)) => {
+                        out.pop();
+                    }
+                    Some(Component::RootDir | Component::Prefix(_)) => {}
+                    _ => out.push(".."),
                 }
             }
             other => out.push(other.as_os_str()),
         }
     }
     out
-}
-
-/// Package name (with `-` as `_`) and directory of the nearest `Cargo.toml` with a `[package]`.
-fn package_of(
-    path: &Path,
-    cache: &mut HashMap<PathBuf, Option<(String, PathBuf)>>,
-) -> Option<(String, PathBuf)> {
-    let mut dir = path.parent();
-    let mut visited = Vec::new();
-    let mut found = None;
-    while let Some(d) = dir {
-        if let Some(hit) = cache.get(d) {
-            found = hit.clone();
-            break;
-        }
-        visited.push(d.to_path_buf());
-        let manifest = d.join("Cargo.toml");
-        if manifest.is_file() {
-            if let Some(name) = std::fs::read_to_string(&manifest)
-                .ok()
-                .and_then(|t| t.parse::<toml::Table>().ok())
-                .and_then(|t| {
-                    t.get("package")?
-                        .get("name")?
-                        .as_str()
-                        .map(|s| s.replace('-', "_"))
-                })
-            {
-                found = Some((name, d.to_path_buf()));
-                break;
-            }
-        }
-        dir = d.parent();
-    }
-    for v in visited {
-        cache.insert(v, found.clone());
-    }
-    found
 }
 
 fn stem(p: &Path) -> String {
@@ -192,11 +160,21 @@ fn root_placement(path: &Path, pkg: Option<&(String, PathBuf)>) -> (String, Segs
 
 /// Places every file in its crate and module. `texts[i]` is the source of `paths[i]` if read.
 pub fn place(paths: &[PathBuf], texts: &[Option<&str>]) -> Vec<SourceFile> {
-    let index: HashMap<PathBuf, usize> = paths
-        .iter()
-        .enumerate()
-        .map(|(i, p)| (normalize(p), i))
-        .collect();
+    place_with(paths, texts, &mut Manifests::default())
+}
+
+/// [`place`], reading manifests through `manifests` (each is parsed once per scan).
+pub fn place_with(
+    paths: &[PathBuf],
+    texts: &[Option<&str>],
+    manifests: &mut Manifests,
+) -> Vec<SourceFile> {
+    // Paths are compared absolute: one file may be spelled `src/a.rs` (given) and another
+    // `../src/lib.rs` (its package, walked from elsewhere).
+    let cwd = std::env::current_dir().unwrap_or_default();
+    let key = |p: &Path| normalize(&cwd.join(p));
+    let index: HashMap<PathBuf, usize> =
+        paths.iter().enumerate().map(|(i, p)| (key(p), i)).collect();
     // child file -> (parent, decl)
     let mut parent_of: Vec<Option<(usize, ModDecl)>> = vec![None; paths.len()];
     let mut children: Vec<Vec<usize>> = vec![Vec::new(); paths.len()];
@@ -230,7 +208,7 @@ pub fn place(paths: &[PathBuf], texts: &[Option<&str>]) -> Vec<SourceFile> {
                     alt.join(&d.name).join("mod.rs"),
                 ]
             };
-            if let Some(&c) = candidates.iter().find_map(|c| index.get(&normalize(c))) {
+            if let Some(&c) = candidates.iter().find_map(|c| index.get(&key(c))) {
                 if c != i && parent_of[c].is_none() {
                     parent_of[c] = Some((i, d));
                     children[i].push(c);
@@ -238,7 +216,7 @@ pub fn place(paths: &[PathBuf], texts: &[Option<&str>]) -> Vec<SourceFile> {
             }
         }
     }
-    let mut cache = HashMap::new();
+    let mut renames: HashMap<PathBuf, Vec<(String, String)>> = HashMap::new();
     let mut out: Vec<Option<SourceFile>> = vec![None; paths.len()];
     let mut queue = VecDeque::new();
     let mut roots: Vec<usize> = (0..paths.len())
@@ -249,16 +227,25 @@ pub fn place(paths: &[PathBuf], texts: &[Option<&str>]) -> Vec<SourceFile> {
             if out[r].is_some() {
                 continue;
             }
-            let pkg = package_of(&paths[r], &mut cache);
+            let pkg = manifests.package_of(&paths[r]);
             let (crate_name, module, test) = root_placement(&paths[r], pkg.as_ref());
+            let crate_renames = match &pkg {
+                Some((_, dir)) => renames
+                    .entry(dir.clone())
+                    .or_insert_with(|| manifests.renames(dir))
+                    .clone(),
+                None => Vec::new(),
+            };
             out[r] = Some(SourceFile {
                 path: paths[r].clone(),
                 display: String::new(),
                 crate_name,
                 module,
                 test,
-                package: pkg.map(|(_, dir)| dir),
+                package: pkg.map(|(_, dir)| key(&dir)),
                 hidden: false,
+                renames: crate_renames,
+                context_only: false,
             });
             queue.push_back(r);
         }
@@ -281,6 +268,8 @@ pub fn place(paths: &[PathBuf], texts: &[Option<&str>]) -> Vec<SourceFile> {
                     test: parent.test || decl.test,
                     package: parent.package.clone(),
                     hidden: parent.hidden || !decl.public,
+                    renames: parent.renames.clone(),
+                    context_only: false,
                 });
                 queue.push_back(c);
             }
@@ -340,5 +329,10 @@ mod tests {
             normalize(Path::new("a/./b/../c.rs")),
             PathBuf::from("a/c.rs")
         );
+        assert_eq!(
+            normalize(Path::new("../../x/../y")),
+            PathBuf::from("../../y")
+        );
+        assert_eq!(normalize(Path::new("/../a")), PathBuf::from("/a"));
     }
 }

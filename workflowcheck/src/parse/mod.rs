@@ -274,6 +274,7 @@ mod tests {
                     package: None,
                     test: false,
                     hidden: false,
+                    ..Default::default()
                 };
                 let config = crate::config::Config::default();
                 let summary = crate::collect::file(&file, &placed, &src, &config, false);

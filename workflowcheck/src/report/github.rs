@@ -1,6 +1,7 @@
 //! `--format github`: GitHub Actions workflow commands (`::error file=..,line=..,col=..::msg`),
 //! one per finding and per file that could not be analysed (an error when it may hold
-//! workflow code, else a warning), so they show up as annotations on the diff.
+//! workflow code, else a warning), so they show up as annotations on the diff; calls from
+//! workflow code that could not be resolved are notices (the first few, then a count).
 
 use super::Report;
 
@@ -39,6 +40,29 @@ pub fn render(report: &Report) -> String {
             f.column,
             escape_prop(&format!("workflowcheck {}", f.rule)),
             escape_data(&msg)
+        ));
+    }
+    // Unresolved calls: notices, the first few with their position, then the count of the
+    // rest (GitHub shows a handful of annotations of each kind per step).
+    let shown = report.unresolved.len().min(super::human::NOTES_LISTED);
+    for u in &report.unresolved[..shown] {
+        out.push_str(&format!(
+            "::notice file={},line={},col={},title={}::{}\n",
+            escape_prop(&u.file),
+            u.line,
+            u.column,
+            escape_prop("workflowcheck: unresolved call"),
+            escape_data(&format!(
+                "`{}` in `{}` could not be resolved: {}; the code it reaches is not checked",
+                u.callee, u.function, u.reason
+            ))
+        ));
+    }
+    if report.unresolved.len() > shown {
+        out.push_str(&format!(
+            "::notice title={}::{} more calls from workflow code could not be resolved (run workflowcheck --verbose to list them)\n",
+            escape_prop("workflowcheck: unresolved calls"),
+            report.unresolved.len() - shown
         ));
     }
     for e in &report.errors {

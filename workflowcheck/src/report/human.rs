@@ -108,13 +108,98 @@ fn finding(out: &mut String, f: &Finding, st: &Style) {
     out.push('\n');
 }
 
-/// Renders rustc-style diagnostics and a summary line; `color` adds ANSI colours.
-pub fn render(report: &Report, color: bool) -> String {
+/// Unresolved calls listed without `--verbose`.
+pub const NOTES_LISTED: usize = 5;
+
+/// What the unresolved calls have in common: how many go into each crate that was not
+/// scanned (most first), and how many name nothing in the code scanned.
+fn unresolved_causes(report: &Report) -> String {
+    let mut crates: std::collections::BTreeMap<&str, usize> = Default::default();
+    let mut missing = 0;
+    for u in &report.unresolved {
+        let krate = u
+            .reason
+            .strip_prefix("crate `")
+            .and_then(|r| r.strip_suffix("` was not scanned"));
+        match krate {
+            Some(k) => *crates.entry(k).or_default() += 1,
+            None => missing += 1,
+        }
+    }
+    let mut by_count: Vec<(&str, usize)> = crates.into_iter().collect();
+    by_count.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+    let mut parts: Vec<String> = Vec::new();
+    if !by_count.is_empty() {
+        const NAMED: usize = 3;
+        let mut names: Vec<String> = by_count
+            .iter()
+            .take(NAMED)
+            .map(|(k, c)| format!("{c} into `{k}`"))
+            .collect();
+        if by_count.len() > NAMED {
+            let rest: usize = by_count[NAMED..].iter().map(|(_, c)| c).sum();
+            names.push(format!(
+                "{rest} into {} other crates",
+                by_count.len() - NAMED
+            ));
+        }
+        parts.push(format!("{}, not scanned", names.join(", ")));
+    }
+    if missing > 0 {
+        parts.push(format!("{missing} naming nothing in the code scanned"));
+    }
+    parts.join("; ")
+}
+
+/// The note on calls from workflow code that could not be resolved: the count, then the
+/// first [`NOTES_LISTED`] (all with `verbose`), each with its position.
+fn unresolved(out: &mut String, report: &Report, st: &Style, verbose: bool) {
+    let n = report.unresolved.len();
+    if n == 0 {
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "{}: {n} call{} from workflow code could not be resolved ({}); the code {} reach{} is not checked:",
+        st.paint("1;36", "note"),
+        if n == 1 { "" } else { "s" },
+        unresolved_causes(report),
+        if n == 1 { "it" } else { "they" },
+        if n == 1 { "es" } else { "" },
+    );
+    let shown = if verbose { n } else { n.min(NOTES_LISTED) };
+    for u in &report.unresolved[..shown] {
+        let _ = writeln!(
+            out,
+            "  {} {}:{}:{}  `{}` in `{}`: {}",
+            st.paint("1;34", "-->"),
+            u.file,
+            u.line,
+            u.column,
+            u.callee,
+            u.function,
+            u.reason
+        );
+    }
+    if shown < n {
+        let _ = writeln!(
+            out,
+            "  ... and {} more (--verbose lists them all)",
+            n - shown
+        );
+    }
+    out.push('\n');
+}
+
+/// Renders rustc-style diagnostics, the note on unresolved calls and a summary line;
+/// `color` adds ANSI colours, `verbose` lists every unresolved call.
+pub fn render(report: &Report, color: bool, verbose: bool) -> String {
     let st = Style { on: color };
     let mut out = String::new();
     for f in &report.findings {
         finding(&mut out, f, &st);
     }
+    unresolved(&mut out, report, &st, verbose);
     for e in &report.errors {
         if e.may_hold_workflow {
             let _ = writeln!(
@@ -124,11 +209,12 @@ pub fn render(report: &Report, color: bool) -> String {
                 e.position(),
                 e.message
             );
-            let _ = writeln!(
-                out,
-                "  {} note: this file may hold workflow code (or code workflows reach) and was not analysed",
-                st.paint("1;34", "=")
-            );
+            let why = if e.file.ends_with("Cargo.toml") {
+                "the scan relies on this manifest (the package of a path given, or a path dependency)"
+            } else {
+                "this file may hold workflow code (or code workflows reach) and was not analysed"
+            };
+            let _ = writeln!(out, "  {} note: {why}", st.paint("1;34", "="));
         } else {
             let _ = writeln!(
                 out,

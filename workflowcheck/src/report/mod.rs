@@ -19,10 +19,11 @@ pub enum Format {
     Github,
 }
 
-/// Renders a report.
-pub fn render(report: &Report, format: Format, color: bool) -> String {
+/// Renders a report; `verbose` lists every unresolved call in human output (the machine
+/// formats always hold them all).
+pub fn render(report: &Report, format: Format, color: bool, verbose: bool) -> String {
     match format {
-        Format::Human => human::render(report, color),
+        Format::Human => human::render(report, color, verbose),
         Format::Json => json::render(report),
         Format::Sarif => sarif::render(report),
         Format::Github => github::render(report),

@@ -1,7 +1,8 @@
 //! `--format sarif`: SARIF 2.1.0 for code-scanning uploads. Each result carries the call
 //! chain as a `codeFlow` (one `threadFlow` location per frame); files that could not be
 //! analysed are tool execution notifications (errors when they may hold workflow code, which
-//! also makes `executionSuccessful` false).
+//! also makes `executionSuccessful` false); so are calls from workflow code that could not be
+//! resolved (level `note`, descriptor `unresolved-call`).
 
 use super::Report;
 use crate::model::Level;
@@ -63,7 +64,7 @@ pub fn render(report: &Report) -> String {
             r
         })
         .collect();
-    let notifications: Vec<Value> = report
+    let mut notifications: Vec<Value> = report
         .errors
         .iter()
         .map(|e| {
@@ -80,6 +81,19 @@ pub fn render(report: &Report) -> String {
             })
         })
         .collect();
+    // Unresolved calls are notes on the run, not results: they never fail it.
+    notifications.extend(report.unresolved.iter().map(|u| {
+        json!({
+            "level": "note",
+            "descriptor": { "id": "unresolved-call" },
+            "message": { "text": format!(
+                "call of `{}` in `{}` could not be resolved: {}; the code it reaches is not checked",
+                u.callee, u.function, u.reason
+            ) },
+            "locations": [location(&u.file, u.line, u.column, None)],
+            "properties": { "workflows": u.workflows }
+        })
+    }));
     let doc = json!({
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
         "version": "2.1.0",

@@ -16,7 +16,7 @@
 //! implementing [`Rule`], one line in the `registry!` list below, and its cases in
 //! `fixtures/workflowcheck/rules/`.
 
-use crate::model::{Level, Loc, Op, Segs};
+use crate::model::{Level, Loc, Op, Segs, KNOWN_CRATES};
 use proc_macro2::TokenStream;
 use std::collections::HashSet;
 use std::sync::LazyLock;
@@ -288,6 +288,25 @@ pub fn match_path(segs: &[String], shown: &str) -> Option<Hit> {
         .iter()
         .find(|(_, r)| r.matcher.matches(segs))
         .map(|&(id, r)| Hit::new(id, format!("`{shown}` {}", r.what), r.instead))
+}
+
+/// The crates the path tables name (`std`, `tokio`, `rand`, ..): what code calls in them is
+/// decided by the rules, so a call into one is never "unresolved".
+pub fn path_roots() -> impl Iterator<Item = &'static str> {
+    PATH_TABLE
+        .iter()
+        .flat_map(|(_, r)| match r.matcher {
+            Matcher::Tail(roots, _) => roots,
+            Matcher::Prefix(prefix) => &prefix[..prefix.len().min(1)],
+        })
+        .copied()
+}
+
+/// Do the rules decide what calls into crate `name` do (a crate of [`KNOWN_CRATES`] or of
+/// the path tables)? Such a crate keeps its name even when a manifest renames another
+/// package to it (`tokio = { package = "madsim-tokio", .. }` is still tokio's API).
+pub fn decides_crate(name: &str) -> bool {
+    KNOWN_CRATES.contains(&name) || path_roots().any(|r| r == name)
 }
 
 /// Asks every rule about a method call.
