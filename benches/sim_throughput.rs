@@ -347,10 +347,7 @@ fn seeds_to_failure(s: &sim::Scenario, start: u64, cap: u64, guided: bool) -> u6
         .guided(guided)
         .run()
         .expect("the sweep starts");
-    report
-        .failures
-        .first()
-        .map_or(cap, |f| f.seed - start + 1)
+    report.failures.first().map_or(cap, |f| f.seed - start + 1)
 }
 
 fn guided_against_plain(starts: u64) {
@@ -389,4 +386,3 @@ fn listed0(v: &[f64]) -> String {
         .collect::<Vec<_>>()
         .join(", ")
 }
-

@@ -642,10 +642,26 @@ fn a_guided_failure_is_reproduced_from_its_plan() {
         .nth(1)
         .unwrap_or_else(|| panic!("{line}"))
         .trim();
-    let seed = line.split("--seed ").nth(1).unwrap().split(' ').next().unwrap();
-    let again = sim(&["run", "money-transfer-buggy", "--seed", seed, "--plan", plan]);
+    let seed = line
+        .split("--seed ")
+        .nth(1)
+        .unwrap()
+        .split(' ')
+        .next()
+        .unwrap();
+    let again = sim(&[
+        "run",
+        "money-transfer-buggy",
+        "--seed",
+        seed,
+        "--plan",
+        plan,
+    ]);
     assert_eq!(again.status.code(), Some(1), "{}", stdout(&again));
-    assert!(stdout(&again).contains("broke exactly-once"), "{}", stdout(&again));
+    assert!(
+        stdout(&again).contains("broke exactly-once"),
+        "{}",
+        stdout(&again)
+    );
     let _ = std::fs::remove_dir_all(&out);
 }
-

@@ -408,43 +408,41 @@ impl Harness {
         let coverage = Mutex::new(crate::record::CoverageReport::default());
         let failures_seen = AtomicU64::new(0);
         // Everything done with a seed's run once it has run (in seed order when guided).
-        let finish = |seed: u64, plan: FaultPlan, outcome: Outcome, mut violations: Vec<Violation>| {
-            if self.check_determinism {
-                let again = run(&self.scenario, seed, &plan);
-                if again.trace_hash != outcome.trace_hash {
-                    violations.push(Violation {
-                        invariant: "determinism".into(),
-                        message: format!(
-                            "the same seed and plan gave trace hashes {:016x} and {:016x}",
-                            outcome.trace_hash, again.trace_hash
-                        ),
-                    });
+        let finish =
+            |seed: u64, plan: FaultPlan, outcome: Outcome, mut violations: Vec<Violation>| {
+                if self.check_determinism {
+                    let again = run(&self.scenario, seed, &plan);
+                    if again.trace_hash != outcome.trace_hash {
+                        violations.push(Violation {
+                            invariant: "determinism".into(),
+                            message: format!(
+                                "the same seed and plan gave trace hashes {:016x} and {:016x}",
+                                outcome.trace_hash, again.trace_hash
+                            ),
+                        });
+                    }
                 }
-            }
-            if total == 1 {
-                *last_hash.lock().unwrap_or_else(|e| e.into_inner()) = Some(outcome.trace_hash);
-            }
-            if let Some(c) = &outcome.coverage {
-                coverage
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .merge(c);
-            }
-            if self.always_write {
-                self.write_artifacts(&outcome, None, violations.first());
-            }
-            if let Some(v) = violations.into_iter().next() {
-                failures_seen.fetch_add(1, Ordering::Relaxed);
-                failed
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .push((seed, plan, outcome, v));
-            }
-            let d = done.fetch_add(1, Ordering::Relaxed) + 1;
-            if let Some(p) = &self.progress {
-                p(d, total);
-            }
-        };
+                if total == 1 {
+                    *last_hash.lock().unwrap_or_else(|e| e.into_inner()) = Some(outcome.trace_hash);
+                }
+                if let Some(c) = &outcome.coverage {
+                    coverage.lock().unwrap_or_else(|e| e.into_inner()).merge(c);
+                }
+                if self.always_write {
+                    self.write_artifacts(&outcome, None, violations.first());
+                }
+                if let Some(v) = violations.into_iter().next() {
+                    failures_seen.fetch_add(1, Ordering::Relaxed);
+                    failed
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .push((seed, plan, outcome, v));
+                }
+                let d = done.fetch_add(1, Ordering::Relaxed) + 1;
+                if let Some(p) = &self.progress {
+                    p(d, total);
+                }
+            };
         let stopped = || {
             self.stop_after
                 .is_some_and(|n| failures_seen.load(Ordering::Relaxed) >= n as u64)
