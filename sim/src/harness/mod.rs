@@ -40,6 +40,9 @@ use crate::scenario::{run, Outcome, Scenario};
 /// The most seeds a sweep runs at once (each on an OS thread of its own).
 pub const MAX_JOBS: usize = 1024;
 
+/// One run and the invariants it broke.
+type Checked = (Outcome, Vec<Violation>);
+
 /// A seed sweep over one scenario.
 pub struct Harness {
     /// The scenario as sweeps run it: trace hashed, entries not kept.
@@ -528,7 +531,7 @@ impl Harness {
                 .filter_map(|k| seeds.get(k))
                 .map(|seed| (seed, guide.plan_for(seed)))
                 .collect();
-            let slots: Vec<Mutex<Option<(Outcome, Vec<Violation>)>>> =
+            let slots: Vec<Mutex<Option<Checked>>> =
                 round.iter().map(|_| Mutex::new(None)).collect();
             let next = AtomicU64::new(0);
             let work = || loop {
