@@ -222,3 +222,43 @@ fn list_entry_points_prints_what_and_why() {
     );
     assert!(text.ends_with("workflowcheck: 1 entry point\n"), "{text}");
 }
+
+#[test]
+fn untyped_closures_bound_to_a_let_and_registered_later_are_entry_points() {
+    let r = scan(
+        "let-bound",
+        &[
+            ("Cargo.toml", MANIFEST),
+            (
+                "src/lib.rs",
+                "use duroxide::OrchestrationRegistry;\n\
+                 pub fn registry() -> OrchestrationRegistry {\n\
+                     let greet = |ctx, name: String| async move {\n\
+                         let _ = std::time::SystemTime::now();\n\
+                         Ok(name)\n\
+                     };\n\
+                     let unused = |x: u8| x + 1;\n\
+                     OrchestrationRegistry::builder().register(\"Greet\", greet).build()\n\
+                 }\n\
+                 pub fn worker(w: &mut Worker) {\n\
+                     let wf = move |ctx| async move { std::thread::sleep(std::time::Duration::from_secs(1)); };\n\
+                     w.register_wf(\"sleepy\", wf);\n\
+                 }\n\
+                 pub fn metrics(r: &mut prometheus::Registry) {\n\
+                     let inc = |x: u64| { let _ = std::time::Instant::now(); x + 1 };\n\
+                     r.register(inc);\n\
+                 }\n",
+            ),
+        ],
+    );
+    let found = entries(&r);
+    assert_eq!(found.len(), 2, "{found:?}");
+    assert!(found[0].starts_with("app::registry::{closure#3:"), "{found:?}");
+    assert!(found[1].starts_with("app::worker::{closure#11:"), "{found:?}");
+    let rules: Vec<(&str, u32)> = r
+        .findings
+        .iter()
+        .map(|f| (f.rule.as_str(), f.line))
+        .collect();
+    assert_eq!(rules, [("wall-clock", 4), ("sleep", 11)], "{:?}", r.findings);
+}

@@ -10,6 +10,7 @@
 
 mod captures;
 pub mod entry;
+mod registered;
 pub mod resolve;
 
 use crate::config::{Config, ENTRY_TRAIT_ATTRS};
@@ -239,6 +240,9 @@ struct Collector<'a> {
     include_tests: bool,
     /// `let` statements whose variable is sorted by a later statement of the same block.
     sorted_locals: HashSet<*const syn::Local>,
+    /// `let` statements binding a closure that a later statement registers as a workflow,
+    /// with the registering method (`registered.rs`).
+    registered_locals: HashMap<*const syn::Local, String>,
     /// Generic parameters in scope, each with the candidate paths of its trait bounds.
     generics: Vec<HashMap<String, Vec<Segs>>>,
     /// Candidate paths of the trait of each enclosing `impl Trait for ..` (empty if none).
@@ -394,6 +398,7 @@ impl<'a> Collector<'a> {
             generics: Vec::new(),
             impl_traits: Vec::new(),
             sorted_locals: HashSet::new(),
+            registered_locals: HashMap::new(),
             hidden: Vec::new(),
         }
     }
@@ -476,6 +481,16 @@ impl<'a> Collector<'a> {
                 self.sorted_locals.insert(l as *const syn::Local);
             }
         }
+    }
+
+    /// The method's name when this call registers workflows (`register_wf`, or `register` on
+    /// an orchestration registry): its closure arguments are entry points.
+    fn registers_workflow(&self, m: &syn::ExprMethodCall) -> Option<String> {
+        let name = m.method.to_string();
+        (REGISTER_WORKFLOW.contains(&name.as_str())
+            || (REGISTRY_METHODS.contains(&name.as_str())
+                && self.chain_mentions(&m.receiver, "Orchestration")))
+        .then_some(name)
     }
 
     /// Does the root of a method chain (`Root::builder().a().b()`, or a variable) name
@@ -1274,6 +1289,8 @@ impl<'ast> Visit<'ast> for Collector<'_> {
 
     fn visit_block(&mut self, b: &'ast syn::Block) {
         self.note_sorted_locals(b);
+        let registered = registered::registered_closures(b, &|m| self.registers_workflow(m));
+        self.registered_locals.extend(registered);
         let has_items = b.stmts.iter().any(|s| matches!(s, syn::Stmt::Item(_)));
         if has_items {
             let module = self
@@ -1311,7 +1328,11 @@ impl<'ast> Visit<'ast> for Collector<'_> {
                     self.consumer = Some((m as *const syn::ExprMethodCall, SORTED.to_string()));
                 }
             }
+            if let Some(method) = self.registered_locals.get(&(l as *const syn::Local)) {
+                self.force_entry = Some(method.clone());
+            }
             self.visit_expr(&init.expr);
+            self.force_entry = None;
             if let Some((_, e)) = &init.diverge {
                 self.visit_expr(e);
             }
@@ -1531,10 +1552,7 @@ impl<'ast> Visit<'ast> for Collector<'_> {
             self.consumer = Some((inner as *const syn::ExprMethodCall, effective));
         }
         self.visit_expr(&m.receiver);
-        let forced = (REGISTER_WORKFLOW.contains(&name.as_str())
-            || (REGISTRY_METHODS.contains(&name.as_str())
-                && self.chain_mentions(&m.receiver, "Orchestration")))
-        .then_some(name.clone());
+        let forced = self.registers_workflow(m);
         for a in &m.args {
             if forced.is_some() && matches!(a, syn::Expr::Closure(_)) {
                 self.force_entry = forced.clone();
