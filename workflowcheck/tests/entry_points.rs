@@ -253,12 +253,23 @@ fn untyped_closures_bound_to_a_let_and_registered_later_are_entry_points() {
     );
     let found = entries(&r);
     assert_eq!(found.len(), 2, "{found:?}");
-    assert!(found[0].starts_with("app::registry::{closure#3:"), "{found:?}");
-    assert!(found[1].starts_with("app::worker::{closure#11:"), "{found:?}");
+    assert!(
+        found[0].starts_with("app::registry::{closure#3:"),
+        "{found:?}"
+    );
+    assert!(
+        found[1].starts_with("app::worker::{closure#11:"),
+        "{found:?}"
+    );
     let rules: Vec<(&str, u32)> = r
         .findings
         .iter()
         .map(|f| (f.rule.as_str(), f.line))
         .collect();
-    assert_eq!(rules, [("wall-clock", 4), ("sleep", 11)], "{:?}", r.findings);
+    assert_eq!(
+        rules,
+        [("wall-clock", 4), ("sleep", 11)],
+        "{:?}",
+        r.findings
+    );
 }
