@@ -65,3 +65,21 @@ fn shadowed_cloned_and_own_state_is_not_reported() {
     // closure inside it does not share it with code outside the workflows.
     assert_eq!(lines(src), [11]);
 }
+
+#[test]
+fn captured_state_handed_to_a_helper_is_reported_where_it_escapes() {
+    let src = "use std::sync::{Arc, atomic::{AtomicUsize, Ordering}};\n\
+        fn over_limit(n: &AtomicUsize) -> bool { n.load(Ordering::SeqCst) > 3 }\n\
+        fn bump(n: Arc<AtomicUsize>) { n.fetch_add(1, Ordering::SeqCst); }\n\
+        pub fn setup(worker: &mut Worker) {\n\
+            let runs = Arc::new(AtomicUsize::new(0));\n\
+            worker.register_wf(\"w\", move |ctx: WfContext| async move {\n\
+                if over_limit(&runs) { ctx.cancel(); }\n\
+                bump(runs.clone());\n\
+                let mine = Arc::new(AtomicUsize::new(0));\n\
+                bump(mine.clone());\n\
+                drop(Arc::clone(&runs));\n\
+            });\n\
+        }\n";
+    assert_eq!(lines(src), [7, 8], "{:#?}", findings(src));
+}

@@ -1453,6 +1453,12 @@ impl<'ast> Visit<'ast> for Collector<'_> {
             if REGISTER_ACTIVITY.contains(&last) {
                 self.register_activity_args(c.args.iter());
             }
+            // `Arc::clone(&x)` and `drop(x)` only copy or let go of the handle.
+            if !matches!(last, "clone" | "drop") {
+                for a in &c.args {
+                    self.captured_arg(a);
+                }
+            }
         } else {
             self.visit_expr(&c.func);
         }
@@ -1484,6 +1490,9 @@ impl<'ast> Visit<'ast> for Collector<'_> {
         }
         if name != "clone" {
             self.captured_use(&m.receiver, loc);
+            for a in &m.args {
+                self.captured_arg(a);
+            }
         }
         let recv_ty = self.infer(&m.receiver);
         let mut hit = rules::method_call(&MethodCall {
@@ -1675,6 +1684,19 @@ impl Collector<'_> {
         if let Some(h) = what.and_then(|w| rules::captured_state_access(&name, &w)) {
             self.hit(h, loc);
         }
+    }
+
+    /// Captured shared state handed to a function or method (`helper(&counter)`,
+    /// `helper(counter.clone())`): the callee uses it from workflow code, where the state
+    /// escapes what this function's own uses show.
+    fn captured_arg(&mut self, a: &syn::Expr) {
+        let mut e = strip_expr(a);
+        if let syn::Expr::MethodCall(m) = e {
+            if m.method == "clone" && m.args.is_empty() {
+                e = strip_expr(&m.receiver);
+            }
+        }
+        self.captured_use(e, Loc::of(a.span()));
     }
 
     fn register_activity_args<'e>(&mut self, args: impl Iterator<Item = &'e syn::Expr>) {
