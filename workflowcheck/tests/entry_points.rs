@@ -273,3 +273,37 @@ fn untyped_closures_bound_to_a_let_and_registered_later_are_entry_points() {
         r.findings
     );
 }
+
+#[test]
+fn a_closure_taking_the_context_inside_the_crate_defining_it_is_runtime_code() {
+    let r = scan(
+        "runtime-closure",
+        &[
+            (
+                "sdk/Cargo.toml",
+                "[package]\nname = \"sdk\"\nversion = \"0.1.0\"\n",
+            ),
+            (
+                "sdk/src/lib.rs",
+                "pub struct WorkflowContext;\n\
+                 thread_local! { static CACHE: std::cell::Cell<u8> = std::cell::Cell::new(0); }\n\
+                 pub fn register<F: Fn(WorkflowContext)>(f: F) -> Box<dyn Fn(WorkflowContext)> {\n\
+                     Box::new(move |ctx: WorkflowContext| { CACHE.with(|c| c.set(1)); f(ctx) })\n\
+                 }\n",
+            ),
+            ("app/Cargo.toml", "[package]\nname = \"app\"\nversion = \"0.1.0\"\n\n[dependencies]\nsdk = { path = \"../sdk\" }\n"),
+            (
+                "app/src/lib.rs",
+                "use sdk::WorkflowContext;\n\
+                 pub fn setup() {\n\
+                     sdk::register(|ctx: WorkflowContext| { let _ = std::time::SystemTime::now(); });\n\
+                 }\n",
+            ),
+        ],
+    );
+    let found = entries(&r);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(found[0].starts_with("app::setup::{closure#"), "{found:?}");
+    let rules: Vec<&str> = r.findings.iter().map(|f| f.rule.as_str()).collect();
+    assert_eq!(rules, ["wall-clock"], "{:?}", r.findings);
+}

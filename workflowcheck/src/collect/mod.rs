@@ -1382,6 +1382,9 @@ impl<'ast> Visit<'ast> for Collector<'_> {
             return; // activity code is never workflow code
         }
         let forced = self.force_entry.take();
+        // A closure that is an entry only because it takes a context is, inside the crate that
+        // defines that context, the runtime's own code (as for functions, `Entry::context_param`).
+        let context_param = ctx_ty.clone().filter(|_| forced.is_none());
         let reason = match (ctx_ty, forced) {
             (Some(t), _) => Some(format!("closure taking a `{t}`")),
             (None, Some(m)) => Some(format!("closure registered with `{m}`")),
@@ -1409,7 +1412,7 @@ impl<'ast> Visit<'ast> for Collector<'_> {
         if let Some(f) = self.frames.last_mut() {
             f.info.entry = Some(Entry {
                 reason,
-                context_param: None,
+                context_param,
             });
             f.shared = captured;
         }
