@@ -635,8 +635,9 @@ fn incompatible_replay_holds_for_deposit_first_and_fails_for_compatible_code() {
     let v = same.check(&o).unwrap_err();
     assert_eq!(v.invariant, "incompatible-replay");
     assert!(
-        v.message
-            .contains("replays against a known-incompatible version without a non-determinism error"),
+        v.message.contains(
+            "replays against a known-incompatible version without a non-determinism error"
+        ),
         "{v}"
     );
     assert!(v.message.ends_with("and 8 more"), "{v}");

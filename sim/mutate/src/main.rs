@@ -204,14 +204,20 @@ fn run(
                 Err(e) => {
                     // The mutated binary crashed (an engine assertion, a panic): not a catch
                     // by an invariant, and reported with its own words.
-                    result.verdict = Verdict::Crashed { sweep: *s, error: e };
+                    result.verdict = Verdict::Crashed {
+                        sweep: *s,
+                        error: e,
+                    };
                     break;
                 }
             };
             result.sweep_seconds += r.seconds;
             result.seeds_run += r.seeds_run;
             if let Some(c) = r.caught {
-                result.verdict = Verdict::Caught { sweep: *s, caught: c };
+                result.verdict = Verdict::Caught {
+                    sweep: *s,
+                    caught: c,
+                };
                 break;
             }
         }

@@ -125,6 +125,18 @@ pub const MUTATIONS: &[Mutation] = &[
         sweeps: &[sweep("money-transfer", "crash")],
     },
     Mutation {
+        name: "sync-skips-newest-batch",
+        bug: "the store's sync makes every batch durable but the newest: a recovery loses the last acknowledged write",
+        file: "sim/src/engine/store.rs",
+        find: "        let pending = std::mem::take(&mut inner.unsynced);
+        for batch in pending {",
+        replace: "        let mut pending = std::mem::take(&mut inner.unsynced);
+        let newest = pending.pop();
+        inner.unsynced.extend(newest);
+        for batch in pending {",
+        sweeps: &[sweep("money-transfer", "crash")],
+    },
+    Mutation {
         name: "reply-before-sync",
         bug: "ack before sync: the server replies, then syncs (its record of acknowledgements after the sync)",
         file: "sim/src/engine/server.rs",

@@ -37,7 +37,7 @@ pub fn list(mutations: &[&Mutation]) -> String {
         let sweeps: Vec<String> = m.sweeps.iter().map(Sweep::to_string).collect();
         let _ = writeln!(
             s,
-            "{:<28} {} [{}; {}]",
+            "{:<30} {} [{}; {}]",
             m.name,
             m.bug,
             m.file,
@@ -74,7 +74,7 @@ pub fn table(results: &[MutationResult], seeds: u64) -> String {
     let mut s = String::new();
     let _ = writeln!(
         s,
-        "{:<28} {:<16} {:<34} {:>6} {:>6} {:>8}",
+        "{:<30} {:<20} {:<24} {:>6} {:>6} {:>8}",
         "mutation", "caught by", "sweep", "seeds", "events", "seconds"
     );
     for r in results {
@@ -83,7 +83,7 @@ pub fn table(results: &[MutationResult], seeds: u64) -> String {
             Verdict::Caught { sweep, caught } => {
                 let _ = writeln!(
                     s,
-                    "{:<28} {:<16} {:<34} {:>6} {:>6} {:>8}",
+                    "{:<30} {:<20} {:<24} {:>6} {:>6} {:>8}",
                     r.mutation.name,
                     caught.invariant,
                     sweep.to_string(),
@@ -95,14 +95,14 @@ pub fn table(results: &[MutationResult], seeds: u64) -> String {
             Verdict::Missed => {
                 let _ = writeln!(
                     s,
-                    "{:<28} {:<16} {:<34} {:>6} {:>6} {:>8}",
+                    "{:<30} {:<20} {:<24} {:>6} {:>6} {:>8}",
                     r.mutation.name, "MISSED", "-", r.seeds_run, "-", secs
                 );
             }
             Verdict::Crashed { sweep, .. } => {
                 let _ = writeln!(
                     s,
-                    "{:<28} {:<16} {:<34} {:>6} {:>6} {:>8}",
+                    "{:<30} {:<20} {:<24} {:>6} {:>6} {:>8}",
                     r.mutation.name,
                     "CRASHED",
                     sweep.to_string(),
@@ -218,7 +218,10 @@ mod tests {
             "caught 2/3 within 1000 seeds; 1 shrunk to <= 3 events"
         );
         let t = table(&results, 1000);
-        assert!(t.contains("MISSED") && t.contains("money-transfer/crash"), "{t}");
+        assert!(
+            t.contains("MISSED") && t.contains("money-transfer/crash"),
+            "{t}"
+        );
         let j = to_json(&results, 1000);
         assert_eq!(j["mutations"][0]["seeds_to_failure"], 5);
         assert_eq!(j["mutations"][2]["caught"], false);

@@ -48,7 +48,13 @@ pub fn repo_files(repo: &Path) -> Result<Vec<PathBuf>, ScratchError> {
     let out = Command::new("git")
         .arg("-C")
         .arg(repo)
-        .args(["ls-files", "-z", "--cached", "--others", "--exclude-standard"])
+        .args([
+            "ls-files",
+            "-z",
+            "--cached",
+            "--others",
+            "--exclude-standard",
+        ])
         .output()
         .map_err(|e| ScratchError::Io(format!("cannot run git in {}: {e}", repo.display())))?;
     if !out.status.success() {
