@@ -559,3 +559,86 @@ mod guard_rails {
         );
     }
 }
+
+/// The attempts workers received for `workflow_id`'s activity of `activity_type`.
+fn attempts(o: &Outcome, workflow_id: &str, activity_type: &str) -> Vec<i32> {
+    let mut v: Vec<i32> = o
+        .observed_attempts
+        .iter()
+        .filter(|a| a.exec.workflow_id == workflow_id && a.activity_type == activity_type)
+        .map(|a| a.attempt)
+        .collect();
+    v.sort_unstable();
+    v
+}
+
+#[test]
+fn retry_policies_reach_bounded_retries_non_retryable_types_and_the_sdk_key() {
+    let o = assert_holds("retry-policies", 1, &FaultPlan::none());
+    // Two transient failures, then success; three attempts and no more; one, never retried.
+    assert_eq!(attempts(&o, "chore-recovers", "flaky"), [1, 2, 3]);
+    assert_eq!(attempts(&o, "chore-exhausts", "flaky"), [1, 2, 3]);
+    assert_eq!(attempts(&o, "chore-fatal", "flaky"), [1]);
+    // Every charge is keyed by the SDK's idempotency key (workflow/run/activity).
+    let charges: Vec<_> = o.effects.iter().filter(|e| e.applied).collect();
+    assert_eq!(charges.len(), 3);
+    for c in charges {
+        assert_eq!(c.idempotency_key.matches('/').count(), 2, "{c:?}");
+    }
+    holds_under_hand_written_faults("retry-policies");
+}
+
+#[test]
+fn signals_arrive_while_workflow_tasks_run_and_all_are_kept() {
+    let o = assert_holds("signals", 1, &FaultPlan::none());
+    let mut buffered = 0;
+    for h in o.histories.values() {
+        // A signal written after a WorkflowTaskCompleted it did not cause arrived while that
+        // task ran (Temporal's buffered events).
+        for pair in h.events.windows(2) {
+            if pair[0].event_type() == sim::history::EventType::WorkflowTaskCompleted
+                && pair[1].event_type() == sim::history::EventType::WorkflowExecutionSignaled
+            {
+                buffered += 1;
+            }
+        }
+        let signals = h
+            .events
+            .iter()
+            .filter(|e| e.event_type() == sim::history::EventType::WorkflowExecutionSignaled)
+            .count();
+        assert!(signals >= 2, "{signals} signals");
+    }
+    assert!(buffered > 0, "no signal arrived while a workflow task ran");
+    holds_under_hand_written_faults("signals");
+}
+
+#[test]
+fn incompatible_replay_holds_for_deposit_first_and_fails_for_compatible_code() {
+    use sim::checkers::IncompatibleReplay;
+    use sim::history::EventType;
+    let sc = scenario("money-transfer");
+    let o = run(&sc, 1, &FaultPlan::none());
+    let refused = IncompatibleReplay::new(
+        "MoneyTransfer",
+        EventType::ActivityTaskScheduled,
+        fixtures::registry_deposit_first(),
+    );
+    assert_eq!(refused.check(&o), Ok(()));
+    // The code that wrote the histories is no incompatible version: the invariant says the
+    // replayer failed to tell them apart, as it would if it matched commands by id only.
+    let same = IncompatibleReplay::new(
+        "MoneyTransfer",
+        EventType::ActivityTaskScheduled,
+        sc.registry.clone(),
+    );
+    let v = same.check(&o).unwrap_err();
+    assert_eq!(v.invariant, "incompatible-replay");
+    assert!(
+        v.message.contains(
+            "replays against a known-incompatible version without a non-determinism error"
+        ),
+        "{v}"
+    );
+    assert!(v.message.ends_with("and 8 more"), "{v}");
+}

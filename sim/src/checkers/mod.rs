@@ -18,6 +18,9 @@
 //!   non-retryable failures are not retried, retries wait the policy's backoff (and, without
 //!   faults, no more), start-to-close timeouts fire no earlier than their deadline.
 //! - [`SingleDispatch`] (`dispatch`): no activity attempt runs on two workers at once.
+//! - [`IncompatibleReplay`] (`incompatible-replay`): histories fail to replay against a
+//!   known-incompatible version of their workflow. Not in [`default_invariants`]: a scenario
+//!   adds it with the version.
 //!
 //! A checker returns at most one [`Violation`] per run; when it finds several problems it lists
 //! them all in the one message (separated by `"; "`), so the report stays one line per
@@ -102,6 +105,7 @@ pub mod dispatch;
 pub mod durability;
 pub mod exactly_once;
 pub mod expected;
+pub mod incompatible;
 pub mod liveness;
 pub mod replay;
 pub mod retry_policy;
@@ -115,6 +119,7 @@ pub use dispatch::SingleDispatch;
 pub use durability::Durability;
 pub use exactly_once::ExactlyOnce;
 pub use expected::ExpectedOutcome;
+pub use incompatible::IncompatibleReplay;
 pub use liveness::Liveness;
 pub use replay::ReplayDeterminism;
 pub use retry_policy::RetryPolicyHeld;
