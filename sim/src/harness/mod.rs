@@ -328,9 +328,21 @@ impl Harness {
         seed: u64,
         plan: &FaultPlan,
     ) -> (Outcome, Vec<Violation>) {
-        let outcome = run(sc, seed, plan);
-        let violations = check_all(&self.invariants, &outcome);
-        (outcome, violations)
+        match run_guarded(sc, seed, plan) {
+            Ok(outcome) => {
+                let violations = check_all(&self.invariants, &outcome);
+                (outcome, violations)
+            }
+            Err(panic) => (
+                Outcome::aborted(&sc.name, seed, plan.clone(), sc.liveness_deadline),
+                vec![Violation {
+                    invariant: "no-panic".into(),
+                    message: format!(
+                        "the simulation panicked (in the code under test or the harness): {panic}"
+                    ),
+                }],
+            ),
+        }
     }
 
     /// Checks, before the first seed, that every workflow and activity type the scenario uses
@@ -349,7 +361,7 @@ impl Harness {
                 });
             }
         }
-        let outcome = run(&self.scenario, seed, &FaultPlan::none());
+        let outcome = run_or_aborted(&self.scenario, seed, &FaultPlan::none());
         if let Some(f) = outcome
             .activity_failures
             .iter()
@@ -414,7 +426,7 @@ impl Harness {
         let finish =
             |seed: u64, plan: FaultPlan, outcome: Outcome, mut violations: Vec<Violation>| {
                 if self.check_determinism {
-                    let again = run(&self.scenario, seed, &plan);
+                    let again = run_or_aborted(&self.scenario, seed, &plan);
                     if again.trace_hash != outcome.trace_hash {
                         violations.push(Violation {
                             invariant: "determinism".into(),
@@ -563,7 +575,7 @@ impl Harness {
     /// Reports a failing seed without shrinking it (beyond the shrink limit).
     fn unshrunk(&self, seed: u64, plan: FaultPlan, outcome: Outcome, v: Violation) -> SeedFailure {
         let outcome = if self.artifacts_dir().is_some() && outcome.trace.is_empty() {
-            run(&self.recording, seed, &plan)
+            run_or_aborted(&self.recording, seed, &plan)
         } else {
             outcome
         };
@@ -592,7 +604,7 @@ impl Harness {
         });
         // The minimal plan's run keeps its trace entries for the artifacts and the report.
         let (min_outcome, min_violations) = self.run_checked(&self.recording, seed, &minimal);
-        let again = run(&self.scenario, seed, &minimal);
+        let again = run_or_aborted(&self.scenario, seed, &minimal);
         let deterministic = again.trace_hash == min_outcome.trace_hash;
         let min_v = min_violations
             .into_iter()
@@ -638,6 +650,24 @@ impl Harness {
             }
         }
     }
+}
+
+/// Runs one seed; a panic anywhere in the simulation (a node's task, the engine's own
+/// assertions, a checker-free harness step) is returned as its message instead of ending the
+/// sweep.
+fn run_guarded(sc: &Arc<Scenario>, seed: u64, plan: &FaultPlan) -> Result<Outcome, String> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run(sc, seed, plan))).map_err(|p| {
+        p.downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| p.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "a panic with a non-string payload".to_string())
+    })
+}
+
+/// [`run_guarded`], an aborted (empty) outcome for a panic.
+fn run_or_aborted(sc: &Arc<Scenario>, seed: u64, plan: &FaultPlan) -> Outcome {
+    run_guarded(sc, seed, plan)
+        .unwrap_or_else(|_| Outcome::aborted(&sc.name, seed, plan.clone(), sc.liveness_deadline))
 }
 
 /// ` --include-ignored` when the test process was run with `--ignored` or `--include-ignored`

@@ -86,6 +86,44 @@ pub struct Outcome {
     pub coverage: Option<CoverageRecord>,
 }
 
+impl Outcome {
+    /// The outcome of a run that did not finish (the simulation panicked): nothing recorded.
+    pub fn aborted(
+        scenario: &str,
+        seed: u64,
+        plan: FaultPlan,
+        liveness_deadline: Duration,
+    ) -> Self {
+        Outcome {
+            scenario: scenario.to_string(),
+            seed,
+            heal_at: Duration::from_millis(plan.heal_at_ms),
+            plan,
+            histories: BTreeMap::new(),
+            acked: Vec::new(),
+            observed_acks: Vec::new(),
+            effects: Vec::new(),
+            unrecorded_effects: Vec::new(),
+            service_use: Vec::new(),
+            activity_failures: Vec::new(),
+            observed_attempts: Vec::new(),
+            services: BTreeMap::new(),
+            client: BTreeMap::new(),
+            expected_workflows: Vec::new(),
+            expectations: Vec::new(),
+            trace_hash: 0,
+            trace: Vec::new(),
+            messages_sent: 0,
+            ended_at: Duration::ZERO,
+            liveness_deadline,
+            applied_faults: Vec::new(),
+            requested_closes: Vec::new(),
+            updates: Vec::new(),
+            coverage: None,
+        }
+    }
+}
+
 /// An update the client sent and what it learned of it.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct UpdateRecord {
