@@ -1,9 +1,11 @@
-//! README's "Use durasim from your crate", taken literally: a fresh crate outside this
-//! workspace is written from that section's files alone (the only edit: the README's
-//! `/path/to/durasim` becomes this checkout), then its tests and its `sim` command run.
+//! README's "Use durasim from your crate", taken literally: two fresh crates outside this
+//! workspace are written from that section's files alone (the only edit: the README's
+//! `/path/to/durasim` becomes this checkout): one with durasim's SDK, whose tests and `sim`
+//! command run, and one with Temporal's official SDK (the files under `official/`), whose
+//! tests run.
 //!
-//! It builds a second dependency tree (madsim, tokio, serde; no official SDK), in
-//! `target/own-crate`, so it takes a few minutes the first time and seconds after.
+//! They build a second dependency tree (madsim, tokio, serde, the official SDK's crates) in
+//! `target/own-crate`, so this takes several minutes the first time and seconds after.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -83,20 +85,31 @@ fn a_fresh_crate_built_from_the_readme_sweeps_its_own_workflow() {
             ".cargo/config.toml",
             "src/lib.rs",
             "tests/sweep.rs",
-            "src/bin/sim.rs"
+            "src/bin/sim.rs",
+            "official/Cargo.toml",
+            "official/.cargo/config.toml",
+            "official/src/lib.rs",
+            "official/tests/sweep.rs",
         ]
     );
-    // Outside the workspace, so its .cargo/config.toml and Cargo.toml are not ours.
-    let dir = std::env::temp_dir().join(format!("durasim-own-crate-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
+    // Outside the workspace, so its .cargo/config.toml and Cargo.toml are not ours; the two
+    // crates side by side (not nested: cargo would merge their config files).
+    let base = std::env::temp_dir().join(format!("durasim-own-crate-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&base);
+    let (dir, official) = (base.join("orders"), base.join("payments"));
     for (path, body) in &files {
-        let p = dir.join(path);
+        let p = match path.strip_prefix("official/") {
+            Some(rest) => official.join(rest),
+            None => dir.join(path),
+        };
         std::fs::create_dir_all(p.parent().unwrap()).unwrap();
         let body = body.replace("/path/to/durasim", root.to_str().unwrap());
         std::fs::write(p, body).unwrap();
     }
     // The versions this workspace builds with, so the run needs no network.
-    std::fs::copy(root.join("Cargo.lock"), dir.join("Cargo.lock")).unwrap();
+    for d in [&dir, &official] {
+        std::fs::copy(root.join("Cargo.lock"), d.join("Cargo.lock")).unwrap();
+    }
     let target = root.join("target").join("own-crate");
     let began = Instant::now();
     let o = cargo(&dir, &target, &["test", "--offline"]);
@@ -138,10 +151,23 @@ fn a_fresh_crate_built_from_the_readme_sweeps_its_own_workflow() {
     assert_eq!(v["scenario"], "checkout");
     assert_eq!(v["seeds_run"], 100);
     assert_eq!(v["seeds_failed"], 0);
-    eprintln!(
-        "fresh crate: cargo test {:.0}s, then sim run (100 chaos seeds) {:.0}s",
-        tested.as_secs_f64(),
-        (began.elapsed() - tested).as_secs_f64()
+    let swept = began.elapsed();
+    let o = cargo(&official, &target, &["test", "--offline"]);
+    assert!(
+        o.status.success(),
+        "cargo test in the fresh official-SDK crate:\n{}",
+        text(&o)
     );
-    let _ = std::fs::remove_dir_all(&dir);
+    assert!(
+        text(&o).contains("every_order_is_charged_exactly_once_through_crashes ... ok"),
+        "{}",
+        text(&o)
+    );
+    eprintln!(
+        "fresh crates: cargo test {:.0}s, then sim run (100 chaos seeds) {:.0}s; official-SDK crate: cargo test {:.0}s",
+        tested.as_secs_f64(),
+        (swept - tested).as_secs_f64(),
+        (began.elapsed() - swept).as_secs_f64()
+    );
+    let _ = std::fs::remove_dir_all(&base);
 }

@@ -3,45 +3,16 @@
 //! acknowledged result; a partition of a worker loses the messages of that worker's links.
 #![cfg(madsim)]
 
-use std::collections::BTreeSet;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use sim::coverage::{windows, CoverageReport, FaultKind, Step};
 use sim::faults::{Fault, FaultEvent, FaultPlan, NodeRef, When};
-use sim::{ActivityContext, ActivityError, ActivityOptions, Caller, Harness, Registry, Scenario};
-use sim::{ServiceCtx, ServiceLogic, StartSpec, WorkflowContext, WorkflowError};
+use sim::{ActivityContext, ActivityError, ActivityOptions, Harness, Registry, Scenario};
+use sim::{ServiceLogic, StartSpec, WorkflowContext, WorkflowError};
 
-/// Applies each payment once per idempotency key.
-#[derive(Default)]
-struct Ledger {
-    keys: Mutex<BTreeSet<String>>,
-}
-
-impl ServiceLogic for Ledger {
-    fn name(&self) -> &str {
-        "ledger"
-    }
-    fn effect_operations(&self) -> &[&str] {
-        &["pay"]
-    }
-    fn handle(
-        &self,
-        ctx: &ServiceCtx<'_>,
-        operation: &str,
-        body: &serde_json::Value,
-        caller: Option<&Caller>,
-    ) -> Result<serde_json::Value, (String, String)> {
-        let key = body["key"].as_str().unwrap_or_default().to_string();
-        let applied = self.keys.lock().unwrap().insert(key.clone());
-        ctx.ledger
-            .record("ledger", operation, &key, applied, caller, body.clone());
-        Ok(serde_json::json!("ok"))
-    }
-    fn snapshot(&self) -> serde_json::Value {
-        serde_json::json!(self.keys.lock().unwrap().len())
-    }
-}
+mod common;
+use common::OncePerKey;
 
 async fn pay(ctx: ActivityContext, amount: i64) -> Result<i64, ActivityError> {
     let body = serde_json::json!({ "amount": amount, "key": ctx.idempotency_key() });
@@ -59,7 +30,9 @@ fn scenario() -> Scenario {
     r.register_workflow("Payment", payment)
         .register_activity("pay", pay);
     let mut s = Scenario::new("coverage", r, "q");
-    s.services = Arc::new(|| vec![Arc::new(Ledger::default()) as Arc<dyn ServiceLogic>]);
+    s.services = Arc::new(|| {
+        vec![Arc::new(OncePerKey::new("ledger", "pay", "paid")) as Arc<dyn ServiceLogic>]
+    });
     s.starts.push(StartSpec {
         workflow_id: "pay-1".into(),
         workflow_type: "Payment".into(),

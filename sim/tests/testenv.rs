@@ -2,17 +2,19 @@
 //! terminate, skip time, typed results, histories, inline activities), with and without faults.
 #![cfg(madsim)]
 
-use std::collections::BTreeSet;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use sim::faults::{Fault, FaultEvent, FaultPlan, NodeRef, When};
 use sim::history::EventType;
 use sim::sdk::{select2, Either};
 use sim::{
-    ActivityContext, ActivityError, ActivityOptions, Caller, Registry, ServiceCtx, ServiceLogic,
-    TestClientError, TestEnv, WorkflowContext, WorkflowError, WorkflowStatus,
+    ActivityContext, ActivityError, ActivityOptions, Registry, ServiceLogic, TestClientError,
+    TestEnv, WorkflowContext, WorkflowError, WorkflowStatus,
 };
+
+mod common;
+use common::OncePerKey;
 
 const HOUR: Duration = Duration::from_secs(3600);
 
@@ -40,42 +42,14 @@ async fn pay(ctx: ActivityContext, amount: i64) -> Result<String, ActivityError>
     Ok(v.as_str().unwrap_or_default().to_string())
 }
 
-#[derive(Default)]
-struct Payments {
-    keys: Mutex<BTreeSet<String>>,
-}
-
-impl ServiceLogic for Payments {
-    fn name(&self) -> &str {
-        "payments"
-    }
-    fn effect_operations(&self) -> &[&str] {
-        &["pay"]
-    }
-    fn handle(
-        &self,
-        ctx: &ServiceCtx<'_>,
-        operation: &str,
-        body: &serde_json::Value,
-        caller: Option<&Caller>,
-    ) -> Result<serde_json::Value, (String, String)> {
-        let key = body["key"].as_str().unwrap_or_default().to_string();
-        let applied = self.keys.lock().unwrap().insert(key.clone());
-        ctx.ledger
-            .record("payments", operation, &key, applied, caller, body.clone());
-        Ok(serde_json::json!(format!("paid {}", body["amount"])))
-    }
-    fn snapshot(&self) -> serde_json::Value {
-        serde_json::json!(self.keys.lock().unwrap().len())
-    }
-}
-
 fn env() -> TestEnv {
     let mut registry = Registry::new();
     registry
         .register_workflow("Approval", approval)
         .register_activity("pay", pay);
-    TestEnv::new(registry).services(|| vec![Arc::new(Payments::default()) as Arc<dyn ServiceLogic>])
+    TestEnv::new(registry).services(|| {
+        vec![Arc::new(OncePerKey::new("payments", "pay", "paid")) as Arc<dyn ServiceLogic>]
+    })
 }
 
 #[test]
@@ -238,7 +212,9 @@ fn trace_lines_name_workflow_activity_and_attempt_without_changing_the_hash() {
         .register_workflow("Approval", approval)
         .register_activity("pay", pay);
     let mut sc = sim::Scenario::new("trace", registry, "q");
-    sc.services = Arc::new(|| vec![Arc::new(Payments::default()) as Arc<dyn ServiceLogic>]);
+    sc.services = Arc::new(|| {
+        vec![Arc::new(OncePerKey::new("payments", "pay", "paid")) as Arc<dyn ServiceLogic>]
+    });
     sc.starts.push(sim::StartSpec {
         workflow_id: "exp-9".into(),
         workflow_type: "Approval".into(),

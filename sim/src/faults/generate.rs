@@ -574,16 +574,29 @@ impl<'a> Gen<'a> {
     }
 
     fn heal_at(&mut self, events: &[FaultEvent]) -> u64 {
-        let last = events
-            .iter()
-            .filter_map(|e| match e.when {
-                When::At { ms } => Some(ms),
-                _ => None,
-            })
-            .max()
-            .unwrap_or(0);
-        (self.rng.range(50, 200) * 100).max(last)
+        (self.rng.range(50, 200) * 100).max(last_timed(events))
     }
+}
+
+/// The time of the latest timed event (0 when none).
+pub(crate) fn last_timed(events: &[FaultEvent]) -> u64 {
+    events
+        .iter()
+        .filter_map(|e| match e.when {
+            When::At { ms } => Some(ms),
+            _ => None,
+        })
+        .max()
+        .unwrap_or(0)
+}
+
+/// Timed events first, in time order, then triggered ones (stable: their order so far), as
+/// every generated plan has them.
+pub(crate) fn order_events(events: &mut [FaultEvent]) {
+    events.sort_by_key(|e| match e.when {
+        When::At { ms } => (0, ms),
+        _ => (1, 0),
+    });
 }
 
 /// A seed's plan for a profile. Deterministic: the same `(profile, seed, topology)` gives the
@@ -615,11 +628,7 @@ pub fn generate(profile: Profile, seed: u64, topo: &Topology) -> FaultPlan {
         }
         Profile::Swarm => g.swarm(),
     };
-    // Timed events first, in time order, then triggered ones (stable: the draw order).
-    events.sort_by_key(|e| match e.when {
-        When::At { ms } => (0, ms),
-        _ => (1, 0),
-    });
+    order_events(&mut events);
     let heal_at_ms = g.heal_at(&events);
     FaultPlan { events, heal_at_ms }
 }

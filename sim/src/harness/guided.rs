@@ -11,6 +11,7 @@
 
 use std::collections::BTreeSet;
 
+use crate::faults::generate::{last_timed, order_events};
 use crate::faults::{generate, FaultPlan, Profile, Topology, When};
 use crate::record::coverage::{FaultKind, Step};
 use crate::record::CoverageRecord;
@@ -135,23 +136,10 @@ fn retime(mut p: FaultPlan, rng: &mut Rng) -> FaultPlan {
     p
 }
 
-/// Timed events first, in time order, then triggered ones (as generated plans are), and a
-/// heal no earlier than any timed event.
+/// Events ordered as generated plans have them, and a heal no earlier than any timed event.
 fn normalized(mut p: FaultPlan) -> FaultPlan {
-    p.events.sort_by_key(|e| match e.when {
-        When::At { ms } => (0, ms),
-        _ => (1, 0),
-    });
-    let last = p
-        .events
-        .iter()
-        .filter_map(|e| match e.when {
-            When::At { ms } => Some(ms),
-            _ => None,
-        })
-        .max()
-        .unwrap_or(0);
-    p.heal_at_ms = p.heal_at_ms.max(last);
+    order_events(&mut p.events);
+    p.heal_at_ms = p.heal_at_ms.max(last_timed(&p.events));
     p
 }
 
