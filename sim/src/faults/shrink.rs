@@ -18,6 +18,7 @@
 
 use std::collections::BTreeMap;
 
+use super::generate::last_timed;
 use super::{Fault, FaultEvent, FaultPlan, MessageFault, NodeRef, Target, When};
 
 /// What a shrink cost and achieved.
@@ -514,18 +515,6 @@ fn fault_candidates(fault: &Fault, when: &When) -> Vec<Vec<Fault>> {
     }
 }
 
-/// The latest timed event (the heal may not come before it).
-fn last_timed(plan: &FaultPlan) -> u64 {
-    plan.events
-        .iter()
-        .filter_map(|e| match e.when {
-            When::At { ms } => Some(ms),
-            _ => None,
-        })
-        .max()
-        .unwrap_or(0)
-}
-
 /// Greedy field-by-field simplification of every event, then of the heal time.
 fn simplify<F: FnMut(&FaultPlan) -> bool>(
     mut plan: FaultPlan,
@@ -557,7 +546,8 @@ fn simplify<F: FnMut(&FaultPlan) -> bool>(
         }
     }
     loop {
-        let lo = last_timed(&plan);
+        // The heal may not come before the latest timed event.
+        let lo = last_timed(&plan.events);
         let mut adopted = false;
         for h in smaller(plan.heal_at_ms, lo) {
             let p = FaultPlan {
