@@ -19,6 +19,9 @@
 //!    alternating side by side, and the ratio within each pair (median of 5).
 //! 7. Coverage-guided plans (`--guided`) against plain `swarm` plans: seeds to the first
 //!    failure for each planted bug, from 8 starting seeds, side by side (`--only guided`).
+//! 8. Idle virtual time: one workflow sleeping 30 days against the same workflow sleeping 30 s,
+//!    runs alternating side by side: wall time per run (median of 41) and the ratio within each
+//!    pair (median) (`--only idle`).
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -120,7 +123,7 @@ fn main() {
         return;
     }
 
-    // `--only seeds|growth|official|eager|retried|greeting`: one section.
+    // `--only seeds|growth|official|eager|guided|retried|idle|greeting`: one section.
     let only = args
         .iter()
         .position(|a| a == "--only")
@@ -288,6 +291,11 @@ fn main() {
         println!("transfer-retried alone: median {:.3} ms per run (Temporal time-skipping test server: ~18 ms)", t * 1e3);
     }
 
+    if wants("idle") {
+        // 8. Thirty idle days against thirty idle seconds.
+        idle_month_against_half_minute();
+    }
+
     if wants("greeting") {
         // 4. Thirty days of virtual time.
         let greeting = Arc::new(fixtures::scenarios::scenario("greeting").unwrap());
@@ -304,6 +312,60 @@ fn main() {
         median(times) * 1e3
     );
     }
+}
+
+/// Sleeps `secs` seconds of virtual time in one durable timer, then answers.
+async fn nap(ctx: sim::WorkflowContext, secs: u64) -> Result<u64, sim::WorkflowError> {
+    let _fired = ctx.timer(std::time::Duration::from_secs(secs)).await;
+    Ok(secs)
+}
+
+/// One `Nap` workflow of `secs` seconds on one worker, no services, the trace hashed only.
+fn nap_scenario(secs: u64) -> Arc<sim::Scenario> {
+    let mut registry = sim::Registry::new();
+    registry.register_workflow("Nap", nap);
+    let mut s = sim::Scenario::new("nap", registry, "naps");
+    s.record_trace = false;
+    s.starts = vec![sim::StartSpec {
+        workflow_id: "nap".into(),
+        workflow_type: "Nap".into(),
+        task_queue: "naps".into(),
+        input: Some(sim::history::Payloads::json(&secs).expect("a number serialises")),
+        delay: std::time::Duration::ZERO,
+    }];
+    s.liveness_deadline = std::time::Duration::from_secs(secs + 3600);
+    Arc::new(s)
+}
+
+/// Wall time per run of a 30-day nap and a 30-second nap, alternating; prints both medians
+/// and the median of the per-pair ratios.
+fn idle_month_against_half_minute() {
+    let month = nap_scenario(30 * 24 * 3600);
+    let half_minute = nap_scenario(30);
+    let timed = |s: &Arc<sim::Scenario>, seed: u64| {
+        let start = Instant::now();
+        let o = run(s, seed, &FaultPlan::none());
+        let t = start.elapsed().as_secs_f64();
+        assert_eq!(o.histories.len(), 1);
+        (t, o.messages_sent)
+    };
+    let (mut a, mut b, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut sent_a, mut sent_b) = (0, 0);
+    for seed in 0..41 {
+        let (x, sa) = timed(&month, seed);
+        let (y, sb) = timed(&half_minute, seed);
+        (sent_a, sent_b) = (sa, sb);
+        a.push(x);
+        b.push(y);
+        ratios.push(x / y);
+    }
+    println!(
+        "idle: 30-day nap median {:.3} ms per run ({sent_a} messages), 30-second nap {:.3} ms \
+         ({sent_b} messages); month/half-minute ratio {:.2}x (median of 41 pairs)",
+        median(a) * 1e3,
+        median(b) * 1e3,
+        median(ratios)
+    );
 }
 
 /// The planted bugs the guided search is measured on: built-in buggy scenarios and engine

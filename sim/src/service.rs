@@ -247,9 +247,10 @@ pub async fn run_service(
         node: logic.name().to_string(),
     });
     let mut dedup: Dedup<ServiceResponse> = Dedup::new(4096);
-    while let Ok((from, req)) = rpc.recv().await {
+    while let Ok((from, req, line)) = rpc.recv().await {
         let resp = match dedup.check(from) {
             DedupVerdict::New => {
+                rpc.hold(from, line);
                 let ctx = ServiceCtx {
                     ledger: &ledger,
                     now: clock.now(),

@@ -17,7 +17,7 @@ use crate::history::{ExecKey, Payloads};
 use crate::record::AckedRequest;
 pub use crate::record::ClientResult;
 use crate::trace::TraceKind;
-use crate::transport::{CallOptions, NetEnv, PollWait, RpcClient};
+use crate::transport::{CallOptions, NetEnv, RpcClient, LONG_POLL_WAIT};
 use crate::wire::{
     self, IdReusePolicy, Request, Response, ServerError, StartWorkflow, WorkflowStatus,
 };
@@ -378,7 +378,6 @@ async fn send_update(
 ) {
     tokio::time::sleep(u.delay).await;
     log.note_update_sent(&u.workflow_id, &u.update_id);
-    let mut wait = PollWait::default();
     for _ in 0..1000 {
         let req = Request::Update(Box::new(wire::UpdateWorkflow {
             workflow_id: u.workflow_id.clone(),
@@ -388,12 +387,13 @@ async fn send_update(
             args: u.input.clone(),
             identity: "client".into(),
             wait_for: wire::UpdateStage::Completed,
-            wait: wait.current,
+            wait: LONG_POLL_WAIT,
         }));
-        let opts = CallOptions::new(wait.current + Duration::from_secs(3), 1);
+        let opts = CallOptions::long_poll(LONG_POLL_WAIT);
         match client.call(server, req, opts).await {
-            Ok(Response::Update(r)) => match r.outcome {
-                Some(outcome) => {
+            // No outcome yet (the server let the poll go): ask again.
+            Ok(Response::Update(r)) => {
+                if let Some(outcome) = r.outcome {
                     let answer = match (&outcome, r.rejected) {
                         (Ok(_), _) => "completed".to_string(),
                         (Err(f), true) => format!("rejected: {}", f.message),
@@ -416,8 +416,7 @@ async fn send_update(
                     }
                     return;
                 }
-                None => wait.grow(),
-            },
+            }
             // Its run continued as new first: the same update goes to the new run.
             Ok(Response::Error(ServerError::Aborted(_))) => {}
             Ok(Response::Error(e)) => {
@@ -587,16 +586,14 @@ async fn start_and_wait(
     }
     log.started.notify_waiters();
     // Wait for the close of the current run, following continue-as-new.
-    let mut wait = crate::transport::PollWait::default();
     loop {
         let req = Request::GetHistory(wire::GetHistory {
             workflow_id: s.workflow_id.clone(),
             run_id: None,
             wait_for_close: true,
-            wait: wait.current,
+            wait: LONG_POLL_WAIT,
         });
-        let opts = CallOptions::new(wait.current + Duration::from_secs(5), 1);
-        wait.grow();
+        let opts = CallOptions::long_poll(LONG_POLL_WAIT);
         match client.call(server, req, opts).await {
             Ok(Response::History { status, .. })
                 if status != WorkflowStatus::Running

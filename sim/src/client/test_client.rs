@@ -18,7 +18,7 @@ use serde::Serialize;
 use crate::clock::SimClock;
 use crate::history::{EventAttributes, ExecKey, Failure, History, Payloads};
 use crate::record::AckedRequest;
-use crate::transport::{CallOptions, NetEnv, PollWait, RpcClient};
+use crate::transport::{CallOptions, NetEnv, RpcClient, LONG_POLL_WAIT};
 use crate::wire::{self, IdReusePolicy, Request, Response, ServerError, WorkflowStatus};
 
 type Rpc = RpcClient<Request, Response>;
@@ -158,7 +158,11 @@ impl TestClient {
         let mut id = i.rpc.new_request_id();
         let began = i.clock.elapsed();
         loop {
-            let opts = CallOptions::new(wait + Duration::from_secs(3), 1);
+            let opts = if id_per_attempt {
+                CallOptions::long_poll(wait)
+            } else {
+                CallOptions::new(Duration::from_secs(3), 1)
+            };
             match i.rpc.call_with_id(i.server, id, req.clone(), opts).await {
                 Ok(r) => return Ok(r),
                 Err(_) if i.clock.elapsed().saturating_sub(began) < GIVE_UP_AFTER => {
@@ -430,7 +434,6 @@ impl WorkflowHandle {
         name: &str,
         input: Option<Payloads>,
     ) -> Result<Option<Payloads>, TestClientError> {
-        let mut wait = PollWait::default();
         loop {
             let req = Request::Update(Box::new(wire::UpdateWorkflow {
                 workflow_id: self.workflow_id.clone(),
@@ -440,11 +443,9 @@ impl WorkflowHandle {
                 args: input.clone(),
                 identity: "tester".into(),
                 wait_for: wire::UpdateStage::Completed,
-                wait: wait.current,
+                wait: LONG_POLL_WAIT,
             }));
-            let held = wait.current;
-            wait.grow();
-            match self.client.call_waiting(req, held).await? {
+            match self.client.call_waiting(req, LONG_POLL_WAIT).await? {
                 Response::Update(u) => match u.outcome {
                     Some(outcome) => {
                         // A rejection writes nothing: only what history holds is acknowledged.
@@ -584,16 +585,14 @@ impl WorkflowHandle {
     /// Waits for the workflow to close (following continue-as-new) and returns its result
     /// payloads, or how it closed otherwise.
     pub async fn result_payloads(&self) -> Result<Option<Payloads>, TestClientError> {
-        let mut wait = PollWait::default();
         loop {
             let req = Request::GetHistory(wire::GetHistory {
                 workflow_id: self.workflow_id.clone(),
                 run_id: None,
                 wait_for_close: true,
-                wait: wait.current,
+                wait: LONG_POLL_WAIT,
             });
-            let opts = CallOptions::new(wait.current + Duration::from_secs(5), 1);
-            wait.grow();
+            let opts = CallOptions::long_poll(LONG_POLL_WAIT);
             let i = &self.client.inner;
             match i.rpc.call(i.server, req, opts).await {
                 Ok(Response::History { status, events, .. })

@@ -69,8 +69,8 @@ pub struct EngineConfig {
     pub identity: String,
     /// Start-to-close timeout of workflow tasks when the start does not set one.
     pub default_workflow_task_timeout: Duration,
-    /// Longest a poll is held (clients ask for less; idle clients ask for more and more, so a
-    /// quiet month of virtual time costs few messages).
+    /// Longest a poll is held. Workers and clients ask for a year (`transport::LONG_POLL_WAIT`)
+    /// and are answered when work arrives: a quiet month of virtual time costs no message.
     pub max_long_poll: Duration,
     /// Size and count limits (Temporal's defaults).
     pub limits: Limits,
@@ -88,7 +88,7 @@ impl Default for EngineConfig {
         EngineConfig {
             identity: "durasim-server".to_string(),
             default_workflow_task_timeout: Duration::from_secs(10),
-            max_long_poll: Duration::from_secs(3600),
+            max_long_poll: crate::transport::LONG_POLL_WAIT,
             limits: Limits::default(),
             activity_eager_execution: true,
             defects: Defects::default(),

@@ -72,9 +72,10 @@ pub async fn run_server(cfg: ServerConfig, store: SimStore, env: NetEnv, clock: 
         let mut step = tokio::select! {
             biased;
             msg = rpc.recv() => {
-                let Ok((from, req)) = msg else { return };
+                let Ok((from, req, line)) = msg else { return };
                 match dedup.check(from) {
                     DedupVerdict::New => {
+                        rpc.hold(from, line);
                         if covering {
                             kinds.push(req.kind());
                         }
@@ -98,11 +99,12 @@ pub async fn run_server(cfg: ServerConfig, store: SimStore, env: NetEnv, clock: 
         // sync cover them all, as a database commits concurrent transactions together. Their
         // replies still wait for the sync, and a crash before it loses the whole group.
         for _ in 1..MAX_GROUP {
-            let Some((from, req)) = rpc.try_recv() else {
+            let Some((from, req, line)) = rpc.try_recv() else {
                 break;
             };
             match dedup.check(from) {
                 DedupVerdict::New => {
+                    rpc.hold(from, line);
                     if covering {
                         kinds.push(req.kind());
                     }
@@ -118,6 +120,7 @@ pub async fn run_server(cfg: ServerConfig, store: SimStore, env: NetEnv, clock: 
         deaths_seen += deaths.len();
         for (ip, at) in deaths {
             engine.drop_polls_from(|r: &ReplyTo| r.addr.ip() == ip, at);
+            rpc.release_from(ip);
         }
         commit(&node, &mut dedup, step, &kinds).await;
     }

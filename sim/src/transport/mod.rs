@@ -11,6 +11,7 @@ use std::collections::BTreeSet;
 use std::io;
 use std::net::{IpAddr, SocketAddr};
 use std::rc::Rc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -44,6 +45,60 @@ pub struct Envelope<T> {
     /// lost with the sender's connection.
     pub sent: Instant,
     pub body: T,
+    /// The connection of a long call (see [`LineWatch`]): carried by its request, held by the
+    /// server while it parks the call, then carried by the reply.
+    pub line: Option<Arc<LineWatch>>,
+}
+
+/// How long a caller takes to notice that a long call's connection broke: gRPC keepalive's
+/// order of magnitude (Temporal's SDK core pings every 30 s and gives a ping 15 s).
+pub const KEEPALIVE: Duration = Duration::from_secs(20);
+
+/// How long a long poll asks to be held: as long as it takes (a year). The server answers when
+/// work arrives, however far away in virtual time, so an idle worker or client costs nothing;
+/// a lost request or reply, or a server that died holding the poll, is noticed through the
+/// call's [`LineWatch`] [`KEEPALIVE`] later, not by waking up to poll again.
+pub const LONG_POLL_WAIT: Duration = Duration::from_secs(365 * 24 * 3600);
+
+/// The connection of one long call, as the caller's keepalive sees it.
+///
+/// A long call's request and then its reply carry one shared watch; the server holds it while
+/// it parks the call. When the last holder drops it before the reply reached the caller (the
+/// network lost a message, a partition clogged it, the server died or discarded the request),
+/// the caller's transport learns the connection broke and fails the call [`KEEPALIVE`] later.
+/// Nothing wakes up while the call simply waits: the watch costs no timer.
+pub struct LineWatch {
+    request_id: u64,
+    delivered: AtomicBool,
+    caller: Arc<BrokenLines>,
+}
+
+impl std::fmt::Debug for LineWatch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LineWatch")
+            .field("request_id", &self.request_id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Drop for LineWatch {
+    fn drop(&mut self) {
+        if !self.delivered.load(Ordering::Relaxed) {
+            self.caller
+                .ids
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push(self.request_id);
+            self.caller.wake.notify_one();
+        }
+    }
+}
+
+/// Long calls of one client whose connection broke, for its sweeper.
+#[derive(Default)]
+struct BrokenLines {
+    ids: Mutex<Vec<u64>>,
+    wake: tokio::sync::Notify,
 }
 
 /// Where a message fault applies.
@@ -260,6 +315,9 @@ pub struct CallOptions {
     pub timeout: Duration,
     pub attempts: u32,
     pub backoff: Duration,
+    /// Watch the call's connection ([`LineWatch`]): fail it [`KEEPALIVE`] after its request or
+    /// reply is lost instead of at its timeout.
+    pub watch_line: bool,
 }
 
 impl CallOptions {
@@ -268,6 +326,16 @@ impl CallOptions {
             timeout,
             attempts,
             backoff: Duration::from_millis(100),
+            watch_line: false,
+        }
+    }
+
+    /// A long poll the server may hold for `wait`: one attempt, a little longer than `wait`,
+    /// its connection watched.
+    pub fn long_poll(wait: Duration) -> Self {
+        CallOptions {
+            watch_line: true,
+            ..CallOptions::new(wait.saturating_add(Duration::from_secs(5)), 1)
         }
     }
 }
@@ -458,7 +526,8 @@ struct Calls<Resp> {
     deadlines: BTreeSet<(Instant, u64)>,
     /// The deadline the sweeper sleeps until (`None` while it waits for a first call).
     sweeper_wakes_at: Option<Instant>,
-    sweeper: Rc<tokio::sync::Notify>,
+    /// Long calls whose connection broke; wakes the sweeper.
+    broken: Arc<BrokenLines>,
 }
 
 impl<Resp> Calls<Resp> {
@@ -469,9 +538,25 @@ impl<Resp> Calls<Resp> {
         }
         self.deadlines.insert((deadline, request_id));
         if self.sweeper_wakes_at.is_none_or(|t| deadline < t) {
-            self.sweeper.notify_one();
+            self.broken.wake.notify_one();
         }
         rx
+    }
+
+    /// Moves the deadline of each call whose connection broke to `KEEPALIVE` from `now` (when
+    /// that is earlier).
+    fn note_broken(&mut self, now: Instant) {
+        let ids = std::mem::take(&mut *self.broken.ids.lock().unwrap_or_else(|e| e.into_inner()));
+        let due = now + KEEPALIVE;
+        for id in ids {
+            if let Some((deadline, _)) = self.waiting.get_mut(&id) {
+                if *deadline > due {
+                    self.deadlines.remove(&(*deadline, id));
+                    *deadline = due;
+                    self.deadlines.insert((due, id));
+                }
+            }
+        }
     }
 
     fn answer(&mut self, request_id: u64, answer: Answer<Resp>) {
@@ -510,12 +595,12 @@ where
     /// Binds a client socket on this node and starts its response loop and timeout sweeper.
     pub async fn bind(addr: SocketAddr, env: NetEnv) -> io::Result<Self> {
         let ep = Rc::new(Endpoint::bind(addr).await?);
-        let sweeper = Rc::new(tokio::sync::Notify::new());
+        let broken = Arc::new(BrokenLines::default());
         let calls = Rc::new(RefCell::new(Calls {
             waiting: LookupMap::default(),
             deadlines: BTreeSet::new(),
             sweeper_wakes_at: None,
-            sweeper: sweeper.clone(),
+            broken: broken.clone(),
         }));
         {
             let calls = calls.clone();
@@ -523,6 +608,9 @@ where
             let at = ep.local_addr().unwrap_or(addr);
             spawn_receivers(&ep, TAG_RESPONSE, move |payload, from| {
                 if let Ok(msg) = payload.downcast::<Envelope<Resp>>() {
+                    if let Some(line) = &msg.line {
+                        line.delivered.store(true, Ordering::Relaxed);
+                    }
                     env.trace.record(TraceKind::Recv {
                         at,
                         from,
@@ -545,18 +633,20 @@ where
                     let next = {
                         let Some(calls) = calls.upgrade() else { return };
                         let mut calls = calls.borrow_mut();
-                        let next = calls.expire(Instant::now());
+                        let now = Instant::now();
+                        calls.note_broken(now);
+                        let next = calls.expire(now);
                         calls.sweeper_wakes_at = next;
                         next
                     };
                     match next {
-                        None => sweeper.notified().await,
+                        None => broken.wake.notified().await,
                         Some(t) => {
                             let alarm = Alarm::arm(&mut alarm, t);
                             tokio::select! {
                                 biased;
                                 _ = alarm => {}
-                                _ = sweeper.notified() => {}
+                                _ = broken.wake.notified() => {}
                             }
                         }
                     }
@@ -628,6 +718,13 @@ where
                 // Boxed: the send's state (madsim's included) is large and lives only while
                 // sending; inline, it would size every call future, and a call waits much longer
                 // than it sends (a client waiting for a workflow to close holds one all run).
+                let line = opts.watch_line.then(|| {
+                    Arc::new(LineWatch {
+                        request_id,
+                        delivered: AtomicBool::new(false),
+                        caller: self.calls.borrow().broken.clone(),
+                    })
+                });
                 Box::pin(send_with_faults(
                     &self.ep,
                     &self.env,
@@ -637,6 +734,7 @@ where
                         request_id,
                         sent: Instant::now(),
                         body,
+                        line,
                     },
                     kind,
                     subject,
@@ -664,12 +762,20 @@ pub struct ReplyTo {
     pub request_id: u64,
 }
 
+/// The connection of a long call a server received ([`LineWatch`]); empty for other calls.
+/// Dropping it tells the caller the connection broke: [`RpcServer::hold`] it while the call is
+/// being answered.
+#[derive(Debug, Default)]
+pub struct Line(Option<Arc<LineWatch>>);
+
 /// The serving side: receives requests and sends responses (possibly later, for long polls).
 pub struct RpcServer<Req, Resp> {
     ep: Rc<Endpoint>,
     env: NetEnv,
     /// Requests the receive loops took, in the order they took them.
-    inbox: RefCell<tokio::sync::mpsc::UnboundedReceiver<(ReplyTo, Req)>>,
+    inbox: RefCell<tokio::sync::mpsc::UnboundedReceiver<(ReplyTo, Req, Line)>>,
+    /// The connections of long calls being answered, until their replies carry them.
+    held: RefCell<LookupMap<ReplyTo, Arc<LineWatch>>>,
     _m: std::marker::PhantomData<fn(Resp)>,
 }
 
@@ -706,30 +812,48 @@ where
                     addr: from,
                     request_id: msg.request_id,
                 };
+                let Envelope { body, line, .. } = *msg;
                 // The server is gone: stop taking its messages.
-                tx.send((to, msg.body)).is_ok()
+                tx.send((to, body, Line(line))).is_ok()
             });
         }
         Ok(RpcServer {
             ep,
             env,
             inbox: RefCell::new(inbox),
+            held: RefCell::new(LookupMap::default()),
             _m: std::marker::PhantomData,
         })
     }
 
-    /// The next request (messages of other types on the request tag are ignored).
+    /// The next request (messages of other types on the request tag are ignored), with its
+    /// connection: [`RpcServer::hold`] that when the request is taken into work, drop it when the
+    /// request is discarded (a duplicate).
     /// Cancellation-safe: the receive loops run in tasks of their own and hand over whole
     /// requests, so a `select!` whose other branch fires never loses a half-received message.
-    pub async fn recv(&self) -> io::Result<(ReplyTo, Req)> {
+    pub async fn recv(&self) -> io::Result<(ReplyTo, Req, Line)> {
         std::future::poll_fn(|cx| self.inbox.borrow_mut().poll_recv(cx))
             .await
             .ok_or_else(|| io::Error::new(io::ErrorKind::BrokenPipe, "receive loops ended"))
     }
 
     /// A request waiting already, if any (for taking several into one step).
-    pub fn try_recv(&self) -> Option<(ReplyTo, Req)> {
+    pub fn try_recv(&self) -> Option<(ReplyTo, Req, Line)> {
         self.inbox.borrow_mut().try_recv().ok()
+    }
+
+    /// Holds the connection of a request being answered until its reply carries it (a later
+    /// copy of the same request keeps the first one's).
+    pub fn hold(&self, to: ReplyTo, line: Line) {
+        if let Some(line) = line.0 {
+            self.held.borrow_mut().entry(to).or_insert(line);
+        }
+    }
+
+    /// Lets go of the connections of calls from `ip` (the caller died; they will not be
+    /// answered).
+    pub fn release_from(&self, ip: IpAddr) {
+        self.held.borrow_mut().retain(|to, _| to.addr.ip() != ip);
     }
 
     /// Sends a response from a task of its own: the caller does not wait for the send.
@@ -750,6 +874,7 @@ where
                 request_id: to.request_id,
                 sent: Instant::now(),
                 body: resp,
+                line: self.held.borrow_mut().remove(&to),
             },
             kind,
             subject,
@@ -814,31 +939,5 @@ impl<Resp: Clone> Dedup<Resp> {
         if let Some(slot) = self.seen.get_mut(&key) {
             *slot = Slot::Answered(keep);
         }
-    }
-}
-
-/// How long a long poll asks to be held: 20 s (Temporal's order of magnitude) while work
-/// flows, doubling while the queue stays empty, up to an hour. A month of idle virtual time then
-/// costs a few hundred polls, not hundreds of thousands; a busy poller is back to 20 s at once.
-pub struct PollWait {
-    pub current: Duration,
-}
-
-impl PollWait {
-    pub const MIN: Duration = Duration::from_secs(20);
-    pub const MAX: Duration = Duration::from_secs(3600);
-
-    pub fn reset(&mut self) {
-        self.current = Self::MIN;
-    }
-
-    pub fn grow(&mut self) {
-        self.current = (self.current * 2).min(Self::MAX);
-    }
-}
-
-impl Default for PollWait {
-    fn default() -> Self {
-        PollWait { current: Self::MIN }
     }
 }

@@ -29,7 +29,7 @@ use crate::sdk::{
 };
 use crate::service::{Caller, ServiceRequest, ServiceResponse};
 use crate::trace::TraceKind;
-use crate::transport::{CallOptions, NetEnv, PollWait, RpcClient};
+use crate::transport::{CallOptions, NetEnv, RpcClient, LONG_POLL_WAIT};
 use crate::wire::{self, ActivityTask, Request, Response, ServerError, TaskToken, WorkflowTask};
 
 #[derive(Clone, Debug)]
@@ -161,9 +161,10 @@ pub async fn run_worker(cfg: WorkerConfig, registry: Registry, env: NetEnv, cloc
 }
 
 impl Worker {
-    /// The client side of a long poll: the server holds it up to `wait`; wait a little longer.
-    fn poll_options(wait: Duration) -> CallOptions {
-        CallOptions::new(wait + Duration::from_secs(5), 1)
+    /// The client side of a long poll: the server holds it until work comes; a lost request
+    /// or reply (or a server that died holding it) fails it `KEEPALIVE` later.
+    fn poll_options() -> CallOptions {
+        CallOptions::long_poll(LONG_POLL_WAIT)
     }
 
     fn request_options(&self) -> CallOptions {
@@ -171,20 +172,18 @@ impl Worker {
     }
 
     async fn workflow_poll_loop(self: Rc<Self>, queue: String) {
-        let mut wait = PollWait::default();
         loop {
             let req = Request::PollWorkflowTask(wire::PollTaskQueue {
                 task_queue: queue.clone(),
                 identity: self.identity.clone(),
-                wait: wait.current,
+                wait: LONG_POLL_WAIT,
             });
             match self
                 .server
-                .call(self.cfg.server, req, Self::poll_options(wait.current))
+                .call(self.cfg.server, req, Self::poll_options())
                 .await
             {
                 Ok(Response::WorkflowTask(Some(task))) => {
-                    wait.reset();
                     if task.query.is_some() {
                         self.answer_query(*task).await;
                         continue;
@@ -196,7 +195,7 @@ impl Worker {
                         .enter(&self.cfg.node, windows::WORKFLOW_TASK);
                     Worker::run_workflow_task(&self, *task).await
                 }
-                Ok(_) => wait.grow(),
+                Ok(_) => {}
                 Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
             }
         }
@@ -598,7 +597,6 @@ impl Worker {
     }
 
     async fn activity_poll_loop(self: Rc<Self>) {
-        let mut wait = PollWait::default();
         loop {
             let permit = match self.activity_slots.clone().acquire_owned().await {
                 Ok(p) => p,
@@ -607,25 +605,21 @@ impl Worker {
             let req = Request::PollActivityTask(wire::PollTaskQueue {
                 task_queue: self.cfg.task_queue.clone(),
                 identity: self.identity.clone(),
-                wait: wait.current,
+                wait: LONG_POLL_WAIT,
             });
             match self
                 .server
-                .call(self.cfg.server, req, Self::poll_options(wait.current))
+                .call(self.cfg.server, req, Self::poll_options())
                 .await
             {
                 Ok(Response::ActivityTask(Some(task))) => {
-                    wait.reset();
                     let w = self.clone();
                     madsim::task::spawn_local(async move {
                         w.run_activity_task(*task).await;
                         drop(permit);
                     });
                 }
-                Ok(_) => {
-                    drop(permit);
-                    wait.grow()
-                }
+                Ok(_) => drop(permit),
                 Err(_) => {
                     drop(permit);
                     tokio::time::sleep(Duration::from_millis(200)).await
