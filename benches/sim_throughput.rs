@@ -8,8 +8,9 @@
 //! 2. Cost growth: one simulation with 10, 100, 1,000 and 10,000 concurrent transfers; wall time
 //!    per workflow, measured in 7 rounds that each run every size (so host speed changes hit all
 //!    sizes alike), and the largest/smallest ratio within a round (median over rounds).
-//! 3. The retried transfer (deposit fails 3 times) alone: wall time per run (median of 21), to
-//!    compare with Temporal's time-skipping test server (~18 ms per run here).
+//! 3. The retried transfer (deposit fails 3 times) alone: wall time per run (median of 21), side
+//!    by side with Temporal's time-skipping test server when it can be started
+//!    (`benches/time_skipping.py`).
 //! 4. The `greeting` scenario (a 30-day durable timer): wall time per run (median of 21).
 //! 5. `official-transfer` (the same 10 transfers written with Temporal's official Rust SDK)
 //!    against `money-transfer` (durasim's SDK), under chaos: seeds per second, batches
@@ -278,17 +279,8 @@ fn main() {
     }
 
     if wants("retried") {
-        // 3. The retried transfer alone.
-        let retried = Arc::new(fixtures::scenarios::scenario("transfer-retried").unwrap());
-        let mut times = Vec::new();
-        for seed in 0..21 {
-            let start = Instant::now();
-            let o = run(&retried, seed, &FaultPlan::none());
-            times.push(start.elapsed().as_secs_f64());
-            assert_eq!(o.histories.len(), 1);
-        }
-        let t = median(times);
-        println!("transfer-retried alone: median {:.3} ms per run (Temporal time-skipping test server: ~18 ms)", t * 1e3);
+        // 3. The retried transfer alone, side by side with Temporal's time-skipping test server.
+        retried_against_time_skipping();
     }
 
     if wants("idle") {
@@ -312,6 +304,73 @@ fn main() {
         median(times) * 1e3
     );
     }
+}
+
+/// The retried transfer (deposit fails 3 times): wall time per run here (median of 21) and on
+/// Temporal's time-skipping test server (`benches/time_skipping.py`, median of 10 runs on one
+/// worker), in 5 alternating rounds, and the median per-round ratio. The test server needs
+/// `temporalio` in `$DURASIM_PYTHON` (default `python3`) and its executable (downloaded on first
+/// use, or `TEMPORAL_TEST_SERVER`); without them only this side is measured, with a note.
+fn retried_against_time_skipping() {
+    let retried = Arc::new(fixtures::scenarios::scenario("transfer-retried").unwrap());
+    let ours = || {
+        let mut times = Vec::new();
+        for seed in 0..21 {
+            let start = Instant::now();
+            let o = run(&retried, seed, &FaultPlan::none());
+            times.push(start.elapsed().as_secs_f64());
+            assert_eq!(o.histories.len(), 1);
+        }
+        median(times)
+    };
+    let python = std::env::var("DURASIM_PYTHON").unwrap_or_else(|_| "python3".into());
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/benches/time_skipping.py");
+    let theirs = || -> Result<f64, String> {
+        let out = std::process::Command::new(&python)
+            .args([script, "10"])
+            .output()
+            .map_err(|e| format!("cannot run {python}: {e}"))?;
+        let text = String::from_utf8_lossy(&out.stdout);
+        if !out.status.success() {
+            return Err(String::from_utf8_lossy(&out.stderr).trim().to_string());
+        }
+        text.trim()
+            .strip_prefix("median_us=")
+            .and_then(|r| r.split_whitespace().next())
+            .and_then(|v| v.parse::<f64>().ok())
+            .map(|us| us / 1e6)
+            .ok_or_else(|| format!("unexpected output {text:?}"))
+    };
+    let (mut a, mut b, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..5 {
+        let x = ours();
+        a.push(x);
+        match theirs() {
+            Ok(y) => {
+                b.push(y);
+                ratios.push(y / x);
+            }
+            Err(e) => {
+                println!(
+                    "transfer-retried alone: median {:.3} ms per run; Temporal's time-skipping test \
+                     server not measured ({e}). To compare side by side: pip install temporalio \
+                     (its test server downloads on first use, or set TEMPORAL_TEST_SERVER to the \
+                     executable), then DURASIM_PYTHON=/path/to/python cargo bench --bench \
+                     sim_throughput -- --only retried",
+                    median(a) * 1e3
+                );
+                return;
+            }
+        }
+    }
+    println!(
+        "transfer-retried alone: median {:.3} ms per run; Temporal's time-skipping test server \
+         {:.2} ms per run; ratio {:.0}x (median of 5 alternating rounds: {})",
+        median(a) * 1e3,
+        median(b) * 1e3,
+        median(ratios.clone()),
+        listed(&ratios)
+    );
 }
 
 /// Sleeps `secs` seconds of virtual time in one durable timer, then answers.

@@ -341,3 +341,29 @@ fn an_activity_cancelled_through_its_heartbeat_ends_canceled() {
     );
     assert!(!types.contains(&EventType::ActivityTaskFailed), "{types:?}");
 }
+
+/// A seed's run is the same on a fresh seed runner and on one that has run other seeds before
+/// (runners are reused across runs; std `HashMap` keys differ from run to run on one thread, so
+/// a run that iterated one would trace differently here). The official SDK's host is included:
+/// its crates keep `HashMap`s.
+#[test]
+fn a_seed_traces_the_same_on_a_fresh_runner_and_on_a_used_one() {
+    for name in ["household", "official-transfer", "official-child-workflows"] {
+        let sc = Arc::new(scenario(name));
+        let plan = sim::faults::generate(Profile::Swarm, 7, &sc.topology());
+        let sc2 = sc.clone();
+        let plan2 = plan.clone();
+        // A new thread: its first run is on a fresh runner.
+        let fresh = std::thread::spawn(move || sim::run(&sc2, 7, &plan2).trace_hash)
+            .join()
+            .expect("the run finishes");
+        for seed in 0..5 {
+            let _ = sim::run(&sc, seed, &sim::FaultPlan::none());
+        }
+        let used = sim::run(&sc, 7, &plan).trace_hash;
+        assert_eq!(
+            fresh, used,
+            "{name}: seed 7 traced differently on a used runner"
+        );
+    }
+}

@@ -1,9 +1,10 @@
 //! Replay benchmark: how fast `sim::sdk::replay` re-runs workflow code against a history.
 //!
-//! Temporal's Python replayer takes 2.0-2.7 ms per 17-event MoneyTransfer history; this reports
-//! histories/s and the median microseconds per history for the same history (parse + replay
-//! and replay only) and for a generated 10,000-event history (1,666 sequential activities),
-//! plus a 20,000-event one to show replay time is linear in history length.
+//! Reports histories/s and the median microseconds per history for the 17-event MoneyTransfer
+//! history Temporal recorded (parse + replay, and replay only), side by side with Temporal's
+//! Python replayer on the same history (`benches/python_replayer.py`, when `temporalio` is
+//! installed), and for generated 5,000- to 20,000-event histories to show replay time is linear
+//! in history length.
 //!
 //! Run with `cargo bench -p sim --bench replay`. Timing happens outside any madsim runtime,
 //! so the clock is the real one.
@@ -197,6 +198,72 @@ fn assert_closed(o: &ReplayOutcome) {
     );
 }
 
+/// Parse+replay of transfer-completed.json here and in Temporal's Python replayer
+/// (`benches/python_replayer.py`), in 5 alternating rounds: both medians and the median of the
+/// per-round ratios. The Python side needs `temporalio` in `$DURASIM_PYTHON` (default
+/// `python3`); without it the comparison is skipped with a note on how to run it.
+fn against_python_replayer(registry: &Registry, json: &str) {
+    let python = std::env::var("DURASIM_PYTHON").unwrap_or_else(|_| "python3".into());
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+    let script = root.join("benches/python_replayer.py");
+    let history = root.join("fixtures/temporal-histories/transfer-completed.json");
+    let python_round = || -> Result<f64, String> {
+        let out = std::process::Command::new(&python)
+            .arg(&script)
+            .arg(&history)
+            .arg("200")
+            .output()
+            .map_err(|e| format!("cannot run {python}: {e}"))?;
+        let text = String::from_utf8_lossy(&out.stdout);
+        if !out.status.success() {
+            return Err(String::from_utf8_lossy(&out.stderr).trim().to_string());
+        }
+        text.trim()
+            .strip_prefix("median_us=")
+            .and_then(|r| r.split_whitespace().next())
+            .and_then(|v| v.parse::<f64>().ok())
+            .ok_or_else(|| format!("unexpected output {text:?}"))
+    };
+    let (mut ours, mut theirs, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..5 {
+        let per = median_per_iter(5, 1_000, || {
+            let h = parse_history(black_box(json)).unwrap();
+            black_box(replay(registry, &h));
+        });
+        let us = per.as_secs_f64() * 1e6;
+        let py = match python_round() {
+            Ok(py) => py,
+            Err(e) => {
+                println!(
+                    "  Temporal's Python replayer: not measured ({e}); to compare side by side: \
+                     pip install temporalio, then DURASIM_PYTHON=/path/to/python cargo bench -p sim --bench replay"
+                );
+                return;
+            }
+        };
+        ours.push(us);
+        theirs.push(py);
+        ratios.push(py / us);
+    }
+    let median = |mut v: Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    println!(
+        "  side by side, 5 alternating rounds: parse+replay here median {:.1} us, Temporal's \
+         Python replayer (unsandboxed, batches of 20) {:.0} us; ratio {:.0}x (median of per-round \
+         ratios {})",
+        median(ours.clone()),
+        median(theirs.clone()),
+        median(ratios.clone()),
+        ratios
+            .iter()
+            .map(|r| format!("{r:.0}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+}
+
 fn main() {
     let registry = registry();
     let json = transfer_json();
@@ -213,10 +280,7 @@ fn main() {
         black_box(replay(&registry, black_box(&transfer)));
     });
     report("transfer-completed.json replay only", n, per);
-    println!(
-        "  (Temporal's Python replayer: 2.0-2.7 ms per history -> {:.0}x faster)",
-        2.0e-3 / per.as_secs_f64()
-    );
+    against_python_replayer(&registry, &json);
 
     let mut per_event = Vec::new();
     for steps in [833u32, 1_666, 3_333] {

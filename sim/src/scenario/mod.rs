@@ -142,19 +142,109 @@ impl Scenario {
 
 pub const SERVER_ADDR: SocketAddr = SocketAddr::new(IpAddr::V4(Ipv4Addr::new(10, 0, 0, 1)), 7233);
 
-/// Runs one seed on a fresh OS thread (std `HashMap` seeding and madsim's context are
-/// per-thread; see the madsim notes).
+/// Runs one seed on this thread's seed runner: a thread of its own (4 MB of stack, madsim's
+/// context to itself) that the calling thread keeps for its later runs, so a run costs two
+/// channel hand-overs instead of an OS thread's creation. A panic in the run is resumed here,
+/// and the runner that saw it is retired (the next run gets a fresh one).
+///
+/// Reusing the thread is safe for determinism because nothing in a run iterates a std
+/// `HashMap` (whose per-thread keys would differ from run to run): engine, SDKs and harness
+/// keep ordered maps or `LookupMap` (fixed hasher). `--check-determinism` sweeps run each seed
+/// twice at different points of a runner's life and compare the traces.
 pub fn run(scenario: &Arc<Scenario>, seed: u64, plan: &FaultPlan) -> Outcome {
-    let sc = scenario.clone();
-    let plan = plan.clone();
-    let handle = std::thread::Builder::new()
-        .name(format!("seed-{seed}"))
-        .stack_size(4 * 1024 * 1024)
-        .spawn(move || run_on_this_thread(&sc, seed, &plan));
-    match handle.map(|h| h.join()) {
-        Ok(Ok(o)) => o,
-        Ok(Err(p)) => std::panic::resume_unwind(p),
-        Err(e) => panic!("cannot spawn a thread for seed {seed}: {e}"),
+    let job = Job {
+        scenario: scenario.clone(),
+        seed,
+        plan: plan.clone(),
+    };
+    match runner::run(job) {
+        Ok(o) => o,
+        Err(runner::Failed::Panicked(p)) => std::panic::resume_unwind(p),
+        Err(runner::Failed::NoThread(e)) => {
+            panic!("cannot start a thread to run seed {seed}: {e}")
+        }
+    }
+}
+
+/// One run for a seed runner.
+struct Job {
+    scenario: Arc<Scenario>,
+    seed: u64,
+    plan: FaultPlan,
+}
+
+/// The seed runners: one per calling thread, kept in a thread-local until that thread ends
+/// (the runner's channel closes and it ends too).
+mod runner {
+    use std::cell::RefCell;
+    use std::sync::mpsc;
+
+    use super::{run_on_this_thread, Job, Outcome};
+
+    pub(super) enum Failed {
+        Panicked(Box<dyn std::any::Any + Send>),
+        NoThread(std::io::Error),
+    }
+
+    type Answer = std::thread::Result<Outcome>;
+
+    struct Runner {
+        jobs: mpsc::Sender<Job>,
+        answers: mpsc::Receiver<Answer>,
+    }
+
+    thread_local! {
+        static RUNNER: RefCell<Option<Runner>> = const { RefCell::new(None) };
+    }
+
+    fn start() -> std::io::Result<Runner> {
+        let (jobs, inbox) = mpsc::channel::<Job>();
+        let (outbox, answers) = mpsc::channel::<Answer>();
+        std::thread::Builder::new()
+            .name("durasim-seeds".into())
+            .stack_size(4 * 1024 * 1024)
+            .spawn(move || {
+                for job in inbox {
+                    let answer = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                        run_on_this_thread(&job.scenario, job.seed, &job.plan)
+                    }));
+                    // Before answering: the caller may count on holding the only reference to
+                    // its scenario once it has its outcome.
+                    drop(job);
+                    let panicked = answer.is_err();
+                    if outbox.send(answer).is_err() || panicked {
+                        // A panic may have left madsim's thread-local context half torn down.
+                        return;
+                    }
+                }
+            })?;
+        Ok(Runner { jobs, answers })
+    }
+
+    pub(super) fn run(job: Job) -> Result<Outcome, Failed> {
+        // Taken out while the run goes on: a run started from inside this one (none does today)
+        // would get a runner of its own instead of finding this one busy.
+        let runner = match RUNNER.with(|r| r.borrow_mut().take()) {
+            Some(r) => r,
+            None => start().map_err(Failed::NoThread)?,
+        };
+        if runner.jobs.send(job).is_err() {
+            unreachable_runner_gone();
+        }
+        match runner.answers.recv() {
+            Ok(Ok(outcome)) => {
+                RUNNER.with(|r| *r.borrow_mut() = Some(runner));
+                Ok(outcome)
+            }
+            Ok(Err(panic)) => Err(Failed::Panicked(panic)),
+            Err(_) => unreachable_runner_gone(),
+        }
+    }
+
+    /// A runner ends only after answering a panic (and is then dropped), or when its caller's
+    /// thread ends: a live caller never finds it gone.
+    fn unreachable_runner_gone() -> ! {
+        panic!("durasim's seed runner thread ended without answering")
     }
 }
 
@@ -175,13 +265,16 @@ pub fn run_on_this_thread(scenario: &Arc<Scenario>, seed: u64, plan: &FaultPlan)
 /// One run, inside the simulation: build the nodes, let the supervisor carry out the plan
 /// until the work is done (or the liveness deadline), collect the outcome, stop every node.
 async fn simulate(sc: Arc<Scenario>, seed: u64, plan: FaultPlan) -> Outcome {
-    let shared = Shared::new(sc.record_trace, sc.record_coverage);
+    let shared = Shared::new(sc.record_trace, sc.record_coverage, sc.latency);
+    let postman = shared.env.net.spawn_postman();
     // Before the nodes: the supervisor's triggers watch the trace from its first entry.
     let supervisor = Supervisor::new(plan.clone(), shared.trace.clone(), shared.clock);
     let nodes = Nodes::build(&sc, &shared);
     let report = supervisor.run(&nodes, sc.liveness_deadline).await;
     let outcome = outcome::collect(&sc, seed, plan, &shared, &nodes.services, report);
-    // A run ends by killing every node (see `Nodes::kill_all`).
+    // A run ends by killing every node (see `Nodes::kill_all`) and closing the network.
     nodes.kill_all();
+    shared.env.net.close();
+    let _ = postman.await;
     outcome
 }

@@ -16,7 +16,6 @@ use std::future::Future;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 
-use madsim::net::NetSim;
 use madsim::runtime::{Handle, NodeHandle};
 
 use super::{Scenario, SERVER_ADDR};
@@ -56,7 +55,11 @@ pub(super) struct Shared {
 
 impl Shared {
     /// Fresh records for one run, with the clock starting now.
-    pub fn new(record_trace: bool, record_coverage: bool) -> Self {
+    pub fn new(
+        record_trace: bool,
+        record_coverage: bool,
+        latency: (std::time::Duration, std::time::Duration),
+    ) -> Self {
         let clock = SimClock::start();
         let max_entries = if record_trace {
             Trace::DEFAULT_MAX_ENTRIES
@@ -65,6 +68,7 @@ impl Shared {
         };
         let trace = Trace::with_limit(clock, max_entries);
         let env = NetEnv {
+            net: crate::transport::net::Net::new(latency),
             trace: trace.clone(),
             injector: Injector::default(),
             deaths: Default::default(),
@@ -294,6 +298,8 @@ impl Cluster for Nodes {
         // The windows the node is inside are cut now.
         self.env.coverage.crash(node);
         self.handle.kill(h.id());
+        // Its sockets close with it: what is in flight to it is lost.
+        self.env.net.close_ip(*ip);
         self.env.deaths.record(*ip, self.clock.now());
         if node == Topology::SERVER {
             let lost = self.store.lose_unsynced();
@@ -312,19 +318,15 @@ impl Cluster for Nodes {
     }
 
     fn clog(&self, from: &str, to: &str) {
-        if let (Some(a), Some(b)) = (self.node(from), self.node(to)) {
-            NetSim::current().clog_link(a.id(), b.id());
-        }
         if let (Some(a), Some(b)) = (self.ip(from), self.ip(to)) {
+            self.env.net.cut(a, b);
             self.env.coverage.clog(a, b);
         }
     }
 
     fn unclog(&self, from: &str, to: &str) {
-        if let (Some(a), Some(b)) = (self.node(from), self.node(to)) {
-            NetSim::current().unclog_link(a.id(), b.id());
-        }
         if let (Some(a), Some(b)) = (self.ip(from), self.ip(to)) {
+            self.env.net.heal(a, b);
             self.env.coverage.unclog(a, b);
         }
     }

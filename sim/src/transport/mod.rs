@@ -1,10 +1,13 @@
-//! Request/response over madsim's simulated network, with per-request timeouts, client retries,
-//! request ids for idempotent retries, and the message faults madsim lacks (duplication, extra
-//! delay that reorders, targeted drops) injected here.
+//! Request/response over the simulated network (`net.rs`), with per-request timeouts, client
+//! retries, request ids for idempotent retries, and message faults (duplication, extra delay
+//! that reorders, targeted drops) injected here.
 //!
 //! Messages travel as in-memory values (`Box<dyn Any>`), not bytes: the simulation pays no
-//! serialisation cost. Loss and latency also come from madsim's own network (`NetSim` config,
-//! `clog_*`), which the fault layer drives for partitions.
+//! serialisation cost. Latency and partitions (cut links) are the network's.
+
+pub mod net;
+
+use net::{Endpoint, Payload};
 
 use std::cell::{Cell, RefCell};
 use std::collections::BTreeSet;
@@ -15,7 +18,6 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use madsim::net::Endpoint;
 use madsim::rand::Rng;
 use tokio::sync::oneshot;
 use tokio::time::Instant;
@@ -23,9 +25,6 @@ use tokio::time::Instant;
 use crate::alarm::Alarm;
 use crate::lookup::LookupMap;
 use crate::trace::{Trace, TraceKind};
-
-const TAG_REQUEST: u64 = 0x0052_4551;
-const TAG_RESPONSE: u64 = 0x0052_4553;
 
 /// A message kind name for traces (`"PollWorkflowTask"`).
 pub trait MessageKind {
@@ -70,6 +69,9 @@ pub const LONG_POLL_WAIT: Duration = Duration::from_secs(365 * 24 * 3600);
 pub struct LineWatch {
     request_id: u64,
     delivered: AtomicBool,
+    /// Nothing listened at the destination when the request was sent (its server not started
+    /// yet, or down): the connection was refused, and the caller learns it at once.
+    refused: AtomicBool,
     caller: Arc<BrokenLines>,
 }
 
@@ -88,7 +90,7 @@ impl Drop for LineWatch {
                 .ids
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
-                .push(self.request_id);
+                .push((self.request_id, self.refused.load(Ordering::Relaxed)));
             self.caller.wake.notify_one();
         }
     }
@@ -97,7 +99,8 @@ impl Drop for LineWatch {
 /// Long calls of one client whose connection broke, for its sweeper.
 #[derive(Default)]
 struct BrokenLines {
-    ids: Mutex<Vec<u64>>,
+    /// Request ids, each with whether its connection was refused.
+    ids: Mutex<Vec<(u64, bool)>>,
     wake: tokio::sync::Notify,
 }
 
@@ -274,6 +277,8 @@ impl ClockSkews {
 /// deaths, clock skews.
 #[derive(Clone)]
 pub struct NetEnv {
+    /// The network every node's transport sends through.
+    pub net: net::Net,
     pub trace: Trace,
     pub injector: Injector,
     pub deaths: Deaths,
@@ -349,9 +354,7 @@ fn decide_send(
     kind: &'static str,
     subject: Option<String>,
 ) -> SendDecision {
-    let from = ep
-        .local_addr()
-        .unwrap_or_else(|_| SocketAddr::from(([0, 0, 0, 0], 0)));
+    let from = ep.local_addr();
     let d = env.injector.decide(from.ip(), to.ip());
     env.coverage
         .message(from.ip(), to.ip(), kind, d.copies, !d.delay.is_zero());
@@ -369,13 +372,11 @@ fn decide_send(
     d
 }
 
-/// Sends a message with the faults in force, in the calling task (which madsim holds for at
-/// least 1 ms, see [`MAX_RECEIVERS`]).
-async fn send_with_faults<T: Clone + Send + Sync + 'static>(
+/// Sends a message with the faults in force (a delayed one from a task of its own).
+fn send_with_faults<T: Clone + Send + Sync + 'static>(
     ep: &Rc<Endpoint>,
     env: &NetEnv,
     to: SocketAddr,
-    tag: u64,
     msg: Envelope<T>,
     kind: &'static str,
     subject: Option<String>,
@@ -385,9 +386,9 @@ async fn send_with_faults<T: Clone + Send + Sync + 'static>(
         return;
     }
     if d.delay.is_zero() {
-        send_copies(ep, to, tag, msg, d.copies).await;
+        send_copies(ep, to, msg, d.copies);
     } else {
-        spawn_send(ep, to, tag, msg, d);
+        spawn_send(ep, to, msg, d);
     }
 }
 
@@ -397,14 +398,13 @@ fn send_detached<T: Clone + Send + Sync + 'static>(
     ep: &Rc<Endpoint>,
     env: &NetEnv,
     to: SocketAddr,
-    tag: u64,
     msg: Envelope<T>,
     kind: &'static str,
     subject: Option<String>,
 ) {
     let d = decide_send(ep, env, to, msg.request_id, kind, subject);
     if d.copies > 0 {
-        spawn_send(ep, to, tag, msg, d);
+        spawn_send(ep, to, msg, d);
     }
 }
 
@@ -412,7 +412,6 @@ fn send_detached<T: Clone + Send + Sync + 'static>(
 fn spawn_send<T: Clone + Send + Sync + 'static>(
     ep: &Rc<Endpoint>,
     to: SocketAddr,
-    tag: u64,
     msg: Envelope<T>,
     d: SendDecision,
 ) {
@@ -421,91 +420,37 @@ fn spawn_send<T: Clone + Send + Sync + 'static>(
         if !d.delay.is_zero() {
             tokio::time::sleep(d.delay).await;
         }
-        send_copies(&ep, to, tag, msg, d.copies).await;
+        send_copies(&ep, to, msg, d.copies);
     });
 }
 
-/// Receive loops per endpoint, at most.
-///
-/// madsim holds a receiving task for a random 0-5 us after taking a message, through its own
-/// `sleep`, which never sleeps less than 1 ms; sending holds the sender the same way. One loop
-/// would so take at most one message per virtual millisecond, and a server would saturate at
-/// 1,000 requests per second of virtual time (10,000 concurrent starts queued for 10 s, the
-/// clients timed out and retried). So an endpoint starts with one loop and doubles them while
-/// they are all busy (as many messages in the last millisecond as loops), up to this many; and
-/// replies are sent from tasks of their own ([`send_detached`]).
-pub const MAX_RECEIVERS: usize = 64;
-
-/// The receive loops of one endpoint (see [`MAX_RECEIVERS`]).
-struct Receivers<F> {
-    ep: Rc<Endpoint>,
-    tag: u64,
-    on_message: F,
-    loops: Cell<usize>,
-    /// Start of the current millisecond window and the messages taken in it.
-    window: Cell<(Instant, usize)>,
-}
-
-/// Starts receiving messages with `tag` on `ep`; `on_message` gets each one with its sender and
-/// returns false to stop its loop.
-fn spawn_receivers<F>(ep: &Rc<Endpoint>, tag: u64, on_message: F)
+/// Starts receiving the messages sent to `ep`; `on_message` gets each one with its sender and
+/// returns false to stop.
+fn spawn_receivers<F>(ep: &Rc<Endpoint>, on_message: F)
 where
     F: Fn(Payload, SocketAddr) -> bool + 'static,
 {
-    let pool = Rc::new(Receivers {
-        ep: ep.clone(),
-        tag,
-        on_message,
-        loops: Cell::new(1),
-        window: Cell::new((Instant::now(), 0)),
-    });
-    spawn_receive_loop(pool);
-}
-
-fn spawn_receive_loop<F>(pool: Rc<Receivers<F>>)
-where
-    F: Fn(Payload, SocketAddr) -> bool + 'static,
-{
+    let ep = ep.clone();
     madsim::task::spawn_local(async move {
-        while let Ok((payload, from)) = pool.ep.recv_from_raw(pool.tag).await {
-            let now = Instant::now();
-            let (start, taken) = pool.window.get();
-            let taken = if now.duration_since(start) >= Duration::from_millis(1) {
-                pool.window.set((now, 1));
-                1
-            } else {
-                pool.window.set((start, taken + 1));
-                taken + 1
-            };
-            let loops = pool.loops.get();
-            if taken >= loops && loops < MAX_RECEIVERS {
-                let more = loops.min(MAX_RECEIVERS - loops);
-                pool.loops.set(loops + more);
-                for _ in 0..more {
-                    spawn_receive_loop(pool.clone());
-                }
-            }
-            if !(pool.on_message)(payload, from) {
+        while let Some((payload, from)) = ep.recv_from().await {
+            if !on_message(payload, from) {
                 return;
             }
         }
     });
 }
 
-type Payload = Box<dyn std::any::Any + Send + Sync>;
-
 /// Sends `copies` copies, moving the message into the last one (no clone in the usual case).
-async fn send_copies<T: Clone + Send + Sync + 'static>(
+fn send_copies<T: Clone + Send + Sync + 'static>(
     ep: &Endpoint,
     to: SocketAddr,
-    tag: u64,
     msg: Envelope<T>,
     copies: u8,
 ) {
     for _ in 1..copies {
-        let _ = ep.send_to_raw(to, tag, Box::new(msg.clone())).await;
+        ep.send_to(to, Box::new(msg.clone()));
     }
-    let _ = ep.send_to_raw(to, tag, Box::new(msg)).await;
+    ep.send_to(to, Box::new(msg));
 }
 
 /// How a waiting call ends.
@@ -543,12 +488,12 @@ impl<Resp> Calls<Resp> {
         rx
     }
 
-    /// Moves the deadline of each call whose connection broke to `KEEPALIVE` from `now` (when
-    /// that is earlier).
+    /// Moves the deadline of each call whose connection broke to `KEEPALIVE` from `now` (to
+    /// `now` for a refused connection), when that is earlier.
     fn note_broken(&mut self, now: Instant) {
         let ids = std::mem::take(&mut *self.broken.ids.lock().unwrap_or_else(|e| e.into_inner()));
-        let due = now + KEEPALIVE;
-        for id in ids {
+        for (id, refused) in ids {
+            let due = if refused { now } else { now + KEEPALIVE };
             if let Some((deadline, _)) = self.waiting.get_mut(&id) {
                 if *deadline > due {
                     self.deadlines.remove(&(*deadline, id));
@@ -594,7 +539,7 @@ where
 {
     /// Binds a client socket on this node and starts its response loop and timeout sweeper.
     pub async fn bind(addr: SocketAddr, env: NetEnv) -> io::Result<Self> {
-        let ep = Rc::new(Endpoint::bind(addr).await?);
+        let ep = Rc::new(env.net.bind(addr));
         let broken = Arc::new(BrokenLines::default());
         let calls = Rc::new(RefCell::new(Calls {
             waiting: LookupMap::default(),
@@ -605,8 +550,8 @@ where
         {
             let calls = calls.clone();
             let env = env.clone();
-            let at = ep.local_addr().unwrap_or(addr);
-            spawn_receivers(&ep, TAG_RESPONSE, move |payload, from| {
+            let at = ep.local_addr();
+            spawn_receivers(&ep, move |payload, from| {
                 if let Ok(msg) = payload.downcast::<Envelope<Resp>>() {
                     if let Some(line) = &msg.line {
                         line.delivered.store(true, Ordering::Relaxed);
@@ -715,21 +660,18 @@ where
                     .keeps_entries()
                     .then(|| body.subject())
                     .flatten();
-                // Boxed: the send's state (madsim's included) is large and lives only while
-                // sending; inline, it would size every call future, and a call waits much longer
-                // than it sends (a client waiting for a workflow to close holds one all run).
                 let line = opts.watch_line.then(|| {
                     Arc::new(LineWatch {
                         request_id,
                         delivered: AtomicBool::new(false),
+                        refused: AtomicBool::new(!self.env.net.is_bound(dst)),
                         caller: self.calls.borrow().broken.clone(),
                     })
                 });
-                Box::pin(send_with_faults(
+                send_with_faults(
                     &self.ep,
                     &self.env,
                     dst,
-                    TAG_REQUEST,
                     Envelope {
                         request_id,
                         sent: Instant::now(),
@@ -738,8 +680,7 @@ where
                     },
                     kind,
                     subject,
-                ))
-                .await;
+                );
                 match rx.await {
                     Ok(Answer::Reply(resp)) => return Ok(resp),
                     Err(_) => return Err(TransportError::Io("response channel closed".into())),
@@ -786,12 +727,12 @@ where
 {
     /// Binds the server socket on this node and starts its receive loops.
     pub async fn bind(addr: SocketAddr, env: NetEnv) -> io::Result<Self> {
-        let ep = Rc::new(Endpoint::bind(addr).await?);
+        let ep = Rc::new(env.net.bind(addr));
         let (tx, inbox) = tokio::sync::mpsc::unbounded_channel();
         {
             let env = env.clone();
-            let at = ep.local_addr().unwrap_or(addr);
-            spawn_receivers(&ep, TAG_REQUEST, move |payload, from| {
+            let at = ep.local_addr();
+            spawn_receivers(&ep, move |payload, from| {
                 let Ok(msg) = payload.downcast::<Envelope<Req>>() else {
                     return true;
                 };
@@ -826,7 +767,7 @@ where
         })
     }
 
-    /// The next request (messages of other types on the request tag are ignored), with its
+    /// The next request (messages of other types are ignored), with its
     /// connection: [`RpcServer::hold`] that when the request is taken into work, drop it when the
     /// request is discarded (a duplicate).
     /// Cancellation-safe: the receive loops run in tasks of their own and hand over whole
@@ -869,7 +810,6 @@ where
             &self.ep,
             &self.env,
             to.addr,
-            TAG_RESPONSE,
             Envelope {
                 request_id: to.request_id,
                 sent: Instant::now(),
