@@ -56,7 +56,7 @@ impl Future for Alarm {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let this = self.get_mut();
-        if Instant::now() >= this.deadline {
+        if crate::clock::instant_now() >= this.deadline {
             return Poll::Ready(());
         }
         if this.armed.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
@@ -79,7 +79,7 @@ pub async fn timeout<F: Future>(
     duration: std::time::Duration,
     fut: F,
 ) -> Result<F::Output, Elapsed> {
-    let alarm = Alarm::at(Instant::now() + duration);
+    let alarm = Alarm::at(crate::clock::instant_now() + duration);
     tokio::select! {
         biased;
         out = fut => Ok(out),
@@ -94,7 +94,7 @@ mod tests {
 
     /// madsim advances virtual time by a few nanoseconds per poll: "at" means within 1 ms.
     fn assert_at(start: Instant, secs: u64) {
-        let elapsed = Instant::now() - start;
+        let elapsed = crate::clock::instant_now() - start;
         let want = Duration::from_secs(secs);
         assert!(
             elapsed >= want && elapsed < want + Duration::from_millis(1),
@@ -106,7 +106,7 @@ mod tests {
     fn fires_at_its_deadline_and_not_before() {
         let rt = madsim::runtime::Runtime::with_seed_and_config(1, madsim::Config::default());
         rt.block_on(async {
-            let start = Instant::now();
+            let start = crate::clock::instant_now();
             let mut alarm = Alarm::at(start + Duration::from_secs(5));
             // Polled repeatedly before the deadline (as a select! loop does): stays pending.
             for _ in 0..3 {
@@ -126,7 +126,7 @@ mod tests {
     fn timeout_returns_the_output_or_elapsed() {
         let rt = madsim::runtime::Runtime::with_seed_and_config(1, madsim::Config::default());
         rt.block_on(async {
-            let start = Instant::now();
+            let start = crate::clock::instant_now();
             let quick = timeout(Duration::from_secs(2), async {
                 tokio::time::sleep(Duration::from_secs(1)).await;
                 7

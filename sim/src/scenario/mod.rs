@@ -265,6 +265,7 @@ pub fn run_on_this_thread(scenario: &Arc<Scenario>, seed: u64, plan: &FaultPlan)
 /// One run, inside the simulation: build the nodes, let the supervisor carry out the plan
 /// until the work is done (or the liveness deadline), collect the outcome, stop every node.
 async fn simulate(sc: Arc<Scenario>, seed: u64, plan: FaultPlan) -> Outcome {
+    let _clock = crate::clock::RunClock::enter();
     let shared = Shared::new(sc.record_trace, sc.record_coverage, sc.latency);
     let postman = shared.env.net.spawn_postman();
     // Before the nodes: the supervisor's triggers watch the trace from its first entry.

@@ -224,10 +224,11 @@ pub struct Deaths {
 impl Deaths {
     /// `ip` died now (`at` on the history clock).
     pub fn record(&self, ip: IpAddr, at: crate::history::Timestamp) {
-        self.inner
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push((ip, at, Instant::now()));
+        self.inner.lock().unwrap_or_else(|e| e.into_inner()).push((
+            ip,
+            at,
+            crate::clock::instant_now(),
+        ));
     }
 
     /// Deaths recorded after the first `seen` ones.
@@ -578,7 +579,7 @@ where
                     let next = {
                         let Some(calls) = calls.upgrade() else { return };
                         let mut calls = calls.borrow_mut();
-                        let now = Instant::now();
+                        let now = crate::clock::instant_now();
                         calls.note_broken(now);
                         let next = calls.expire(now);
                         calls.sweeper_wakes_at = next;
@@ -646,7 +647,7 @@ where
                 let rx = self
                     .calls
                     .borrow_mut()
-                    .wait_for(request_id, Instant::now() + opts.timeout);
+                    .wait_for(request_id, crate::clock::instant_now() + opts.timeout);
                 // Keep a copy only while another attempt may follow.
                 let body = if attempt < attempts {
                     req.clone().expect("request kept for retries")
@@ -674,7 +675,7 @@ where
                     dst,
                     Envelope {
                         request_id,
-                        sent: Instant::now(),
+                        sent: crate::clock::instant_now(),
                         body,
                         line,
                     },
@@ -812,7 +813,7 @@ where
             to.addr,
             Envelope {
                 request_id: to.request_id,
-                sent: Instant::now(),
+                sent: crate::clock::instant_now(),
                 body: resp,
                 line: self.held.borrow_mut().remove(&to),
             },

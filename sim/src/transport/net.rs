@@ -147,7 +147,7 @@ impl Net {
                 } else {
                     lo
                 };
-                let at = Instant::now() + latency;
+                let at = crate::clock::instant_now() + latency;
                 st.next_seq += 1;
                 let seq = st.next_seq;
                 st.in_flight.insert(
@@ -183,7 +183,7 @@ impl Net {
                     if st.closed {
                         return;
                     }
-                    let now = Instant::now();
+                    let now = crate::clock::instant_now();
                     let mut due = Vec::new();
                     while let Some(entry) = st.in_flight.first_entry() {
                         if entry.key().0 > now {
@@ -296,7 +296,7 @@ mod tests {
             let postman = net.spawn_postman();
             let a = net.bind(addr(1, 1));
             let b = net.bind(addr(2, 1));
-            let start = Instant::now();
+            let start = crate::clock::instant_now();
             a.send_to(b.local_addr(), Box::new(1u32));
             a.send_to(b.local_addr(), Box::new(2u32));
             net.cut(addr(1, 1).ip(), addr(2, 1).ip());
