@@ -193,12 +193,19 @@ fn pipeline(sources: Sources, config: &Config, parse_all: bool, include_tests: b
     // -> callgraph
     let reach = callgraph::reach(&collected.summaries, config);
     let workflows_found = reach.workflows_found;
+    let files_parsed = collected.files_parsed;
     let entry_points = reach.entry_points.clone();
     // -> apply
     let applied = apply::apply(reach, &collected.summaries, &collected.texts, config);
     errors.extend(collected.errors);
     errors.sort();
     let unanalysed = errors.iter().filter(|e| e.may_hold_workflow).count();
+    let lines_scanned = collected.summaries.iter().map(|s| s.lines).sum();
+    // Freeing the summaries (a great many small allocations) and the texts takes about as
+    // long as building the call graph: it is spread over the pool too.
+    drop(collected.texts);
+    collected.summaries.into_par_iter().for_each(drop);
+    texts.into_par_iter().for_each(drop);
     Report {
         findings: applied.findings,
         files_scanned: files.len(),
@@ -207,10 +214,10 @@ fn pipeline(sources: Sources, config: &Config, parse_all: bool, include_tests: b
         unanalysed,
         unresolved: applied.unresolved,
         entry_points,
-        lines_scanned: collected.summaries.iter().map(|s| s.lines).sum(),
+        lines_scanned,
         suppressed: applied.suppressed,
         baselined: 0,
-        files_parsed: collected.files_parsed,
+        files_parsed,
     }
 }
 
@@ -262,8 +269,7 @@ fn select_parse_collect<'t>(
         for (i, r) in round {
             parsed[i] = Some(r);
         }
-        // With --parse-all nothing is left to parse, but growing the selection still tells
-        // which files may hold workflow code.
+        // With --parse-all nothing is left to parse: growing returns at once.
         selection.grow(&parsed);
     }
     let files_parsed = (0..files.len())

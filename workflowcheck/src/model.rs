@@ -117,8 +117,14 @@ pub struct Loc {
 impl Loc {
     /// Location of a span's start, with the caret covering the span if it is on one line.
     pub fn of(span: proc_macro2::Span) -> Loc {
-        let s = span.start();
-        let e = span.end();
+        Loc::between(span, span)
+    }
+
+    /// [`Loc::of`] the span from `first`'s start to `last`'s end (`first` no later than
+    /// `last`), as `Loc::of(first.join(last))` but without joining.
+    pub fn between(first: proc_macro2::Span, last: proc_macro2::Span) -> Loc {
+        let s = first.start();
+        let e = last.end();
         let len = if e.line == s.line && e.column > s.column {
             (e.column - s.column) as u32
         } else {

@@ -178,7 +178,11 @@ impl<'a> Selection<'a> {
         for &g in &marked {
             sel.group_marked[g] = true;
         }
-        sel.need(marked);
+        // With every file parsed, which groups are needed decides nothing (see `grow`):
+        // their identifiers need not be searched.
+        if !all {
+            sel.need(marked);
+        }
         sel
     }
 
@@ -275,6 +279,10 @@ impl<'a> Selection<'a> {
     /// group of one implementing a trait method of that name is parsed in full. Returns
     /// whether anything was added.
     pub fn grow(&mut self, results: &[Option<Result<FileSummary, Problem>>]) -> bool {
+        if self.parse.iter().all(|&p| p) {
+            // Everything is parsed already (`--parse-all`): nothing can be added.
+            return false;
+        }
         let mut called: HashSet<&str> = HashSet::new();
         for (i, r) in results.iter().enumerate() {
             let Some(Ok(s)) = r else { continue };

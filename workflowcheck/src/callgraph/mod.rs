@@ -9,6 +9,7 @@ mod unresolved;
 use crate::config::Config;
 use crate::model::*;
 use crate::rules;
+use rayon::prelude::*;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
 
 /// A function in the graph: (file index, fn index in that file).
@@ -48,6 +49,30 @@ pub fn reach(files: &[FileSummary], cfg: &Config) -> Reachability {
         reached,
         unresolved,
     }
+}
+
+/// `join(segs)`, with where each prefix ends in it: `key[..ends[k - 1]]` is
+/// `join(&segs[..k])`, so every prefix is looked up without a string of its own.
+fn prefixes(segs: &[String]) -> (String, Vec<usize>) {
+    let mut key = String::with_capacity(segs.iter().map(|s| s.len() + 2).sum());
+    let mut ends = Vec::with_capacity(segs.len());
+    for (i, s) in segs.iter().enumerate() {
+        if i > 0 {
+            key.push_str("::");
+        }
+        key.push_str(s);
+        ends.push(key.len());
+    }
+    (key, ends)
+}
+
+/// One file's canonical keys, computed in parallel before they are indexed: of each shared
+/// field, of each field type, and of each `impl`: the type, the traits' keys and the first
+/// trait.
+struct Canonical {
+    shared_fields: Vec<String>,
+    field_types: Vec<String>,
+    trait_impls: Vec<(Segs, Vec<String>, Option<Segs>)>,
 }
 
 /// An operation reached while walking, with its chain as graph nodes.
@@ -118,11 +143,17 @@ impl<'a> Graph<'a> {
             known: unresolved::Known::default(),
             facts: Vec::new(),
         };
-        for (fi, file) in files.iter().enumerate() {
-            for (i, f) in file.fns.iter().enumerate() {
+        // The keys are built in parallel, file by file, and inserted in file order (the
+        // first alias of a name wins, functions of one path keep their order).
+        let fn_keys: Vec<Vec<String>> = files
+            .par_iter()
+            .map(|file| file.fns.iter().map(|f| join(&f.qual)).collect())
+            .collect();
+        for ((fi, file), keys) in files.iter().enumerate().zip(fn_keys) {
+            for ((i, f), key) in file.fns.iter().enumerate().zip(keys) {
                 let id = g.fns.len();
                 g.fns.push((fi, i));
-                g.by_path.entry(join(&f.qual)).or_default().push(id);
+                g.by_path.entry(key).or_default().push(id);
                 if f.activity {
                     g.activities.insert(id);
                 }
@@ -140,26 +171,23 @@ impl<'a> Graph<'a> {
                 g.unordered_fields.insert(join(k), kind);
             }
         }
-        for file in files {
-            for (k, what) in &file.shared_fields {
-                let key = join(&g.canonical(k));
+        // Canonical paths need every alias; computed in parallel, inserted in file order.
+        let canon: Vec<Canonical> = files.par_iter().map(|f| g.canonical_of(f)).collect();
+        for (file, c) in files.iter().zip(canon) {
+            for ((_, what), key) in file.shared_fields.iter().zip(c.shared_fields) {
                 g.shared_fields.entry(key).or_insert_with(|| what.clone());
             }
-            for (k, t) in &file.field_types {
-                let key = join(&g.canonical(k));
+            for ((_, t), key) in file.field_types.iter().zip(c.field_types) {
                 g.field_types.entry(key).or_insert_with(|| t.clone());
             }
-            for (traits, ty) in &file.trait_impls {
-                let ty = g.canonical(ty);
-                for t in traits {
-                    let key = join(&g.canonical(t));
+            for (ty, traits, first) in c.trait_impls {
+                for key in traits {
                     let impls = g.trait_impls.entry(key).or_default();
                     if !impls.contains(&ty) {
                         impls.push(ty.clone());
                     }
                 }
-                if let Some(t) = traits.first() {
-                    let t = g.canonical(t);
+                if let Some(t) = first {
                     let of = g.traits_of_type.entry(join(&ty)).or_default();
                     if !of.contains(&t) {
                         of.push(t);
@@ -180,17 +208,18 @@ impl<'a> Graph<'a> {
             }
         }
         if !entry_traits.is_empty() {
-            for id in 0..g.fns.len() {
-                let info = g.info(id);
-                let hit = info
-                    .impl_trait
-                    .iter()
-                    .find_map(|t| entry_traits.get(&join(&g.canonical(t))));
-                if let Some((attr, name)) = hit {
-                    let why = format!("handler of the `#[{attr}]` trait `{name}`");
-                    g.trait_entries.insert(id, why);
-                }
-            }
+            let handlers: Vec<(FnId, String)> = (0..g.fns.len())
+                .into_par_iter()
+                .filter_map(|id| {
+                    let info = g.info(id);
+                    let (attr, name) = info
+                        .impl_trait
+                        .iter()
+                        .find_map(|t| entry_traits.get(&join(&g.canonical(t))))?;
+                    Some((id, format!("handler of the `#[{attr}]` trait `{name}`")))
+                })
+                .collect();
+            g.trait_entries.extend(handlers);
         }
         for file in files {
             for cands in &file.activity_regs {
@@ -199,13 +228,15 @@ impl<'a> Graph<'a> {
                 }
             }
         }
-        for id in 0..g.fns.len() {
-            let info = g.info(id);
-            if info.method && info.qual.len() > 1 && g.entry_reason(id).is_some() {
-                let owner = join(&g.canonical(&info.qual[..info.qual.len() - 1]));
-                g.workflow_types.insert(owner);
-            }
-        }
+        let owners: Vec<String> = (0..g.fns.len())
+            .into_par_iter()
+            .filter_map(|id| {
+                let info = g.info(id);
+                (info.method && info.qual.len() > 1 && g.entry_reason(id).is_some())
+                    .then(|| join(&g.canonical(&info.qual[..info.qual.len() - 1])))
+            })
+            .collect();
+        g.workflow_types.extend(owners);
         g.hidden = g.path_hidden();
         g.known = g.known();
         g.facts = vec![None; g.fns.len()];
@@ -218,17 +249,19 @@ impl<'a> Graph<'a> {
     fn path_hidden(&self) -> Vec<bool> {
         let reexports: HashSet<String> = self
             .files
-            .iter()
-            .flat_map(|f| &f.reexports)
+            .par_iter()
+            .flat_map_iter(|f| &f.reexports)
             .map(|t| join(&self.canonical(t)))
             .collect();
         (0..self.fns.len())
+            .into_par_iter()
             .map(|id| {
                 let info = self.info(id);
                 info.hidden
-                    && (reexports.is_empty()
-                        || !(2..=info.qual.len())
-                            .any(|k| reexports.contains(&join(&info.qual[..k]))))
+                    && (reexports.is_empty() || {
+                        let (key, ends) = prefixes(&info.qual);
+                        !(2..=info.qual.len()).any(|k| reexports.contains(&key[..ends[k - 1]]))
+                    })
             })
             .collect()
     }
@@ -249,17 +282,17 @@ impl<'a> Graph<'a> {
         let mut cur: Segs = segs.to_vec();
         let mut seen = HashSet::new();
         for _ in 0..16 {
-            let key = join(&cur);
+            let (key, ends) = prefixes(&cur);
             if found(&key) {
                 return Some(key);
             }
-            if !seen.insert(key) {
+            if !seen.insert(key.clone()) {
                 return None;
             }
             // The longest prefix that is an alias.
             let mut rewritten = None;
             for k in (1..=cur.len()).rev() {
-                if let Some(t) = self.aliases.get(&join(&cur[..k])) {
+                if let Some(t) = self.aliases.get(&key[..ends[k - 1]]) {
                     if t.as_slice() != &cur[..k] {
                         let mut n = t.clone();
                         n.extend(cur[k..].iter().cloned());
@@ -274,7 +307,7 @@ impl<'a> Graph<'a> {
             }
             // A glob import in one of the modules along the path.
             for k in (1..cur.len()).rev() {
-                if let Some(gs) = self.globs.get(&join(&cur[..k])) {
+                if let Some(gs) = self.globs.get(&key[..ends[k - 1]]) {
                     for g in gs {
                         let mut n = g.clone();
                         n.extend(cur[k..].iter().cloned());
@@ -298,25 +331,53 @@ impl<'a> Graph<'a> {
 
     /// `segs` rewritten through `use` aliases (re-exports) until none applies.
     fn canonical(&self, segs: &[String]) -> Segs {
-        let mut cur: Segs = segs.to_vec();
+        let mut cur: Option<Segs> = None;
         for _ in 0..16 {
+            let c = cur.as_deref().unwrap_or(segs);
+            let (key, ends) = prefixes(c);
             let mut rewritten = None;
-            for k in (1..=cur.len()).rev() {
-                if let Some(t) = self.aliases.get(&join(&cur[..k])) {
-                    if t.as_slice() != &cur[..k] {
+            for k in (1..=c.len()).rev() {
+                if let Some(t) = self.aliases.get(&key[..ends[k - 1]]) {
+                    if t.as_slice() != &c[..k] {
                         let mut n = t.clone();
-                        n.extend(cur[k..].iter().cloned());
+                        n.extend(c[k..].iter().cloned());
                         rewritten = Some(n);
                         break;
                     }
                 }
             }
             match rewritten {
-                Some(n) => cur = n,
+                Some(n) => cur = Some(n),
                 None => break,
             }
         }
-        cur
+        cur.unwrap_or_else(|| segs.to_vec())
+    }
+
+    /// The canonical keys of what `file` says about fields and trait impls (see
+    /// [`Graph::build`]).
+    fn canonical_of(&self, file: &FileSummary) -> Canonical {
+        Canonical {
+            shared_fields: file
+                .shared_fields
+                .iter()
+                .map(|(k, _)| join(&self.canonical(k)))
+                .collect(),
+            field_types: file
+                .field_types
+                .iter()
+                .map(|(k, _)| join(&self.canonical(k)))
+                .collect(),
+            trait_impls: file
+                .trait_impls
+                .iter()
+                .map(|(traits, ty)| {
+                    let keys = traits.iter().map(|t| join(&self.canonical(t))).collect();
+                    let first = traits.first().map(|t| self.canonical(t));
+                    (self.canonical(ty), keys, first)
+                })
+                .collect(),
+        }
     }
 
     /// The types a deferred type expression stands for (at most a few).

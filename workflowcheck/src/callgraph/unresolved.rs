@@ -22,6 +22,7 @@
 use super::Graph;
 use crate::model::{join, CallKind, CallSite, Segs, KNOWN_CRATES};
 use crate::rules;
+use rayon::prelude::*;
 use std::collections::HashSet;
 
 /// Methods every type may have without an `impl` in the tree: derives and the standard
@@ -145,13 +146,15 @@ impl Graph<'_> {
                 k.crates.insert(f.crate_name.clone());
             }
         }
-        for id in 0..self.fns.len() {
-            let info = self.info(id);
-            if info.method && info.qual.len() > 1 {
-                k.typed
-                    .insert(join(&self.canonical(&info.qual[..info.qual.len() - 1])));
-            }
-        }
+        let owners: Vec<String> = (0..self.fns.len())
+            .into_par_iter()
+            .filter_map(|id| {
+                let info = self.info(id);
+                (info.method && info.qual.len() > 1)
+                    .then(|| join(&self.canonical(&info.qual[..info.qual.len() - 1])))
+            })
+            .collect();
+        k.typed.extend(owners);
         k.typed.extend(self.trait_impls.keys().cloned());
         for (ty, traits) in &self.traits_of_type {
             k.typed.insert(ty.clone());

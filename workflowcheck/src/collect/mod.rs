@@ -344,6 +344,35 @@ fn is_serializer(segs: &[String]) -> bool {
             .is_some_and(|l| l.starts_with("to_") || l == "serialize")
 }
 
+/// `Loc::of(path.span())` without printing the path to tokens, which is what `Spanned` does
+/// for it: the span from the path's first token to its last (paths with parenthesized
+/// arguments, `Fn(A) -> B`, are left to `Spanned`).
+fn path_loc(path: &syn::Path) -> Loc {
+    let (Some(first_seg), Some(last_seg)) = (path.segments.first(), path.segments.last()) else {
+        return Loc::of(path.span());
+    };
+    let first = match &path.leading_colon {
+        Some(colons) => colons.spans[0],
+        None => first_seg.ident.span(),
+    };
+    let last = match &last_seg.arguments {
+        _ if path.segments.trailing_punct() => return Loc::of(path.span()),
+        syn::PathArguments::None => last_seg.ident.span(),
+        syn::PathArguments::AngleBracketed(a) => a.gt_token.span,
+        syn::PathArguments::Parenthesized(_) => return Loc::of(path.span()),
+    };
+    Loc::between(first, last)
+}
+
+/// `Loc::of(p.span())` of a path expression, through [`path_loc`] when it is a plain path.
+fn expr_path_loc(p: &syn::ExprPath) -> Loc {
+    if p.attrs.is_empty() && p.qself.is_none() {
+        path_loc(&p.path)
+    } else {
+        Loc::of(p.span())
+    }
+}
+
 fn strip_expr(mut e: &syn::Expr) -> &syn::Expr {
     loop {
         match e {
@@ -1014,36 +1043,38 @@ impl<'a> Collector<'a> {
 
     /// Parses the expressions inside a macro body, best effort, and visits them.
     fn visit_macro_body(&mut self, tokens: &TokenStream) {
-        let toks: Vec<TokenTree> = tokens.clone().into_iter().collect();
+        let joint =
+            |t: &TokenTree| matches!(t, TokenTree::Punct(q) if q.spacing() == Spacing::Joint);
+        // The tokens are moved into the pieces (one copy of the body, not two).
+        let mut toks = tokens.clone().into_iter().peekable();
         let mut pieces: Vec<Vec<TokenTree>> = vec![Vec::new()];
-        let mut i = 0;
-        while i < toks.len() {
-            let t = &toks[i];
-            if let TokenTree::Punct(p) = t {
-                let prev_joint = matches!(i.checked_sub(1).map(|j| &toks[j]), Some(TokenTree::Punct(q)) if q.spacing() == Spacing::Joint);
+        // Whether the token before the current one is a joint punctuation.
+        let mut prev_joint = false;
+        while let Some(t) = toks.next() {
+            if let TokenTree::Punct(p) = &t {
                 let c = p.as_char();
                 if c == ',' || c == ';' {
                     pieces.push(Vec::new());
-                    i += 1;
+                    prev_joint = joint(&t);
                     continue;
                 }
                 if c == '=' && !prev_joint {
                     if p.spacing() == Spacing::Alone {
                         pieces.push(Vec::new());
-                        i += 1;
+                        prev_joint = joint(&t);
                         continue;
                     }
-                    if matches!(toks.get(i + 1), Some(TokenTree::Punct(q)) if q.as_char() == '>') {
+                    if matches!(toks.peek(), Some(TokenTree::Punct(q)) if q.as_char() == '>') {
                         pieces.push(Vec::new());
-                        i += 2;
+                        prev_joint = toks.next().is_some_and(|gt| joint(&gt));
                         continue;
                     }
                 }
             }
+            prev_joint = joint(&t);
             if let Some(last) = pieces.last_mut() {
-                last.push(t.clone());
+                last.push(t);
             }
-            i += 1;
         }
         for piece in pieces {
             if piece.is_empty() {
@@ -1429,7 +1460,7 @@ impl<'ast> Visit<'ast> for Collector<'_> {
     fn visit_expr_call(&mut self, c: &'ast syn::ExprCall) {
         if let syn::Expr::Path(p) = &*c.func {
             let segs = ident_segs(&p.path);
-            let loc = Loc::of(p.span());
+            let loc = expr_path_loc(p);
             let shown = segs.join("::");
             if p.qself.is_none() && !segs.is_empty() {
                 let r = self.res.resolve_ex(&segs);
@@ -1492,7 +1523,7 @@ impl<'ast> Visit<'ast> for Collector<'_> {
             return;
         }
         if name != "clone" {
-            self.captured_use(&m.receiver, loc);
+            self.captured_use(&m.receiver, || loc);
             for a in &m.args {
                 self.captured_arg(a);
             }
@@ -1593,7 +1624,7 @@ impl<'ast> Visit<'ast> for Collector<'_> {
                 return;
             }
         }
-        let loc = Loc::of(p.span());
+        let loc = expr_path_loc(p);
         let shown = segs.join("::");
         let r = self.res.resolve_ex(&segs);
         if self.check_path(&r, &shown, loc).is_none() {
@@ -1640,7 +1671,7 @@ impl<'ast> Visit<'ast> for Collector<'_> {
         if OPAQUE_MACROS.contains(&name.as_str()) || self.frames.is_empty() {
             return;
         }
-        let loc = Loc::of(m.path.span());
+        let loc = path_loc(&m.path);
         let r = self.res.resolve_ex(&segs);
         if r.local {
             self.visit_macro_body(&m.tokens);
@@ -1676,7 +1707,13 @@ impl Collector<'_> {
 
     /// A method called on `receiver`: reported if it is shared state the workflow closure
     /// being visited captured from outside.
-    fn captured_use(&mut self, receiver: &syn::Expr, loc: Loc) {
+    /// `loc` is computed only for a hit: the span of a whole argument expression is found by
+    /// printing it to tokens.
+    fn captured_use(&mut self, receiver: &syn::Expr, loc: impl FnOnce() -> Loc) {
+        match self.frames.last() {
+            Some(f) if !f.shared.is_empty() => {}
+            _ => return,
+        }
         let Some(name) = captures::local_name(receiver) else {
             return;
         };
@@ -1685,7 +1722,7 @@ impl Collector<'_> {
             s.captured.then(|| s.what.clone())
         });
         if let Some(h) = what.and_then(|w| rules::captured_state_access(&name, &w)) {
-            self.hit(h, loc);
+            self.hit(h, loc());
         }
     }
 
@@ -1699,7 +1736,7 @@ impl Collector<'_> {
                 e = strip_expr(&m.receiver);
             }
         }
-        self.captured_use(e, Loc::of(a.span()));
+        self.captured_use(e, || Loc::of(a.span()));
     }
 
     fn register_activity_args<'e>(&mut self, args: impl Iterator<Item = &'e syn::Expr>) {
