@@ -1,6 +1,11 @@
 //! How fast the JSON history codec reads and writes, on Temporal's fixtures and on a large
 //! history made of them (medians; `cargo bench -p sim --bench codec`).
 
+// The same allocator as the `sim` binary (`sim replay`, `sim show`), so the figures are the
+// command line's.
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 

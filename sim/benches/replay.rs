@@ -9,6 +9,11 @@
 //! Run with `cargo bench -p sim --bench replay`. Timing happens outside any madsim runtime,
 //! so the clock is the real one.
 
+// The same allocator as the `sim` binary (`sim replay`, `sim show`), so the figures are the
+// command line's.
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::hint::black_box;
 use std::path::PathBuf;
 use std::sync::Arc;
