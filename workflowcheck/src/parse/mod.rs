@@ -4,6 +4,12 @@
 //! against nesting limits, and only then handed to syn, whose recursive descent would
 //! otherwise overflow on pathological input. Parsing also runs under `catch_unwind` on
 //! threads with large stacks (see [`crate::with_pool`]), so no input can take the scan down.
+//!
+//! The limits are checked on the tokens ([`check_nesting`]) only when a scan of the text
+//! (`bounds.rs`: upper bounds on both measures, at a fraction of the cost) cannot show they
+//! are kept, which for real code is never.
+
+mod bounds;
 
 use crate::model::Problem;
 use proc_macro2::{Delimiter, TokenStream, TokenTree};
@@ -53,7 +59,11 @@ pub fn parse_source(src: &str) -> Result<syn::File, Problem> {
             bounded(format!("cannot tokenize: {e}")),
         )
     })?;
-    check_nesting(&tokens)?;
+    // The token walk runs only when a scan of the text cannot show the limits are kept.
+    let within = |(depth, run)| depth <= MAX_GROUP_DEPTH && run <= MAX_OPERATOR_RUN;
+    if !bounds::bounds(&text).is_some_and(within) {
+        check_nesting(&tokens)?;
+    }
     syn::parse2::<syn::File>(tokens).map_err(|e| {
         let loc = e.span().start();
         Problem::at(
