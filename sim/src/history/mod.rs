@@ -5,6 +5,7 @@
 //! bytes in and get bytes out.
 
 pub mod attributes;
+mod check;
 pub mod command;
 pub mod event;
 pub mod exec;
@@ -23,8 +24,8 @@ pub use command::{
 pub use event::*;
 pub use exec::ExecKey;
 pub use failure::{Failure, FailureInfo};
-pub use json::{parse_history, to_json, HistoryError};
+pub use json::{parse_history, read_history, to_json, HistoryError};
 pub use payload::{Payload, PayloadError, Payloads, JSON_PLAIN};
 pub use protocol::{MessageBody, ProtocolMessage};
-pub use render::show;
+pub use render::{show, show_pieces};
 pub use time::{format_duration, format_timestamp, parse_duration, parse_timestamp};
