@@ -11,9 +11,11 @@ pub mod event;
 pub mod exec;
 pub mod failure;
 pub mod json;
+mod lifecycle;
 pub mod payload;
 pub mod protocol;
 pub mod render;
+mod shared;
 pub mod time;
 
 pub use attributes::*;
