@@ -197,6 +197,19 @@ fn bad_input_is_exit_code_2_with_the_file_named() {
             r#"{"events":[{"when":{"on":"at","ms":5},"fault":{"kind":"kill","node":{"named":"worker-9"},"restart_after_ms":10}}],"heal_at_ms":1000}"#,
             "worker-9",
         ),
+        // Triggers that could never fire.
+        (
+            r#"{"events":[{"when":{"on":"history","event_type":"ActivityStarted","nth":1},"fault":{"kind":"kill","node":"caller","restart_after_ms":10}}],"heal_at_ms":1000}"#,
+            "\"ActivityStarted\" is not a history event type",
+        ),
+        (
+            r#"{"events":[{"when":{"on":"effect","service":"bank","operation":"refund","nth":1},"fault":{"kind":"kill","node":"caller","restart_after_ms":10}}],"heal_at_ms":1000}"#,
+            "bank records no effect \"refund\"",
+        ),
+        (
+            r#"{"events":[{"when":{"on":"at","ms":5},"fault":{"kind":"partition","nodes":[],"duration_ms":10}}],"heal_at_ms":1000}"#,
+            "a partition of no nodes cuts nothing off",
+        ),
     ] {
         std::fs::write(&plan, bad_plan).unwrap();
         let o = sim(&[
@@ -213,6 +226,32 @@ fn bad_input_is_exit_code_2_with_the_file_named() {
             "{}",
             stderr(&o)
         );
+    }
+    // Mistakes serde_json would report in its own terms: named by field, position and value.
+    for (bad_plan, expect) in [
+        (
+            r#"{"events":[],"heal_at_ms":1000,"heal_at":5}"#,
+            "line 1 column 40: unknown field `heal_at`",
+        ),
+        (
+            r#"{"events":[],"heal_at_ms":18446744073709551616}"#,
+            "line 1 column 27: 18446744073709551616 is not a whole number from 0 to \
+             18446744073709551615",
+        ),
+    ] {
+        std::fs::write(&plan, bad_plan).unwrap();
+        let o = sim(&[
+            "run",
+            "money-transfer",
+            "--seed",
+            "1",
+            "--plan",
+            plan.to_str().unwrap(),
+        ]);
+        assert_eq!(o.status.code(), Some(2), "{bad_plan}");
+        let want = format!("error: {}: {expect}", plan.display());
+        assert!(stderr(&o).starts_with(&want), "{}", stderr(&o));
+        assert!(!stderr(&o).contains("e+19"), "{}", stderr(&o));
     }
     let o = sim(&["frobnicate"]);
     assert_eq!(o.status.code(), Some(2));
@@ -238,9 +277,23 @@ fn environment_overrides_are_checked_once_and_reported() {
     let not_json = tmp.join("not-a-plan.txt");
     std::fs::write(&not_json, "hello").unwrap();
     let missing = tmp.join("missing.json");
+    let unknown_node = tmp.join("unknown-node.json");
+    std::fs::write(
+        &unknown_node,
+        r#"{"events":[{"when":{"on":"at","ms":5},"fault":{"kind":"kill","node":{"named":"worker-9"},"restart_after_ms":10}}],"heal_at_ms":1000}"#,
+    )
+    .unwrap();
     for (env, expect) in [
-        (("SIM_PLAN", not_json.to_str().unwrap()), "not-a-plan.txt"),
+        (
+            ("SIM_PLAN", not_json.to_str().unwrap()),
+            "not-a-plan.txt: line 1 column 1: expected value",
+        ),
         (("SIM_PLAN", missing.to_str().unwrap()), "missing.json"),
+        (
+            ("SIM_PLAN", unknown_node.to_str().unwrap()),
+            "unknown-node.json: event 1 (at 5ms: kill worker-9, restart after 10ms): no node \
+             named \"worker-9\"",
+        ),
         (("SIM_SEED", "abc"), "\"abc\" is not a seed"),
     ] {
         let o = run(&[env], &["--seeds", "0..3", "--faults", "none"]);
@@ -256,6 +309,23 @@ fn environment_overrides_are_checked_once_and_reported() {
     let o = run(&[], &["--seed", "18446744073709551615", "--faults", "none"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert!(stdout(&o).contains("1 seed(s)"), "{}", stdout(&o));
+    // Seed ranges are computed, never listed: the widest range, sharded down to a seed or two,
+    // starts at once (a list of 2^64 or 10^10 seeds would never be built).
+    for (range, shard, seeds) in [
+        ("0..18446744073709551615", "0/18446744073709551615", 1),
+        ("0..10000000000", "0/5000000000", 2),
+    ] {
+        let o = run(
+            &[],
+            &["--seeds", range, "--shard", shard, "--faults", "none"],
+        );
+        assert_eq!(o.status.code(), Some(0), "{range}: {}", stderr(&o));
+        assert!(
+            stdout(&o).contains(&format!("{seeds} seed(s)")),
+            "{}",
+            stdout(&o)
+        );
+    }
     // A shard that holds none of the seeds runs nothing and says so.
     let o = run(&[], &["--seeds", "0..3", "--shard", "5/7"]);
     assert_eq!(o.status.code(), Some(2), "{}", stdout(&o));
@@ -305,6 +375,16 @@ fn histories_are_checked_before_they_are_shown_or_replayed() {
             good.replacen("\"eventId\": \"2\"", "\"eventId\": \"3\"", 1),
             "event 2 (index 1) has eventId 3, expected 2",
         ),
+        (
+            "duplicate.json",
+            good.replacen("\"eventId\": \"3\"", "\"eventId\": \"2\"", 1),
+            "event 3 (index 2) has eventId 2, expected 3",
+        ),
+        (
+            "negative.json",
+            good.replacen("\"eventId\": \"1\"", "\"eventId\": \"-1\"", 1),
+            "event 1 (index 0) has eventId -1, expected 1",
+        ),
     ] {
         let f = tmp.join(name);
         std::fs::write(&f, text).unwrap();
@@ -325,7 +405,10 @@ fn histories_are_checked_before_they_are_shown_or_replayed() {
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join("good.json"), &good).unwrap();
     #[cfg(unix)]
-    std::os::unix::fs::symlink(tmp.join("absent.json"), dir.join("dangling.json")).unwrap();
+    {
+        std::os::unix::fs::symlink(tmp.join("absent.json"), dir.join("dangling.json")).unwrap();
+        std::os::unix::fs::symlink(dir.join("loop.json"), dir.join("loop.json")).unwrap();
+    }
     let o = sim(&[
         "replay",
         dir.to_str().unwrap(),
@@ -336,8 +419,12 @@ fn histories_are_checked_before_they_are_shown_or_replayed() {
     #[cfg(unix)]
     {
         assert_eq!(o.status.code(), Some(2), "{}", stdout(&o));
+        assert!(stderr(&o).contains("ERROR "), "{}", stderr(&o));
         assert!(stderr(&o).contains("dangling.json"), "{}", stderr(&o));
-        assert!(stdout(&o).contains("1 unreadable"), "{}", stdout(&o));
+        assert!(stderr(&o).contains("loop.json"), "{}", stderr(&o));
+        assert!(stdout(&o).contains("2 unreadable"), "{}", stdout(&o));
+        // The errors go to stderr only: stdout holds the results.
+        assert!(!stdout(&o).contains("ERROR"), "{}", stdout(&o));
     }
     // An --out that cannot be written is refused before the sweep runs.
     let file = tmp.join("a-file");
@@ -354,6 +441,129 @@ fn histories_are_checked_before_they_are_shown_or_replayed() {
     assert_eq!(o.status.code(), Some(2), "{}", stdout(&o));
     assert!(stderr(&o).contains("--out"), "{}", stderr(&o));
     let _ = std::fs::remove_dir_all(&tmp);
+}
+
+/// `replay` refuses what no Temporal server writes (a retry policy the server refuses, times
+/// that run backwards) rather than judging the workflow code on it; a failure's line quotes a
+/// 10 MB name cut short.
+#[test]
+fn replay_refuses_histories_no_server_writes() {
+    let tmp = std::env::temp_dir().join(format!("durasim-server-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&tmp);
+    std::fs::create_dir_all(&tmp).unwrap();
+    let good = std::fs::read_to_string(fixture("transfer-completed.json")).unwrap();
+    let second = "\"eventTime\": \"2026-11-25T09:42:43.989518022Z\"";
+    let fourth = "\"eventTime\": \"2026-11-25T09:42:44.049903066Z\"";
+    assert!(
+        good.contains(second) && good.contains(fourth),
+        "the fixture's times changed"
+    );
+    for (name, text, expect) in [
+        (
+            "backoff.json",
+            good.replace("\"backoffCoefficient\": 2", "\"backoffCoefficient\": -2"),
+            "event 5 (ActivityTaskScheduled): retryPolicy.backoffCoefficient -2: must be a \
+             number of at least 1",
+        ),
+        (
+            "attempts.json",
+            good.replace(
+                "\"backoffCoefficient\": 2",
+                "\"backoffCoefficient\": 2, \"maximumAttempts\": -3",
+            ),
+            "event 5 (ActivityTaskScheduled): retryPolicy.maximumAttempts -3: cannot be negative",
+        ),
+        (
+            "before-start.json",
+            good.replacen(second, "\"eventTime\": \"2020-01-01T00:00:00Z\"", 1),
+            "event 2 (WorkflowTaskScheduled): eventTime 2020-01-01T00:00:00Z is before the run \
+             started",
+        ),
+        (
+            "backwards.json",
+            good.replacen(
+                fourth,
+                "\"eventTime\": \"2026-11-25T09:42:43.999000000Z\"",
+                1,
+            ),
+            "event 4 (WorkflowTaskCompleted): eventTime 2026-11-25T09:42:43.999",
+        ),
+    ] {
+        assert_ne!(text, good, "{name}: the fixture changed");
+        let f = tmp.join(name);
+        std::fs::write(&f, text).unwrap();
+        let o = sim(&["replay", f.to_str().unwrap(), "--workflow", "MoneyTransfer"]);
+        assert_eq!(o.status.code(), Some(2), "{name}: {}", stdout(&o));
+        let want = format!("ERROR {}: {expect}", f.display());
+        assert!(stderr(&o).starts_with(&want), "{name}: {}", stderr(&o));
+    }
+    // A 10 MB activity name: the FAIL line names the event and quotes the name cut short.
+    let huge = good.replace(
+        "\"name\": \"withdraw\"",
+        &format!("\"name\": \"{}\"", "x".repeat(10 << 20)),
+    );
+    let f = tmp.join("huge-name.json");
+    std::fs::write(&f, huge).unwrap();
+    let o = sim(&["replay", f.to_str().unwrap(), "--workflow", "MoneyTransfer"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(stdout(&o).contains("FAIL  "), "{}", stdout(&o));
+    assert!(
+        stdout(&o).contains("nondeterminism at event 5"),
+        "{}",
+        stdout(&o)
+    );
+    assert!(stdout(&o).len() < 4096, "{} bytes", stdout(&o).len());
+    let _ = std::fs::remove_dir_all(&tmp);
+}
+
+/// Inputs that never end (`/dev/zero`) are refused at their first byte or at the read limit,
+/// with the input named, and output that cannot be written ends the command with exit 2.
+#[cfg(unix)]
+#[test]
+fn endless_inputs_and_unwritable_output_end_with_exit_2() {
+    let start = std::time::Instant::now();
+    for args in [
+        vec!["show", "/dev/zero"],
+        vec!["show", "--detailed", "/dev/urandom"],
+        vec!["replay", "/dev/zero", "--workflow", "MoneyTransfer"],
+        vec![
+            "run",
+            "money-transfer",
+            "--seed",
+            "1",
+            "--plan",
+            "/dev/zero",
+        ],
+    ] {
+        let o = sim(&args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stdout(&o));
+        assert!(stderr(&o).contains("/dev/"), "{args:?}: {}", stderr(&o));
+    }
+    let o = Command::new(env!("CARGO_BIN_EXE_sim"))
+        .args(["run", "money-transfer", "--seed", "1"])
+        .env("SIM_PLAN", "/dev/zero")
+        .output()
+        .expect("run sim");
+    assert_eq!(o.status.code(), Some(2), "{}", stdout(&o));
+    assert!(
+        stderr(&o).contains("SIM_PLAN: /dev/zero: larger than 16 MiB; not read"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(start.elapsed().as_secs() < 60, "{:?}", start.elapsed());
+    // `sim show FILE > /dev/full`: the output is not written, and the exit code says so.
+    let full = std::fs::File::create("/dev/full").expect("/dev/full");
+    let o = Command::new(env!("CARGO_BIN_EXE_sim"))
+        .args(["show", fixture("transfer-completed.json").to_str().unwrap()])
+        .stdout(full)
+        .output()
+        .expect("run sim");
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("error: writing the output: No space left on device"),
+        "{}",
+        stderr(&o)
+    );
 }
 
 #[test]

@@ -1,7 +1,8 @@
 //! `sim` fed broken inputs, as a fuzzer feeds them: mutated history files (`show`, `replay`),
-//! mutated fault plans (`run --plan`) and random command lines. Whatever the input, `sim` must
-//! not panic, must end with exit code 0, 1 or 2, and an exit 2 must name the input at fault
-//! (the file, or the flag or value).
+//! mutated fault plans (`run --plan`) and random command lines, some with `SIM_SEED`/`SIM_PLAN`
+//! set. Whatever the input, `sim` must not panic, must end with exit code 0, 1 or 2, an exit 2
+//! must name the input at fault (the file, the flag or value, the variable), and a sweep that an
+//! environment variable changed must say so on stderr.
 //!
 //! The inputs are mutations of what `sim` accepts: the recorded Temporal histories in
 //! `fixtures/temporal-histories/`, a plan `sim run --out` wrote and plans of the documented
@@ -40,7 +41,7 @@ struct Run {
     /// `None` when a signal ended it, or when it hung and was killed.
     code: Option<i32>,
     hung: bool,
-    stdout_bytes: usize,
+    stdout: String,
     stderr: String,
 }
 
@@ -53,7 +54,7 @@ impl Run {
             args,
             self.code,
             if self.hung { " (hung)" } else { "" },
-            self.stdout_bytes,
+            self.stdout.len(),
             clip(&self.stderr, 4000)
         )
     }
@@ -79,11 +80,18 @@ fn drain(pipe: Option<impl Read + Send + 'static>) -> JoinHandle<Vec<u8>> {
 /// Runs `sim` with these arguments (and none of the environment overrides a user might have
 /// set), killing it after [`RUN_LIMIT`].
 fn sim(args: &[String]) -> Run {
+    sim_with(args, &[])
+}
+
+/// [`sim`] with these environment variables set.
+fn sim_with(args: &[String], env: &[(String, String)]) -> Run {
     let mut child = Command::new(env!("CARGO_BIN_EXE_sim"))
         .args(args)
         .env_remove("SIM_SEED")
         .env_remove("MADSIM_TEST_SEED")
         .env_remove("SIM_PLAN")
+        .env_remove("SIM_OUT")
+        .envs(env.iter().map(|(k, v)| (k, v)))
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -110,7 +118,7 @@ fn sim(args: &[String]) -> Run {
             status.and_then(|s| s.code())
         },
         hung,
-        stdout_bytes: stdout.join().unwrap_or_default().len(),
+        stdout: String::from_utf8_lossy(&stdout.join().unwrap_or_default()).into_owned(),
         stderr: String::from_utf8_lossy(&stderr.join().unwrap_or_default()).into_owned(),
     }
 }
@@ -968,6 +976,7 @@ fn command_line(p: &Paths) -> impl Strategy<Value = Vec<String>> {
         p.missing.clone(),
         p.scratch.clone(),
         "/dev/null".to_string(),
+        "/dev/zero".to_string(),
         "-".to_string(),
     ];
     let positional = prop_oneof![
@@ -1050,6 +1059,24 @@ fn command_line(p: &Paths) -> impl Strategy<Value = Vec<String>> {
         })
 }
 
+/// The environment a command line runs under: mostly none, else `SIM_SEED`, `MADSIM_TEST_SEED`
+/// or `SIM_PLAN` with good and bad values (`/dev/zero` among the plans).
+fn environment(p: &Paths) -> impl Strategy<Value = Vec<(String, String)>> {
+    let plans = vec![
+        p.plan.clone(),
+        p.missing.clone(),
+        p.history.clone(),
+        p.scratch.clone(),
+        "/dev/zero".to_string(),
+    ];
+    let one = prop_oneof![
+        select(SEEDS).prop_map(|s| ("SIM_SEED".to_string(), s.to_string())),
+        select(SEEDS).prop_map(|s| ("MADSIM_TEST_SEED".to_string(), s.to_string())),
+        select(plans).prop_map(|f| ("SIM_PLAN".to_string(), f)),
+    ];
+    prop_oneof![3 => Just(Vec::new()), 1 => vec(one, 1..3)]
+}
+
 /// Whether the first lines of an error name one of the arguments (or, for `--flag=value`, the
 /// flag or the value), or the argument clap found missing (`'<FILE>'`).
 fn names_an_argument(stderr: &str, line: &[String]) -> bool {
@@ -1082,8 +1109,23 @@ fn random_command_lines_end_in_0_1_or_2_and_usage_errors_name_the_argument() {
         scratch: scratch.0.display().to_string(),
         out: scratch.path("out"),
     };
-    run_cases(1_500, command_line(&paths), |line| {
-        check(&sim(&line), |stderr| names_an_argument(stderr, &line))
+    let cases = (command_line(&paths), environment(&paths));
+    run_cases(1_500, cases, |(line, env)| {
+        let run = sim_with(&line, &env);
+        check(&run, |stderr| {
+            names_an_argument(stderr, &line)
+                || env
+                    .iter()
+                    .any(|(var, _)| stderr.starts_with(&format!("error: {var}: ")))
+        })?;
+        // A sweep an environment variable changed says so on stderr.
+        let swept = run.stdout.contains(" seed(s) under ") || run.stdout.contains("\"seeds_run\"");
+        prop_assert!(
+            !swept || env.is_empty() || run.stderr.contains("from the environment"),
+            "an override not reported: {env:?}{}",
+            run.describe()
+        );
+        Ok(())
     });
 }
 

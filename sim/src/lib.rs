@@ -98,7 +98,9 @@ pub use client::{
 pub use clock::BASE_NANOS;
 pub use engine::{Defects, EngineConfig, Limits};
 pub use faults::{FaultPlan, Profile};
-pub use harness::{load_plan, Harness, HarnessError, Report, Repro, SeedFailure, MAX_JOBS};
+pub use harness::{
+    load_plan, Harness, HarnessError, InputReader, Report, Repro, SeedFailure, MAX_JOBS,
+};
 pub use record::coverage;
 pub use record::{
     AckedEvent, AttemptEnd, AttemptFailure, Caller, ClientResult, Effect, Expectation,

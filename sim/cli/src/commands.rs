@@ -2,13 +2,15 @@
 //! as `Err(message)`, which the binary prints and turns into exit code 2).
 
 use std::fmt::Write as _;
+use std::io::Write;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
-use sim::history::{parse_history, show as render_show, History};
+use sim::history::{read_history as parse_history_from, show_pieces, History};
 use sim::sdk::{replay as replay_history, ReplayOutcome};
+use sim::InputReader;
 
-use crate::Catalogue;
+use crate::{Catalogue, Stop};
 
 /// `sim list`.
 pub fn list(catalogue: &Catalogue) -> String {
@@ -36,60 +38,29 @@ pub fn list(catalogue: &Catalogue) -> String {
 }
 
 /// The largest input file `sim` reads (a history of the 51,200 events Temporal allows is far
-/// smaller): a larger one, or a device that never ends (`/dev/zero`), is an error, not a hang.
+/// smaller): a larger one, or a device that never ends, is an error, not a hang. Files are read
+/// as they are parsed, so the limit bounds time, not memory.
 pub const MAX_INPUT_BYTES: u64 = 512 << 20;
 
 /// Reads a file as UTF-8 (a leading byte-order mark is dropped), naming the file in every
 /// error; at most [`MAX_INPUT_BYTES`].
 pub fn read_text(path: &Path) -> Result<String, String> {
-    use std::io::Read as _;
-    let named = |e: std::io::Error| format!("{}: {e}", path.display());
-    let file = std::fs::File::open(path).map_err(named)?;
-    let mut bytes = Vec::new();
-    file.take(MAX_INPUT_BYTES + 1)
-        .read_to_end(&mut bytes)
-        .map_err(named)?;
-    if bytes.len() as u64 > MAX_INPUT_BYTES {
-        return Err(format!(
-            "{}: larger than {} MiB; not read",
-            path.display(),
-            MAX_INPUT_BYTES >> 20
-        ));
-    }
-    let mut text = String::from_utf8(bytes).map_err(|e| {
-        format!(
-            "{}: not UTF-8 (invalid byte at offset {})",
-            path.display(),
-            e.utf8_error().valid_up_to()
-        )
-    })?;
-    if text.starts_with('\u{feff}') {
-        text.drain(..'\u{feff}'.len_utf8());
-    }
-    Ok(text)
+    InputReader::open(path, MAX_INPUT_BYTES)
+        .and_then(InputReader::read_text)
+        .map_err(|e| format!("{}: {e}", path.display()))
 }
 
-/// Reads and parses one history file, and checks that it is one run's history: it has events,
-/// numbered 1, 2, 3, ... in order.
+/// Reads and parses one history file as it is read (never holding its text), and checks that
+/// it is one run's history: it has events, numbered 1, 2, 3, ... in order. Errors name the
+/// file, then the line and column, or the event and field.
 pub fn read_history(path: &Path) -> Result<History, String> {
-    let text = read_text(path)?;
-    let h = parse_history(&text).map_err(|e| format!("{}: {e}", path.display()))?;
-    if h.events.is_empty() {
-        return Err(format!("{}: the history has no events", path.display()));
+    let named = |e: &dyn std::fmt::Display| format!("{}: {e}", path.display());
+    let reader = InputReader::open(path, MAX_INPUT_BYTES).map_err(|e| named(&e))?;
+    let h = parse_history_from(reader).map_err(|e| named(&e))?;
+    match h.shape_problem() {
+        Some(p) => Err(named(&p)),
+        None => Ok(h),
     }
-    for (i, e) in h.events.iter().enumerate() {
-        let want = i as i64 + 1;
-        if e.event_id != want {
-            return Err(format!(
-                "{}: event {} (index {i}) has eventId {}, expected {want}: event ids count \
-                 from 1 without gaps, in order",
-                path.display(),
-                i + 1,
-                e.event_id
-            ));
-        }
-    }
-    Ok(h)
 }
 
 /// Creates `dir` if needed and checks that a file can be written in it, so that `--out` fails
@@ -102,18 +73,14 @@ pub fn check_writable_dir(dir: &Path) -> Result<(), String> {
     std::fs::remove_file(&probe).map_err(named)
 }
 
-/// `sim show FILE [--detailed]`.
-pub fn show(path: &Path, detailed: bool) -> Result<String, String> {
-    Ok(render_show(&read_history(path)?, detailed))
-}
-
-/// What `sim replay` printed (results on stdout, unreadable inputs on stderr) and the exit code
-/// it ends with.
-pub struct ReplayReport {
-    /// Lines about inputs that could not be read, for stderr.
-    pub errors: String,
-    pub text: String,
-    pub exit_code: u8,
+/// `sim show FILE [--detailed]`: the whole history is read and checked first, then printed an
+/// event at a time.
+pub fn show(path: &Path, detailed: bool, out: &mut dyn Write) -> Result<u8, Stop> {
+    let history = read_history(path)?;
+    for piece in show_pieces(&history, detailed) {
+        out.write_all(piece.as_bytes())?;
+    }
+    Ok(0)
 }
 
 fn history_files(path: &Path) -> Result<(Vec<PathBuf>, Vec<String>), String> {
@@ -149,16 +116,20 @@ fn history_files(path: &Path) -> Result<(Vec<PathBuf>, Vec<String>), String> {
     Ok((files, unreadable))
 }
 
-/// `sim replay FILE|DIR --workflow NAME [--any-type]`: exit 0 when every history replays, 1
-/// with the error per failing file, 2 (as `Err`) on usage errors or when no file could be read.
-/// Histories of a workflow type other than the one `NAME` implements are skipped, each named
-/// (unless `any_type`); when every history was skipped, nothing was checked: exit 2.
+/// `sim replay FILE|DIR --workflow NAME [--any-type]`: a line per history on `out` as it is
+/// replayed (`ok`, `FAIL` with the non-determinism error, `skip`), then a summary; a line per
+/// input that could not be read or is no history a server writes on `err`. Exit 0 when every
+/// history replays, 1 when one failed, 2 when an input could not be used or nothing was left
+/// to replay. Histories of a workflow type other than the one `NAME` implements are skipped,
+/// each named (unless `any_type`).
 pub fn replay(
     catalogue: &Catalogue,
     path: &Path,
     workflow: &str,
     any_type: bool,
-) -> Result<ReplayReport, String> {
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> Result<u8, Stop> {
     let Some(entry) = catalogue.find_workflow(workflow) else {
         let known: Vec<&str> = catalogue
             .workflows()
@@ -168,96 +139,88 @@ pub fn replay(
         let guess = sim::closest(workflow, known.iter().copied())
             .map(|g| format!("; did you mean {g:?}?"))
             .unwrap_or_default();
-        return Err(format!(
+        return Err(Stop::Input(format!(
             "unknown workflow {workflow:?}{guess} (known: {})",
             known.join(", ")
-        ));
+        )));
     };
     let (files, unreadable) = history_files(path)?;
-    let mut text = String::new();
-    let mut errors = String::new();
     let (mut failed, mut bad_input, mut skipped) = (0, unreadable.len(), 0);
     let own_type = entry.implements.as_str();
     for e in &unreadable {
-        let _ = writeln!(errors, "ERROR {e}");
+        let _ = writeln!(err, "ERROR {e}");
     }
     for f in &files {
-        let h = match read_history(f) {
+        let checked = read_history(f).and_then(|h| match h.replay_problem() {
+            Some(p) => Err(format!("{}: {p}", f.display())),
+            None => Ok(h),
+        });
+        let h = match checked {
             Ok(h) => h,
             Err(e) => {
                 bad_input += 1;
-                let _ = writeln!(errors, "ERROR {e}");
+                let _ = writeln!(err, "ERROR {e}");
                 continue;
             }
         };
-        let Some(wf_type) = h.workflow_type().map(str::to_string) else {
-            bad_input += 1;
-            let _ = writeln!(
-                errors,
-                "ERROR {}: history does not start with WorkflowExecutionStarted",
-                f.display()
-            );
-            continue;
-        };
+        // A history that passed `replay_problem` starts with WorkflowExecutionStarted.
+        let wf_type = h.workflow_type().unwrap_or_default().to_string();
         if !any_type && wf_type != own_type {
             skipped += 1;
-            let _ = writeln!(
-                text,
+            writeln!(
+                out,
                 "skip  {} (a {wf_type} history; {workflow} implements {own_type}; --any-type \
                  replays it anyway)",
                 f.display()
-            );
+            )?;
             continue;
         }
         let registry = entry.registry(&wf_type);
         match replay_history(&registry, &h) {
             ReplayOutcome::Closed { close, .. } => {
-                let _ = writeln!(text, "ok    {} ({} events, {close})", f.display(), h.len());
+                writeln!(out, "ok    {} ({} events, {close})", f.display(), h.len())?;
             }
             ReplayOutcome::Open => {
-                let _ = writeln!(
-                    text,
+                writeln!(
+                    out,
                     "ok    {} ({} events, still open)",
                     f.display(),
                     h.len()
-                );
+                )?;
             }
             ReplayOutcome::Failed(e) => {
                 failed += 1;
                 // The error bounds what it quotes (a 10 MB activity name), as it does everywhere.
-                let _ = writeln!(text, "FAIL  {}: {e}", f.display());
+                writeln!(out, "FAIL  {}: {e}", f.display())?;
             }
         }
+        drop(h);
+        out.flush()?;
     }
     let replayed = (files.len() + unreadable.len()) - failed - bad_input - skipped;
-    let _ = writeln!(
-        text,
+    writeln!(
+        out,
         "{replayed} replayed, {failed} failed, {bad_input} unreadable{}",
         if skipped > 0 {
             format!(", {skipped} skipped (other workflow types)")
         } else {
             String::new()
         }
-    );
+    )?;
     if replayed + failed == 0 && bad_input == 0 {
         let _ = writeln!(
-            errors,
+            err,
             "ERROR {}: no {own_type} history to replay against {workflow} (use --any-type to \
              replay the others against it)",
             path.display()
         );
     }
-    let exit_code = if failed > 0 {
+    Ok(if failed > 0 {
         1
     } else if bad_input > 0 || replayed == 0 {
         2
     } else {
         0
-    };
-    Ok(ReplayReport {
-        errors,
-        text,
-        exit_code,
     })
 }
 

@@ -29,6 +29,7 @@ mod commands;
 
 use std::ffi::OsString;
 use std::io::IsTerminal;
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -157,22 +158,52 @@ pub struct CliOutput {
     pub code: u8,
 }
 
+/// Why a command stopped before its work was done: its input (exit 2, with the message after
+/// `error: `), or its output could not be written (exit 2 too).
+pub(crate) enum Stop {
+    Input(String),
+    Output(std::io::Error),
+}
+
+impl From<String> for Stop {
+    fn from(message: String) -> Self {
+        Stop::Input(message)
+    }
+}
+
+impl From<std::io::Error> for Stop {
+    fn from(e: std::io::Error) -> Self {
+        Stop::Output(e)
+    }
+}
+
 /// Runs the `sim` command with the process's arguments over `catalogue`, printing as it goes
 /// (a progress bar on a terminal); the exit code to return from `main`.
 pub fn main(catalogue: Catalogue) -> ExitCode {
-    let args = match Args::try_parse() {
-        Ok(a) => a,
-        Err(e) => {
-            let code = if e.use_stderr() { 2 } else { 0 };
-            let _ = e.print();
-            return ExitCode::from(code);
-        }
-    };
-    let progress = std::io::stderr().is_terminal();
-    let out = dispatch(args, &catalogue, progress);
-    eprint!("{}", out.stderr);
-    print!("{}", out.stdout);
-    ExitCode::from(out.code)
+    let terminal = std::io::stderr().is_terminal();
+    // Not `stdout().lock()` held for the whole run: a seed runs on a thread of its own, and
+    // anything it prints would wait for the lock forever.
+    let mut out = std::io::BufWriter::new(std::io::stdout());
+    let mut err = std::io::stderr();
+    ExitCode::from(run_with(
+        std::env::args_os(),
+        &catalogue,
+        terminal,
+        &mut out,
+        &mut err,
+    ))
+}
+
+/// Runs the `sim` command with `args` (the program name first, as `std::env::args_os` gives
+/// them) over `catalogue`, writing what it prints to `out` and `err` as it goes (a long
+/// history's `show` is written an event at a time); returns the exit code. Output that cannot
+/// be written ends the command with exit code 2, said on `err`.
+pub fn run<I, T>(args: I, catalogue: &Catalogue, out: &mut dyn Write, err: &mut dyn Write) -> u8
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    run_with(args, catalogue, false, out, err)
 }
 
 /// Runs the `sim` command with `args` (the program name first, as `std::env::args_os` gives
@@ -182,54 +213,80 @@ where
     I: IntoIterator<Item = T>,
     T: Into<OsString> + Clone,
 {
-    match Args::try_parse_from(args) {
-        Ok(a) => dispatch(a, catalogue, false),
+    let (mut out, mut err) = (Vec::new(), Vec::new());
+    let code = run(args, catalogue, &mut out, &mut err);
+    CliOutput {
+        stdout: String::from_utf8_lossy(&out).into_owned(),
+        stderr: String::from_utf8_lossy(&err).into_owned(),
+        code,
+    }
+}
+
+fn run_with<I, T>(
+    args: I,
+    catalogue: &Catalogue,
+    terminal: bool,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> u8
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    let args = match Args::try_parse_from(args) {
+        Ok(a) => a,
         Err(e) => {
-            let text = e.render().to_string();
-            let (stdout, stderr, code) = if e.use_stderr() {
-                (String::new(), text, 2)
+            let text = if terminal {
+                e.render().ansi().to_string()
             } else {
-                (text, String::new(), 0)
+                e.render().to_string()
             };
-            CliOutput {
-                stdout,
-                stderr,
-                code,
-            }
+            let (sink, code): (&mut dyn Write, u8) = if e.use_stderr() {
+                (&mut *err, 2)
+            } else {
+                (&mut *out, 0)
+            };
+            let written = sink.write_all(text.as_bytes()).and_then(|()| sink.flush());
+            return if written.is_ok() { code } else { 2 };
+        }
+    };
+    let result = dispatch(args, catalogue, terminal, out, err).and_then(|code| {
+        out.flush()?;
+        Ok(code)
+    });
+    match result {
+        Ok(code) => code,
+        Err(stop) => {
+            let _ = out.flush();
+            let _ = match stop {
+                Stop::Input(message) => writeln!(err, "error: {message}"),
+                Stop::Output(e) => writeln!(err, "error: writing the output: {e}"),
+            };
+            2
         }
     }
 }
 
-fn dispatch(args: Args, catalogue: &Catalogue, progress: bool) -> CliOutput {
-    let mut out = CliOutput::default();
-    let result = match args.cmd {
+fn dispatch(
+    args: Args,
+    catalogue: &Catalogue,
+    progress: bool,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> Result<u8, Stop> {
+    match args.cmd {
         Cmd::List => {
-            out.stdout = commands::list(catalogue);
+            out.write_all(commands::list(catalogue).as_bytes())?;
             Ok(0)
         }
-        Cmd::Run(r) => run(r, catalogue, progress, &mut out),
-        Cmd::Show { file, detailed } => commands::show(&file, detailed).map(|text| {
-            out.stdout = text;
-            0
-        }),
+        Cmd::Run(r) => run_scenario(r, catalogue, progress, out, err),
+        Cmd::Show { file, detailed } => commands::show(&file, detailed, out),
         Cmd::Replay {
             path,
             workflow,
             any_type,
-        } => commands::replay(catalogue, &path, &workflow, any_type).map(|r| {
-            out.stderr = r.errors;
-            out.stdout = r.text;
-            r.exit_code
-        }),
-    };
-    match result {
-        Ok(code) => out.code = code,
-        Err(e) => {
-            out.stderr.push_str(&format!("error: {e}\n"));
-            out.code = 2;
-        }
+        } => commands::replay(catalogue, &path, &workflow, any_type, out, err),
     }
-    out
 }
 
 fn did_you_mean<'a>(name: &str, known: impl IntoIterator<Item = &'a str>) -> String {
@@ -238,12 +295,13 @@ fn did_you_mean<'a>(name: &str, known: impl IntoIterator<Item = &'a str>) -> Str
         .unwrap_or_default()
 }
 
-fn run(
+fn run_scenario(
     r: RunArgs,
     catalogue: &Catalogue,
     progress: bool,
-    out: &mut CliOutput,
-) -> Result<u8, String> {
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> Result<u8, Stop> {
     let entry = catalogue.find_scenario(&r.scenario).ok_or_else(|| {
         let names = catalogue.scenarios().iter().map(|e| e.name.as_str());
         format!(
@@ -323,18 +381,16 @@ fn run(
     }
     let report = h.run().map_err(|e| e.to_string())?;
     for note in &report.overrides {
-        out.stderr.push_str(&format!("note: {note}\n"));
+        let _ = writeln!(err, "note: {note}");
     }
     if let Some(b) = bar {
         b.finish_and_clear();
     }
     if r.json {
-        out.stdout = format!(
-            "{}\n",
-            serde_json::to_string_pretty(&report.to_json()).unwrap_or_default()
-        );
+        let json = serde_json::to_string_pretty(&report.to_json()).unwrap_or_default();
+        writeln!(out, "{json}")?;
     } else {
-        out.stdout = report.render();
+        out.write_all(report.render().as_bytes())?;
     }
     Ok(if report.ok() { 0 } else { 1 })
 }

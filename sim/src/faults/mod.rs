@@ -310,16 +310,20 @@ impl FaultPlan {
     /// can carry it out: see [`FaultPlan::validate`].
     pub fn from_json(text: &str) -> Result<FaultPlan, String> {
         serde_json::from_str(text).map_err(|e| {
-            let mut message = e.to_string();
+            let (line, column) = (e.line(), e.column());
+            let message = crate::history::json::json_error_message(&e);
             // serde_json reads a whole number past u64 (or one with a fraction) as a float and
-            // then names the float; say what the field takes instead.
-            if message.contains("invalid type: floating point") {
-                message.push_str(
-                    " (times, counts and durations are whole numbers from 0 to \
-                     18446744073709551615, within the limits `validate` names)",
-                );
+            // then names the float (`1.8446744073709552e+19`): quote the number as written.
+            if message.starts_with("invalid type: floating point") {
+                if let Some((start, number)) = number_ending_at(text, line, column) {
+                    return format!(
+                        "line {line} column {start}: {number} is not a whole number from 0 to \
+                         18446744073709551615 (times, counts and durations are whole numbers, \
+                         within the limits `validate` names)"
+                    );
+                }
             }
-            format!("line {} column {}: {message}", e.line(), e.column())
+            format!("line {line} column {column}: {message}")
         })
     }
 
@@ -576,6 +580,17 @@ impl fmt::Display for FaultEvent {
     }
 }
 
+/// The number literal that ends at 1-based byte `column` of `line` (where serde_json reports a
+/// value it has read), with the column where it starts.
+fn number_ending_at(text: &str, line: usize, column: usize) -> Option<(usize, &str)> {
+    let line = text.split('\n').nth(line.checked_sub(1)?)?;
+    let head = line.get(..column)?;
+    let in_number = |c: char| c.is_ascii_digit() || matches!(c, '-' | '+' | '.' | 'e' | 'E');
+    let start = head.rfind(|c: char| !in_number(c)).map_or(0, |i| i + 1);
+    let number = &head[start..];
+    (!number.is_empty()).then_some((start + 1, number))
+}
+
 #[cfg(test)]
 mod tests {
     use crate::faults::{Fault, FaultEvent, FaultPlan, When};
@@ -627,10 +642,21 @@ mod tests {
     fn a_number_past_u64_is_named_as_such_not_as_a_float() {
         let e =
             FaultPlan::from_json(r#"{"events":[],"heal_at_ms":18446744073709551616}"#).unwrap_err();
-        assert!(e.starts_with("line 1 column"), "{e}");
         assert!(
-            e.contains("whole numbers from 0 to 18446744073709551615"),
+            e.starts_with(
+                "line 1 column 27: 18446744073709551616 is not a whole number from 0 to \
+                 18446744073709551615"
+            ),
             "{e}"
         );
+        assert!(!e.contains("e+19") && !e.contains("floating"), "{e}");
+        let e = FaultPlan::from_json("{\"events\":[],\n  \"heal_at_ms\": 2.5}").unwrap_err();
+        assert!(
+            e.starts_with("line 2 column 17: 2.5 is not a whole number"),
+            "{e}"
+        );
+        // serde_json's own position is not repeated.
+        let e = FaultPlan::from_json("hello").unwrap_err();
+        assert_eq!(e, "line 1 column 1: expected value");
     }
 }

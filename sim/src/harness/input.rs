@@ -3,7 +3,6 @@
 //! Every problem is a [`HarnessError`] naming the input.
 
 use std::fmt;
-use std::io::Read as _;
 use std::path::{Path, PathBuf};
 
 use crate::faults::{FaultPlan, Topology};
@@ -86,26 +85,13 @@ pub fn load_plan(path: &Path, topology: &Topology) -> Result<FaultPlan, HarnessE
         path: path.to_path_buf(),
         message: truncated(&message, MAX_MESSAGE_CHARS),
     };
-    // A plan of the most events a run can carry is far smaller; `/dev/zero` is not a plan.
-    const MAX_PLAN_BYTES: u64 = 64 << 20;
-    let mut bytes = Vec::new();
-    std::fs::File::open(path)
-        .and_then(|f| std::io::Read::read_to_end(&mut f.take(MAX_PLAN_BYTES + 1), &mut bytes))
+    // A plan is read whole (its errors quote numbers as written); the plans `generate` and
+    // `--out` write are a few KB, and `/dev/zero` is not a plan.
+    const MAX_PLAN_BYTES: u64 = 16 << 20;
+    let text = super::InputReader::open(path, MAX_PLAN_BYTES)
+        .and_then(super::InputReader::read_text)
         .map_err(|e| err(e.to_string()))?;
-    if bytes.len() as u64 > MAX_PLAN_BYTES {
-        return Err(err(format!(
-            "larger than {} MiB; not a fault plan",
-            MAX_PLAN_BYTES >> 20
-        )));
-    }
-    let text = String::from_utf8(bytes).map_err(|e| {
-        err(format!(
-            "not UTF-8 (invalid byte at offset {})",
-            e.utf8_error().valid_up_to()
-        ))
-    })?;
-    let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
-    let plan = FaultPlan::from_json(text).map_err(err)?;
+    let plan = FaultPlan::from_json(&text).map_err(err)?;
     plan.validate(topology).map_err(err)?;
     Ok(plan)
 }
@@ -255,7 +241,7 @@ mod tests {
         };
         let cases: Vec<(PathBuf, &str)> = vec![
             (dir.join("absent.json"), "absent.json: "),
-            (write("huge.json", &vec![b' '; (64 << 20) + 1]), "larger than 64 MiB"),
+            (write("huge.json", &vec![b' '; (16 << 20) + 1]), "larger than 16 MiB"),
             (write("latin1.json", &[b'{', 0xe9, b'}']), "not UTF-8 (invalid byte at offset 1)"),
             (write("trunc.json", b"{\"events\": ["), "line 1 column"),
             (

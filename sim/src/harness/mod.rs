@@ -19,6 +19,7 @@
 mod artifacts;
 mod guided;
 mod input;
+mod reader;
 mod report;
 
 use std::ops::Range;
@@ -30,6 +31,7 @@ use std::time::Instant;
 pub use artifacts::write_outcome;
 pub use input::{load_plan, HarnessError};
 use input::{EnvOverrides, SeedSet};
+pub use reader::InputReader;
 pub use report::{Report, Repro, SeedFailure};
 
 use crate::checkers::{check_all, default_invariants, Invariant, Violation};

@@ -5,14 +5,17 @@
 //! bytes in and get bytes out.
 
 pub mod attributes;
+mod check;
 pub mod command;
 pub mod event;
 pub mod exec;
 pub mod failure;
 pub mod json;
+mod lifecycle;
 pub mod payload;
 pub mod protocol;
 pub mod render;
+mod shared;
 pub mod time;
 
 pub use attributes::*;
@@ -23,8 +26,8 @@ pub use command::{
 pub use event::*;
 pub use exec::ExecKey;
 pub use failure::{Failure, FailureInfo};
-pub use json::{parse_history, to_json, HistoryError};
+pub use json::{parse_history, read_history, to_json, HistoryError};
 pub use payload::{Payload, PayloadError, Payloads, JSON_PLAIN};
 pub use protocol::{MessageBody, ProtocolMessage};
-pub use render::show;
+pub use render::{show, show_pieces};
 pub use time::{format_duration, format_timestamp, parse_duration, parse_timestamp};

@@ -49,22 +49,28 @@ const TYPE_WIDTH: usize = 26;
 
 /// Prints the history as `temporal workflow show` does (`detailed`: `--detailed`).
 pub fn show(history: &History, detailed: bool) -> String {
-    let mut out = String::with_capacity(80 * (history.len() + 8));
-    out.push_str("Progress:\n");
-    if detailed {
-        for (i, e) in history.events.iter().enumerate() {
+    show_pieces(history, detailed).collect()
+}
+
+/// [`show`] in pieces: the heading, each event, then the results card, rendered as they are
+/// taken, so a long history can be printed without its whole text being held.
+pub fn show_pieces(history: &History, detailed: bool) -> impl Iterator<Item = String> + '_ {
+    let mut heading = String::from("Progress:\n");
+    if !detailed {
+        for (name, width) in [("ID", ID_WIDTH), ("Time", TIME_WIDTH), ("Type", TYPE_WIDTH)] {
+            heading.push_str(INDENT);
+            pad_center(&mut heading, name, width);
+        }
+        heading.push('\n');
+    }
+    let events = history.events.iter().enumerate().map(move |(i, e)| {
+        let mut out = String::with_capacity(80);
+        if detailed {
             if i > 0 {
                 out.push('\n');
             }
             push_detailed(&mut out, e);
-        }
-    } else {
-        for (name, width) in [("ID", ID_WIDTH), ("Time", TIME_WIDTH), ("Type", TYPE_WIDTH)] {
-            out.push_str(INDENT);
-            pad_center(&mut out, name, width);
-        }
-        out.push('\n');
-        for e in &history.events {
+        } else {
             out.push_str(INDENT);
             pad_left(&mut out, &e.event_id.to_string(), ID_WIDTH);
             out.push_str(INDENT);
@@ -77,21 +83,25 @@ pub fn show(history: &History, detailed: bool) -> String {
             pad_right(&mut out, e.event_type().name(), TYPE_WIDTH);
             out.push('\n');
         }
-    }
-    out.push('\n');
-    let result = history.events.iter().rev().find(|e| {
-        matches!(
-            e.event_type(),
-            EventType::WorkflowExecutionCompleted
-                | EventType::WorkflowExecutionFailed
-                | EventType::WorkflowExecutionTimedOut
-                | EventType::WorkflowExecutionCanceled
-        )
+        out
     });
-    if let Some(e) = result {
-        push_results(&mut out, e);
-    }
-    out
+    let results = std::iter::once_with(move || {
+        let mut out = String::from("\n");
+        let result = history.events.iter().rev().find(|e| {
+            matches!(
+                e.event_type(),
+                EventType::WorkflowExecutionCompleted
+                    | EventType::WorkflowExecutionFailed
+                    | EventType::WorkflowExecutionTimedOut
+                    | EventType::WorkflowExecutionCanceled
+            )
+        });
+        if let Some(e) = result {
+            push_results(&mut out, e);
+        }
+        out
+    });
+    std::iter::once(heading).chain(events).chain(results)
 }
 
 fn push_results(out: &mut String, e: &HistoryEvent) {

@@ -1,7 +1,7 @@
 //! Every message the history codec models, declared once: its keys in protobuf declaration
 //! order (`temporal/api/*/v1/message.proto`), each modelled (`"key" => field`) or bare (`"key"`,
-//! kept in `extra` and written back at its place). The macros are documented in `json.rs`;
-//! this file is only data.
+//! kept in `extra` and written back at its place). The macros are documented in `mod.rs` and
+//! `declare.rs`; this file is only data.
 
 use super::*;
 

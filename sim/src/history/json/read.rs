@@ -129,7 +129,7 @@ fn parse_document<'de, R: serde_json::de::Read<'de>>(
 /// reader's error as it is.
 fn malformed(e: &serde_json::Error) -> HistoryError {
     if e.is_io() {
-        return HistoryError::document("", e.to_string());
+        return HistoryError::document("", json_error_message(e));
     }
     HistoryError {
         event_index: None,
