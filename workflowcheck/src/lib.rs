@@ -328,8 +328,17 @@ fn parse_and_collect(
     config: &Config,
     include_tests: bool,
 ) -> Result<FileSummary, Problem> {
-    parse::guarded(|| {
+    let summary = parse::guarded(|| {
         let ast = parse::parse_source(text)?;
         Ok(collect::file(&ast, file, text, config, include_tests))
-    })
+    });
+    // No span of this file outlives its summary (locations are plain numbers by now), and
+    // nothing else on a thread of the scan's pool holds one (parsing and collecting run no
+    // nested pool work): let proc-macro2 forget the file. It keeps a copy of every text
+    // tokenized on a thread, to locate spans, so a scan would otherwise hold every source
+    // twice, and its 32-bit positions would wrap past 4 GB of source on one thread.
+    if rayon::current_thread_index().is_some() {
+        proc_macro2::extra::invalidate_current_thread_spans();
+    }
+    summary
 }
