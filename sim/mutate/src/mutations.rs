@@ -34,7 +34,7 @@ pub const MUTATIONS: &[Mutation] = &[
     Mutation {
         name: "retry-one-extra-attempt",
         bug: "retry off by one: maximum_attempts = N allows N+1 attempts",
-        file: "sim/src/history/event.rs",
+        file: "sim/src/history/shared.rs",
         find: "self.maximum_attempts == 0 || failed_attempt < self.maximum_attempts",
         replace: "self.maximum_attempts == 0 || failed_attempt <= self.maximum_attempts",
         sweeps: &[sweep("retry-policies", "chaos")],
@@ -42,7 +42,7 @@ pub const MUTATIONS: &[Mutation] = &[
     Mutation {
         name: "backoff-exponent",
         bug: "backoff with the wrong exponent: the first retry waits 2x the initial interval",
-        file: "sim/src/history/event.rs",
+        file: "sim/src/history/shared.rs",
         find: "let exp = failed_attempt.saturating_sub(1).clamp(0, 1000);",
         replace: "let exp = failed_attempt.clamp(0, 1000);",
         sweeps: &[sweep("retry-policies", "none"), sweep("retry-policies", "chaos")],
@@ -50,7 +50,7 @@ pub const MUTATIONS: &[Mutation] = &[
     Mutation {
         name: "non-retryable-types-ignored",
         bug: "the policy's non_retryable_error_types are not consulted: a listed error is retried",
-        file: "sim/src/history/event.rs",
+        file: "sim/src/history/shared.rs",
         find: "        if non_retryable
             || self
                 .non_retryable_error_types
