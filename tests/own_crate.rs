@@ -61,6 +61,9 @@ fn cargo(dir: &Path, target: &Path, args: &[&str]) -> std::process::Output {
         c.env_remove(var);
     }
     c.env("CARGO_TARGET_DIR", target);
+    // Disk, not behaviour: two fresh crates that carry the official SDK take several GB of
+    // full debug info, more than a small CI disk holds next to the workspace's own build.
+    c.env("CARGO_PROFILE_DEV_DEBUG", "line-tables-only");
     c.output().expect("cargo runs")
 }
 
