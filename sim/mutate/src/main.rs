@@ -25,9 +25,9 @@ use std::process::ExitCode;
 use clap::Parser;
 
 use mutations::{Mutation, MUTATIONS};
-use report::{MutationResult, Verdict};
+use report::{Comparison, MutationResult, Verdict};
 use scratch::Scratch;
-use sweep::Sweep;
+use sweep::{Search, Sweep};
 
 /// Plant realistic bugs in a scratch copy, sweep, and print which the harness caught.
 #[derive(Parser, Debug)]
@@ -55,6 +55,11 @@ struct Args {
     /// Skip the unmutated baseline's sweeps (its build still runs).
     #[arg(long)]
     skip_baseline: bool,
+    /// Also measure the coverage-guided search (`sim run --guided`) against plain plans: for
+    /// each caught mutation, its catching sweep from N starting seeds (0, 100000, 200000, ...),
+    /// plain and guided side by side, seeds to the first failure (up to --seeds).
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    compare_guided: u64,
 }
 
 /// The repository this tool belongs to: two levels above its manifest.
@@ -169,7 +174,7 @@ fn run(
             .flat_map(|m| m.sweeps.iter().copied())
             .collect();
         for s in sweeps {
-            let r = sweep::run(&sim, s, args.seeds, args.jobs)?;
+            let r = sweep::run(&sim, s, args.seeds, args.jobs, Search::SCORE)?;
             if let Some(c) = r.caught {
                 return Err(format!(
                     "the harness itself is red: the unmutated {s} fails seed {} ({}: {}); \
@@ -197,9 +202,10 @@ fn run(
             seeds_run: 0,
             build_seconds,
             sweep_seconds: 0.0,
+            comparison: None,
         };
         for s in m.sweeps {
-            let r = match sweep::run(&sim, *s, args.seeds, args.jobs) {
+            let r = match sweep::run(&sim, *s, args.seeds, args.jobs, Search::SCORE) {
                 Ok(r) => r,
                 Err(e) => {
                     // The mutated binary crashed (an engine assertion, a panic): not a catch
@@ -222,9 +228,43 @@ fn run(
             }
         }
         progress(report::line(&result));
+        if let (true, Verdict::Caught { sweep, .. }) = (args.compare_guided > 0, &result.verdict) {
+            let c = compare(&sim, *sweep, args)
+                .map_err(|e| format!("mutation {}: guided comparison: {e}", m.name))?;
+            progress(report::comparison_line(m.name, &c));
+            result.comparison = Some(c);
+        }
         results.push(result);
     }
     // Leave the copy unmutated, so a later build of it starts from the baseline.
     scratch.apply(None).map_err(|e| e.to_string())?;
     Ok(results)
+}
+
+/// Seeds to the first failure of `sweep` with plain and with guided plans, from each of
+/// `--compare-guided` starting seeds; `None` where no seed up to `--seeds` failed.
+fn compare(sim: &Path, sweep: Sweep, args: &Args) -> Result<Comparison, String> {
+    let mut c = Comparison {
+        sweep,
+        cap: args.seeds,
+        plain: Vec::new(),
+        guided: Vec::new(),
+    };
+    for k in 0..args.compare_guided {
+        for guided in [false, true] {
+            let search = Search {
+                start: k * 100_000,
+                guided,
+                shrink: false,
+            };
+            let r = sweep::run(sim, sweep, args.seeds, args.jobs, search)?;
+            let found = r.caught.map(|c| c.seeds_to_failure);
+            if guided {
+                c.guided.push(found);
+            } else {
+                c.plain.push(found);
+            }
+        }
+    }
+    Ok(c)
 }

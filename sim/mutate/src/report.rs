@@ -28,6 +28,51 @@ pub struct MutationResult {
     pub seeds_run: u64,
     pub build_seconds: f64,
     pub sweep_seconds: f64,
+    /// Guided against plain plans (`--compare-guided`), when measured.
+    pub comparison: Option<Comparison>,
+}
+
+/// Seeds to the first failure of one sweep from several starting seeds, plain plans against
+/// coverage-guided ones; `None` where none of `cap` seeds failed.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Comparison {
+    pub sweep: Sweep,
+    pub cap: u64,
+    pub plain: Vec<Option<u64>>,
+    pub guided: Vec<Option<u64>>,
+}
+
+impl Comparison {
+    /// Median seeds to the first failure; a start with no failure counts as `cap` (so the
+    /// median is a lower bound when such starts are in the upper half).
+    pub fn median(&self, guided: bool) -> u64 {
+        let mut v: Vec<u64> = (if guided { &self.guided } else { &self.plain })
+            .iter()
+            .map(|f| f.unwrap_or(self.cap))
+            .collect();
+        v.sort_unstable();
+        v.get(v.len() / 2).copied().unwrap_or(0)
+    }
+}
+
+fn found(v: &[Option<u64>], cap: u64) -> String {
+    v.iter()
+        .map(|f| f.map_or(format!(">{cap}"), |n| n.to_string()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// One mutation's comparison line.
+pub fn comparison_line(name: &str, c: &Comparison) -> String {
+    format!(
+        "{name}: {} seeds to the first failure from {} starts: plain median {} ({}), guided median {} ({})",
+        c.sweep,
+        c.plain.len(),
+        c.median(false),
+        found(&c.plain, c.cap),
+        c.median(true),
+        found(&c.guided, c.cap)
+    )
 }
 
 /// The mutations, one per line with what they model and where.
@@ -114,6 +159,35 @@ pub fn table(results: &[MutationResult], seeds: u64) -> String {
         }
     }
     let _ = writeln!(s, "{}", score(results, seeds));
+    let compared: Vec<(&str, &Comparison)> = results
+        .iter()
+        .filter_map(|r| Some((r.mutation.name, r.comparison.as_ref()?)))
+        .collect();
+    if !compared.is_empty() {
+        let _ = writeln!(
+            s,
+            "\nguided against plain plans: seeds to the first failure, median over starts (each start's figure; >N: none within N)"
+        );
+        let (mut faster, mut slower) = (0, 0);
+        for (name, c) in &compared {
+            let (p, g) = (c.median(false), c.median(true));
+            faster += usize::from(g < p);
+            slower += usize::from(g > p);
+            let _ = writeln!(
+                s,
+                "{name:<30} {:<24} plain {p:>6} guided {g:>6}   plain: {}; guided: {}",
+                c.sweep.to_string(),
+                found(&c.plain, c.cap),
+                found(&c.guided, c.cap)
+            );
+        }
+        let _ = writeln!(
+            s,
+            "guided needed fewer seeds for {faster}, more for {slower}, as many for {} of {} mutations",
+            compared.len() - faster - slower,
+            compared.len()
+        );
+    }
     s
 }
 
@@ -166,6 +240,16 @@ pub fn to_json(results: &[MutationResult], seeds: u64) -> serde_json::Value {
             if let Verdict::Crashed { sweep, error } = &r.verdict {
                 row["crashed"] = format!("{sweep}: {error}").into();
             }
+            if let Some(c) = &r.comparison {
+                row["guided_comparison"] = serde_json::json!({
+                    "sweep": c.sweep.to_string(),
+                    "cap": c.cap,
+                    "plain": c.plain,
+                    "guided": c.guided,
+                    "plain_median": c.median(false),
+                    "guided_median": c.median(true),
+                });
+            }
             row
         })
         .collect();
@@ -207,6 +291,7 @@ mod tests {
             seeds_run: 5,
             build_seconds: 1.0,
             sweep_seconds: 2.0,
+            comparison: None,
         };
         let results = vec![
             result(caught(1)),
@@ -225,5 +310,38 @@ mod tests {
         let j = to_json(&results, 1000);
         assert_eq!(j["mutations"][0]["seeds_to_failure"], 5);
         assert_eq!(j["mutations"][2]["caught"], false);
+    }
+
+    #[test]
+    fn the_comparison_counts_a_start_without_failure_as_the_cap() {
+        let c = Comparison {
+            sweep: Sweep {
+                scenario: "signals",
+                profile: "chaos",
+            },
+            cap: 1000,
+            plain: vec![Some(400), None, Some(30)],
+            guided: vec![Some(20), Some(50), Some(10)],
+        };
+        assert_eq!((c.median(false), c.median(true)), (400, 20));
+        let line = comparison_line("m", &c);
+        assert!(line.contains("plain median 400 (400, >1000, 30)"), "{line}");
+        let r = MutationResult {
+            mutation: &MUTATIONS[0],
+            verdict: caught(1),
+            seeds_run: 5,
+            build_seconds: 1.0,
+            sweep_seconds: 2.0,
+            comparison: Some(c),
+        };
+        let t = table(&[r.clone()], 1000);
+        assert!(
+            t.contains("guided needed fewer seeds for 1, more for 0"),
+            "{t}"
+        );
+        assert_eq!(
+            to_json(&[r], 1000)["mutations"][0]["guided_comparison"]["plain"][1],
+            serde_json::Value::Null
+        );
     }
 }

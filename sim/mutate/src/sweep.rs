@@ -25,7 +25,7 @@ impl std::fmt::Display for Sweep {
 pub struct Caught {
     /// The failing seed.
     pub seed: u64,
-    /// Seeds up to and including it (`seed + 1`: seeds run from 0).
+    /// Seeds from the sweep's first up to and including it.
     pub seeds_to_failure: u64,
     /// The invariant it broke.
     pub invariant: String,
@@ -50,16 +50,51 @@ pub struct SweepResult {
     pub seconds: f64,
 }
 
-/// Runs `sweep` with `sim` over seeds `0..seeds` on `jobs` threads. `Err` when the binary did
-/// not run or did not answer with its JSON report (exit 2, a crash): the text says why.
-pub fn run(sim: &Path, sweep: Sweep, seeds: u64, jobs: usize) -> Result<SweepResult, String> {
+/// How a sweep picks its seeds' plans and what it does with a failure.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Search {
+    /// The first seed; the sweep runs `start..start + seeds`.
+    pub start: u64,
+    /// Coverage-guided plans (`sim run --guided`) instead of each seed's own.
+    pub guided: bool,
+    /// Shrink the first failure to a minimal plan (off when only the seed count matters).
+    pub shrink: bool,
+}
+
+impl Search {
+    /// The mutation score's sweep: seeds from 0, plain plans, the failure shrunk.
+    pub const SCORE: Search = Search {
+        start: 0,
+        guided: false,
+        shrink: true,
+    };
+}
+
+/// Runs `sweep` with `sim` over `seeds` seeds from `search.start` on `jobs` threads, stopping
+/// at the first failure. `Err` when the binary did not run or did not answer with its JSON
+/// report (exit 2, a crash): the text says why.
+pub fn run(
+    sim: &Path,
+    sweep: Sweep,
+    seeds: u64,
+    jobs: usize,
+    search: Search,
+) -> Result<SweepResult, String> {
     let started = Instant::now();
-    let out = Command::new(sim)
-        .args(["run", sweep.scenario])
-        .args(["--seeds", &format!("0..{seeds}")])
+    let end = search.start.saturating_add(seeds);
+    let mut cmd = Command::new(sim);
+    cmd.args(["run", sweep.scenario])
+        .args(["--seeds", &format!("{}..{end}", search.start)])
         .args(["--faults", sweep.profile])
         .args(["--jobs", &jobs.to_string()])
-        .args(["--json", "--max-failures", "1"])
+        .args(["--json", "--max-failures", "1"]);
+    if search.guided {
+        cmd.arg("--guided");
+    }
+    if !search.shrink {
+        cmd.args(["--shrink-limit", "0"]);
+    }
+    let out = cmd
         .env_remove("SIM_SEED")
         .env_remove("SIM_PLAN")
         .env_remove("SIM_OUT")
@@ -84,11 +119,16 @@ pub fn run(sim: &Path, sweep: Sweep, seeds: u64, jobs: usize) -> Result<SweepRes
             sweep.scenario, sweep.profile
         )
     })?;
-    parse_report(&report, seconds)
+    parse_report(&report, search.start, seconds)
 }
 
-/// Reads a `sim run --json` report: seeds run and the lowest failing seed.
-pub fn parse_report(report: &serde_json::Value, seconds: f64) -> Result<SweepResult, String> {
+/// Reads a `sim run --json` report of a sweep from seed `start`: seeds run and the lowest
+/// failing seed.
+pub fn parse_report(
+    report: &serde_json::Value,
+    start: u64,
+    seconds: f64,
+) -> Result<SweepResult, String> {
     let seeds_run = report["seeds_run"]
         .as_u64()
         .ok_or("the report has no seeds_run")?;
@@ -101,7 +141,7 @@ pub fn parse_report(report: &serde_json::Value, seconds: f64) -> Result<SweepRes
         .min_by_key(|(seed, _)| *seed);
     let caught = first.map(|(seed, f)| Caught {
         seed,
-        seeds_to_failure: seed + 1,
+        seeds_to_failure: seed.saturating_sub(start) + 1,
         invariant: f["invariant"].as_str().unwrap_or("?").to_string(),
         message: f["message"].as_str().unwrap_or_default().to_string(),
         plan_events: f["minimal_plan"].as_array().map_or(0, Vec::len),
@@ -130,13 +170,17 @@ mod tests {
                  "minimal_plan": [{"at_ms": 1}, {"at_ms": 2}], "shrunk": true, "repro": "r1"}
             ]
         });
-        let r = parse_report(&report, 1.5).unwrap();
+        let r = parse_report(&report, 0, 1.5).unwrap();
         assert_eq!(r.seeds_run, 40);
         let c = r.caught.unwrap();
         assert_eq!((c.seed, c.seeds_to_failure), (17, 18));
         assert_eq!((c.invariant.as_str(), c.plan_events), ("retry-policy", 2));
         let clean = serde_json::json!({"seeds_run": 1000, "failures": []});
-        assert_eq!(parse_report(&clean, 0.0).unwrap().caught, None);
-        assert!(parse_report(&serde_json::json!({}), 0.0).is_err());
+        assert_eq!(parse_report(&clean, 0, 0.0).unwrap().caught, None);
+        assert!(parse_report(&serde_json::json!({}), 0, 0.0).is_err());
+        // From a later start, seeds to the failure count from there.
+        let later = serde_json::json!({"seeds_run": 9, "failures": [{"seed": 100_007}]});
+        let c = parse_report(&later, 100_000, 0.0).unwrap().caught.unwrap();
+        assert_eq!((c.seed, c.seeds_to_failure), (100_007, 8));
     }
 }
