@@ -133,7 +133,7 @@ struct RunArgs {
     #[arg(long, conflicts_with = "plan")]
     guided: bool,
     /// Shrinking budget: runs per failing seed.
-    #[arg(long, default_value_t = 200, allow_negative_numbers = true)]
+    #[arg(long, default_value_t = 1000, allow_negative_numbers = true)]
     shrink_runs: usize,
     /// Shrink the first N failing seeds (by seed); later ones report their whole plan.
     #[arg(long, default_value_t = 3, allow_negative_numbers = true)]

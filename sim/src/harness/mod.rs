@@ -102,7 +102,7 @@ impl Harness {
             seeds: Some((0, 99)),
             jobs: 1,
             shard: (0, 1),
-            shrink_runs: 200,
+            shrink_runs: 1000,
             out_dir: None,
             env_out: std::sync::OnceLock::new(),
             always_write: false,
