@@ -642,3 +642,34 @@ fn incompatible_replay_holds_for_deposit_first_and_fails_for_compatible_code() {
     );
     assert!(v.message.ends_with("and 8 more"), "{v}");
 }
+
+#[test]
+fn workers_record_every_workflow_task_they_receive_for_the_dispatch_oracle() {
+    let o = assert_holds("money-transfer", 3, &FaultPlan::none());
+    // Without faults, each WorkflowTaskStarted in the histories was received by exactly one
+    // worker, under its token, and the worker was done with it (its completion answered),
+    // but for a closing task whose answer was still on its way when the run ended.
+    let started = o
+        .histories
+        .values()
+        .flat_map(|h| &h.events)
+        .filter(|e| e.event_type() == sim::history::EventType::WorkflowTaskStarted)
+        .count();
+    assert!(started >= 30, "10 transfers, 3+ tasks each: {started}");
+    assert_eq!(o.observed_workflow_tasks.len(), started);
+    let undone = o
+        .observed_workflow_tasks
+        .iter()
+        .filter(|t| t.done.is_none())
+        .count();
+    assert!(undone <= 10, "{undone} tasks never done");
+    let mut seen = std::collections::BTreeSet::new();
+    for t in &o.observed_workflow_tasks {
+        assert!(t.done.is_none_or(|d| d >= t.received), "{t:?}");
+        assert!(t.started_event_id > t.scheduled_event_id, "{t:?}");
+        assert!(
+            seen.insert((t.exec.clone(), t.started_event_id)),
+            "delivered twice: {t:?}"
+        );
+    }
+}

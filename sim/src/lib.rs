@@ -104,7 +104,8 @@ pub use harness::{
 pub use record::coverage;
 pub use record::{
     AckedEvent, AttemptEnd, AttemptFailure, Caller, ClientResult, Effect, Expectation,
-    ObservedAttempt, Outcome, RequestedClose, ServiceUse, UnrecordedCall, UpdateRecord,
+    ObservedAttempt, ObservedWorkflowTask, Outcome, RequestedClose, ServiceUse, UnrecordedCall,
+    UpdateRecord,
 };
 pub use scenario::{run, Scenario, ServiceFactory};
 pub use sdk::{

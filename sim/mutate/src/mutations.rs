@@ -69,6 +69,24 @@ pub const MUTATIONS: &[Mutation] = &[
         sweeps: &[sweep("money-transfer", "chaos")],
     },
     Mutation {
+        name: "started-wft-stays-queued",
+        bug: "duplicate dispatch: a started workflow task stays in its task queue and goes to a second poller",
+        file: "sim/src/engine/runs.rs",
+        find: "            Some(s) => consider(Some(s.time.plus(ms.workflow_task_timeout))),",
+        replace: "            Some(s) => {
+                consider(Some(s.time.plus(ms.workflow_task_timeout)));
+                queue_entries.push((
+                    wft.task_queue.name.clone(),
+                    QueueEntry {
+                        ready: wft.ready_at,
+                        run,
+                        kind: TaskKind::Workflow,
+                    },
+                ));
+            }",
+        sweeps: &[sweep("money-transfer", "chaos")],
+    },
+    Mutation {
         name: "wft-timeout-not-indexed",
         bug: "workflow-task timeout not enforced: a started task's deadline never enters the timer index",
         file: "sim/src/engine/runs.rs",

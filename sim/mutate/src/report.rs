@@ -334,7 +334,7 @@ mod tests {
             sweep_seconds: 2.0,
             comparison: Some(c),
         };
-        let t = table(&[r.clone()], 1000);
+        let t = table(std::slice::from_ref(&r), 1000);
         assert!(
             t.contains("guided needed fewer seeds for 1, more for 0"),
             "{t}"

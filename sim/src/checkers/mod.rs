@@ -76,6 +76,7 @@
 //!     service_use: vec![],
 //!     activity_failures: vec![],
 //!     observed_attempts: vec![],
+//!     observed_workflow_tasks: vec![],
 //!     coverage: None,
 //!     services: Default::default(),
 //!     client: Default::default(),

@@ -336,6 +336,7 @@ pub fn outcome() -> Outcome {
         service_use: Vec::new(),
         activity_failures: Vec::new(),
         observed_attempts: Vec::new(),
+        observed_workflow_tasks: Vec::new(),
         requested_closes: Vec::new(),
         updates: Vec::new(),
         coverage: None,

@@ -38,6 +38,8 @@ pub struct AttemptLog {
 struct AttemptLogInner {
     /// Every attempt received, in order.
     observed: Vec<super::ObservedAttempt>,
+    /// Every workflow task received, in order.
+    workflow_tasks: Vec<super::ObservedWorkflowTask>,
     /// Position in `failures` by (run, activity id): one entry per activity.
     index: std::collections::BTreeMap<(crate::history::ExecKey, String), usize>,
     failures: Vec<super::AttemptFailure>,
@@ -83,6 +85,30 @@ impl AttemptLog {
         if let Some(a) = g.observed.get_mut(index) {
             a.acknowledged = true;
         }
+    }
+
+    /// A worker received a workflow task; returns its index for [`Self::workflow_task_done`].
+    pub fn workflow_task_received(&self, t: super::ObservedWorkflowTask) -> usize {
+        let mut g = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        g.workflow_tasks.push(t);
+        g.workflow_tasks.len() - 1
+    }
+
+    /// The worker was done with the workflow task at `index` at `at` (the first call counts).
+    pub fn workflow_task_done(&self, index: usize, at: crate::history::Timestamp) {
+        let mut g = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(t) = g.workflow_tasks.get_mut(index) {
+            t.done.get_or_insert(at);
+        }
+    }
+
+    /// Every workflow task received, in order.
+    pub fn observed_workflow_tasks(&self) -> Vec<super::ObservedWorkflowTask> {
+        self.inner
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .workflow_tasks
+            .clone()
     }
 
     /// Every attempt received, in order.

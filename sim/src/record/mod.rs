@@ -52,6 +52,9 @@ pub struct Outcome {
     pub activity_failures: Vec<AttemptFailure>,
     /// Every activity attempt workers received, in the order received, with how it ended.
     pub observed_attempts: Vec<ObservedAttempt>,
+    /// Every workflow task workers received (queries excluded), in the order received, with
+    /// when the worker was done with it.
+    pub observed_workflow_tasks: Vec<ObservedWorkflowTask>,
     /// Each service's durable state at the end, by service name.
     pub services: BTreeMap<String, serde_json::Value>,
     /// What the client saw of each workflow it started, by workflow id.
@@ -107,6 +110,7 @@ impl Outcome {
             service_use: Vec::new(),
             activity_failures: Vec::new(),
             observed_attempts: Vec::new(),
+            observed_workflow_tasks: Vec::new(),
             services: BTreeMap::new(),
             client: BTreeMap::new(),
             expected_workflows: Vec::new(),
@@ -392,6 +396,31 @@ impl Expectation {
         self.failure_contains = Some(text.into());
         self
     }
+}
+
+/// One workflow task as the worker that received it saw it: which task (the server's token),
+/// when it arrived, and when the worker was done with it (its completion or failure answered,
+/// or given up). Recorded by workers, outside their nodes (the dispatch invariant reads these).
+#[derive(Clone, Debug, PartialEq)]
+pub struct ObservedWorkflowTask {
+    /// The run the task belongs to.
+    pub exec: ExecKey,
+    /// The token's WorkflowTaskScheduled event id.
+    pub scheduled_event_id: EventId,
+    /// The token's WorkflowTaskStarted event id.
+    pub started_event_id: EventId,
+    /// The attempt number the task carried.
+    pub attempt: i32,
+    /// The worker (with its incarnation) that received it.
+    pub worker: String,
+    /// Virtual time the task arrived.
+    pub received: Timestamp,
+    /// Virtual time the worker was done with it (its completion or failure answered, or the
+    /// call given up); `None` if it never was (its worker was killed holding it).
+    pub done: Option<Timestamp>,
+    /// It carried update requests, so it may have been speculative: a server that drops it
+    /// (every update rejected) hands its event ids to the next task.
+    pub carried_requests: bool,
 }
 
 /// One activity attempt as the worker that received it saw it: when the task arrived and how

@@ -57,6 +57,7 @@ pub(super) fn collect(
         service_use,
         activity_failures: shared.env.attempts.all(),
         observed_attempts: shared.env.attempts.observed(),
+        observed_workflow_tasks: shared.env.attempts.observed_workflow_tasks(),
         services,
         client: shared.log.results(),
         expected_workflows: sc.starts.iter().map(|s| s.workflow_id.clone()).collect(),

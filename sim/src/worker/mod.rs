@@ -189,11 +189,27 @@ impl Worker {
                         continue;
                     }
                     self.note_history_shown(&task);
+                    let observed = self.env.attempts.workflow_task_received(
+                        crate::record::ObservedWorkflowTask {
+                            exec: task.token.exec.clone(),
+                            scheduled_event_id: task.token.scheduled_event_id,
+                            started_event_id: task.token.started_event_id,
+                            attempt: task.token.attempt,
+                            worker: self.identity.clone(),
+                            received: self.clock.now(),
+                            done: None,
+                            carried_requests: !task.messages.is_empty(),
+                        },
+                    );
                     let _window = self
                         .env
                         .coverage
                         .enter(&self.cfg.node, windows::WORKFLOW_TASK);
-                    Worker::run_workflow_task(&self, *task).await
+                    Worker::run_workflow_task(&self, *task).await;
+                    // A killed worker never gets here: its task stays undone.
+                    self.env
+                        .attempts
+                        .workflow_task_done(observed, self.clock.now());
                 }
                 Ok(_) => {}
                 Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
