@@ -87,6 +87,19 @@ pub const MUTATIONS: &[Mutation] = &[
         sweeps: &[sweep("money-transfer", "chaos")],
     },
     Mutation {
+        name: "wft-answers-two-pollers",
+        bug: "duplicate dispatch: a workflow task matched to a parked poll also answers the next parked poll of its queue",
+        file: "sim/src/engine/matching.rs",
+        find: "                step.replies.push((poller.reply, resp));",
+        replace: "                if let Response::WorkflowTask(Some(_)) = &resp {
+                    if let Some(next) = self.pollers.get_mut(&key).and_then(VecDeque::pop_front) {
+                        step.replies.push((next.reply, resp.clone()));
+                    }
+                }
+                step.replies.push((poller.reply, resp));",
+        sweeps: &[sweep("money-transfer", "chaos")],
+    },
+    Mutation {
         name: "wft-timeout-not-indexed",
         bug: "workflow-task timeout not enforced: a started task's deadline never enters the timer index",
         file: "sim/src/engine/runs.rs",
