@@ -367,3 +367,41 @@ fn a_seed_traces_the_same_on_a_fresh_runner_and_on_a_used_one() {
         );
     }
 }
+
+/// The sweep counts effect calls from the services' ledgers: every transfer's withdrawal and
+/// deposit applied once per seed, and the duplicates the bank recognised (retried calls after
+/// lost replies) reported even though exactly-once holds.
+#[test]
+fn a_sweep_reports_effect_calls_and_the_duplicates_services_recognised() {
+    let calm = Harness::new(scenario("money-transfer"))
+        .profile(Profile::None)
+        .seeds(0..5)
+        .jobs(jobs())
+        .assert_ok();
+    assert_eq!(
+        calm.effect_calls,
+        sim::EffectCalls {
+            applied: 5 * 20,
+            duplicates: 0,
+            seeds_with_duplicates: 0
+        }
+    );
+    assert!(!calm.render().contains("effect calls"), "{}", calm.render());
+    let stormy = Harness::new(scenario("money-transfer"))
+        .profile(Profile::Network)
+        .seeds(0..60)
+        .jobs(jobs())
+        .assert_ok();
+    let c = stormy.effect_calls;
+    assert_eq!(c.applied, 60 * 20, "{c:?}");
+    assert!(c.duplicates > 0 && c.seeds_with_duplicates > 0, "{c:?}");
+    assert!(
+        stormy.render().contains(&format!(
+            "effect calls: 1200 applied, {} recognised as duplicates by the services (in {} seed(s))",
+            c.duplicates, c.seeds_with_duplicates
+        )),
+        "{}",
+        stormy.render()
+    );
+    assert_eq!(stormy.to_json()["effect_calls"]["duplicates"], c.duplicates);
+}

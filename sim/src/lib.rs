@@ -99,7 +99,8 @@ pub use clock::BASE_NANOS;
 pub use engine::{Defects, EngineConfig, Limits};
 pub use faults::{FaultPlan, Profile};
 pub use harness::{
-    load_plan, Harness, HarnessError, InputReader, Report, Repro, SeedFailure, MAX_JOBS,
+    load_plan, EffectCalls, Harness, HarnessError, InputReader, Report, Repro, SeedFailure,
+    MAX_JOBS,
 };
 pub use record::coverage;
 pub use record::{

@@ -32,7 +32,7 @@ pub use artifacts::write_outcome;
 pub use input::{load_plan, HarnessError};
 use input::{EnvOverrides, SeedSet};
 pub use reader::InputReader;
-pub use report::{Report, Repro, SeedFailure};
+pub use report::{EffectCalls, Report, Repro, SeedFailure};
 
 use crate::checkers::{check_all, default_invariants, Invariant, Violation};
 use crate::faults::shrink::shrink_with_probes;
@@ -423,6 +423,7 @@ impl Harness {
         let failed: Mutex<Vec<(u64, FaultPlan, Outcome, Violation)>> = Mutex::new(Vec::new());
         let last_hash = Mutex::new(None);
         let coverage = Mutex::new(crate::record::CoverageReport::default());
+        let effect_calls = Mutex::new(report::EffectCalls::default());
         let failures_seen = AtomicU64::new(0);
         // Everything done with a seed's run once it has run (in seed order when guided).
         let finish =
@@ -444,6 +445,14 @@ impl Harness {
                 }
                 if let Some(c) = &outcome.coverage {
                     coverage.lock().unwrap_or_else(|e| e.into_inner()).merge(c);
+                }
+                {
+                    let applied = outcome.effects.iter().filter(|e| e.applied).count() as u64;
+                    let duplicates = outcome.effects.len() as u64 - applied;
+                    let mut c = effect_calls.lock().unwrap_or_else(|e| e.into_inner());
+                    c.applied += applied;
+                    c.duplicates += duplicates;
+                    c.seeds_with_duplicates += u64::from(duplicates > 0);
                 }
                 if self.always_write {
                     self.write_artifacts(&outcome, None, violations.first());
@@ -524,6 +533,7 @@ impl Harness {
             coverage: self
                 .coverage
                 .then(|| coverage.into_inner().unwrap_or_else(|e| e.into_inner())),
+            effect_calls: effect_calls.into_inner().unwrap_or_else(|e| e.into_inner()),
         })
     }
 

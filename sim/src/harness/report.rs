@@ -59,6 +59,23 @@ pub struct Report {
     /// Which fault kinds hit which protocol steps over the sweep, when it was asked for
     /// ([`crate::Harness::coverage`]).
     pub coverage: Option<crate::record::CoverageReport>,
+    /// Calls of effect operations as the services' ledgers recorded them over the sweep.
+    pub effect_calls: EffectCalls,
+}
+
+/// Calls of the services' effect operations over a sweep, from their ledgers (the services'
+/// own record, not the engine's): how many applied an effect, and how many the service
+/// recognised by idempotency key as a call it had already applied. Duplicates are not a
+/// failure (a retried call after a lost reply is one), but a service that deduplicates hides
+/// them from `exactly-once`: a count that grows with a change (a task run twice) shows here.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct EffectCalls {
+    /// Calls that applied their effect.
+    pub applied: u64,
+    /// Calls recognised as duplicates and not applied again.
+    pub duplicates: u64,
+    /// Seeds with at least one duplicate.
+    pub seeds_with_duplicates: u64,
 }
 
 impl Report {
@@ -82,6 +99,14 @@ impl Report {
         );
         if let Some(h) = self.trace_hash {
             let _ = writeln!(s, "trace hash {h:016x}");
+        }
+        let c = self.effect_calls;
+        if c.duplicates > 0 {
+            let _ = writeln!(
+                s,
+                "effect calls: {} applied, {} recognised as duplicates by the services (in {} seed(s))",
+                c.applied, c.duplicates, c.seeds_with_duplicates
+            );
         }
         for f in &self.failures {
             let _ = writeln!(s, "\nseed {} broke {}: {}", f.seed, f.invariant, f.message);
@@ -139,6 +164,11 @@ impl Report {
             "trace_hash": self.trace_hash.map(|h| format!("{h:016x}")),
             "wall_seconds": self.wall_seconds,
             "seeds_per_second": self.seeds_per_second,
+            "effect_calls": {
+                "applied": self.effect_calls.applied,
+                "duplicates": self.effect_calls.duplicates,
+                "seeds_with_duplicates": self.effect_calls.seeds_with_duplicates,
+            },
         });
         if let (Some(c), Some(o)) = (&self.coverage, v.as_object_mut()) {
             o.insert("coverage".to_string(), c.to_json());
