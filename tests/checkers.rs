@@ -610,6 +610,33 @@ fn signals_arrive_while_workflow_tasks_run_and_all_are_kept() {
         assert!(signals >= 2, "{signals} signals");
     }
     assert!(buffered > 0, "no signal arrived while a workflow task ran");
+    // inbox-2 was started by its first note's signal-with-start, sent before its own start:
+    // the note is written right after WorkflowExecutionStarted, and the client was told both.
+    let inbox2 = o
+        .histories
+        .iter()
+        .find(|(k, _)| k.workflow_id == "inbox-2")
+        .map(|(_, h)| h)
+        .expect("inbox-2 ran");
+    assert_eq!(
+        inbox2.events[1].event_type(),
+        sim::history::EventType::WorkflowExecutionSignaled,
+        "{:?}",
+        inbox2
+            .events
+            .iter()
+            .take(3)
+            .map(|e| e.event_type())
+            .collect::<Vec<_>>()
+    );
+    assert!(
+        o.observed_acks.iter().any(|a| matches!(
+            &a.request,
+            sim::AckedRequest::Signaled { workflow_id, request_id, .. }
+                if workflow_id == "inbox-2" && request_id.starts_with("signal-with-start-")
+        )),
+        "the signal-with-start was acknowledged"
+    );
     holds_under_hand_written_faults("signals");
 }
 

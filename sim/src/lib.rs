@@ -104,9 +104,9 @@ pub use harness::{
 };
 pub use record::coverage;
 pub use record::{
-    AckedEvent, AttemptEnd, AttemptFailure, Caller, ClientResult, Effect, Expectation,
-    ObservedAttempt, ObservedWorkflowTask, Outcome, RequestedClose, ServiceUse, UnrecordedCall,
-    UpdateRecord,
+    AckedEvent, AckedRequest, AttemptEnd, AttemptFailure, Caller, ClientResult, Effect,
+    Expectation, ObservedAck, ObservedAttempt, ObservedWorkflowTask, Outcome, RequestedClose,
+    ServiceUse, UnrecordedCall, UpdateRecord,
 };
 pub use scenario::{run, Scenario, ServiceFactory};
 pub use sdk::{

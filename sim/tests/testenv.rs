@@ -227,6 +227,7 @@ fn trace_lines_name_workflow_activity_and_attempt_without_changing_the_hash() {
         signal_name: "approve".into(),
         input: Some(sim::history::Payloads::json("bo").unwrap()),
         delay: Duration::from_secs(1),
+        with_start: false,
     });
     sc.record_trace = true;
     let kept = sim::run(&Arc::new(sc.clone()), 4, &FaultPlan::none());

@@ -48,8 +48,14 @@ pub struct SignalSpec {
     pub input: Option<Payloads>,
     /// How long after the start of this workflow was acknowledged to the client (for a
     /// workflow the client starts, as a starter holding a handle does; otherwise after the
-    /// client starts) to send the signal.
+    /// client starts) to send the signal. With `with_start`: after the client starts.
     pub delay: Duration,
+    /// Send it as signal-with-start (SignalWithStartWorkflowExecution), with the workflow's
+    /// [`StartSpec`] from the scenario's starts: it may arrive before the workflow's own start,
+    /// start the run and have the signal written right after WorkflowExecutionStarted (the
+    /// client's start then finds the run already started), or signal the open run. Without a
+    /// start for its workflow in the scenario, a plain signal is sent.
+    pub with_start: bool,
 }
 
 /// A cancellation request the client sends (what `handle.cancel()` does in Temporal's SDKs): the
@@ -242,8 +248,19 @@ pub async fn run_client(cfg: ClientConfig, env: NetEnv, clock: SimClock, log: Cl
     for s in cfg.signals.clone() {
         let client = client.clone();
         let server = cfg.server;
-        let after = started_here(&s.workflow_id).then(|| log.clone());
         let env = env.clone();
+        let start = cfg
+            .starts
+            .iter()
+            .find(|st| s.with_start && st.workflow_id == s.workflow_id)
+            .cloned();
+        if let Some(start) = start {
+            handles.push(madsim::task::spawn_local(async move {
+                send_signal_with_start(&client, server, s, start, &env).await
+            }));
+            continue;
+        }
+        let after = started_here(&s.workflow_id).then(|| log.clone());
         handles.push(madsim::task::spawn_local(async move {
             if let Some(log) = after {
                 log.wait_started(&s.workflow_id).await;
@@ -341,6 +358,69 @@ async fn send_signal(client: &Client, server: SocketAddr, s: SignalSpec, env: &N
                 request_id,
             },
         );
+    }
+}
+
+/// Sends `s` as signal-with-start with `start`'s workflow, `s.delay` after the client started,
+/// retrying with one request id (applied once) until the server answers. Answered with a run:
+/// the start (if it made one) and the signal are acknowledged, as Temporal's client reports both.
+async fn send_signal_with_start(
+    client: &Client,
+    server: SocketAddr,
+    s: SignalSpec,
+    start: StartSpec,
+    env: &NetEnv,
+) {
+    tokio::time::sleep(s.delay).await;
+    let request_id = format!(
+        "signal-with-start-{}-{}-{}",
+        s.workflow_id,
+        s.signal_name,
+        s.delay.as_millis()
+    );
+    let req = Request::SignalWithStart(Box::new(wire::SignalWithStart {
+        start: StartWorkflow {
+            workflow_id: start.workflow_id.clone(),
+            workflow_type: start.workflow_type.clone(),
+            task_queue: start.task_queue.clone(),
+            input: start.input.clone(),
+            request_id: request_id.clone(),
+            identity: "client".into(),
+            id_reuse_policy: IdReusePolicy::AllowDuplicate,
+            ..StartWorkflow::default()
+        },
+        signal_name: s.signal_name.clone(),
+        signal_input: s.input.clone(),
+    }));
+    let id = client.new_request_id();
+    for _ in 0..1000 {
+        let opts = CallOptions::new(Duration::from_secs(3), 1);
+        match client.call_with_id(server, id, req.clone(), opts).await {
+            Ok(Response::Started { run_id }) => {
+                let exec = ExecKey {
+                    workflow_id: s.workflow_id.clone(),
+                    run_id,
+                };
+                env.acks.record("client", AckedRequest::Started { exec });
+                env.acks.record(
+                    "client",
+                    AckedRequest::Signaled {
+                        workflow_id: s.workflow_id.clone(),
+                        signal_name: s.signal_name.clone(),
+                        request_id,
+                    },
+                );
+                return;
+            }
+            Ok(Response::Error(e)) => {
+                env.trace.note(format!(
+                    "client: signal-with-start {} rejected: {e}",
+                    s.workflow_id
+                ));
+                return;
+            }
+            _ => tokio::time::sleep(Duration::from_secs(1)).await,
+        }
     }
 }
 
