@@ -324,8 +324,19 @@ pub async fn run_client(cfg: ClientConfig, env: NetEnv, clock: SimClock, log: Cl
         let log = log.clone();
         let env = env.clone();
         let server = cfg.server;
+        // A workflow also started by signal-with-start (another request id) may already have
+        // run and closed when a retry of this start arrives: it must not start a second run.
+        let policy = if cfg
+            .signals
+            .iter()
+            .any(|sig| sig.with_start && sig.workflow_id == s.workflow_id)
+        {
+            IdReusePolicy::RejectDuplicate
+        } else {
+            IdReusePolicy::AllowDuplicate
+        };
         handles.push(madsim::task::spawn_local(async move {
-            start_and_wait(&client, server, s, &log, &env, clock).await;
+            start_and_wait(&client, server, s, policy, &log, &env, clock).await;
         }));
     }
     for h in handles {
@@ -386,7 +397,9 @@ async fn send_signal_with_start(
             input: start.input.clone(),
             request_id: request_id.clone(),
             identity: "client".into(),
-            id_reuse_policy: IdReusePolicy::AllowDuplicate,
+            // A retry that arrives after the run it started (or the client's own start) closed
+            // must not start another: Temporal would, under AllowDuplicate.
+            id_reuse_policy: IdReusePolicy::RejectDuplicate,
             ..StartWorkflow::default()
         },
         signal_name: s.signal_name.clone(),
@@ -646,6 +659,7 @@ async fn start_and_wait(
     client: &Client,
     server: SocketAddr,
     s: StartSpec,
+    policy: IdReusePolicy,
     log: &ClientLog,
     env: &NetEnv,
     clock: SimClock,
@@ -653,7 +667,7 @@ async fn start_and_wait(
     tokio::time::sleep(s.delay).await;
     // Boxed: this task then waits for the close much longer, and its future should not keep
     // room for the start's state meanwhile.
-    let Some(run_id) = Box::pin(start(client, server, &s, env)).await else {
+    let Some(run_id) = Box::pin(start(client, server, &s, policy, env)).await else {
         return;
     };
     {
@@ -699,7 +713,13 @@ async fn start_and_wait(
 }
 
 /// Starts the workflow, retrying through faults; `None` when the server rejects the start.
-async fn start(client: &Client, server: SocketAddr, s: &StartSpec, env: &NetEnv) -> Option<String> {
+async fn start(
+    client: &Client,
+    server: SocketAddr,
+    s: &StartSpec,
+    id_reuse_policy: IdReusePolicy,
+    env: &NetEnv,
+) -> Option<String> {
     let req = Request::from(StartWorkflow {
         workflow_id: s.workflow_id.clone(),
         workflow_type: s.workflow_type.clone(),
@@ -707,7 +727,7 @@ async fn start(client: &Client, server: SocketAddr, s: &StartSpec, env: &NetEnv)
         input: s.input.clone(),
         request_id: format!("start-{}", s.workflow_id),
         identity: "client".into(),
-        id_reuse_policy: IdReusePolicy::AllowDuplicate,
+        id_reuse_policy,
         ..StartWorkflow::default()
     });
     let opts = CallOptions::new(Duration::from_secs(3), 1);
