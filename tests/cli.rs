@@ -875,3 +875,26 @@ fn a_guided_failure_is_reproduced_from_its_plan() {
     );
     let _ = std::fs::remove_dir_all(&out);
 }
+
+/// With --json, stdout holds only the report: what the simulated code prints (the official
+/// saga example's println!) goes to stderr.
+#[test]
+fn json_stdout_holds_only_the_report_when_the_code_under_test_prints() {
+    let o = sim(&[
+        "run",
+        "official-saga",
+        "--seeds",
+        "0..3",
+        "--faults",
+        "none",
+        "--jobs",
+        "1",
+        "--json",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{o:?}");
+    let report: serde_json::Value =
+        serde_json::from_slice(&o.stdout).expect("stdout is one JSON document");
+    assert_eq!(report["seeds_run"], 3);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(stderr.contains("Cancelled flight booking"), "{stderr}");
+}

@@ -30,6 +30,7 @@ mod commands;
 use std::ffi::OsString;
 use std::io::IsTerminal;
 use std::io::Write;
+use std::os::fd::AsFd;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -379,7 +380,31 @@ fn run_scenario(
             b.set_position(done);
         }));
     }
-    let report = h.run().map_err(|e| e.to_string())?;
+    // Keep stdout for the JSON report: code under test that prints (println! in an activity)
+    // would otherwise interleave with it.
+    let quiet_stdout = if r.json {
+        match std::io::stderr()
+            .as_fd()
+            .try_clone_to_owned()
+            .map(std::fs::File::from)
+            .and_then(|f| gag::Redirect::stdout(f).map_err(|e| e.error))
+        {
+            Ok(redirect) => Some(redirect),
+            Err(e) => {
+                let _ = writeln!(
+                    err,
+                    "warning: cannot send the simulated code's stdout to stderr ({e}); \
+                     the JSON report may be mixed with what it prints"
+                );
+                None
+            }
+        }
+    } else {
+        None
+    };
+    let report = h.run().map_err(|e| e.to_string());
+    drop(quiet_stdout);
+    let report = report?;
     for note in &report.overrides {
         let _ = writeln!(err, "note: {note}");
     }
