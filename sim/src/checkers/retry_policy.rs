@@ -9,8 +9,9 @@
 //! - each retry after an acknowledged failure arrived no earlier than the policy's backoff
 //!   (`initial_interval * backoff_coefficient^(n-1)`, capped at `maximum_interval`, computed
 //!   here, not by the code under test) after the failure was sent;
-//! - in a run where no fault was applied, it arrived no later than that backoff plus one second
-//!   (the schedule is the policy's, not just "at least");
+//! - when no fault was applied before it was due (in a run without faults, or before the run's
+//!   first fault), it arrived no later than that backoff plus one second (the schedule is the
+//!   policy's, not just "at least");
 //! - an activity that timed out start-to-close did so no earlier than its timeout after its
 //!   last attempt started.
 //!
@@ -22,6 +23,7 @@ use std::time::Duration;
 
 use super::exactly_once::vtime;
 use super::{verdict, Invariant, Outcome, Violation};
+use crate::clock::BASE_NANOS;
 use crate::history::{EventAttributes, EventId, ExecKey, RetryPolicy, TimeoutType, Timestamp};
 use crate::record::{AttemptEnd, ObservedAttempt};
 
@@ -130,7 +132,13 @@ impl Invariant for RetryPolicyHeld {
                 .or_default()
                 .push(a);
         }
-        let fault_free = outcome.applied_faults.is_empty();
+        // The first fault's virtual time: a retry due before it was scheduled in a run that no
+        // fault had touched yet, so it must keep to the schedule (later faults cannot delay it).
+        let first_fault = outcome
+            .applied_faults
+            .iter()
+            .map(|(at, _)| Timestamp::from_nanos(BASE_NANOS).plus(*at))
+            .min();
         for ((exec, sid), mut attempts) in by_activity {
             let Some(s) = scheduled.get(&(exec, sid)) else {
                 continue; // its scheduling was never synced: durability's concern
@@ -197,10 +205,12 @@ impl Invariant for RetryPolicyHeld {
                         a.attempt,
                         wait.as_secs_f64()
                     ));
-                } else if fault_free && next.received > earliest.plus(SCHEDULE_SLACK) {
+                } else if next.received > earliest.plus(SCHEDULE_SLACK)
+                    && first_fault.is_none_or(|f| f > earliest.plus(SCHEDULE_SLACK))
+                {
                     problems.push(format!(
-                        "{} attempt {} arrived {} after attempt {} failed, in a run without \
-                         faults, where the policy's backoff is {:.3}s",
+                        "{} attempt {} arrived {} after attempt {} failed, with no fault applied \
+                         before it was due, where the policy's backoff is {:.3}s",
                         who(next),
                         next.attempt,
                         since(next.received, *failed_at),
@@ -216,7 +226,9 @@ impl Invariant for RetryPolicyHeld {
 
 #[cfg(test)]
 mod tests {
+    use super::super::testkit::*;
     use super::*;
+    use crate::record::AttemptEnd;
 
     #[test]
     fn backoff_follows_temporals_definition() {
@@ -239,5 +251,57 @@ mod tests {
         );
         assert_eq!(backoff(&p, 4), Duration::from_secs(5));
         assert_eq!(backoff(&p, i32::MAX), Duration::from_secs(5));
+    }
+
+    fn attempt(n: i32, received: i64, failed_at: Option<i64>) -> ObservedAttempt {
+        ObservedAttempt {
+            exec: key(WF, RUN),
+            scheduled_event_id: 5,
+            activity_id: "1".into(),
+            activity_type: "withdraw".into(),
+            attempt: n,
+            worker: "worker-1@1".into(),
+            received: ts(received),
+            end: failed_at.map(|t| {
+                (
+                    ts(t),
+                    AttemptEnd::Failed {
+                        error_type: "Flaky".into(),
+                        non_retryable: false,
+                    },
+                )
+            }),
+            acknowledged: true,
+        }
+    }
+
+    #[test]
+    fn a_late_retry_is_named_unless_a_fault_came_before_it_was_due() {
+        let mut o = outcome();
+        let h = only(&mut o);
+        let e = h
+            .events
+            .iter()
+            .find(|e| matches!(e.attributes, EventAttributes::ActivityTaskScheduled(_)))
+            .expect("the transfer schedules an activity");
+        assert_eq!(e.event_id, 5, "the test's attempts name event 5");
+        // Attempt 1 fails at 1.0 s; the default policy's first backoff is 1 s, so attempt 2 is
+        // due by 3.0 s (backoff plus a second of slack). It arrives at 4.5 s.
+        o.observed_attempts = vec![attempt(1, 900, Some(1000)), attempt(2, 4500, None)];
+        let v = RetryPolicyHeld.check(&o).unwrap_err();
+        assert!(
+            v.message
+                .contains("attempt 2 arrived 3.500s after attempt 1 failed, with no fault applied before it was due"),
+            "{v}"
+        );
+        // A fault after it was due cannot excuse it; one before can.
+        o.applied_faults = vec![(Duration::from_millis(3500), "kill server".into())];
+        assert!(RetryPolicyHeld.check(&o).is_err());
+        o.applied_faults = vec![(Duration::from_millis(2500), "kill server".into())];
+        assert_eq!(RetryPolicyHeld.check(&o), Ok(()));
+        // On time: fine either way.
+        o.applied_faults.clear();
+        o.observed_attempts[1].received = ts(2100);
+        assert_eq!(RetryPolicyHeld.check(&o), Ok(()));
     }
 }
