@@ -344,14 +344,32 @@ pub async fn run_client(cfg: ClientConfig, env: NetEnv, clock: SimClock, log: Cl
     }
 }
 
-async fn send_signal(client: &Client, server: SocketAddr, s: SignalSpec, env: &NetEnv) {
-    tokio::time::sleep(s.delay).await;
-    let request_id = format!(
-        "signal-{}-{}-{}",
+/// A signal's request id, derived from the scenario (`kind`: `signal` or `signal-with-start`),
+/// so a retry and a restarted client send the same one.
+fn signal_request_id(kind: &str, s: &SignalSpec) -> String {
+    format!(
+        "{kind}-{}-{}-{}",
         s.workflow_id,
         s.signal_name,
         s.delay.as_millis()
+    )
+}
+
+/// Records that the server acknowledged signal `s` sent with `request_id`.
+fn ack_signal(env: &NetEnv, s: &SignalSpec, request_id: String) {
+    env.acks.record(
+        "client",
+        AckedRequest::Signaled {
+            workflow_id: s.workflow_id.clone(),
+            signal_name: s.signal_name.clone(),
+            request_id,
+        },
     );
+}
+
+async fn send_signal(client: &Client, server: SocketAddr, s: SignalSpec, env: &NetEnv) {
+    tokio::time::sleep(s.delay).await;
+    let request_id = signal_request_id("signal", &s);
     let req = Request::Signal(wire::Signal {
         workflow_id: s.workflow_id.clone(),
         run_id: None,
@@ -361,14 +379,7 @@ async fn send_signal(client: &Client, server: SocketAddr, s: SignalSpec, env: &N
         request_id: request_id.clone(),
     });
     if send_until_answered(client, server, req).await {
-        env.acks.record(
-            "client",
-            AckedRequest::Signaled {
-                workflow_id: s.workflow_id.clone(),
-                signal_name: s.signal_name.clone(),
-                request_id,
-            },
-        );
+        ack_signal(env, &s, request_id);
     }
 }
 
@@ -383,12 +394,7 @@ async fn send_signal_with_start(
     env: &NetEnv,
 ) {
     tokio::time::sleep(s.delay).await;
-    let request_id = format!(
-        "signal-with-start-{}-{}-{}",
-        s.workflow_id,
-        s.signal_name,
-        s.delay.as_millis()
-    );
+    let request_id = signal_request_id("signal-with-start", &s);
     let req = Request::SignalWithStart(Box::new(wire::SignalWithStart {
         start: StartWorkflow {
             workflow_id: start.workflow_id.clone(),
@@ -415,14 +421,7 @@ async fn send_signal_with_start(
                     run_id,
                 };
                 env.acks.record("client", AckedRequest::Started { exec });
-                env.acks.record(
-                    "client",
-                    AckedRequest::Signaled {
-                        workflow_id: s.workflow_id.clone(),
-                        signal_name: s.signal_name.clone(),
-                        request_id,
-                    },
-                );
+                ack_signal(env, &s, request_id);
                 return;
             }
             Ok(Response::Error(e)) => {
