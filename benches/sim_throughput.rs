@@ -24,6 +24,9 @@
 //!    runs alternating side by side: wall time per run (median of 41) and the ratio within each
 //!    pair (median) (`--only idle`).
 
+#[path = "../sim/benches/common/external.rs"]
+mod external;
+
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -323,23 +326,9 @@ fn retried_against_time_skipping() {
         }
         median(times)
     };
-    let python = std::env::var("DURASIM_PYTHON").unwrap_or_else(|_| "python3".into());
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/benches/time_skipping.py");
     let theirs = || -> Result<f64, String> {
-        let out = std::process::Command::new(&python)
-            .args([script, "10"])
-            .output()
-            .map_err(|e| format!("cannot run {python}: {e}"))?;
-        let text = String::from_utf8_lossy(&out.stdout);
-        if !out.status.success() {
-            return Err(String::from_utf8_lossy(&out.stderr).trim().to_string());
-        }
-        text.trim()
-            .strip_prefix("median_us=")
-            .and_then(|r| r.split_whitespace().next())
-            .and_then(|v| v.parse::<f64>().ok())
-            .map(|us| us / 1e6)
-            .ok_or_else(|| format!("unexpected output {text:?}"))
+        external::median_us(&[script.as_ref(), "10".as_ref()]).map(|us| us / 1e6)
     };
     let (mut a, mut b, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
     for _ in 0..5 {

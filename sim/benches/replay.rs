@@ -14,6 +14,9 @@
 #[global_allocator]
 static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+#[path = "common/external.rs"]
+mod external;
+
 use std::hint::black_box;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -208,27 +211,10 @@ fn assert_closed(o: &ReplayOutcome) {
 /// per-round ratios. The Python side needs `temporalio` in `$DURASIM_PYTHON` (default
 /// `python3`); without it the comparison is skipped with a note on how to run it.
 fn against_python_replayer(registry: &Registry, json: &str) {
-    let python = std::env::var("DURASIM_PYTHON").unwrap_or_else(|_| "python3".into());
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
     let script = root.join("benches/python_replayer.py");
     let history = root.join("fixtures/temporal-histories/transfer-completed.json");
-    let python_round = || -> Result<f64, String> {
-        let out = std::process::Command::new(&python)
-            .arg(&script)
-            .arg(&history)
-            .arg("200")
-            .output()
-            .map_err(|e| format!("cannot run {python}: {e}"))?;
-        let text = String::from_utf8_lossy(&out.stdout);
-        if !out.status.success() {
-            return Err(String::from_utf8_lossy(&out.stderr).trim().to_string());
-        }
-        text.trim()
-            .strip_prefix("median_us=")
-            .and_then(|r| r.split_whitespace().next())
-            .and_then(|v| v.parse::<f64>().ok())
-            .ok_or_else(|| format!("unexpected output {text:?}"))
-    };
+    let python_round = || external::median_us(&[script.as_ref(), history.as_ref(), "200".as_ref()]);
     let (mut ours, mut theirs, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
     for _ in 0..5 {
         let per = median_per_iter(5, 1_000, || {

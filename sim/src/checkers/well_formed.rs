@@ -107,14 +107,7 @@ pub fn history_problems(h: &History) -> Vec<String> {
             }
         }
         check_event(e, &mut activities, &mut wfts, &mut timers, &mut bad);
-        if matches!(
-            ty,
-            EventType::WorkflowTaskScheduled
-                | EventType::WorkflowTaskStarted
-                | EventType::WorkflowTaskCompleted
-                | EventType::WorkflowTaskFailed
-                | EventType::WorkflowTaskTimedOut
-        ) {
+        if ty.is_workflow_task() {
             if let Some((prev, t)) = last_wft_time {
                 if e.event_time < t {
                     bad(format!(

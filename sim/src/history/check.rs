@@ -61,7 +61,7 @@ impl History {
                     time(first.event_time)
                 )));
             }
-            if is_workflow_task_event(e.event_type()) {
+            if e.event_type().is_workflow_task() {
                 if let Some(prev) = last_task.filter(|p| e.event_time < p.event_time) {
                     return Some(at(format!(
                         "eventTime {} is before that of event {} ({}, {}): the times of \
@@ -81,17 +81,6 @@ impl History {
 
 fn time(t: Timestamp) -> String {
     format_timestamp(t)
-}
-
-fn is_workflow_task_event(ty: EventType) -> bool {
-    matches!(
-        ty,
-        EventType::WorkflowTaskScheduled
-            | EventType::WorkflowTaskStarted
-            | EventType::WorkflowTaskCompleted
-            | EventType::WorkflowTaskFailed
-            | EventType::WorkflowTaskTimedOut
-    )
 }
 
 /// The retry policy an event carries, with its key.

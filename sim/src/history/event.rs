@@ -325,6 +325,18 @@ impl EventType {
         out
     }
 
+    /// Events of a workflow task's life: scheduled, started, completed, failed, timed out.
+    pub fn is_workflow_task(self) -> bool {
+        matches!(
+            self,
+            EventType::WorkflowTaskScheduled
+                | EventType::WorkflowTaskStarted
+                | EventType::WorkflowTaskCompleted
+                | EventType::WorkflowTaskFailed
+                | EventType::WorkflowTaskTimedOut
+        )
+    }
+
     /// Events that close a run.
     pub fn is_close(self) -> bool {
         matches!(
