@@ -336,6 +336,45 @@ impl From<StartWorkflow> for Request {
     }
 }
 
+/// Every message kind on the network (requests, responses, service calls and answers): what
+/// a fault's `{"message": KIND}` target may name, and the coverage report's message steps.
+pub const MESSAGE_KINDS: &[&str] = &[
+    "StartWorkflow",
+    "PollWorkflowTask",
+    "CompleteWorkflowTask",
+    "FailWorkflowTask",
+    "PollActivityTask",
+    "CompleteActivityTask",
+    "FailActivityTask",
+    "CancelActivityTask",
+    "RecordHeartbeat",
+    "Signal",
+    "SignalWithStart",
+    "RequestCancel",
+    "Terminate",
+    "Describe",
+    "GetHistory",
+    "Update",
+    "Query",
+    "AnswerQuery",
+    "Started",
+    "WorkflowTask",
+    "NoWorkflowTask",
+    "ActivityTask",
+    "NoActivityTask",
+    "WorkflowTaskCompleted",
+    "Ok",
+    "HeartbeatResponse",
+    "Described",
+    "History",
+    "UpdateResult",
+    "QueryResult",
+    "Error",
+    "ServiceCall",
+    "ServiceOk",
+    "ServiceRejected",
+];
+
 impl MessageKind for Request {
     fn kind(&self) -> &'static str {
         match self {

@@ -146,3 +146,81 @@ fn a_guided_sweep_is_the_same_whatever_the_jobs_and_its_corpus_changes_later_pla
     // The first round (16 seeds) has the same plans; later rounds derive from the corpus.
     assert_ne!(guided, plain, "the corpus changed later plans");
 }
+
+#[test]
+fn a_fault_aimed_at_a_message_kind_hits_that_kind_only() {
+    let plan = FaultPlan::from_json(
+        r#"{"events": [{"when": {"on": "at", "ms": 0},
+             "fault": {"kind": "drop_next", "target": {"message": "CompleteActivityTask"},
+                       "count": 1}}],
+            "heal_at_ms": 20000}"#,
+    )
+    .expect("the plan parses");
+    let c = coverage_of(plan);
+    let hit: Vec<_> = c.pairs.keys().copied().collect();
+    assert_eq!(
+        hit,
+        vec![(FaultKind::Drop, Step::Message("CompleteActivityTask"))],
+        "{}",
+        c.render()
+    );
+}
+
+#[test]
+fn a_message_kind_no_message_has_is_refused() {
+    let plan = FaultPlan::from_json(
+        r#"{"events": [{"when": {"on": "at", "ms": 0},
+             "fault": {"kind": "drop_next", "target": {"message": "CompleteActivtyTask"},
+                       "count": 1}}],
+            "heal_at_ms": 20000}"#,
+    )
+    .expect("the plan parses");
+    let err = plan
+        .validate(&scenario().topology())
+        .expect_err("no message has that kind");
+    assert!(
+        err.contains("\"CompleteActivtyTask\" is not a message kind") && err.contains("event 1"),
+        "{err}"
+    );
+}
+
+#[test]
+fn every_message_kind_seen_on_the_network_can_be_named_in_a_plan() {
+    let report = Harness::new(three_payments())
+        .profile(sim::Profile::Chaos)
+        .seeds(0..32)
+        .coverage(true)
+        .run()
+        .expect("the sweep starts");
+    let c = report.coverage.expect("asked for");
+    let kinds: Vec<&str> = c
+        .steps
+        .keys()
+        .filter_map(|s| match s {
+            Step::Message(k) => Some(*k),
+            Step::Window { .. } => None,
+        })
+        .collect();
+    assert!(kinds.len() > 10, "{kinds:?}");
+    for k in kinds {
+        assert!(sim::faults::MESSAGE_KINDS.contains(&k), "{k} is not listed");
+    }
+}
+
+#[test]
+fn a_guided_sweep_reaches_more_pairs_than_plain_seeds() {
+    let reached = |guided: bool| {
+        let r = Harness::new(three_payments())
+            .profile(sim::Profile::Swarm)
+            .seeds(0..64)
+            .coverage(true)
+            .guided(guided)
+            .run()
+            .expect("the sweep starts");
+        assert!(r.ok(), "{}", r.render());
+        r.coverage.expect("asked for").pairs.len()
+    };
+    let (plain, guided) = (reached(false), reached(true));
+    eprintln!("pairs reached over 64 seeds: plain {plain}, guided {guided}");
+    assert!(guided > plain, "guided {guided}, plain {plain}");
+}

@@ -160,6 +160,7 @@ async fn commit(
     if !writes.is_empty() {
         let appended = appended_events(&writes);
         store.write(writes);
+        env.coverage.store_write();
         let _unsynced: Vec<_> = kinds
             .iter()
             .map(|k| env.coverage.enter("server", windows::server_unsynced(k)))

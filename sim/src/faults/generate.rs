@@ -641,7 +641,7 @@ pub fn named_nodes(event: &FaultEvent) -> Vec<&str> {
     }
     fn push_target<'a>(t: &'a Target, out: &mut Vec<&'a str>) {
         match t {
-            Target::All => {}
+            Target::All | Target::Message(_) => {}
             Target::Node(n) => out.push(n),
             Target::Link { from, to } => {
                 out.push(from);

@@ -14,6 +14,8 @@ pub mod generate;
 mod repr;
 pub mod shrink;
 mod supervisor;
+/// The message kinds a `{"message": KIND}` target may name.
+pub use crate::wire::MESSAGE_KINDS;
 pub use generate::{generate, Profile, Topology};
 pub use shrink::{shrink, ShrinkStats};
 pub(crate) use supervisor::{Cluster, Supervisor, SupervisorReport};
@@ -36,6 +38,9 @@ pub enum Target {
         /// The receiving node.
         to: String,
     },
+    /// Every message of one kind (`CompleteActivityTask`, `Signal`, `ServiceOk`...), between
+    /// any nodes: a fault aimed at one protocol step (see `sim run --coverage`).
+    Message(String),
 }
 
 /// Which node a kill applies to.
@@ -408,7 +413,21 @@ impl FaultPlan {
             Target::All => None,
             Target::Node(n) => (!node_ok(n)).then(|| n.clone()),
             Target::Link { from, to } => [from, to].into_iter().find(|n| !node_ok(n)).cloned(),
+            Target::Message(_) => None,
         };
+        if let Fault::Message {
+            target: Target::Message(kind),
+            ..
+        } = &e.fault
+        {
+            if !crate::wire::MESSAGE_KINDS.contains(&kind.as_str()) {
+                return Err(format!(
+                    "{kind:?} is not a message kind, so the fault could never apply (the \
+                     kinds: {})",
+                    crate::wire::MESSAGE_KINDS.join(", ")
+                ));
+            }
+        }
         // The fault's own bounds first, then its rate, duration and nodes.
         let (rate, duration, unknown) = match &e.fault {
             Fault::Message { target, effect } => {
@@ -504,6 +523,7 @@ impl fmt::Display for Target {
             Target::All => write!(f, "all links"),
             Target::Node(n) => write!(f, "{n}"),
             Target::Link { from, to } => write!(f, "{from}->{to}"),
+            Target::Message(kind) => write!(f, "{kind} messages"),
         }
     }
 }

@@ -354,6 +354,7 @@ fn scope(cluster: &impl Cluster, target: &Target) -> Option<LinkScope> {
             from: cluster.ip(from)?,
             to: cluster.ip(to)?,
         },
+        Target::Message(kind) => LinkScope::Message(kind.clone()),
     })
 }
 

@@ -1,31 +1,59 @@
-//! Coverage-guided plan search (`sim run --guided`): instead of drawing every seed's plan
-//! afresh from the profile, keep a corpus of the plans that reached fault/step pairs no earlier
-//! seed reached, and derive most new plans from them: a corpus plan with one or two events of
-//! the seed's fresh plan spliced in, two corpus plans crossed, one event dropped, or one timed
-//! event moved. A quarter of the seeds still get their fresh plan (exploration).
+//! Coverage-guided plan search (`sim run --guided`): plans aimed at the fault/step pairs the
+//! sweep has reached least (first those it has not reached at all), built from where and when
+//! earlier runs exercised each step, besides plans derived from a corpus and fresh ones.
 //!
-//! Invariants: a seed's plan depends only on the seed and the corpus; the corpus changes only
-//! between rounds, from the round's runs in seed order, so the same sweep gives the same plans
-//! however many jobs run it. Derived plans name only nodes and effects the fresh plans of the
-//! same topology name, and keep every timed event at or before their heal.
+//! Each seed's plan is one of:
+//! - **aimed** (half the seeds once anything has run): a pair is picked by a small tournament
+//!   (the one reached in the fewest seeds of three drawn), and one fault is built to hit it
+//!   from a sighting of its step (`Sighting`: the node, the peer, the time, the store write):
+//!   a server kill on the store write that opened the window; the calling worker killed on a
+//!   service's effect; a node killed at a time inside the window it was in; a message fault
+//!   on the step's message kind (`{"message": KIND}` target) just before it was sent; a
+//!   one-way partition of its link. Half of the aimed plans also carry one or two events of
+//!   the seed's fresh plan, so faults combine;
+//! - **derived** (a quarter): a corpus plan (plans that reached a pair first) with one or two
+//!   events of the fresh plan spliced in, two corpus plans crossed, one event dropped, or one
+//!   timed event moved;
+//! - **fresh** (a quarter, and every seed of the first round): the profile's own plan.
+//!
+//! Aimed faults stay within the profile: `network` aims no kills, `crash` no message faults,
+//! `none` stays fault-free.
+//!
+//! Invariants: a seed's plan depends only on the seed and what the guide learnt; the guide
+//! learns only between rounds, from the round's runs in seed order, so the same sweep gives
+//! the same plans however many jobs run it. Plans name only nodes of the topology and keep
+//! every timed event at or before their heal.
 
-use std::collections::BTreeSet;
+use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use crate::faults::generate::{last_timed, order_events};
-use crate::faults::{generate, FaultPlan, Profile, Topology, When};
-use crate::record::coverage::{FaultKind, Step};
+use crate::faults::{
+    generate, Fault, FaultEvent, FaultPlan, MessageFault, NodeRef, Profile, Target, Topology, When,
+};
+use crate::record::coverage::{FaultKind, Sighting, Step};
 use crate::record::CoverageRecord;
 use crate::rng::{mix64, Rng};
 
 /// Most plans the corpus keeps (the oldest go first).
 const MAX_CORPUS: usize = 256;
 
+/// Sightings kept per step over the sweep (the first ones).
+const MAX_SIGHTINGS: usize = 32;
+
 /// The guided search's state over one sweep.
 pub(super) struct Guide {
     profile: Profile,
     topo: Topology,
     corpus: Vec<FaultPlan>,
-    reached: BTreeSet<(FaultKind, Step)>,
+    /// Seeds that reached each pair so far.
+    reached: BTreeMap<(FaultKind, Step), u64>,
+    /// Where and when runs exercised each step, with the plan of the run that did.
+    sightings: BTreeMap<Step, Vec<(Sighting, Arc<FaultPlan>)>>,
+    /// Seeds whose runs exercised each step.
+    steps_seen: BTreeMap<Step, u64>,
+    /// Runs learnt from.
+    runs: u64,
 }
 
 impl Guide {
@@ -34,27 +62,42 @@ impl Guide {
             profile,
             topo,
             corpus: Vec::new(),
-            reached: BTreeSet::new(),
+            reached: BTreeMap::new(),
+            sightings: BTreeMap::new(),
+            steps_seen: BTreeMap::new(),
+            runs: 0,
         }
     }
 
-    /// The plan for `seed`: its fresh plan, or one derived from the corpus.
+    /// The plan for `seed`: aimed at a pair, derived from the corpus, or its fresh plan.
     pub(super) fn plan_for(&self, seed: u64) -> FaultPlan {
         let fresh = generate(self.profile, seed, &self.topo);
-        if self.corpus.is_empty() {
+        if self.profile == Profile::None || (self.corpus.is_empty() && self.sightings.is_empty()) {
             return fresh;
         }
         let mut rng = Rng::new(mix64(seed ^ 0x6775_6964_6564));
-        if rng.chance(0.25) {
+        match rng.weighted(&[1, 2, 1]) {
+            0 => fresh,
+            1 => match self.aimed(&fresh, &mut rng) {
+                Some(plan) => plan,
+                None => self.derived(fresh, &mut rng),
+            },
+            _ => self.derived(fresh, &mut rng),
+        }
+    }
+
+    /// A plan derived from the corpus (the fresh plan while the corpus is empty).
+    fn derived(&self, fresh: FaultPlan, rng: &mut Rng) -> FaultPlan {
+        if self.corpus.is_empty() {
             return fresh;
         }
         let pick = |rng: &mut Rng| &self.corpus[rng.below(self.corpus.len() as u64) as usize];
-        let parent = pick(&mut rng).clone();
+        let parent = pick(rng).clone();
         let derived = match rng.below(4) {
-            0 => splice(parent, &fresh, &mut rng),
+            0 => splice(parent, &fresh, rng),
             1 => {
-                let other = pick(&mut rng).clone();
-                crossover(parent, other, &mut rng)
+                let other = pick(rng).clone();
+                crossover(parent, other, rng)
             }
             2 if parent.events.len() > 1 => {
                 let mut p = parent;
@@ -62,21 +105,217 @@ impl Guide {
                 p.events.remove(i);
                 p
             }
-            2 => splice(parent, &fresh, &mut rng),
-            _ => retime(parent, &mut rng),
+            2 => splice(parent, &fresh, rng),
+            _ => retime(parent, rng),
         };
         normalized(derived)
     }
 
-    /// Learns from a run of `plan`: a plan that reached a pair no earlier run reached joins
-    /// the corpus. Returns whether it did.
+    /// A plan aimed at a pair reached in few seeds (`None` when no pair can be aimed at).
+    fn aimed(&self, fresh: &FaultPlan, rng: &mut Rng) -> Option<FaultPlan> {
+        let candidates: Vec<(FaultKind, Step)> = self
+            .sightings
+            .keys()
+            .filter(|step| !matches!(step, Step::Window { what: "idle", .. }))
+            .flat_map(|step| {
+                FaultKind::applicable(step)
+                    .iter()
+                    .filter(|k| self.profile_allows(**k))
+                    .map(move |k| (*k, *step))
+            })
+            .collect();
+        if candidates.is_empty() {
+            return None;
+        }
+        let mut plan: Option<FaultPlan> = None;
+        for _ in 0..rng.range(1, 3) {
+            // A tournament of three: the pair reached in the fewest seeds wins (ties: the
+            // first).
+            let mut best = *rng.pick(&candidates);
+            for _ in 0..2 {
+                let other = *rng.pick(&candidates);
+                if self.seeds_reaching(&other) < self.seeds_reaching(&best) {
+                    best = other;
+                }
+            }
+            let (kind, step) = best;
+            let Some((sighting, seen_in)) = self.sightings.get(&step).map(|s| rng.pick(s)) else {
+                continue;
+            };
+            let Some(event) = self.aim(kind, step, sighting, rng) else {
+                continue;
+            };
+            // A step few runs exercise needs what made it happen: the faults of the run that
+            // was seen exercising it. Others go on top of the fresh plan.
+            let plan = plan.get_or_insert_with(|| {
+                let seen = self.steps_seen.get(&step).copied().unwrap_or(0);
+                if seen * 4 <= self.runs {
+                    (**seen_in).clone()
+                } else {
+                    fresh.clone()
+                }
+            });
+            plan.events.push(event);
+        }
+        plan.map(normalized)
+    }
+
+    fn seeds_reaching(&self, pair: &(FaultKind, Step)) -> u64 {
+        self.reached.get(pair).copied().unwrap_or(0)
+    }
+
+    fn profile_allows(&self, kind: FaultKind) -> bool {
+        match self.profile {
+            Profile::None => false,
+            Profile::Network => kind != FaultKind::Crash,
+            Profile::Crash => kind == FaultKind::Crash,
+            Profile::Chaos | Profile::Swarm => true,
+        }
+    }
+
+    /// One fault that hits `kind` x `step` where `sighting` saw the step (`None` when the
+    /// sighting names a node the plan cannot name).
+    fn aim(
+        &self,
+        kind: FaultKind,
+        step: Step,
+        sighting: &Sighting,
+        rng: &mut Rng,
+    ) -> Option<FaultEvent> {
+        let at = When::At {
+            ms: sighting.at_us / 1000,
+        };
+        let restart_after_ms = rng.log_range(10, 5_000);
+        let known = |n: &str| self.topo.has(n).then(|| n.to_string());
+        let message = |effect| Fault::Message {
+            target: match step {
+                Step::Message(kind) => Target::Message(kind.to_string()),
+                Step::Window { .. } => Target::All,
+            },
+            effect,
+        };
+        Some(match (kind, step) {
+            (FaultKind::Crash, Step::Window { role: "server", .. }) => FaultEvent {
+                when: When::StoreWrite {
+                    nth: sighting.store_write.max(1),
+                },
+                fault: Fault::Kill {
+                    node: NodeRef::Named(Topology::SERVER.to_string()),
+                    restart_after_ms,
+                },
+            },
+            (FaultKind::Crash, Step::Window { what, .. }) => {
+                let effects: Vec<(&String, &Vec<String>)> = self
+                    .topo
+                    .effect_operations
+                    .iter()
+                    .filter(|(_, ops)| !ops.is_empty())
+                    .collect();
+                if step == crate::record::coverage::windows::ACTIVITY_AFTER_CALL
+                    && !effects.is_empty()
+                    && rng.chance(0.5)
+                {
+                    // The service applying an effect is inside the caller's window.
+                    let (service, ops) = *rng.pick(&effects);
+                    FaultEvent {
+                        when: When::Effect {
+                            service: service.clone(),
+                            operation: rng.pick(ops).clone(),
+                            nth: rng.range(1, 3) as u32,
+                        },
+                        fault: Fault::Kill {
+                            node: NodeRef::Caller,
+                            restart_after_ms,
+                        },
+                    }
+                } else {
+                    debug_assert_ne!(what, "idle");
+                    // A millisecond inside the window as the sighting saw it.
+                    let first = sighting.at_us.div_ceil(1000);
+                    let last = (sighting.until_us / 1000).max(first);
+                    FaultEvent {
+                        when: When::At {
+                            ms: rng.range(first, last),
+                        },
+                        fault: Fault::Kill {
+                            node: NodeRef::Named(known(&sighting.node)?),
+                            restart_after_ms,
+                        },
+                    }
+                }
+            }
+            (FaultKind::Crash, Step::Message(_)) => return None,
+            (FaultKind::Drop, _) => FaultEvent {
+                when: at,
+                fault: message(MessageFault::DropNext {
+                    count: rng.range(1, 2) as u32,
+                }),
+            },
+            (FaultKind::Duplicate, _) => FaultEvent {
+                when: at,
+                fault: message(MessageFault::Duplicate {
+                    rate: 1.0,
+                    duration_ms: rng.log_range(1, 500),
+                }),
+            },
+            (FaultKind::Delay, _) => {
+                let min_ms = rng.below(50);
+                FaultEvent {
+                    when: at,
+                    fault: message(MessageFault::Delay {
+                        min_ms,
+                        max_ms: min_ms + rng.log_range(1, 1_000),
+                        duration_ms: rng.log_range(1, 500),
+                    }),
+                }
+            }
+            (FaultKind::Partition, _) => {
+                let (from, to) = (known(&sighting.node)?, known(&sighting.peer)?);
+                let duration_ms = rng.log_range(20, 3_000);
+                FaultEvent {
+                    when: at,
+                    fault: if rng.chance(0.7) {
+                        Fault::OneWayPartition {
+                            from,
+                            to,
+                            duration_ms,
+                        }
+                    } else {
+                        Fault::Partition {
+                            nodes: vec![from],
+                            duration_ms,
+                        }
+                    },
+                }
+            }
+        })
+    }
+
+    /// Learns from a run of `plan`: which pairs it reached, where it saw each step; a plan
+    /// that reached a pair no earlier run reached joins the corpus. Returns whether it did.
     pub(super) fn learn(&mut self, plan: &FaultPlan, record: Option<&CoverageRecord>) -> bool {
         let Some(record) = record else {
             return false;
         };
         let mut new = false;
         for pair in record.hits.keys() {
-            new |= self.reached.insert(*pair);
+            let seeds = self.reached.entry(*pair).or_default();
+            new |= *seeds == 0;
+            *seeds += 1;
+        }
+        self.runs += 1;
+        for step in record.seen.keys() {
+            *self.steps_seen.entry(*step).or_default() += 1;
+        }
+        let plan_ref = Arc::new(plan.clone());
+        for (step, seen) in &record.sightings {
+            let kept = self.sightings.entry(*step).or_default();
+            let room = MAX_SIGHTINGS.saturating_sub(kept.len());
+            kept.extend(
+                seen.iter()
+                    .take(room)
+                    .map(|s| (s.clone(), plan_ref.clone())),
+            );
         }
         if new && !plan.is_empty() {
             if self.corpus.len() == MAX_CORPUS {
@@ -163,7 +402,125 @@ mod tests {
         CoverageRecord {
             seen: Default::default(),
             hits: pairs.iter().map(|p| (*p, 1)).collect(),
+            sightings: Default::default(),
         }
+    }
+
+    fn sighting(at_us: u64, until_us: u64, node: &str, peer: &str, write: u32) -> Sighting {
+        Sighting {
+            at_us,
+            until_us,
+            node: node.into(),
+            peer: peer.into(),
+            store_write: write,
+        }
+    }
+
+    /// A run that saw a completion sent, a server write and a worker's workflow task, and hit
+    /// nothing.
+    fn sightings() -> CoverageRecord {
+        let complete = Step::Message("CompleteActivityTask");
+        let write = windows::server_unsynced("CompleteActivityTask");
+        CoverageRecord {
+            seen: [(complete, 1), (write, 1), (windows::WORKFLOW_TASK, 1)]
+                .into_iter()
+                .collect(),
+            hits: Default::default(),
+            sightings: [
+                (
+                    complete,
+                    vec![sighting(1_234, 1_234, "worker-1", "server", 0)],
+                ),
+                (write, vec![sighting(1_500, 2_500, "server", "", 3)]),
+                (
+                    windows::WORKFLOW_TASK,
+                    vec![sighting(2_100, 5_900, "worker-2", "", 0)],
+                ),
+            ]
+            .into_iter()
+            .collect(),
+        }
+    }
+
+    #[test]
+    fn aimed_plans_hit_the_steps_where_they_were_seen() {
+        let mut g = Guide::new(Profile::Swarm, topo());
+        g.learn(&FaultPlan::none(), Some(&sightings()));
+        let plans: Vec<FaultPlan> = (0..400).map(|s| g.plan_for(s)).collect();
+        let has = |f: &dyn Fn(&FaultEvent) -> bool| plans.iter().any(|p| p.events.iter().any(f));
+        let kind = |e: &FaultEvent| match &e.fault {
+            Fault::Message {
+                target: Target::Message(k),
+                ..
+            } => Some(k.clone()),
+            _ => None,
+        };
+        assert!(has(
+            &|e| kind(e).as_deref() == Some("CompleteActivityTask") && e.when == When::At { ms: 1 }
+        ));
+        assert!(has(&|e| e.when == When::StoreWrite { nth: 3 }
+            && matches!(&e.fault, Fault::Kill { node: NodeRef::Named(n), .. } if n == "server")));
+        assert!(has(
+            &|e| matches!(e.when, When::At { ms } if (3..=5).contains(&ms))
+                && matches!(&e.fault, Fault::Kill { node: NodeRef::Named(n), .. } if n == "worker-2")
+        ));
+        assert!(has(&|e| matches!(&e.fault,
+            Fault::OneWayPartition { from, to, .. } if from == "worker-1" && to == "server")));
+        for p in &plans {
+            p.validate(&topo()).unwrap();
+        }
+        // Within the profile: no kills under `network`, no message faults under `crash`.
+        let mut net = Guide::new(Profile::Network, topo());
+        net.learn(&FaultPlan::none(), Some(&sightings()));
+        let mut crash = Guide::new(Profile::Crash, topo());
+        crash.learn(&FaultPlan::none(), Some(&sightings()));
+        for s in 0..200 {
+            let p = net.plan_for(s);
+            assert!(
+                !p.events
+                    .iter()
+                    .any(|e| matches!(e.fault, Fault::Kill { .. })),
+                "{p:?}"
+            );
+            let p = crash.plan_for(s);
+            assert!(
+                !p.events
+                    .iter()
+                    .any(|e| matches!(e.fault, Fault::Message { .. })),
+                "{p:?}"
+            );
+        }
+        let mut none = Guide::new(Profile::None, topo());
+        none.learn(&FaultPlan::none(), Some(&sightings()));
+        assert!((0..50).all(|s| none.plan_for(s).is_empty()));
+    }
+
+    #[test]
+    fn the_pair_reached_least_is_favoured() {
+        let mut g = Guide::new(Profile::Network, topo());
+        let complete = Step::Message("CompleteActivityTask");
+        let mut seen = sightings();
+        // Drops, duplicates and delays of the completion reached in many seeds; partitions never.
+        seen.hits = [FaultKind::Drop, FaultKind::Duplicate, FaultKind::Delay]
+            .into_iter()
+            .map(|k| ((k, complete), 1))
+            .collect();
+        for _ in 0..20 {
+            g.learn(&FaultPlan::none(), Some(&seen));
+        }
+        let partitions = (0..400)
+            .map(|s| g.plan_for(s))
+            .filter(|p| {
+                p.events.iter().any(|e| match &e.fault {
+                    Fault::OneWayPartition { from, .. } => from == "worker-1",
+                    Fault::Partition { nodes, .. } => nodes == &["worker-1"],
+                    _ => false,
+                })
+            })
+            .count();
+        // Half the plans are aimed; a tournament of three among four kinds picks partitions
+        // in 1 - (3/4)^3 = 58% of them.
+        assert!(partitions > 80, "{partitions} of 400");
     }
 
     #[test]

@@ -7,7 +7,9 @@
 //! window is a crash of an idle node). A *hit* is a fault
 //! applied to a step: a message dropped, duplicated, delayed or lost to a partition; a node
 //! killed while it was inside a window. Every step a run exercised is recorded too, so a sweep
-//! can name the pairs no seed reached.
+//! can name the pairs no seed reached, and the first few times each step happened (a
+//! [`Sighting`]: node, peer, virtual time, store write), so a guided search can aim a fault at
+//! it.
 //!
 //! Recorded where the faults are applied (the transport, the supervisor's kills), outside
 //! every node; off unless the scenario asks for it (`Scenario::record_coverage`): a sweep
@@ -138,6 +140,27 @@ pub mod windows {
     }
 }
 
+/// Where and when a run exercised a step: what a guided search needs to aim a fault at it
+/// (`sim run --guided`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Sighting {
+    /// Virtual time since the run started (microseconds) when the message was sent or the
+    /// window entered.
+    pub at_us: u64,
+    /// When the window was left or cut (the same as `at_us` for a message).
+    pub until_us: u64,
+    /// The node that sent the message, or that was inside the window.
+    pub node: String,
+    /// The node the message went to (empty for a window).
+    pub peer: String,
+    /// For a server's unsynced write: which store write of the run it was, 1-based, as
+    /// `When::StoreWrite` counts them (0 otherwise).
+    pub store_write: u32,
+}
+
+/// Sightings a run keeps per step (the first ones).
+pub const SIGHTINGS_PER_STEP: usize = 8;
+
 /// What one run recorded.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct CoverageRecord {
@@ -145,6 +168,8 @@ pub struct CoverageRecord {
     pub seen: BTreeMap<Step, u64>,
     /// Every fault/step pair the run hit, with how often.
     pub hits: BTreeMap<(FaultKind, Step), u64>,
+    /// The first [`SIGHTINGS_PER_STEP`] times each step was exercised.
+    pub sightings: BTreeMap<Step, Vec<Sighting>>,
 }
 
 #[derive(Default)]
@@ -154,6 +179,56 @@ struct Inner {
     open: BTreeMap<String, BTreeMap<Step, u32>>,
     /// Links a partition clogs now, as (from, to).
     clogged: BTreeSet<(IpAddr, IpAddr)>,
+    /// The run's clock (none in unit tests: sightings at time 0).
+    clock: Option<crate::clock::SimClock>,
+    /// Node names by address, for sightings of messages.
+    names: BTreeMap<IpAddr, String>,
+    /// Store writes so far.
+    store_writes: u32,
+    /// Sightings of windows still open, by node and window (indices into `sightings`).
+    open_sightings: BTreeMap<(String, Step), Vec<usize>>,
+}
+
+impl Inner {
+    fn now_us(&self) -> u64 {
+        self.clock
+            .map(|c| c.elapsed().as_micros() as u64)
+            .unwrap_or(0)
+    }
+
+    /// Records a sighting of `step` if it is among the step's first ones; returns its index.
+    fn sight(&mut self, step: Step, node: String, peer: String) -> Option<usize> {
+        let at_us = self.now_us();
+        let store_write = match step {
+            Step::Window { role: "server", .. } => self.store_writes,
+            _ => 0,
+        };
+        let list = self.record.sightings.entry(step).or_default();
+        if list.len() >= SIGHTINGS_PER_STEP {
+            return None;
+        }
+        list.push(Sighting {
+            at_us,
+            until_us: at_us,
+            node,
+            peer,
+            store_write,
+        });
+        Some(list.len() - 1)
+    }
+
+    /// The window sighting `i` of `step` ends now.
+    fn close_sighting(&mut self, step: Step, i: usize) {
+        let now = self.now_us();
+        if let Some(s) = self
+            .record
+            .sightings
+            .get_mut(&step)
+            .and_then(|l| l.get_mut(i))
+        {
+            s.until_us = now;
+        }
+    }
 }
 
 /// The recorder every node shares (outside the nodes); `CoverageLog::default()` records
@@ -168,6 +243,29 @@ impl CoverageLog {
     pub fn enabled() -> Self {
         CoverageLog {
             inner: Some(Arc::default()),
+        }
+    }
+
+    /// A recorder that records, with sighting times read from the run's clock.
+    pub fn enabled_with_clock(clock: crate::clock::SimClock) -> Self {
+        let log = CoverageLog::enabled();
+        if let Some(mut g) = log.lock() {
+            g.clock = Some(clock);
+        }
+        log
+    }
+
+    /// Names the node at `ip` (for sightings of its messages).
+    pub fn name_node(&self, ip: IpAddr, name: &str) {
+        if let Some(mut g) = self.lock() {
+            g.names.insert(ip, name.to_string());
+        }
+    }
+
+    /// The server wrote a batch (not yet synced): windows it enters next belong to it.
+    pub fn store_write(&self) {
+        if let Some(mut g) = self.lock() {
+            g.store_writes += 1;
         }
     }
 
@@ -189,7 +287,13 @@ impl CoverageLog {
             return;
         };
         let step = Step::Message(kind);
-        *g.record.seen.entry(step).or_default() += 1;
+        let seen = g.record.seen.entry(step).or_default();
+        *seen += 1;
+        if *seen as usize <= SIGHTINGS_PER_STEP {
+            let name = |g: &Inner, ip: IpAddr| g.names.get(&ip).cloned().unwrap_or_default();
+            let (node, peer) = (name(&g, from), name(&g, to));
+            g.sight(step, node, peer);
+        }
         let partitioned = g.clogged.contains(&(from, to));
         let mut hit = |k: FaultKind| *g.record.hits.entry((k, step)).or_default() += 1;
         if copies == 0 {
@@ -226,6 +330,12 @@ impl CoverageLog {
             return PhaseGuard { open: None };
         };
         *g.record.seen.entry(window).or_default() += 1;
+        if let Some(i) = g.sight(window, node.to_string(), String::new()) {
+            g.open_sightings
+                .entry((node.to_string(), window))
+                .or_default()
+                .push(i);
+        }
         *g.open
             .entry(node.to_string())
             .or_default()
@@ -240,6 +350,10 @@ impl CoverageLog {
         let Some(mut g) = self.lock() else {
             return;
         };
+        let key = (node.to_string(), window);
+        if let Some(i) = g.open_sightings.get_mut(&key).and_then(Vec::pop) {
+            g.close_sighting(window, i);
+        }
         if let Some(open) = g.open.get_mut(node) {
             if let Some(n) = open.get_mut(&window) {
                 *n = n.saturating_sub(1);
@@ -257,6 +371,17 @@ impl CoverageLog {
             return;
         };
         let open = g.open.remove(node).unwrap_or_default();
+        let cut: Vec<(String, Step)> = g
+            .open_sightings
+            .keys()
+            .filter(|(n, _)| n == node)
+            .cloned()
+            .collect();
+        for key in cut {
+            for i in g.open_sightings.remove(&key).unwrap_or_default() {
+                g.close_sighting(key.1, i);
+            }
+        }
         if open.is_empty() {
             let idle = windows::idle(role_of(node));
             *g.record.seen.entry(idle).or_default() += 1;
@@ -462,6 +587,37 @@ mod tests {
         assert!(report
             .render()
             .contains("crash     x worker: workflow task in progress"));
+    }
+
+    #[test]
+    fn sightings_name_the_nodes_the_store_write_and_the_window_s_span() {
+        let log = CoverageLog::enabled();
+        log.name_node(A, "worker-1");
+        log.name_node(B, "server");
+        for _ in 0..SIGHTINGS_PER_STEP + 3 {
+            log.message(A, B, "CompleteActivityTask", 1, false);
+        }
+        log.store_write();
+        log.store_write();
+        let unsynced = windows::server_unsynced("CompleteActivityTask");
+        drop(log.enter("server", unsynced));
+        let _held = log.enter("worker-1", windows::WORKFLOW_TASK);
+        log.crash("worker-1");
+        let r = log.snapshot().unwrap();
+        let sent = &r.sightings[&Step::Message("CompleteActivityTask")];
+        assert_eq!(sent.len(), SIGHTINGS_PER_STEP, "the first ones only");
+        assert_eq!(
+            (sent[0].node.as_str(), sent[0].peer.as_str()),
+            ("worker-1", "server")
+        );
+        let write = &r.sightings[&unsynced][0];
+        assert_eq!((write.node.as_str(), write.store_write), ("server", 2));
+        let task = &r.sightings[&windows::WORKFLOW_TASK];
+        assert_eq!(task.len(), 1);
+        assert_eq!(
+            task[0].store_write, 0,
+            "a worker's window is no store write"
+        );
     }
 
     #[test]

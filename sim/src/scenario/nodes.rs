@@ -76,7 +76,7 @@ impl Shared {
             acks: Default::default(),
             attempts: Default::default(),
             coverage: if record_coverage {
-                crate::record::CoverageLog::enabled()
+                crate::record::CoverageLog::enabled_with_clock(clock)
             } else {
                 Default::default()
             },
@@ -194,6 +194,7 @@ impl Nodes {
             .ip(ip)
             .init(init)
             .build();
+        self.env.coverage.name_node(ip, &name);
         self.by_name.insert(name, (node, ip));
     }
 

@@ -116,14 +116,17 @@ pub enum LinkScope {
     Node(IpAddr),
     /// Messages from `from` to `to` (one direction).
     Link { from: IpAddr, to: IpAddr },
+    /// Messages of this kind, between any nodes.
+    Message(String),
 }
 
 impl LinkScope {
-    fn matches(&self, from: IpAddr, to: IpAddr) -> bool {
+    fn matches(&self, from: IpAddr, to: IpAddr, kind: &str) -> bool {
         match self {
             LinkScope::Any => true,
             LinkScope::Node(n) => *n == from || *n == to,
             LinkScope::Link { from: f, to: t } => *f == from && *t == to,
+            LinkScope::Message(k) => k == kind,
         }
     }
 }
@@ -169,8 +172,9 @@ impl Injector {
             .retain(|r| r.id != id);
     }
 
-    /// Decides the fate of one message from `from` to `to`, drawing from the simulation's RNG.
-    pub fn decide(&self, from: IpAddr, to: IpAddr) -> SendDecision {
+    /// Decides the fate of one message of `kind` from `from` to `to`, drawing from the
+    /// simulation's RNG.
+    pub fn decide(&self, from: IpAddr, to: IpAddr, kind: &str) -> SendDecision {
         let mut rules = self.rules.lock().unwrap_or_else(|e| e.into_inner());
         let mut decision = SendDecision {
             copies: 1,
@@ -182,7 +186,7 @@ impl Injector {
         let mut rng = madsim::rand::thread_rng();
         let mut exhausted = false;
         for rule in rules.iter_mut() {
-            if !rule.scope.matches(from, to) {
+            if !rule.scope.matches(from, to, kind) {
                 continue;
             }
             if let Some(n) = rule.remaining.as_mut() {
@@ -356,7 +360,7 @@ fn decide_send(
     subject: Option<String>,
 ) -> SendDecision {
     let from = ep.local_addr();
-    let d = env.injector.decide(from.ip(), to.ip());
+    let d = env.injector.decide(from.ip(), to.ip(), kind);
     env.coverage
         .message(from.ip(), to.ip(), kind, d.copies, !d.delay.is_zero());
     env.trace.record_with_detail(
