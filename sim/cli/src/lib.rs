@@ -127,10 +127,11 @@ struct RunArgs {
     /// the pairs no seed reached (in --json under "coverage").
     #[arg(long)]
     coverage: bool,
-    /// Steer the sweep toward fault/step pairs not reached yet: seeds whose runs reach new
-    /// pairs keep their plans in a corpus, and most later plans derive from it (splice,
-    /// crossover, drop, retime). Implies --coverage; a failure reproduces from its plan
-    /// (printed; --out writes it), not from its seed alone.
+    /// Steer the sweep toward the fault/step pairs reached least: after the first 16 seeds,
+    /// half the plans add faults aimed at such pairs (built from where and when earlier runs
+    /// saw each step), a quarter derive from plans that reached new pairs. Implies
+    /// --coverage; a failure reproduces from its plan (printed; --out writes it), not from
+    /// its seed alone.
     #[arg(long, conflicts_with = "plan")]
     guided: bool,
     /// Shrinking budget: runs per failing seed.

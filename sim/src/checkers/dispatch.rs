@@ -11,7 +11,7 @@
 //!   The second worker's completion would be refused or, worse, applied twice.
 //!
 //! What it reads: `outcome.observed_attempts`, `outcome.observed_workflow_tasks`,
-//! `outcome.applied_faults` (server kills).
+//! `outcome.node_kills` (server restarts, as the harness carried them out).
 //!
 //! Known limits: a delivery whose worker was killed has no end, so a later delivery of the same
 //! attempt is not called overlapping (the engine may legitimately hand out a task whose first
@@ -84,9 +84,9 @@ fn workflow_tasks(outcome: &Outcome, problems: &mut Vec<String>) {
             .push(t);
     }
     let server_kills: Vec<i64> = outcome
-        .applied_faults
+        .node_kills
         .iter()
-        .filter(|(_, what)| what.contains("kill server"))
+        .filter(|(_, node)| node == "server")
         .map(|(at, _)| Timestamp::from_nanos(BASE_NANOS).plus(*at).as_nanos())
         .collect();
     for ((exec, scheduled, started, attempt), deliveries) in by_task {
@@ -209,13 +209,15 @@ mod tests {
         o.observed_workflow_tasks[0].carried_requests = true;
         assert_eq!(SingleDispatch.check(&o), Ok(()));
         o.observed_workflow_tasks[0].carried_requests = false;
-        o.applied_faults = vec![(
-            Duration::from_millis(1005),
-            "at 1005ms: kill server, restart after 10ms".into(),
-        )];
+        o.node_kills = vec![(Duration::from_millis(1005), "worker-1".into())];
+        assert!(
+            SingleDispatch.check(&o).is_err(),
+            "a worker's restart is no server's"
+        );
+        o.node_kills = vec![(Duration::from_millis(1005), "server".into())];
         assert_eq!(SingleDispatch.check(&o), Ok(()));
         // Another attempt or task is another task.
-        o.applied_faults.clear();
+        o.node_kills.clear();
         o.observed_workflow_tasks[1].attempt = 2;
         assert_eq!(SingleDispatch.check(&o), Ok(()));
     }

@@ -89,6 +89,7 @@
 //!     ended_at: Default::default(),
 //!     liveness_deadline: Default::default(),
 //!     applied_faults: vec![],
+//!     node_kills: vec![],
 //!     requested_closes: vec![],
 //!     updates: vec![],
 //! };

@@ -332,6 +332,7 @@ pub fn outcome() -> Outcome {
         ended_at: Duration::from_secs(6),
         liveness_deadline: Duration::from_secs(600),
         applied_faults: Vec::new(),
+        node_kills: Vec::new(),
         unrecorded_effects: Vec::new(),
         service_use: Vec::new(),
         activity_failures: Vec::new(),

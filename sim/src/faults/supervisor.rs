@@ -64,6 +64,8 @@ pub(crate) trait Cluster {
 pub(crate) struct SupervisorReport {
     /// Each fault applied, with its virtual time.
     pub applied: Vec<(Duration, String)>,
+    /// Each node killed, with its virtual time.
+    pub kills: Vec<(Duration, String)>,
     /// Virtual time when the run ended.
     pub ended_at: Duration,
 }
@@ -95,6 +97,7 @@ pub(crate) struct Supervisor {
     rule_id: u64,
     healed: bool,
     applied: Vec<(Duration, String)>,
+    kills: Vec<(Duration, String)>,
 }
 
 impl Supervisor {
@@ -126,6 +129,7 @@ impl Supervisor {
             undo_seq: 0,
             rule_id: 0,
             applied: Vec::new(),
+            kills: Vec::new(),
         }
     }
 
@@ -182,6 +186,7 @@ impl Supervisor {
         }
         SupervisorReport {
             applied: self.applied,
+            kills: self.kills,
             ended_at: clock.elapsed(),
         }
     }
@@ -301,6 +306,7 @@ impl Supervisor {
                     return;
                 }
                 cluster.kill(&name);
+                self.kills.push((now, name.clone()));
                 self.schedule_undo(until(restart_after_ms), Undo::Restart(name));
             }
             // One request, nothing to undo: a closed run stays closed.

@@ -128,8 +128,9 @@ impl Harness {
         self
     }
 
-    /// Coverage-guided plans: seeds whose runs reach fault/step pairs no earlier seed reached
-    /// keep their plans in a corpus, and most later seeds' plans derive from it (see
+    /// Coverage-guided plans: after the first round, half the seeds' plans carry faults aimed
+    /// at the fault/step pairs reached least, built from where and when earlier runs saw each
+    /// step, and a quarter derive from a corpus of plans that reached new pairs (see
     /// `guided.rs`); turns coverage on. A seed alone no longer names its plan: failures are
     /// reproduced from their plan (the report prints it; `--out` writes it).
     pub fn guided(mut self, on: bool) -> Self {

@@ -78,6 +78,9 @@ pub struct Outcome {
     pub liveness_deadline: Duration,
     /// Faults actually applied, in order, with their virtual times.
     pub applied_faults: Vec<(Duration, String)>,
+    /// Nodes killed (by name: `server`, `worker-2`), with their virtual times, as the harness
+    /// carried the kills out.
+    pub node_kills: Vec<(Duration, String)>,
     /// Workflows the scenario or its fault plan asked the server to terminate or cancel
     /// (`expected-outcome` accepts them ending so).
     pub requested_closes: Vec<RequestedClose>,
@@ -121,6 +124,7 @@ impl Outcome {
             ended_at: Duration::ZERO,
             liveness_deadline,
             applied_faults: Vec::new(),
+            node_kills: Vec::new(),
             requested_closes: Vec::new(),
             updates: Vec::new(),
             coverage: None,

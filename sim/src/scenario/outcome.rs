@@ -68,6 +68,7 @@ pub(super) fn collect(
         ended_at: report.ended_at,
         liveness_deadline: sc.liveness_deadline,
         applied_faults: report.applied,
+        node_kills: report.kills,
         requested_closes: requested_closes(sc, &plan_requests),
         updates: shared.log.updates(),
         coverage: shared.env.coverage.snapshot(),
