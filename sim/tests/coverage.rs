@@ -147,16 +147,19 @@ fn a_guided_sweep_is_the_same_whatever_the_jobs_and_its_corpus_changes_later_pla
     assert_ne!(guided, plain, "the corpus changed later plans");
 }
 
+/// A plan that drops the next message of `kind`, as a plan file would say it.
+fn drop_next_of(kind: &str) -> FaultPlan {
+    let json = format!(
+        r#"{{"events": [{{"when": {{"on": "at", "ms": 0}},
+             "fault": {{"kind": "drop_next", "target": {{"message": "{kind}"}}, "count": 1}}}}],
+            "heal_at_ms": 20000}}"#
+    );
+    FaultPlan::from_json(&json).expect("the plan parses")
+}
+
 #[test]
 fn a_fault_aimed_at_a_message_kind_hits_that_kind_only() {
-    let plan = FaultPlan::from_json(
-        r#"{"events": [{"when": {"on": "at", "ms": 0},
-             "fault": {"kind": "drop_next", "target": {"message": "CompleteActivityTask"},
-                       "count": 1}}],
-            "heal_at_ms": 20000}"#,
-    )
-    .expect("the plan parses");
-    let c = coverage_of(plan);
+    let c = coverage_of(drop_next_of("CompleteActivityTask"));
     let hit: Vec<_> = c.pairs.keys().copied().collect();
     assert_eq!(
         hit,
@@ -168,14 +171,7 @@ fn a_fault_aimed_at_a_message_kind_hits_that_kind_only() {
 
 #[test]
 fn a_message_kind_no_message_has_is_refused() {
-    let plan = FaultPlan::from_json(
-        r#"{"events": [{"when": {"on": "at", "ms": 0},
-             "fault": {"kind": "drop_next", "target": {"message": "CompleteActivtyTask"},
-                       "count": 1}}],
-            "heal_at_ms": 20000}"#,
-    )
-    .expect("the plan parses");
-    let err = plan
+    let err = drop_next_of("CompleteActivtyTask")
         .validate(&scenario().topology())
         .expect_err("no message has that kind");
     assert!(

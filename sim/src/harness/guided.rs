@@ -470,28 +470,23 @@ mod tests {
             p.validate(&topo()).unwrap();
         }
         // Within the profile: no kills under `network`, no message faults under `crash`.
-        let mut net = Guide::new(Profile::Network, topo());
-        net.learn(&FaultPlan::none(), Some(&sightings()));
-        let mut crash = Guide::new(Profile::Crash, topo());
-        crash.learn(&FaultPlan::none(), Some(&sightings()));
+        let learnt = |profile| {
+            let mut g = Guide::new(profile, topo());
+            g.learn(&FaultPlan::none(), Some(&sightings()));
+            g
+        };
+        let (net, crash, none) = (
+            learnt(Profile::Network),
+            learnt(Profile::Crash),
+            learnt(Profile::None),
+        );
+        let any = |p: &FaultPlan, f: fn(&Fault) -> bool| p.events.iter().any(|e| f(&e.fault));
         for s in 0..200 {
             let p = net.plan_for(s);
-            assert!(
-                !p.events
-                    .iter()
-                    .any(|e| matches!(e.fault, Fault::Kill { .. })),
-                "{p:?}"
-            );
+            assert!(!any(&p, |f| matches!(f, Fault::Kill { .. })), "{p:?}");
             let p = crash.plan_for(s);
-            assert!(
-                !p.events
-                    .iter()
-                    .any(|e| matches!(e.fault, Fault::Message { .. })),
-                "{p:?}"
-            );
+            assert!(!any(&p, |f| matches!(f, Fault::Message { .. })), "{p:?}");
         }
-        let mut none = Guide::new(Profile::None, topo());
-        none.learn(&FaultPlan::none(), Some(&sightings()));
         assert!((0..50).all(|s| none.plan_for(s).is_empty()));
     }
 
