@@ -700,3 +700,41 @@ fn workers_record_every_workflow_task_they_receive_for_the_dispatch_oracle() {
         );
     }
 }
+
+/// `timers` on a real run: greeting's 30-day timer reaches a worker at least 30 days after the
+/// task that started it, as the workers recorded it; the same run with the firing's delivery
+/// recorded a day early is caught, naming the timer.
+#[test]
+fn greeting_s_timer_reaches_the_worker_after_its_30_days_and_an_early_one_is_caught() {
+    use sim::checkers::TimersOnTime;
+    use sim::history::EventAttributes;
+    let o = assert_holds("greeting", 1, &FaultPlan::none());
+    assert_eq!(TimersOnTime.check(&o), Ok(()));
+    let (exec, fired_then) = o
+        .histories
+        .iter()
+        .find_map(|(exec, h)| {
+            let i = h
+                .events
+                .iter()
+                .position(|e| matches!(e.attributes, EventAttributes::TimerFired(_)))?;
+            let next = h.events[i..]
+                .iter()
+                .find(|e| matches!(e.attributes, EventAttributes::WorkflowTaskStarted(_)))?;
+            Some((exec.clone(), next.event_id))
+        })
+        .expect("greeting fires its timer");
+    let mut early = o.clone();
+    let mut moved = 0;
+    for t in &mut early.observed_workflow_tasks {
+        if t.exec == exec && t.started_event_id == fired_then {
+            t.received = sim::history::Timestamp::from_nanos(
+                t.received.as_nanos() - 24 * 3600 * 1_000_000_000,
+            );
+            moved += 1;
+        }
+    }
+    assert_eq!(moved, 1, "one worker received the task after the firing");
+    let v = TimersOnTime.check(&early).expect_err("a day early");
+    assert!(v.message.contains("timer \"1\" (2592000s"), "{}", v.message);
+}

@@ -216,6 +216,17 @@ pub const MUTATIONS: &[Mutation] = &[
         replace: "let deadline = task.scheduled_time.plus(limit).as_nanos();",
         sweeps: &[sweep("transfer-retried", "chaos")],
     },
+    Mutation {
+        name: "timers-fire-with-any-deadline",
+        bug: "the per-timer due check is lost: every pending timer of a run fires when any of its deadlines comes (a task timeout, another timer)",
+        file: "sim/src/engine/timers.rs",
+        find: "            .filter(|(_, t)| t.fire_at <= now)\n",
+        replace: "",
+        sweeps: &[
+            sweep("official-updatable-timer", "chaos"),
+            sweep("expense-report", "crash"),
+        ],
+    },
 ];
 
 #[cfg(test)]

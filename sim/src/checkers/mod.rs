@@ -18,6 +18,8 @@
 //!   non-retryable failures are not retried, retries wait the policy's backoff (and, without
 //!   faults, no more), start-to-close timeouts fire no earlier than their deadline.
 //! - [`SingleDispatch`] (`dispatch`): no activity attempt runs on two workers at once.
+//! - [`TimersOnTime`] (`timers`): a durable timer's firing reaches a worker no earlier than its
+//!   duration after the task that started it arrived (times as the workers saw them).
 //! - [`IncompatibleReplay`] (`incompatible-replay`): histories fail to replay against a
 //!   known-incompatible version of their workflow. Not in [`default_invariants`]: a scenario
 //!   adds it with the version.
@@ -111,6 +113,7 @@ pub mod incompatible;
 pub mod liveness;
 pub mod replay;
 pub mod retry_policy;
+pub mod timers;
 pub mod well_formed;
 
 #[cfg(test)]
@@ -125,6 +128,7 @@ pub use incompatible::IncompatibleReplay;
 pub use liveness::Liveness;
 pub use replay::ReplayDeterminism;
 pub use retry_policy::RetryPolicyHeld;
+pub use timers::TimersOnTime;
 pub use well_formed::HistoryWellFormed;
 
 /// An invariant that did not hold: which one, and what was wrong.
@@ -174,6 +178,7 @@ pub fn default_invariants(registry: &Registry) -> Vec<Arc<dyn Invariant>> {
         Arc::new(ExpectedOutcome),
         Arc::new(RetryPolicyHeld),
         Arc::new(SingleDispatch),
+        Arc::new(TimersOnTime),
     ]
 }
 
@@ -227,7 +232,7 @@ mod tests {
     }
 
     #[test]
-    fn default_invariants_are_the_eight_in_order() {
+    fn default_invariants_are_the_nine_in_order() {
         let names: Vec<String> = default_invariants(&registry())
             .iter()
             .map(|i| i.name().to_string())
@@ -242,7 +247,8 @@ mod tests {
                 "durability",
                 "expected-outcome",
                 "retry-policy",
-                "dispatch"
+                "dispatch",
+                "timers"
             ]
         );
     }
