@@ -22,8 +22,17 @@ trap 'git -C "$root" worktree remove --force "$work/tree" >/dev/null 2>&1 || tru
 git -C "$root" worktree add --detach "$work/tree" "$rev" >/dev/null
 (cd "$work/tree" && CARGO_TARGET_DIR=$target cargo build --release --bin sim >&2)
 cp "$target/release/sim" "$work/sim-old"
+# The worktree's sources were just written, so they are newer than this checkout's: cargo, which
+# compares modification times, would take the old build for this checkout's and keep the old
+# binary. Touch the sources that differ so this checkout's crates are rebuilt.
+git -C "$root" diff --name-only "$rev" -- '*.rs' '*.toml' | while read -r f; do
+    [ -e "$root/$f" ] && touch "$root/$f"
+done
 (cd "$root" && cargo build --release --bin sim >&2)
 cp "$target/release/sim" "$work/sim-new"
+if cmp -s "$work/sim-old" "$work/sim-new"; then
+    echo "the two builds are the same binary: $rev and this checkout do not differ in sim" >&2
+fi
 
 rate() { # binary, first seed
     "$1" run "$scenario" --seeds "$2..$(($2 + batch))" --faults "$profile" --jobs 1 --json \
