@@ -187,12 +187,13 @@ impl Guide {
         };
         let restart_after_ms = rng.log_range(10, 5_000);
         let known = |n: &str| self.topo.has(n).then(|| n.to_string());
-        let message = |effect| Fault::Message {
-            target: match step {
-                Step::Message(kind) => Target::Message(kind.to_string()),
-                Step::Window { .. } => Target::All,
-            },
-            effect,
+        let message = |effect| match step {
+            Step::Message(kind) => Some(Fault::Message {
+                target: Target::Message(kind.to_string()),
+                effect,
+            }),
+            // Message faults hit messages only (`FaultKind::applicable`).
+            Step::Window { .. } => None,
         };
         Some(match (kind, step) {
             (FaultKind::Crash, Step::Window { role: "server", .. }) => FaultEvent {
@@ -204,7 +205,7 @@ impl Guide {
                     restart_after_ms,
                 },
             },
-            (FaultKind::Crash, Step::Window { what, .. }) => {
+            (FaultKind::Crash, Step::Window { .. }) => {
                 let effects: Vec<(&String, &Vec<String>)> = self
                     .topo
                     .effect_operations
@@ -229,7 +230,6 @@ impl Guide {
                         },
                     }
                 } else {
-                    debug_assert_ne!(what, "idle");
                     // A millisecond inside the window as the sighting saw it.
                     let first = sighting.at_us.div_ceil(1000);
                     let last = (sighting.until_us / 1000).max(first);
@@ -249,14 +249,14 @@ impl Guide {
                 when: at,
                 fault: message(MessageFault::DropNext {
                     count: rng.range(1, 2) as u32,
-                }),
+                })?,
             },
             (FaultKind::Duplicate, _) => FaultEvent {
                 when: at,
                 fault: message(MessageFault::Duplicate {
                     rate: 1.0,
                     duration_ms: rng.log_range(1, 500),
-                }),
+                })?,
             },
             (FaultKind::Delay, _) => {
                 let min_ms = rng.below(50);
@@ -266,7 +266,7 @@ impl Guide {
                         min_ms,
                         max_ms: min_ms + rng.log_range(1, 1_000),
                         duration_ms: rng.log_range(1, 500),
-                    }),
+                    })?,
                 }
             }
             (FaultKind::Partition, _) => {

@@ -43,16 +43,7 @@ const SHARING_POINTERS: &[&str] = &["Arc", "Rc"];
 /// What a type (of a `let` annotation or a parameter, also behind `&`) holds, if it is state
 /// shared through a pointer.
 pub fn of_type(ty: &syn::Type) -> Option<String> {
-    let mut ty = ty;
-    loop {
-        match ty {
-            syn::Type::Reference(r) => ty = &r.elem,
-            syn::Type::Paren(p) => ty = &p.elem,
-            syn::Type::Group(g) => ty = &g.elem,
-            _ => break,
-        }
-    }
-    rules::shared_field(ty)
+    rules::shared_field(super::peeled(ty))
 }
 
 /// What the value of `init` holds, given the shared locals in scope: a constructor

@@ -10,10 +10,7 @@ impl Collector<'_> {
     pub(super) fn type_cands(&self, ty: &syn::Type) -> Option<Vec<Segs>> {
         let mut ty = ty;
         loop {
-            match ty {
-                syn::Type::Reference(r) => ty = &r.elem,
-                syn::Type::Paren(p) => ty = &p.elem,
-                syn::Type::Group(g) => ty = &g.elem,
+            match peeled(ty) {
                 syn::Type::TraitObject(t) => return self.bound_cands(t.bounds.iter()),
                 syn::Type::ImplTrait(t) => return self.bound_cands(t.bounds.iter()),
                 syn::Type::Path(p) if p.qself.is_none() => {

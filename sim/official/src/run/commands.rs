@@ -256,13 +256,8 @@ impl OfficialRun {
             }
             // Search attributes and memo go to the server as they are (core's own mapping).
             Cmd::UpsertWorkflowSearchAttributes(u) => {
-                let fields = u.search_attributes.map(|s| s.indexed_fields);
                 let search_attributes = sim::history::SearchAttributes {
-                    indexed_fields: fields
-                        .iter()
-                        .flatten()
-                        .map(|(k, v)| (k.clone(), payload_in(v)))
-                        .collect(),
+                    indexed_fields: payload_map_in(u.search_attributes.map(|s| s.indexed_fields)),
                     extra: Default::default(),
                 };
                 task.push((
@@ -271,13 +266,8 @@ impl OfficialRun {
                 ));
             }
             Cmd::ModifyWorkflowProperties(m) => {
-                let fields = m.upserted_memo.map(|s| s.fields);
                 let upserted_memo = sim::history::Memo {
-                    fields: fields
-                        .iter()
-                        .flatten()
-                        .map(|(k, v)| (k.clone(), payload_in(v)))
-                        .collect(),
+                    fields: payload_map_in(m.upserted_memo.map(|s| s.fields)),
                     extra: Default::default(),
                 };
                 task.push((
@@ -322,4 +312,15 @@ fn command_name(c: &Cmd) -> &'static str {
         Cmd::ScheduleNexusOperation(_) => "ScheduleNexusOperation",
         Cmd::RequestCancelNexusOperation(_) => "RequestCancelNexusOperation",
     }
+}
+
+/// Named payloads (search attributes, memo fields) as durasim holds them, in key order.
+fn payload_map_in(
+    fields: Option<std::collections::HashMap<String, common::Payload>>,
+) -> BTreeMap<String, sim::history::Payload> {
+    fields
+        .iter()
+        .flatten()
+        .map(|(k, v)| (k.clone(), payload_in(v)))
+        .collect()
 }
