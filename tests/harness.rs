@@ -153,20 +153,37 @@ fn engine_accepting_stale_completions_is_caught() {
 }
 
 /// Planted bug 4: a server that replies before its write is synced loses acknowledged events
-/// when it crashes.
+/// when it crashes, and may hand a task out again whose start it lost while the first worker
+/// still has it (`dispatch` sees that one, often in an earlier seed). `durability` alone
+/// catches it too.
 #[test]
 fn engine_replying_before_sync_is_caught_as_durability() {
-    let mut s = scenario("money-transfer");
-    s.engine.defects.reply_before_sync = true;
-    let report = Harness::new(s)
-        .profile(Profile::Crash)
-        .seeds(0..300)
-        .jobs(jobs())
-        .stop_after(1)
+    let planted = || {
+        let mut s = scenario("money-transfer");
+        s.engine.defects.reply_before_sync = true;
+        Harness::new(s)
+            .profile(Profile::Crash)
+            .seeds(0..300)
+            .jobs(jobs())
+            .stop_after(1)
+    };
+    let report = planted().run().expect("the sweep starts");
+    let f = first_failure(&report);
+    assert!(
+        ["durability", "dispatch"].contains(&f.invariant.as_str()),
+        "{}",
+        report.render()
+    );
+    let report = planted()
+        .invariants(vec![Arc::new(sim::checkers::Durability)])
         .run()
         .expect("the sweep starts");
-    let f = first_failure(&report);
-    assert_eq!(f.invariant, "durability", "{}", report.render());
+    assert_eq!(
+        first_failure(&report).invariant,
+        "durability",
+        "{}",
+        report.render()
+    );
 }
 
 /// Planted bug 5: a server that forgets an accepted update and admits a retried request with
@@ -342,12 +359,13 @@ fn an_activity_cancelled_through_its_heartbeat_ends_canceled() {
     assert!(!types.contains(&EventType::ActivityTaskFailed), "{types:?}");
 }
 
-/// A seed's run is the same on a fresh seed runner and on one that has run other seeds before
+/// A seed's run is the same on a fresh seed runner, on one that has run other seeds before, and
+/// on a sweep's own thread (which runs seeds without a runner)
 /// (runners are reused across runs; std `HashMap` keys differ from run to run on one thread, so
 /// a run that iterated one would trace differently here). The official SDK's host is included:
 /// its crates keep `HashMap`s.
 #[test]
-fn a_seed_traces_the_same_on_a_fresh_runner_and_on_a_used_one() {
+fn a_seed_traces_the_same_on_a_fresh_runner_a_used_one_and_a_sweep_thread() {
     for name in ["household", "official-transfer", "official-child-workflows"] {
         let sc = Arc::new(scenario(name));
         let plan = sim::faults::generate(Profile::Swarm, 7, &sc.topology());
@@ -364,6 +382,19 @@ fn a_seed_traces_the_same_on_a_fresh_runner_and_on_a_used_one() {
         assert_eq!(
             fresh, used,
             "{name}: seed 7 traced differently on a used runner"
+        );
+        // A sweep runs its seeds on its own threads, without a runner: the same trace.
+        let swept = Harness::new(scenario(name))
+            .profile(Profile::Swarm)
+            .seeds(7..8)
+            .jobs(1)
+            .run()
+            .expect("the sweep starts")
+            .trace_hash;
+        assert_eq!(
+            swept,
+            Some(fresh),
+            "{name}: seed 7 traced differently in a sweep's own thread"
         );
     }
 }

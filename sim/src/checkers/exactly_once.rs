@@ -188,11 +188,13 @@ impl Invariant for ExactlyOnce {
                         .map(|c| c.activity_type.clone())
                 })
                 .unwrap_or_default();
-            let who = format!("workflow {wf} run {run} activity {aid} ({ty})");
+            // Written only for a problem (it is not, for nearly every activity of a sweep).
+            let who = || format!("workflow {wf} run {run} activity {aid} ({ty})");
             let applied: Vec<&&Effect> = effects.iter().filter(|e| e.applied).collect();
             if applied.len() > 1 {
                 problems.push(format!(
-                    "{who} applied {service}.{op} {} times: {}",
+                    "{} applied {service}.{op} {} times: {}",
+                    who(),
                     applied.len(),
                     applied
                         .iter()
@@ -204,7 +206,8 @@ impl Invariant for ExactlyOnce {
             let Some(end) = end else {
                 if !applied.is_empty() {
                     problems.push(format!(
-                        "{who} applied {service}.{op} ({}) but no history schedules that activity",
+                        "{} applied {service}.{op} ({}) but no history schedules that activity",
+                        who(),
                         describe(applied[0])
                     ));
                 }
@@ -241,8 +244,9 @@ impl Invariant for ExactlyOnce {
                             None => "; the key was never applied by anyone".to_string(),
                         };
                         problems.push(format!(
-                            "{who} completed (event {close_id}) but its {service}.{op} was \
+                            "{} completed (event {close_id}) but its {service}.{op} was \
                              never applied (effect lost): {}{by}",
+                            who(),
                             effects
                                 .iter()
                                 .map(|e| describe(e))
@@ -258,7 +262,8 @@ impl Invariant for ExactlyOnce {
                     close_id,
                 )) if !applied.is_empty() => {
                     problems.push(format!(
-                        "{who} ended {t} (event {close_id}) but its {service}.{op} was applied: {}",
+                        "{} ended {t} (event {close_id}) but its {service}.{op} was applied: {}",
+                        who(),
                         applied
                             .iter()
                             .map(|e| describe(e))

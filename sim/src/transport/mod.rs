@@ -397,22 +397,6 @@ fn send_with_faults<T: Clone + Send + Sync + 'static>(
     }
 }
 
-/// Sends a message with the faults in force from a task of its own, so the caller goes on at
-/// once: a server's replies do not wait for each other.
-fn send_detached<T: Clone + Send + Sync + 'static>(
-    ep: &Rc<Endpoint>,
-    env: &NetEnv,
-    to: SocketAddr,
-    msg: Envelope<T>,
-    kind: &'static str,
-    subject: Option<String>,
-) {
-    let d = decide_send(ep, env, to, msg.request_id, kind, subject);
-    if d.copies > 0 {
-        spawn_send(ep, to, msg, d);
-    }
-}
-
 /// Sends `d.copies` copies after `d.delay`, from a task of its own.
 fn spawn_send<T: Clone + Send + Sync + 'static>(
     ep: &Rc<Endpoint>,
@@ -802,7 +786,8 @@ where
         self.held.borrow_mut().retain(|to, _| to.addr.ip() != ip);
     }
 
-    /// Sends a response from a task of its own: the caller does not wait for the send.
+    /// Sends a response; the caller does not wait for it (a send hands the message to the
+    /// network, and a delay a fault adds is waited out by a task of its own).
     pub fn reply(&self, to: ReplyTo, resp: Resp) {
         let kind = resp.kind();
         let subject = self
@@ -811,7 +796,7 @@ where
             .keeps_entries()
             .then(|| resp.subject())
             .flatten();
-        send_detached(
+        send_with_faults(
             &self.ep,
             &self.env,
             to.addr,

@@ -177,14 +177,15 @@ impl Net {
         let net = self.clone();
         madsim::task::spawn_local(async move {
             let mut alarm: Option<Alarm> = None;
+            // Reused from wake to wake (a wake usually delivers one or two messages).
+            let mut due = Vec::new();
             loop {
-                let (due, next) = {
+                let next = {
                     let mut st = net.lock();
                     if st.closed {
                         return;
                     }
                     let now = crate::clock::instant_now();
-                    let mut due = Vec::new();
                     while let Some(entry) = st.in_flight.first_entry() {
                         if entry.key().0 > now {
                             break;
@@ -199,9 +200,9 @@ impl Net {
                     }
                     let next = st.in_flight.first_key_value().map(|((t, _), _)| *t);
                     st.postman_wakes_at = next;
-                    (due, next)
+                    next
                 };
-                for (mailbox, payload, from) in due {
+                for (mailbox, payload, from) in due.drain(..) {
                     if let Some(tx) = mailbox {
                         // A mailbox whose receiver is gone (its process died) loses it.
                         let _ = tx.send((payload, from));
