@@ -747,6 +747,25 @@ impl Harness {
     }
 }
 
+/// Starts a sweep thread running `work`, with the stack a seed needs and leave to run seeds
+/// itself (no hand-over to a runner thread per seed). When the OS refuses a thread, `work`
+/// runs here instead (its seeds then go through this thread's runner): slower, never skipped.
+fn spawn_sweeper<'scope, F>(s: &'scope std::thread::Scope<'scope, '_>, work: &'scope F)
+where
+    F: Fn() + Sync,
+{
+    let started = std::thread::Builder::new()
+        .name("durasim-sweep".into())
+        .stack_size(crate::scenario::RUN_STACK_BYTES)
+        .spawn_scoped(s, move || {
+            crate::scenario::run_seeds_here();
+            work();
+        });
+    if started.is_err() {
+        work();
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::include_ignored;
@@ -768,24 +787,5 @@ mod tests {
             " --include-ignored"
         );
         assert_eq!(include_ignored(args(&["t", "--exact", "name"])), "");
-    }
-}
-
-/// Starts a sweep thread running `work`, with the stack a seed needs and leave to run seeds
-/// itself (no hand-over to a runner thread per seed). When the OS refuses a thread, `work`
-/// runs here instead (its seeds then go through this thread's runner): slower, never skipped.
-fn spawn_sweeper<'scope, F>(s: &'scope std::thread::Scope<'scope, '_>, work: &'scope F)
-where
-    F: Fn() + Sync,
-{
-    let started = std::thread::Builder::new()
-        .name("durasim-sweep".into())
-        .stack_size(crate::scenario::RUN_STACK_BYTES)
-        .spawn_scoped(s, move || {
-            crate::scenario::run_seeds_here();
-            work();
-        });
-    if started.is_err() {
-        work();
     }
 }
