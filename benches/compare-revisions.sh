@@ -6,7 +6,7 @@
 #
 # Builds REV's `sim` (release) in a temporary git worktree that shares this checkout's target
 # directory (dependencies are not rebuilt), then alternates batches of the two binaries on the
-# same seeds (`--jobs 1`, one core each) and prints each round's seeds/s and the new/old ratio,
+# same seeds (`--jobs 1`, pinned to one core with `taskset` when it exists) and prints each round's seeds/s and the new/old ratio,
 # then the medians. Alternating rounds put host speed changes on both sides alike.
 set -euo pipefail
 rev=${1:?usage: compare-revisions.sh REV [SCENARIO] [PROFILE] [SEEDS_PER_BATCH] [ROUNDS]}
@@ -34,8 +34,15 @@ if cmp -s "$work/sim-old" "$work/sim-new"; then
     echo "the two builds are the same binary: $rev and this checkout do not differ in sim" >&2
 fi
 
+# One core for both (the first the process may use), where `taskset` exists: a sweep with
+# `--jobs 1` may still use more than one thread, and the figure claimed is one core's.
+pin=()
+if command -v taskset >/dev/null; then
+    pin=(taskset -c "$(taskset -pc $$ | sed 's/.*: //; s/[,-].*//')")
+fi
+
 rate() { # binary, first seed
-    "$1" run "$scenario" --seeds "$2..$(($2 + batch))" --faults "$profile" --jobs 1 --json \
+    "${pin[@]}" "$1" run "$scenario" --seeds "$2..$(($2 + batch))" --faults "$profile" --jobs 1 --json \
         | python3 -c 'import json,sys; r=json.load(sys.stdin); assert r["seeds_failed"]==0, r; print(r["seeds_per_second"])'
 }
 

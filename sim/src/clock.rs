@@ -42,6 +42,12 @@ pub fn instant_now() -> tokio::time::Instant {
     })
 }
 
+/// Virtual time since the current simulation's runtime started, as madsim counts it (`None`
+/// outside a run): what [`instant_now`] adds to its zero, without the `Instant` arithmetic.
+fn run_elapsed() -> Option<Duration> {
+    TIME.with(|t| t.borrow().as_ref().map(|time| time.elapsed()))
+}
+
 /// 2026-01-01T00:00:00Z in nanoseconds since the Unix epoch.
 pub const BASE_NANOS: i64 = 1_767_225_600_000_000_000;
 
@@ -49,6 +55,9 @@ pub const BASE_NANOS: i64 = 1_767_225_600_000_000_000;
 #[derive(Clone, Copy, Debug)]
 pub struct SimClock {
     start: tokio::time::Instant,
+    /// [`run_elapsed`] at the start, when started inside a run: `elapsed` then subtracts two
+    /// durations (a clock is read for every trace entry, send and call).
+    start_elapsed: Option<Duration>,
 }
 
 impl SimClock {
@@ -56,11 +65,17 @@ impl SimClock {
     pub fn start() -> Self {
         SimClock {
             start: instant_now(),
+            start_elapsed: run_elapsed(),
         }
     }
 
     /// Virtual time elapsed since the run started.
     pub fn elapsed(&self) -> Duration {
+        if let Some(start) = self.start_elapsed {
+            if let Some(now) = run_elapsed() {
+                return now.saturating_sub(start);
+            }
+        }
         instant_now().saturating_duration_since(self.start)
     }
 

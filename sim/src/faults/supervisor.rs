@@ -416,18 +416,30 @@ fn watch_triggers(
     if watched.is_empty() {
         return;
     }
-    // Matches so far, per watched event (indexed like `watched`).
-    let mut counts = vec![0u32; watched.len()];
+    // Per watched event not yet fired: its matches so far.
+    let mut watched: Vec<(usize, When, u32)> =
+        watched.into_iter().map(|(i, when)| (i, when, 0)).collect();
     trace.set_watcher(Box::new(move |entry: &TraceEntry| {
-        for ((i, when), count) in watched.iter().zip(counts.iter_mut()) {
+        // Most entries are messages, which no trigger watches.
+        if !matches!(
+            entry.kind,
+            TraceKind::Effect { .. }
+                | TraceKind::HistoryAppend { .. }
+                | TraceKind::StoreWrite { .. }
+        ) {
+            return;
+        }
+        watched.retain_mut(|(i, when, count)| {
             let Some(caller) = trigger_hit(when, entry) else {
-                continue;
+                return true;
             };
             *count += 1;
             if *count == when_nth(when).max(1) {
                 let _ = fired.send((*i, caller));
+                return false; // fires once
             }
-        }
+            true
+        });
     }));
 }
 
