@@ -36,6 +36,7 @@ mod children;
 mod combinators;
 mod context;
 mod error;
+mod futures;
 mod local_activity;
 mod machine;
 mod matching;
@@ -64,12 +65,14 @@ pub use combinators::{
 };
 pub use context::{parse_patch_marker, patch_marker_details};
 pub use context::{
-    ActivityFuture, ActivityOptions, CancelledFuture, ConditionFuture, ContinueAsNewOptions,
-    SignalChannel, SignalFuture, TimerFuture, TimerResult, WorkflowContext, WorkflowInfo,
+    ActivityOptions, ContinueAsNewOptions, TimerResult, WorkflowContext, WorkflowInfo,
     PATCH_MARKER_NAME, SIDE_EFFECT_MARKER_NAME,
 };
 pub use error::{
     ActivityError, ActivityFailed, WorkflowError, WorkflowErrorKind, CANCELLED_ERROR_TYPE,
+};
+pub use futures::{
+    ActivityFuture, CancelledFuture, ConditionFuture, SignalChannel, SignalFuture, TimerFuture,
 };
 pub use local_activity::{
     local_activity_marker_details, parse_local_activity_marker, LocalActivityMarkerData,
