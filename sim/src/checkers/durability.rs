@@ -43,8 +43,18 @@ impl Invariant for Durability {
         let mut problems = Vec::new();
         // Count lost events per run too, for the summary.
         let mut lost: BTreeMap<&ExecKey, usize> = BTreeMap::new();
+        // Acknowledged events come grouped by run: one look-up per run, not per event.
+        let mut run: Option<(&ExecKey, Option<&crate::history::History>)> = None;
         for a in &outcome.acked {
-            let problem = match outcome.histories.get(&a.exec) {
+            let history = match run {
+                Some((k, h)) if *k == a.exec => h,
+                _ => {
+                    let h = outcome.histories.get(&a.exec);
+                    run = Some((&a.exec, h));
+                    h
+                }
+            };
+            let problem = match history {
                 None => Some(format!(
                     "{}: acknowledged event {} {} lost: the run has no history",
                     a.exec, a.event_id, a.event_type
