@@ -8,8 +8,8 @@ use super::core::{Engine, EngineConfig, Step};
 use super::store::{SimStore, Store, StoreWrite};
 use crate::alarm::Alarm;
 use crate::clock::SimClock;
+use crate::history::{EventId, EventType};
 use crate::record::coverage::windows;
-use crate::record::AckedEvent;
 use crate::trace::TraceKind;
 use crate::transport::{Dedup, DedupVerdict, MessageKind, NetEnv, ReplyTo, RpcServer};
 use crate::wire::{ExecKey, Request, Response};
@@ -213,40 +213,37 @@ fn send_replies(
     }
 }
 
-fn appended_events(writes: &[StoreWrite]) -> Vec<AckedEvent> {
-    let mut out = Vec::new();
-    for w in writes {
-        if let StoreWrite::Execution {
-            key, new_events, ..
-        } = w
-        {
-            for e in new_events {
-                out.push(AckedEvent {
-                    exec: key.clone(),
-                    event_id: e.event_id,
-                    event_type: e.event_type(),
-                });
-            }
-        }
-    }
-    out
+/// The events a batch appends, per run written (its key cloned once, not per event).
+fn appended_events(writes: &[StoreWrite]) -> Vec<AppendedRun> {
+    writes
+        .iter()
+        .filter_map(|w| match w {
+            StoreWrite::Execution {
+                key, new_events, ..
+            } if !new_events.is_empty() => Some((
+                key.clone(),
+                new_events
+                    .iter()
+                    .map(|e| (e.event_id, e.event_type()))
+                    .collect(),
+            )),
+            _ => None,
+        })
+        .collect()
 }
 
-fn trace_appends(env: &NetEnv, appended: &[AckedEvent]) {
-    let mut run: Option<(&ExecKey, std::sync::Arc<str>)> = None;
-    for a in appended {
-        let name = match &run {
-            Some((k, name)) if *k == &a.exec => name.clone(),
-            _ => {
-                let name: std::sync::Arc<str> = a.exec.to_string().into();
-                run = Some((&a.exec, name.clone()));
-                name
-            }
-        };
-        env.trace.record(TraceKind::HistoryAppend {
-            run: name,
-            event_id: a.event_id,
-            event_type: a.event_type.name(),
-        });
+/// A run's key and the events (id, type) a batch appended to its history.
+type AppendedRun = (ExecKey, Vec<(EventId, EventType)>);
+
+fn trace_appends(env: &NetEnv, appended: &[AppendedRun]) {
+    for (key, events) in appended {
+        let name: std::sync::Arc<str> = key.to_string().into();
+        for &(event_id, event_type) in events {
+            env.trace.record(TraceKind::HistoryAppend {
+                run: name.clone(),
+                event_id,
+                event_type: event_type.name(),
+            });
+        }
     }
 }

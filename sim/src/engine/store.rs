@@ -154,17 +154,14 @@ impl SimStore {
         n
     }
 
-    /// Records that these appended events were acknowledged to a client. Consecutive events
-    /// of one run (as a batch lists them) share one look-up of the run's record.
-    pub fn record_acked(&self, events: &[AckedEvent]) {
+    /// Records that these appended events (per run: id, type) were acknowledged to a client.
+    pub fn record_acked(&self, appended: &[(ExecKey, Vec<(EventId, EventType)>)]) {
         let mut inner = self.lock();
-        for run in events.chunk_by(|a, b| a.exec == b.exec) {
-            let exec = &run[0].exec;
-            let new = run.iter().map(|e| (e.event_id, e.event_type));
+        for (exec, events) in appended {
             match inner.acked.get_mut(exec) {
-                Some(acked) => acked.extend(new),
+                Some(acked) => acked.extend_from_slice(events),
                 None => {
-                    inner.acked.insert(exec.clone(), new.collect());
+                    inner.acked.insert(exec.clone(), events.clone());
                 }
             }
         }
