@@ -237,7 +237,7 @@ type AppendedRun = (ExecKey, Vec<(EventId, EventType)>);
 
 fn trace_appends(env: &NetEnv, appended: &[AppendedRun]) {
     for (key, events) in appended {
-        let name: std::sync::Arc<str> = key.to_string().into();
+        let name: std::sync::Arc<str> = key.name().into();
         for &(event_id, event_type) in events {
             env.trace.record(TraceKind::HistoryAppend {
                 run: name.clone(),
