@@ -84,30 +84,14 @@ mod tests {
 
     /// A `Transfer` history with a signal between the withdrawal and the deposit: another shape.
     fn signalled_transfer(wf: &str) -> crate::history::History {
-        let mut h = Hb::new("Transfer", wf, "run-1", &100i64);
-        h.at(1);
-        let c1 = h.wft();
-        h.at(1000);
-        let w = h.activity(c1, "1", "withdraw");
-        h.at(2000);
-        let ws = h.activity_started(w, 1);
-        h.activity_completed(w, ws, "W");
-        h.push(EventAttributes::WorkflowExecutionSignaled(Arc::new(
-            WorkflowExecutionSignaled {
-                signal_name: "note".into(),
-                ..Default::default()
-            },
-        )));
-        h.at(3000);
-        let c2 = h.wft();
-        let d = h.activity(c2, "2", "deposit");
-        h.at(4000);
-        let ds = h.activity_started(d, 1);
-        h.activity_completed(d, ds, "D");
-        h.at(5000);
-        let c3 = h.wft();
-        h.complete(c3, "W|D");
-        h.build()
+        transfer_history_with(wf, "run-1", |h| {
+            h.push(EventAttributes::WorkflowExecutionSignaled(Arc::new(
+                WorkflowExecutionSignaled {
+                    signal_name: "note".into(),
+                    ..Default::default()
+                },
+            )));
+        })
     }
 
     #[test]

@@ -227,6 +227,11 @@ pub fn registry_deposit_first() -> Registry {
 /// The 17-event fault-free `Transfer` history of `wf/run` (withdraw "1", deposit "2"), one
 /// second per step.
 pub fn transfer_history(wf: &str, run: &str) -> History {
+    transfer_history_with(wf, run, |_| {})
+}
+
+/// [`transfer_history`] with `between` adding events after the withdrawal completed.
+pub fn transfer_history_with(wf: &str, run: &str, between: impl FnOnce(&mut Hb)) -> History {
     let mut h = Hb::new("Transfer", wf, run, &100i64);
     h.at(1);
     let c1 = h.wft();
@@ -235,6 +240,7 @@ pub fn transfer_history(wf: &str, run: &str) -> History {
     h.at(2000);
     let ws = h.activity_started(w, 1);
     h.activity_completed(w, ws, "W");
+    between(&mut h);
     h.at(3000);
     let c2 = h.wft();
     let d = h.activity(c2, "2", "deposit");
