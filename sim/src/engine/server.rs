@@ -5,14 +5,13 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use super::core::{Engine, EngineConfig, Step};
-use super::store::{SimStore, Store, StoreWrite};
+use super::store::{AppendedRun, SimStore, Store, StoreWrite};
 use crate::alarm::Alarm;
 use crate::clock::SimClock;
-use crate::history::{EventId, EventType};
 use crate::record::coverage::windows;
 use crate::trace::TraceKind;
 use crate::transport::{Dedup, DedupVerdict, MessageKind, NetEnv, ReplyTo, RpcServer};
-use crate::wire::{ExecKey, Request, Response};
+use crate::wire::{Request, Response};
 
 #[derive(Clone, Debug)]
 pub struct ServerConfig {
@@ -231,9 +230,6 @@ fn appended_events(writes: &[StoreWrite]) -> Vec<AppendedRun> {
         })
         .collect()
 }
-
-/// A run's key and the events (id, type) a batch appended to its history.
-type AppendedRun = (ExecKey, Vec<(EventId, EventType)>);
 
 fn trace_appends(env: &NetEnv, appended: &[AppendedRun]) {
     for (key, events) in appended {

@@ -13,6 +13,9 @@ use crate::history::{EventId, EventType, HistoryEvent};
 use crate::lookup::LookupMap;
 use crate::record::AckedEvent;
 
+/// A run's key and the events (id, type) a batch appended to its history.
+pub type AppendedRun = (ExecKey, Vec<(EventId, EventType)>);
+
 /// One part of an atomic write.
 #[derive(Clone, Debug)]
 pub enum StoreWrite {
@@ -154,8 +157,8 @@ impl SimStore {
         n
     }
 
-    /// Records that these appended events (per run: id, type) were acknowledged to a client.
-    pub fn record_acked(&self, appended: &[(ExecKey, Vec<(EventId, EventType)>)]) {
+    /// Records that these appended events were acknowledged to a client.
+    pub fn record_acked(&self, appended: &[AppendedRun]) {
         let mut inner = self.lock();
         for (exec, events) in appended {
             match inner.acked.get_mut(exec) {
